@@ -1,0 +1,108 @@
+"""Send one step's messages: resolve recipients now, render, store once, hand to the provider."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import structlog
+from temporalio import activity
+
+from groupdesk.directory import Directory, Person
+from groupdesk.durations import format_seconds
+from groupdesk.masking import mask_phone
+from groupdesk.models import Delivery, SendMessages, SendResult
+from groupdesk.outbox import DONE_STATUSES, Outbox, OutboxRow
+from groupdesk.roles import LANGUAGES, LEAD_COMPLAINANT, role_label
+from groupdesk.sms_provider import PermanentSmsError, SmsProvider
+from groupdesk.templating import render
+from groupdesk.workcal import format_local
+
+DRILL_PREFIX = "【演练】"
+TIME_KEYS = ("deadline", "appointment_at")
+
+log = structlog.get_logger("groupdesk.activities.sms")
+
+
+class SmsActivities:
+    def __init__(self, outbox: Outbox, provider: SmsProvider, directory_loader):
+        self.outbox = outbox
+        self.provider = provider
+        # Read at every send, so a corrected phone number is used by the next message.
+        self._directory_loader = directory_loader
+
+    @activity.defn(name="send_messages")
+    async def send_messages(self, request: SendMessages) -> SendResult:
+        info = activity.info()
+        bound = log.bind(
+            incident_id=request.incident_id, workflow_id=info.workflow_id, step=request.step,
+            purpose=request.purpose, attempt=info.attempt,
+        )
+        directory: Directory = self._directory_loader()
+        deliveries: list[Delivery] = []
+        for recipient in request.recipients:
+            people = self._people(directory, request, recipient)
+            if not people:
+                deliveries.append(Delivery(
+                    key=f"{request.key}/{recipient}", recipient=recipient, role=recipient, status="failed",
+                    error=f"no one holds role {recipient} at hall {request.hall_id}; add them to the staff directory",
+                ))
+                bound.warning("sms recipient missing", role=recipient)
+                continue
+            for person_id, name, phone, lang in people:
+                deliveries.append(await self._send_one(request, recipient, person_id, name, phone, lang, bound))
+        return SendResult(deliveries=deliveries)
+
+    def _people(self, directory: Directory, request: SendMessages, recipient: str) -> list[tuple[str, str, str, str]]:
+        if recipient == LEAD_COMPLAINANT:
+            lead = request.lead
+            return [(LEAD_COMPLAINANT, lead.name, lead.phone, lead.lang)] if lead else []
+        staff: list[Person] = directory.staff(request.hall_id, recipient)
+        return [(p.id, p.name, p.mobile, p.lang) for p in staff]
+
+    async def _send_one(self, request: SendMessages, role: str, person_id: str, name: str, phone: str,
+                        lang: str, bound) -> Delivery:
+        key = f"{request.key}/{person_id}"
+        body = render(request.template.get(lang) or request.template[LANGUAGES[0]],
+                      _context(request, role, name, lang))
+        if request.drill:
+            body = DRILL_PREFIX + body
+        row, _created = await asyncio.to_thread(self.outbox.claim, OutboxRow(
+            key=key, incident_id=request.incident_id, step=request.step, purpose=request.purpose,
+            recipient=person_id, role=role, to_number=phone, lang=lang, body=body, drill=request.drill,
+            provider=self.provider.name,
+        ))
+        masked = mask_phone(phone)
+        if row.status in DONE_STATUSES:
+            bound.info("sms already sent", key=key, to=masked)
+            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="duplicate")
+        try:
+            await self.provider.send(row)
+        except PermanentSmsError as exc:
+            await asyncio.to_thread(self.outbox.mark, key, "failed", exc.code, exc.reason)
+            bound.warning("sms refused", key=key, to=masked, code=exc.code)
+            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed", error=str(exc))
+        await asyncio.to_thread(self.outbox.mark, key, "sent")
+        return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent")
+
+
+def _context(request: SendMessages, role: str, name: str, lang: str) -> dict[str, Any]:
+    ctx: dict[str, Any] = {}
+    for key, value in request.context.items():
+        if isinstance(value, dict) and value and set(value) <= set(LANGUAGES):
+            value = value.get(lang) or value[LANGUAGES[0]]
+        if key in TIME_KEYS:
+            value = format_local(datetime.fromisoformat(value), lang) if value else "—"
+        if key == "overdue":
+            value = format_seconds(value)
+        ctx[key] = value
+    ctx["recipient_name"] = name
+    ctx["recipient_role"] = role_label(role, lang)
+    if request.step_title:
+        ctx["step_title"] = request.step_title.get(lang) or request.step_title[LANGUAGES[0]]
+    if request.owner_role:
+        ctx["owner_role"] = role_label(request.owner_role, lang)
+    if request.escalated_from:
+        ctx["escalated_from"] = role_label(request.escalated_from, lang)
+    return ctx

@@ -1,0 +1,40 @@
+"""Settings from the environment, so the same commands run against the dev server or a cluster."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DIRECTORY = Path(__file__).resolve().parent / "examples" / "directory.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field("groupdesk", alias="GROUPDESK_TASK_QUEUE")
+    data_dir: Path = Field(REPO_ROOT / ".groupdesk", alias="GROUPDESK_DATA_DIR")
+    directory: Path = Field(EXAMPLE_DIRECTORY, alias="GROUPDESK_DIRECTORY")
+    playbooks_dir: Path = Field(REPO_ROOT / "playbooks", alias="GROUPDESK_PLAYBOOKS_DIR")
+    sms_provider: Literal["outbox"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
+    log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")
+    dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def dev_server_db(self) -> Path:
+        return self.data_dir / "temporal.sqlite3"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,133 @@
+"""The staff directory: who holds each role at each hall, loaded from YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import phonenumbers
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from groupdesk.roles import LANGUAGES, ROLE_IDS
+
+
+class DirectoryError(ValueError):
+    pass
+
+
+def normalise_phone(raw: str, region: str = "CN") -> str:
+    """E.164 form of a phone number, or ValueError with the fix."""
+    try:
+        parsed = phonenumbers.parse(str(raw), region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{raw!r} is not a phone number ({exc}); write it like +86 139 0000 0001") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{raw!r} is not a valid phone number; write it like +86 139 0000 0001")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+    mobile: str
+    lang: str = "zh-CN"
+
+    @field_validator("lang")
+    @classmethod
+    def _known_lang(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r}; use one of {', '.join(LANGUAGES)}")
+        return value
+
+
+class Hall(BaseModel):
+    id: str
+    name: str
+    name_en: str = ""
+    centre: str
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, roles: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role in roles:
+            if role not in ROLE_IDS:
+                raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLE_IDS)}")
+        return roles
+
+
+class StaffRef(BaseModel):
+    """What a workflow keeps of a staff member: enough to check rights, no phone."""
+
+    id: str
+    name: str
+
+
+class Directory(BaseModel):
+    people: list[Person]
+    halls: list[Hall]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Directory":
+        seen: set[str] = set()
+        for person in self.people:
+            if person.id in seen:
+                raise ValueError(f"person id {person.id!r} is listed twice")
+            seen.add(person.id)
+            try:
+                person.mobile = normalise_phone(person.mobile)
+            except ValueError as exc:
+                raise ValueError(f"person {person.id!r} ({person.name}): mobile {exc}") from None
+        hall_ids: set[str] = set()
+        for hall in self.halls:
+            if hall.id in hall_ids:
+                raise ValueError(f"hall id {hall.id!r} is listed twice")
+            hall_ids.add(hall.id)
+            for role, ids in hall.roles.items():
+                for pid in ids:
+                    if pid not in seen:
+                        raise ValueError(
+                            f"hall {hall.id!r}, role {role!r}: no person with id {pid!r} in people; add them or fix the id"
+                        )
+        return self
+
+    def person(self, person_id: str) -> Person | None:
+        return next((p for p in self.people if p.id == person_id), None)
+
+    def hall(self, hall_id: str) -> Hall | None:
+        return next((h for h in self.halls if h.id == hall_id), None)
+
+    def staff(self, hall_id: str, role: str) -> list[Person]:
+        hall = self.hall(hall_id)
+        if hall is None:
+            return []
+        return [p for pid in hall.roles.get(role, []) if (p := self.person(pid))]
+
+    def roster(self, hall_id: str) -> dict[str, list[StaffRef]]:
+        hall = self.hall(hall_id)
+        if hall is None:
+            raise DirectoryError(f"unknown hall {hall_id!r}")
+        return {
+            role: [StaffRef(id=p.id, name=p.name) for p in self.staff(hall_id, role)]
+            for role in hall.roles
+        }
+
+    def roles_of(self, hall_id: str, person_id: str) -> list[str]:
+        hall = self.hall(hall_id)
+        return [r for r, ids in (hall.roles.items() if hall else []) if person_id in ids]
+
+
+def load_directory(path: Path) -> Directory:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DirectoryError(f"{path}: staff directory not found; set GROUPDESK_DIRECTORY to a YAML file") from None
+    except yaml.YAMLError as exc:
+        raise DirectoryError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return Directory.model_validate(raw or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise DirectoryError(f"{path}: {where + ': ' if where else ''}{first['msg']}") from None

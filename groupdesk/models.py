@@ -1,0 +1,192 @@
+"""Typed inputs and state shared by the workflow, the activities, the CLI and (later) the console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from groupdesk.directory import StaffRef
+from groupdesk.playbook import Playbook
+
+Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up"]
+
+
+class Complainant(BaseModel):
+    name: str
+    phone: str  # E.164
+    lang: str = "zh-CN"
+
+
+class StartIncident(BaseModel):
+    incident_id: str
+    playbook: Playbook  # the snapshot: later edits of the YAML never reach this incident
+    hall_id: str
+    hall_name: str
+    hall_name_en: str = ""
+    roster: dict[str, list[StaffRef]]  # who held each role at the hall when it started
+    headcount: int
+    lead: Complainant
+    summary: str
+    started_by: str
+    drill: bool = False
+    time_scale: float = 1.0
+    lang: str = "zh-CN"
+
+
+class RecordOutcome(BaseModel):
+    step: str
+    outcome: str
+    actor: str
+    note: str = ""
+    data: dict[str, str] = Field(default_factory=dict)
+
+
+class DecideApproval(BaseModel):
+    decision: Literal["approve", "reject"]
+    actor: str
+    reason: str = ""
+
+
+class RecordFollowUp(BaseModel):
+    score: int
+    actor: str
+    comment: str = ""
+
+
+class AddNote(BaseModel):
+    actor: str
+    text: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str
+    step: str | None = None
+    actor: str | None = None
+    detail: str = ""
+
+
+class StepState(BaseModel):
+    step: str
+    status: Literal["waiting", "active", "done"] = "active"
+    visit: int = 1
+    started_at: datetime | None = None
+    deadline_at: datetime | None = None
+    reminded: bool = False
+    escalation_level: int = 0
+    outcome: str | None = None
+    finished_at: datetime | None = None
+    arrived_from: list[str] = Field(default_factory=list)
+
+
+class Appointment(BaseModel):
+    step: str
+    field: str
+    at: datetime
+    remind_at: datetime
+    reminded: bool = False
+
+
+class Deadline(BaseModel):
+    kind: Literal["step", "reminder", "escalation", "appointment_reminder", "follow_up", "follow_up_expiry"]
+    step: str | None
+    due_at: datetime
+    role: str | None = None
+
+
+class Delivery(BaseModel):
+    """One message of a send, as the workflow keeps it (no full number)."""
+
+    key: str
+    recipient: str  # person id, or lead_complainant
+    role: str
+    to_masked: str = ""
+    status: Literal["sent", "failed", "duplicate"]
+    error: str = ""
+
+
+class FailedAction(BaseModel):
+    """An action that failed for good; kept whole so a later ops retry can run it again."""
+
+    at: datetime
+    step: str | None
+    purpose: str
+    error: str
+    attempts: int = 1
+    request: dict[str, Any] = Field(default_factory=dict)
+
+
+class FollowUpState(BaseModel):
+    send_at: datetime | None = None
+    expires_at: datetime | None = None
+    sent: bool = False
+    score: int | None = None
+    comment: str = ""
+    outcome: Literal["pending", "answered", "expired"] = "pending"
+
+
+class IncidentState(BaseModel):
+    id: str
+    playbook: str
+    playbook_version: int
+    hall_id: str
+    hall_name: str
+    headcount: int
+    summary: str
+    drill: bool
+    time_scale: float
+    status: Literal["open", "closed"] = "open"
+    stage: str = ""
+    started_at: datetime
+    started_by: str
+    closed_at: datetime | None = None
+    warning_tier: int = 0
+    current_steps: list[str] = Field(default_factory=list)
+    steps: dict[str, StepState] = Field(default_factory=dict)
+    appointments: list[Appointment] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    deliveries: list[Delivery] = Field(default_factory=list)
+    failed_actions: list[FailedAction] = Field(default_factory=list)
+    follow_up: FollowUpState | None = None
+    resolution: str | None = None
+    rejection_reason: str | None = None
+    progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
+
+
+class Ack(BaseModel):
+    """What an Update returns: enough for the caller to say what happens next."""
+
+    status: str
+    stage: str
+    current_steps: list[str]
+    warning_tier: int
+
+
+class SendMessages(BaseModel):
+    """One activity call: a template rendered for every holder of the recipient roles."""
+
+    incident_id: str
+    hall_id: str
+    step: str | None
+    purpose: Purpose
+    key: str  # incident/step#visit/purpose/discriminator; the recipient is appended per person
+    recipients: list[str]
+    template: dict[str, str]  # language -> Jinja2 source, from the snapshot
+    context: dict[str, Any]
+    step_title: dict[str, str] = Field(default_factory=dict)
+    owner_role: str | None = None
+    escalated_from: str | None = None
+    lead: Complainant | None = None
+    drill: bool = False
+
+
+class SendResult(BaseModel):
+    deliveries: list[Delivery]
+
+
+class WorkingDeadline(BaseModel):
+    start: datetime
+    working_days: int

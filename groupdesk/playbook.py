@@ -1,0 +1,135 @@
+"""Playbooks are data: a YAML file plus Jinja2 SMS templates, validated when loaded.
+
+The loaded form, `Playbook`, is what a workflow receives as its snapshot: it carries the
+template sources, so editing files on disk never changes a running incident.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from groupdesk.durations import Span, parse_duration
+from groupdesk.roles import LANGUAGES
+
+Text = dict[str, str]  # by language: {"zh-CN": ..., "en": ...}
+
+
+def _span(value: object) -> Span:
+    if isinstance(value, Span):
+        return value
+    if isinstance(value, dict):
+        return Span.model_validate(value)
+    return parse_duration(str(value))
+
+
+class Appointment(BaseModel):
+    """An outcome that fixes a time (`field` in its data) and reminds parties before it."""
+
+    field: str
+    remind_before: Span
+    notify: list[str]
+    template: str
+
+    @field_validator("remind_before", mode="before")
+    @classmethod
+    def _parse_span(cls, value: object) -> Span:
+        return _span(value)
+
+
+class Outcome(BaseModel):
+    label: Text = Field(default_factory=dict)
+    next: str | None = None
+    stay: bool = False  # records something on the step without leaving it
+    requires_reason: bool = False
+    requires_data: list[str] = Field(default_factory=list)
+    set_warning_tier: int | None = None
+    notify: list[str] = Field(default_factory=list)
+    template: str | None = None
+    appointment: Appointment | None = None
+
+
+class FollowUp(BaseModel):
+    after: Span
+    expires_after: Span
+    template: str
+
+    @field_validator("after", "expires_after", mode="before")
+    @classmethod
+    def _parse_span(cls, value: object) -> Span:
+        return _span(value)
+
+
+class Step(BaseModel):
+    kind: Literal["task", "approval", "close"] = "task"
+    title: Text
+    owner: str
+    recorded_by: list[str] = Field(default_factory=list)
+    deadline: Span | None = None
+    wait_for: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list)
+    template: str | None = None
+    scripts: dict[str, list[str]] = Field(default_factory=dict)  # 话术, by language
+    outcomes: dict[str, Outcome] = Field(default_factory=dict)
+    follow_up: FollowUp | None = None  # close steps only
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _parse_span(cls, value: object) -> Span | None:
+        return None if value is None else _span(value)
+
+    def may_record(self, roles: set[str]) -> bool:
+        return self.owner in roles or bool(roles & set(self.recorded_by))
+
+
+class Escalation(BaseModel):
+    """At a step's deadline its owner is reminded; each grace period later, the next role up."""
+
+    grace: Span
+    chain: dict[str, str]
+    reminder_template: str
+    escalation_template: str
+
+    @field_validator("grace", mode="before")
+    @classmethod
+    def _parse_span(cls, value: object) -> Span:
+        return _span(value)
+
+    def above(self, role: str) -> list[str]:
+        ladder, seen = [], {role}
+        while (role := self.chain.get(role)) and role not in seen:
+            ladder.append(role)
+            seen.add(role)
+        return ladder
+
+
+class ProgressReports(BaseModel):
+    """While the warning tier is at least `min_tier`, every change of step is reported."""
+
+    min_tier: int = 3
+    notify: list[str]
+    template: str
+
+
+class Playbook(BaseModel):
+    id: str
+    version: int
+    title: Text
+    start: list[str]
+    escalation: Escalation
+    progress_reports: ProgressReports | None = None
+    steps: dict[str, Step]
+    # template name -> language -> Jinja2 source; filled by the loader from templates/<id>/
+    templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def text(self, value: Text, lang: str) -> str:
+        return value.get(lang) or value.get(LANGUAGES[0]) or next(iter(value.values()), "")
+
+    def step_title(self, step_id: str, lang: str = "zh-CN") -> str:
+        step = self.steps.get(step_id)
+        return self.text(step.title, lang) if step else step_id
+
+    def outcome_label(self, step_id: str, outcome: str, lang: str = "zh-CN") -> str:
+        found = self.steps[step_id].outcomes.get(outcome)
+        return (self.text(found.label, lang) if found and found.label else "") or outcome

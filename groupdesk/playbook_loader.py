@@ -1,0 +1,211 @@
+"""Load playbook YAML files with their templates and reject every mistake with its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from groupdesk.playbook import Playbook
+from groupdesk.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
+from groupdesk.templating import TemplateProblem, check_template
+
+
+class PlaybookError(ValueError):
+    """A playbook that must not be used; the message names the file, the step and the fix."""
+
+
+def playbook_files(directory: Path) -> list[Path]:
+    return sorted(p for p in Path(directory).glob("*.yaml") if p.is_file())
+
+
+def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:
+    path = Path(path)
+    templates_root = templates_root or path.parent / "templates"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlaybookError(f"{path}: no such playbook file") from None
+    except yaml.YAMLError as exc:
+        raise PlaybookError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise PlaybookError(f"{path}: a playbook is a YAML mapping with id, version, title, start, escalation and steps")
+    try:
+        playbook = Playbook.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _describe_location(err["loc"])
+        raise PlaybookError(f"{path}: {loc}: {err['msg'].removeprefix('Value error, ')}") from None
+    playbook.templates = _read_templates(templates_root / playbook.id)
+    problems = list(semantic_problems(playbook))
+    if problems:
+        raise PlaybookError(f"{path}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return playbook
+
+
+def load_playbooks(directory: Path) -> dict[str, Playbook]:
+    found: dict[str, Playbook] = {}
+    for path in playbook_files(directory):
+        playbook = load_playbook(path)
+        if playbook.id in found:
+            raise PlaybookError(f"{path}: playbook id {playbook.id!r} is used by another file too")
+        found[playbook.id] = playbook
+    return found
+
+
+def find_playbook(directory: Path, playbook_id: str) -> Playbook:
+    for path in playbook_files(directory):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        if isinstance(raw, dict) and raw.get("id") == playbook_id:
+            return load_playbook(path)
+    known = ", ".join(sorted(_ids(directory))) or "none"
+    raise PlaybookError(f"unknown playbook {playbook_id!r}; known playbooks: {known}")
+
+
+def _ids(directory: Path) -> Iterator[str]:
+    for path in playbook_files(directory):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if isinstance(raw, dict) and "id" in raw:
+                yield str(raw["id"])
+        except yaml.YAMLError:
+            continue
+
+
+def _describe_location(loc: tuple) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2 and parts[0] == "steps":
+        return f"step {parts[1]!r}" + (f", {'.'.join(parts[2:])}" if parts[2:] else "")
+    return ".".join(parts) or "playbook"
+
+
+def _read_templates(folder: Path) -> dict[str, dict[str, str]]:
+    templates: dict[str, dict[str, str]] = {}
+    if folder.is_dir():
+        for file in sorted(folder.glob("*.j2")):
+            name, _, lang = file.name.removesuffix(".j2").rpartition(".")
+            if name and lang in LANGUAGES:
+                templates.setdefault(name, {})[lang] = file.read_text(encoding="utf-8")
+    return templates
+
+
+def semantic_problems(pb: Playbook) -> Iterator[str]:
+    """Every reference checked: steps, roles, templates (and the variables they use)."""
+    steps = pb.steps
+
+    def role(where: str, value: str, recipients: bool = False) -> Iterator[str]:
+        allowed = RECIPIENT_IDS if recipients else ROLE_IDS
+        if value not in allowed:
+            yield f"{where}: unknown role {value!r}; use one of {', '.join(allowed)}"
+
+    def template(where: str, name: str | None, use: str) -> Iterator[str]:
+        if not name:
+            yield f"{where}: no template named; add `template:` with a file in templates/{pb.id}/"
+            return
+        variants = pb.templates.get(name)
+        if not variants:
+            yield f"{where}: unknown template {name!r}; create templates/{pb.id}/{name}.zh-CN.j2 (and .en.j2)"
+            return
+        for lang in LANGUAGES:
+            if lang not in variants:
+                yield f"{where}: template {name!r} has no {lang} variant; add templates/{pb.id}/{name}.{lang}.j2"
+                continue
+            try:
+                check_template(variants[lang], use)
+            except TemplateProblem as exc:
+                yield f"{where}: template {name}.{lang}.j2 {exc}"
+
+    if not pb.start:
+        yield "start: name at least one step to start with"
+    for sid in pb.start:
+        if sid not in steps:
+            yield f"start: unknown step {sid!r}; steps are {', '.join(steps)}"
+    for low, high in pb.escalation.chain.items():
+        yield from role("escalation.chain", low)
+        yield from role("escalation.chain", high)
+    if pb.escalation.grace.working_days:
+        yield "escalation.grace: use clock time (e.g. 10m), not working days"
+    yield from template("escalation.reminder_template", pb.escalation.reminder_template, "reminder")
+    yield from template("escalation.escalation_template", pb.escalation.escalation_template, "escalation")
+    if pb.progress_reports:
+        for r in pb.progress_reports.notify:
+            yield from role("progress_reports.notify", r, recipients=True)
+        yield from template("progress_reports.template", pb.progress_reports.template, "progress_report")
+
+    close_steps = [sid for sid, s in steps.items() if s.kind == "close"]
+    if not close_steps:
+        yield "steps: no step of kind close; add one so incidents can end"
+    for sid, step in steps.items():
+        where = f"step {sid!r}"
+        yield from role(f"{where}, owner", step.owner)
+        for r in step.recorded_by:
+            yield from role(f"{where}, recorded_by", r)
+        for r in step.notify:
+            yield from role(f"{where}, notify", r, recipients=True)
+        if step.notify or step.kind != "close":
+            use = "approval_request" if step.kind == "approval" else ("close_notice" if step.kind == "close" else "step_started")
+            yield from template(f"{where}, template", step.template, use)
+        for dep in step.wait_for:
+            if dep not in steps:
+                yield f"{where}, wait_for: unknown step {dep!r}"
+            elif not any(o.next == sid for o in steps[dep].outcomes.values()):
+                yield f"{where}, wait_for: step {dep!r} has no outcome leading here; give it `next: {sid}` or drop it from wait_for"
+        if step.kind == "close":
+            if step.outcomes:
+                yield f"{where}: a close step ends the incident and takes no outcomes; remove them"
+            if step.follow_up and step.follow_up.expires_after.working_days:
+                yield f"{where}, follow_up.expires_after: use clock time (e.g. 3d), not working days"
+            if step.follow_up:
+                yield from template(f"{where}, follow_up.template", step.follow_up.template, "follow_up")
+            continue
+        if step.deadline is None:
+            yield f"{where}: no deadline; every step needs one, e.g. `deadline: 15m`"
+        if not step.outcomes:
+            yield f"{where}: no outcomes; add at least one with its `next` step"
+        if step.kind == "approval" and set(step.outcomes) != {"approved", "rejected"}:
+            yield f"{where}: an approval step has exactly the outcomes approved and rejected"
+        for name, outcome in step.outcomes.items():
+            owhere = f"{where}, outcome {name!r}"
+            if outcome.stay:
+                if outcome.next:
+                    yield f"{owhere}: stay and next contradict each other; keep one"
+            elif not outcome.next:
+                yield f"{owhere}: no next step; add `next: <step id>` (e.g. next: {close_steps[0] if close_steps else 'close'})"
+            elif outcome.next not in steps:
+                yield f"{owhere}: unknown next step {outcome.next!r}; steps are {', '.join(steps)}"
+            for r in outcome.notify:
+                yield from role(f"{owhere}, notify", r, recipients=True)
+            if outcome.notify:
+                yield from template(f"{owhere}, template", outcome.template, "outcome_notice")
+            if outcome.set_warning_tier is not None and not 0 <= outcome.set_warning_tier <= 4:
+                yield f"{owhere}: set_warning_tier must be between 0 and 4"
+            if outcome.appointment:
+                appt = outcome.appointment
+                if appt.remind_before.working_days:
+                    yield f"{owhere}, appointment.remind_before: use clock time (e.g. 1d), not working days"
+                if appt.field not in outcome.requires_data:
+                    yield f"{owhere}, appointment: add {appt.field!r} to requires_data so the time is always given"
+                for r in appt.notify:
+                    yield from role(f"{owhere}, appointment.notify", r, recipients=True)
+                yield from template(f"{owhere}, appointment.template", appt.template, "appointment_reminder")
+    reachable = _reachable(pb)
+    for sid in steps:
+        if sid not in reachable:
+            yield f"step {sid!r}: no path from start reaches it; link it with an outcome's next or remove it"
+
+
+def _reachable(pb: Playbook) -> set[str]:
+    seen: set[str] = set()
+    todo = [s for s in pb.start if s in pb.steps]
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        todo.extend(o.next for o in pb.steps[sid].outcomes.values() if o.next in pb.steps)
+    return seen

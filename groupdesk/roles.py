@@ -1,0 +1,29 @@
+"""Role ids shared by playbooks, the staff directory and the CLI's --as."""
+
+from __future__ import annotations
+
+ROLE_LABELS: dict[str, dict[str, str]] = {
+    "guide": {"zh-CN": "引导员", "en": "guide"},
+    "security_guard": {"zh-CN": "营业厅保安", "en": "hall security guard"},
+    "security_department": {"zh-CN": "安保部", "en": "security department"},
+    "hall_lead": {"zh-CN": "营业厅负责人", "en": "hall lead"},
+    "centre_director": {"zh-CN": "客户中心主任", "en": "customer service centre director"},
+    "metering_technician": {"zh-CN": "计量专业技术人员", "en": "metering technician"},
+    "metrology_bureau": {"zh-CN": "市计量监督局", "en": "city metrology supervision bureau"},
+    "city_emergency_office": {"zh-CN": "市局供电服务应急办公室", "en": "city power-supply-service emergency office"},
+    "emergency_leadership_office": {"zh-CN": "应急处置领导小组办公室", "en": "emergency leadership group office"},
+}
+
+ROLE_IDS: tuple[str, ...] = tuple(ROLE_LABELS)
+
+# Not a staff role: messages can also go to the lead complainant of the incident.
+LEAD_COMPLAINANT = "lead_complainant"
+RECIPIENT_IDS: tuple[str, ...] = ROLE_IDS + (LEAD_COMPLAINANT,)
+
+LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
+
+
+def role_label(role: str, lang: str = "zh-CN") -> str:
+    if role == LEAD_COMPLAINANT:
+        return "领头投诉人" if lang == "zh-CN" else "lead complainant"
+    return ROLE_LABELS.get(role, {}).get(lang, role)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from groupdesk.binaries import temporal_test_server
+from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.directory import load_directory
+from groupdesk.incidents import prepare_start
+from groupdesk.playbook_loader import load_playbook
+from workflows import search_attributes as sa
+
+PLAYBOOK_FILE = REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"
+
+
+@pytest.fixture(scope="session")
+def playbook():
+    return load_playbook(PLAYBOOK_FILE)
+
+
+@pytest.fixture(scope="session")
+def directory():
+    return load_directory(EXAMPLE_DIRECTORY)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        GROUPDESK_DATA_DIR=tmp_path / "data", GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
+        GROUPDESK_TASK_QUEUE=f"test-{uuid.uuid4().hex[:8]}",
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def skipping_env():
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter,
+    )
+    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=env.client.namespace,
+        search_attributes=sa.indexed_types(),
+    ))
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def make_start(playbook, directory):
+    def build(**overrides):
+        args = dict(
+            directory=directory, playbook=playbook, hall_id="xicheng", headcount=20, lead_name="张建国",
+            lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
+            incident_id=f"test-{uuid.uuid4().hex[:10]}",
+        )
+        args.update(overrides)
+        return prepare_start(**args)
+
+    return build
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)

@@ -1,0 +1,61 @@
+"""The groupdesk worker: runs incident workflows and their activities on the task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.calendar import working_day_deadline
+from activities.sms import SmsActivities
+from groupdesk.config import Settings, get_settings
+from groupdesk.directory import load_directory
+from groupdesk.logs import configure_logging
+from groupdesk.outbox import Outbox
+from groupdesk.sms_provider import make_provider
+from workflows.group_incident import GroupIncidentWorkflow
+
+log = structlog.get_logger("groupdesk.worker")
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    """A worker with every workflow and activity; fails at once on a bad directory or provider."""
+    load_directory(settings.directory)  # a broken directory stops the worker here, not at the first SMS
+    sms = SmsActivities(
+        outbox=Outbox(settings.outbox_path),
+        provider=make_provider(settings.sms_provider),
+        directory_loader=lambda: load_directory(settings.directory),
+    )
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[GroupIncidentWorkflow],
+        activities=[sms.send_messages, working_day_deadline],
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    from groupdesk.client import connect
+
+    settings = settings or get_settings()
+    client = await connect(settings)
+    worker = build_worker(client, settings)
+    log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
+             sms_provider=settings.sms_provider)
+    await worker.run()
+
+
+def main() -> None:
+    configure_logging(get_settings().log_format)
+    try:
+        asyncio.run(run_worker())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

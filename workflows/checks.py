@@ -1,0 +1,94 @@
+"""Update validators: a request that fails here is rejected and never reaches history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio.exceptions import ApplicationError
+
+from groupdesk.models import DecideApproval, RecordFollowUp, RecordOutcome
+from groupdesk.playbook import Step
+from groupdesk.roles import LEAD_COMPLAINANT
+from workflows.incident_machine import IncidentMachine
+
+
+def rejected(message: str) -> ApplicationError:
+    return ApplicationError(message, type="InvalidRequest", non_retryable=True)
+
+
+def roles_of(machine: IncidentMachine, actor: str) -> set[str]:
+    return {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
+
+
+def require_open(machine: IncidentMachine) -> None:
+    if machine.state.status != "open":
+        raise rejected(f"incident {machine.state.id} is closed; nothing more can be recorded")
+
+
+def require_active(machine: IncidentMachine, step_id: str) -> Step:
+    if step_id not in machine.pb.steps:
+        raise rejected(f"unknown step {step_id!r}; this playbook's steps are {', '.join(machine.pb.steps)}")
+    state = machine.state.steps.get(step_id)
+    if not state or state.status != "active":
+        active = ", ".join(machine.active_steps()) or "none"
+        raise rejected(f"step {step_id!r} is not under way (it is {state.status if state else 'not started'});"
+                       f" active steps: {active}")
+    return machine.pb.steps[step_id]
+
+
+def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing: str) -> None:
+    if roles_of(machine, actor) & set(allowed):
+        return
+    holders = [f"{s.id} ({role})" for role in allowed for s in machine.start.roster.get(role, [])]
+    raise rejected(
+        f"{actor!r} may not {doing}: it needs the role {' or '.join(allowed)} at hall {machine.state.hall_id}"
+        f"{'; who may: ' + ', '.join(holders) if holders else ''}"
+    )
+
+
+def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
+    require_open(machine)
+    step = require_active(machine, req.step)
+    if step.kind == "approval":
+        raise rejected(f"step {req.step!r} is an approval; decide it with approve (or approve --reject)")
+    outcome = step.outcomes.get(req.outcome)
+    if outcome is None:
+        raise rejected(f"step {req.step!r} has no outcome {req.outcome!r}; its outcomes are {', '.join(step.outcomes)}")
+    require_role(machine, req.actor, [step.owner, *step.recorded_by], f"record the outcome of {req.step}")
+    if outcome.requires_reason and not req.note.strip():
+        raise rejected(f"outcome {req.outcome!r} needs a reason; give it as the note")
+    for field in outcome.requires_data:
+        if not req.data.get(field, "").strip():
+            raise rejected(f"outcome {req.outcome!r} needs {field}; pass --data {field}=VALUE")
+    if outcome.appointment:
+        raw = req.data[outcome.appointment.field]
+        try:
+            at = datetime.fromisoformat(raw)
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            raise rejected(f"{outcome.appointment.field} {raw!r} is not a date and time with an offset;"
+                           " write it like 2026-11-25T10:00+08:00")
+
+
+def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
+    require_open(machine)
+    pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
+    if not pending:
+        raise rejected(f"incident {machine.state.id} has no approval waiting; active steps: "
+                       f"{', '.join(machine.active_steps()) or 'none'}")
+    step_id = pending[0]
+    require_role(machine, req.actor, [machine.pb.steps[step_id].owner], f"decide {step_id}")
+    if req.decision == "reject" and not req.reason.strip():
+        raise rejected("a rejection needs a reason; pass --reason TEXT")
+    return step_id
+
+
+def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
+    require_open(machine)
+    if machine.state.follow_up is None or machine.state.follow_up.outcome != "pending":
+        raise rejected(f"incident {machine.state.id} is not waiting for a follow-up answer")
+    if not 1 <= req.score <= 5:
+        raise rejected(f"score {req.score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
+    if req.actor != LEAD_COMPLAINANT:
+        require_role(machine, req.actor, ["hall_lead", "centre_director"], "record the follow-up answer")

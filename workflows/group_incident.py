@@ -1,0 +1,187 @@
+"""The group-incident workflow: runs a playbook snapshot until the incident is closed.
+
+It reads like the procedure: start the first steps, then sleep until something is due
+or somebody records what happened, send what that calls for, repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from groupdesk.models import (
+        Ack,
+        AddNote,
+        DecideApproval,
+        FailedAction,
+        IncidentState,
+        RecordFollowUp,
+        RecordOutcome,
+        SendMessages,
+        SendResult,
+        StartIncident,
+        WorkingDeadline,
+    )
+    from workflows import checks, search_attributes as sa, timers
+    from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+
+SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                        maximum_interval=timedelta(minutes=1), maximum_attempts=8)
+SMS_TIMEOUT = timedelta(seconds=30)
+
+
+@workflow.defn(name="GroupIncident")
+class GroupIncidentWorkflow:
+    @workflow.init
+    def __init__(self, start: StartIncident) -> None:
+        self.machine = IncidentMachine.new(start, workflow.now())
+        self.woken = False
+        self.published: tuple | None = None
+
+    @workflow.run
+    async def run(self, start: StartIncident) -> IncidentState:
+        while self.machine.state.status == "open":
+            self.publish()
+            await self.carry_out_effects()
+            timers.fire_due(self.machine, workflow.now())
+            if self.machine.effects or self.machine.state.status != "open":
+                continue
+            await self.sleep_until_due_or_woken()
+        self.publish()
+        await self.carry_out_effects()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.machine.state
+
+    async def sleep_until_due_or_woken(self) -> None:
+        self.woken = False
+        due = timers.next_due(self.machine)
+        timeout = None if due is None else max((due - workflow.now()).total_seconds(), 0.001)
+        try:
+            await workflow.wait_condition(lambda: self.woken or bool(self.machine.effects), timeout=timeout,
+                                          timeout_summary="next playbook deadline")
+        except asyncio.TimeoutError:
+            pass
+
+    # ---- effects: messages and working-day deadlines ------------------------------------
+
+    async def carry_out_effects(self) -> None:
+        while self.machine.effects:
+            batch, self.machine.effects = self.machine.effects, []
+            await asyncio.gather(*(self.carry_out(effect) for effect in batch))
+
+    async def carry_out(self, effect: SendMessages | ResolveWorkingDays) -> None:
+        if isinstance(effect, ResolveWorkingDays):
+            due = await workflow.execute_activity(
+                "working_day_deadline", WorkingDeadline(start=effect.start, working_days=effect.working_days),
+                result_type=datetime, start_to_close_timeout=timedelta(seconds=10),
+            )
+            self.machine.apply_working_days(effect, due)
+            return
+        await self.send(effect)
+
+    async def send(self, request: SendMessages) -> None:
+        state = self.machine.state
+        try:
+            result: SendResult = await workflow.execute_activity(
+                "send_messages", request, result_type=SendResult,
+                start_to_close_timeout=SMS_TIMEOUT, retry_policy=SMS_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause or err
+            self.park_failure(request, str(cause), SMS_RETRY.maximum_attempts)
+            return
+        state.deliveries.extend(result.deliveries)
+        for failed in (d for d in result.deliveries if d.status == "failed"):
+            self.park_failure(request.model_copy(update={"recipients": [failed.role]}), failed.error, 1)
+
+    def park_failure(self, request: SendMessages, error: str, attempts: int) -> None:
+        now = workflow.now()
+        self.machine.state.failed_actions.append(FailedAction(
+            at=now, step=request.step, purpose=request.purpose, error=error, attempts=attempts,
+            request=request.model_dump(mode="json"),
+        ))
+        self.machine.log(now, "sms_failed", request.step, detail=f"{request.purpose} to {', '.join(request.recipients)}: {error}")
+
+    def publish(self) -> None:
+        """Upsert search attributes when what the board filters on has changed."""
+        s = self.machine.state
+        current = (s.status, s.stage, tuple(s.current_steps), s.warning_tier)
+        if current == self.published:
+            return
+        self.published = current
+        workflow.upsert_search_attributes([
+            sa.STATUS.value_set(s.status),
+            sa.STAGE.value_set(s.stage or "-"),
+            sa.CURRENT_STEPS.value_set(list(s.current_steps)),
+            sa.WARNING_TIER.value_set(s.warning_tier),
+        ])
+
+    # ---- what people do -----------------------------------------------------------------
+
+    @workflow.update
+    def record_outcome(self, req: RecordOutcome) -> Ack:
+        now = workflow.now()
+        step = self.machine.pb.steps[req.step]
+        outcome = step.outcomes[req.outcome]
+        if outcome.stay:
+            self.machine.record_stay(req.step, req.outcome, outcome, req.actor, req.note, req.data, now)
+        else:
+            self.machine.finish(req.step, req.outcome, req.actor, req.note, now)
+        return self.acknowledge()
+
+    @record_outcome.validator
+    def validate_outcome(self, req: RecordOutcome) -> None:
+        checks.check_outcome(self.machine, req)
+
+    @workflow.update
+    def decide_approval(self, req: DecideApproval) -> Ack:
+        now = workflow.now()
+        step_id = checks.check_approval(self.machine, req)
+        if req.decision == "reject":
+            self.machine.state.rejection_reason = req.reason
+        self.machine.finish(step_id, "approved" if req.decision == "approve" else "rejected",
+                            req.actor, req.reason, now)
+        return self.acknowledge()
+
+    @decide_approval.validator
+    def validate_approval(self, req: DecideApproval) -> None:
+        checks.check_approval(self.machine, req)
+
+    @workflow.update
+    def record_follow_up(self, req: RecordFollowUp) -> Ack:
+        now = workflow.now()
+        follow = self.machine.state.follow_up
+        follow.score, follow.comment, follow.outcome = req.score, req.comment, "answered"
+        self.machine.log(now, "follow_up_answered", actor=req.actor,
+                         detail=f"satisfaction {req.score}/5" + (f" — {req.comment}" if req.comment else ""))
+        self.machine.close_incident(now, f"follow-up answered: {req.score}/5")
+        return self.acknowledge()
+
+    @record_follow_up.validator
+    def validate_follow_up(self, req: RecordFollowUp) -> None:
+        checks.check_follow_up(self.machine, req)
+
+    @workflow.signal
+    def add_note(self, note: AddNote) -> None:
+        # Signals cannot be refused, so a note from someone outside the hall's roster is dropped.
+        if not checks.roles_of(self.machine, note.actor) or not note.text.strip():
+            workflow.logger.warning("note dropped: actor not in the hall roster or empty text")
+            return
+        self.machine.log(workflow.now(), "note", actor=note.actor, detail=note.text.strip())
+        self.woken = True
+
+    @workflow.query
+    def state(self) -> IncidentState:
+        s = self.machine.state.model_copy()
+        s.deadlines = timers.upcoming(self.machine)
+        return s
+
+    def acknowledge(self) -> Ack:
+        self.woken = True
+        s = self.machine.state
+        return Ack(status=s.status, stage=s.stage, current_steps=list(s.current_steps), warning_tier=s.warning_tier)

@@ -1,0 +1,207 @@
+"""The playbook interpreter: deterministic transitions over an incident's state.
+
+Nothing here does I/O or reads a clock: the workflow passes `now` in and carries out the
+effects this returns (messages to send, working-day deadlines to compute).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from groupdesk.durations import Span
+from groupdesk.models import (
+    Appointment,
+    FollowUpState,
+    IncidentState,
+    SendMessages,
+    StartIncident,
+    StepState,
+    TimelineEntry,
+)
+from groupdesk.playbook import Outcome, Step
+from groupdesk.roles import LANGUAGES
+from workflows.messages import MessageBuilder
+
+
+@dataclass
+class ResolveWorkingDays:
+    """Compute `working_days` after `start` on the Chinese calendar, then apply it to `target`."""
+
+    target: str  # "step" or "follow_up"
+    step: str | None
+    visit: int
+    start: datetime
+    working_days: int
+
+
+Effect = SendMessages | ResolveWorkingDays
+
+
+class IncidentMachine:
+    def __init__(self, start: StartIncident, state: IncidentState):
+        self.start = start
+        self.pb = start.playbook
+        self.state = state
+        self.effects: list[Effect] = []
+        self.messages = MessageBuilder(start, state)
+
+    @classmethod
+    def new(cls, start: StartIncident, now: datetime) -> "IncidentMachine":
+        state = IncidentState(
+            id=start.incident_id, playbook=start.playbook.id, playbook_version=start.playbook.version,
+            hall_id=start.hall_id, hall_name=start.hall_name, headcount=start.headcount, summary=start.summary,
+            drill=start.drill, time_scale=start.time_scale, started_at=now, started_by=start.started_by,
+        )
+        machine = cls(start, state)
+        machine.log(now, "incident_started", actor=start.started_by,
+                    detail=f"{start.headcount} people; {start.summary}")
+        for step_id in machine.pb.start:
+            machine.enter(step_id, now, came_from=None)
+        machine.refresh_stage()
+        return machine
+
+    # ---- time ---------------------------------------------------------------------------
+
+    def scaled(self, span: Span) -> timedelta:
+        return timedelta(seconds=span.seconds / self.start.time_scale)
+
+    def log(self, now: datetime, kind: str, step: str | None = None, actor: str | None = None,
+            detail: str = "") -> None:
+        self.state.timeline.append(TimelineEntry(at=now, kind=kind, step=step, actor=actor, detail=detail))
+
+    # ---- steps --------------------------------------------------------------------------
+
+    def active_steps(self) -> list[str]:
+        return [sid for sid in self.pb.steps if (s := self.state.steps.get(sid)) and s.status == "active"]
+
+    def enter(self, step_id: str, now: datetime, came_from: str | None, result: str = "") -> None:
+        step = self.pb.steps[step_id]
+        previous = self.state.steps.get(step_id)
+        if step.wait_for:
+            arrived = list(previous.arrived_from) if previous and previous.status == "waiting" else []
+            if came_from and came_from not in arrived:
+                arrived.append(came_from)
+            missing = [d for d in step.wait_for if d not in arrived]
+            if missing:
+                self.state.steps[step_id] = StepState(
+                    step=step_id, status="waiting", arrived_from=arrived,
+                    visit=previous.visit if previous and previous.status == "waiting" else _next_visit(previous),
+                )
+                self.log(now, "step_waiting", step_id, detail=f"waiting for {', '.join(missing)}")
+                return
+        visit = previous.visit if previous and previous.status == "waiting" else _next_visit(previous)
+        state = StepState(step=step_id, status="active", visit=visit, started_at=now)
+        self.state.steps[step_id] = state
+        self.log(now, "step_started", step_id)
+        if step.kind == "close":
+            self._close(step_id, step, now, result)
+            return
+        if step.deadline and step.deadline.working_days:
+            # The step's message names its deadline, so it waits for the calendar's answer.
+            self.effects.append(ResolveWorkingDays("step", step_id, visit, now, step.deadline.working_days))
+            return
+        if step.deadline:
+            state.deadline_at = now + self.scaled(step.deadline)
+        self._announce(step_id)
+
+    def _announce(self, step_id: str) -> None:
+        step = self.pb.steps[step_id]
+        if step.notify:
+            purpose = "approval_request" if step.kind == "approval" else "step_started"
+            self.effects.append(self.messages.for_step(step_id, purpose, step.notify, step.template, "start"))
+
+    def finish(self, step_id: str, outcome_name: str, actor: str, note: str, now: datetime) -> None:
+        step = self.pb.steps[step_id]
+        outcome = step.outcomes[outcome_name]
+        state = self.state.steps[step_id]
+        state.status, state.outcome, state.finished_at = "done", outcome_name, now
+        label = self.pb.outcome_label(step_id, outcome_name)
+        self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else ""))
+        if outcome.set_warning_tier is not None and outcome.set_warning_tier != self.state.warning_tier:
+            self.state.warning_tier = outcome.set_warning_tier
+            self.log(now, "warning_tier", step_id, actor, detail=f"warning tier {outcome.set_warning_tier}")
+        if outcome.notify:
+            self.effects.append(self.messages.for_outcome(step_id, outcome_name, outcome, actor, note))
+        self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""))
+        self.report_progress(now, step_id, outcome_name)
+        self.refresh_stage()
+
+    def record_stay(self, step_id: str, outcome_name: str, outcome: Outcome, actor: str, note: str,
+                    data: dict[str, str], now: datetime) -> None:
+        detail = self.pb.outcome_label(step_id, outcome_name)
+        if outcome.appointment:
+            appt = outcome.appointment
+            at = datetime.fromisoformat(data[appt.field])
+            remind_at = at - self.scaled(appt.remind_before)
+            self.state.appointments.append(Appointment(step=step_id, field=appt.field, at=at, remind_at=remind_at))
+            detail += f" — {appt.field} {at.isoformat()}"
+        self.log(now, "recorded", step_id, actor, detail=detail + (f" — {note}" if note else ""))
+
+    def _close(self, step_id: str, step: Step, now: datetime, result: str) -> None:
+        self.state.resolution = result or self.pb.step_title(step_id)
+        warning_ended = self.state.warning_tier > 0
+        if warning_ended:
+            self.state.warning_tier = 0
+            directors = [s.id for s in self.start.roster.get("centre_director", [])]
+            self.log(now, "warning_plan_ended", step_id, actor=",".join(directors) or None,
+                     detail="tier-3 warning plan ended; warning tier 0")
+        self.log(now, "resolved", step_id, detail=self.state.resolution)
+        if step.notify:
+            self.effects.append(self.messages.for_close(step_id, step, self.state.resolution, warning_ended))
+        follow_up = step.follow_up
+        if follow_up is None:
+            self.close_incident(now, "closed without follow-up")
+            return
+        self.state.follow_up = FollowUpState()
+        if follow_up.after.working_days:
+            self.effects.append(ResolveWorkingDays("follow_up", step_id, 1, now, follow_up.after.working_days))
+        else:
+            self.state.follow_up.send_at = now + self.scaled(follow_up.after)
+
+    def close_incident(self, now: datetime, detail: str) -> None:
+        self.state.status = "closed"
+        self.state.closed_at = now
+        for sid in self.active_steps():
+            self.state.steps[sid].status = "done"
+        self.log(now, "incident_closed", detail=detail)
+        self.refresh_stage()
+
+    def apply_working_days(self, effect: ResolveWorkingDays, due: datetime) -> None:
+        scaled_due = effect.start + (due - effect.start) / self.start.time_scale
+        if effect.target == "step":
+            state = self.state.steps.get(effect.step or "")
+            if state and state.status == "active" and state.visit == effect.visit:
+                state.deadline_at = scaled_due
+                self._announce(effect.step)
+        elif self.state.follow_up and self.state.follow_up.send_at is None:
+            self.state.follow_up.send_at = scaled_due
+
+    # ---- progress -----------------------------------------------------------------------
+
+    def report_progress(self, now: datetime, step_id: str, outcome_name: str) -> None:
+        reports = self.pb.progress_reports
+        if not reports or self.state.warning_tier < reports.min_tier:
+            return
+        self.state.progress_reports += 1
+        event = {
+            lang: f"{self.pb.step_title(step_id, lang)}: {self.pb.outcome_label(step_id, outcome_name, lang)}"
+            for lang in LANGUAGES
+        }
+        current = {
+            lang: "、".join(self.pb.step_title(s, lang) for s in self.active_steps()) or "—" for lang in LANGUAGES
+        }
+        self.effects.append(self.messages.progress_report(reports, self.state.progress_reports, event, current))
+
+    def refresh_stage(self) -> None:
+        self.state.current_steps = self.active_steps() if self.state.status == "open" else []
+        if self.state.status == "closed":
+            self.state.stage = "closed"
+        elif self.state.follow_up is not None:
+            self.state.stage = "follow_up"
+        else:
+            self.state.stage = "+".join(self.state.current_steps)
+
+
+def _next_visit(previous: StepState | None) -> int:
+    return previous.visit + 1 if previous else 1

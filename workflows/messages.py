@@ -1,0 +1,88 @@
+"""Builds the SendMessages requests of an incident: template from the snapshot, context, key.
+
+The idempotency key names the incident, the step and its visit, the purpose and what
+distinguishes this message from its siblings; the activity appends the recipient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groupdesk.models import IncidentState, Purpose, SendMessages, StartIncident
+from groupdesk.playbook import Outcome, ProgressReports, Step
+from groupdesk.roles import LANGUAGES
+
+
+class MessageBuilder:
+    def __init__(self, start: StartIncident, state: IncidentState):
+        self.start = start
+        self.pb = start.playbook
+        self.state = state
+
+    def _base(self) -> dict[str, Any]:
+        return {
+            "incident_id": self.start.incident_id,
+            "hall_name": {"zh-CN": self.start.hall_name, "en": self.start.hall_name_en or self.start.hall_name},
+            "headcount": self.start.headcount,
+            "summary": self.start.summary,
+            "playbook_title": dict(self.pb.title),
+            "warning_tier": self.state.warning_tier,
+            "drill": self.start.drill,
+        }
+
+    def _request(self, step: str | None, purpose: Purpose, recipients: list[str], template: str,
+                 discriminator: str, extra: dict[str, Any] | None = None, **fields: Any) -> SendMessages:
+        visit = self.state.steps[step].visit if step and step in self.state.steps else 1
+        key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
+        context = {**self._base(), **(extra or {})}
+        if step:
+            state = self.state.steps.get(step)
+            context["deadline"] = state.deadline_at.isoformat() if state and state.deadline_at else ""
+            fields.setdefault("step_title", dict(self.pb.steps[step].title))
+            fields.setdefault("owner_role", self.pb.steps[step].owner)
+        return SendMessages(
+            incident_id=self.start.incident_id, hall_id=self.start.hall_id, step=step, purpose=purpose, key=key,
+            recipients=list(recipients), template=dict(self.pb.templates[template]), context=context,
+            lead=self.start.lead, drill=self.start.drill, **fields,
+        )
+
+    def for_step(self, step: str, purpose: Purpose, recipients: list[str], template: str | None,
+                 discriminator: str) -> SendMessages:
+        return self._request(step, purpose, recipients, template or "", discriminator)
+
+    def reminder(self, step: str, owner: str) -> SendMessages:
+        return self._request(step, "reminder", [owner], self.pb.escalation.reminder_template, "deadline")
+
+    def escalation(self, step: str, level: int, role: str, overdue_seconds: float) -> SendMessages:
+        owner = self.pb.steps[step].owner
+        return self._request(
+            step, "escalation", [role], self.pb.escalation.escalation_template, f"level{level}",
+            extra={"level": level, "overdue": int(overdue_seconds * self.start.time_scale)},
+            escalated_from=owner,
+        )
+
+    def for_outcome(self, step: str, outcome_name: str, outcome: Outcome, actor: str, note: str) -> SendMessages:
+        actor_name = next((s.name for staff in self.start.roster.values() for s in staff if s.id == actor), actor)
+        label = {lang: self.pb.outcome_label(step, outcome_name, lang) for lang in LANGUAGES}
+        return self._request(
+            step, "progress_report", outcome.notify, outcome.template or "", f"outcome-{outcome_name}",
+            extra={"outcome_label": label, "actor_name": actor_name, "reason": note},
+        )
+
+    def appointment_reminder(self, step: str, index: int, recipients: list[str], template: str,
+                             at_iso: str) -> SendMessages:
+        return self._request(step, "reminder", recipients, template, f"appointment{index}",
+                             extra={"appointment_at": at_iso})
+
+    def progress_report(self, reports: ProgressReports, number: int, event: dict[str, str],
+                        current: dict[str, str]) -> SendMessages:
+        return self._request(None, "progress_report", reports.notify, reports.template, f"report{number}",
+                             extra={"event": event, "current_steps": current})
+
+    def for_close(self, step: str, close: Step, resolution: str, warning_ended: bool) -> SendMessages:
+        return self._request(step, "step_started", close.notify, close.template or "", "closed",
+                             extra={"resolution": resolution, "warning_ended": warning_ended})
+
+    def follow_up(self, step: str, template: str) -> SendMessages:
+        return self._request(step, "follow_up", ["lead_complainant"], template, "survey",
+                             extra={"lead_name": self.start.lead.name})

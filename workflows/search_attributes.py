@@ -1,0 +1,27 @@
+"""Custom search attributes: how the board and `groupdesk list` find incidents without querying each."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+STATUS = SearchAttributeKey.for_keyword("GroupdeskStatus")
+STAGE = SearchAttributeKey.for_keyword("GroupdeskStage")
+CURRENT_STEPS = SearchAttributeKey.for_keyword_list("GroupdeskCurrentSteps")
+WARNING_TIER = SearchAttributeKey.for_int("GroupdeskWarningTier")
+HALL = SearchAttributeKey.for_keyword("GroupdeskHall")
+PLAYBOOK = SearchAttributeKey.for_keyword("GroupdeskPlaybook")
+HEADCOUNT = SearchAttributeKey.for_int("GroupdeskHeadcount")
+DRILL = SearchAttributeKey.for_bool("GroupdeskDrill")
+
+ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL)
+
+
+def cli_flags() -> list[str]:
+    """`temporal server start-dev --search-attribute` values for every key."""
+    kinds = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "INT": "Int", "BOOL": "Bool"}
+    return [f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}" for key in ALL]
+
+
+def indexed_types() -> dict[str, int]:
+    """Name -> IndexedValueType number, for the operator service's add_search_attributes."""
+    return {key.name: int(key.indexed_value_type.value) for key in ALL}
