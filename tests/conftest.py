@@ -39,8 +39,9 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def skipping_env():
+    """A fresh time-skipping server per test: a stopped worker's unfinished tasks hold its clock."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter,
     )

@@ -115,6 +115,7 @@ class IncidentMachine:
         step = self.pb.steps[step_id]
         outcome = step.outcomes[outcome_name]
         state = self.state.steps[step_id]
+        tier_before = self.state.warning_tier
         state.status, state.outcome, state.finished_at = "done", outcome_name, now
         label = self.pb.outcome_label(step_id, outcome_name)
         self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else ""))
@@ -124,7 +125,8 @@ class IncidentMachine:
         if outcome.notify:
             self.effects.append(self.messages.for_outcome(step_id, outcome_name, outcome, actor, note))
         self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""))
-        self.report_progress(now, step_id, outcome_name)
+        # Reported when the tier was high before or after: the office also hears that it ended.
+        self.report_progress(now, step_id, outcome_name, max(tier_before, self.state.warning_tier))
         self.refresh_stage()
 
     def record_stay(self, step_id: str, outcome_name: str, outcome: Outcome, actor: str, note: str,
@@ -179,9 +181,9 @@ class IncidentMachine:
 
     # ---- progress -----------------------------------------------------------------------
 
-    def report_progress(self, now: datetime, step_id: str, outcome_name: str) -> None:
+    def report_progress(self, now: datetime, step_id: str, outcome_name: str, tier: int) -> None:
         reports = self.pb.progress_reports
-        if not reports or self.state.warning_tier < reports.min_tier:
+        if not reports or tier < reports.min_tier:
             return
         self.state.progress_reports += 1
         event = {

@@ -22,6 +22,16 @@ def _escalation_times(machine: IncidentMachine, step_id: str) -> list[tuple[date
     return [(state.deadline_at + grace * (level + 1), role) for level, role in enumerate(ladder)]
 
 
+def _live_appointments(machine: IncidentMachine) -> list:
+    """Appointments of steps still under way; a newer one for the same field replaces the older."""
+    live = {}
+    for appt in machine.state.appointments:
+        state = machine.state.steps.get(appt.step)
+        if state and state.status == "active":
+            live[(appt.step, appt.field)] = appt
+    return list(live.values())
+
+
 def upcoming(machine: IncidentMachine) -> list[Deadline]:
     """Every deadline still ahead, soonest first (what `show` and the board display)."""
     found: list[Deadline] = []
@@ -38,7 +48,7 @@ def upcoming(machine: IncidentMachine) -> list[Deadline]:
             if level > state.escalation_level:
                 found.append(Deadline(kind="escalation", step=step_id, due_at=due, role=role))
                 break
-    for appt in machine.state.appointments:
+    for appt in _live_appointments(machine):
         if not appt.reminded:
             found.append(Deadline(kind="appointment_reminder", step=appt.step, due_at=appt.remind_at))
     follow = machine.state.follow_up
@@ -62,7 +72,7 @@ def fire_due(machine: IncidentMachine, now: datetime) -> None:
     for step_id in machine.active_steps():
         _fire_step(machine, step_id, now)
     for index, appt in enumerate(machine.state.appointments, start=1):
-        if not appt.reminded and now >= appt.remind_at:
+        if appt in _live_appointments(machine) and not appt.reminded and now >= appt.remind_at:
             appt.reminded = True
             outcome = next(o for o in machine.pb.steps[appt.step].outcomes.values()
                            if o.appointment and o.appointment.field == appt.field)

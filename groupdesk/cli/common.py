@@ -1,0 +1,69 @@
+"""What every command shares: settings, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any, Coroutine, NoReturn
+
+import typer
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from groupdesk.config import Settings
+from groupdesk.directory import Directory, DirectoryError, load_directory
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def directory(s: Settings) -> Directory:
+    try:
+        return load_directory(s.directory)
+    except DirectoryError as exc:
+        fail(str(exc))
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+async def connect_or_fail(s: Settings) -> Client:
+    from groupdesk.client import connect
+
+    try:
+        return await connect(s)
+    except RuntimeError as exc:
+        fail(f"cannot reach Temporal at {s.temporal_address} ({exc}); start it with `groupdesk dev`"
+             " or set TEMPORAL_ADDRESS")
+
+
+def run(coro: Coroutine) -> Any:
+    try:
+        return asyncio.run(coro)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        fail(getattr(cause, "message", None) or str(cause or exc))
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            fail(f"no such incident ({exc.message}); see `groupdesk list`")
+        fail(f"Temporal refused the request: {exc.message}")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def parse_pairs(pairs: list[str], option: str) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"{option}: {pair!r} is not KEY=VALUE, e.g. {option} calibration_at='2026-11-25 10:00'")
+        data[key.strip()] = value.strip()
+    return data

@@ -1,0 +1,224 @@
+"""Commands that start and run incidents: start, list, show, outcome, approve, note, follow-up."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from groupdesk.cli.common import connect_or_fail, directory, fail, parse_pairs, print_json, run, settings
+from groupdesk.client import incident_id_for, list_query, start_incident
+from groupdesk.incidents import InputError, parse_local_time, prepare_start
+from groupdesk.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.workcal import format_local
+from workflows import search_attributes as sa
+from workflows.group_incident import GroupIncidentWorkflow
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(start)
+    app.command("list")(list_incidents)
+    app.command()(show)
+    app.command()(outcome)
+    app.command()(approve)
+    app.command()(note)
+    app.command("follow-up")(follow_up)
+
+
+def start(
+    hall: str = typer.Option(..., "--hall", help="hall id from the staff directory"),
+    headcount: int = typer.Option(..., "--headcount", help="how many people came (at least 2)"),
+    lead_name: str = typer.Option(..., "--lead-name", help="the lead complainant's name"),
+    lead_phone: str = typer.Option(..., "--lead-phone", help="the lead complainant's mobile"),
+    summary: str = typer.Option(..., "--summary", help="what the group complains about"),
+    playbook: str = typer.Option("smart-meter-group-complaint", "--playbook"),
+    drill: bool = typer.Option(False, "--drill", help="a drill: every SMS starts with 【演练】"),
+    time_scale: Optional[float] = typer.Option(None, "--time-scale", help="drills only: divide every duration by N"),
+    actor: Optional[str] = typer.Option(None, "--as", help="who starts it (default: the hall lead)"),
+    lead_lang: str = typer.Option("zh-CN", "--lead-lang", help="language of the complainant's SMS: zh-CN or en"),
+    incident_id: Optional[str] = typer.Option(None, "--incident-id", help="override the generated id"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Start an incident: a group has come to the hall."""
+    s = settings()
+    staff = directory(s)
+    try:
+        pb = find_playbook(s.playbooks_dir, playbook)
+    except PlaybookError as exc:
+        fail(f"--playbook: {exc}")
+    try:
+        request = prepare_start(
+            directory=staff, playbook=pb, hall_id=hall, headcount=headcount, lead_name=lead_name,
+            lead_phone=lead_phone, summary=summary, started_by=actor, drill=drill, time_scale=time_scale,
+            lead_lang=lead_lang, incident_id=incident_id or "pending",
+        )
+    except InputError as exc:
+        fail(str(exc))
+    request.incident_id = incident_id or incident_id_for(hall, request.lead.phone, datetime.now(timezone.utc))
+
+    async def go() -> None:
+        client = await connect_or_fail(s)
+        try:
+            await start_incident(client, s, request)
+        except WorkflowAlreadyStartedError:
+            fail(f"incident {request.incident_id} for this lead complainant at {hall} already exists today;"
+                 f" see `groupdesk show {request.incident_id}`")
+
+    run(go())
+    if as_json:
+        print_json({"id": request.incident_id, "playbook": pb.id, "hall": hall, "drill": drill})
+    else:
+        typer.echo(request.incident_id)
+
+
+def list_incidents(
+    hall: Optional[str] = typer.Option(None, "--hall"),
+    tier: Optional[int] = typer.Option(None, "--tier", help="warning tier, e.g. 3"),
+    include_closed: bool = typer.Option(False, "--all", help="closed incidents too"),
+    drill: Optional[bool] = typer.Option(None, "--drill/--real", help="only drills, or only real incidents"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List incidents (open ones unless --all), through Temporal visibility."""
+    s = settings()
+
+    async def go() -> list[dict]:
+        client = await connect_or_fail(s)
+        rows = []
+        query = list_query(hall=hall, status=None if include_closed else "open", tier=tier, drill=drill)
+        async for wf in client.list_workflows(query):
+            attrs = wf.typed_search_attributes
+            rows.append({
+                "id": wf.id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
+                "status": attrs.get(sa.STATUS), "stage": attrs.get(sa.STAGE),
+                "current_steps": list(attrs.get(sa.CURRENT_STEPS) or []),
+                "warning_tier": attrs.get(sa.WARNING_TIER), "headcount": attrs.get(sa.HEADCOUNT),
+                "drill": attrs.get(sa.DRILL), "started_at": wf.start_time.isoformat() if wf.start_time else None,
+            })
+        return rows
+
+    rows = run(go())
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "hall", "stage", "tier", "people", "drill", "started")
+    for r in rows:
+        started = format_local(datetime.fromisoformat(r["started_at"])) if r["started_at"] else ""
+        table.add_row(r["id"], r["hall"], r["stage"], str(r["warning_tier"]), str(r["headcount"]),
+                      "yes" if r["drill"] else "", started)
+    Console().print(table)
+
+
+async def fetch_state(client, incident_id: str) -> IncidentState:
+    handle = client.get_workflow_handle(incident_id)
+    described = await handle.describe()
+    if described.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result(result_type=IncidentState)
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        fail(f"incident {incident_id} ended abnormally ({described.status.name}); ask ops to look at its history")
+    return await handle.query(GroupIncidentWorkflow.state)
+
+
+def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show one incident: steps, deadlines, timeline, messages."""
+    s = settings()
+
+    async def go() -> IncidentState:
+        return await fetch_state(await connect_or_fail(s), incident_id)
+
+    state = run(go())
+    if as_json:
+        print_json(state.model_dump(mode="json"))
+        return
+    console = Console()
+    console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"
+                  f"  status={state.status}  tier={state.warning_tier}{'  DRILL' if state.drill else ''}")
+    console.print(f"stage: {state.stage}   people: {state.headcount}   {state.summary}")
+    if state.deadlines:
+        console.print("deadlines: " + "; ".join(
+            f"{d.kind} {d.step or ''} {format_local(d.due_at)}" for d in state.deadlines))
+    table = Table("time", "what", "step", "who", "detail")
+    for entry in state.timeline:
+        table.add_row(format_local(entry.at), entry.kind, entry.step or "", entry.actor or "", entry.detail)
+    console.print(table)
+    if state.failed_actions:
+        console.print(f"[red]{len(state.failed_actions)} failed action(s)[/red]: "
+                      + "; ".join(f"{f.purpose} {f.step}: {f.error}" for f in state.failed_actions))
+
+
+def _update(incident_id: str, update, payload) -> None:
+    s = settings()
+
+    async def go():
+        client = await connect_or_fail(s)
+        return await client.get_workflow_handle(incident_id).execute_update(update, payload)
+
+    ack = run(go())
+    typer.echo(f"{incident_id}: {ack.status}, now at {ack.stage or '-'} (warning tier {ack.warning_tier})")
+
+
+def outcome(
+    incident_id: str,
+    step: str,
+    outcome_name: str = typer.Argument(..., metavar="OUTCOME"),
+    actor: str = typer.Option(..., "--as", help="staff id of who records it"),
+    note_text: str = typer.Option("", "--note"),
+    data: list[str] = typer.Option([], "--data", help="KEY=VALUE, e.g. calibration_at='2026-11-25 10:00'"),
+) -> None:
+    """Record what happened at a step (its outcome)."""
+    values = parse_pairs(data, "--data")
+    for key, value in list(values.items()):
+        if key.endswith("_at"):
+            try:
+                values[key] = parse_local_time(value).isoformat()
+            except ValueError:
+                fail(f"--data {key}: {value!r} is not a date and time; write it like 2026-11-25 10:00")
+    _update(incident_id, GroupIncidentWorkflow.record_outcome,
+            RecordOutcome(step=step, outcome=outcome_name, actor=actor, note=note_text, data=values))
+
+
+def approve(
+    incident_id: str,
+    actor: str = typer.Option(..., "--as", help="staff id of the centre director"),
+    reject: bool = typer.Option(False, "--reject", help="refuse instead of approving"),
+    reason: str = typer.Option("", "--reason", help="why (required with --reject)"),
+) -> None:
+    """Approve (or --reject) the escalation the incident is waiting for."""
+    if reject and not reason.strip():
+        fail("--reason: a rejection needs a reason")
+    _update(incident_id, GroupIncidentWorkflow.decide_approval,
+            DecideApproval(decision="reject" if reject else "approve", actor=actor, reason=reason))
+
+
+def follow_up(
+    incident_id: str,
+    score: int = typer.Option(..., "--score", help="satisfaction 1-5"),
+    actor: str = typer.Option(..., "--as"),
+    comment: str = typer.Option("", "--comment"),
+) -> None:
+    """Record the lead complainant's answer to the follow-up (回访)."""
+    _update(incident_id, GroupIncidentWorkflow.record_follow_up,
+            RecordFollowUp(score=score, actor=actor, comment=comment))
+
+
+def note(incident_id: str, text: str, actor: str = typer.Option(..., "--as")) -> None:
+    """Add a note to an incident's timeline."""
+    s = settings()
+    if not text.strip():
+        fail("TEXT: the note is empty")
+
+    async def go() -> None:
+        client = await connect_or_fail(s)
+        state = await fetch_state(client, incident_id)
+        if not directory(s).roles_of(state.hall_id, actor):
+            fail(f"--as: {actor!r} holds no role at hall {state.hall_id}")
+        await client.get_workflow_handle(incident_id).signal(GroupIncidentWorkflow.add_note,
+                                                             AddNote(actor=actor, text=text))
+
+    run(go())
+    typer.echo(f"{incident_id}: note added")

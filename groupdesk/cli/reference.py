@@ -1,0 +1,105 @@
+"""Commands that read reference data: directory, playbooks, sms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from groupdesk.cli.common import directory, fail, print_json, settings
+from groupdesk.masking import mask_phone
+from groupdesk.outbox import Outbox
+from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
+from groupdesk.roles import ROLE_IDS, role_label
+
+playbooks_app = typer.Typer(no_args_is_help=True, help="List and validate playbooks.")
+sms_app = typer.Typer(no_args_is_help=True, help="Messages in the outbox.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("directory")(show_directory)
+    app.add_typer(playbooks_app, name="playbooks")
+    app.add_typer(sms_app, name="sms")
+
+
+def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Halls and who holds each role there."""
+    d = directory(settings())
+    halls = [
+        {
+            "id": hall.id, "name": hall.name, "name_en": hall.name_en, "centre": hall.centre,
+            "roles": {role: [{"id": p.id, "name": p.name, "phone": p.mobile, "lang": p.lang}
+                             for p in d.staff(hall.id, role)] for role in ROLE_IDS},
+        }
+        for hall in d.halls
+    ]
+    if as_json:
+        print_json(halls)
+        return
+    console = Console()
+    for hall in halls:
+        table = Table("role", "staff", title=f"{hall['id']} — {hall['name']}")
+        for role, people in hall["roles"].items():
+            table.add_row(f"{role} ({role_label(role)})",
+                          ", ".join(f"{p['id']} {p['name']} {mask_phone(p['phone'])}" for p in people) or "—")
+        console.print(table)
+
+
+@playbooks_app.command("list")
+def list_playbooks(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every playbook in the playbooks directory, and whether it is valid."""
+    rows = []
+    for path in playbook_files(settings().playbooks_dir):
+        try:
+            pb = load_playbook(path)
+            rows.append({"id": pb.id, "version": pb.version, "title": pb.title.get("zh-CN", ""),
+                         "steps": list(pb.steps), "file": str(path), "valid": True, "error": None})
+        except PlaybookError as exc:
+            rows.append({"id": None, "version": None, "title": "", "steps": [], "file": str(path),
+                         "valid": False, "error": str(exc)})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "version", "title", "steps", "file")
+    for r in rows:
+        table.add_row(r["id"] or "[red]invalid[/red]", str(r["version"] or ""), r["title"] or (r["error"] or ""),
+                      str(len(r["steps"])), Path(r["file"]).name)
+    Console().print(table)
+
+
+@playbooks_app.command("validate")
+def validate_playbooks(files: Optional[list[Path]] = typer.Argument(None, help="default: every playbook")) -> None:
+    """Validate playbooks; exit 1 if any is invalid."""
+    paths = files or playbook_files(settings().playbooks_dir)
+    if not paths:
+        fail(f"no playbooks found in {settings().playbooks_dir}")
+    bad = 0
+    for path in paths:
+        try:
+            pb = load_playbook(path)
+            typer.echo(f"ok: {path} ({pb.id} v{pb.version}, {len(pb.steps)} steps, {len(pb.templates)} templates)")
+        except PlaybookError as exc:
+            bad += 1
+            typer.echo(f"invalid: {exc}", err=True)
+    if bad:
+        raise typer.Exit(1)
+
+
+@sms_app.command("list")
+def list_sms(
+    incident: Optional[str] = typer.Option(None, "--incident"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Messages stored in the outbox, oldest first."""
+    rows = Outbox(settings().outbox_path).list(incident_id=incident)
+    if as_json:
+        print_json([r.as_json() for r in rows])
+        return
+    table = Table("time", "incident", "step", "purpose", "to", "status", "body")
+    for r in rows:
+        table.add_row(r.created_at[11:19], r.incident_id, r.step or "", r.purpose,
+                      f"{r.role} {mask_phone(r.to_number)}", r.status, r.body)
+    Console().print(table)

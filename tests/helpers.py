@@ -1,0 +1,69 @@
+"""Driving incidents in tests the way staff do: through the workflow's Updates."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio.client import WorkflowHandle
+
+from groupdesk.client import start_incident
+from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.outbox import Outbox
+from worker import build_worker
+from workflows.group_incident import GroupIncidentWorkflow
+
+WF = GroupIncidentWorkflow
+
+
+@contextlib.asynccontextmanager
+async def running_worker(env, settings):
+    async with build_worker(env.client, settings):
+        yield
+
+
+async def start(env, settings, request) -> WorkflowHandle:
+    return await start_incident(env.client, settings, request)
+
+
+async def outcome(handle, step, name, actor, note="", **data):
+    return await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=name, actor=actor,
+                                                                        note=note, data=data))
+
+
+async def decide(handle, actor, approve=True, reason=""):
+    return await handle.execute_update(WF.decide_approval, DecideApproval(
+        decision="approve" if approve else "reject", actor=actor, reason=reason))
+
+
+async def answer_follow_up(handle, score, actor="sun.li", comment=""):
+    return await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=score, actor=actor, comment=comment))
+
+
+async def state(handle) -> IncidentState:
+    return await handle.query(WF.state)
+
+
+async def settle(env, handle, seconds: float = 1) -> IncidentState:
+    """Let a little workflow time pass so queued messages are sent, then read the state."""
+    await env.sleep(timedelta(seconds=seconds))
+    return await state(handle)
+
+
+async def through_talk(handle):
+    await outcome(handle, "move_to_vip_room", "done", "zhao.min")
+    await outcome(handle, "keep_order", "done", "qian.lei")
+
+
+def messages(settings, incident_id):
+    return Outbox(settings.outbox_path).list(incident_id=incident_id)
+
+
+def timeline(st: IncidentState, kind: str, step: str | None = None):
+    return [e for e in st.timeline if e.kind == kind and (step is None or e.step == step)]
+
+
+def local(dt: datetime):
+    from groupdesk.workcal import LOCAL_TZ
+
+    return dt.astimezone(LOCAL_TZ)
