@@ -17,6 +17,7 @@ from groupdesk.logs import configure_logging
 from groupdesk.outbox import Outbox
 from groupdesk.sms_provider import make_provider
 from workflows.group_incident import GroupIncidentWorkflow
+from workflows.sandbox import workflow_runner
 
 log = structlog.get_logger("groupdesk.worker")
 
@@ -33,6 +34,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=[GroupIncidentWorkflow],
+        workflow_runner=workflow_runner(),
         activities=[sms.send_messages, working_day_deadline],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
     )

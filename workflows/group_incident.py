@@ -32,7 +32,8 @@ with workflow.unsafe.imports_passed_through():
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                         maximum_interval=timedelta(minutes=1), maximum_attempts=8)
-SMS_TIMEOUT = timedelta(seconds=30)
+# Short, so a message held by a worker that died is retried soon by another.
+SMS_TIMEOUT = timedelta(seconds=10)
 
 
 @workflow.defn(name="GroupIncident")
@@ -42,18 +43,20 @@ class GroupIncidentWorkflow:
         self.machine = IncidentMachine.new(start, workflow.now())
         self.woken = False
         self.published: tuple | None = None
+        self.in_flight: set[asyncio.Task] = set()
 
     @workflow.run
     async def run(self, start: StartIncident) -> IncidentState:
         while self.machine.state.status == "open":
             self.publish()
-            await self.carry_out_effects()
+            self.launch_effects()
             timers.fire_due(self.machine, workflow.now())
             if self.machine.effects or self.machine.state.status != "open":
                 continue
             await self.sleep_until_due_or_woken()
         self.publish()
-        await self.carry_out_effects()
+        self.launch_effects()
+        await workflow.wait_condition(lambda: not self.in_flight and not self.machine.effects)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.machine.state
 
@@ -69,10 +72,13 @@ class GroupIncidentWorkflow:
 
     # ---- effects: messages and working-day deadlines ------------------------------------
 
-    async def carry_out_effects(self) -> None:
-        while self.machine.effects:
-            batch, self.machine.effects = self.machine.effects, []
-            await asyncio.gather(*(self.carry_out(effect) for effect in batch))
+    def launch_effects(self) -> None:
+        """Send in the background: a slow SMS gateway must never hold up a deadline."""
+        batch, self.machine.effects = self.machine.effects, []
+        for effect in batch:
+            task = asyncio.create_task(self.carry_out(effect))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
 
     async def carry_out(self, effect: SendMessages | ResolveWorkingDays) -> None:
         if isinstance(effect, ResolveWorkingDays):
@@ -81,6 +87,7 @@ class GroupIncidentWorkflow:
                 result_type=datetime, start_to_close_timeout=timedelta(seconds=10),
             )
             self.machine.apply_working_days(effect, due)
+            self.woken = True  # a new deadline, and maybe the step's message, now exist
             return
         await self.send(effect)
 

