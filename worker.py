@@ -41,10 +41,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 
 async def run_worker(settings: Settings | None = None) -> None:
-    from groupdesk.client import connect
+    from groupdesk.client import connect, ensure_search_attributes
 
     settings = settings or get_settings()
     client = await connect(settings)
+    if settings.register_search_attributes:
+        added = await ensure_search_attributes(client)
+        log.info("search attributes checked", added=added)
     worker = build_worker(client, settings)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
              sms_provider=settings.sms_provider)

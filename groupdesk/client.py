@@ -21,6 +21,19 @@ async def connect(settings: Settings) -> Client:
     )
 
 
+async def ensure_search_attributes(client: Client) -> list[str]:
+    """Register groupdesk's search attributes on a cluster that lacks them; return those added."""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+
+    known = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace))
+    missing = {name: kind for name, kind in sa.indexed_types().items() if name not in known.custom_attributes}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))
+    return sorted(missing)
+
+
 def incident_id_for(hall_id: str, lead_phone: str, now: datetime) -> str:
     """The same hall, lead complainant and day give the same id, so a repeated start cannot open a twin."""
     digest = hashlib.sha256(lead_phone.encode()).hexdigest()[:6]

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     playbooks_dir: Path = Field(REPO_ROOT / "playbooks", alias="GROUPDESK_PLAYBOOKS_DIR")
     sms_provider: Literal["outbox"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
     log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")
+    register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
 
     @property
