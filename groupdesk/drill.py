@@ -1,0 +1,74 @@
+"""Scripted staff for drills: drive an incident down one path of the smart-meter playbook.
+
+Used to record replay histories and by the benchmarks; each driver records outcomes
+through the same Updates the CLI uses, waiting for each step to open first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Awaitable, Callable
+
+from temporalio.client import WorkflowHandle
+
+from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from workflows.group_incident import GroupIncidentWorkflow as WF
+
+
+async def wait_for(handle: WorkflowHandle, predicate: Callable[[IncidentState], bool],
+                   timeout: float = 120, poll: float = 0.1) -> IncidentState:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = await handle.query(WF.state)
+        if predicate(state):
+            return state
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{handle.id}: still at {state.stage}")
+        await asyncio.sleep(poll)
+
+
+async def record(handle: WorkflowHandle, step: str, outcome: str, actor: str, **data: str) -> None:
+    await wait_for(handle, lambda st: step in st.current_steps)
+    await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=outcome, actor=actor, data=data))
+
+
+async def _to_director(handle: WorkflowHandle) -> None:
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+
+
+async def talk_accepted(handle: WorkflowHandle) -> None:
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await record(handle, "talk_with_lead", "accepted", "sun.li")
+
+
+async def approved_then_metrology(handle: WorkflowHandle) -> None:
+    await _to_director(handle)
+    await handle.execute_update(WF.decide_approval, DecideApproval(decision="approve", actor="wang.jun"))
+    await record(handle, "metering_explanation", "not_accepted", "feng.tao")
+    at = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=at)
+    await record(handle, "metrology_calibration", "meter_inaccurate", "sun.li")
+
+
+async def rejected_then_explained(handle: WorkflowHandle) -> None:
+    await _to_director(handle)
+    await handle.execute_update(WF.decide_approval, DecideApproval(decision="reject", actor="wang.jun",
+                                                                   reason="现场可控"))
+    await record(handle, "metering_explanation", "accepted", "chen.yu")
+
+
+async def answer_follow_up(handle: WorkflowHandle, score: int = 4) -> None:
+    await wait_for(handle, lambda st: st.follow_up is not None and st.follow_up.sent)
+    await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=score, actor="sun.li"))
+
+
+PATHS: dict[str, Callable[[WorkflowHandle], Awaitable[None]]] = {
+    "talk_accepted": talk_accepted,
+    "approved_then_metrology": approved_then_metrology,
+    "rejected_then_explained": rejected_then_explained,
+}

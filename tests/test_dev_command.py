@@ -1,0 +1,69 @@
+"""`groupdesk dev`: server, UI and worker from one command; Ctrl-C stops all; incidents survive."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from groupdesk.config import REPO_ROOT
+from groupdesk.devserver import port_open
+
+pytestmark = pytest.mark.devserver
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_dev(env, log):
+    process = subprocess.Popen([sys.executable, "-m", "groupdesk.cli", "dev"], env=env, cwd=REPO_ROOT,
+                               stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"worker started" not in log.read_bytes():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    return process
+
+
+def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
+    port, ui = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
+    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{port}", GROUPDESK_DEV_UI_PORT=str(ui),
+               GROUPDESK_DATA_DIR=str(tmp_path / "data"))
+    log = tmp_path / "dev.log"
+    dev = start_dev(env, log)
+    try:
+        printed = log.read_text()
+        assert f"http://127.0.0.1:{ui}" in printed and "groupdesk start --hall" in printed
+        assert urllib.request.urlopen(f"http://127.0.0.1:{ui}/", timeout=10).status == 200
+        cli = [sys.executable, "-m", "groupdesk.cli"]
+        started = subprocess.run([*cli, "start", "--hall", "dongcheng", "--headcount", "6", "--lead-name", "李女士",
+                                  "--lead-phone", "13700137000", "--summary", "电费异常", "--drill"],
+                                 env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+        assert started.returncode == 0, started.stderr
+        incident = started.stdout.strip()
+        dev.send_signal(signal.SIGINT)  # Ctrl-C
+        dev.wait(timeout=30)
+        assert not port_open("127.0.0.1", port) and not port_open("127.0.0.1", ui)
+        dev = start_dev(env, tmp_path / "dev-restarted.log")
+        shown = subprocess.run([*cli, "show", incident, "--json"], env=env, cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        state = json.loads(shown.stdout)
+        assert state["status"] == "open" and state["drill"] and state["hall_id"] == "dongcheng"
+        assert set(state["current_steps"]) == {"move_to_vip_room", "keep_order"}
+    finally:
+        if dev.poll() is None:
+            dev.send_signal(signal.SIGINT)
+            dev.wait(timeout=30)
