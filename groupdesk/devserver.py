@@ -46,12 +46,18 @@ class DevServer:
             args += ["--search-attribute", flag]
         log = open(self.log_file, "ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_until_listening(timeout)
+        except BaseException:  # Ctrl-C while starting too: never leave a server behind
+            self.stop()
+            raise
+
+    def _wait_until_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not port_open(self.host, self.port):
             if self.process.poll() is not None:
                 raise DevServerError(f"the Temporal dev server exited ({self.process.returncode}); see {self.log_file}")
             if time.monotonic() > deadline:
-                self.stop()
                 raise DevServerError(f"the Temporal dev server did not open port {self.port} in {timeout:.0f}s")
             time.sleep(0.2)
 

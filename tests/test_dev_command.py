@@ -63,6 +63,9 @@ def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
         state = json.loads(shown.stdout)
         assert state["status"] == "open" and state["drill"] and state["hall_id"] == "dongcheng"
         assert set(state["current_steps"]) == {"move_to_vip_room", "keep_order"}
+        dev.send_signal(signal.SIGTERM)  # a plain `kill` stops the server too
+        dev.wait(timeout=30)
+        assert not port_open("127.0.0.1", port) and not port_open("127.0.0.1", ui)
     finally:
         if dev.poll() is None:
             dev.send_signal(signal.SIGINT)

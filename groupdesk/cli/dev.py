@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import typer
 
@@ -19,6 +20,9 @@ def dev() -> None:
     """Start the Temporal dev server (SQLite in the data dir, web UI) and a worker; Ctrl-C stops all."""
     s = settings()
     configure_logging(s.log_format)
+    # Ctrl-C or `kill` stop everything, even when started from a shell that ignores SIGINT.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     s.data_dir.mkdir(parents=True, exist_ok=True)
     server = DevServer(s.temporal_address, s.dev_server_db, s.dev_ui_port, s.data_dir / "temporal-server.log")
     try:
@@ -35,12 +39,20 @@ def dev() -> None:
         "  groupdesk show <id>      groupdesk sms list      groupdesk directory\n"
         "Ctrl-C stops the server and the worker; incidents survive a restart.\n"
     )
-    from worker import run_worker
-
     try:
-        asyncio.run(run_worker(s))
-    except KeyboardInterrupt:
+        asyncio.run(_serve(s))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     finally:
         server.stop()
         typer.echo("stopped")
+
+
+async def _serve(s) -> None:
+    from worker import run_worker
+
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, main.cancel)  # the worker shuts down cleanly, then the server stops
+    await run_worker(s)
