@@ -27,7 +27,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     load_directory(settings.directory)  # a broken directory stops the worker here, not at the first SMS
     sms = SmsActivities(
         outbox=Outbox(settings.outbox_path),
-        provider=make_provider(settings.sms_provider),
+        provider=make_provider(settings),
         directory_loader=lambda: load_directory(settings.directory),
     )
     return Worker(

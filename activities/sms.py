@@ -8,14 +8,16 @@ from typing import Any
 
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from groupdesk.directory import Directory, Person
 from groupdesk.durations import format_seconds
 from groupdesk.masking import mask_phone
 from groupdesk.models import Delivery, SendMessages, SendResult
-from groupdesk.outbox import DONE_STATUSES, Outbox, OutboxRow
+from groupdesk.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
 from groupdesk.roles import LANGUAGES, LEAD_COMPLAINANT, role_label
-from groupdesk.sms_provider import PermanentSmsError, SmsProvider
+from groupdesk.sms_errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+from groupdesk.sms_provider import SmsProvider
 from groupdesk.templating import render
 from groupdesk.workcal import format_local
 
@@ -74,17 +76,43 @@ class SmsActivities:
             provider=self.provider.name,
         ))
         masked = mask_phone(phone)
+        done = Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="duplicate")
         if row.status in DONE_STATUSES:
-            bound.info("sms already sent", key=key, to=masked)
-            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="duplicate")
+            bound.info("sms already handled", key=key, to=masked, status=row.status)
+            return done
+        if row.status in UNCERTAIN_STATUSES:
+            # An earlier attempt may have reached the provider: look before sending again.
+            provider_id = await self._reconcile(row, key, bound)
+            if provider_id:
+                await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
+                bound.info("sms found at the provider, not resent", key=key, to=masked)
+                return done
+        await asyncio.to_thread(self.outbox.mark, key, "sending", attempt=True)
         try:
-            await self.provider.send(row)
+            provider_id = await self.provider.send(row)
         except PermanentSmsError as exc:
             await asyncio.to_thread(self.outbox.mark, key, "failed", exc.code, exc.reason)
             bound.warning("sms refused", key=key, to=masked, code=exc.code)
             return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed", error=str(exc))
-        await asyncio.to_thread(self.outbox.mark, key, "sent")
+        except RetryableSmsError as exc:
+            await asyncio.to_thread(self.outbox.mark, key, "queued", None, str(exc))
+            raise ApplicationError(f"not sent, will retry: {exc}", type="SmsRetryable") from None
+        except UnknownOutcomeError as exc:
+            await asyncio.to_thread(self.outbox.mark, key, "unknown", None, str(exc))
+            raise ApplicationError(f"outcome unknown, will check before resending: {exc}",
+                                   type="SmsUnknownOutcome") from None
+        await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
         return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent")
+
+    async def _reconcile(self, row: OutboxRow, key: str, bound) -> str | None:
+        current = await asyncio.to_thread(self.outbox.get, key)
+        if current and current.provider_id:  # a delivery report already named it
+            return current.provider_id
+        try:
+            return await self.provider.reconcile(row)
+        except UnknownOutcomeError as exc:
+            raise ApplicationError(f"cannot tell whether the message was sent: {exc}", type="SmsUnknownOutcome") \
+                from None
 
 
 def _context(request: SendMessages, role: str, name: str, lang: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS messages (
     drill       INTEGER NOT NULL DEFAULT 0,
     provider    TEXT NOT NULL,
     status      TEXT NOT NULL,
+    provider_id TEXT,
     error_code  TEXT,
     error       TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
@@ -36,7 +37,13 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_incident ON messages (incident_id, created_at);
 """
 
-DONE_STATUSES = ("sent", "delivered")
+# Once a message reached one of these, it is never sent again automatically.
+DONE_STATUSES = ("sent", "delivered", "undelivered", "failed", "read")
+# The provider may hold it: look before sending again.
+UNCERTAIN_STATUSES = ("sending", "unknown")
+# Delivery reports only ever move a message forward: a late "sent" never overwrites "delivered".
+RANK = {"queued": 0, "accepted": 0, "scheduled": 0, "sending": 1, "unknown": 1, "sent": 2,
+        "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class OutboxRow:
     drill: bool
     provider: str
     status: str = "queued"
+    provider_id: str | None = None
     error_code: str | None = None
     error: str | None = None
     attempts: int = 0
@@ -73,6 +81,7 @@ class OutboxRow:
             "drill": self.drill,
             "provider": self.provider,
             "status": self.status,
+            "provider_id": self.provider_id,
             "error_code": self.error_code,
             "error": self.error,
             "attempts": self.attempts,
@@ -92,6 +101,9 @@ class Outbox:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(messages)")}
+            if "provider_id" not in columns:  # an outbox from before provider ids
+                db.execute("ALTER TABLE messages ADD COLUMN provider_id TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -117,13 +129,40 @@ class Outbox:
             stored = db.execute("SELECT * FROM messages WHERE key = ?", (row.key,)).fetchone()
         return _row(stored), created
 
-    def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None) -> None:
+    def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None,
+             provider_id: str | None = None, attempt: bool = False) -> None:
+        """Record what the sending activity knows now (it owns the row until it is done)."""
         with self._connect() as db:
             db.execute(
-                "UPDATE messages SET status = ?, error_code = ?, error = ?, attempts = attempts + 1, updated_at = ?"
-                " WHERE key = ?",
-                (status, error_code, error, _now(), key),
+                "UPDATE messages SET status = ?, error_code = ?, error = ?, provider_id = COALESCE(?, provider_id),"
+                " attempts = attempts + ?, updated_at = ? WHERE key = ?",
+                (status, error_code, error, provider_id, int(attempt), _now(), key),
             )
+
+    def report(self, key: str, status: str, provider_id: str | None = None, error_code: str | None = None) -> bool:
+        """Apply a delivery report; only a move forward changes the row. Return whether it did."""
+        if status not in RANK:
+            return False
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT status FROM messages WHERE key = ?", (key,)).fetchone()
+            moved = row is not None and RANK[status] > RANK.get(row["status"], 0)
+            if moved:
+                db.execute(
+                    "UPDATE messages SET status = ?, provider_id = COALESCE(?, provider_id),"
+                    " error_code = COALESCE(?, error_code), updated_at = ? WHERE key = ?",
+                    (status, provider_id, error_code, _now(), key),
+                )
+            elif row is not None and provider_id:
+                db.execute("UPDATE messages SET provider_id = COALESCE(provider_id, ?) WHERE key = ?",
+                           (provider_id, key))
+            db.execute("COMMIT")
+        return moved
+
+    def get(self, key: str) -> OutboxRow | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM messages WHERE key = ?", (key,)).fetchone()
+        return _row(row) if row else None
 
     def list(self, incident_id: str | None = None, limit: int | None = None) -> list[OutboxRow]:
         sql, args = "SELECT * FROM messages", []

@@ -8,24 +8,25 @@ import structlog
 
 from groupdesk.masking import mask_phone
 from groupdesk.outbox import OutboxRow
+from groupdesk.sms_errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+
+__all__ = ["SmsProvider", "OutboxProvider", "make_provider", "PermanentSmsError", "RetryableSmsError",
+           "UnknownOutcomeError"]
 
 log = structlog.get_logger("groupdesk.sms")
-
-
-class PermanentSmsError(Exception):
-    """The provider refused the message for good (bad number, unsubscribed): do not retry."""
-
-    def __init__(self, code: str, reason: str):
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 class SmsProvider(Protocol):
     name: str
 
-    async def send(self, message: OutboxRow) -> None:
-        """Hand the message over; raise PermanentSmsError for a refusal, anything else to retry."""
+    async def send(self, message: OutboxRow) -> str | None:
+        """Hand the message over and return the provider's id for it.
+
+        Raise PermanentSmsError, RetryableSmsError or UnknownOutcomeError as the case may be.
+        """
+
+    async def reconcile(self, message: OutboxRow) -> str | None:
+        """After an unknown outcome: the provider's id if it did accept the message, else None."""
 
 
 class OutboxProvider:
@@ -33,16 +34,20 @@ class OutboxProvider:
 
     name = "outbox"
 
-    async def send(self, message: OutboxRow) -> None:
-        log.info(
-            "sms stored",
-            to=mask_phone(message.to_number),
-            purpose=message.purpose,
-            chars=len(message.body),
-        )
+    async def send(self, message: OutboxRow) -> str | None:
+        log.info("sms stored", to=mask_phone(message.to_number), purpose=message.purpose, chars=len(message.body))
+        return None
+
+    async def reconcile(self, message: OutboxRow) -> str | None:
+        return None  # nothing left the machine, so sending again is the answer
 
 
-def make_provider(name: str) -> SmsProvider:
-    if name == "outbox":
+def make_provider(settings) -> SmsProvider:
+    """The configured provider; a missing or inconsistent setting fails here, at worker start."""
+    if settings.sms_provider == "outbox":
         return OutboxProvider()
-    raise ValueError(f"GROUPDESK_SMS_PROVIDER={name!r} is not available; use outbox")
+    if settings.sms_provider == "twilio":
+        from groupdesk.twilio_sms import TwilioProvider
+
+        return TwilioProvider.from_settings(settings)
+    raise ValueError(f"GROUPDESK_SMS_PROVIDER={settings.sms_provider!r} is not known; use outbox or twilio")

@@ -1,0 +1,80 @@
+"""A fake of the Twilio Messages API for the real `twilio` client: records every request,
+keeps the messages it accepted, and answers with scripted failures when told to."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from werkzeug import Request, Response
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token"
+FROM_NUMBER = "+15005550006"
+MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+@dataclass
+class FakeTwilio:
+    server: object
+    posts: list[dict] = field(default_factory=list)
+    gets: list[dict] = field(default_factory=list)
+    accepted: list[dict] = field(default_factory=list)
+    script: list[object] = field(default_factory=list)  # per POST: None (accept), an int status, or ("hang", s)
+    refuse: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # To -> (status, code, message)
+    auth_headers: list[str] = field(default_factory=list)
+
+    def install(self) -> "FakeTwilio":
+        self.server.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(self._create)
+        self.server.expect_request(MESSAGES_PATH, method="GET").respond_with_handler(self._list)
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def _create(self, request: Request) -> Response:
+        form = request.form.to_dict()
+        self.posts.append(form)
+        self.auth_headers.append(request.headers.get("Authorization", ""))
+        action = self.script.pop(0) if self.script else None
+        if isinstance(action, tuple) and action[0] == "hang":
+            self._accept(form)  # accepted, but the answer never arrives in time
+            time.sleep(action[1])
+            return Response("{}", status=201, content_type="application/json")
+        if form.get("To") in self.refuse:
+            status, code, message = self.refuse[form["To"]]
+            return _error(status, code, message)
+        if isinstance(action, int):
+            code = {429: 20429, 503: 0}.get(action, 0)
+            return _error(action, code, "scripted failure")
+        return Response(json.dumps(self._accept(form)), status=201, content_type="application/json")
+
+    def _accept(self, form: dict) -> dict:
+        message = {"sid": "SM" + uuid.uuid4().hex, "account_sid": ACCOUNT_SID, "to": form.get("To"),
+                   "from": form.get("From"), "body": form.get("Body"), "status": "queued",
+                   "messaging_service_sid": form.get("MessagingServiceSid"),
+                   "date_sent": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+        self.accepted.append(message)
+        return message
+
+    def _list(self, request: Request) -> Response:
+        self.gets.append(request.args.to_dict())
+        to = request.args.get("To")
+        found = [m for m in self.accepted if m["to"] == to]
+        return Response(json.dumps({"messages": found, "page": 0, "page_size": 50, "start": 0, "end": len(found),
+                                    "uri": MESSAGES_PATH, "first_page_uri": MESSAGES_PATH, "next_page_uri": None,
+                                    "previous_page_uri": None}), status=200, content_type="application/json")
+
+
+def _error(status: int, code: int, message: str) -> Response:
+    body = {"code": code or None, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def basic_auth() -> str:
+    return "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
