@@ -1,0 +1,121 @@
+"""Incidents with the Twilio provider: refusals never stop the playbook, a crash never duplicates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from groupdesk.binaries import temporal_cli
+from groupdesk.config import REPO_ROOT, Settings
+from groupdesk.outbox import Outbox
+from helpers import messages, outcome, running_worker, settle, start, state, timeline
+from workflows import search_attributes as sa
+
+GUIDE = "+8613900000101"
+
+
+@pytest.fixture(autouse=True)
+def _no_twilio_host_rewrites(monkeypatch):
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+
+
+def twilio_env(fake, data_dir, queue) -> dict[str, str]:
+    return dict(GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+                TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
+                GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_TWILIO_TIMEOUT="2",
+                GROUPDESK_DATA_DIR=str(data_dir), GROUPDESK_TASK_QUEUE=queue)
+
+
+async def test_a_refused_number_parks_the_message_and_the_playbook_goes_on(skipping_env, httpserver, tmp_path,
+                                                                           make_start):
+    env = skipping_env
+    fake = FakeTwilio(httpserver).install()
+    fake.refuse[GUIDE] = (400, 21211, "The 'To' number is not a valid phone number.")
+    settings = Settings(**twilio_env(fake, tmp_path, f"tw-{uuid.uuid4().hex[:6]}"))
+    async with running_worker(env, settings):
+        handle = await start(env, settings, make_start())
+        st = await settle(env, handle)
+        assert st.status == "open"
+        (failed,) = [f for f in st.failed_actions if f.step == "move_to_vip_room"]
+        assert "21211" in failed.error and "not a valid phone number" in failed.error
+        assert failed.request["recipients"] == ["guide"], "kept whole, so ops can retry it later"
+        assert timeline(st, "sms_failed", "move_to_vip_room")
+        await env.sleep(timedelta(minutes=16))  # deadline 5m, then the escalation after 10m grace
+        st = await state(handle)
+        assert timeline(st, "escalation", "move_to_vip_room"), "escalation timers still run"
+        ack = await outcome(handle, "move_to_vip_room", "done", "sun.li")
+        assert "keep_order" in ack.current_steps
+    rows = messages(settings, st.id)
+    assert {r.status for r in rows if r.to_number == GUIDE} == {"failed"}
+    assert [r.role for r in rows if r.purpose == "escalation" and r.status == "sent"][0] == "hall_lead"
+    assert Counter(p["To"] for p in fake.posts)[GUIDE] == 2  # the step message and the reminder, once each
+
+
+@pytest_asyncio.fixture
+async def dev_server():
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
+                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
+    yield env
+    await env.shutdown()
+
+
+@pytest.mark.devserver
+def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_server, httpserver, tmp_path):
+    fake = FakeTwilio(httpserver).install()
+    fake.script = [("hang", 3)]  # Twilio accepts the first message, but the worker dies before hearing so
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
+    env.update(twilio_env(fake, tmp_path / "data", f"kill-{uuid.uuid4().hex[:6]}"),
+               TEMPORAL_ADDRESS=dev_server.client.service_client.config.target_host)
+    log = tmp_path / "worker.log"
+
+    def start_worker():
+        process = subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=REPO_ROOT,
+                                   stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+        return process
+
+    worker = start_worker()
+    started = subprocess.run([sys.executable, "-m", "groupdesk.cli", "start", "--hall", "xicheng", "--headcount",
+                              "12", "--lead-name", "张建国", "--lead-phone", "13800138000", "--summary", "电量异常",
+                              "--drill"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    incident = started.stdout.strip()
+    deadline = time.monotonic() + 30
+    while not fake.posts:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)  # Twilio has the message; the outbox still says "sending"
+    worker.wait()
+    hung = fake.posts[0]
+    outbox = Outbox(tmp_path / "data" / "outbox.sqlite3")
+    assert [r.status for r in outbox.list(incident) if r.body == hung["Body"] and r.to_number == hung["To"]] \
+        == ["sending"]
+    worker = start_worker()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            rows = outbox.list(incident)
+            if len(rows) == 4 and all(r.status == "sent" for r in rows):
+                break
+            assert time.monotonic() < deadline, [(r.role, r.status) for r in rows]
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    sent_bodies = Counter((p["To"], p["Body"]) for p in fake.posts)
+    assert sent_bodies[(hung["To"], hung["Body"])] == 1, "the message Twilio had was not sent again"
+    assert len(fake.gets) >= 1, "the restarted worker looked the message up first"
+    assert all(n == 1 for n in sent_bodies.values())
+    assert len(fake.accepted) == 4
