@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     twilio_api_base: str = Field("", alias="GROUPDESK_TWILIO_API_BASE")
     twilio_timeout: float = Field(10.0, alias="GROUPDESK_TWILIO_TIMEOUT")
     public_url: str = Field("", alias="GROUPDESK_PUBLIC_URL")
+    web_host: str = Field("127.0.0.1", alias="GROUPDESK_WEB_HOST")
+    web_port: int = Field(8800, alias="GROUPDESK_WEB_PORT")
     log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
@@ -37,6 +39,10 @@ class Settings(BaseSettings):
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.data_dir / "inbox.sqlite3"
 
     @property
     def dev_server_db(self) -> Path:

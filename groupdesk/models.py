@@ -47,12 +47,14 @@ class DecideApproval(BaseModel):
     decision: Literal["approve", "reject"]
     actor: str
     reason: str = ""
+    code: str = ""  # given when the decision came by SMS reply: must match the pending approval's
 
 
 class RecordFollowUp(BaseModel):
     score: int
     actor: str
     comment: str = ""
+    phone: str = ""  # with actor lead_complainant: the number the answer came from
 
 
 class AddNote(BaseModel):
@@ -103,8 +105,16 @@ class Delivery(BaseModel):
     recipient: str  # person id, or lead_complainant
     role: str
     to_masked: str = ""
-    status: Literal["sent", "failed", "duplicate"]
+    status: Literal["sent", "failed", "duplicate", "undelivered"]
     error: str = ""
+
+
+class DeliveryReport(BaseModel):
+    """A delivery report from the SMS provider that staff should see on the incident."""
+
+    key: str
+    status: str
+    error_code: str = ""
 
 
 class FailedAction(BaseModel):
@@ -153,6 +163,7 @@ class IncidentState(BaseModel):
     follow_up: FollowUpState | None = None
     resolution: str | None = None
     rejection_reason: str | None = None
+    approval_code: str | None = None  # of the pending approval; cleared once decided
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
 
 

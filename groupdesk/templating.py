@@ -26,7 +26,7 @@ STEP_VARIABLES = {"step_title": "领头人单独谈话", "owner_role": "营业�
 # Extra variables by the kind of use a template is put to in a playbook.
 USE_VARIABLES: dict[str, dict[str, Any]] = {
     "step_started": STEP_VARIABLES,
-    "approval_request": STEP_VARIABLES,
+    "approval_request": {**STEP_VARIABLES, "approval_code": "482913"},
     "reminder": STEP_VARIABLES,
     "escalation": {**STEP_VARIABLES, "escalated_from": "营业厅负责人", "level": 1, "overdue": "10m"},
     "outcome_notice": {**STEP_VARIABLES, "outcome_label": "同意", "actor_name": "王军", "reason": ""},

@@ -79,6 +79,8 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
                        f"{', '.join(machine.active_steps()) or 'none'}")
     step_id = pending[0]
     require_role(machine, req.actor, [machine.pb.steps[step_id].owner], f"decide {step_id}")
+    if req.code and req.code != machine.state.approval_code:
+        raise rejected(f"code {req.code} is not the code of the approval waiting in {machine.state.id}")
     if req.decision == "reject" and not req.reason.strip():
         raise rejected("a rejection needs a reason; pass --reason TEXT")
     return step_id
@@ -90,5 +92,8 @@ def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
         raise rejected(f"incident {machine.state.id} is not waiting for a follow-up answer")
     if not 1 <= req.score <= 5:
         raise rejected(f"score {req.score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
-    if req.actor != LEAD_COMPLAINANT:
+    if req.actor == LEAD_COMPLAINANT:
+        if req.phone != machine.start.lead.phone:
+            raise rejected("the answer did not come from the lead complainant's phone")
+    else:
         require_role(machine, req.actor, ["hall_lead", "centre_director"], "record the follow-up answer")

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         Ack,
         AddNote,
         DecideApproval,
+        DeliveryReport,
         FailedAction,
         IncidentState,
         RecordFollowUp,
@@ -41,6 +42,7 @@ class GroupIncidentWorkflow:
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
         self.machine = IncidentMachine.new(start, workflow.now())
+        self.machine.new_code = lambda: str(workflow.random().randint(100000, 999999))
         self.woken = False
         self.published: tuple | None = None
         self.in_flight: set[asyncio.Task] = set()
@@ -118,15 +120,29 @@ class GroupIncidentWorkflow:
         """Upsert search attributes when what the board filters on has changed."""
         s = self.machine.state
         current = (s.status, s.stage, tuple(s.current_steps), s.warning_tier)
-        if current == self.published:
+        replies = self.reply_keys()
+        if current + replies == self.published:
             return
-        self.published = current
-        workflow.upsert_search_attributes([
+        self.published = current + replies
+        updates = [
             sa.STATUS.value_set(s.status),
             sa.STAGE.value_set(s.stage or "-"),
             sa.CURRENT_STEPS.value_set(list(s.current_steps)),
             sa.WARNING_TIER.value_set(s.warning_tier),
-        ])
+        ]
+        if replies:
+            code, follow_up_key = replies
+            updates += [sa.APPROVAL_CODE.value_set(code), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
+        workflow.upsert_search_attributes(updates)
+
+    def reply_keys(self) -> tuple:
+        """What lets an SMS reply find this incident; empty for incidents started before replies existed."""
+        if not workflow.patched("sms-reply-keys"):
+            return ()
+        s = self.machine.state
+        follow = s.follow_up
+        awaiting = follow is not None and follow.sent and follow.outcome == "pending"
+        return (s.approval_code or "-", sa.phone_key(self.machine.start.lead.phone) if awaiting else "-")
 
     # ---- what people do -----------------------------------------------------------------
 
@@ -181,6 +197,17 @@ class GroupIncidentWorkflow:
             return
         self.machine.log(workflow.now(), "note", actor=note.actor, detail=note.text.strip())
         self.woken = True
+
+    @workflow.signal
+    def report_delivery(self, report: DeliveryReport) -> None:
+        """A message that the provider accepted but could not deliver: staff must see it."""
+        for delivery in self.machine.state.deliveries:
+            if delivery.key == report.key:
+                delivery.status, delivery.error = "undelivered", f"{report.status} {report.error_code}".strip()
+                self.machine.log(workflow.now(), "sms_undelivered", detail=f"{delivery.role} {delivery.to_masked}:"
+                                 f" {report.status}{' (' + report.error_code + ')' if report.error_code else ''}")
+                self.woken = True
+                return
 
     @workflow.query
     def state(self) -> IncidentState:

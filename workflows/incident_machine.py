@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from groupdesk.durations import Span
 from groupdesk.models import (
@@ -45,6 +46,7 @@ class IncidentMachine:
         self.state = state
         self.effects: list[Effect] = []
         self.messages = MessageBuilder(start, state)
+        self.new_code: Callable[[], str] | None = None  # set by the workflow: deterministic random codes
 
     @classmethod
     def new(cls, start: StartIncident, now: datetime) -> "IncidentMachine":
@@ -107,6 +109,8 @@ class IncidentMachine:
 
     def _announce(self, step_id: str) -> None:
         step = self.pb.steps[step_id]
+        if step.kind == "approval" and self.new_code is not None:
+            self.state.approval_code = self.new_code()
         if step.notify:
             purpose = "approval_request" if step.kind == "approval" else "step_started"
             self.effects.append(self.messages.for_step(step_id, purpose, step.notify, step.template, "start"))
@@ -117,6 +121,8 @@ class IncidentMachine:
         state = self.state.steps[step_id]
         tier_before = self.state.warning_tier
         state.status, state.outcome, state.finished_at = "done", outcome_name, now
+        if step.kind == "approval":
+            self.state.approval_code = None  # single use: it dies with the approval
         label = self.pb.outcome_label(step_id, outcome_name)
         self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else ""))
         if outcome.set_warning_tier is not None and outcome.set_warning_tier != self.state.warning_tier:

@@ -48,7 +48,8 @@ class MessageBuilder:
 
     def for_step(self, step: str, purpose: Purpose, recipients: list[str], template: str | None,
                  discriminator: str) -> SendMessages:
-        return self._request(step, purpose, recipients, template or "", discriminator)
+        extra = {"approval_code": self.state.approval_code} if purpose == "approval_request" else None
+        return self._request(step, purpose, recipients, template or "", discriminator, extra=extra)
 
     def reminder(self, step: str, owner: str) -> SendMessages:
         return self._request(step, "reminder", [owner], self.pb.escalation.reminder_template, "deadline")

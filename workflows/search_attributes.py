@@ -12,14 +12,24 @@ HALL = SearchAttributeKey.for_keyword("GroupdeskHall")
 PLAYBOOK = SearchAttributeKey.for_keyword("GroupdeskPlaybook")
 HEADCOUNT = SearchAttributeKey.for_int("GroupdeskHeadcount")
 DRILL = SearchAttributeKey.for_bool("GroupdeskDrill")
+# How an SMS reply finds its incident: the code of the pending approval, and a hash of the
+# lead complainant's phone while a follow-up answer is awaited (never the number itself).
+APPROVAL_CODE = SearchAttributeKey.for_keyword("GroupdeskApprovalCode")
+FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
 
-ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL)
+ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_CODE, FOLLOW_UP_KEY)
 
 
 def cli_flags() -> list[str]:
     """`temporal server start-dev --search-attribute` values for every key."""
     kinds = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "INT": "Int", "BOOL": "Bool"}
     return [f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}" for key in ALL]
+
+
+def phone_key(phone: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"groupdesk-follow-up:{phone}".encode()).hexdigest()[:20]
 
 
 def indexed_types() -> dict[str, int]:

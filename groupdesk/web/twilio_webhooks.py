@@ -1,0 +1,144 @@
+"""Twilio's webhooks: delivery reports and inbound SMS replies, both signature-checked."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from temporalio.client import WorkflowUpdateFailedError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from groupdesk.directory import load_directory, normalise_phone
+from groupdesk.inbox import Inbox
+from groupdesk.masking import mask_phone
+from groupdesk.models import DecideApproval, DeliveryReport, RecordFollowUp
+from groupdesk.outbox import Outbox
+from groupdesk.replies import ApprovalReply, SurveyReply, parse_reply
+from groupdesk.roles import LEAD_COMPLAINANT
+from workflows import search_attributes as sa
+from workflows.group_incident import GroupIncidentWorkflow as WF
+
+router = APIRouter(prefix="/twilio")
+
+TEXT = {
+    "help": {"zh-CN": "【集体投诉处置】审批请回复“同意 审批码”或“不同意 审批码 理由”;回访评价请回复1-5。",
+             "en": "To decide an approval reply \"Y code\" or \"N code reason\"; to rate our service reply 1-5."},
+    "no_approval": {"zh-CN": "审批码{code}无效:该审批已处理或已失效。", "en": "Code {code} is not valid: that approval"
+                    " was already decided or has expired."},
+    "not_director": {"zh-CN": "本号码不是该营业厅登记的客户中心主任,审批未生效。",
+                     "en": "This phone is not the centre director on record for that hall; nothing was decided."},
+    "need_reason": {"zh-CN": "不同意需说明理由:请回复“不同意 {code} 理由”。",
+                    "en": "A refusal needs a reason: reply \"N {code} reason\"."},
+    "approved": {"zh-CN": "已同意启动三级供电服务预警预案(事件{incident})。",
+                 "en": "Approved: the tier-3 warning plan starts (incident {incident})."},
+    "rejected": {"zh-CN": "已记录:不启动预警预案(事件{incident})。",
+                 "en": "Recorded: the warning plan is not started (incident {incident})."},
+    "refused": {"zh-CN": "未能处理:{error}", "en": "Not done: {error}"},
+    "thanks": {"zh-CN": "感谢您的评价,我们会持续改进服务。", "en": "Thank you for your rating."},
+}
+
+
+def say(name: str, lang: str, **values: str) -> str:
+    return TEXT[name].get(lang, TEXT[name]["zh-CN"]).format(**values)
+
+
+def twiml(text: str | None) -> Response:
+    reply = MessagingResponse()
+    if text:
+        reply.message(text)
+    return Response(str(reply), media_type="application/xml")
+
+
+async def signed_form(request: Request) -> dict[str, str] | None:
+    """The form, if X-Twilio-Signature matches it for our public URL; otherwise None."""
+    settings = request.app.state.services.settings
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    url = settings.public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.twilio_auth_token:
+        return None
+    return form if RequestValidator(settings.twilio_auth_token).validate(url, form, signature) else None
+
+
+@router.post("/status")
+async def delivery_status(request: Request) -> Response:
+    form = await signed_form(request)
+    if form is None:
+        return Response("invalid signature", status_code=403)
+    services = request.app.state.services
+    key, status = request.query_params.get("key", ""), form.get("MessageStatus", "")
+    outbox = Outbox(services.settings.outbox_path)
+    moved = outbox.report(key, status, form.get("MessageSid"), form.get("ErrorCode") or None)
+    row = outbox.get(key) if moved else None
+    if row and status in ("undelivered", "failed") and row.recipient != LEAD_COMPLAINANT:
+        client = await services.client()
+        await client.get_workflow_handle(row.incident_id).signal(
+            WF.report_delivery, DeliveryReport(key=key, status=status, error_code=form.get("ErrorCode") or ""))
+    return Response(status_code=204)
+
+
+@router.post("/inbound")
+async def inbound_sms(request: Request) -> Response:
+    form = await signed_form(request)
+    if form is None:
+        return Response("invalid signature", status_code=403)
+    services = request.app.state.services
+    inbox = Inbox(services.settings.inbox_path)
+    sid = form.get("MessageSid", "")
+    try:
+        sender = normalise_phone(form.get("From", ""))
+    except ValueError:
+        sender = form.get("From", "")
+    if not sid:
+        return Response("MessageSid missing", status_code=400)
+    if not inbox.claim(sid, mask_phone(sender)):
+        return twiml(inbox.reply_for(sid))  # redelivered: answered the same, done once
+    text = await handle_reply(services, sender, form.get("Body", ""))
+    inbox.answer(sid, text)
+    return twiml(text)
+
+
+async def handle_reply(services, sender: str, body: str) -> str:
+    directory = load_directory(services.settings.directory)
+    staff = [p for p in directory.people if p.mobile == sender]
+    lang = staff[0].lang if staff else "zh-CN"
+    reply = parse_reply(body)
+    client = await services.client()
+    if isinstance(reply, ApprovalReply) and staff:
+        return await decide_by_sms(client, directory, staff, reply, lang)
+    if isinstance(reply, SurveyReply):
+        found = await find_incident(client, sa.FOLLOW_UP_KEY, sa.phone_key(sender))
+        if found:
+            try:
+                await client.get_workflow_handle(found).execute_update(WF.record_follow_up, RecordFollowUp(
+                    score=reply.score, comment=reply.comment, actor=LEAD_COMPLAINANT, phone=sender))
+            except WorkflowUpdateFailedError:
+                return say("help", lang)
+            return say("thanks", lang)
+    return say("help", lang)  # an unknown sender learns nothing about incidents
+
+
+async def decide_by_sms(client, directory, staff, reply: ApprovalReply, lang: str) -> str:
+    found = await find_incident(client, sa.APPROVAL_CODE, reply.code)
+    if not found:
+        return say("no_approval", lang, code=reply.code)
+    handle = client.get_workflow_handle(found)
+    hall = (await handle.describe()).typed_search_attributes.get(sa.HALL)
+    directors = [p for p in staff if "centre_director" in directory.roles_of(hall, p.id)]
+    if not directors:
+        return say("not_director", lang)
+    if not reply.approve and not reply.reason:
+        return say("need_reason", lang, code=reply.code)
+    decision = DecideApproval(decision="approve" if reply.approve else "reject", actor=directors[0].id,
+                              reason=reply.reason, code=reply.code)
+    try:
+        await handle.execute_update(WF.decide_approval, decision)
+    except WorkflowUpdateFailedError as exc:
+        return say("refused", lang, error=getattr(exc.cause, "message", str(exc.cause)))
+    return say("approved" if reply.approve else "rejected", lang, incident=found)
+
+
+async def find_incident(client, key, value: str) -> str | None:
+    query = f'{key.name} = "{value}" AND {sa.STATUS.name} = "open"'
+    async for found in client.list_workflows(query, limit=1):
+        return found.id
+    return None

@@ -1,0 +1,173 @@
+"""Delivery reports and SMS replies, signed like Twilio signs them, against the real dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from twilio.request_validator import RequestValidator
+
+from groupdesk.binaries import temporal_cli
+from groupdesk.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.drill import record, wait_for
+from groupdesk.outbox import Outbox
+from groupdesk.web.app import create_app
+from helpers import WF, decide, start
+from worker import build_worker
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.devserver
+PUBLIC = "https://groupdesk.example.org"
+TOKEN = "webhook-test-token"
+DIRECTOR, HALL_LEAD, LEAD = "+8613900000301", "+8613900000103", "+8613800138000"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_env():
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
+                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture
+async def setup(dev_env, tmp_path):
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
+                        GROUPDESK_TASK_QUEUE=f"hooks-{uuid.uuid4().hex[:6]}", GROUPDESK_PUBLIC_URL=PUBLIC,
+                        TWILIO_AUTH_TOKEN=TOKEN)
+    app = create_app(settings, client=dev_env.client)
+    async with build_worker(dev_env.client, settings):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
+            yield dev_env, settings, web
+
+
+async def post(web, path: str, form: dict, signed: bool = True, token: str = TOKEN) -> httpx.Response:
+    url = PUBLIC + path
+    headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, form)} if signed else {}
+    return await web.post(path, data=form, headers=headers)
+
+
+def sms_form(sender: str, body: str, sid: str | None = None) -> dict:
+    return {"MessageSid": sid or "SM" + uuid.uuid4().hex, "From": sender, "To": "+15005550006", "Body": body,
+            "AccountSid": "AC" + "0" * 32}
+
+
+async def incident_waiting_for_approval(env, settings, make_start):
+    handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}"))
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+    st = await wait_for(handle, lambda s: s.approval_code is not None)
+    for _ in range(50):  # visibility catches up with the search attribute
+        if [w async for w in env.client.list_workflows(f'{sa.APPROVAL_CODE.name} = "{st.approval_code}"')]:
+            break
+        await asyncio.sleep(0.1)
+    return handle, st.approval_code
+
+
+def reply_text(response: httpx.Response) -> str:
+    found = re.search(r"<Message>(.*)</Message>", response.text, re.S)
+    return found.group(1) if found else ""
+
+
+async def test_director_approves_by_sms_and_the_code_is_single_use(setup, make_start):
+    env, settings, web = setup
+    handle, code = await incident_waiting_for_approval(env, settings, make_start)
+    request = [m for m in Outbox(settings.outbox_path).list(handle.id) if m.purpose == "approval_request"][0]
+    assert code in request.body and f"同意 {code}" in request.body
+
+    history_before = len((await handle.fetch_history()).events)
+    assert (await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {code}"), signed=False)).status_code == 403
+    bad = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {code}"), token="forged")
+    assert bad.status_code == 403
+    assert "无效" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, "同意 000000")))
+    wrong_phone = await post(web, "/twilio/inbound", sms_form(HALL_LEAD, f"同意 {code}"))
+    assert "help" not in wrong_phone.text and "不是该营业厅登记的客户中心主任" in reply_text(wrong_phone)
+    assert "需说明理由" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"不同意 {code}")))
+    assert (await handle.query(WF.state)).current_steps == ["director_review"]
+    assert len((await handle.fetch_history()).events) == history_before, "refused replies change nothing"
+
+    form = sms_form(DIRECTOR, f"同意 {code}")
+    ok = await post(web, "/twilio/inbound", form)
+    assert "已同意" in reply_text(ok)
+    st = await handle.query(WF.state)
+    assert st.warning_tier == 3 and st.approval_code is None
+    decided = [e for e in st.timeline if e.kind == "outcome" and e.step == "director_review"]
+    assert decided[0].actor == "wang.jun"
+    again = await post(web, "/twilio/inbound", form)  # Twilio redelivers the same MessageSid
+    assert reply_text(again) == reply_text(ok)
+    assert len([e for e in (await handle.query(WF.state)).timeline if e.kind == "warning_tier"]) == 1
+    reused = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {code}"))
+    assert "无效" in reply_text(reused)
+
+
+async def test_a_code_expires_with_its_approval(setup, make_start):
+    env, settings, web = setup
+    handle, code = await incident_waiting_for_approval(env, settings, make_start)
+    await decide(handle, "wang.jun", approve=False, reason="电话中已说明")
+    await asyncio.sleep(1)
+    expired = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"Y {code}"))
+    assert "无效" in reply_text(expired)
+    assert (await handle.query(WF.state)).warning_tier == 0
+
+
+async def test_sms_rejection_with_reason_and_unknown_sender(setup, make_start):
+    env, settings, web = setup
+    handle, code = await incident_waiting_for_approval(env, settings, make_start)
+    stranger = await post(web, "/twilio/inbound", sms_form("+8613712345678", f"同意 {code}"))
+    assert handle.id not in stranger.text and "审批请回复" in reply_text(stranger)
+    rejected = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"不同意 {code} 现场情绪已平稳"))
+    assert "不启动预警" in reply_text(rejected)
+    st = await handle.query(WF.state)
+    assert st.rejection_reason == "现场情绪已平稳" and st.current_steps == ["metering_explanation"]
+
+
+async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
+    env, settings, web = setup
+    handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}", drill=True,
+                                                   time_scale=200000.0))
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await record(handle, "talk_with_lead", "accepted", "sun.li")
+    await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+    for _ in range(50):
+        if [w async for w in env.client.list_workflows(f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')]:
+            break
+        await asyncio.sleep(0.1)
+    answer = await post(web, "/twilio/inbound", sms_form(LEAD, "4 处理及时"))
+    assert "感谢" in reply_text(answer)
+    final = await handle.result()
+    assert final.status == "closed" and final.follow_up.score == 4 and final.follow_up.comment == "处理及时"
+
+
+async def test_delivery_reports_only_move_forward(setup, make_start):
+    env, settings, web = setup
+    handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}"))
+    await wait_for(handle, lambda s: len(s.deliveries) >= 4)
+    outbox = Outbox(settings.outbox_path)
+    guide = [m for m in outbox.list(handle.id) if m.role == "guide"][0]
+    path = f"/twilio/status?key={guide.key.replace('/', '%2F').replace('#', '%23')}"
+
+    async def report(status, **extra):
+        form = {"MessageSid": "SM123", "MessageStatus": status, "To": guide.to_number, **extra}
+        return await post(web, path, form)
+
+    assert (await post(web, path, {"MessageSid": "SM1", "MessageStatus": "delivered"}, signed=False)).status_code == 403
+    assert outbox.get(guide.key).status == "sent"
+    assert (await report("delivered")).status_code == 204
+    await report("sent")  # late and out of order
+    assert outbox.get(guide.key).status == "delivered" and outbox.get(guide.key).provider_id == "SM123"
+
+    lead = [m for m in outbox.list(handle.id) if m.role == "hall_lead"][0]
+    path = f"/twilio/status?key={lead.key.replace('/', '%2F').replace('#', '%23')}"
+    await post(web, path, {"MessageSid": "SM9", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert outbox.get(lead.key).status == "undelivered" and outbox.get(lead.key).error_code == "30003"
+    st = await wait_for(handle, lambda s: any(e.kind == "sms_undelivered" for e in s.timeline))
+    (entry,) = [e for e in st.timeline if e.kind == "sms_undelivered"]
+    assert "hall_lead" in entry.detail and "30003" in entry.detail
