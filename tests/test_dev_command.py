@@ -37,9 +37,9 @@ def start_dev(env, log):
 
 
 def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
-    port, ui = free_port(), free_port()
+    port, ui, web = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
-    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{port}", GROUPDESK_DEV_UI_PORT=str(ui),
+    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{port}", GROUPDESK_DEV_UI_PORT=str(ui), GROUPDESK_WEB_PORT=str(web),
                GROUPDESK_DATA_DIR=str(tmp_path / "data"))
     log = tmp_path / "dev.log"
     dev = start_dev(env, log)
@@ -47,6 +47,9 @@ def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
         printed = log.read_text()
         assert f"http://127.0.0.1:{ui}" in printed and "groupdesk start --hall" in printed
         assert urllib.request.urlopen(f"http://127.0.0.1:{ui}/", timeout=10).status == 200
+        assert f"http://127.0.0.1:{web}" in printed
+        health = urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz", timeout=10)
+        assert json.loads(health.read()) == {"status": "ok"}
         cli = [sys.executable, "-m", "groupdesk.cli"]
         started = subprocess.run([*cli, "start", "--hall", "dongcheng", "--headcount", "6", "--lead-name", "李女士",
                                   "--lead-phone", "13700137000", "--summary", "电费异常", "--drill"],
@@ -55,7 +58,7 @@ def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
         incident = started.stdout.strip()
         dev.send_signal(signal.SIGINT)  # Ctrl-C
         dev.wait(timeout=30)
-        assert not port_open("127.0.0.1", port) and not port_open("127.0.0.1", ui)
+        assert not any(port_open("127.0.0.1", p) for p in (port, ui, web))
         dev = start_dev(env, tmp_path / "dev-restarted.log")
         shown = subprocess.run([*cli, "show", incident, "--json"], env=env, cwd=REPO_ROOT,
                                capture_output=True, text=True, timeout=60)
@@ -65,7 +68,7 @@ def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
         assert set(state["current_steps"]) == {"move_to_vip_room", "keep_order"}
         dev.send_signal(signal.SIGTERM)  # a plain `kill` stops the server too
         dev.wait(timeout=30)
-        assert not port_open("127.0.0.1", port) and not port_open("127.0.0.1", ui)
+        assert not any(port_open("127.0.0.1", p) for p in (port, ui, web))
     finally:
         if dev.poll() is None:
             dev.send_signal(signal.SIGINT)

@@ -39,18 +39,19 @@ def twilio_env(fake, data_dir, queue) -> dict[str, str]:
                 GROUPDESK_DATA_DIR=str(data_dir), GROUPDESK_TASK_QUEUE=queue)
 
 
+@pytest.mark.parametrize("code,reason", [(21211, "not a valid phone number"), (21610, "unsubscribed")])
 async def test_a_refused_number_parks_the_message_and_the_playbook_goes_on(skipping_env, httpserver, tmp_path,
-                                                                           make_start):
+                                                                           make_start, code, reason):
     env = skipping_env
     fake = FakeTwilio(httpserver).install()
-    fake.refuse[GUIDE] = (400, 21211, "The 'To' number is not a valid phone number.")
+    fake.refuse[GUIDE] = (400, code, "refused by Twilio")
     settings = Settings(**twilio_env(fake, tmp_path, f"tw-{uuid.uuid4().hex[:6]}"))
     async with running_worker(env, settings):
         handle = await start(env, settings, make_start())
         st = await settle(env, handle)
         assert st.status == "open"
         (failed,) = [f for f in st.failed_actions if f.step == "move_to_vip_room"]
-        assert "21211" in failed.error and "not a valid phone number" in failed.error
+        assert str(code) in failed.error and reason in failed.error
         assert failed.request["recipients"] == ["guide"], "kept whole, so ops can retry it later"
         assert timeline(st, "sms_failed", "move_to_vip_room")
         await env.sleep(timedelta(minutes=16))  # deadline 5m, then the escalation after 10m grace

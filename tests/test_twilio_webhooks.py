@@ -171,3 +171,57 @@ async def test_delivery_reports_only_move_forward(setup, make_start):
     st = await wait_for(handle, lambda s: any(e.kind == "sms_undelivered" for e in s.timeline))
     (entry,) = [e for e in st.timeline if e.kind == "sms_undelivered"]
     assert "hall_lead" in entry.detail and "30003" in entry.detail
+
+
+async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env, tmp_path, httpserver,
+                                                                         monkeypatch, make_start):
+    from collections import Counter
+
+    from fake_twilio import ACCOUNT_SID, FROM_NUMBER, FakeTwilio
+
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    fake = FakeTwilio(httpserver).install()
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"tw-{uuid.uuid4().hex[:6]}",
+                        GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=TOKEN,
+                        TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
+                        GROUPDESK_PUBLIC_URL=PUBLIC)
+    app = create_app(settings, client=dev_env.client)
+    async with build_worker(dev_env.client, settings), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
+        handle = await start(dev_env, settings, make_start(incident_id=f"tw-{uuid.uuid4().hex[:8]}", drill=True,
+                                                           time_scale=200000.0))
+        await record(handle, "move_to_vip_room", "done", "zhao.min")
+        await record(handle, "keep_order", "done", "qian.lei")
+        await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+        await wait_for(handle, lambda s: s.approval_code is not None)
+        # the director reads the code from the SMS Twilio delivered to their phone
+        for _ in range(100):
+            to_director = [p["Body"] for p in fake.posts if p["To"] == DIRECTOR and "同意" in p["Body"]]
+            if to_director:
+                break
+            await asyncio.sleep(0.05)
+        code = re.search(r"同意 (\d{6})", to_director[0]).group(1)
+        assert to_director[0].startswith("【演练】")
+        for _ in range(50):
+            if [w async for w in dev_env.client.list_workflows(f'{sa.APPROVAL_CODE.name} = "{code}"')]:
+                break
+            await asyncio.sleep(0.1)
+        assert "已同意" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"1 {code}")))
+        await record(handle, "metering_explanation", "not_accepted", "chen.yu")
+        await record(handle, "metrology_calibration", "scheduled", "sun.li",
+                     calibration_at="2030-03-04T10:00:00+08:00")
+        await record(handle, "metrology_calibration", "meter_accurate", "sun.li")
+        await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+        for _ in range(50):
+            if [w async for w in dev_env.client.list_workflows(f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')]:
+                break
+            await asyncio.sleep(0.1)
+        assert "感谢" in reply_text(await post(web, "/twilio/inbound", sms_form(LEAD, "5")))
+        final = await handle.result()
+    assert final.status == "closed" and final.follow_up.score == 5 and not final.failed_actions
+    rows = Outbox(settings.outbox_path).list(final.id)
+    assert rows and all(r.status == "sent" and r.provider == "twilio" for r in rows)
+    assert sorted(r.provider_id for r in rows) == sorted(m["sid"] for m in fake.accepted)
+    assert max(Counter((p["To"], p["Body"]) for p in fake.posts).values()) == 1, "a message was sent twice"
+    assert {r.purpose for r in rows} >= {"step_started", "approval_request", "progress_report", "follow_up"}

@@ -24,6 +24,10 @@ def dev() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     s.data_dir.mkdir(parents=True, exist_ok=True)
+    from groupdesk.devserver import port_open
+
+    if port_open(s.web_host, s.web_port):
+        fail(f"port {s.web_port} on {s.web_host} is already in use; set GROUPDESK_WEB_PORT to a free port")
     server = DevServer(s.temporal_address, s.dev_server_db, s.dev_ui_port, s.data_dir / "temporal-server.log")
     try:
         server.start()
@@ -32,7 +36,8 @@ def dev() -> None:
     typer.echo(
         f"\nTemporal dev server  {s.temporal_address}  (data: {s.dev_server_db})\n"
         f"Temporal web UI      {server.ui_url}\n"
-        f"Worker               task queue {s.task_queue}, SMS provider {s.sms_provider}\n\n"
+        f"Worker               task queue {s.task_queue}, SMS provider {s.sms_provider}\n"
+        f"groupdesk web        http://{s.web_host}:{s.web_port}  (Twilio webhooks: /twilio/status, /twilio/inbound)\n\n"
         "Start an incident (in another terminal, after `source .venv/bin/activate`):\n"
         "  groupdesk start --hall xicheng --headcount 20 --lead-name 张先生 --lead-phone 13800138000 \\\n"
         "      --summary '智能电表换装后电量异常' --drill --time-scale 60\n"
@@ -49,10 +54,20 @@ def dev() -> None:
 
 
 async def _serve(s) -> None:
+    import uvicorn
+
+    from groupdesk.web.app import create_app
     from worker import run_worker
 
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main.cancel)  # the worker shuts down cleanly, then the server stops
-    await run_worker(s)
+    web = uvicorn.Server(uvicorn.Config(create_app(s), host=s.web_host, port=s.web_port, log_level="warning"))
+    web.install_signal_handlers = lambda: None  # ours above stop everything together
+    serving = asyncio.create_task(web.serve())
+    try:
+        await run_worker(s)
+    finally:
+        web.should_exit = True
+        await asyncio.wait_for(serving, timeout=10)
