@@ -75,6 +75,10 @@ class SmsActivities:
             recipient=person_id, role=role, to_number=phone, lang=lang, body=body, drill=request.drill,
             provider=self.provider.name,
         ))
+        if request.retry and row.status == "failed":
+            await asyncio.to_thread(self.outbox.requeue, key, phone, body)
+            row = await asyncio.to_thread(self.outbox.get, key)
+            bound.info("sms retried by ops", key=key, to=mask_phone(phone))
         masked = mask_phone(phone)
         done = Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="duplicate")
         if row.status in DONE_STATUSES:

@@ -66,6 +66,7 @@ class StaffRef(BaseModel):
 class Directory(BaseModel):
     people: list[Person]
     halls: list[Hall]
+    ops: list[str] = Field(default_factory=list)  # who may retry, skip and replay: not tied to a hall
 
     @model_validator(mode="after")
     def _check(self) -> "Directory":
@@ -89,6 +90,9 @@ class Directory(BaseModel):
                         raise ValueError(
                             f"hall {hall.id!r}, role {role!r}: no person with id {pid!r} in people; add them or fix the id"
                         )
+        for pid in self.ops:
+            if pid not in seen:
+                raise ValueError(f"ops: no person with id {pid!r} in people; add them or fix the id")
         return self
 
     def person(self, person_id: str) -> Person | None:
@@ -107,10 +111,9 @@ class Directory(BaseModel):
         hall = self.hall(hall_id)
         if hall is None:
             raise DirectoryError(f"unknown hall {hall_id!r}")
-        return {
-            role: [StaffRef(id=p.id, name=p.name) for p in self.staff(hall_id, role)]
-            for role in hall.roles
-        }
+        roster = {role: [StaffRef(id=p.id, name=p.name) for p in self.staff(hall_id, role)] for role in hall.roles}
+        roster["ops"] = [StaffRef(id=p.id, name=p.name) for pid in self.ops if (p := self.person(pid))]
+        return roster
 
     def roles_of(self, hall_id: str, person_id: str) -> list[str]:
         hall = self.hall(hall_id)

@@ -118,7 +118,7 @@ class DeliveryReport(BaseModel):
 
 
 class FailedAction(BaseModel):
-    """An action that failed for good; kept whole so a later ops retry can run it again."""
+    """An action that failed for good; kept whole so ops can run it again (or skip it)."""
 
     at: datetime
     step: str | None
@@ -126,6 +126,21 @@ class FailedAction(BaseModel):
     error: str
     attempts: int = 1
     request: dict[str, Any] = Field(default_factory=dict)
+    status: Literal["parked", "retrying", "retried", "skipped"] = "parked"
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    reason: str = ""
+
+
+class RetryAction(BaseModel):
+    step: str
+    actor: str
+
+
+class SkipAction(BaseModel):
+    step: str
+    actor: str
+    reason: str
 
 
 class FollowUpState(BaseModel):
@@ -164,6 +179,7 @@ class IncidentState(BaseModel):
     resolution: str | None = None
     rejection_reason: str | None = None
     approval_code: str | None = None  # of the pending approval; cleared once decided
+    action_retries: int = 0  # ops retries made: numbers each retry's messages
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
 
 
@@ -192,6 +208,7 @@ class SendMessages(BaseModel):
     escalated_from: str | None = None
     lead: Complainant | None = None
     drill: bool = False
+    retry: int = 0  # an ops retry: a message refused for good earlier is tried again, to current numbers
 
 
 class SendResult(BaseModel):

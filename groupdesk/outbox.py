@@ -139,6 +139,15 @@ class Outbox:
                 (status, error_code, error, provider_id, int(attempt), _now(), key),
             )
 
+    def requeue(self, key: str, to_number: str, body: str) -> None:
+        """An ops retry of a message refused for good: try again, to the number the directory has now."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE messages SET status = 'queued', to_number = ?, body = ?, error_code = NULL, error = NULL,"
+                " updated_at = ? WHERE key = ? AND status = 'failed'",
+                (to_number, body, _now(), key),
+            )
+
     def report(self, key: str, status: str, provider_id: str | None = None, error_code: str | None = None) -> bool:
         """Apply a delivery report; only a move forward changes the row. Return whether it did."""
         if status not in RANK:

@@ -7,34 +7,26 @@ from pathlib import Path
 
 import pytest
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from typer.testing import CliRunner
 
+from groupdesk.cli import app
 from groupdesk.models import IncidentState, StartIncident
+from groupdesk.replay import history_from_file, replay
 from workflows.group_incident import GroupIncidentWorkflow
-from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
-def load(path: Path) -> WorkflowHistory:
-    raw = path.read_text(encoding="utf-8")
-    workflow_id = json.loads(raw)["events"][0]["workflowExecutionStartedEventAttributes"].get("workflowId") \
-        or path.stem
-    return WorkflowHistory.from_json(workflow_id, raw)
-
-
 def test_histories_are_committed():
-    assert {p.stem for p in HISTORIES} >= {"talk_accepted", "approved_then_metrology", "rejected_then_explained"}
+    names = {p.stem for p in HISTORIES}
+    for path in ("talk_accepted", "approved_then_metrology", "rejected_then_explained"):
+        assert {path, f"before-sms-replies-{path}"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path):
-    replayer = Replayer(workflows=[GroupIncidentWorkflow], data_converter=pydantic_data_converter,
-                        workflow_runner=workflow_runner())
-    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
-    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+    outcome = await replay(history_from_file(path), str(path))
+    assert outcome.error is None, f"{path.name}: {outcome.error}"
 
 
 @workflow.defn(name="GroupIncident")
@@ -47,9 +39,24 @@ class ReorderedIncident(GroupIncidentWorkflow):
         return await super().run(start)
 
 
-async def test_a_non_deterministic_change_is_caught():
-    replayer = Replayer(workflows=[ReorderedIncident], data_converter=pydantic_data_converter,
-                        workflow_runner=workflow_runner())
-    result = await replayer.replay_workflow(load(HISTORIES[0]), raise_on_replay_failure=False)
-    assert result.replay_failure is not None
-    assert "nondetermin" in repr(result.replay_failure).lower()
+async def test_a_non_deterministic_change_is_caught_and_located():
+    outcome = await replay(history_from_file(HISTORIES[0]), "canary", workflows=(ReorderedIncident,))
+    assert outcome.error and "nondetermin" in outcome.error.lower()
+    assert outcome.diverged_at.startswith("event 5 (MARKER_RECORDED)")
+
+
+def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["replay", *map(str, HISTORIES)])
+    assert ok.exit_code == 0 and f"{len(HISTORIES)} replayed, 0 failed" in ok.output
+    data = json.loads(HISTORIES[0].read_text(encoding="utf-8"))
+    scheduled = next(e for e in data["events"] if "activityTaskScheduledEventAttributes" in e)
+    scheduled["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "send_letters"
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(data), encoding="utf-8")
+    bad = runner.invoke(app, ["replay", str(tampered)])
+    assert bad.exit_code == 1
+    assert f"diverged at event {scheduled['eventId']} (ACTIVITY_TASK_SCHEDULED)" in bad.output
+    assert "1 failed" in bad.output
+    missing = runner.invoke(app, ["replay", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 2

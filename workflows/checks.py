@@ -6,7 +6,7 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.models import DecideApproval, RecordFollowUp, RecordOutcome
+from groupdesk.models import DecideApproval, FailedAction, RecordFollowUp, RecordOutcome
 from groupdesk.playbook import Step
 from groupdesk.roles import LEAD_COMPLAINANT
 from workflows.incident_machine import IncidentMachine
@@ -97,3 +97,14 @@ def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
             raise rejected("the answer did not come from the lead complainant's phone")
     else:
         require_role(machine, req.actor, ["hall_lead", "centre_director"], "record the follow-up answer")
+
+
+def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) -> list[FailedAction]:
+    require_open(machine)
+    require_role(machine, actor, ["ops"], doing)
+    parked = [f for f in machine.state.failed_actions if f.status == "parked" and (f.step or "-") == step]
+    if not parked:
+        waiting = sorted({f.step or "-" for f in machine.state.failed_actions if f.status == "parked"})
+        raise rejected(f"no failed action is parked at step {step!r} of {machine.state.id}"
+                       f"{'; parked at: ' + ', '.join(waiting) if waiting else ''}")
+    return parked

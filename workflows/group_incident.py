@@ -23,7 +23,9 @@ with workflow.unsafe.imports_passed_through():
         IncidentState,
         RecordFollowUp,
         RecordOutcome,
+        RetryAction,
         SendMessages,
+        SkipAction,
         SendResult,
         StartIncident,
         WorkingDeadline,
@@ -33,6 +35,15 @@ with workflow.unsafe.imports_passed_through():
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                         maximum_interval=timedelta(minutes=1), maximum_attempts=8)
+
+
+def sms_retry(time_scale: float) -> RetryPolicy:
+    """A drill on compressed time also compresses the backoff between attempts (not the attempts)."""
+    if time_scale <= 1:
+        return SMS_RETRY
+    return RetryPolicy(initial_interval=max(SMS_RETRY.initial_interval / time_scale, timedelta(milliseconds=20)),
+                       backoff_coefficient=2.0, maximum_attempts=SMS_RETRY.maximum_attempts,
+                       maximum_interval=max(SMS_RETRY.maximum_interval / time_scale, timedelta(milliseconds=100)))
 # Short, so a message held by a worker that died is retried soon by another.
 SMS_TIMEOUT = timedelta(seconds=10)
 
@@ -98,7 +109,7 @@ class GroupIncidentWorkflow:
         try:
             result: SendResult = await workflow.execute_activity(
                 "send_messages", request, result_type=SendResult,
-                start_to_close_timeout=SMS_TIMEOUT, retry_policy=SMS_RETRY,
+                start_to_close_timeout=SMS_TIMEOUT, retry_policy=sms_retry(self.machine.start.time_scale),
             )
         except ActivityError as err:
             cause = err.cause or err
@@ -121,9 +132,10 @@ class GroupIncidentWorkflow:
         s = self.machine.state
         current = (s.status, s.stage, tuple(s.current_steps), s.warning_tier)
         replies = self.reply_keys()
-        if current + replies == self.published:
+        flagged = self.failure_flag()
+        if current + replies + flagged == self.published:
             return
-        self.published = current + replies
+        self.published = current + replies + flagged
         updates = [
             sa.STATUS.value_set(s.status),
             sa.STAGE.value_set(s.stage or "-"),
@@ -133,6 +145,8 @@ class GroupIncidentWorkflow:
         if replies:
             code, follow_up_key = replies
             updates += [sa.APPROVAL_CODE.value_set(code), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
+        if flagged:
+            updates.append(sa.FAILED_ACTIONS.value_set(flagged[0]))
         workflow.upsert_search_attributes(updates)
 
     def reply_keys(self) -> tuple:
@@ -143,6 +157,12 @@ class GroupIncidentWorkflow:
         follow = s.follow_up
         awaiting = follow is not None and follow.sent and follow.outcome == "pending"
         return (s.approval_code or "-", sa.phone_key(self.machine.start.lead.phone) if awaiting else "-")
+
+    def failure_flag(self) -> tuple:
+        """How many actions wait for ops; empty for incidents started before the flag existed."""
+        if not workflow.patched("failed-actions-flag"):
+            return ()
+        return (sum(1 for f in self.machine.state.failed_actions if f.status == "parked"),)
 
     # ---- what people do -----------------------------------------------------------------
 
@@ -188,6 +208,37 @@ class GroupIncidentWorkflow:
     @record_follow_up.validator
     def validate_follow_up(self, req: RecordFollowUp) -> None:
         checks.check_follow_up(self.machine, req)
+
+    @workflow.update
+    def retry_action(self, req: RetryAction) -> Ack:
+        """Ops: run a parked action again; messages go to whoever the directory names now."""
+        now = workflow.now()
+        for action in checks.check_parked(self.machine, req.step, req.actor, f"retry {req.step}"):
+            self.machine.state.action_retries += 1
+            action.status, action.resolved_by, action.resolved_at = "retried", req.actor, now
+            request = SendMessages.model_validate(action.request)
+            self.machine.effects.append(request.model_copy(update={"retry": self.machine.state.action_retries}))
+            self.machine.log(now, "action_retried", action.step, req.actor,
+                             detail=f"{action.purpose} to {', '.join(request.recipients)} (was: {action.error})")
+        return self.acknowledge()
+
+    @retry_action.validator
+    def validate_retry(self, req: RetryAction) -> None:
+        checks.check_parked(self.machine, req.step, req.actor, f"retry {req.step}")
+
+    @workflow.update
+    def skip_action(self, req: SkipAction) -> Ack:
+        now = workflow.now()
+        for action in checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}"):
+            action.status, action.resolved_by, action.resolved_at, action.reason = "skipped", req.actor, now, req.reason
+            self.machine.log(now, "action_skipped", action.step, req.actor, detail=f"{action.purpose}: {req.reason}")
+        return self.acknowledge()
+
+    @skip_action.validator
+    def validate_skip(self, req: SkipAction) -> None:
+        checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}")
+        if not req.reason.strip():
+            raise checks.rejected("skipping needs a reason; pass --reason TEXT")
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

@@ -17,7 +17,11 @@ DRILL = SearchAttributeKey.for_bool("GroupdeskDrill")
 APPROVAL_CODE = SearchAttributeKey.for_keyword("GroupdeskApprovalCode")
 FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
 
-ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_CODE, FOLLOW_UP_KEY)
+# How many actions are parked as failed, waiting for ops.
+FAILED_ACTIONS = SearchAttributeKey.for_int("GroupdeskFailedActions")
+
+ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_CODE, FOLLOW_UP_KEY,
+       FAILED_ACTIONS)
 
 
 def cli_flags() -> list[str]:

@@ -1,0 +1,73 @@
+"""Histories: export one, and replay exported files or live incidents against the current code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from groupdesk.cli.common import connect_or_fail, fail, run, settings
+from groupdesk.replay import history_from_file, replay
+
+history_app = typer.Typer(no_args_is_help=True, help="Export incident histories.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(history_app, name="history")
+    app.command("replay")(replay_command)
+
+
+@history_app.command("export")
+def export(incident_id: str, output: Optional[Path] = typer.Option(None, "-o", "--output")) -> None:
+    """Write an incident's Temporal history as JSON (to a file, or standard output)."""
+    s = settings()
+
+    async def go() -> str:
+        client = await connect_or_fail(s)
+        return (await client.get_workflow_handle(incident_id).fetch_history()).to_json()
+
+    text = run(go())
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"{incident_id}: history written to {output}")
+    else:
+        typer.echo(text)
+
+
+def replay_command(files: Optional[list[Path]] = typer.Argument(None, help="exported history files"),
+                   workflow_id: list[str] = typer.Option([], "--workflow-id", help="replay a live incident's history")
+                   ) -> None:
+    """Replay histories against the current workflow code; exit 1 if any diverges."""
+    if not files and not workflow_id:
+        fail("give history FILEs or --workflow-id ID")
+    s = settings()
+
+    async def go():
+        outcomes = []
+        for path in files or []:
+            try:
+                history = history_from_file(path)
+            except (OSError, ValueError) as exc:
+                fail(str(exc))
+            outcomes.append(await replay(history, str(path)))
+        if workflow_id:
+            client = await connect_or_fail(s)
+            for wid in workflow_id:
+                history = await client.get_workflow_handle(wid).fetch_history()
+                outcomes.append(await replay(history, f"workflow {wid}"))
+        return outcomes
+
+    began = time.monotonic()
+    outcomes = run(go())
+    bad = [o for o in outcomes if o.error]
+    for o in outcomes:
+        if o.error:
+            where = f" at {o.diverged_at}" if o.diverged_at else ""
+            typer.echo(f"FAIL {o.workflow_id} ({o.source}, {o.events} events): diverged{where}: {o.error}", err=True)
+        else:
+            typer.echo(f"ok   {o.workflow_id} ({o.source}, {o.events} events)")
+    typer.echo(f"{len(outcomes) - len(bad)} replayed, {len(bad)} failed in {time.monotonic() - began:.2f}s")
+    if bad:
+        raise typer.Exit(1)

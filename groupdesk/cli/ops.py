@@ -1,0 +1,149 @@
+"""Ops: failed steps across incidents, retry or skip them, one at a time or after an outage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from groupdesk.cli.common import connect_or_fail, directory, fail, print_json, run, settings
+from groupdesk.durations import parse_duration
+from groupdesk.models import RetryAction, SkipAction
+from groupdesk.workcal import format_local
+from workflows import search_attributes as sa
+from workflows.group_incident import GroupIncidentWorkflow as WF
+
+ops_app = typer.Typer(no_args_is_help=True, help="Failed steps: list, retry, skip.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ops_app, name="ops")
+
+
+def _since(value: Optional[str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        span = parse_duration(value)
+    except ValueError as exc:
+        fail(f"--since: {exc}")
+    if span.working_days:
+        fail("--since: use clock time, e.g. 1h or 2d")
+    return datetime.now(timezone.utc) - timedelta(seconds=span.seconds)
+
+
+def _require_ops(actor: str) -> None:
+    if actor not in directory(settings()).ops:
+        fail(f"--as: {actor!r} is not in the ops team of the staff directory (ops: ...)")
+
+
+async def parked_actions(client: Client, hall: str | None, since: datetime | None) -> list[dict]:
+    query = f'{sa.FAILED_ACTIONS.name} > 0 AND {sa.STATUS.name} = "open"'
+    if hall:
+        query += f' AND {sa.HALL.name} = "{hall}"'
+    rows = []
+    async for wf in client.list_workflows(query):
+        state = await client.get_workflow_handle(wf.id).query(WF.state)
+        for action in state.failed_actions:
+            if action.status == "parked" and (since is None or action.at >= since):
+                rows.append({"incident_id": state.id, "hall": state.hall_id, "step": action.step or "-",
+                             "purpose": action.purpose, "recipients": action.request.get("recipients", []),
+                             "attempts": action.attempts, "error": action.error, "at": action.at.isoformat()})
+    return rows
+
+
+@ops_app.command("failed")
+def failed(hall: Optional[str] = typer.Option(None, "--hall"),
+           since: Optional[str] = typer.Option(None, "--since", help="e.g. 1h, 30m, 2d"),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Actions parked as failed, across all open incidents."""
+    s = settings()
+    cutoff = _since(since)
+
+    async def go():
+        return await parked_actions(await connect_or_fail(s), hall, cutoff)
+
+    rows = run(go())
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("incident", "step", "purpose", "to", "attempts", "when", "error")
+    for r in rows:
+        table.add_row(r["incident_id"], r["step"], r["purpose"], ", ".join(r["recipients"]), str(r["attempts"]),
+                      format_local(datetime.fromisoformat(r["at"])), r["error"])
+    Console().print(table if rows else "no failed actions")
+
+
+@ops_app.command("retry")
+def retry(incident_id: Optional[str] = typer.Argument(None), step: Optional[str] = typer.Argument(None),
+          actor: str = typer.Option(..., "--as", help="staff id of the ops member"),
+          all_failed: bool = typer.Option(False, "--all-failed", help="every parked action (after an outage)"),
+          since: Optional[str] = typer.Option(None, "--since", help="with --all-failed: parked within, e.g. 1h"),
+          hall: Optional[str] = typer.Option(None, "--hall")) -> None:
+    """Run a parked action again (to the numbers the directory has now)."""
+    _require_ops(actor)
+    s = settings()
+    if all_failed:
+        if incident_id or step:
+            fail("--all-failed takes no ID or STEP")
+        _retry_all(s, actor, hall, _since(since))
+        return
+    if not (incident_id and step):
+        fail("give ID and STEP, or --all-failed")
+
+    async def go():
+        client = await connect_or_fail(s)
+        return await client.get_workflow_handle(incident_id).execute_update(WF.retry_action,
+                                                                           RetryAction(step=step, actor=actor))
+
+    ack = run(go())
+    typer.echo(f"{incident_id}: retrying {step}; now at {ack.stage}")
+
+
+def _retry_all(s, actor: str, hall: str | None, cutoff: datetime | None) -> None:
+    async def go():
+        client = await connect_or_fail(s)
+        rows = await parked_actions(client, hall, cutoff)
+        targets = sorted({(r["incident_id"], r["step"]) for r in rows})
+        done, refused = 0, []
+        with Progress(transient=True) as progress:
+            task = progress.add_task("retrying", total=len(targets))
+            for incident, step in targets:
+                try:
+                    await client.get_workflow_handle(incident).execute_update(
+                        WF.retry_action, RetryAction(step=step, actor=actor))
+                    done += 1
+                except WorkflowUpdateFailedError as exc:
+                    refused.append(f"{incident} {step}: {getattr(exc.cause, 'message', exc.cause)}")
+                progress.advance(task)
+        return len(targets), done, refused, len({i for i, _ in targets})
+
+    total, done, refused, incidents = run(go())
+    typer.echo(f"retried {done} of {total} parked step(s) in {incidents} incident(s)")
+    for line in refused:
+        typer.echo(f"  refused: {line}", err=True)
+    if refused:
+        raise typer.Exit(1)
+
+
+@ops_app.command("skip")
+def skip(incident_id: str, step: str, reason: str = typer.Option(..., "--reason"),
+         actor: str = typer.Option(..., "--as")) -> None:
+    """Give up a parked action, with a reason recorded on the incident."""
+    _require_ops(actor)
+    if not reason.strip():
+        fail("--reason: say why the action is skipped")
+    s = settings()
+
+    async def go():
+        client = await connect_or_fail(s)
+        return await client.get_workflow_handle(incident_id).execute_update(
+            WF.skip_action, SkipAction(step=step, actor=actor, reason=reason))
+
+    run(go())
+    typer.echo(f"{incident_id}: skipped the failed action at {step}")
