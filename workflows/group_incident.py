@@ -126,6 +126,8 @@ class GroupIncidentWorkflow:
             request=request.model_dump(mode="json"),
         ))
         self.machine.log(now, "sms_failed", request.step, detail=f"{request.purpose} to {', '.join(request.recipients)}: {error}")
+        if workflow.patched("wake-on-failure"):
+            self.woken = True  # the failure flag must reach the board now, not at the next deadline
 
     def publish(self) -> None:
         """Upsert search attributes when what the board filters on has changed."""

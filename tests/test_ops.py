@@ -1,0 +1,164 @@
+"""Ops on live incidents: find parked failures, fix the directory, retry or skip; bulk retry after an outage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from collections import Counter
+
+import pytest
+import pytest_asyncio
+import yaml
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from groupdesk.binaries import temporal_cli
+from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.directory import load_directory
+from groupdesk.drill import wait_for
+from groupdesk.incidents import prepare_start
+from groupdesk.outbox import Outbox
+from groupdesk.playbook_loader import load_playbook
+from helpers import start
+from worker import build_worker
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.devserver
+BROKEN, FIXED = "+8613900000999", "+8613900000777"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_env():
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
+                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def world(dev_env, tmp_path, httpserver, monkeypatch):
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    fake = FakeTwilio(httpserver).install()
+    staff = yaml.safe_load(EXAMPLE_DIRECTORY.read_text(encoding="utf-8"))
+    for person in staff["people"]:
+        if person["id"] == "zhao.min":
+            person["mobile"] = BROKEN  # mistyped: Twilio refuses it
+    directory_file = tmp_path / "directory.yaml"
+    directory_file.write_text(yaml.safe_dump(staff, allow_unicode=True), encoding="utf-8")
+    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
+               GROUPDESK_DIRECTORY=str(directory_file), GROUPDESK_TASK_QUEUE=f"ops-{uuid.uuid4().hex[:6]}",
+               GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+               TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
+               GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_TWILIO_TIMEOUT="2")
+    fake.refuse[BROKEN] = (400, 21211, "The 'To' number is not a valid phone number.")
+    return dev_env, Settings(**env), env, fake, directory_file
+
+
+async def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    import os
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_"))} | env
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
+                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await process.communicate()
+    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+
+
+def new_incident(settings, **extra):
+    return prepare_start(directory=load_directory(settings.directory),
+                         playbook=load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"),
+                         hall_id="xicheng", headcount=9, lead_name="张建国", lead_phone="13800138000",
+                         summary="电量异常", started_by="sun.li", incident_id=f"ops-{uuid.uuid4().hex[:8]}", **extra)
+
+
+async def listed_as_failed(dev_env, incident_id: str, count: int) -> None:
+    for _ in range(60):
+        found = [w async for w in dev_env.client.list_workflows(
+            f'{sa.FAILED_ACTIONS.name} = {count} AND WorkflowId = "{incident_id}"')]
+        if found:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{incident_id} not flagged with {count} failed action(s)")
+
+
+async def test_fix_the_directory_then_retry_sends_once_and_skip_needs_a_reason(world):
+    dev_env, settings, env, fake, directory_file = world
+    async with build_worker(dev_env.client, settings):
+        handle = await start(dev_env, settings, new_incident(settings))
+        await wait_for(handle, lambda s: any(f.status == "parked" for f in s.failed_actions))
+        await listed_as_failed(dev_env, handle.id, 1)
+        failed = await cli(env, "ops", "failed", "--json", "--since", "1h")
+        rows = [r for r in json.loads(failed.stdout) if r["incident_id"] == handle.id]
+        assert [(r["step"], r["recipients"]) for r in rows] == [("move_to_vip_room", ["guide"])]
+        assert "21211" in rows[0]["error"]
+
+        refused = await cli(env, "ops", "retry", handle.id, "move_to_vip_room", "--as", "sun.li")
+        assert refused.returncode != 0 and "not in the ops team" in refused.stderr
+
+        directory_file.write_text(directory_file.read_text(encoding="utf-8").replace(BROKEN, FIXED),
+                                  encoding="utf-8")
+        retried = await cli(env, "ops", "retry", handle.id, "move_to_vip_room", "--as", "ma.ning")
+        assert retried.returncode == 0, retried.stderr
+        st = await wait_for(handle, lambda s: any(e.kind == "action_retried" for e in s.timeline)
+                            and not any(f.status == "parked" for f in s.failed_actions))
+        await listed_as_failed(dev_env, handle.id, 0)
+        again = await cli(env, "ops", "retry", handle.id, "move_to_vip_room", "--as", "ma.ning")
+        assert again.returncode != 0 and "no failed action is parked" in again.stderr
+    retry_entry = [e for e in st.timeline if e.kind == "action_retried"][0]
+    assert retry_entry.actor == "ma.ning" and "21211" in retry_entry.detail
+    guide_rows = [r for r in Outbox(settings.outbox_path).list(handle.id) if r.recipient == "zhao.min"]
+    assert [(r.to_number, r.status) for r in guide_rows] == [(FIXED, "sent")]
+    assert Counter(m["to"] for m in fake.accepted)[FIXED] == 1
+
+    async with build_worker(dev_env.client, settings):
+        directory_file.write_text(directory_file.read_text(encoding="utf-8").replace(FIXED, BROKEN),
+                                  encoding="utf-8")
+        other = await start(dev_env, settings, new_incident(settings))
+        await wait_for(other, lambda s: any(f.status == "parked" for f in s.failed_actions))
+        no_reason = await cli(env, "ops", "skip", other.id, "move_to_vip_room", "--reason", " ", "--as", "ma.ning")
+        assert no_reason.returncode != 0 and "--reason" in no_reason.stderr
+        skipped = await cli(env, "ops", "skip", other.id, "move_to_vip_room", "--reason", "引导员已当面通知",
+                            "--as", "ma.ning")
+        assert skipped.returncode == 0, skipped.stderr
+        st = await wait_for(other, lambda s: any(e.kind == "action_skipped" for e in s.timeline))
+    (action,) = [f for f in st.failed_actions if f.step == "move_to_vip_room"]
+    assert action.status == "skipped" and action.reason == "引导员已当面通知" and action.resolved_by == "ma.ning"
+    assert st.status == "open"
+
+
+async def test_bulk_retry_after_an_outage_sends_each_message_once(world):
+    dev_env, settings, env, fake, directory_file = world
+    directory_file.write_text(directory_file.read_text(encoding="utf-8").replace(BROKEN, FIXED), encoding="utf-8")
+    fake.script = [503] * 400  # the gateway is down: every send fails with an unknown outcome
+    async with build_worker(dev_env.client, settings):
+        handles = [await start(dev_env, settings, new_incident(settings, drill=True, time_scale=3000.0))
+                   for _ in range(3)]
+        for handle in handles:
+            await wait_for(handle, lambda s: sum(f.status == "parked" for f in s.failed_actions) >= 2)
+        fake.script.clear()  # the outage ends
+        for handle in handles:
+            await listed_as_failed_at_least(dev_env, handle.id)
+        bulk = await cli(env, "ops", "retry", "--all-failed", "--since", "1h", "--as", "ma.ning")
+        assert bulk.returncode == 0, bulk.stderr
+        assert "retried" in bulk.stdout and "in 3 incident(s)" in bulk.stdout
+        for handle in handles:
+            await wait_for(handle, lambda s: not any(f.status == "parked" for f in s.failed_actions)
+                           and all(r.status == "sent" for r in Outbox(settings.outbox_path).list(handle.id)))
+    accepted = Counter((m["to"], m["body"]) for m in fake.accepted)
+    assert accepted and max(accepted.values()) == 1, "nothing sent twice"
+    rows = [r for h in handles for r in Outbox(settings.outbox_path).list(h.id)]
+    assert len(rows) == len(fake.accepted) and all(r.status == "sent" for r in rows)
+
+
+async def listed_as_failed_at_least(dev_env, incident_id: str) -> None:
+    for _ in range(60):
+        if [w async for w in dev_env.client.list_workflows(
+                f'{sa.FAILED_ACTIONS.name} > 0 AND WorkflowId = "{incident_id}"')]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{incident_id} not flagged")
