@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", alias="GROUPDESK_WEB_HOST")
     web_port: int = Field(8800, alias="GROUPDESK_WEB_PORT")
     log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")
+    history_budget: int = Field(2000, alias="GROUPDESK_HISTORY_BUDGET", ge=200)
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
 

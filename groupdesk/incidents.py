@@ -30,6 +30,7 @@ def prepare_start(
     drill: bool = False,
     time_scale: float | None = None,
     lead_lang: str = "zh-CN",
+    history_budget: int = 2000,
 ) -> StartIncident:
     hall = directory.hall(hall_id)
     if hall is None:
@@ -62,7 +63,7 @@ def prepare_start(
         incident_id=incident_id, playbook=playbook, hall_id=hall.id, hall_name=hall.name,
         hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
         lead=Complainant(name=lead_name.strip(), phone=phone, lang=lead_lang), summary=summary.strip(),
-        started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
+        started_by=started_by, drill=drill, time_scale=time_scale or 1.0, history_budget=history_budget,
     )
 
 

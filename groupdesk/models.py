@@ -33,6 +33,8 @@ class StartIncident(BaseModel):
     drill: bool = False
     time_scale: float = 1.0
     lang: str = "zh-CN"
+    history_budget: int = 2000  # continue as new before the history grows past this many events
+    carried: "IncidentState | None" = None  # the state handed over by a continue-as-new
 
 
 class RecordOutcome(BaseModel):
@@ -180,6 +182,7 @@ class IncidentState(BaseModel):
     rejection_reason: str | None = None
     approval_code: str | None = None  # of the pending approval; cleared once decided
     action_retries: int = 0  # ops retries made: numbers each retry's messages
+    runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
 
 
@@ -218,3 +221,6 @@ class SendResult(BaseModel):
 class WorkingDeadline(BaseModel):
     start: datetime
     working_days: int
+
+
+StartIncident.model_rebuild()

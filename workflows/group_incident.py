@@ -52,7 +52,10 @@ SMS_TIMEOUT = timedelta(seconds=10)
 class GroupIncidentWorkflow:
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
-        self.machine = IncidentMachine.new(start, workflow.now())
+        if start.carried is not None:  # a continued run picks up exactly where the last one stopped
+            self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried)
+        else:
+            self.machine = IncidentMachine.new(start, workflow.now())
         self.machine.new_code = lambda: str(workflow.random().randint(100000, 999999))
         self.woken = False
         self.published: tuple | None = None
@@ -66,12 +69,27 @@ class GroupIncidentWorkflow:
             timers.fire_due(self.machine, workflow.now())
             if self.machine.effects or self.machine.state.status != "open":
                 continue
+            if self.history_too_long() and await self.quiet():
+                self.machine.state.runs += 1
+                self.machine.log(workflow.now(), "continued_as_new",
+                                 detail=f"history at {workflow.info().get_current_history_length()} events")
+                workflow.continue_as_new(self.machine.start.model_copy(update={"carried": self.machine.state}))
             await self.sleep_until_due_or_woken()
         self.publish()
         self.launch_effects()
         await workflow.wait_condition(lambda: not self.in_flight and not self.machine.effects)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.machine.state
+
+    def history_too_long(self) -> bool:
+        if workflow.info().get_current_history_length() < self.machine.start.history_budget:
+            return False
+        return workflow.patched("continue-as-new-budget")  # incidents recorded before it never continue
+
+    async def quiet(self) -> bool:
+        """Wait until no message is in flight and no update is being handled; True if nothing new came."""
+        await workflow.wait_condition(lambda: not self.in_flight and workflow.all_handlers_finished())
+        return not self.machine.effects and self.machine.state.status == "open"
 
     async def sleep_until_due_or_woken(self) -> None:
         self.woken = False

@@ -56,7 +56,7 @@ def start(
         request = prepare_start(
             directory=staff, playbook=pb, hall_id=hall, headcount=headcount, lead_name=lead_name,
             lead_phone=lead_phone, summary=summary, started_by=actor, drill=drill, time_scale=time_scale,
-            lead_lang=lead_lang, incident_id=incident_id or "pending",
+            lead_lang=lead_lang, incident_id=incident_id or "pending", history_budget=s.history_budget,
         )
     except InputError as exc:
         fail(str(exc))
