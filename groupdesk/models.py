@@ -139,6 +139,12 @@ class RetryAction(BaseModel):
     actor: str
 
 
+class MigratePlaybook(BaseModel):
+    playbook: Playbook  # the newer version's snapshot
+    actor: str
+    reason: str = ""
+
+
 class SkipAction(BaseModel):
     step: str
     actor: str

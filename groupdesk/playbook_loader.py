@@ -55,14 +55,25 @@ def load_playbooks(directory: Path) -> dict[str, Playbook]:
     return found
 
 
-def find_playbook(directory: Path, playbook_id: str) -> Playbook:
-    for path in playbook_files(directory):
+def find_playbook(directory: Path, playbook_id: str, version: int | None = None) -> Playbook:
+    """The current playbook of that id, or a given version (older ones live in archive/)."""
+    found: dict[int, Path] = {}
+    for path in playbook_files(directory) + playbook_files(Path(directory) / "archive"):
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             continue
-        if isinstance(raw, dict) and raw.get("id") == playbook_id:
-            return load_playbook(path)
+        if isinstance(raw, dict) and raw.get("id") == playbook_id and isinstance(raw.get("version"), int):
+            if version is None and path.parent != Path(directory):
+                continue  # without a version, only the current file counts
+            found[raw["version"]] = path
+    if version is None and found:
+        return load_playbook(found[max(found)])
+    if version is not None and version in found:
+        return load_playbook(found[version])
+    if found or version is not None and playbook_id in set(_ids(directory)):
+        raise PlaybookError(f"playbook {playbook_id!r} has no version {version}; versions: "
+                            f"{', '.join(map(str, sorted(found))) or 'none'} (older ones belong in archive/)")
     known = ", ".join(sorted(_ids(directory))) or "none"
     raise PlaybookError(f"unknown playbook {playbook_id!r}; known playbooks: {known}")
 

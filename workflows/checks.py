@@ -6,7 +6,7 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.models import DecideApproval, FailedAction, RecordFollowUp, RecordOutcome
+from groupdesk.models import DecideApproval, FailedAction, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.playbook import Step
 from groupdesk.roles import LEAD_COMPLAINANT
 from workflows.incident_machine import IncidentMachine
@@ -108,3 +108,18 @@ def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) ->
         raise rejected(f"no failed action is parked at step {step!r} of {machine.state.id}"
                        f"{'; parked at: ' + ', '.join(waiting) if waiting else ''}")
     return parked
+
+
+def check_migration(machine: IncidentMachine, req: MigratePlaybook) -> None:
+    require_open(machine)
+    require_role(machine, req.actor, ["ops"], "move an incident to another playbook version")
+    new, old = req.playbook, machine.pb
+    if new.id != old.id:
+        raise rejected(f"incident {machine.state.id} runs playbook {old.id!r}, not {new.id!r}")
+    if new.version <= old.version:
+        raise rejected(f"version {new.version} is not newer than the incident's version {old.version}")
+    live = [sid for sid, st in machine.state.steps.items() if st.status in ("active", "waiting")]
+    missing = [sid for sid in live if sid not in new.steps or new.steps[sid].kind != old.steps[sid].kind]
+    if missing:
+        raise rejected(f"version {new.version} has no step {', '.join(missing)} (where the incident is now);"
+                       " it cannot move there")

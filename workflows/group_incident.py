@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryReport,
         FailedAction,
         IncidentState,
+        MigratePlaybook,
         RecordFollowUp,
         RecordOutcome,
         RetryAction,
@@ -259,6 +260,18 @@ class GroupIncidentWorkflow:
         checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}")
         if not req.reason.strip():
             raise checks.rejected("skipping needs a reason; pass --reason TEXT")
+
+    @workflow.update
+    def migrate_playbook(self, req: MigratePlaybook) -> Ack:
+        old = self.machine.pb.version
+        self.machine.switch_playbook(req.playbook)
+        self.machine.log(workflow.now(), "playbook_migrated", actor=req.actor,
+                         detail=f"v{old} -> v{req.playbook.version}" + (f": {req.reason}" if req.reason else ""))
+        return self.acknowledge()
+
+    @migrate_playbook.validator
+    def validate_migration(self, req: MigratePlaybook) -> None:
+        checks.check_migration(self.machine, req)
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

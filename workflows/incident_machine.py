@@ -63,6 +63,13 @@ class IncidentMachine:
         machine.refresh_stage()
         return machine
 
+    def switch_playbook(self, playbook) -> None:
+        """Carry on under a newer version: what happened stays, what comes next follows it."""
+        self.start = self.start.model_copy(update={"playbook": playbook})
+        self.pb = playbook
+        self.messages = MessageBuilder(self.start, self.state)
+        self.state.playbook_version = playbook.version
+
     # ---- time ---------------------------------------------------------------------------
 
     def scaled(self, span: Span) -> timedelta:

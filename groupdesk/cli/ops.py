@@ -13,7 +13,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from groupdesk.cli.common import connect_or_fail, directory, fail, print_json, run, settings
 from groupdesk.durations import parse_duration
-from groupdesk.models import RetryAction, SkipAction
+from groupdesk.models import MigratePlaybook, RetryAction, SkipAction
+from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.workcal import format_local
 from workflows import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -147,3 +148,26 @@ def skip(incident_id: str, step: str, reason: str = typer.Option(..., "--reason"
 
     run(go())
     typer.echo(f"{incident_id}: skipped the failed action at {step}")
+
+
+@ops_app.command("migrate")
+def migrate(incident_id: str, to_version: int = typer.Option(..., "--to-version"),
+            actor: str = typer.Option(..., "--as"), reason: str = typer.Option("", "--reason")) -> None:
+    """Move one running incident to a newer version of its playbook (only where its current step exists)."""
+    _require_ops(actor)
+    s = settings()
+
+    async def go():
+        from groupdesk.cli.incidents import fetch_state
+
+        client = await connect_or_fail(s)
+        state = await fetch_state(client, incident_id)
+        try:
+            playbook = find_playbook(s.playbooks_dir, state.playbook, version=to_version)
+        except PlaybookError as exc:
+            fail(f"--to-version: {exc}")
+        return await client.get_workflow_handle(incident_id).execute_update(
+            WF.migrate_playbook, MigratePlaybook(playbook=playbook, actor=actor, reason=reason))
+
+    run(go())
+    typer.echo(f"{incident_id}: now runs version {to_version} of its playbook")

@@ -70,6 +70,18 @@ def list_playbooks(as_json: bool = typer.Option(False, "--json")) -> None:
     Console().print(table)
 
 
+@playbooks_app.command("diff")
+def diff(old: Path = typer.Argument(..., help="a playbook file"), new: Path = typer.Argument(...)) -> None:
+    """What changed between two playbook files (steps, outcomes, deadlines, templates)."""
+    from groupdesk.playbook_diff import diff_playbooks
+
+    try:
+        a, b = load_playbook(old), load_playbook(new)
+    except PlaybookError as exc:
+        fail(str(exc))
+    typer.echo("\n".join(diff_playbooks(a, b)))
+
+
 @playbooks_app.command("validate")
 def validate_playbooks(files: Optional[list[Path]] = typer.Argument(None, help="default: every playbook")) -> None:
     """Validate playbooks; exit 1 if any is invalid."""
