@@ -46,20 +46,24 @@ async def talk_accepted(handle: WorkflowHandle) -> None:
     await record(handle, "talk_with_lead", "accepted", "sun.li")
 
 
-async def approved_then_metrology(handle: WorkflowHandle) -> None:
-    await _to_director(handle)
-    await handle.execute_update(WF.decide_approval, DecideApproval(decision="approve", actor="wang.jun"))
-    await record(handle, "metering_explanation", "not_accepted", "feng.tao")
-    at = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
-    await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=at)
-    await record(handle, "metrology_calibration", "meter_inaccurate", "sun.li")
+def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
+    """A path through the director's decision, the technicians and (unless explained) the metrology bureau."""
 
+    async def drive(handle: WorkflowHandle) -> None:
+        await _to_director(handle)
+        await wait_for(handle, lambda st: "director_review" in st.current_steps)
+        decision = DecideApproval(decision="approve", actor="wang.jun") if approve else \
+            DecideApproval(decision="reject", actor="wang.jun", reason="现场可控")
+        await handle.execute_update(WF.decide_approval, decision)
+        if explained:
+            await record(handle, "metering_explanation", "accepted", "chen.yu")
+            return
+        await record(handle, "metering_explanation", "not_accepted", "feng.tao")
+        at = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+        await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=at)
+        await record(handle, "metrology_calibration", meter, "sun.li")
 
-async def rejected_then_explained(handle: WorkflowHandle) -> None:
-    await _to_director(handle)
-    await handle.execute_update(WF.decide_approval, DecideApproval(decision="reject", actor="wang.jun",
-                                                                   reason="现场可控"))
-    await record(handle, "metering_explanation", "accepted", "chen.yu")
+    return drive
 
 
 async def answer_follow_up(handle: WorkflowHandle, score: int = 4) -> None:
@@ -67,8 +71,13 @@ async def answer_follow_up(handle: WorkflowHandle, score: int = 4) -> None:
     await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=score, actor="sun.li"))
 
 
+# Every path of the smart-meter playbook, by name (recorded histories and benchmarks use them).
 PATHS: dict[str, Callable[[WorkflowHandle], Awaitable[None]]] = {
     "talk_accepted": talk_accepted,
-    "approved_then_metrology": approved_then_metrology,
-    "rejected_then_explained": rejected_then_explained,
+    "approved_then_explained": escalated(approve=True, explained=True),
+    "approved_then_metrology": escalated(approve=True, explained=False, meter="meter_inaccurate"),
+    "approved_then_metrology_accurate": escalated(approve=True, explained=False),
+    "rejected_then_explained": escalated(approve=False, explained=True),
+    "rejected_then_metrology": escalated(approve=False, explained=False),
+    "rejected_then_metrology_inaccurate": escalated(approve=False, explained=False, meter="meter_inaccurate"),
 }

@@ -145,6 +145,13 @@ class MigratePlaybook(BaseModel):
     reason: str = ""
 
 
+class RecordReset(BaseModel):
+    actor: str
+    reason: str
+    to_step: str
+    resend: bool = False
+
+
 class SkipAction(BaseModel):
     step: str
     actor: str
@@ -188,6 +195,7 @@ class IncidentState(BaseModel):
     rejection_reason: str | None = None
     approval_code: str | None = None  # of the pending approval; cleared once decided
     action_retries: int = 0  # ops retries made: numbers each retry's messages
+    resend_epoch: int = 0  # bumped by a reset with --resend: messages get new idempotency keys
     runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
 

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         FailedAction,
         IncidentState,
         MigratePlaybook,
+        RecordReset,
         RecordFollowUp,
         RecordOutcome,
         RetryAction,
@@ -272,6 +273,19 @@ class GroupIncidentWorkflow:
     @migrate_playbook.validator
     def validate_migration(self, req: MigratePlaybook) -> None:
         checks.check_migration(self.machine, req)
+
+    @workflow.update
+    def record_reset(self, req: RecordReset) -> Ack:
+        """Written right after an ops reset, into the new run: who reset, to where, why."""
+        if req.resend:
+            self.machine.state.resend_epoch += 1
+        self.machine.log(workflow.now(), "reset", req.to_step, req.actor,
+                         detail=req.reason + (" (messages will be sent again)" if req.resend else ""))
+        return self.acknowledge()
+
+    @record_reset.validator
+    def validate_reset(self, req: RecordReset) -> None:
+        checks.require_role(self.machine, req.actor, ["ops"], "reset an incident")
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

@@ -34,6 +34,8 @@ class MessageBuilder:
                  discriminator: str, extra: dict[str, Any] | None = None, **fields: Any) -> SendMessages:
         visit = self.state.steps[step].visit if step and step in self.state.steps else 1
         key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
+        if self.state.resend_epoch:  # after a reset with --resend, messages already sent go out again
+            key += f"~resend{self.state.resend_epoch}"
         context = {**self._base(), **(extra or {})}
         if step:
             state = self.state.steps.get(step)

@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from groupdesk.cli.common import connect_or_fail, directory, fail, print_json, run, settings
 from groupdesk.durations import parse_duration
-from groupdesk.models import MigratePlaybook, RetryAction, SkipAction
+from groupdesk.models import MigratePlaybook, RecordReset, RetryAction, SkipAction
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.workcal import format_local
 from workflows import search_attributes as sa
@@ -171,3 +171,32 @@ def migrate(incident_id: str, to_version: int = typer.Option(..., "--to-version"
 
     run(go())
     typer.echo(f"{incident_id}: now runs version {to_version} of its playbook")
+
+
+@ops_app.command("reset")
+def reset(incident_id: str, to_step: str = typer.Option(..., "--to-step"),
+          reason: str = typer.Option(..., "--reason"), actor: str = typer.Option(..., "--as"),
+          resend: bool = typer.Option(False, "--resend", help="send again messages already sent after that point")
+          ) -> None:
+    """Reset an incident to just before a step began (Temporal reset); recorded on the incident."""
+    from groupdesk.reset import ResetError, reset_to_step
+
+    _require_ops(actor)
+    if not reason.strip():
+        fail("--reason: say why the incident is reset")
+    s = settings()
+
+    async def go() -> str:
+        client = await connect_or_fail(s)
+        try:
+            run_id = await reset_to_step(client, incident_id, to_step, reason)
+        except ResetError as exc:
+            fail(f"--to-step: {exc}")
+        handle = client.get_workflow_handle(incident_id, run_id=run_id)
+        await handle.execute_update(WF.record_reset, RecordReset(actor=actor, reason=reason, to_step=to_step,
+                                                                  resend=resend))
+        return run_id
+
+    run_id = run(go())
+    typer.echo(f"{incident_id}: reset to before {to_step} (new run {run_id})"
+               + ("; messages will be sent again" if resend else "; messages already sent are not sent again"))

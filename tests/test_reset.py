@@ -1,0 +1,87 @@
+"""ops reset: back to just before a step began, recorded, and no message sent twice unless asked."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from groupdesk.binaries import temporal_cli
+from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.drill import record, wait_for
+from groupdesk.models import DecideApproval
+from groupdesk.outbox import Outbox
+from helpers import WF, decide, start
+from worker import build_worker
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.devserver
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_env():
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
+                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
+    yield env
+    await env.shutdown()
+
+
+async def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")} | env
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
+                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await process.communicate()
+    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+
+
+async def at_metering(env, settings, make_start):
+    handle = await start(env, settings, make_start(incident_id=f"reset-{uuid.uuid4().hex[:8]}"))
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+    await wait_for(handle, lambda s: s.approval_code is not None)
+    await decide(handle, "wang.jun")
+    await wait_for(handle, lambda s: sum("metering_explanation" in d.key for d in s.deliveries) >= 3)
+    return handle
+
+
+@pytest.mark.parametrize("resend", [False, True])
+async def test_reset_to_a_step(dev_env, tmp_path, make_start, resend):
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
+                        GROUPDESK_TASK_QUEUE=f"reset-{uuid.uuid4().hex[:6]}")
+    env = {"TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+           "GROUPDESK_DATA_DIR": str(tmp_path), "GROUPDESK_TASK_QUEUE": settings.task_queue}
+    async with build_worker(dev_env.client, settings):
+        handle = await at_metering(dev_env, settings, make_start)
+        refused = await cli(env, "ops", "reset", handle.id, "--to-step", "metrology_calibration",
+                            "--reason", "x", "--as", "ma.ning")
+        assert refused.returncode != 0 and "never began" in refused.stderr
+        args = ["ops", "reset", handle.id, "--to-step", "metering_explanation", "--reason",
+                "主任误操作,重新审批", "--as", "ma.ning"] + (["--resend"] if resend else [])
+        done = await cli(env, *args)
+        assert done.returncode == 0, done.stderr
+        fresh = dev_env.client.get_workflow_handle(handle.id)
+        st = await wait_for(fresh, lambda s: any(e.kind == "reset" for e in s.timeline))
+        assert st.current_steps == ["director_review"] and st.warning_tier == 0, "back before the approval"
+        (entry,) = [e for e in st.timeline if e.kind == "reset"]
+        assert entry.actor == "ma.ning" and "主任误操作" in entry.detail
+        await fresh.execute_update(WF.decide_approval, DecideApproval(decision="approve", actor="wang.jun"))
+        await wait_for(fresh, lambda s: s.current_steps == ["metering_explanation"])
+        await asyncio.sleep(1.5)
+        exported = await cli(env, "history", "export", handle.id, "-o", str(tmp_path / "h.json"))
+        assert exported.returncode == 0, exported.stderr
+        from_file = await cli(env, "replay", str(tmp_path / "h.json"))
+        live = await cli(env, "replay", "--workflow-id", handle.id)
+        assert from_file.returncode == 0 and live.returncode == 0, from_file.stderr + live.stderr
+        assert "1 replayed, 0 failed" in live.stdout
+    rows = Outbox(settings.outbox_path).list(handle.id)
+    per_message = Counter((r.to_number, r.step, r.purpose) for r in rows if r.step == "metering_explanation")
+    assert set(per_message.values()) == ({2} if resend else {1})
