@@ -76,3 +76,47 @@ def list_query(hall: str | None = None, status: str | None = "open", tier: int |
 
 
 RUNNING = WorkflowExecutionStatus.RUNNING
+
+
+class IncidentUnavailable(LookupError):
+    pass
+
+
+def incident_row(wf) -> dict:
+    """One incident as the board and `groupdesk list` show it, from its search attributes alone."""
+    attrs = wf.typed_search_attributes
+    deadline = attrs.get(sa.NEXT_DEADLINE)
+    code = attrs.get(sa.APPROVAL_CODE)
+    return {
+        "id": wf.id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
+        "status": attrs.get(sa.STATUS), "stage": attrs.get(sa.STAGE),
+        "current_steps": list(attrs.get(sa.CURRENT_STEPS) or []),
+        "warning_tier": attrs.get(sa.WARNING_TIER), "headcount": attrs.get(sa.HEADCOUNT),
+        "drill": attrs.get(sa.DRILL), "started_at": wf.start_time.isoformat() if wf.start_time else None,
+        "next_deadline": deadline.isoformat() if deadline else None,
+        "overdue": bool(attrs.get(sa.OVERDUE)),
+        "approval_pending": bool(code and code != "-"),
+        "failed_actions": attrs.get(sa.FAILED_ACTIONS) or 0,
+    }
+
+
+async def list_incidents(client: Client, query: str, limit: int | None = None) -> list[dict]:
+    rows = []
+    async for wf in client.list_workflows(query, limit=limit):
+        rows.append(incident_row(wf))
+    return rows
+
+
+async def incident_state(client: Client, incident_id: str):
+    """The incident's state: queried while open, the workflow's result once closed."""
+    from groupdesk.models import IncidentState
+    from workflows.group_incident import GroupIncidentWorkflow
+
+    handle = client.get_workflow_handle(incident_id, result_type=IncidentState)
+    described = await handle.describe()
+    if described.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        raise IncidentUnavailable(f"incident {incident_id} ended abnormally ({described.status.name});"
+                                  " ask ops to look at its history")
+    return await handle.query(GroupIncidentWorkflow.state)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIRECTORY = Path(__file__).resolve().parent / "examples" / "directory.yaml"
+EXAMPLE_ACCOUNTS = Path(__file__).resolve().parent / "examples" / "accounts.yaml"
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     twilio_api_base: str = Field("", alias="GROUPDESK_TWILIO_API_BASE")
     twilio_timeout: float = Field(10.0, alias="GROUPDESK_TWILIO_TIMEOUT")
     public_url: str = Field("", alias="GROUPDESK_PUBLIC_URL")
+    accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
+    secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
+    dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
     web_host: str = Field("127.0.0.1", alias="GROUPDESK_WEB_HOST")
     web_port: int = Field(8800, alias="GROUPDESK_WEB_PORT")
     log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")
@@ -40,6 +44,23 @@ class Settings(BaseSettings):
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def web_db(self) -> Path:
+        return self.data_dir / "web.sqlite3"
+
+    def session_secret(self) -> str:
+        """GROUPDESK_SECRET_KEY, or one made once and kept in the data dir (dev)."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
 
     @property
     def inbox_path(self) -> Path:

@@ -67,6 +67,7 @@ class Directory(BaseModel):
     people: list[Person]
     halls: list[Hall]
     ops: list[str] = Field(default_factory=list)  # who may retry, skip and replay: not tied to a hall
+    operators: list[str] = Field(default_factory=list)  # the command centre: sees everything, changes nothing
 
     @model_validator(mode="after")
     def _check(self) -> "Directory":
@@ -90,9 +91,10 @@ class Directory(BaseModel):
                         raise ValueError(
                             f"hall {hall.id!r}, role {role!r}: no person with id {pid!r} in people; add them or fix the id"
                         )
-        for pid in self.ops:
-            if pid not in seen:
-                raise ValueError(f"ops: no person with id {pid!r} in people; add them or fix the id")
+        for group in ("ops", "operators"):
+            for pid in getattr(self, group):
+                if pid not in seen:
+                    raise ValueError(f"{group}: no person with id {pid!r} in people; add them or fix the id")
         return self
 
     def person(self, person_id: str) -> Person | None:

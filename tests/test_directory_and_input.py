@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from groupdesk.directory import DirectoryError, load_directory
-from groupdesk.incidents import InputError, prepare_start
+from groupdesk.incidents import InputError
 
 
 def test_example_directory_has_two_halls_with_every_role(directory):

@@ -9,7 +9,6 @@ import structlog
 from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SmsActivities
-from groupdesk.directory import load_directory
 from groupdesk.logs import configure_logging
 from groupdesk.models import Complainant, SendMessages
 from groupdesk.outbox import Outbox

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         StartIncident,
         WorkingDeadline,
     )
+    from groupdesk.playbook import Playbook
     from workflows import checks, search_attributes as sa, timers
     from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 
@@ -155,9 +156,10 @@ class GroupIncidentWorkflow:
         current = (s.status, s.stage, tuple(s.current_steps), s.warning_tier)
         replies = self.reply_keys()
         flagged = self.failure_flag()
-        if current + replies + flagged == self.published:
+        board = self.board_fields()
+        if current + replies + flagged + board == self.published:
             return
-        self.published = current + replies + flagged
+        self.published = current + replies + flagged + board
         updates = [
             sa.STATUS.value_set(s.status),
             sa.STAGE.value_set(s.stage or "-"),
@@ -169,6 +171,10 @@ class GroupIncidentWorkflow:
             updates += [sa.APPROVAL_CODE.value_set(code), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
         if flagged:
             updates.append(sa.FAILED_ACTIONS.value_set(flagged[0]))
+        if board:
+            next_deadline, overdue = board
+            updates += [sa.NEXT_DEADLINE.value_set(next_deadline) if next_deadline else sa.NEXT_DEADLINE.value_unset(),
+                        sa.OVERDUE.value_set(overdue)]
         workflow.upsert_search_attributes(updates)
 
     def reply_keys(self) -> tuple:
@@ -179,6 +185,16 @@ class GroupIncidentWorkflow:
         follow = s.follow_up
         awaiting = follow is not None and follow.sent and follow.outcome == "pending"
         return (s.approval_code or "-", sa.phone_key(self.machine.start.lead.phone) if awaiting else "-")
+
+    def board_fields(self) -> tuple:
+        """The next deadline and whether a step is overdue; empty for incidents from before the board."""
+        if not workflow.patched("board-attributes"):
+            return ()
+        ahead = timers.upcoming(self.machine)
+        now = workflow.now()
+        overdue = any(st.deadline_at is not None and st.deadline_at <= now
+                      for sid in self.machine.active_steps() if (st := self.machine.state.steps[sid]))
+        return (ahead[0].due_at if ahead else None, overdue)
 
     def failure_flag(self) -> tuple:
         """How many actions wait for ops; empty for incidents started before the flag existed."""
@@ -306,6 +322,11 @@ class GroupIncidentWorkflow:
                                  f" {report.status}{' (' + report.error_code + ')' if report.error_code else ''}")
                 self.woken = True
                 return
+
+    @workflow.query
+    def playbook(self) -> Playbook:
+        """The snapshot this incident runs (after any migration)."""
+        return self.machine.pb
 
     @workflow.query
     def state(self) -> IncidentState:

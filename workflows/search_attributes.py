@@ -19,14 +19,18 @@ FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
 
 # How many actions are parked as failed, waiting for ops.
 FAILED_ACTIONS = SearchAttributeKey.for_int("GroupdeskFailedActions")
+# What the live board shows without querying each incident.
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("GroupdeskNextDeadline")
+OVERDUE = SearchAttributeKey.for_bool("GroupdeskOverdue")
 
 ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_CODE, FOLLOW_UP_KEY,
-       FAILED_ACTIONS)
+       FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE)
 
 
 def cli_flags() -> list[str]:
     """`temporal server start-dev --search-attribute` values for every key."""
-    kinds = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "INT": "Int", "BOOL": "Bool"}
+    kinds = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "INT": "Int", "BOOL": "Bool",
+             "DATETIME": "Datetime"}
     return [f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}" for key in ALL]
 
 

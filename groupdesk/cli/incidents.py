@@ -8,22 +8,20 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
-from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk.cli.common import connect_or_fail, directory, fail, parse_pairs, print_json, run, settings
-from groupdesk.client import incident_id_for, list_query, start_incident
+from groupdesk.client import IncidentUnavailable, incident_id_for, incident_state, list_incidents, list_query, start_incident
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
 from groupdesk.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.workcal import format_local
-from workflows import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow
 
 
 def register(app: typer.Typer) -> None:
     app.command()(start)
-    app.command("list")(list_incidents)
+    app.command("list")(list_command)
     app.command()(show)
     app.command()(outcome)
     app.command()(approve)
@@ -77,7 +75,7 @@ def start(
         typer.echo(request.incident_id)
 
 
-def list_incidents(
+def list_command(
     hall: Optional[str] = typer.Option(None, "--hall"),
     tier: Optional[int] = typer.Option(None, "--tier", help="warning tier, e.g. 3"),
     include_closed: bool = typer.Option(False, "--all", help="closed incidents too"),
@@ -89,18 +87,8 @@ def list_incidents(
 
     async def go() -> list[dict]:
         client = await connect_or_fail(s)
-        rows = []
         query = list_query(hall=hall, status=None if include_closed else "open", tier=tier, drill=drill)
-        async for wf in client.list_workflows(query):
-            attrs = wf.typed_search_attributes
-            rows.append({
-                "id": wf.id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
-                "status": attrs.get(sa.STATUS), "stage": attrs.get(sa.STAGE),
-                "current_steps": list(attrs.get(sa.CURRENT_STEPS) or []),
-                "warning_tier": attrs.get(sa.WARNING_TIER), "headcount": attrs.get(sa.HEADCOUNT),
-                "drill": attrs.get(sa.DRILL), "started_at": wf.start_time.isoformat() if wf.start_time else None,
-            })
-        return rows
+        return await list_incidents(client, query)
 
     rows = run(go())
     if as_json:
@@ -115,13 +103,10 @@ def list_incidents(
 
 
 async def fetch_state(client, incident_id: str) -> IncidentState:
-    handle = client.get_workflow_handle(incident_id, result_type=IncidentState)
-    described = await handle.describe()
-    if described.status == WorkflowExecutionStatus.COMPLETED:
-        return await handle.result()
-    if described.status != WorkflowExecutionStatus.RUNNING:
-        fail(f"incident {incident_id} ended abnormally ({described.status.name}); ask ops to look at its history")
-    return await handle.query(GroupIncidentWorkflow.state)
+    try:
+        return await incident_state(client, incident_id)
+    except IncidentUnavailable as exc:
+        fail(str(exc))
 
 
 def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> None:

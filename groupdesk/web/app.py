@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
+from groupdesk.client import IncidentUnavailable
 from groupdesk.config import Settings
+from groupdesk.web.api import router as api_router
+from groupdesk.web.permissions import Forbidden
+from groupdesk.web.service import Console, Rejected
 from groupdesk.web.twilio_webhooks import router as twilio_router
 
 
@@ -25,9 +32,33 @@ class Services:
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = FastAPI(title="groupdesk", version="0.1.0")
-    app.state.services = Services(settings or Settings(), client)
+    app.state.services = Services(settings, client)
+    app.state.console = Console(settings, app.state.services.client)
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="groupdesk",
+                       same_site="lax", https_only=settings.public_url.startswith("https://"), max_age=12 * 3600)
     app.include_router(twilio_router)
+    app.include_router(api_router)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return JSONResponse({"detail": f"forbidden: {exc}"}, status_code=403)
+
+    @app.exception_handler(Rejected)
+    async def rejected(request: Request, exc: Rejected):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(RPCError)
+    async def temporal_error(request: Request, exc: RPCError):
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return JSONResponse({"detail": "no such incident"}, status_code=404)
+        return JSONResponse({"detail": f"Temporal: {exc.message}"}, status_code=502)
+
+    @app.exception_handler(IncidentUnavailable)
+    async def unavailable(request: Request, exc: IncidentUnavailable):
+        return JSONResponse({"detail": str(exc)}, status_code=410)
 
     @app.get("/healthz")
     async def healthz() -> dict:

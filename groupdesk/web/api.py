@@ -1,0 +1,145 @@
+"""The JSON API under /api: the same operations and checks as the pages."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+
+from groupdesk.accounts import check_password, load_accounts
+from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
+from groupdesk.web.permissions import Viewer
+from groupdesk.web.service import StartForm
+
+router = APIRouter(prefix="/api")
+
+
+class SignIn(BaseModel):
+    person: str
+    password: str
+
+
+class StartRequest(BaseModel):
+    hall: str
+    headcount: int
+    lead_name: str
+    lead_phone: str
+    summary: str
+    playbook: str = "smart-meter-group-complaint"
+    drill: bool = False
+    time_scale: Optional[float] = None
+    submit_token: str = ""
+
+
+class OutcomeRequest(BaseModel):
+    step: str
+    outcome: str
+    note: str = ""
+    data: dict[str, str] = {}
+
+
+class DecisionRequest(BaseModel):
+    approve: bool
+    reason: str = ""
+
+
+class NoteRequest(BaseModel):
+    text: str
+
+
+class SkipRequest(BaseModel):
+    reason: str
+
+
+def console(request: Request):
+    return request.app.state.console
+
+
+@router.post("/session")
+async def sign_in(body: SignIn, request: Request) -> dict:
+    accounts = load_accounts(console(request).settings.accounts)
+    if not check_password(accounts, body.person, body.password) or \
+            console(request).directory().person(body.person) is None:
+        raise HTTPException(status_code=401, detail="wrong staff id or password")
+    request.session.clear()
+    request.session["person"] = body.person
+    return {"person": body.person, "csrf_token": csrf_token(request)}
+
+
+@router.delete("/session", dependencies=[Depends(check_csrf)])
+async def sign_out(request: Request) -> dict:
+    request.session.clear()
+    return {"signed_out": True}
+
+
+@router.get("/me")
+async def me(request: Request, viewer: Viewer = Depends(require_viewer)) -> dict:
+    return {"id": viewer.id, "name": viewer.name, "roles": {r: sorted(h) for r, h in viewer.roles.items()},
+            "ops": viewer.ops, "operator": viewer.operator, "csrf_token": csrf_token(request)}
+
+
+@router.get("/incidents")
+async def incidents(request: Request, hall: Optional[str] = None, tier: Optional[int] = None,
+                    stage: Optional[str] = None, drill: Optional[bool] = None, closed: bool = False,
+                    viewer: Viewer = Depends(require_viewer)) -> list[dict]:
+    return await console(request).incidents(viewer, hall=hall, tier=tier, stage=stage, drill=drill, closed=closed)
+
+
+@router.post("/incidents", status_code=201, dependencies=[Depends(check_csrf)])
+async def start(body: StartRequest, request: Request, viewer: Viewer = Depends(require_viewer)) -> dict:
+    form = StartForm(hall=body.hall, headcount=str(body.headcount), lead_name=body.lead_name,
+                     lead_phone=body.lead_phone, summary=body.summary, playbook=body.playbook, drill=body.drill,
+                     time_scale="" if body.time_scale is None else str(body.time_scale),
+                     submit_token=body.submit_token)
+    incident_id = await console(request).start(viewer, form)
+    if incident_id is None:
+        raise HTTPException(status_code=422, detail={"errors": form.errors})
+    return {"id": incident_id}
+
+
+@router.get("/incidents/{incident_id}")
+async def incident(incident_id: str, request: Request, viewer: Viewer = Depends(require_viewer)) -> dict:
+    state, _ = await console(request).incident(viewer, incident_id)
+    return state.model_dump(mode="json")
+
+
+@router.post("/incidents/{incident_id}/outcomes", dependencies=[Depends(check_csrf)])
+async def record_outcome(incident_id: str, body: OutcomeRequest, request: Request,
+                         viewer: Viewer = Depends(require_viewer)) -> dict:
+    ack = await console(request).record_outcome(viewer, incident_id, body.step, body.outcome, body.note, body.data)
+    return ack.model_dump()
+
+
+@router.post("/incidents/{incident_id}/approval", dependencies=[Depends(check_csrf)])
+async def decide(incident_id: str, body: DecisionRequest, request: Request,
+                 viewer: Viewer = Depends(require_viewer)) -> dict:
+    return (await console(request).decide(viewer, incident_id, body.approve, body.reason)).model_dump()
+
+
+@router.post("/incidents/{incident_id}/notes", status_code=202, dependencies=[Depends(check_csrf)])
+async def note(incident_id: str, body: NoteRequest, request: Request,
+               viewer: Viewer = Depends(require_viewer)) -> dict:
+    await console(request).note(viewer, incident_id, body.text)
+    return {"accepted": True}
+
+
+@router.get("/approvals")
+async def approvals(request: Request, viewer: Viewer = Depends(require_viewer)) -> list[dict]:
+    return await console(request).approvals(viewer)
+
+
+@router.get("/failed")
+async def failed(request: Request, viewer: Viewer = Depends(require_viewer)) -> list[dict]:
+    return await console(request).failed(viewer)
+
+
+@router.post("/incidents/{incident_id}/failed/{step}/retry", dependencies=[Depends(check_csrf)])
+async def retry(incident_id: str, step: str, request: Request, viewer: Viewer = Depends(require_viewer)) -> dict:
+    return (await console(request).retry(viewer, incident_id, step)).model_dump()
+
+
+@router.post("/incidents/{incident_id}/failed/{step}/skip", dependencies=[Depends(check_csrf)])
+async def skip(incident_id: str, step: str, body: SkipRequest, request: Request,
+               viewer: Viewer = Depends(require_viewer)) -> dict:
+    return (await console(request).skip(viewer, incident_id, step, body.reason)).model_dump()

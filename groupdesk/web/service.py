@@ -1,0 +1,206 @@
+"""What the console and the JSON API can do, with every permission checked here first."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from groupdesk.client import incident_id_for, incident_state, list_incidents, list_query, start_incident
+from groupdesk.config import Settings
+from groupdesk.directory import Directory, load_directory
+from groupdesk.incidents import InputError, parse_local_time, prepare_start
+from groupdesk.models import (
+    Ack, AddNote, DecideApproval, IncidentState, RecordOutcome, RetryAction, SkipAction,
+)
+from groupdesk.playbook import Playbook
+from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.web.permissions import Forbidden, Viewer, require
+from workflows import search_attributes as sa
+from workflows.group_incident import GroupIncidentWorkflow as WF
+
+
+class Rejected(Exception):
+    """The workflow refused the request (its validator said why)."""
+
+
+@dataclass
+class StartForm:
+    hall: str = ""
+    headcount: str = ""
+    lead_name: str = ""
+    lead_phone: str = ""
+    summary: str = ""
+    playbook: str = "smart-meter-group-complaint"
+    drill: bool = False
+    time_scale: str = ""
+    submit_token: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Console:
+    def __init__(self, settings: Settings, client_factory):
+        self.settings = settings
+        self._client_factory = client_factory
+        with sqlite3.connect(settings.web_db) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS submissions (token TEXT PRIMARY KEY, incident_id TEXT NOT NULL)")
+
+    async def client(self) -> Client:
+        return await self._client_factory()
+
+    def directory(self) -> Directory:
+        return load_directory(self.settings.directory)
+
+    # ---- reading ------------------------------------------------------------------------
+
+    async def incidents(self, viewer: Viewer, hall: str | None = None, tier: int | None = None,
+                        stage: str | None = None, drill: bool | None = None, closed: bool = False) -> list[dict]:
+        query = list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill)
+        if stage:
+            query += f' AND {sa.CURRENT_STEPS.name} = "{_safe(stage)}"'
+        rows = await list_incidents(await self.client(), query, limit=500)
+        return [r for r in rows if viewer.may_view(r["hall"])]
+
+    async def incident(self, viewer: Viewer, incident_id: str) -> tuple[IncidentState, Playbook]:
+        client = await self.client()
+        state = await incident_state(client, incident_id)
+        require(viewer.may_view(state.hall_id), f"{viewer.id} may not see incidents of hall {state.hall_id}")
+        if state.status == "open":
+            playbook = await client.get_workflow_handle(incident_id).query(WF.playbook)
+        else:
+            playbook = find_playbook(self.settings.playbooks_dir, state.playbook, version=state.playbook_version)
+        return state, playbook
+
+    async def approvals(self, viewer: Viewer) -> list[dict]:
+        halls = viewer.roles.get("centre_director", set())
+        if not halls:
+            return []
+        query = f'{sa.STATUS.name} = "open" AND {sa.APPROVAL_CODE.name} != "-"'
+        rows = await list_incidents(await self.client(), query, limit=500)
+        return [r for r in rows if r["hall"] in halls and r["approval_pending"]]
+
+    async def failed(self, viewer: Viewer) -> list[dict]:
+        require(viewer.ops, "only the ops team sees failed steps across incidents")
+        client = await self.client()
+        rows = await list_incidents(client, f'{sa.FAILED_ACTIONS.name} > 0 AND {sa.STATUS.name} = "open"')
+        found = []
+        for row in rows:
+            state = await incident_state(client, row["id"])
+            found += [{"incident_id": state.id, "hall": state.hall_id, "step": f.step or "-", "purpose": f.purpose,
+                       "error": f.error, "at": f.at.isoformat(), "attempts": f.attempts}
+                      for f in state.failed_actions if f.status == "parked"]
+        return found
+
+    # ---- changing -----------------------------------------------------------------------
+
+    async def start(self, viewer: Viewer, form: StartForm) -> str | None:
+        """Start an incident; None with form.errors filled if the input is wrong (nothing started)."""
+        if form.submit_token and (existing := self._submitted(form.submit_token)):
+            return existing  # the same form sent twice: one incident
+        if form.hall and not viewer.may_start(form.hall):
+            raise Forbidden(f"{viewer.id} is not the hall lead of {form.hall}")
+        try:
+            headcount = int(form.headcount)
+        except ValueError:
+            form.errors["headcount"] = "请输入人数(整数,至少2人) / give the number of people"
+        time_scale = None
+        if form.time_scale.strip():
+            try:
+                time_scale = float(form.time_scale)
+            except ValueError:
+                form.errors["time_scale"] = "时间倍率须为数字 / the time scale is a number"
+        try:
+            playbook = find_playbook(self.settings.playbooks_dir, form.playbook)
+        except PlaybookError as exc:
+            form.errors["playbook"] = str(exc)
+        if form.errors:
+            return None
+        try:
+            request = prepare_start(
+                directory=self.directory(), playbook=playbook, hall_id=form.hall, headcount=headcount,
+                lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
+                incident_id="pending", drill=form.drill, time_scale=time_scale,
+                history_budget=self.settings.history_budget,
+            )
+        except InputError as exc:
+            field_name = {"--as": "hall"}.get(exc.field, exc.field.removeprefix("--").replace("-", "_"))
+            form.errors[field_name] = exc.message
+            return None
+        request.incident_id = incident_id_for(form.hall, request.lead.phone, datetime.now(timezone.utc))
+        if form.submit_token and not self._claim(form.submit_token, request.incident_id):
+            return self._submitted(form.submit_token)  # a second click raced the first: same incident
+        try:
+            await start_incident(await self.client(), self.settings, request)
+        except WorkflowAlreadyStartedError:
+            self._release(form.submit_token)
+            form.errors["lead_phone"] = (f"该领头人今日在本厅已有事件 {request.incident_id} / an incident for this lead"
+                                         f" complainant at this hall already exists today: {request.incident_id}")
+            return None
+        return request.incident_id
+
+    async def record_outcome(self, viewer: Viewer, incident_id: str, step: str, outcome: str, note: str = "",
+                             data: dict[str, str] | None = None) -> Ack:
+        state, playbook = await self.incident(viewer, incident_id)
+        step_def = playbook.steps.get(step)
+        require(step_def is not None and viewer.may_record(state.hall_id, step_def),
+                f"{viewer.id} may not record {step} at hall {state.hall_id}")
+        values = dict(data or {})
+        for key, value in list(values.items()):
+            if key.endswith("_at") and value:
+                try:
+                    values[key] = parse_local_time(value).isoformat()
+                except ValueError:
+                    raise Rejected(f"{key}: {value!r} is not a date and time, e.g. 2026-11-25 10:00") from None
+        return await self._update(incident_id, WF.record_outcome,
+                                  RecordOutcome(step=step, outcome=outcome, actor=viewer.id, note=note, data=values))
+
+    async def decide(self, viewer: Viewer, incident_id: str, approve: bool, reason: str = "") -> Ack:
+        state, _ = await self.incident(viewer, incident_id)
+        require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
+        if not approve and not reason.strip():
+            raise Rejected("不同意须说明理由 / a rejection needs a reason")
+        return await self._update(incident_id, WF.decide_approval, DecideApproval(
+            decision="approve" if approve else "reject", actor=viewer.id, reason=reason))
+
+    async def note(self, viewer: Viewer, incident_id: str, text: str) -> None:
+        state, _ = await self.incident(viewer, incident_id)
+        require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
+        if not text.strip():
+            raise Rejected("备注为空 / the note is empty")
+        await (await self.client()).get_workflow_handle(incident_id).signal(WF.add_note,
+                                                                            AddNote(actor=viewer.id, text=text))
+
+    async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
+        require(viewer.ops, "only the ops team retries failed steps")
+        return await self._update(incident_id, WF.retry_action, RetryAction(step=step, actor=viewer.id))
+
+    async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
+        require(viewer.ops, "only the ops team skips failed steps")
+        return await self._update(incident_id, WF.skip_action, SkipAction(step=step, actor=viewer.id, reason=reason))
+
+    async def _update(self, incident_id: str, update, payload) -> Ack:
+        try:
+            return await (await self.client()).get_workflow_handle(incident_id).execute_update(update, payload)
+        except WorkflowUpdateFailedError as exc:
+            raise Rejected(getattr(exc.cause, "message", None) or str(exc.cause or exc)) from None
+
+    def _submitted(self, token: str) -> str | None:
+        with sqlite3.connect(self.settings.web_db) as db:
+            row = db.execute("SELECT incident_id FROM submissions WHERE token = ?", (token,)).fetchone()
+        return row[0] if row else None
+
+    def _claim(self, token: str, incident_id: str) -> bool:
+        with sqlite3.connect(self.settings.web_db) as db:
+            return db.execute("INSERT OR IGNORE INTO submissions VALUES (?, ?)", (token, incident_id)).rowcount == 1
+
+    def _release(self, token: str) -> None:
+        if token:
+            with sqlite3.connect(self.settings.web_db) as db:
+                db.execute("DELETE FROM submissions WHERE token = ?", (token,))
+
+
+def _safe(value: str) -> str:
+    return "".join(ch for ch in value if ch.isalnum() or ch in "_-")

@@ -1,0 +1,154 @@
+"""The console's API: sign-in, CSRF, and the permission matrix (each role x each action)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import EventType
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from groupdesk.binaries import temporal_cli
+from groupdesk.config import Settings
+from groupdesk.drill import wait_for
+from groupdesk.web.app import create_app
+from web_helpers import signed_in
+from worker import build_worker
+from workflows import search_attributes as sa
+from workflows.group_incident import GroupIncidentWorkflow as WF
+
+pytestmark = pytest.mark.devserver
+HALL_LEAD, GUIDE, GUARD, DIRECTOR, OPERATOR, OPS, OTHER_LEAD = (
+    "sun.li", "zhao.min", "qian.lei", "wang.jun", "lin.yue", "ma.ning", "wu.fang")
+EVERYONE = (HALL_LEAD, GUIDE, GUARD, DIRECTOR, OPERATOR, OPS, OTHER_LEAD)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_env():
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
+                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture
+async def console(dev_env, tmp_path):
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"web-{uuid.uuid4().hex[:6]}")
+    app = create_app(settings, client=dev_env.client)
+    async with build_worker(dev_env.client, settings):
+        yield dev_env, app
+
+
+def start_body(**over) -> dict:
+    body = {"hall": "xicheng", "headcount": 15, "lead_name": "张建国", "summary": "电量异常",
+            "lead_phone": f"1380013{uuid.uuid4().int % 10000:04d}", "drill": True}
+    body.update(over)
+    return body
+
+
+async def footprint(env, incident_id: str) -> tuple[int, int]:
+    handle = env.client.get_workflow_handle(incident_id)
+    events = (await handle.fetch_history()).events
+    updates = sum(1 for e in events if "UPDATE" in EventType.Name(e.event_type) or "SIGNAL" in EventType.Name(e.event_type))
+    return updates, len((await handle.query(WF.state)).timeline)
+
+
+async def test_sign_in_and_csrf(console):
+    env, app = console
+    async with signed_in(app, None) as anonymous:
+        assert (await anonymous.get("/api/incidents")).status_code == 401
+        bad = await anonymous.post("/api/session", json={"person": HALL_LEAD, "password": "wrong"})
+        assert bad.status_code == 401
+    async with signed_in(app, HALL_LEAD) as lead:
+        token = lead.headers.pop("X-CSRF-Token")
+        refused = await lead.post("/api/incidents", json=start_body())
+        assert refused.status_code == 403 and "CSRF" in refused.text
+        lead.headers["X-CSRF-Token"] = token
+        assert (await lead.post("/api/incidents", json=start_body())).status_code == 201
+    assert "/api/incidents/{incident_id}/approval" in app.openapi()["paths"]
+
+
+async def test_permission_matrix(console):
+    env, app = console
+    # start: only the hall lead of that hall
+    for person in EVERYONE:
+        async with signed_in(app, person) as web:
+            response = await web.post("/api/incidents", json=start_body())
+            assert response.status_code == (201 if person == HALL_LEAD else 403), (person, response.text)
+    async with signed_in(app, HALL_LEAD) as lead:
+        incident = (await lead.post("/api/incidents", json=start_body())).json()["id"]
+    handle = env.client.get_workflow_handle(incident)
+    await wait_for(handle, lambda s: len(s.deliveries) >= 4)
+
+    async def attempt(person, method, path, body=None):
+        async with signed_in(app, person) as web:
+            return await web.request(method, path, json=body)
+
+    expectations = [
+        ("GET", f"/api/incidents/{incident}", None, {OTHER_LEAD}),
+        ("POST", f"/api/incidents/{incident}/notes", {"text": "现场平稳"}, {OPERATOR, OPS, OTHER_LEAD}),
+        ("POST", f"/api/incidents/{incident}/outcomes", {"step": "keep_order", "outcome": "done"},
+         {GUIDE, DIRECTOR, OPERATOR, OPS, OTHER_LEAD}),
+        ("GET", "/api/failed", None, set(EVERYONE) - {OPS}),
+    ]
+    for method, path, body, forbidden in expectations:
+        for person in forbidden:
+            before = await footprint(env, incident)
+            response = await attempt(person, method, path, body)
+            assert response.status_code == 403, (person, path, response.text)
+            assert await footprint(env, incident) == before, f"{person} changed something with a 403"
+    assert (await attempt(GUIDE, "POST", f"/api/incidents/{incident}/outcomes",
+                          {"step": "move_to_vip_room", "outcome": "done"})).status_code == 200
+    assert (await attempt(GUARD, "POST", f"/api/incidents/{incident}/outcomes",
+                          {"step": "keep_order", "outcome": "done"})).status_code == 200
+    assert (await attempt(HALL_LEAD, "POST", f"/api/incidents/{incident}/outcomes",
+                          {"step": "talk_with_lead", "outcome": "not_accepted"})).status_code == 200
+    await wait_for(handle, lambda s: s.approval_code is not None)
+    for _ in range(50):
+        async with signed_in(app, DIRECTOR) as director:
+            if any(r["id"] == incident for r in (await director.get("/api/approvals")).json()):
+                break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the approval never reached the director's inbox")
+    for person in set(EVERYONE) - {DIRECTOR}:
+        before = await footprint(env, incident)
+        response = await attempt(person, "POST", f"/api/incidents/{incident}/approval", {"approve": True})
+        assert response.status_code == 403, (person, response.text)
+        assert await footprint(env, incident) == before
+        async with signed_in(app, person) as web:
+            assert (await web.get("/api/approvals")).json() == []
+    refused = await attempt(DIRECTOR, "POST", f"/api/incidents/{incident}/approval", {"approve": False})
+    assert refused.status_code == 409 and "reason" in refused.text
+    approved = await attempt(DIRECTOR, "POST", f"/api/incidents/{incident}/approval", {"approve": True})
+    assert approved.status_code == 200 and approved.json()["warning_tier"] == 3
+    for person in (OPERATOR, OPS):  # see everything
+        async with signed_in(app, person) as web:
+            assert any(r["id"] == incident for r in (await web.get("/api/incidents")).json())
+    async with signed_in(app, OTHER_LEAD) as web:
+        assert not any(r["id"] == incident for r in (await web.get("/api/incidents")).json())
+    assert (await attempt(HALL_LEAD, "GET", "/api/incidents/no-such-incident")).status_code == 404
+
+
+async def test_start_validation_and_double_submit(console):
+    env, app = console
+    async with signed_in(app, HALL_LEAD) as lead:
+        cases = {"headcount": start_body(headcount=1), "lead_phone": start_body(lead_phone="123"),
+                 "summary": start_body(summary=" "), "time_scale": start_body(drill=False, time_scale=60),
+                 "playbook": start_body(playbook="nope")}
+        for field, body in cases.items():
+            response = await lead.post("/api/incidents", json=body)
+            assert response.status_code == 422 and field in response.json()["detail"]["errors"], response.text
+        token = uuid.uuid4().hex
+        body = start_body(submit_token=token)
+        first, second = await asyncio.gather(lead.post("/api/incidents", json=body),
+                                             lead.post("/api/incidents", json=body))
+        assert first.status_code == second.status_code == 201, (first.text, second.text)
+        assert first.json()["id"] == second.json()["id"]
+        again = await lead.post("/api/incidents", json=body)  # a third, later click
+        assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+        listed = [r for r in (await lead.get("/api/incidents")).json() if r["id"] == first.json()["id"]]
+        assert len(listed) <= 1
