@@ -32,26 +32,13 @@ def prepare_start(
     lead_lang: str = "zh-CN",
     history_budget: int = 2000,
 ) -> StartIncident:
+    problems = start_problems(directory, hall_id, headcount, lead_name, lead_phone, summary, drill, time_scale,
+                              lead_lang)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InputError(field, message)
     hall = directory.hall(hall_id)
-    if hall is None:
-        known = ", ".join(h.id for h in directory.halls)
-        raise InputError("--hall", f"unknown hall {hall_id!r}; halls in the directory: {known}")
-    if headcount < 2:
-        raise InputError("--headcount", f"{headcount} is not a group; a collective complaint has at least 2 people")
-    if not lead_name.strip():
-        raise InputError("--lead-name", "give the lead complainant's name")
-    try:
-        phone = normalise_phone(lead_phone)
-    except ValueError as exc:
-        raise InputError("--lead-phone", str(exc)) from None
-    if not summary.strip():
-        raise InputError("--summary", "say in a few words what the group complains about")
-    if time_scale is not None and not drill:
-        raise InputError("--time-scale", "only a drill may run on compressed time; add --drill")
-    if time_scale is not None and not 1 <= time_scale <= 1_000_000:
-        raise InputError("--time-scale", f"{time_scale} is out of range; give a number from 1 to 1000000")
-    if lead_lang not in ("zh-CN", "en"):
-        raise InputError("--lead-lang", f"{lead_lang!r} is not supported; use zh-CN or en")
+    phone = normalise_phone(lead_phone)
     leads = directory.staff(hall_id, "hall_lead")
     if started_by is None:
         if not leads:
@@ -65,6 +52,34 @@ def prepare_start(
         lead=Complainant(name=lead_name.strip(), phone=phone, lang=lead_lang), summary=summary.strip(),
         started_by=started_by, drill=drill, time_scale=time_scale or 1.0, history_budget=history_budget,
     )
+
+
+def start_problems(directory: Directory, hall_id: str, headcount: int | None, lead_name: str, lead_phone: str,
+                   summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN") -> dict[str, str]:
+    """Every problem with what a hall lead typed, by field (empty when all is well)."""
+    problems: dict[str, str] = {}
+    if directory.hall(hall_id) is None:
+        known = ", ".join(h.id for h in directory.halls)
+        problems["--hall"] = f"unknown hall {hall_id!r}; halls in the directory: {known}"
+    if headcount is None:
+        problems["--headcount"] = "give the number of people who came (at least 2)"
+    elif headcount < 2:
+        problems["--headcount"] = f"{headcount} is not a group; a collective complaint has at least 2 people"
+    if not lead_name.strip():
+        problems["--lead-name"] = "give the lead complainant's name"
+    try:
+        normalise_phone(lead_phone)
+    except ValueError as exc:
+        problems["--lead-phone"] = str(exc)
+    if not summary.strip():
+        problems["--summary"] = "say in a few words what the group complains about"
+    if time_scale is not None and not drill:
+        problems["--time-scale"] = "only a drill may run on compressed time; add --drill"
+    elif time_scale is not None and not 1 <= time_scale <= 1_000_000:
+        problems["--time-scale"] = f"{time_scale} is out of range; give a number from 1 to 1000000"
+    if lead_lang not in ("zh-CN", "en"):
+        problems["--lead-lang"] = f"{lead_lang!r} is not supported; use zh-CN or en"
+    return problems
 
 
 def parse_local_time(raw: str) -> datetime:

@@ -37,7 +37,8 @@ def dev() -> None:
         f"\nTemporal dev server  {s.temporal_address}  (data: {s.dev_server_db})\n"
         f"Temporal web UI      {server.ui_url}\n"
         f"Worker               task queue {s.task_queue}, SMS provider {s.sms_provider}\n"
-        f"groupdesk web        http://{s.web_host}:{s.web_port}  (Twilio webhooks: /twilio/status, /twilio/inbound)\n\n"
+        f"groupdesk console    http://{s.web_host}:{s.web_port}  (sign in as sun.li / wang.jun / lin.yue,"
+        " password groupdesk-demo)\n\n"
         "Start an incident (in another terminal, after `source .venv/bin/activate`):\n"
         "  groupdesk start --hall xicheng --headcount 20 --lead-name 张先生 --lead-phone 13800138000 \\\n"
         "      --summary '智能电表换装后电量异常' --drill --time-scale 60\n"
@@ -63,6 +64,7 @@ async def _serve(s) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main.cancel)  # the worker shuts down cleanly, then the server stops
+    s = s.model_copy(update={"dev_mode": True})  # the phone simulator is for demos on this machine only
     web = uvicorn.Server(uvicorn.Config(create_app(s), host=s.web_host, port=s.web_port, log_level="warning"))
     web.install_signal_handlers = lambda: None  # ours above stop everything together
     serving = asyncio.create_task(web.serve())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -11,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from groupdesk.client import IncidentUnavailable
 from groupdesk.config import Settings
 from groupdesk.web.api import router as api_router
+from groupdesk.web.pages import SignInRequired, router as pages_router
 from groupdesk.web.permissions import Forbidden
 from groupdesk.web.service import Console, Rejected
 from groupdesk.web.twilio_webhooks import router as twilio_router
@@ -41,10 +45,30 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
                        same_site="lax", https_only=settings.public_url.startswith("https://"), max_age=12 * 3600)
     app.include_router(twilio_router)
     app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith(("/api", "/twilio", "/events"))
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired):
+        return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden):
-        return JSONResponse({"detail": f"forbidden: {exc}"}, status_code=403)
+        if wants_json(request):
+            return JSONResponse({"detail": f"forbidden: {exc}"}, status_code=403)
+        return HTMLResponse(f"<!doctype html><meta charset=utf-8><link rel=stylesheet href=/static/style.css>"
+                            f"<main><h1>403</h1><p>无权操作 / not allowed: {exc}</p><p><a href='/'>←</a></p></main>",
+                            status_code=403)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 403 and not wants_json(request):
+            return HTMLResponse(f"<!doctype html><meta charset=utf-8><main><h1>403</h1><p>{exc.detail}</p></main>",
+                                status_code=403)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected):

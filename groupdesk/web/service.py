@@ -12,7 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from groupdesk.client import incident_id_for, incident_state, list_incidents, list_query, start_incident
 from groupdesk.config import Settings
 from groupdesk.directory import Directory, load_directory
-from groupdesk.incidents import InputError, parse_local_time, prepare_start
+from groupdesk.incidents import parse_local_time, prepare_start, start_problems
 from groupdesk.models import (
     Ack, AddNote, DecideApproval, IncidentState, RecordOutcome, RetryAction, SkipAction,
 )
@@ -102,10 +102,7 @@ class Console:
             return existing  # the same form sent twice: one incident
         if form.hall and not viewer.may_start(form.hall):
             raise Forbidden(f"{viewer.id} is not the hall lead of {form.hall}")
-        try:
-            headcount = int(form.headcount)
-        except ValueError:
-            form.errors["headcount"] = "请输入人数(整数,至少2人) / give the number of people"
+        headcount = int(form.headcount) if form.headcount.strip().isdigit() else None
         time_scale = None
         if form.time_scale.strip():
             try:
@@ -116,19 +113,17 @@ class Console:
             playbook = find_playbook(self.settings.playbooks_dir, form.playbook)
         except PlaybookError as exc:
             form.errors["playbook"] = str(exc)
+        directory = self.directory()
+        for field_name, message in start_problems(directory, form.hall, headcount, form.lead_name, form.lead_phone,
+                                                  form.summary, form.drill, time_scale).items():
+            form.errors.setdefault(field_name.removeprefix("--").replace("-", "_"), message)
         if form.errors:
             return None
-        try:
-            request = prepare_start(
-                directory=self.directory(), playbook=playbook, hall_id=form.hall, headcount=headcount,
-                lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
-                incident_id="pending", drill=form.drill, time_scale=time_scale,
-                history_budget=self.settings.history_budget,
-            )
-        except InputError as exc:
-            field_name = {"--as": "hall"}.get(exc.field, exc.field.removeprefix("--").replace("-", "_"))
-            form.errors[field_name] = exc.message
-            return None
+        request = prepare_start(
+            directory=directory, playbook=playbook, hall_id=form.hall, headcount=headcount,
+            lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
+            incident_id="pending", drill=form.drill, time_scale=time_scale, history_budget=self.settings.history_budget,
+        )
         request.incident_id = incident_id_for(form.hall, request.lead.phone, datetime.now(timezone.utc))
         if form.submit_token and not self._claim(form.submit_token, request.incident_id):
             return self._submitted(form.submit_token)  # a second click raced the first: same incident
