@@ -14,6 +14,20 @@ from groupdesk.logs import configure_logging
 
 def register(app: typer.Typer) -> None:
     app.command()(dev)
+    app.command()(console)
+
+
+def console(host: str = typer.Option(None, "--host"), port: int = typer.Option(None, "--port")) -> None:
+    """Run the web console and webhooks alone, against whatever TEMPORAL_ADDRESS points at."""
+    import uvicorn
+
+    from groupdesk.web.app import create_app
+
+    s = settings()
+    configure_logging(s.log_format)
+    host, port = host or s.web_host, port or s.web_port
+    typer.echo(f"groupdesk console  http://{host}:{port}  (Temporal at {s.temporal_address})")
+    uvicorn.run(create_app(s), host=host, port=port, log_level="warning")
 
 
 def dev() -> None:

@@ -44,6 +44,11 @@ class DecisionRequest(BaseModel):
     reason: str = ""
 
 
+class FollowUpRequest(BaseModel):
+    score: int
+    comment: str = ""
+
+
 class NoteRequest(BaseModel):
     text: str
 
@@ -115,6 +120,12 @@ async def record_outcome(incident_id: str, body: OutcomeRequest, request: Reques
 async def decide(incident_id: str, body: DecisionRequest, request: Request,
                  viewer: Viewer = Depends(require_viewer)) -> dict:
     return (await console(request).decide(viewer, incident_id, body.approve, body.reason)).model_dump()
+
+
+@router.post("/incidents/{incident_id}/follow-up", dependencies=[Depends(check_csrf)])
+async def follow_up(incident_id: str, body: FollowUpRequest, request: Request,
+                    viewer: Viewer = Depends(require_viewer)) -> dict:
+    return (await console(request).follow_up(viewer, incident_id, body.score, body.comment)).model_dump()
 
 
 @router.post("/incidents/{incident_id}/notes", status_code=202, dependencies=[Depends(check_csrf)])

@@ -54,6 +54,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "send": ("发送", "Send"),
     "templates": ("短信模板", "SMS templates"),
     "nothing": ("无", "none"),
+    "follow_up": ("回访(满意度 1-5)", "Follow-up (satisfaction 1-5)"),
+    "follow_up_due": ("回访短信时间", "Survey SMS at"),
     "closed": ("已办结", "closed"),
     "open": ("处理中", "open"),
 }

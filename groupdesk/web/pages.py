@@ -175,7 +175,8 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     messages = Outbox(console(request).settings.outbox_path).list(incident_id)
     return page(request, "incident.html", viewer, s=state, pb=playbook, messages=messages, mask=mask_phone,
                 may_record={sid: viewer.may_record(state.hall_id, playbook.steps[sid]) for sid in state.current_steps},
-                may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id))
+                may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
+                may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id))
 
 
 async def _act(request: Request, incident_id: str, action) -> RedirectResponse:
@@ -199,6 +200,16 @@ async def decide(incident_id: str, request: Request, viewer: Viewer = Depends(vi
     f = await request.form()
     return await _act(request, incident_id, console(request).decide(
         viewer, incident_id, f.get("decision") == "approve", str(f.get("reason", ""))))
+
+
+@router.post("/incidents/{incident_id}/follow-up", dependencies=[Depends(check_csrf)])
+async def follow_up(incident_id: str, request: Request, viewer: Viewer = Depends(viewer_or_login)):
+    f = await request.form()
+    score = str(f.get("score", ""))
+    if not score.isdigit():
+        return back_to(f"/incidents/{incident_id}", "请选择满意度 1-5 / choose a score from 1 to 5", request)
+    return await _act(request, incident_id, console(request).follow_up(
+        viewer, incident_id, int(score), str(f.get("comment", ""))))
 
 
 @router.post("/incidents/{incident_id}/note", dependencies=[Depends(check_csrf)])

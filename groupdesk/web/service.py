@@ -14,7 +14,7 @@ from groupdesk.config import Settings
 from groupdesk.directory import Directory, load_directory
 from groupdesk.incidents import parse_local_time, prepare_start, start_problems
 from groupdesk.models import (
-    Ack, AddNote, DecideApproval, IncidentState, RecordOutcome, RetryAction, SkipAction,
+    Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome, RetryAction, SkipAction,
 )
 from groupdesk.playbook import Playbook
 from groupdesk.playbook_loader import PlaybookError, find_playbook
@@ -159,6 +159,13 @@ class Console:
             raise Rejected("不同意须说明理由 / a rejection needs a reason")
         return await self._update(incident_id, WF.decide_approval, DecideApproval(
             decision="approve" if approve else "reject", actor=viewer.id, reason=reason))
+
+    async def follow_up(self, viewer: Viewer, incident_id: str, score: int, comment: str = "") -> Ack:
+        state, _ = await self.incident(viewer, incident_id)
+        require(viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
+                f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
+        return await self._update(incident_id, WF.record_follow_up,
+                                  RecordFollowUp(score=score, actor=viewer.id, comment=comment))
 
     async def note(self, viewer: Viewer, incident_id: str, text: str) -> None:
         state, _ = await self.incident(viewer, incident_id)
