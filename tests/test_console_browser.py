@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from pathlib import Path
 
 import pytest
 import pytest_asyncio

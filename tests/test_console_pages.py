@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_cli
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.models import IncidentState
 from groupdesk.web.app import create_app
+from helpers import visible
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
 pytestmark = pytest.mark.devserver
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev_env():
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
-                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
-    yield env
-    await env.shutdown()
 
 
 @pytest_asyncio.fixture
@@ -164,10 +153,7 @@ async def test_phone_simulator_approves_through_the_sms_reply_logic(app):
     director = await Browser(site).sign_in("wang.jun")
     phone = await director.get("/phone")
     assert st.approval_code in phone.text, "the director's simulated phone shows the code"
-    for _ in range(50):
-        if [w async for w in env.client.list_workflows(f'{sa.APPROVAL_CODE.name} = "{st.approval_code}"')]:
-            break
-        await asyncio.sleep(0.1)
+    await visible(env.client, f'{sa.APPROVAL_CODE.name} = "{st.approval_code}"')
     reply = await director.post("/phone/reply", {"phone": "+8613900000301", "body": f"同意 {st.approval_code}"})
     assert reply.status_code == 303
     assert "已同意" in (await director.get("/phone")).text

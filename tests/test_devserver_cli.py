@@ -17,32 +17,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_cli
 from groupdesk.config import REPO_ROOT
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.devserver
 GROUPDESK = [sys.executable, "-m", "groupdesk.cli"]
 
 
-@pytest_asyncio.fixture(scope="module")
-async def dev_server():
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
-        data_converter=pydantic_data_converter,
-    )
-    yield env
-    await env.shutdown()
-
-
 @pytest.fixture
-def cli_env(dev_server, tmp_path):
+def cli_env(dev_env, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
-    env.update(TEMPORAL_ADDRESS=dev_server.client.service_client.config.target_host,
+    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
                GROUPDESK_DATA_DIR=str(tmp_path / "data"), GROUPDESK_TASK_QUEUE=f"e2e-{uuid.uuid4().hex[:8]}",
                GROUPDESK_LOG_FORMAT="json")
     return env

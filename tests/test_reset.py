@@ -10,28 +10,15 @@ import uuid
 from collections import Counter
 
 import pytest
-import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_cli
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.drill import record, wait_for
 from groupdesk.models import DecideApproval
 from groupdesk.outbox import Outbox
 from helpers import WF, decide, start
 from worker import build_worker
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.devserver
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev_env():
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
-                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
-    yield env
-    await env.shutdown()
 
 
 async def cli(env: dict, *args: str) -> subprocess.CompletedProcess:

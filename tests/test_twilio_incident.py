@@ -12,16 +12,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.binaries import temporal_cli
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.outbox import Outbox
 from helpers import messages, outcome, running_worker, settle, start, state, timeline
-from workflows import search_attributes as sa
 
 GUIDE = "+8613900000101"
 
@@ -65,21 +60,13 @@ async def test_a_refused_number_parks_the_message_and_the_playbook_goes_on(skipp
     assert Counter(p["To"] for p in fake.posts)[GUIDE] == 2  # the step message and the reminder, once each
 
 
-@pytest_asyncio.fixture
-async def dev_server():
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
-                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
-    yield env
-    await env.shutdown()
-
-
 @pytest.mark.devserver
-def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_server, httpserver, tmp_path):
+def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_env, httpserver, tmp_path):
     fake = FakeTwilio(httpserver).install()
     fake.script = [("hang", 3)]  # Twilio accepts the first message, but the worker dies before hearing so
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
     env.update(twilio_env(fake, tmp_path / "data", f"kill-{uuid.uuid4().hex[:6]}"),
-               TEMPORAL_ADDRESS=dev_server.client.service_client.config.target_host)
+               TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host)
     log = tmp_path / "worker.log"
 
     def start_worker():

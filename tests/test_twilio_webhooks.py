@@ -10,16 +10,13 @@ import httpx
 from temporalio.api.enums.v1 import EventType
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
-from groupdesk.binaries import temporal_cli
 from groupdesk.config import EXAMPLE_DIRECTORY, Settings
 from groupdesk.drill import record, wait_for
 from groupdesk.outbox import Outbox
 from groupdesk.web.app import create_app
-from helpers import WF, decide, start
+from helpers import visible, WF, decide, start
 from worker import build_worker
 from workflows import search_attributes as sa
 
@@ -27,14 +24,6 @@ pytestmark = pytest.mark.devserver
 PUBLIC = "https://groupdesk.example.org"
 TOKEN = "webhook-test-token"
 DIRECTOR, HALL_LEAD, LEAD = "+8613900000301", "+8613900000103", "+8613800138000"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev_env():
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
-                                                search_attributes=sa.ALL, data_converter=pydantic_data_converter)
-    yield env
-    await env.shutdown()
 
 
 @pytest_asyncio.fixture
@@ -66,10 +55,7 @@ async def incident_waiting_for_approval(env, settings, make_start):
     await record(handle, "talk_with_lead", "not_accepted", "sun.li")
     st = await wait_for(handle, lambda s: s.approval_code is not None
                         and any("approval_request" in d.key for d in s.deliveries))
-    for _ in range(50):  # visibility catches up with the search attribute
-        if [w async for w in env.client.list_workflows(f'{sa.APPROVAL_CODE.name} = "{st.approval_code}"')]:
-            break
-        await asyncio.sleep(0.1)
+    await visible(env.client, f'{sa.APPROVAL_CODE.name} = "{st.approval_code}"')
     return handle, st.approval_code
 
 
@@ -144,10 +130,7 @@ async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "accepted", "sun.li")
     await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
-    for _ in range(50):
-        if [w async for w in env.client.list_workflows(f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')]:
-            break
-        await asyncio.sleep(0.1)
+    await visible(env.client, f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')
     answer = await post(web, "/twilio/inbound", sms_form(LEAD, "4 处理及时"))
     assert "感谢" in reply_text(answer)
     final = await handle.result()
@@ -211,20 +194,14 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
             await asyncio.sleep(0.05)
         code = re.search(r"同意 (\d{6})", to_director[0]).group(1)
         assert to_director[0].startswith("【演练】")
-        for _ in range(50):
-            if [w async for w in dev_env.client.list_workflows(f'{sa.APPROVAL_CODE.name} = "{code}"')]:
-                break
-            await asyncio.sleep(0.1)
+        await visible(dev_env.client, f'{sa.APPROVAL_CODE.name} = "{code}"')
         assert "已同意" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"1 {code}")))
         await record(handle, "metering_explanation", "not_accepted", "chen.yu")
         await record(handle, "metrology_calibration", "scheduled", "sun.li",
                      calibration_at="2030-03-04T10:00:00+08:00")
         await record(handle, "metrology_calibration", "meter_accurate", "sun.li")
         await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
-        for _ in range(50):
-            if [w async for w in dev_env.client.list_workflows(f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')]:
-                break
-            await asyncio.sleep(0.1)
+        await visible(dev_env.client, f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')
         assert "感谢" in reply_text(await post(web, "/twilio/inbound", sms_form(LEAD, "5")))
         final = await handle.result()
     assert final.status == "closed" and final.follow_up.score == 5 and not final.failed_actions
