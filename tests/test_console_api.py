@@ -81,6 +81,8 @@ async def test_permission_matrix(console):
         ("POST", f"/api/incidents/{incident}/outcomes", {"step": "keep_order", "outcome": "done"},
          {GUIDE, DIRECTOR, OPERATOR, OPS, OTHER_LEAD}),
         ("GET", "/api/failed", None, set(EVERYONE) - {OPS}),
+        ("POST", f"/api/incidents/{incident}/failed/move_to_vip_room/retry", None, set(EVERYONE) - {OPS}),
+        ("POST", f"/api/incidents/{incident}/failed/move_to_vip_room/skip", {"reason": "x"}, set(EVERYONE) - {OPS}),
     ]
     for method, path, body, forbidden in expectations:
         for person in forbidden:
@@ -88,6 +90,8 @@ async def test_permission_matrix(console):
             response = await attempt(person, method, path, body)
             assert response.status_code == 403, (person, path, response.text)
             assert await footprint(env, incident) == before, f"{person} changed something with a 403"
+    nothing_parked = await attempt(OPS, "POST", f"/api/incidents/{incident}/failed/move_to_vip_room/retry")
+    assert nothing_parked.status_code == 409 and "no failed action is parked" in nothing_parked.text
     assert (await attempt(GUIDE, "POST", f"/api/incidents/{incident}/outcomes",
                           {"step": "move_to_vip_room", "outcome": "done"})).status_code == 200
     assert (await attempt(GUARD, "POST", f"/api/incidents/{incident}/outcomes",
