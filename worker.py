@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 
 from activities.calendar import working_day_deadline
 from activities.sms import SmsActivities
+from groupdesk.codec import codec_from_settings
 from groupdesk.config import Settings, get_settings
 from groupdesk.directory import load_directory
 from groupdesk.logs import configure_logging
@@ -25,6 +26,7 @@ log = structlog.get_logger("groupdesk.worker")
 def build_worker(client: Client, settings: Settings) -> Worker:
     """A worker with every workflow and activity; fails at once on a bad directory or provider."""
     load_directory(settings.directory)  # a broken directory stops the worker here, not at the first SMS
+    codec_from_settings(settings)  # so do malformed encryption keys
     sms = SmsActivities(
         outbox=Outbox(settings.outbox_path),
         provider=make_provider(settings),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
+from pathlib import Path
 
 from groupdesk.config import Settings
 from groupdesk.models import StartIncident
@@ -16,9 +16,29 @@ from workflows import search_attributes as sa
 
 
 async def connect(settings: Settings) -> Client:
+    from groupdesk.codec import data_converter
+
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=data_converter(settings),
+        **connection_options(settings),
     )
+
+
+def connection_options(settings: Settings) -> dict:
+    """TLS (mTLS client certificate) and API key for a cluster or Temporal Cloud."""
+    from temporalio.service import TLSConfig
+
+    options: dict = {}
+    if settings.temporal_tls_cert or settings.temporal_tls_ca or settings.temporal_api_key:
+        def read(path):
+            return Path(path).read_bytes() if path else None
+
+        options["tls"] = TLSConfig(server_root_ca_cert=read(settings.temporal_tls_ca),
+                                   client_cert=read(settings.temporal_tls_cert),
+                                   client_private_key=read(settings.temporal_tls_key))
+    if settings.temporal_api_key:
+        options["api_key"] = settings.temporal_api_key
+    return options
 
 
 async def ensure_search_attributes(client: Client) -> list[str]:

@@ -23,7 +23,8 @@ def port_open(host: str, port: int) -> bool:
 
 
 class DevServer:
-    def __init__(self, address: str, db_file: Path, ui_port: int, log_file: Path):
+    def __init__(self, address: str, db_file: Path, ui_port: int, log_file: Path, codec_endpoint: str = ""):
+        self.codec_endpoint = codec_endpoint
         host, _, port = address.rpartition(":")
         self.host, self.port = host or "127.0.0.1", int(port)
         self.db_file, self.ui_port, self.log_file = db_file, ui_port, log_file
@@ -42,6 +43,8 @@ class DevServer:
         args = [str(temporal_cli()), "server", "start-dev", "--ip", self.host, "--port", str(self.port),
                 "--ui-port", str(self.ui_port), "--db-filename", str(self.db_file), "--log-level", "warn",
                 "--ui-disable-news-fetch"]
+        if self.codec_endpoint:  # the UI asks groupdesk to decrypt what it shows
+            args += ["--ui-codec-endpoint", self.codec_endpoint]
         for flag in cli_flags():
             args += ["--search-attribute", flag]
         log = open(self.log_file, "ab")

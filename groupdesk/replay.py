@@ -34,21 +34,23 @@ def history_from_file(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(workflow_id, raw)
 
 
-def replayer(workflows=(GroupIncidentWorkflow,)) -> Replayer:
-    return Replayer(workflows=list(workflows), data_converter=pydantic_data_converter,
+def replayer(workflows=(GroupIncidentWorkflow,), converter=None) -> Replayer:
+    return Replayer(workflows=list(workflows), data_converter=converter or pydantic_data_converter,
                     workflow_runner=workflow_runner())
 
 
-async def replay(history: WorkflowHistory, source: str, workflows=(GroupIncidentWorkflow,)) -> ReplayOutcome:
-    result = await replayer(workflows).replay_workflow(history, raise_on_replay_failure=False)
+async def replay(history: WorkflowHistory, source: str, workflows=(GroupIncidentWorkflow,),
+                 converter=None) -> ReplayOutcome:
+    """Replay one history; `converter` must hold the codec keys if the history is encrypted."""
+    result = await replayer(workflows, converter).replay_workflow(history, raise_on_replay_failure=False)
     outcome = ReplayOutcome(workflow_id=history.workflow_id, source=source, events=len(history.events))
     if result.replay_failure:
         outcome.error = str(result.replay_failure)
-        outcome.diverged_at = await first_divergence(history, workflows)
+        outcome.diverged_at = await first_divergence(history, workflows, converter)
     return outcome
 
 
-async def first_divergence(history: WorkflowHistory, workflows) -> str | None:
+async def first_divergence(history: WorkflowHistory, workflows, converter=None) -> str | None:
     """Bisect over prefixes that end after a workflow task's commands: the first failing one
     names the task whose commands the current code no longer produces."""
     events = list(history.events)
@@ -62,7 +64,7 @@ async def first_divergence(history: WorkflowHistory, workflows) -> str | None:
 
     async def fails_with(length: int) -> bool:
         prefix = WorkflowHistory(history.workflow_id, events[:length])
-        result = await replayer(workflows).replay_workflow(prefix, raise_on_replay_failure=False)
+        result = await replayer(workflows, converter).replay_workflow(prefix, raise_on_replay_failure=False)
         return result.replay_failure is not None
 
     async def fails(task: int) -> bool:

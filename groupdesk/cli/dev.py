@@ -42,7 +42,9 @@ def dev() -> None:
 
     if port_open(s.web_host, s.web_port):
         fail(f"port {s.web_port} on {s.web_host} is already in use; set GROUPDESK_WEB_PORT to a free port")
-    server = DevServer(s.temporal_address, s.dev_server_db, s.dev_ui_port, s.data_dir / "temporal-server.log")
+    codec = f"http://{s.web_host}:{s.web_port}/codec" if s.codec_keys else ""
+    server = DevServer(s.temporal_address, s.dev_server_db, s.dev_ui_port, s.data_dir / "temporal-server.log",
+                       codec_endpoint=codec)
     try:
         server.start()
     except DevServerError as exc:

@@ -44,6 +44,13 @@ def replay_command(files: Optional[list[Path]] = typer.Argument(None, help="expo
         fail("give history FILEs or --workflow-id ID")
     s = settings()
 
+    from groupdesk.codec import CodecSettingsError, data_converter
+
+    try:
+        converter = data_converter(s)
+    except CodecSettingsError as exc:
+        fail(str(exc))
+
     async def go():
         outcomes = []
         for path in files or []:
@@ -51,12 +58,12 @@ def replay_command(files: Optional[list[Path]] = typer.Argument(None, help="expo
                 history = history_from_file(path)
             except (OSError, ValueError) as exc:
                 fail(str(exc))
-            outcomes.append(await replay(history, str(path)))
+            outcomes.append(await replay(history, str(path), converter=converter))
         if workflow_id:
             client = await connect_or_fail(s)
             for wid in workflow_id:
                 history = await client.get_workflow_handle(wid).fetch_history()
-                outcomes.append(await replay(history, f"workflow {wid}"))
+                outcomes.append(await replay(history, f"workflow {wid}", converter=converter))
         return outcomes
 
     began = time.monotonic()

@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from groupdesk.client import IncidentUnavailable
 from groupdesk.config import Settings
 from groupdesk.web.api import router as api_router
+from groupdesk.web.codec_server import router as codec_router
 from groupdesk.web.pages import SignInRequired, router as pages_router
 from groupdesk.web.permissions import Forbidden
 from groupdesk.web.service import Console, Rejected
@@ -46,10 +47,16 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(twilio_router)
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(codec_router)
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.codec_cors_origins.split(",") if o],
+                       allow_credentials=True, allow_methods=["POST", "OPTIONS"],
+                       allow_headers=["Content-Type", "Authorization", "X-Namespace"])
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     def wants_json(request: Request) -> bool:
-        return request.url.path.startswith(("/api", "/twilio", "/events"))
+        return request.url.path.startswith(("/api", "/twilio", "/events", "/codec"))
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
