@@ -46,14 +46,45 @@ async def run_worker(settings: Settings | None = None) -> None:
     from groupdesk.client import connect, ensure_search_attributes
 
     settings = settings or get_settings()
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings.metrics_port))
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes checked", added=added)
     worker = build_worker(client, settings)
+    if settings.health_port:
+        await serve_health(worker, client, settings.health_port)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
              sms_provider=settings.sms_provider)
     await worker.run()
+
+
+def metrics_runtime(port: int):
+    """A Temporal runtime whose Prometheus exporter serves the SDK's and groupdesk's metrics."""
+    if not port:
+        return None
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
+
+
+async def serve_health(worker: Worker, client: Client, port: int) -> None:
+    """GET /healthz: 200 while the worker runs and Temporal answers, 503 otherwise."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        try:
+            await asyncio.wait_for(client.service_client.check_health(), timeout=3)
+            healthy = worker.is_running
+        except Exception:
+            healthy = False
+        body = b'{"status":"ok"}' if healthy else b'{"status":"unavailable"}'
+        status = b"200 OK" if healthy else b"503 Service Unavailable"
+        writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    await asyncio.start_server(handle, "0.0.0.0", port)
 
 
 def main() -> None:

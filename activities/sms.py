@@ -37,10 +37,14 @@ class SmsActivities:
     @activity.defn(name="send_messages")
     async def send_messages(self, request: SendMessages) -> SendResult:
         info = activity.info()
-        bound = log.bind(
+        with structlog.contextvars.bound_contextvars(
             incident_id=request.incident_id, workflow_id=info.workflow_id, step=request.step,
             purpose=request.purpose, attempt=info.attempt,
-        )
+        ):
+            return await self._send_all(request)
+
+    async def _send_all(self, request: SendMessages) -> SendResult:
+        bound = log
         directory: Directory = self._directory_loader()
         deliveries: list[Delivery] = []
         for recipient in request.recipients:
@@ -97,6 +101,7 @@ class SmsActivities:
         except PermanentSmsError as exc:
             await asyncio.to_thread(self.outbox.mark, key, "failed", exc.code, exc.reason)
             bound.warning("sms refused", key=key, to=masked, code=exc.code)
+            _sms_metric("groupdesk_sms_failed", request, self.provider.name, exc.code)
             return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed", error=str(exc))
         except RetryableSmsError as exc:
             await asyncio.to_thread(self.outbox.mark, key, "queued", None, str(exc))
@@ -106,6 +111,7 @@ class SmsActivities:
             raise ApplicationError(f"outcome unknown, will check before resending: {exc}",
                                    type="SmsUnknownOutcome") from None
         await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
+        _sms_metric("groupdesk_sms_sent", request, self.provider.name)
         return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent")
 
     async def _reconcile(self, row: OutboxRow, key: str, bound) -> str | None:
@@ -117,6 +123,13 @@ class SmsActivities:
         except UnknownOutcomeError as exc:
             raise ApplicationError(f"cannot tell whether the message was sent: {exc}", type="SmsUnknownOutcome") \
                 from None
+
+
+def _sms_metric(name: str, request: SendMessages, provider: str, code: str = "") -> None:
+    attributes = {"provider": provider, "purpose": request.purpose, "drill": str(request.drill).lower()}
+    if code:
+        attributes["error_code"] = code
+    activity.metric_meter().create_counter(name, "SMS by outcome").add(1, attributes)
 
 
 def _context(request: SendMessages, role: str, name: str, lang: str) -> dict[str, Any]:

@@ -15,12 +15,12 @@ from groupdesk.workcal import LOCAL_TZ
 from workflows import search_attributes as sa
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime=None) -> Client:
     from groupdesk.codec import data_converter
 
     return await Client.connect(
         settings.temporal_address, namespace=settings.temporal_namespace, data_converter=data_converter(settings),
-        **connection_options(settings),
+        runtime=runtime, **connection_options(settings),
     )
 
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
     secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
     dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
+    metrics_port: int = Field(0, alias="GROUPDESK_METRICS_PORT")  # worker: Prometheus /metrics; 0 = off
+    health_port: int = Field(0, alias="GROUPDESK_HEALTH_PORT")  # worker: /healthz; 0 = off
     web_host: str = Field("127.0.0.1", alias="GROUPDESK_WEB_HOST")
     web_port: int = Field(8800, alias="GROUPDESK_WEB_PORT")
     log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")

@@ -11,14 +11,22 @@ import structlog
 
 from groupdesk.masking import mask_name, mask_text
 
-_NAME_KEYS = re.compile(r"(^|_)(name|lead_name|complainant)$")
+_NAME_KEYS = re.compile(r"(^|_)(name|names|lead_name|complainant)$")
+
+
+def _mask(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_name(value) if _NAME_KEYS.search(key) else mask_text(value)
+    if isinstance(value, dict):
+        return {k: _mask(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_mask(key, v) for v in value]
+    return value
 
 
 def mask_personal_data(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key, value in list(event.items()):
-        if isinstance(value, str):
-            event[key] = mask_name(value) if _NAME_KEYS.search(key) else mask_text(value)
-    return event
+    """Mobiles keep their ends, names their first character, at any depth (exceptions included)."""
+    return {key: _mask(key, value) for key, value in event.items()}
 
 
 def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_PHONE = re.compile(r"(\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?:(\+?86)[ -]?|(?<!\d))(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 
 
 def mask_phone(phone: str) -> str:

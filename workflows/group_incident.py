@@ -69,7 +69,9 @@ class GroupIncidentWorkflow:
         while self.machine.state.status == "open":
             self.publish()
             self.launch_effects()
+            seen = len(self.machine.state.timeline)
             timers.fire_due(self.machine, workflow.now())
+            self.count(self.machine.state.timeline[seen:])
             if self.machine.effects or self.machine.state.status != "open":
                 continue
             if self.history_too_long() and await self.quiet():
@@ -83,6 +85,18 @@ class GroupIncidentWorkflow:
         await workflow.wait_condition(lambda: not self.in_flight and not self.machine.effects)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.machine.state
+
+    def count(self, entries) -> None:
+        """groupdesk's own metrics, through the SDK's meter (never emitted while replaying)."""
+        meter = workflow.metric_meter().with_additional_attributes(
+            {"hall": self.machine.state.hall_id, "drill": str(self.machine.state.drill).lower()})
+        for entry in entries:
+            if entry.kind == "reminder":
+                meter.create_counter("groupdesk_deadline_misses", "steps past their deadline").add(
+                    1, {"step": entry.step or "-"})
+            elif entry.kind == "escalation":
+                meter.create_counter("groupdesk_escalations", "escalation SMS sent up the chain").add(
+                    1, {"step": entry.step or "-"})
 
     def history_too_long(self) -> bool:
         if workflow.info().get_current_history_length() < self.machine.start.history_budget:
@@ -225,8 +239,13 @@ class GroupIncidentWorkflow:
         step_id = checks.check_approval(self.machine, req)
         if req.decision == "reject":
             self.machine.state.rejection_reason = req.reason
+        opened = self.machine.state.steps[step_id].started_at
         self.machine.finish(step_id, "approved" if req.decision == "approve" else "rejected",
                             req.actor, req.reason, now)
+        workflow.metric_meter().create_histogram_float(
+            "groupdesk_approval_seconds", "time from approval request to decision", "s").record(
+            (now - opened).total_seconds() * self.machine.start.time_scale,
+            {"hall": self.machine.state.hall_id, "decision": req.decision})
         return self.acknowledge()
 
     @decide_approval.validator

@@ -92,7 +92,18 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         return JSONResponse({"detail": str(exc)}, status_code=410)
 
     @app.get("/healthz")
-    async def healthz() -> dict:
+    async def healthz():
+        try:
+            client = await app.state.services.client()
+            await client.service_client.check_health()
+        except Exception as exc:  # noqa: BLE001 - any failure means: not ready
+            return JSONResponse({"status": "unavailable", "temporal": str(exc)[:200]}, status_code=503)
         return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics():
+        from groupdesk.web.metrics import render_metrics
+
+        return await render_metrics(app.state.console)
 
     return app
