@@ -15,7 +15,7 @@ EXAMPLE_ACCOUNTS = Path(__file__).resolve().parent / "examples" / "accounts.yaml
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE")
