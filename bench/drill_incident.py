@@ -41,21 +41,30 @@ async def first_sms_latency(outbox: Outbox, incident_id: str, began: float) -> f
     return time.monotonic() - began
 
 
-async def run(time_scale: float, repeat: int) -> list[dict]:
+async def run(time_scale: float, repeat: int, encrypt: bool = False) -> list[dict]:
+    import base64
     import logging
+    import os
+
+    from temporalio.client import Client
+
+    from groupdesk.codec import data_converter
 
     configure_logging("console", level=logging.WARNING)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
         data_converter=pydantic_data_converter,
     )
+    keys = f"k1={base64.b64encode(os.urandom(32)).decode()}" if encrypt else ""
     directory = load_directory(EXAMPLE_DIRECTORY)
     playbook = find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="bench")
+        settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="bench", GROUPDESK_CODEC_KEYS=keys)
+        client = await Client.connect(env.client.service_client.config.target_host,
+                                      data_converter=data_converter(settings))
         outbox = Outbox(settings.outbox_path)
-        async with build_worker(env.client, settings):
+        async with build_worker(client, settings):
             for name, drive in PATHS.items():
                 for n in range(repeat):
                     request = prepare_start(
@@ -64,7 +73,7 @@ async def run(time_scale: float, repeat: int) -> list[dict]:
                         started_by="sun.li", incident_id=f"bench-{name}-{n}", drill=True, time_scale=time_scale,
                     )
                     began = time.monotonic()
-                    handle = await start_incident(env.client, settings, request)
+                    handle = await start_incident(client, settings, request)
                     latency = asyncio.create_task(first_sms_latency(outbox, request.incident_id, began))
                     await drive(handle)
                     await answer_follow_up(handle)
@@ -73,7 +82,7 @@ async def run(time_scale: float, repeat: int) -> list[dict]:
                     history = await handle.fetch_history()
                     messages = outbox.list(request.incident_id)
                     sent_twice = len(messages) - len({(m.to_number, m.body) for m in messages})
-                    rows.append({"path": name, "wall_s": round(wall, 2), "history_events": len(history.events),
+                    rows.append({"encrypted": encrypt, "path": name, "wall_s": round(wall, 2), "history_events": len(history.events),
                                  "sms": len(messages), "duplicates": sent_twice,
                                  "first_sms_s": round(await latency, 3), "timeline": len(state.timeline)})
     await env.shutdown()
@@ -84,15 +93,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=20000.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--encrypt", action="store_true", help="also run with payload encryption and compare")
     args = parser.parse_args()
     rows = asyncio.run(run(args.time_scale, args.repeat))
+    if args.encrypt:
+        rows += asyncio.run(run(args.time_scale, args.repeat, encrypt=True))
     print(f"\nfull drill incidents, time scale {args.time_scale:g}, {args.repeat} per path (median)")
-    print(f"{'path':26} {'wall s':>7} {'events':>7} {'SMS':>5} {'first SMS s':>12} {'dupes':>6}")
-    for path in PATHS:
-        mine = [r for r in rows if r["path"] == path]
-        med = {k: statistics.median(r[k] for r in mine) for k in ("wall_s", "history_events", "sms", "first_sms_s")}
-        print(f"{path:26} {med['wall_s']:7.2f} {med['history_events']:7.0f} {med['sms']:5.0f}"
-              f" {med['first_sms_s']:12.3f} {sum(r['duplicates'] for r in mine):6d}")
+    print(f"{"path":46} {'wall s':>7} {'events':>7} {'SMS':>5} {'first SMS s':>12} {'dupes':>6}")
+    for encrypted in sorted({r["encrypted"] for r in rows}):
+        for path in PATHS:
+            mine = [r for r in rows if r["path"] == path and r["encrypted"] == encrypted]
+            med = {k: statistics.median(r[k] for r in mine)
+                   for k in ("wall_s", "history_events", "sms", "first_sms_s")}
+            label = path + (" (encrypted)" if encrypted else "")
+            print(f"{label:46} {med['wall_s']:7.2f} {med['history_events']:7.0f} {med['sms']:5.0f}"
+                  f" {med['first_sms_s']:12.3f} {sum(r['duplicates'] for r in mine):6d}")
     out = Path(__file__).parent / "results" / "drill_incident.json"
     out.write_text(json.dumps({"time_scale": args.time_scale, "runs": rows}, indent=2), encoding="utf-8")
     print(f"\nraw results: {out}")
