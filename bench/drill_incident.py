@@ -99,7 +99,7 @@ def main() -> None:
     if args.encrypt:
         rows += asyncio.run(run(args.time_scale, args.repeat, encrypt=True))
     print(f"\nfull drill incidents, time scale {args.time_scale:g}, {args.repeat} per path (median)")
-    print(f"{"path":46} {'wall s':>7} {'events':>7} {'SMS':>5} {'first SMS s':>12} {'dupes':>6}")
+    print(f"{'path':46} {'wall s':>7} {'events':>7} {'SMS':>5} {'first SMS s':>12} {'dupes':>6}")
     for encrypted in sorted({r["encrypted"] for r in rows}):
         for path in PATHS:
             mine = [r for r in rows if r["path"] == path and r["encrypted"] == encrypted]
