@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test record-histories clean
+.PHONY: install run test bench bench-smoke record-histories clean
 
 CHROMIUM := /usr/bin/chromium
 
@@ -25,8 +25,20 @@ install: $(STAMP)
 run: install
 	$(BIN)/groupdesk dev
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) bench-smoke
 	$(BIN)/python -m pytest
+
+# A tiny mass event: fails if any SMS is stored twice or lost.
+bench-smoke: install
+	$(BIN)/python bench/mass_event.py --smoke
+
+# The full benchmarks: mass event against the bare-Temporal baseline, live incidents, drill costs.
+bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python bench/mass_event.py --incidents 300
+	$(BIN)/python bench/mass_event.py --incidents 200 --time-scale 600
+	$(BIN)/python bench/mass_event.py --live 100,1000
+	$(BIN)/python bench/drill_incident.py --encrypt
 
 record-histories: install
 	$(BIN)/python tests/record_histories.py

@@ -13,7 +13,7 @@ from activities.calendar import working_day_deadline
 from activities.sms import SmsActivities
 from groupdesk.codec import codec_from_settings
 from groupdesk.config import Settings, get_settings
-from groupdesk.directory import load_directory
+from groupdesk.directory import current_directory, load_directory
 from groupdesk.logs import configure_logging
 from groupdesk.outbox import Outbox
 from groupdesk.sms_provider import make_provider
@@ -30,7 +30,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     sms = SmsActivities(
         outbox=Outbox(settings.outbox_path),
         provider=make_provider(settings),
-        directory_loader=lambda: load_directory(settings.directory),
+        directory_loader=lambda: current_directory(settings.directory),
     )
     return Worker(
         client,

@@ -122,6 +122,22 @@ class Directory(BaseModel):
         return [r for r, ids in (hall.roles.items() if hall else []) if person_id in ids]
 
 
+_cache: dict[Path, tuple[tuple[int, int], Directory]] = {}
+
+
+def current_directory(path: Path) -> Directory:
+    """The directory as the file says now; parsed again only when the file changes."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _cache.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    directory = load_directory(path)
+    _cache[path] = (stamp, directory)
+    return directory
+
+
 def load_directory(path: Path) -> Directory:
     path = Path(path)
     try:

