@@ -39,14 +39,24 @@ from groupdesk.client import list_incidents, list_query, start_incident  # noqa:
 from groupdesk.config import EXAMPLE_DIRECTORY, Settings  # noqa: E402
 from groupdesk.devserver import DevServer  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
-from groupdesk.drill import PATHS, staff_of  # noqa: E402
+from groupdesk.drill import staff_of  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
-from groupdesk.models import IncidentState, RecordFollowUp  # noqa: E402
+from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome  # noqa: E402
 from groupdesk.outbox import Outbox  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from workflows.group_incident import GroupIncidentWorkflow as WF  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+STAFF_POLL = 0.5  # scripted staff look at their incident twice a second (groupdesk and baseline alike)
+_TALK = [("move_to_vip_room", "done", "guide"), ("keep_order", "done", "security_guard")]
+_ESCALATE = _TALK + [("talk_with_lead", "not_accepted", "hall_lead"), ("director_review", "approve", "centre_director")]
+STEPS = {  # what the staff record on each path, and who
+    "talk_accepted": _TALK + [("talk_with_lead", "accepted", "hall_lead")],
+    "approved_then_explained": _ESCALATE + [("metering_explanation", "accepted", "metering_technician")],
+    "approved_then_metrology": _ESCALATE + [("metering_explanation", "not_accepted", "metering_technician"),
+                                            ("metrology_calibration", "scheduled", "hall_lead"),
+                                            ("metrology_calibration", "meter_accurate", "hall_lead")],
+}
 MIX = ["talk_accepted"] * 3 + ["approved_then_explained"] * 2 + ["approved_then_metrology"]  # 1/2, 1/3, rest
 HALLS = ["xicheng", "dongcheng"]
 
@@ -114,13 +124,27 @@ class Bench:
             summary="智能电表换装后电量异常增长", started_by="sun.li" if n % 2 == 0 else "wu.fang",
             incident_id=f"{tag}-{n:05d}", drill=True, time_scale=time_scale)
 
+    async def sms_arrived(self, incident_id: str, step: str) -> None:
+        """Staff act when their step's SMS arrives: read from the outbox, no load on Temporal."""
+        outbox = Outbox(self.settings.outbox_path)
+        while not any(m.step == step and m.purpose in ("step_started", "approval_request")
+                      for m in await asyncio.to_thread(outbox.list, incident_id)):
+            await asyncio.sleep(STAFF_POLL)
+
     async def groupdesk_incident(self, client: Client, n: int, tag: str, time_scale: float) -> dict:
         path = MIX[n % len(MIX)]
         request = self.request(n, tag, time_scale)
         started = time.time()
         handle = await start_incident(client, self.settings, request)
         staff = staff_of(self.directory, request.hall_id)
-        await PATHS[path](handle, staff)
+        for step, outcome, role in STEPS[path]:
+            await self.sms_arrived(request.incident_id, step)
+            if step == "director_review":
+                await handle.execute_update(WF.decide_approval, DecideApproval(decision="approve", actor=staff[role]))
+            else:
+                data = {"calibration_at": "2030-01-07T10:00:00+08:00"} if outcome == "scheduled" else {}
+                await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=outcome,
+                                                                            actor=staff[role], data=data))
         await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=5, actor=staff["hall_lead"]))
         state = await client.get_workflow_handle(request.incident_id, result_type=IncidentState).result()
         return {"id": request.incident_id, "path": path, "started": started, "ended": time.time(), "state": state}
@@ -173,9 +197,11 @@ class Bench:
         wid = f"base-{n:05d}"
         started = time.time()
         handle = await client.start_workflow(BaselineIncident.run, plan, id=wid, task_queue=BASELINE_QUEUE)
+        db = self.data / "baseline.sqlite3"
         for step in range(plan.updates):
-            while await handle.query(BaselineIncident.waiting) < step + 1:
-                await asyncio.sleep(0.1)
+            expected = plan.first_activities + step * plan.activities_per_update
+            while await asyncio.to_thread(_sent_count, db, wid) < expected:
+                await asyncio.sleep(STAFF_POLL)
             await handle.execute_update(BaselineIncident.step)
         await handle.result()
         return {"id": wid, "started": started, "ended": time.time()}
@@ -191,8 +217,18 @@ class Bench:
                 "first_sms": [first[r["id"]] - r["started"] for r in results]}
 
 
+def _sent_count(db: Path, wid: str) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db, timeout=30) as conn:
+        try:
+            return conn.execute("SELECT COUNT(*) FROM sent WHERE workflow_id = ?", (wid,)).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
 def plans_from(groupdesk: dict, time_scale: float) -> dict[str, Plan]:
-    updates = {"talk_accepted": 4, "approved_then_explained": 6, "approved_then_metrology": 8}
+    updates = {path: len(steps) + 1 for path, steps in STEPS.items()}  # the outcomes, and the follow-up
     plans = {}
     for path, activities in groupdesk["activities"].items():
         per_update = max(1, round((activities - 2) / updates[path]))
@@ -284,6 +320,9 @@ def chart(groupdesk: dict, baseline: dict, path: Path) -> None:
 
 
 async def main(args) -> int:
+    import groupdesk.drill
+
+    groupdesk.drill.POLL_SECONDS = STAFF_POLL
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         server = None
@@ -291,7 +330,8 @@ async def main(args) -> int:
             address = os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
         else:
             address = f"127.0.0.1:{free_port()}"
-            server = DevServer(address, data / "temporal.sqlite3", free_port(), data / "server.log")
+            server = DevServer(address, data / "temporal.sqlite3", free_port(), data / "server.log",
+                               sqlite_pragmas=tuple(p for p in args.sqlite_pragma))
             server.start()
         bench = Bench(data, address)
         try:
@@ -332,6 +372,8 @@ if __name__ == "__main__":
     parser.add_argument("--smoke", action="store_true", help="6 incidents, correctness only")
     parser.add_argument("--live", default="", help="comma-separated numbers of incidents to park, e.g. 100,1000")
     parser.add_argument("--external", action="store_true", help="use TEMPORAL_ADDRESS instead of a dev server")
+    parser.add_argument("--sqlite-pragma", action="append", default=[],
+                        help="passed to the dev server, e.g. journal_mode=wal (repeatable)")
     arguments = parser.parse_args()
     if arguments.smoke:
         arguments.incidents = 6

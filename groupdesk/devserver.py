@@ -23,8 +23,10 @@ def port_open(host: str, port: int) -> bool:
 
 
 class DevServer:
-    def __init__(self, address: str, db_file: Path, ui_port: int, log_file: Path, codec_endpoint: str = ""):
+    def __init__(self, address: str, db_file: Path, ui_port: int, log_file: Path, codec_endpoint: str = "",
+                 sqlite_pragmas: tuple[str, ...] = ()):
         self.codec_endpoint = codec_endpoint
+        self.sqlite_pragmas = sqlite_pragmas
         host, _, port = address.rpartition(":")
         self.host, self.port = host or "127.0.0.1", int(port)
         self.db_file, self.ui_port, self.log_file = db_file, ui_port, log_file
@@ -43,6 +45,8 @@ class DevServer:
         args = [str(temporal_cli()), "server", "start-dev", "--ip", self.host, "--port", str(self.port),
                 "--ui-port", str(self.ui_port), "--db-filename", str(self.db_file), "--log-level", "warn",
                 "--ui-disable-news-fetch"]
+        for pragma in self.sqlite_pragmas:
+            args += ["--sqlite-pragma", pragma]
         if self.codec_endpoint:  # the UI asks groupdesk to decrypt what it shows
             args += ["--ui-codec-endpoint", self.codec_endpoint]
         for flag in cli_flags():

@@ -17,8 +17,12 @@ from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, Reco
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
 
+POLL_SECONDS = 0.1  # how often scripted staff look at an incident; benchmarks slow it to a human pace
+
+
 async def wait_for(handle: WorkflowHandle, predicate: Callable[[IncidentState], bool],
-                   timeout: float = 120, poll: float = 0.1) -> IncidentState:
+                   timeout: float = 120, poll: float | None = None) -> IncidentState:
+    poll = poll or POLL_SECONDS
     deadline = time.monotonic() + timeout
     while True:
         state = await handle.query(WF.state)

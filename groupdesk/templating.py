@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
@@ -64,5 +65,10 @@ def check_template(source: str, use: str) -> None:
         raise TemplateProblem(f"does not render with sample values: {exc}") from None
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    return _env.from_string(source)
+
+
 def render(source: str, context: dict[str, Any]) -> str:
-    return _env.from_string(source).render(**context).strip()
+    return _compiled(source).render(**context).strip()
