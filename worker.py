@@ -39,6 +39,9 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         workflow_runner=workflow_runner(),
         activities=[sms.send_messages, working_day_deadline],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
+        # Each cached incident keeps its playbook snapshot in memory; fewer cached means less RSS
+        # and a replay when an evicted incident wakes.
+        max_cached_workflows=settings.max_cached_workflows,
     )
 
 

@@ -246,11 +246,14 @@ async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: 
             await asyncio.gather(*(start_incident(client, bench.settings, bench.request(i, "live", 1.0))
                                    for i in batch))
             parked = batch[-1] + 1
-        await asyncio.sleep(5)  # let their first messages go out
+        caught_up = time.monotonic()
+        outbox = Outbox(bench.settings.outbox_path)
+        while len(await asyncio.to_thread(outbox.list)) < 4 * size and time.monotonic() - caught_up < 600:
+            await asyncio.sleep(1)  # the first messages of every parked incident have gone out
+        backlog_s = time.monotonic() - caught_up
         probe = [bench.request(i, f"probe{size}", 300.0) for i in range(20)]  # 5 min deadline -> 1 s
         await asyncio.gather(*(start_incident(client, bench.settings, r) for r in probe))
         await asyncio.sleep(6)
-        outbox = Outbox(bench.settings.outbox_path)
         lag = []
         for r in probe:
             state = await client.get_workflow_handle(r.incident_id).query(WF.state)
@@ -260,7 +263,7 @@ async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: 
         began = time.perf_counter()
         listed = await list_incidents(client, list_query(status="open"), limit=None)
         list_ms = (time.perf_counter() - began) * 1000
-        rows.append({"live": size, "listed": len(listed), "board_list_ms": round(list_ms, 1),
+        rows.append({"live": size, "listed": len(listed), "first_sms_backlog_s": round(backlog_s, 1), "board_list_ms": round(list_ms, 1),
                      "worker_rss_mb": round(rss_mb(worker_pid), 1), "server_rss_mb": round(rss_mb(server_pid), 1),
                      "timer_lag_p50_s": round(pct(lag, 50), 3), "timer_lag_p99_s": round(pct(lag, 99), 3)})
         print(f"  live {size}: {rows[-1]}", flush=True)
@@ -335,7 +338,8 @@ async def main(args) -> int:
             server.start()
         bench = Bench(data, address)
         try:
-            worker = bench.spawn(["worker.py"], "worker", "worker started")
+            worker = bench.spawn(["worker.py"], "worker", "worker started",
+                                 {"GROUPDESK_MAX_CACHED_WORKFLOWS": str(args.max_cached)} if args.max_cached else None)
             base_worker = bench.spawn(["bench/baseline.py", "worker"], "baseline", "baseline worker started")
             client = await Client.connect(address, data_converter=pydantic_data_converter)
             if args.live:
@@ -372,6 +376,7 @@ if __name__ == "__main__":
     parser.add_argument("--smoke", action="store_true", help="6 incidents, correctness only")
     parser.add_argument("--live", default="", help="comma-separated numbers of incidents to park, e.g. 100,1000")
     parser.add_argument("--external", action="store_true", help="use TEMPORAL_ADDRESS instead of a dev server")
+    parser.add_argument("--max-cached", type=int, default=0, help="GROUPDESK_MAX_CACHED_WORKFLOWS for the worker")
     parser.add_argument("--sqlite-pragma", action="append", default=[],
                         help="passed to the dev server, e.g. journal_mode=wal (repeatable)")
     arguments = parser.parse_args()

@@ -122,7 +122,7 @@ def incident_row(wf) -> dict:
 
 async def list_incidents(client: Client, query: str, limit: int | None = None) -> list[dict]:
     rows = []
-    async for wf in client.list_workflows(query, limit=limit):
+    async for wf in client.list_workflows(query, limit=limit, page_size=1000):
         rows.append(incident_row(wf))
     return rows
 

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
     secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
     dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
+    max_cached_workflows: int = Field(1000, alias="GROUPDESK_MAX_CACHED_WORKFLOWS", ge=0)
     metrics_port: int = Field(0, alias="GROUPDESK_METRICS_PORT")  # worker: Prometheus /metrics; 0 = off
     health_port: int = Field(0, alias="GROUPDESK_HEALTH_PORT")  # worker: /healthz; 0 = off
     web_host: str = Field("127.0.0.1", alias="GROUPDESK_WEB_HOST")
