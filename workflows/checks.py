@@ -20,7 +20,7 @@ def roles_of(machine: IncidentMachine, actor: str) -> set[str]:
     return {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
 
 
-def require_open(machine: IncidentMachine) -> None:
+def require_not_closed(machine: IncidentMachine) -> None:
     if machine.state.status != "open":
         raise rejected(f"incident {machine.state.id} is closed; nothing more can be recorded")
 
@@ -47,7 +47,7 @@ def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing
 
 
 def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
-    require_open(machine)
+    require_not_closed(machine)
     step = require_active(machine, req.step)
     if step.kind == "approval":
         raise rejected(f"step {req.step!r} is an approval; decide it with approve (or approve --reject)")
@@ -72,7 +72,7 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
 
 
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
-    require_open(machine)
+    require_not_closed(machine)
     pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
     if not pending:
         raise rejected(f"incident {machine.state.id} has no approval waiting; active steps: "
@@ -87,7 +87,7 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
 
 
 def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
-    require_open(machine)
+    require_not_closed(machine)
     if machine.state.follow_up is None or machine.state.follow_up.outcome != "pending":
         raise rejected(f"incident {machine.state.id} is not waiting for a follow-up answer")
     if not 1 <= req.score <= 5:
@@ -100,7 +100,7 @@ def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
 
 
 def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) -> list[FailedAction]:
-    require_open(machine)
+    require_not_closed(machine)
     require_role(machine, actor, ["ops"], doing)
     parked = [f for f in machine.state.failed_actions if f.status == "parked" and (f.step or "-") == step]
     if not parked:
@@ -111,7 +111,7 @@ def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) ->
 
 
 def check_migration(machine: IncidentMachine, req: MigratePlaybook) -> None:
-    require_open(machine)
+    require_not_closed(machine)
     require_role(machine, req.actor, ["ops"], "move an incident to another playbook version")
     new, old = req.playbook, machine.pb
     if new.id != old.id:
