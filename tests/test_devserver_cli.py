@@ -122,6 +122,11 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         cli(cli_env, "outcome", incident, "keep_order", "done", "--as", "qian.lei")
         cli(cli_env, "outcome", incident, "talk_with_lead", "not_accepted", "--as", "sun.li",
             "--note", "坚持换回机械表")
+        offered = show(cli_env, incident)["actions"]  # what any client may offer now: the director's decision
+        assert [(a["step"], a["outcome"], a["kind"], a["roles"]) for a in offered] == [
+            ("director_review", "approved", "approval", ["centre_director"]),
+            ("director_review", "rejected", "approval", ["centre_director"])]
+        assert offered[0]["label"] == "同意启动三级预警" and offered[1]["requires_reason"]
         worker.kill()  # while the approval request is being sent and the director's deadline runs
         time.sleep(1.5)
         worker.start()
@@ -131,6 +136,10 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert state["warning_tier"] == 3 and state["current_steps"] == ["metering_explanation"]
         cli(cli_env, "outcome", incident, "metering_explanation", "not_accepted", "--as", "feng.tao")
         wait_until(cli_env, incident, lambda s: (s["steps"]["metrology_calibration"]["deadline_at"] is not None))
+        calibration = {a["outcome"]: a for a in show(cli_env, incident)["actions"]}
+        assert calibration["scheduled"]["data"] == ["calibration_at"]
+        assert set(calibration) == {"scheduled", "meter_accurate", "meter_inaccurate"}
+        assert calibration["meter_accurate"]["roles"] == ["metrology_bureau", "hall_lead"]
         cli(cli_env, "outcome", incident, "metrology_calibration", "scheduled", "--as", "sun.li",
             "--data", "calibration_at=2030-01-07 10:00")
         cli(cli_env, "outcome", incident, "metrology_calibration", "meter_accurate", "--as", "sun.li")
@@ -144,6 +153,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
 
     for key in ("id", "playbook", "status", "current_steps", "warning_tier", "drill", "timeline", "deadlines"):
         assert key in final
+    assert final["actions"] == [], "nothing may be recorded on a closed incident"
     kinds = [e["kind"] for e in final["timeline"]]
     assert "note" in kinds and "warning_plan_ended" in kinds and kinds[-1] == "incident_closed"
     assert all({"at", "kind", "step", "actor", "detail"} <= set(e) for e in final["timeline"])

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from groupdesk.actions import actions
 from groupdesk.cli.common import connect_or_fail, directory, fail, parse_pairs, print_json, run, settings
 from groupdesk.client import IncidentUnavailable, incident_id_for, incident_state, list_incidents, list_query, start_incident
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
@@ -113,12 +114,17 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     """Show one incident: steps, deadlines, timeline, messages."""
     s = settings()
 
-    async def go() -> IncidentState:
-        return await fetch_state(await connect_or_fail(s), incident_id)
+    async def go() -> tuple[IncidentState, list[dict]]:
+        client = await connect_or_fail(s)
+        state = await fetch_state(client, incident_id)
+        if state.status != "open":
+            return state, []
+        playbook = await client.get_workflow_handle(incident_id).query(GroupIncidentWorkflow.playbook)
+        return state, actions(state, playbook, directory(s))
 
-    state = run(go())
+    state, offered = run(go())
     if as_json:
-        print_json(state.model_dump(mode="json"))
+        print_json({**state.model_dump(mode="json"), "actions": offered})
         return
     console = Console()
     console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"
@@ -131,6 +137,9 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     for entry in state.timeline:
         table.add_row(format_local(entry.at), entry.kind, entry.step or "", entry.actor or "", entry.detail)
     console.print(table)
+    for a in offered:
+        console.print(f"may record: {a['step']} {a['outcome']} ({a['label']})"
+                      f"{' --data ' + ', '.join(a['data']) if a['data'] else ''} by {', '.join(a['roles'])}")
     if state.failed_actions:
         console.print(f"[red]{len(state.failed_actions)} failed action(s)[/red]: "
                       + "; ".join(f"{f.purpose} {f.step}: {f.error}" for f in state.failed_actions))

@@ -7,6 +7,7 @@ from typing import Optional
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from groupdesk.actions import actions
 from groupdesk.accounts import check_password, load_accounts
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.permissions import Viewer
@@ -105,8 +106,10 @@ async def start(body: StartRequest, request: Request, viewer: Viewer = Depends(r
 
 @router.get("/incidents/{incident_id}")
 async def incident(incident_id: str, request: Request, viewer: Viewer = Depends(require_viewer)) -> dict:
-    state, _ = await console(request).incident(viewer, incident_id)
-    return state.model_dump(mode="json")
+    state, playbook = await console(request).incident(viewer, incident_id)
+    lang = "en" if (request.query_params.get("lang") or request.session.get("lang")) == "en" else "zh-CN"
+    offered = actions(state, playbook, console(request).directory(), lang=lang)
+    return {**state.model_dump(mode="json"), "actions": offered}
 
 
 @router.post("/incidents/{incident_id}/outcomes", dependencies=[Depends(check_csrf)])

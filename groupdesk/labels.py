@@ -1,0 +1,212 @@
+"""What a person reads instead of an identifier: states, timeline events, purposes, fields, in zh-CN and en."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from groupdesk.directory import Directory
+from groupdesk.models import TimelineEntry
+from groupdesk.playbook import Playbook
+from groupdesk.roles import role_label
+from groupdesk.workcal import format_local
+
+Pair = tuple[str, str]  # (zh-CN, en)
+
+STEP_STATUS: dict[str, Pair] = {
+    "active": ("进行中", "under way"),
+    "done": ("已完成", "done"),
+    "waiting": ("等待前序环节", "waiting for earlier steps"),
+    "future": ("未开始", "not started"),
+}
+
+INCIDENT_STATUS: dict[str, Pair] = {"open": ("处理中", "open"), "closed": ("已办结", "closed")}
+
+PURPOSES: dict[str, Pair] = {
+    "step_started": ("环节通知", "step notice"),
+    "reminder": ("超时提醒", "deadline reminder"),
+    "escalation": ("超时升级", "escalation"),
+    "approval_request": ("审批请求", "approval request"),
+    "progress_report": ("进展报告", "progress report"),
+    "follow_up": ("满意度回访", "satisfaction survey"),
+    "outcome": ("结果通知", "outcome notice"),
+    "close": ("办结通知", "closing notice"),
+    "appointment_reminder": ("预约提醒", "appointment reminder"),
+}
+
+DELIVERY: dict[str, Pair] = {
+    "queued": ("排队中", "queued"), "sending": ("发送中", "sending"), "unknown": ("确认中", "checking"),
+    "sent": ("已发送", "sent"), "delivered": ("已送达", "delivered"), "undelivered": ("未送达", "undelivered"),
+    "failed": ("发送失败", "failed"), "duplicate": ("已发送", "sent"),
+}
+
+FAILED_STATUS: dict[str, Pair] = {
+    "parked": ("待处理", "waiting for ops"), "retrying": ("重试中", "retrying"),
+    "retried": ("已重试", "retried"), "skipped": ("已跳过", "skipped"),
+}
+
+FIELDS: dict[str, Pair] = {"calibration_at": ("校验时间", "calibration time")}
+
+EVENTS: dict[str, Pair] = {
+    "incident_started": ("发起事件", "incident started"),
+    "step_waiting": ("等待前序环节", "waiting"),
+    "step_started": ("环节开始", "step started"),
+    "outcome": ("记录结果", "outcome recorded"),
+    "recorded": ("记录", "recorded"),
+    "warning_tier": ("预警级别调整", "warning tier changed"),
+    "warning_plan_ended": ("预警结束", "warning plan ended"),
+    "resolved": ("办结", "resolved"),
+    "incident_closed": ("事件关闭", "incident closed"),
+    "reminder": ("超时提醒", "deadline reminder"),
+    "escalation": ("超时升级", "escalation"),
+    "appointment_reminder": ("预约提醒", "appointment reminder"),
+    "follow_up_sent": ("回访短信已发", "survey sent"),
+    "follow_up_answered": ("回访结果", "survey answered"),
+    "sms_failed": ("短信发送失败", "SMS failed"),
+    "sms_undelivered": ("短信未送达", "SMS undelivered"),
+    "action_retried": ("已重试", "retried"),
+    "action_skipped": ("已跳过", "skipped"),
+    "playbook_migrated": ("预案升级", "playbook upgraded"),
+    "reset": ("重置", "reset"),
+    "note": ("备注", "note"),
+    "continued_as_new": ("记录续接", "history continued"),
+    "sms": ("短信", "SMS"),
+}
+
+CLOSE_REASONS: dict[str, Pair] = {
+    "closed without follow-up": ("办结,无需回访", "closed without follow-up"),
+    "follow-up expired without an answer": ("回访超期未答复,自动关闭", "follow-up expired without an answer"),
+}
+
+
+def pick(pair: Pair | None, lang: str, fallback: str = "") -> str:
+    if pair is None:
+        return fallback
+    return pair[1] if lang == "en" else pair[0]
+
+
+def step_status(status: str | None, lang: str) -> str:
+    return pick(STEP_STATUS.get(status or "future"), lang, status or "")
+
+
+def purpose_label(purpose: str, lang: str) -> str:
+    return pick(PURPOSES.get(purpose), lang, purpose)
+
+
+def delivery_label(status: str, lang: str) -> str:
+    return pick(DELIVERY.get(status), lang, status)
+
+
+def field_label(field: str, lang: str) -> str:
+    if field in FIELDS:
+        return pick(FIELDS[field], lang)
+    if field.endswith("_at"):
+        return "时间" if lang != "en" else "time"
+    return field.replace("_", " ")
+
+
+def event_label(kind: str, lang: str) -> str:
+    return pick(EVENTS.get(kind), lang, kind.replace("_", " "))
+
+
+def hall_name(directory: Directory | None, hall_id: str, lang: str) -> str:
+    hall = directory.hall(hall_id) if directory else None
+    if hall is None:
+        return hall_id
+    return (hall.name_en or hall.name) if lang == "en" else hall.name
+
+
+def person_name(directory: Directory | None, person_id: str | None, lang: str = "zh-CN") -> str:
+    if not person_id:
+        return ""
+    if person_id == "lead_complainant":
+        return role_label(person_id, lang)
+    names = []
+    for pid in person_id.split(","):
+        person = directory.person(pid) if directory else None
+        names.append(person.name if person else pid)
+    return "、".join(names)
+
+
+def roles_text(roles: str, lang: str) -> str:
+    return "、".join(role_label(r.strip(), lang) for r in roles.split(",") if r.strip())
+
+
+def _local(raw: str, lang: str) -> str:
+    try:
+        return format_local(datetime.fromisoformat(raw), lang)
+    except ValueError:
+        return raw
+
+
+def _outcome_in(pb: Playbook, step: str | None, label: str, lang: str) -> str:
+    """The outcome label (logged in zh-CN) in the reader's language."""
+    found = pb.steps.get(step or "")
+    for name, outcome in (found.outcomes.items() if found else []):
+        if label in outcome.label.values():
+            return pb.outcome_label(step, name, lang)
+    return label
+
+
+def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, lang: str) -> str:
+    """The detail of one timeline entry, with every identifier in it turned into words."""
+    kind, detail, en = entry.kind, entry.detail or "", lang == "en"
+    main, _, note = detail.partition(" — ")
+    note = f" — {note}" if note else ""
+    if kind == "incident_started":
+        count, _, summary = detail.partition("; ")
+        people = count.split(" ")[0]
+        return f"{people} people; {summary}" if en else f"{people}人;{summary}"
+    if kind == "step_waiting":
+        missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
+        return ("waiting for " if en else "等待:") + "、".join(missing)
+    if kind in ("outcome", "resolved"):
+        head, sep, rest = detail.partition(": ") if kind == "resolved" else (main, "", "")
+        text = _outcome_in(pb, entry.step, head, lang)
+        return text + (f": {rest}" if sep else "") + (note if kind == "outcome" else "")
+    if kind == "recorded":
+        parts = detail.split(" — ")
+        words = [_outcome_in(pb, entry.step, parts[0], lang)]
+        for part in parts[1:]:
+            field, _, when = part.partition(" ")
+            words.append(f"{field_label(field, lang)} {_local(when, lang)}" if re.fullmatch(r"[a-z_]+", field)
+                         and when[:4].isdigit() else part)
+        return " — ".join(words)
+    if kind == "warning_tier":
+        tier = re.sub(r"\D", "", detail)
+        return f"warning tier {tier}" if en else f"启动{tier}级预警"
+    if kind == "warning_plan_ended":
+        return "warning plan ended; tier 0" if en else "预警预案结束"
+    if kind == "incident_closed":
+        if detail.startswith("follow-up answered: "):
+            score = detail.removeprefix("follow-up answered: ")
+            return f"follow-up answered: {score}" if en else f"回访已答复:满意度 {score}"
+        return pick(CLOSE_REASONS.get(detail), lang, detail)
+    if kind == "reminder":
+        role = detail.rsplit(" ", 1)[-1]
+        return f"deadline passed; {role_label(role, lang)} reminded" if en else f"已超时,已提醒{role_label(role, lang)}"
+    if kind == "escalation":
+        found = re.match(r"level (\d+): escalated to (\S+)", detail)
+        if found:
+            level, role = found.groups()
+            return (f"level {level}: escalated to {role_label(role, lang)}" if en
+                    else f"第{level}级升级:已通知{role_label(role, lang)}")
+    if kind == "appointment_reminder":
+        field, _, when = detail.partition(" ")
+        return f"{field_label(field, lang)} {_local(when, lang)}"
+    if kind == "follow_up_sent":
+        return "satisfaction survey sent to the lead complainant" if en else "已向领头投诉人发送满意度回访短信"
+    if kind == "follow_up_answered":
+        return detail.replace("satisfaction", "满意度") if not en else detail
+    if kind in ("sms_failed", "action_retried", "action_skipped"):
+        found = re.match(r"(\w+)(?: to ([\w,\s]+?))?(?:: | \(was: |$)(.*)", detail)
+        if found:
+            purpose, roles, rest = found.groups()
+            to = f" → {roles_text(roles, lang)}" if roles else ""
+            return f"{purpose_label(purpose, lang)}{to}" + (f": {rest.rstrip(')')}" if rest else "")
+    if kind == "sms_undelivered":
+        role, _, rest = detail.partition(" ")
+        return f"{role_label(role, lang)} {rest}"
+    if kind == "playbook_migrated":
+        return detail.replace("->", "→")
+    return detail
