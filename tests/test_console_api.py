@@ -106,6 +106,12 @@ async def test_permission_matrix(console):
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the approval never reached the director's inbox")
+    offered = (await attempt(HALL_LEAD, "GET", f"/api/incidents/{incident}")).json()["actions"]
+    assert [(a["step"], a["outcome"], a["kind"], a["roles"]) for a in offered] == [
+        ("director_review", "approved", "approval", ["centre_director"]),
+        ("director_review", "rejected", "approval", ["centre_director"])]  # the contract every client uses
+    english = (await attempt(HALL_LEAD, "GET", f"/api/incidents/{incident}?lang=en")).json()["actions"]
+    assert english[0]["label"] == "tier-3 warning plan started" and english[1]["requires_reason"]
     for person in set(EVERYONE) - {DIRECTOR}:
         before = await footprint(env, incident)
         response = await attempt(person, "POST", f"/api/incidents/{incident}/approval", {"approve": True})

@@ -80,7 +80,7 @@ async def test_a_drill_from_the_pages_alone(app):
     director = await Browser(site).sign_in("wang.jun")
     await director.get(f"/incidents/{incident}")
     page = await act(director, "approval", {"decision": "approve"})
-    assert 'id="tier">3<' in page.text
+    assert 'data-tier="3"' in page.text and "三级预警" in page.text
     await act(lead, "outcome", {"step": "metering_explanation", "outcome": "not_accepted"})
     await wait_for(handle, lambda s: s.steps["metrology_calibration"].deadline_at is not None)
     await act(lead, "outcome", {"step": "metrology_calibration", "outcome": "scheduled",

@@ -58,7 +58,90 @@ WORDS: dict[str, tuple[str, str]] = {
     "follow_up_due": ("回访短信时间", "Survey SMS at"),
     "closed": ("已办结", "closed"),
     "open": ("处理中", "open"),
+    "skip": ("跳到正文", "Skip to content"),
+    "menu": ("主菜单", "Main menu"),
+    "confirm": ("确认", "Confirm"),
+    "cancel": ("取消", "Cancel"),
+    "incident_no": ("编号", "No."),
+    "counts": ("概况", "Summary"),
+    "count_open": ("进行中", "open"),
+    "count_approval": ("待审批", "awaiting approval"),
+    "count_overdue": ("已超时", "overdue"),
+    "count_failed": ("短信失败", "SMS failed"),
+    "tier_none": ("未启动预警", "no warning plan"),
+    "due_soon": ("5分钟内到期", "due within 5 minutes"),
+    "progress": ("进度", "Progress"),
+    "current": ("当前环节", "Current step"),
+    "must_act": ("需由以下人员处理", "Who must act"),
+    "waiting_for": ("等待", "Waiting for"),
+    "to_act": ("处理", "to act"),
+    "started_at": ("开始于", "Since"),
+    "at_deadline": ("到时限后", "At the deadline"),
+    "reminder_to": ("短信提醒", "reminder SMS to"),
+    "escalate_to": ("升级通知", "escalated to"),
+    "after_deadline": ("超时", "after the deadline:"),
+    "fired": ("已发生", "done"),
+    "no_deadline": ("无时限", "no deadline"),
+    "your_actions": ("您可以记录", "You may record"),
+    "approve_short": ("同意", "Approve"),
+    "reject_with_reason": ("不同意(须说明理由)", "Reject (with a reason)"),
+    "confirm_approve": ("确认同意并启动预警预案?此操作将通知应急办公室。", "Approve and start the warning plan? The emergency offices will be told."),
+    "requested_by": ("发起人", "Started by"),
+    "filter_step": ("按环节筛选", "Filter by step"),
+    "all_steps": ("全部环节", "all steps"),
+    "show": ("显示", "Show"),
+    "sms_to": ("短信", "SMS"),
+    "sms_text": ("短信内容", "Message text"),
+    "by": ("记录人", "by"),
+    "who": ("人员", "Who"),
+    "owner": ("负责", "Owner"),
+    "outcomes": ("可能结果", "Outcomes"),
+    "then": ("之后", "then"),
+    "ends": ("结束", "ends"),
+    "escalation_rule": ("超时规则", "When a deadline passes"),
+    "template_preview": ("短信样例(示例数据)", "SMS previews (sample values)"),
+    "error": ("原因", "Reason"),
+    "attempts": ("尝试次数", "Attempts"),
+    "incident": ("事件", "Incident"),
+    "at": ("时间", "Time"),
+    "what": ("内容", "What"),
+    "reply_hint": ("回复内容", "Reply text"),
+    "people_unit": ("人", " people"),
+    "whole_board": ("全部营业厅", "all halls"),
+    "drill_or_real": ("演练/真实", "drill/real"),
+    "ops_title": ("运维", "ops"),
+    "operator_title": ("指挥中心值班", "command centre operator"),
+    "staff_title": ("员工", "staff"),
+    "lang_zh": ("中文", "Chinese"),
+    "lang_en": ("英文", "English"),
+    "step_list": ("处置环节", "Steps"),
+    "deadline_in": ("时限", "deadline"),
+    "no_one": ("名录中暂无人员", "nobody in the directory"),
+    "follow_up_by": ("回访由营业厅负责人或主任记录", "the hall lead or the director records the answer"),
 }
+
+
+TIER_NUMERALS = {1: "一", 2: "二", 3: "三", 4: "四"}
+
+
+def tier_label(tier: int | None, lang: str) -> str:
+    if not tier:
+        return "—"
+    return f"tier {tier}" if lang == "en" else f"{TIER_NUMERALS.get(tier, tier)}级预警"
+
+
+def duration_words(span, lang: str) -> str:
+    """A playbook duration for people: 5分钟, 1小时30分钟, 5个工作日."""
+    if span is None:
+        return ""
+    if span.working_days:
+        return f"{span.working_days} working day(s)" if lang == "en" else f"{span.working_days}个工作日"
+    seconds, parts = int(span.seconds), []
+    for size, zh, en in ((86400, "天", "d"), (3600, "小时", "h"), (60, "分钟", "min"), (1, "秒", "s")):
+        if seconds >= size:
+            n, seconds = divmod(seconds, size)
+            parts.append(f"{n}{en if lang == 'en' else zh}")
+    return " ".join(parts) if lang == "en" else "".join(parts)
 
 
 def translator(lang: str):

@@ -13,13 +13,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from groupdesk.accounts import check_password, load_accounts
-from groupdesk.masking import mask_phone
+from groupdesk.actions import actions, waiting_on
+from groupdesk.labels import FAILED_STATUS, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.roles import role_label
 from groupdesk.web.auth import check_csrf, csrf_token, current_viewer
-from groupdesk.web.diagram import playbook_svg
-from groupdesk.web.i18n import translator
+from groupdesk.web.diagram import escalation_ladders, escalation_rule, playbook_svg, template_previews
+from groupdesk.web.board import board as board_view, current_playbooks
+from groupdesk.web.i18n import duration_words, tier_label, translator
+from groupdesk.web.incident_view import step_rows, timeline, timeline_steps
 from groupdesk.web.permissions import Forbidden, Viewer
 from groupdesk.web.service import Rejected, StartForm
 from groupdesk.workcal import format_local
@@ -51,8 +54,20 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
         "local": lambda moment: format_local(moment if isinstance(moment, datetime) else
                                              datetime.fromisoformat(moment), lang) if moment else "—",
         "role": lambda role: role_label(role, lang), "dev": request.app.state.console.settings.dev_mode,
+        "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
+        "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
+        "purpose": lambda p: purpose_label(p, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
+
+
+def viewer_title(viewer: Viewer, lang: str) -> str:
+    t = translator(lang)
+    if viewer.ops:
+        return t("ops_title")
+    if viewer.operator:
+        return t("operator_title")
+    return "、".join(role_label(r, lang) for r in sorted(viewer.roles)) or t("staff_title")
 
 
 def back_to(url: str, flash: str | None = None, request: Request | None = None) -> RedirectResponse:
@@ -108,28 +123,53 @@ def _filters(request: Request) -> dict:
             "stage": q.get("stage") or None, "drill": drill}
 
 
+def _stages(request: Request, lang: str) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for pb in current_playbooks(console(request).settings.playbooks_dir).values():
+        for sid, step in pb.steps.items():
+            if step.kind != "close":
+                seen.setdefault(sid, pb.step_title(sid, lang))
+    return list(seen.items())
+
+
+def _board_words(lang: str) -> dict:
+    en = lang == "en"
+    return {"h": "h" if en else "小时", "m": "m" if en else "分", "s": "s" if en else "秒",
+            "left": "{} left" if en else "剩余 {}", "late": "{} overdue" if en else "已超时 {}"}
+
+
 @router.get("/")
 async def board(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
-    filters = _filters(request)
-    rows = await console(request).incidents(viewer, **filters)
+    lang = lang_of(request)
+    shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **_filters(request))
     halls = [h for h in console(request).directory().halls if viewer.may_view(h.id)]
-    return page(request, "board.html", viewer, rows=rows, halls=halls, query=request.url.query,
-                q=request.query_params, now=datetime.now(timezone.utc).isoformat())
+    return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls,
+                stages=_stages(request, lang), query=request.url.query, q=request.query_params,
+                words=_board_words(lang))
+
+
+def _fragment(request: Request, name: str, **context) -> str:
+    lang = lang_of(request)
+    return templates.get_template(name).render(t=translator(lang), lang=lang, tier=lambda n: tier_label(n, lang),
+                                               **context)
 
 
 @router.get("/events/board")
 async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> StreamingResponse:
-    """Server-sent events: the board's rows, each time they change (checked every second)."""
+    """Server-sent events: counts and rows (as data and as rendered HTML), each time they change (checked every second)."""
     filters = _filters(request)
+    lang = lang_of(request)
 
     async def stream():
         last = None
         while not await request.is_disconnected():
-            rows = await console(request).incidents(viewer, **filters)
-            payload = json.dumps(rows, ensure_ascii=False, sort_keys=True)
+            shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)
+            payload = json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str)
             if payload != last:
                 last = payload
-                yield f"event: rows\ndata: {payload}\n\n"
+                shown["html"] = {"rows": _fragment(request, "board_rows.html", rows=shown["rows"]),
+                                 "counts": _fragment(request, "board_counts.html", counts=shown["counts"])}
+                yield f"event: board\ndata: {json.dumps(shown, ensure_ascii=False, default=str)}\n\n"
             else:
                 yield ": keep-alive\n\n"
             await asyncio.sleep(1)
@@ -171,10 +211,17 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
 
 @router.get("/incidents/{incident_id}")
 async def incident_page(incident_id: str, request: Request, viewer: Viewer = Depends(viewer_or_login)):
+    lang = lang_of(request)
     state, playbook = await console(request).incident(viewer, incident_id)
+    directory = console(request).directory()
     messages = Outbox(console(request).settings.outbox_path).list(incident_id)
-    return page(request, "incident.html", viewer, s=state, pb=playbook, messages=messages, mask=mask_phone,
-                may_record={sid: viewer.may_record(state.hall_id, playbook.steps[sid]) for sid in state.current_steps},
+    step_filter = request.query_params.get("step") or None
+    mine = actions(state, playbook, directory, viewer=viewer.id, lang=lang)
+    return page(request, "incident.html", viewer, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
+                steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
+                mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
+                events=timeline(state, playbook, directory, messages, lang, step_filter), step_filter=step_filter,
+                filter_steps=timeline_steps(state, playbook, lang), started_by=person_name(directory, state.started_by),
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
                 may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id))
 
@@ -233,14 +280,28 @@ async def failed_action(incident_id: str, step: str, action: str, request: Reque
 
 @router.get("/approvals")
 async def approvals(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
-    return page(request, "approvals.html", viewer, rows=await console(request).approvals(viewer))
+    lang, directory, cards = lang_of(request), console(request).directory(), []
+    for row in await console(request).approvals(viewer):
+        try:
+            state, playbook = await console(request).incident(viewer, row["id"])
+        except Exception:  # noqa: BLE001 - closed or gone between the list and now: not waiting any more
+            continue
+        for wait in waiting_on(state, playbook, directory, lang):
+            if wait["kind"] == "approval":
+                cards.append({"s": state, "w": wait, "hall": hall_name(directory, state.hall_id, lang),
+                              "acts": actions(state, playbook, directory, viewer=viewer.id, lang=lang)})
+    return page(request, "approvals.html", viewer, cards=cards)
 
 
 @router.get("/failed")
 async def failed(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
     if not viewer.ops:
         raise Forbidden("only the ops team sees failed steps")
-    return page(request, "failed.html", viewer, rows=await console(request).failed(viewer))
+    lang, directory = lang_of(request), console(request).directory()
+    titles = dict(_stages(request, lang))
+    rows = [{**r, "hall_name": hall_name(directory, r["hall"], lang), "step_title": titles.get(r["step"], ""),
+             "purpose_label": purpose_label(r["purpose"], lang)} for r in await console(request).failed(viewer)]
+    return page(request, "failed.html", viewer, rows=rows)
 
 
 @router.get("/playbooks")
@@ -252,7 +313,9 @@ async def playbooks(request: Request, viewer: Viewer = Depends(viewer_or_login))
 @router.get("/playbooks/{playbook_id}")
 async def playbook_page(playbook_id: str, request: Request, viewer: Viewer = Depends(viewer_or_login)):
     pb = find_playbook(console(request).settings.playbooks_dir, playbook_id)
-    return page(request, "playbook.html", viewer, pb=pb, svg=playbook_svg(pb, lang_of(request)))
+    lang = lang_of(request)
+    return page(request, "playbook.html", viewer, pb=pb, svg=playbook_svg(pb, lang), rule=escalation_rule(pb, lang),
+                ladders=escalation_ladders(pb, lang), previews=template_previews(pb, lang))
 
 
 # ---- dev only: a phone simulator over the outbox -------------------------------------------

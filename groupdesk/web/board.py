@@ -1,0 +1,143 @@
+"""The live board's read side: counts from Temporal's CountWorkflowExecutions, rows in words and by urgency."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio.client import Client
+
+from groupdesk.directory import Directory
+from groupdesk.labels import hall_name
+from groupdesk.playbook import Playbook
+from groupdesk.web.diagram import levels
+from workflows import search_attributes as sa
+
+SOON = timedelta(minutes=5)
+TIERS = (1, 2, 3, 4)
+
+
+def approval_steps(playbooks: dict[str, Playbook]) -> list[str]:
+    return sorted({sid for pb in playbooks.values() for sid, step in pb.steps.items() if step.kind == "approval"})
+
+
+def _quoted(values) -> str:
+    return ", ".join(f'"{v}"' for v in values)
+
+
+async def board_counts(client: Client, base: str, playbooks: dict[str, Playbook]) -> dict:
+    """Open, awaiting approval, overdue, by warning tier, with failed actions: one count query each."""
+    waiting = approval_steps(playbooks)
+    queries = {
+        "open": base,
+        "approval": f"{base} AND {sa.CURRENT_STEPS.name} IN ({_quoted(waiting)})" if waiting else None,
+        "overdue": f"{base} AND {sa.OVERDUE.name} = true",
+        "failed": f"{base} AND {sa.FAILED_ACTIONS.name} > 0",
+        **{f"tier{n}": f"{base} AND {sa.WARNING_TIER.name} = {n}" for n in TIERS},
+    }
+
+    async def count(query: str | None) -> int:
+        return (await client.count_workflows(query)).count if query else 0
+
+    found = await asyncio.gather(*(count(q) for q in queries.values()))
+    counts = dict(zip(queries, found))
+    counts["tiers"] = {n: counts.pop(f"tier{n}") for n in TIERS}
+    return counts
+
+
+def progress(pb: Playbook | None, current: list[str], stage: str) -> dict:
+    """How far along the playbook's longest path the incident is: filled segments out of the total."""
+    if pb is None:
+        return {"done": 0, "total": 1}
+    level = levels(pb)
+    total = max(level.values(), default=0) + 1
+    if stage in ("follow_up", "closed"):
+        return {"done": total, "total": total}
+    at = max((level.get(s, 0) for s in current), default=0)
+    return {"done": at, "total": total}
+
+
+def urgency(row: dict, now: datetime) -> str:
+    if row.get("overdue"):
+        return "overdue"
+    deadline = row.get("next_deadline")
+    if deadline and datetime.fromisoformat(deadline) - now <= SOON:
+        return "soon"
+    return ""
+
+
+def stage_words(pb: Playbook | None, row: dict, lang: str) -> str:
+    if row.get("stage") == "follow_up":
+        return "等待回访" if lang != "en" else "awaiting follow-up"
+    if row.get("status") == "closed" or row.get("stage") == "closed":
+        return "已办结" if lang != "en" else "closed"
+    steps = [s for s in row.get("current_steps") or [] if pb is None or pb.steps.get(s) is None
+             or pb.steps[s].kind != "close"]
+    titles = [pb.step_title(s, lang) if pb else s for s in steps]
+    return "、".join(titles) if lang != "en" else "; ".join(titles)
+
+
+def board_rows(rows: list[dict], playbooks: dict[str, Playbook], directory: Directory | None, lang: str,
+               now: datetime) -> list[dict]:
+    """Rows with hall names, step titles, the progress strip and urgency; most urgent first."""
+    waiting = set(approval_steps(playbooks))
+    shown = []
+    for row in rows:
+        pb = playbooks.get(row.get("playbook") or "")
+        shown.append({
+            **row, "hall_name": hall_name(directory, row["hall"], lang), "stage_title": stage_words(pb, row, lang),
+            "approval_pending": bool(row.get("approval_pending")) or bool(waiting & set(row.get("current_steps") or [])),
+            "progress": progress(pb, row.get("current_steps") or [], row.get("stage") or ""),
+            "urgency": urgency(row, now),
+        })
+    rank = {"overdue": 0, "soon": 1, "": 2}
+    return sorted(shown, key=lambda r: (rank[r["urgency"]], r.get("next_deadline") or "9999", r["id"]))
+
+
+_playbooks: dict[str, tuple[tuple, dict[str, Playbook]]] = {}
+
+
+def current_playbooks(directory) -> dict[str, Playbook]:
+    """The playbooks on disk, loaded again only when a file changes (the board asks every second)."""
+    from groupdesk.playbook_loader import PlaybookError, load_playbooks, playbook_files
+
+    files = playbook_files(directory)
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in files)
+    cached = _playbooks.get(str(directory))
+    if cached and cached[0] == stamp:
+        return cached[1]
+    try:
+        found = load_playbooks(directory)
+    except PlaybookError:
+        found = cached[1] if cached else {}
+    _playbooks[str(directory)] = (stamp, found)
+    return found
+
+
+def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, drill: bool | None) -> str | None:
+    """The open incidents this viewer may see, with the board's filters; None when they may see none."""
+    from groupdesk.client import list_query
+
+    query = list_query(hall=hall, status="open", tier=tier, drill=drill)
+    if stage:
+        query += f' AND {sa.CURRENT_STEPS.name} = "{"".join(c for c in stage if c.isalnum() or c in "_-")}"'
+    if not viewer.sees_everything:
+        halls = sorted(viewer.halls())
+        if not halls:
+            return None
+        query += f" AND {sa.HALL.name} IN ({_quoted(halls)})"
+    return query
+
+
+async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None, stage=None, drill=None) -> dict:
+    """What the board shows: counts at the top and the rows, most urgent first."""
+    playbooks = current_playbooks(console.settings.playbooks_dir)
+    query = scope_query(viewer, hall, tier, stage, drill)
+    if query is None:
+        return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS}},
+                "rows": []}
+    client = await console.client()
+    rows, counts = await asyncio.gather(
+        console.incidents(viewer, hall=hall, tier=tier, stage=stage, drill=drill),
+        board_counts(client, query, playbooks))
+    return {"counts": counts, "rows": board_rows(rows, playbooks, console.directory(), lang, now)}
