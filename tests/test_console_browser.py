@@ -24,12 +24,11 @@ import uvicorn
 from playwright.async_api import async_playwright, expect
 
 from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.labels import EVENTS, PURPOSES
 from groupdesk.models import IncidentState
 from groupdesk.playbook_loader import find_playbook
-from groupdesk.roles import RECIPIENT_IDS
 from groupdesk.web.app import create_app
 from groupdesk.workcal import format_local
+from web_helpers import identifier_pattern
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
@@ -41,10 +40,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
 PLAYBOOK = find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint")
-IDENTIFIERS = sorted({*PLAYBOOK.steps, *(o for s in PLAYBOOK.steps.values() for o in s.outcomes), *RECIPIENT_IDS,
-                      *EVENTS, *PURPOSES, "active", "done", "waiting", "follow_up", "xicheng", "dongcheng",
-                      "calibration_at", "open", "closed", "parked"}, key=len, reverse=True)
-IDENTIFIER = re.compile(r"\b(" + "|".join(map(re.escape, IDENTIFIERS)) + r")\b")
+IDENTIFIER = identifier_pattern(PLAYBOOK)
 
 ZH_TEXT_JS = """() => {  // the visible text, less passages marked as another language (an English SMS, the language switch)
   const other = [...document.querySelectorAll('[lang]:not(html)')].filter(el => el.lang !== 'zh-CN');
@@ -231,6 +227,10 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await lead.goto(f"{base}/incidents/{incident}?step=talk_with_lead")
     await expect(timeline.first).to_be_visible()
     assert set(await lead.locator("#timeline .step-name").all_inner_texts()) == {"领头人单独谈话"}
+    await lead.goto(f"{base}/lang/en")
+    await lead.goto(f"{base}/incidents/{incident}")
+    await expect(waiting).to_contain_text("Waiting for 王军(customer service centre director)")
+    await expect(lead.locator("#timeline li.sms").filter(has_text="approval request")).to_contain_text("sent")
 
     await check_page(operator, "board", [incident, late])
     director = await sign_in(browser, base, "wang.jun", "phone")
@@ -245,6 +245,7 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
         await asyncio.sleep(0.2)
         await director.reload()
     await expect(card).to_contain_text(format_local(deadline))
+    await expect(card.locator(".why")).to_have_text("领头人单独谈话: 客户不认可 · 孙丽")  # what led here
     await check_page(director, "approvals", [incident, late])
     await director.goto(f"{base}/playbooks/smart-meter-group-complaint")
     await expect(director.locator("svg.diagram g.step")).to_have_count(len(PLAYBOOK.steps))

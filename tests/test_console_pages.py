@@ -9,11 +9,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from groupdesk.config import Settings
+from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import wait_for
 from groupdesk.models import IncidentState
 from groupdesk.web.app import create_app
+from groupdesk.playbook_loader import find_playbook
 from helpers import visible
+from web_helpers import identifier_pattern
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -53,6 +55,15 @@ class Browser:
         return self
 
 
+IDENTIFIER = identifier_pattern(find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint"))
+
+
+def assert_reads_in_words(html: str, incident: str) -> None:
+    """The page's text (tags, scripts and attributes dropped) names no step, outcome, role, hall, state or event id."""
+    text = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", html, flags=re.S).replace(incident, "")
+    assert not IDENTIFIER.findall(text), sorted(set(IDENTIFIER.findall(text)))
+
+
 async def test_a_drill_from_the_pages_alone(app):
     env, site = app
     lead = await Browser(site).sign_in("sun.li")
@@ -89,6 +100,7 @@ async def test_a_drill_from_the_pages_alone(app):
     await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
     page = await lead.get(f"/incidents/{incident}")
     assert 'id="act-follow-up"' in page.text
+    assert_reads_in_words(page.text, incident)
     await act(lead, "follow-up", {"score": "5", "comment": "满意"})
     final = await handle.result()
     assert final.status == "closed" and final.follow_up.score == 5
@@ -96,6 +108,8 @@ async def test_a_drill_from_the_pages_alone(app):
     assert "2030-01-07T10:00:00+08:00" in appointment.detail, "a time typed in the page is Asia/Shanghai"
     page = await lead.get(f"/incidents/{incident}")
     assert "已办结" in page.text and "act-" not in page.text
+    assert_reads_in_words(page.text, incident)
+    assert page.text.index("发起事件") < page.text.index("回访已答复"), "the timeline reads oldest first"
 
 
 async def test_forms_need_csrf_and_rights(app):

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 import httpx
+
+from groupdesk.labels import EVENTS, PURPOSES
+from groupdesk.playbook import Playbook
+from groupdesk.roles import RECIPIENT_IDS
 
 PASSWORD = "groupdesk-demo"
 
@@ -17,3 +22,11 @@ async def signed_in(app, person: str | None):
             assert response.status_code == 200, response.text
             web.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         yield web
+
+
+def identifier_pattern(playbook: Playbook) -> re.Pattern:
+    """What must never show in the Chinese pages: step, outcome, role, hall ids, states, event kinds, purposes."""
+    names = {*playbook.steps, *(o for s in playbook.steps.values() for o in s.outcomes), *RECIPIENT_IDS, *EVENTS,
+             *PURPOSES, "active", "done", "waiting", "follow_up", "xicheng", "dongcheng", "calibration_at", "open",
+             "closed", "parked"}
+    return re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from groupdesk.accounts import check_password, load_accounts
 from groupdesk.actions import actions, waiting_on
-from groupdesk.labels import FAILED_STATUS, field_label, hall_name, person_name, pick, purpose_label
+from groupdesk.labels import FAILED_STATUS, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.roles import role_label
@@ -288,7 +288,11 @@ async def approvals(request: Request, viewer: Viewer = Depends(viewer_or_login))
             continue
         for wait in waiting_on(state, playbook, directory, lang):
             if wait["kind"] == "approval":
+                last = next((e for e in reversed(state.timeline) if e.kind == "outcome"), None)
                 cards.append({"s": state, "w": wait, "hall": hall_name(directory, state.hall_id, lang),
+                              "why": last and f"{playbook.step_title(last.step, lang)}: "
+                                              f"{event_text(last, playbook, directory, lang)} · "
+                                              f"{person_name(directory, last.actor, lang)}",
                               "acts": actions(state, playbook, directory, viewer=viewer.id, lang=lang)})
     return page(request, "approvals.html", viewer, cards=cards)
 
