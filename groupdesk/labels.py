@@ -73,6 +73,16 @@ EVENTS: dict[str, Pair] = {
     "sms": ("短信", "SMS"),
 }
 
+SMS_ERRORS: dict[str, Pair] = {
+    "20003": ("短信平台拒绝了账号凭据,请运维检查配置", "Twilio refused the account credentials"),
+    "21211": ("号码无效,请在人员名录中更正", "the number is not a valid phone number; correct it in the staff directory"),
+    "21408": ("账号不能向该国家或地区发送短信", "the account may not send SMS to this country or region"),
+    "21606": ("发送号码不能发送短信,请运维检查配置", "the sending number cannot send SMS"),
+    "21610": ("对方已退订短信,请改用其他方式联系", "the recipient has unsubscribed; reach them another way"),
+    "21612": ("该号码无法从发送号码送达", "this number cannot be reached from the sending number"),
+    "21614": ("不是手机号码,请在人员名录中填写手机", "the number is not a mobile number"),
+}
+
 CLOSE_REASONS: dict[str, Pair] = {
     "closed without follow-up": ("办结,无需回访", "closed without follow-up"),
     "follow-up expired without an answer": ("回访超期未答复,自动关闭", "follow-up expired without an answer"),
@@ -95,6 +105,19 @@ def purpose_label(purpose: str, lang: str) -> str:
 
 def delivery_label(status: str, lang: str) -> str:
     return pick(DELIVERY.get(status), lang, status)
+
+
+def error_text(error: str, lang: str) -> str:
+    """A provider's refusal in words: the known codes (`21211: ...`) in the reader's language."""
+    nobody = re.match(r"no one holds role (\S+) at hall (\S+);", error or "")
+    if nobody:
+        role = role_label(nobody.group(1), lang)
+        return f"no one holds the role {role} at this hall" if lang == "en" else f"本厅人员名录中无人担任{role},请补充"
+    code, _, rest = (error or "").partition(":")
+    code = code.strip()
+    if code in SMS_ERRORS:
+        return f"{pick(SMS_ERRORS[code], lang)} ({code})"
+    return error
 
 
 def field_label(field: str, lang: str) -> str:
@@ -203,7 +226,7 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         if found:
             purpose, roles, rest = found.groups()
             to = f" → {roles_text(roles, lang)}" if roles else ""
-            return f"{purpose_label(purpose, lang)}{to}" + (f": {rest.rstrip(')')}" if rest else "")
+            return f"{purpose_label(purpose, lang)}{to}" + (f": {error_text(rest.rstrip(')'), lang)}" if rest else "")
     if kind == "sms_undelivered":
         role, _, rest = detail.partition(" ")
         return f"{role_label(role, lang)} {rest}"

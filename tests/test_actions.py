@@ -121,7 +121,8 @@ def test_every_timeline_entry_reads_without_identifiers(machine):
     timers.fire_due(m, T0 + timedelta(days=6))
     m.finish("metrology_calibration", "meter_accurate", "sun.li", "", T0 + timedelta(days=6, minutes=1))
     extra = [TimelineEntry(at=T0, kind="sms_failed", step="keep_order",
-                           detail="step_started to security_guard, security_department: 21211 invalid number"),
+                           detail="step_started to security_guard, security_department: 21211: the number is not a valid"
+                                  " phone number; correct it in the staff directory"),
              TimelineEntry(at=T0, kind="action_retried", step="keep_order", actor="ma.ning",
                            detail="step_started to security_guard (was: 21211 invalid number)"),
              TimelineEntry(at=T0, kind="action_skipped", step="keep_order", actor="ma.ning",
@@ -140,7 +141,7 @@ def test_every_timeline_entry_reads_without_identifiers(machine):
     text = {e.kind: event_text(e, PLAYBOOK, DIRECTORY, "zh-CN") for e in m.state.timeline + extra}
     assert text["escalation"].startswith("第") and "客户中心主任" in [
         event_text(e, PLAYBOOK, DIRECTORY, "zh-CN") for e in m.state.timeline if e.kind == "escalation"][0]
-    assert text["sms_failed"] == "环节通知 → 营业厅保安、安保部: 21211 invalid number"
+    assert text["sms_failed"] == "环节通知 → 营业厅保安、安保部: 号码无效,请在人员名录中更正 (21211)"
     assert text["recorded"].startswith("已商定校验时间 — 校验时间 11月25日 10:00")
     assert text["step_waiting"].startswith("等待:")
     assert step_status("active", "zh-CN") == "进行中" and purpose_label("approval_request", "zh-CN") == "审批请求"

@@ -23,6 +23,7 @@ import pytest_asyncio
 import uvicorn
 from playwright.async_api import async_playwright, expect
 
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.models import IncidentState
 from groupdesk.playbook_loader import find_playbook
@@ -37,6 +38,7 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("GROUPDESK_SCREENSHOTS") or REPO_ROOT / "test-output" / "screenshots")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+REFUSED = "+8613900000201"  # zhou.jie, guide at Dongcheng
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
 PLAYBOOK = find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint")
@@ -98,11 +100,17 @@ def free_port() -> int:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def site(dev_env, tmp_path_factory):
-    """One console and one worker for the module, on the module's dev server."""
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path_factory.mktemp("console"), GROUPDESK_DEV_MODE="true",
-                        GROUPDESK_TASK_QUEUE=f"ui-{uuid.uuid4().hex[:6]}")
+async def site(dev_env, tmp_path_factory, make_httpserver):
+    """One console and one worker for the module, on the module's dev server; SMS through the fake Twilio,
+    which refuses the Dongcheng guide's number (so ops has a failed action to see)."""
+    fake = FakeTwilio(make_httpserver).install()
+    fake.refuse[REFUSED] = (400, 21211, "The 'To' number is not a valid phone number.")
     port = free_port()
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path_factory.mktemp("console"), GROUPDESK_DEV_MODE="true",
+                        GROUPDESK_TASK_QUEUE=f"ui-{uuid.uuid4().hex[:6]}", GROUPDESK_SMS_PROVIDER="twilio",
+                        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
+                        GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=f"http://127.0.0.1:{port}",
+                        GROUPDESK_TWILIO_TIMEOUT="2")
     server = uvicorn.Server(uvicorn.Config(create_app(settings, client=dev_env.client), host="127.0.0.1", port=port,
                                            log_level="warning"))
     serving = asyncio.create_task(server.serve())
@@ -112,6 +120,7 @@ async def site(dev_env, tmp_path_factory):
         yield dev_env, f"http://127.0.0.1:{port}"
         server.should_exit = True
         await serving
+    make_httpserver.clear()
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -203,6 +212,8 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await expect(mine.locator(".stage")).to_have_text("引导客户至VIP室、维持营业厅秩序")
     await expect(operator.locator("[data-count=open] b")).to_have_text("2")
     await expect(operator.locator("[data-count=overdue] b")).to_have_text("1")
+    await expect(operator.locator("[data-count=failed] b")).to_have_text("1", timeout=10000)
+    await expect(operator.locator(f"#board tr[data-id='{late}'] .flags")).to_contain_text("短信失败")
 
     for step in ("move_to_vip_room", "keep_order", "talk_with_lead"):
         async with lead.expect_navigation():
@@ -254,7 +265,12 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await check_page(director, "phone-simulator", [incident, late])
     ops = await sign_in(browser, base, "ma.ning")
     await ops.goto(f"{base}/failed")
+    await expect(ops.locator("table.cards tbody tr").first).to_contain_text("号码无效")  # the reason, in words
+    await expect(ops.locator("table.cards tbody tr").first).to_contain_text("引导客户至VIP室")
     await check_page(ops, "failed-actions", [incident, late])
+    await ops.goto(f"{base}/incidents/{late}")
+    await expect(ops.locator("#failed-actions button", has_text="重试").first).to_be_visible()
+    await check_page(ops, "incident-ops", [late])
 
     await director.set_viewport_size(SIZES["phone"])
     await director.goto(f"{base}/approvals")

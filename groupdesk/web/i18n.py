@@ -75,6 +75,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "must_act": ("需由以下人员处理", "Who must act"),
     "waiting_for": ("等待", "Waiting for"),
     "to_act": ("处理", "to act"),
+    "or": ("或", "or"),
     "started_at": ("开始于", "Since"),
     "at_deadline": ("到时限后", "At the deadline"),
     "reminder_to": ("短信提醒", "reminder SMS to"),

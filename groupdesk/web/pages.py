@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from groupdesk.accounts import check_password, load_accounts
 from groupdesk.actions import actions, waiting_on
-from groupdesk.labels import FAILED_STATUS, event_text, field_label, hall_name, person_name, pick, purpose_label
+from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.roles import role_label
@@ -56,7 +56,7 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
         "role": lambda role: role_label(role, lang), "dev": request.app.state.console.settings.dev_mode,
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
-        "purpose": lambda p: purpose_label(p, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
+        "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
 
@@ -223,7 +223,8 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 events=timeline(state, playbook, directory, messages, lang, step_filter), step_filter=step_filter,
                 filter_steps=timeline_steps(state, playbook, lang), started_by=person_name(directory, state.started_by),
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
-                may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id))
+                may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
+                now=datetime.now(timezone.utc))
 
 
 async def _act(request: Request, incident_id: str, action) -> RedirectResponse:
