@@ -24,6 +24,7 @@ from groupdesk.sms_errors import (
 )
 
 log = structlog.get_logger("groupdesk.sms.twilio")
+LOOKUP_LIMIT = 200  # the recipient's latest messages, newest first, searched before a resend
 
 
 class TwilioSettingsError(ValueError):
@@ -97,10 +98,12 @@ class TwilioProvider:
         return await asyncio.to_thread(self._reconcile, message)
 
     def _reconcile(self, message: OutboxRow) -> str | None:
+        """Find the message by recipient, body and creation time. Not by `date_sent`: a message Twilio
+        accepted but still queues has none, and a DateSent filter would miss it and send a twin."""
         since = datetime.fromisoformat(message.created_at) - timedelta(minutes=5)
         try:
-            for found in self.client.messages.list(to=message.to_number, date_sent_after=since, limit=50):
-                if found.body == message.body:
+            for found in self.client.messages.list(to=message.to_number, limit=LOOKUP_LIMIT):
+                if found.body == message.body and (found.date_created is None or found.date_created >= since):
                     return found.sid
         except (TwilioRestException, requests.exceptions.RequestException) as exc:
             raise UnknownOutcomeError(f"cannot look up whether Twilio has the message: {exc}") from None

@@ -57,14 +57,17 @@ class FakeTwilio:
         message = {"sid": "SM" + uuid.uuid4().hex, "account_sid": ACCOUNT_SID, "to": form.get("To"),
                    "from": form.get("From"), "body": form.get("Body"), "status": "queued",
                    "messaging_service_sid": form.get("MessagingServiceSid"),
-                   "date_sent": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+                   # as Twilio: created now, no date_sent while the message is queued
+                   "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), "date_sent": None}
         self.accepted.append(message)
         return message
 
     def _list(self, request: Request) -> Response:
         self.gets.append(request.args.to_dict())
         to = request.args.get("To")
-        found = [m for m in self.accepted if m["to"] == to]
+        found = [m for m in reversed(self.accepted) if m["to"] == to]  # newest first
+        if "DateSent>" in request.args:  # as Twilio: a DateSent filter leaves out what was never sent
+            found = [m for m in found if m["date_sent"]]
         return Response(json.dumps({"messages": found, "page": 0, "page_size": 50, "start": 0, "end": len(found),
                                     "uri": MESSAGES_PATH, "first_page_uri": MESSAGES_PATH, "next_page_uri": None,
                                     "previous_page_uri": None}), status=200, content_type="application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -141,3 +142,20 @@ def test_bad_settings_fail_at_worker_start_naming_the_setting(override, named, t
     settings = twilio_settings(None, GROUPDESK_DATA_DIR=str(tmp_path), **override)
     with pytest.raises(TwilioSettingsError, match=named):
         build_worker(client=None, settings=settings)
+
+
+async def test_the_look_up_before_a_resend_goes_by_creation_time(sms, fake):
+    """A queued message has no date_sent; an older identical one (an earlier visit) is not this one."""
+    an_hour_ago = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(time.time() - 3600))
+    fake.accepted.append({"sid": "SM-earlier", "account_sid": ACCOUNT_SID, "to": "+8613900000101",
+                          "from": FROM_NUMBER, "body": "赵敏:请引导客户至VIP室", "status": "delivered",
+                          "date_created": an_hour_ago, "date_sent": an_hour_ago})
+    fake.script = [("hang", 2.5)]  # accepted (queued, no date_sent yet), the answer comes too late
+    with pytest.raises(ApplicationError, match="did not answer in time"):
+        await run(sms)
+    await asyncio.sleep(2)
+    again = await run(sms)
+    assert [d.status for d in again.deliveries] == ["duplicate"] and len(fake.posts) == 1
+    assert not any(key.startswith("DateSent") for key in fake.gets[0]), fake.gets
+    row = sms.outbox.list("inc-9")[0]
+    assert row.provider_id == fake.accepted[-1]["sid"] != "SM-earlier"
