@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from groupdesk.binaries import temporal_cli
+from groupdesk.datafiles import private_dir, private_file, tighten
 from workflows.search_attributes import cli_flags
 
 
@@ -41,7 +42,8 @@ class DevServer:
             if port_open(self.host, port):
                 raise DevServerError(f"port {port} on {self.host} is already in use (another dev server?);"
                                      f" stop it or set {what} to a free port")
-        self.db_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.db_file.parent)
+        tighten(self.db_file)  # an old 0644 database (and its -wal/-shm); a new one is made under umask 077
         args = [str(temporal_cli()), "server", "start-dev", "--ip", self.host, "--port", str(self.port),
                 "--ui-port", str(self.ui_port), "--db-filename", str(self.db_file), "--log-level", "warn",
                 "--ui-disable-news-fetch"]
@@ -51,8 +53,10 @@ class DevServer:
             args += ["--ui-codec-endpoint", self.codec_endpoint]
         for flag in cli_flags():
             args += ["--search-attribute", flag]
-        log = open(self.log_file, "ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log = open(private_file(self.log_file), "ab")
+        # umask 077: whatever the server creates (its SQLite, -wal, -shm) is readable by this user only.
+        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                        umask=0o077)
         try:
             self._wait_until_listening(timeout)
         except BaseException:  # Ctrl-C while starting too: never leave a server behind

@@ -6,6 +6,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from groupdesk.datafiles import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbound (
     message_sid TEXT PRIMARY KEY,
@@ -19,7 +21,7 @@ CREATE TABLE IF NOT EXISTS inbound (
 class Inbox:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # 0600 in a 0700 dir: full SMS text and phones
         with self._connect() as db:
             db.executescript(SCHEMA)
 

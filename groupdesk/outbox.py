@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from groupdesk.datafiles import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     key         TEXT PRIMARY KEY,
@@ -99,7 +101,7 @@ class Outbox:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # 0600 in a 0700 dir: full SMS text and phones
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)

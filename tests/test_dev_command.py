@@ -50,6 +50,10 @@ def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
         assert f"http://127.0.0.1:{web}" in printed
         health = urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz", timeout=10)
         assert json.loads(health.read()) == {"status": "ok"}
+        data = tmp_path / "data"  # phones, SMS text, keys, Temporal's database: this user's only
+        assert data.stat().st_mode & 0o777 == 0o700
+        modes = {p.name: p.stat().st_mode & 0o777 for p in data.iterdir() if p.is_file()}
+        assert "temporal.sqlite3" in modes and set(modes.values()) == {0o600}, {k: oct(v) for k, v in modes.items()}
         cli = [sys.executable, "-m", "groupdesk.cli"]
         started = subprocess.run([*cli, "start", "--hall", "dongcheng", "--headcount", "6", "--lead-name", "李女士",
                                   "--lead-phone", "13700137000", "--summary", "电费异常", "--drill"],

@@ -11,6 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk.client import incident_id_for, incident_state, list_incidents, list_query, start_incident
 from groupdesk.config import Settings
+from groupdesk.datafiles import private_file
 from groupdesk.directory import Directory, load_directory
 from groupdesk.incidents import parse_local_time, prepare_start, start_problems
 from groupdesk.models import (
@@ -45,6 +46,7 @@ class Console:
     def __init__(self, settings: Settings, client_factory):
         self.settings = settings
         self._client_factory = client_factory
+        private_file(settings.web_db)
         with sqlite3.connect(settings.web_db) as db:
             db.execute("CREATE TABLE IF NOT EXISTS submissions (token TEXT PRIMARY KEY, incident_id TEXT NOT NULL)")
 
