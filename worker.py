@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import sys
 
 import structlog
 from temporalio.client import Client
@@ -91,11 +92,20 @@ async def serve_health(worker: Worker, client: Client, port: int) -> None:
 
 
 def main() -> None:
-    configure_logging(get_settings().log_format)
+    from groupdesk.startup import settings_or_exit
+
+    settings = settings_or_exit("worker")  # one line per problem and exit 2, before anything starts
+    configure_logging(settings.log_format)
     try:
-        asyncio.run(run_worker())
+        asyncio.run(run_worker(settings))
     except KeyboardInterrupt:
         pass
+    except RuntimeError as exc:
+        if "client connect" not in str(exc).lower():
+            raise
+        print(f"error: cannot reach Temporal at {settings.temporal_address} (TEMPORAL_ADDRESS): {exc}",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ class Bench:
     def spawn(self, args: list[str], name: str, ready: str, extra_env: dict | None = None) -> subprocess.Popen:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
         env.update(TEMPORAL_ADDRESS=self.address, GROUPDESK_DATA_DIR=str(self.data), GROUPDESK_TASK_QUEUE="bench",
-                   GROUPDESK_LOG_FORMAT="json", BASELINE_DB=str(self.data / "baseline.sqlite3"), **(extra_env or {}))
+                   GROUPDESK_LOG_FORMAT="json", BASELINE_DB=str(self.data / "baseline.sqlite3"),
+                   GROUPDESK_DEV_MODE="true",  # processes on this machine: no production keys needed
+                   **(extra_env or {}))
         log = self.data / f"{name}.log"
         process = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=open(log, "wb"),
                                    stderr=subprocess.STDOUT)

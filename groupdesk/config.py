@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     codec_keys: str = Field("", alias="GROUPDESK_CODEC_KEYS")
     codec_key_id: str = Field("", alias="GROUPDESK_CODEC_KEY_ID")
     codec_token: str = Field("", alias="GROUPDESK_CODEC_TOKEN")
+    metrics_token: str = Field("", alias="GROUPDESK_METRICS_TOKEN")
     codec_cors_origins: str = Field("http://127.0.0.1:8233,http://localhost:8233", alias="GROUPDESK_CODEC_CORS_ORIGINS")
     history_budget: int = Field(2000, alias="GROUPDESK_HISTORY_BUDGET", ge=200)
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
@@ -61,16 +62,17 @@ class Settings(BaseSettings):
         return self.data_dir / "web.sqlite3"
 
     def session_secret(self) -> str:
-        """GROUPDESK_SECRET_KEY, or one made once and kept in the data dir (dev)."""
+        """GROUPDESK_SECRET_KEY, or (in dev and tests; production refuses to start without it,
+        see startup.py) one made once and kept 0600 in the data dir."""
         if self.secret_key:
             return self.secret_key
         import secrets
 
+        from groupdesk.datafiles import write_private
+
         path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-            path.chmod(0o600)
+        if not path.exists() or not path.read_text(encoding="utf-8").strip():
+            write_private(path, secrets.token_urlsafe(32))
         return path.read_text(encoding="utf-8").strip()
 
     @property

@@ -20,11 +20,13 @@ pytestmark = pytest.mark.devserver
 HALL_LEAD, GUIDE, GUARD, DIRECTOR, OPERATOR, OPS, OTHER_LEAD = (
     "sun.li", "zhao.min", "qian.lei", "wang.jun", "lin.yue", "ma.ning", "wu.fang")
 EVERYONE = (HALL_LEAD, GUIDE, GUARD, DIRECTOR, OPERATOR, OPS, OTHER_LEAD)
+METRICS_TOKEN = "scraper-" + uuid.uuid4().hex
 
 
 @pytest_asyncio.fixture
 async def console(dev_env, tmp_path):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"web-{uuid.uuid4().hex[:6]}")
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"web-{uuid.uuid4().hex[:6]}",
+                        GROUPDESK_METRICS_TOKEN=METRICS_TOKEN)
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings):
         yield dev_env, app
@@ -150,3 +152,48 @@ async def test_start_validation_and_double_submit(console):
         assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
         listed = [r for r in (await lead.get("/api/incidents")).json() if r["id"] == first.json()["id"]]
         assert len(listed) <= 1
+
+
+async def test_temporal_facing_paths_and_the_phone_simulator(console, tmp_path):
+    """What reaches Temporal's power or its data: ops (or the codec/metrics token) only; the simulator never
+    outside dev, and only ops in dev, since it replies as anyone (the director included)."""
+    env, app = console
+    codec_body = {"payloads": []}
+    matrix = [  # method, path, body, who may (200)
+        ("GET", "/metrics", None, {OPS}),
+        ("GET", "/openapi.json", None, {OPS}),
+        ("GET", "/docs", None, {OPS}),
+        ("POST", "/codec/decode", codec_body, {OPERATOR, OPS}),
+        ("POST", "/codec/encode", codec_body, {OPERATOR, OPS}),
+    ]
+    async with signed_in(app, None) as anonymous:
+        for method, path, body, _ in matrix:
+            response = await anonymous.request(method, path, json=body)
+            assert response.status_code in (401, 303), (path, response.status_code)  # /docs sends to /login
+        for path in ("/metrics", "/openapi.json"):
+            by_token = await anonymous.get(path, headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            assert by_token.status_code == 200, path
+            assert (await anonymous.get(path, headers={"Authorization": "Bearer nope"})).status_code == 401
+        assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
+    for person in EVERYONE:
+        async with signed_in(app, person) as web:
+            for method, path, body, allowed in matrix:
+                response = await web.request(method, path, json=body)
+                assert response.status_code == (200 if person in allowed else 403), (person, path, response.text)
+            for method, path in (("GET", "/phone"), ("POST", "/phone/reply")):
+                assert (await web.request(method, path)).status_code == 404, (person, path)  # not in production
+    async with signed_in(app, OPS) as ops:
+        assert "groupdesk_open_incidents" in (await ops.get("/metrics")).text
+        assert "/api/incidents" in (await ops.get("/openapi.json")).json()["paths"]
+
+    dev = create_app(Settings(GROUPDESK_DATA_DIR=tmp_path / "dev", GROUPDESK_DEV_MODE="true",
+                              GROUPDESK_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:6]}"), client=env.client)
+    director_phone = "+8613900000301"  # wang.jun
+    for person in EVERYONE:
+        async with signed_in(dev, person) as web:
+            page = await web.get("/phone")
+            reply = await web.post("/phone/reply", data={"phone": director_phone, "body": "1 123456"})
+            if person == OPS:
+                assert page.status_code == 200 and reply.status_code == 303, (page.text, reply.text)
+            else:
+                assert page.status_code == reply.status_code == 403, (person, page.status_code, reply.status_code)

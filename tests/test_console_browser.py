@@ -261,9 +261,9 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await director.goto(f"{base}/playbooks/smart-meter-group-complaint")
     await expect(director.locator("svg.diagram g.step")).to_have_count(len(PLAYBOOK.steps))
     await check_page(director, "playbook", [])
-    await director.goto(f"{base}/phone")
-    await check_page(director, "phone-simulator", [incident, late])
-    ops = await sign_in(browser, base, "ma.ning")
+    ops = await sign_in(browser, base, "ma.ning")  # the phone simulator is for ops (it replies as anyone)
+    await ops.goto(f"{base}/phone")
+    await check_page(ops, "phone-simulator", [incident, late])
     await ops.goto(f"{base}/failed")
     await expect(ops.locator("table.cards tbody tr").first).to_contain_text("号码无效")  # the reason, in words
     await expect(ops.locator("table.cards tbody tr").first).to_contain_text("引导客户至VIP室")

@@ -29,7 +29,7 @@ def cli_env(dev_env, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
     env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
                GROUPDESK_DATA_DIR=str(tmp_path / "data"), GROUPDESK_TASK_QUEUE=f"e2e-{uuid.uuid4().hex[:8]}",
-               GROUPDESK_LOG_FORMAT="json")
+               GROUPDESK_LOG_FORMAT="json", GROUPDESK_DEV_MODE="true")  # a worker on this machine
     return env
 
 

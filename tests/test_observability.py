@@ -44,6 +44,7 @@ async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_en
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
     env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
                GROUPDESK_TASK_QUEUE=queue, GROUPDESK_METRICS_PORT=str(metrics), GROUPDESK_HEALTH_PORT=str(health),
+               GROUPDESK_DEV_MODE="true",  # a worker on this machine: no production keys needed
                GROUPDESK_LOG_FORMAT="json")
     log = tmp_path / "worker.log"
     worker = subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=REPO_ROOT, stdout=open(log, "wb"),
@@ -62,7 +63,7 @@ async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_en
         await handle.result()
         time.sleep(1.5)
         status, text = fetch(f"http://127.0.0.1:{metrics}/metrics")
-        async with signed_in(create_app(settings, client=dev_env.client), "lin.yue") as web:
+        async with signed_in(create_app(settings, client=dev_env.client), "ma.ning") as web:  # ops
             console_metrics = (await web.get("/metrics")).text
             console_health = await web.get("/healthz")
     finally:

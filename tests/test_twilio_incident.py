@@ -66,7 +66,8 @@ def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_env
     fake.script = [("hang", 3)]  # Twilio accepts the first message, but the worker dies before hearing so
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
     env.update(twilio_env(fake, tmp_path / "data", f"kill-{uuid.uuid4().hex[:6]}"),
-               TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host)
+               TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+               GROUPDESK_DEV_MODE="true")  # a worker on this machine: no production keys needed
     log = tmp_path / "worker.log"
 
     def start_worker():

@@ -32,7 +32,7 @@ async def test_sigkill_one_of_two_workers_mid_batch(dev_env, tmp_path, make_star
     queue = f"pair-{uuid.uuid4().hex[:6]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
     env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=queue)
+               GROUPDESK_TASK_QUEUE=queue, GROUPDESK_DEV_MODE="true")  # workers on this machine
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     workers = [spawn_worker(env, log) for log in logs]
     began = time.monotonic()

@@ -16,7 +16,7 @@ PASSWORD = "groupdesk-demo"
 
 @contextlib.asynccontextmanager
 async def signed_in(app, person: str | None):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web:
         if person:
             response = await web.post("/api/session", json={"person": person, "password": PASSWORD})
             assert response.status_code == 200, response.text

@@ -21,7 +21,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def settings() -> Settings:
-    return Settings()
+    """The settings; a value that does not parse is one line naming the variable, exit 2."""
+    from groupdesk.startup import SettingsProblems, load_settings
+
+    try:
+        return load_settings()
+    except SettingsProblems as exc:
+        for line in exc.lines[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        fail(exc.lines[-1])
 
 
 def directory(s: Settings) -> Directory:

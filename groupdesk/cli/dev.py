@@ -7,9 +7,13 @@ import signal
 
 import typer
 
-from groupdesk.cli.common import fail, settings
+from groupdesk.cli.common import fail
+from groupdesk.datafiles import private_dir
 from groupdesk.devserver import DevServer, DevServerError
 from groupdesk.logs import configure_logging
+from groupdesk.startup import refuse, settings_or_exit
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def register(app: typer.Typer) -> None:
@@ -23,21 +27,25 @@ def console(host: str = typer.Option(None, "--host"), port: int = typer.Option(N
 
     from groupdesk.web.app import create_app
 
-    s = settings()
+    s = settings_or_exit("console")  # production: secret key, codec keys, https public URL, or exit 2
     configure_logging(s.log_format)
     host, port = host or s.web_host, port or s.web_port
-    typer.echo(f"groupdesk console  http://{host}:{port}  (Temporal at {s.temporal_address})")
+    mode = "DEV MODE (phone simulator on; never expose this)" if s.dev_mode else "production"
+    typer.echo(f"groupdesk console  http://{host}:{port}  (Temporal at {s.temporal_address}; {mode})")
     uvicorn.run(create_app(s), host=host, port=port, log_level="warning")
 
 
-def dev() -> None:
+def dev(allow_public: bool = typer.Option(
+        False, "--allow-public", help="serve a non-local GROUPDESK_PUBLIC_URL / GROUPDESK_WEB_HOST anyway")) -> None:
     """Start the Temporal dev server (SQLite in the data dir, web UI) and a worker; Ctrl-C stops all."""
-    s = settings()
+    s = settings_or_exit("dev", GROUPDESK_DEV_MODE=True)
+    if not allow_public:
+        refuse_public(s)
     configure_logging(s.log_format)
     # Ctrl-C or `kill` stop everything, even when started from a shell that ignores SIGINT.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(s.data_dir)
     from groupdesk.devserver import port_open
 
     if port_open(s.web_host, s.web_port):
@@ -70,6 +78,22 @@ def dev() -> None:
         typer.echo("stopped")
 
 
+def refuse_public(s) -> None:
+    """Dev mode has a phone simulator that can approve as the director: it stays on this machine."""
+    from urllib.parse import urlsplit
+
+    lines = []
+    if s.public_url and urlsplit(s.public_url).hostname not in LOCAL_HOSTS:
+        lines.append(f"GROUPDESK_PUBLIC_URL={s.public_url!r} is not on this machine: `groupdesk dev` runs a phone"
+                     " simulator that can reply as anyone; run `groupdesk console` + `worker.py` for a reachable"
+                     " console, or pass --allow-public to expose this dev console anyway")
+    if s.web_host not in LOCAL_HOSTS:
+        lines.append(f"GROUPDESK_WEB_HOST={s.web_host!r} listens beyond this machine: use 127.0.0.1, or pass"
+                     " --allow-public")
+    if lines:
+        refuse(lines)
+
+
 async def _serve(s) -> None:
     import uvicorn
 
@@ -80,7 +104,6 @@ async def _serve(s) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main.cancel)  # the worker shuts down cleanly, then the server stops
-    s = s.model_copy(update={"dev_mode": True})  # the phone simulator is for demos on this machine only
     web = uvicorn.Server(uvicorn.Config(create_app(s), host=s.web_host, port=s.web_port, log_level="warning"))
     web.install_signal_handlers = lambda: None  # ours above stop everything together
     serving = asyncio.create_task(web.serve())

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from groupdesk.actions import actions
-from groupdesk.accounts import check_password, load_accounts
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
+from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
 from groupdesk.web.permissions import Viewer
 from groupdesk.web.service import StartForm
 
@@ -62,20 +62,16 @@ def console(request: Request):
     return request.app.state.console
 
 
-@router.post("/session")
+@router.post("/session", responses={401: {}, 429: {}, 503: {}})
 async def sign_in(body: SignIn, request: Request) -> dict:
-    accounts = load_accounts(console(request).settings.accounts)
-    if not check_password(accounts, body.person, body.password) or \
-            console(request).directory().person(body.person) is None:
+    if not await start_session(request, body.person, body.password):
         raise HTTPException(status_code=401, detail="wrong staff id or password")
-    request.session.clear()
-    request.session["person"] = body.person
     return {"person": body.person, "csrf_token": csrf_token(request)}
 
 
 @router.delete("/session", dependencies=[Depends(check_csrf)])
 async def sign_out(request: Request) -> dict:
-    request.session.clear()
+    end_session(request)
     return {"signed_out": True}
 
 

@@ -1,10 +1,12 @@
-"""groupdesk's ASGI app: the Twilio webhooks now, the console later."""
+"""groupdesk's ASGI app: the console, its JSON API, the Twilio webhooks and the codec endpoint."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -13,12 +15,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from groupdesk.client import IncidentUnavailable
 from groupdesk.config import Settings
+from groupdesk.datafiles import private_dir
 from groupdesk.web.api import router as api_router
+from groupdesk.web.auth import SignIns
 from groupdesk.web.codec_server import router as codec_router
 from groupdesk.web.pages import SignInRequired, router as pages_router
+from groupdesk.web.operations import ops_or_token
 from groupdesk.web.permissions import Forbidden
 from groupdesk.web.service import Console, Rejected
 from groupdesk.web.twilio_webhooks import router as twilio_router
+
+log = structlog.get_logger("groupdesk.web")
 
 
 class Services:
@@ -38,16 +45,24 @@ class Services:
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = FastAPI(title="groupdesk", version="0.1.0")
+    private_dir(settings.data_dir)
+    # Outside `groupdesk dev` the API's schema and docs are for ops only (see operations.py).
+    open_docs = {} if settings.dev_mode else {"docs_url": None, "openapi_url": None, "redoc_url": None}
+    app = FastAPI(title="groupdesk", version="0.1.0", **open_docs)
     app.state.services = Services(settings, client)
     app.state.console = Console(settings, app.state.services.client)
+    app.state.sign_ins = SignIns(settings, app.state.console.directory)
+    # The cookie holds a server-side session id (auth.py); in production it travels over https only.
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="groupdesk",
-                       same_site="lax", https_only=settings.public_url.startswith("https://"), max_age=12 * 3600)
+                       same_site="lax", https_only=not settings.dev_mode, max_age=12 * 3600)
     app.include_router(twilio_router)
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(codec_router)
+    if settings.dev_mode:  # the phone simulator can reply as the director: never outside `groupdesk dev`
+        from groupdesk.web.phone import router as phone_router
+
+        app.include_router(phone_router)
     from fastapi.middleware.cors import CORSMiddleware
 
     app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.codec_cors_origins.split(",") if o],
@@ -72,10 +87,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 401 and request.url.path == "/docs":
+            return RedirectResponse("/login", status_code=303)
         if exc.status_code == 403 and not wants_json(request):
             return HTMLResponse(f"<!doctype html><meta charset=utf-8><main><h1>403</h1><p>{exc.detail}</p></main>",
                                 status_code=403)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected):
@@ -93,17 +110,28 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     @app.get("/healthz")
     async def healthz():
+        """ok or not ok, nothing more: the reason goes to the log, not to whoever asks."""
         try:
             client = await app.state.services.client()
             await client.service_client.check_health()
         except Exception as exc:  # noqa: BLE001 - any failure means: not ready
-            return JSONResponse({"status": "unavailable", "temporal": str(exc)[:200]}, status_code=503)
+            log.warning("health check failed", error=str(exc)[:200])
+            return JSONResponse({"status": "unavailable"}, status_code=503)
         return {"status": "ok"}
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(ops_or_token)])
     async def metrics():
         from groupdesk.web.metrics import render_metrics
 
         return await render_metrics(app.state.console)
+
+    if not settings.dev_mode:
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(ops_or_token)])
+        async def openapi():
+            return JSONResponse(app.openapi())
+
+        @app.get("/docs", include_in_schema=False, dependencies=[Depends(ops_or_token)])
+        async def docs():
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="groupdesk API")
 
     return app

@@ -1,20 +1,116 @@
-"""Sign-in sessions and CSRF protection for the console and the API."""
+"""Sign-in (throttled, with bounded argon2 work), server-side sessions and CSRF protection."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
+from pathlib import Path
 
 from fastapi import HTTPException, Request
 
+from groupdesk.accounts import check_password, load_accounts
 from groupdesk.web.permissions import Viewer, viewer_for
+from groupdesk.web.sessions import SessionStore, account_stamp
+from groupdesk.web.throttle import SignInThrottle
+
+MAX_HASHES = 2  # argon2id takes 64 MiB a hash: at most this many at once
+SLOT_WAIT = 3.0  # seconds a sign-in waits for a free slot before 503
+MAX_PASSWORD = 1024
+
+
+class SignIns:
+    """The console's sign-in state: the throttle, the sessions, the accounts file and the hashing slots."""
+
+    def __init__(self, settings, directory):
+        self.settings, self._directory = settings, directory
+        self.throttle = SignInThrottle(settings.web_db)
+        self.sessions = SessionStore(settings.web_db)
+        self._slots: asyncio.Semaphore | None = None
+        self._accounts: tuple[tuple[int, int], dict[str, str]] | None = None
+
+    def accounts(self) -> dict[str, str]:
+        """GROUPDESK_ACCOUNTS, read again whenever the file changes (a new password takes effect at once)."""
+        path = Path(self.settings.accounts)
+        info = path.stat()
+        version = (info.st_mtime_ns, info.st_size)
+        if self._accounts is None or self._accounts[0] != version:
+            self._accounts = (version, load_accounts(path))
+        return self._accounts[1]
+
+    def stamp(self, person: str) -> str | None:
+        stored = self.accounts().get(person)
+        return account_stamp(stored) if stored else None
+
+    async def verify(self, person: str, password: str, address: str) -> bool:
+        """True for the right password of a person in the directory; 429 when throttled, 503 when saturated."""
+        wait = self.throttle.retry_after(person, address)
+        if wait:
+            raise HTTPException(status_code=429, headers={"Retry-After": str(wait)},
+                                detail=f"too many failed sign-ins; try again in {_minutes(wait)}")
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_HASHES)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=SLOT_WAIT)
+        except asyncio.TimeoutError:
+            raise HTTPException(status_code=503, headers={"Retry-After": "2"},
+                                detail="too many sign-ins at once; try again in a few seconds") from None
+        try:
+            # An unknown account costs one hash too (check_password), so timing does not tell who exists.
+            ok = await asyncio.to_thread(check_password, self.accounts(), person, password[:MAX_PASSWORD])
+        finally:
+            self._slots.release()
+        ok = ok and len(password) <= MAX_PASSWORD and self._directory().person(person) is not None
+        if ok:
+            self.throttle.succeeded(person)
+        else:
+            self.throttle.failed(person, address)
+        return ok
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 120 else f"{(seconds + 59) // 60} min"
+
+
+def sign_ins(request: Request) -> SignIns:
+    return request.app.state.sign_ins
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def sign_in(request: Request, person: str, password: str) -> bool:
+    """Check the password (throttled) and, if right, start a new server-side session for the cookie."""
+    if not await sign_ins(request).verify(person, password, client_address(request)):
+        return False
+    lang = request.session.get("lang")
+    sign_out(request)  # a fresh session id and CSRF token: no session fixation
+    request.session["sid"] = sign_ins(request).sessions.create(person, sign_ins(request).stamp(person) or "")
+    if lang:
+        request.session["lang"] = lang
+    return True
+
+
+def sign_out(request: Request) -> None:
+    """End the session on the server too: the old cookie, wherever it is copied, opens nothing."""
+    sign_ins(request).sessions.end(request.session.get("sid", ""))
+    request.session.clear()
+    request.state.viewer = _UNKNOWN
+
+
+_UNKNOWN = object()
 
 
 def current_viewer(request: Request) -> Viewer | None:
-    person_id = request.session.get("person")
-    if not person_id:
-        return None
-    return viewer_for(request.app.state.console.directory(), person_id)
+    known = getattr(request.state, "viewer", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
+    signed = sign_ins(request)
+    person = signed.sessions.person(request.session.get("sid", ""), signed.stamp)
+    viewer = viewer_for(request.app.state.console.directory(), person) if person else None
+    request.state.viewer = viewer
+    return viewer
 
 
 def require_viewer(request: Request) -> Viewer:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, HTTPException, Request
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from groupdesk.codec import codec_from_settings
 from groupdesk.web.auth import current_viewer
+from groupdesk.web.operations import bearer, token_matches
 
 router = APIRouter(prefix="/codec", include_in_schema=False)
 
 
 def _allowed(request: Request) -> None:
     settings = request.app.state.services.settings
-    bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if settings.codec_token and bearer and hmac.compare_digest(bearer, settings.codec_token):
+    if token_matches(bearer(request), settings.codec_token):
         return
     viewer = current_viewer(request)
     if viewer is None:

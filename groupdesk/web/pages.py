@@ -8,17 +8,16 @@ import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from groupdesk.accounts import check_password, load_accounts
 from groupdesk.actions import actions, waiting_on
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.roles import role_label
-from groupdesk.web.auth import check_csrf, csrf_token, current_viewer
+from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, sign_in, sign_out
 from groupdesk.web.diagram import escalation_ladders, escalation_rule, playbook_svg, template_previews
 from groupdesk.web.board import board as board_view, current_playbooks
 from groupdesk.web.i18n import duration_words, tier_label, translator
@@ -91,19 +90,22 @@ async def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request):
     form = await request.form()
     person, password = str(form.get("person", "")).strip(), str(form.get("password", ""))
-    accounts = load_accounts(console(request).settings.accounts)
-    if not check_password(accounts, person, password) or console(request).directory().person(person) is None:
+    try:
+        signed_in = await sign_in(request, person, password)
+    except HTTPException as exc:  # throttled (429) or too many at once (503)
+        response = page(request, "login.html", None, status=exc.status_code, person=person,
+                        error=f"请稍后再试 / {exc.detail}")
+        response.headers.update(exc.headers or {})
+        return response
+    if not signed_in:
         return page(request, "login.html", None, status=401, error="工号或密码错误 / wrong staff id or password",
                     person=person)
-    lang = lang_of(request)
-    request.session.clear()
-    request.session.update(person=person, lang=lang)
     return back_to("/")
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 async def logout(request: Request):
-    request.session.clear()
+    sign_out(request)
     return back_to("/login")
 
 
@@ -322,30 +324,3 @@ async def playbook_page(playbook_id: str, request: Request, viewer: Viewer = Dep
     return page(request, "playbook.html", viewer, pb=pb, svg=playbook_svg(pb, lang), rule=escalation_rule(pb, lang),
                 ladders=escalation_ladders(pb, lang), previews=template_previews(pb, lang))
 
-
-# ---- dev only: a phone simulator over the outbox -------------------------------------------
-
-@router.get("/phone")
-async def phone(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
-    if not console(request).settings.dev_mode:
-        raise Forbidden("the phone simulator exists in dev mode only")
-    by_phone: dict[str, list] = {}
-    for message in Outbox(console(request).settings.outbox_path).list(limit=2000):
-        by_phone.setdefault(message.to_number, []).append(message)
-    names = {p.mobile: p.name for p in console(request).directory().people}
-    return page(request, "phone.html", viewer, phones=by_phone, names=names,
-                replies=request.session.pop("phone_replies", {}))
-
-
-@router.post("/phone/reply", dependencies=[Depends(check_csrf)])
-async def phone_reply(request: Request, viewer: Viewer = Depends(viewer_or_login)):
-    """The same reply logic as a Twilio inbound SMS, from the simulated phone."""
-    from groupdesk.web.twilio_webhooks import handle_reply
-
-    if not console(request).settings.dev_mode:
-        raise Forbidden("the phone simulator exists in dev mode only")
-    f = await request.form()
-    sender, body = str(f.get("phone", "")), str(f.get("body", ""))
-    answer = await handle_reply(request.app.state.services, sender, body)
-    request.session["phone_replies"] = {sender: [body, answer]}
-    return back_to(f"/phone#{sender}")

@@ -1,0 +1,128 @@
+"""Before a long-running process starts: settings that parse, and what production requires.
+
+Production is anything but `groupdesk dev` (GROUPDESK_DEV_MODE false). Every problem is one
+line naming the setting and the fix; the process then exits 2 having started nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal, NoReturn
+
+from pydantic import ValidationError
+
+from groupdesk.config import Settings
+
+Process = Literal["console", "worker", "dev"]
+NEW_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+NEW_CODEC_KEY = "k1=$(python -c 'import os, base64; print(base64.b64encode(os.urandom(32)).decode())')"
+_EXPECTED = {"int_parsing": "a whole number", "float_parsing": "a number", "bool_parsing": "true or false",
+             "greater_than_equal": None, "literal_error": None}
+
+
+class SettingsProblems(Exception):
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment; a value that does not parse is one line naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsProblems([_line(error) for error in exc.errors()]) from None
+
+
+def _line(error: dict) -> str:
+    name = ".".join(str(part) for part in error["loc"]) or "settings"
+    wanted = _EXPECTED.get(error["type"]) or error["msg"].removeprefix("Input should be ").rstrip(".")
+    return f"{name}={str(error.get('input'))[:40]!r} is not valid: it should be {wanted}; fix it in the environment"
+
+
+def problems(settings: Settings, process: Process) -> list[str]:
+    """What stops this process from starting safely, one line each (empty: start)."""
+    from groupdesk.codec import CodecSettingsError, codec_from_settings
+    from groupdesk.directory import DirectoryError, load_directory
+
+    found: list[str] = []
+    try:
+        codec = codec_from_settings(settings)
+    except CodecSettingsError as exc:
+        codec = None
+        found.append(str(exc))
+    found += _tls_problems(settings)
+    try:
+        load_directory(settings.directory)
+    except DirectoryError as exc:
+        found.append(f"GROUPDESK_DIRECTORY: {exc}")
+    if process != "worker":
+        found += _accounts_problems(settings)
+    if settings.sms_provider == "twilio":
+        from groupdesk.twilio_sms import TwilioProvider, TwilioSettingsError
+
+        try:
+            TwilioProvider.from_settings(settings)
+        except TwilioSettingsError as exc:
+            found.append(str(exc))
+    if process == "dev" or settings.dev_mode:
+        return found
+    if process == "console":
+        if not settings.secret_key:
+            found.append(f"GROUPDESK_SECRET_KEY is not set: the console signs its session cookies with it;"
+                         f" set it to a long random value ({NEW_SECRET})")
+        elif len(settings.secret_key) < 32:
+            found.append(f"GROUPDESK_SECRET_KEY is too short ({len(settings.secret_key)} characters):"
+                         f" use at least 32 ({NEW_SECRET})")
+    if codec is None and not any(line.startswith("GROUPDESK_CODEC_KEY") for line in found):
+        found.append("GROUPDESK_CODEC_KEYS is not set: outside `groupdesk dev` complainants' names and phones are"
+                     f" encrypted before Temporal stores them; set GROUPDESK_CODEC_KEYS={NEW_CODEC_KEY}")
+    if settings.sms_provider == "twilio" and not settings.public_url.startswith("https://") and \
+            not any(line.startswith("GROUPDESK_PUBLIC_URL") for line in found):
+        found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be an https:// address when"
+                     " GROUPDESK_SMS_PROVIDER=twilio (Twilio posts replies and delivery reports to it)")
+    return found
+
+
+def _accounts_problems(settings: Settings) -> list[str]:
+    import yaml
+
+    from groupdesk.accounts import load_accounts
+
+    try:
+        accounts = load_accounts(settings.accounts)
+    except (OSError, ValueError, AttributeError, yaml.YAMLError) as exc:
+        return [f"GROUPDESK_ACCOUNTS={str(settings.accounts)!r} cannot be read ({type(exc).__name__});"
+                " point it at a YAML file with `accounts: {staff_id: argon2 hash}`"]
+    bad = [person for person, stored in accounts.items() if not str(stored).startswith("$argon2")]
+    return [f"GROUPDESK_ACCOUNTS: {', '.join(bad[:3])} has no argon2 hash; make one with"
+            " python -c \"from groupdesk.accounts import hash_password; print(hash_password('...'))\""] if bad else []
+
+
+def _tls_problems(settings: Settings) -> list[str]:
+    found = [f"{name}={path!r}: no such file" for name, path in (
+        ("TEMPORAL_TLS_CERT", settings.temporal_tls_cert), ("TEMPORAL_TLS_KEY", settings.temporal_tls_key),
+        ("TEMPORAL_TLS_CA", settings.temporal_tls_ca)) if path and not Path(path).is_file()]
+    if bool(settings.temporal_tls_cert) != bool(settings.temporal_tls_key):
+        found.append("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (the client certificate and its key)")
+    return found
+
+
+def settings_or_exit(process: Process, **overrides) -> Settings:
+    """The settings if this process may start with them; else each problem on stderr and exit 2."""
+    try:
+        settings = load_settings(**overrides)
+        lines = problems(settings, process)
+    except SettingsProblems as exc:
+        lines = exc.lines
+    if lines:
+        refuse(lines)
+    return settings
+
+
+def refuse(lines: list[str]) -> NoReturn:
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    sys.stderr.flush()
+    raise SystemExit(2)

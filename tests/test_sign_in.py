@@ -1,0 +1,182 @@
+"""Sign-in: throttled per account and per address, bounded argon2 work, sessions that sign-out revokes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import statistics
+import time
+
+import httpx
+import pytest
+import structlog
+
+from groupdesk.accounts import hash_password
+from groupdesk.config import EXAMPLE_ACCOUNTS, Settings
+from groupdesk.logs import configure_logging
+from groupdesk.web import auth
+from groupdesk.web.app import create_app
+from groupdesk.web.throttle import Limits, SignInThrottle, mask_address
+from web_helpers import PASSWORD, signed_in
+
+
+@pytest.fixture
+def accounts(tmp_path):
+    path = tmp_path / "accounts.yaml"
+    shutil.copy(EXAMPLE_ACCOUNTS, path)
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, accounts):
+    # No Temporal here: signing in never talks to it.
+    return create_app(Settings(GROUPDESK_DATA_DIR=tmp_path / "data", GROUPDESK_ACCOUNTS=accounts,
+                               TEMPORAL_ADDRESS="127.0.0.1:9"))
+
+
+def client(app, address: str = "203.0.113.7") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="https://testserver")
+
+
+async def attempt(web, person, password="wrong"):
+    return await web.post("/api/session", json={"person": person, "password": password})
+
+
+async def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(app):
+    buffer = io.StringIO()
+    configure_logging("json")
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=buffer))
+    try:
+        async with client(app) as web:
+            for _ in range(5):
+                assert (await attempt(web, "sun.li")).status_code == 401
+            locked = await attempt(web, "sun.li", PASSWORD)
+            assert locked.status_code == 429, locked.text
+            assert 800 <= int(locked.headers["Retry-After"]) <= 900 and "try again" in locked.json()["detail"]
+            # the page says so too, with the same header
+            page = await web.get("/login")
+            form = {"person": "sun.li", "password": PASSWORD,
+                    "csrf_token": page.text.split('name="csrf_token" value="')[1].split('"')[0]}
+            refused = await web.post("/login", data=form)
+            assert refused.status_code == 429 and "Retry-After" in refused.headers and "try again" in refused.text
+            # another account from the same address is not locked by this one
+            assert (await attempt(web, "wang.jun", PASSWORD)).status_code == 200
+    finally:
+        configure_logging("console")
+    events = [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    locks = [e for e in events if e["event"] == "sign-in locked"]
+    assert len(locks) == 1 and locks[0]["account"] == "sun.li" and locks[0]["address"] == "203.0.*.*"
+    assert PASSWORD not in buffer.getvalue() and "wrong" not in buffer.getvalue()
+    assert "203.0.113.7" not in buffer.getvalue()
+
+
+async def test_twenty_failures_from_one_address_lock_the_address(app):
+    people = ["sun.li", "zhao.min", "qian.lei", "wang.jun", "lin.yue", "ma.ning", "wu.fang", "nobody"]
+    async with client(app, "198.51.100.20") as web:
+        for i in range(20):
+            assert (await attempt(web, people[i % len(people)])).status_code == 401
+        assert (await attempt(web, "anna.lee", PASSWORD)).status_code == 429
+    async with client(app, "198.51.100.21") as elsewhere:  # the same person from another address
+        assert (await attempt(elsewhere, "anna.lee", PASSWORD)).status_code == 200
+
+
+def test_the_window_slides_and_a_success_clears_the_account(tmp_path):
+    now = [1_000_000.0]
+    throttle = SignInThrottle(tmp_path / "t.sqlite3", Limits(per_account=3, per_address=5, window=600),
+                              clock=lambda: now[0])
+    for _ in range(3):
+        assert throttle.retry_after("sun.li", "10.0.0.1") == 0
+        throttle.failed("sun.li", "10.0.0.1")
+        now[0] += 60
+    assert throttle.retry_after("sun.li", "10.0.0.1") == 600 - 180  # until the first failure leaves the window
+    now[0] += 420
+    assert throttle.retry_after("sun.li", "10.0.0.1") == 0
+    throttle.failed("sun.li", "10.0.0.2")
+    throttle.succeeded("sun.li")
+    assert throttle.retry_after("sun.li", "10.0.0.3") == 0
+    assert throttle.retry_after("SUN.LI", "10.0.0.1") == 0  # the address 10.0.0.1 had 3, below its 5
+    assert mask_address("2001:db8:85a3::8a2e:370:7334") == "2001:0db8:85a3:*" and mask_address("x") == "?"
+
+
+async def test_argon2_work_is_bounded_and_a_flood_gets_503(app, monkeypatch):
+    running, peak = 0, 0
+    real = auth.check_password
+
+    def counted(*args):
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            return real(*args)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(auth, "check_password", counted)
+    monkeypatch.setattr(auth, "SLOT_WAIT", 60.0)  # first: everyone waits for a slot, two hash at a time
+    addresses = [f"192.0.2.{i}" for i in range(6)]
+    clients = [client(app, a) for a in addresses]
+    results = await asyncio.gather(*(attempt(c, "sun.li" if i % 2 else "nobody") for i, c in enumerate(clients)))
+    assert peak == auth.MAX_HASHES and all(r.status_code == 401 for r in results)
+    monkeypatch.setattr(auth, "SLOT_WAIT", 0.01)  # a flood: nobody waits long for a slot
+    flood = await asyncio.gather(*(attempt(c, "ma.ning") for c in clients))
+    assert {r.status_code for r in flood} == {401, 503} and peak == auth.MAX_HASHES
+    busy = next(r for r in flood if r.status_code == 503)
+    assert busy.headers["Retry-After"] and "try again" in busy.json()["detail"]
+    for c in clients:
+        await c.aclose()
+
+
+async def test_an_unknown_account_costs_as_much_as_a_known_one(app):
+    async def timed(person):
+        async with client(app, f"192.0.2.{hash(person) % 200}") as web:
+            started = time.perf_counter()
+            assert (await attempt(web, person)).status_code == 401
+            return time.perf_counter() - started
+
+    known = statistics.median([await timed("sun.li") for _ in range(3)])
+    unknown = statistics.median([await timed("no.such.person") for _ in range(3)])
+    assert 0.33 < unknown / known < 3, (known, unknown)
+
+
+async def test_sign_out_revokes_a_copied_cookie(app):
+    async with signed_in(app, "sun.li") as web:
+        cookie = web.cookies["groupdesk"]
+        assert (await web.get("/api/me")).status_code == 200
+        assert (await web.delete("/api/session")).status_code == 200
+    async with client(app) as thief:
+        thief.cookies.set("groupdesk", cookie, domain="testserver")
+        assert (await thief.get("/api/me")).status_code == 401
+        board = await thief.get("/")
+        assert board.status_code == 303 and board.headers["location"] == "/login"
+
+
+async def test_a_password_change_ends_every_session_of_that_account(app, accounts):
+    async with signed_in(app, "sun.li") as laptop, signed_in(app, "wang.jun") as other:
+        assert (await laptop.get("/api/me")).status_code == 200
+        accounts.write_text(accounts.read_text(encoding="utf-8").replace(
+            accounts.read_text(encoding="utf-8").split("sun.li:")[1].splitlines()[0].strip().strip("'\""),
+            hash_password("a-new-long-password")), encoding="utf-8")
+        assert (await laptop.get("/api/me")).status_code == 401
+        assert (await other.get("/api/me")).status_code == 200  # others stay signed in
+    async with client(app) as web:
+        assert (await attempt(web, "sun.li", PASSWORD)).status_code == 401
+        assert (await attempt(web, "sun.li", "a-new-long-password")).status_code == 200
+
+
+async def test_production_cookies_are_secure_and_dev_cookies_are_not(app, tmp_path):
+    async with client(app) as web:
+        response = await attempt(web, "sun.li", PASSWORD)
+        assert "secure" in response.headers["set-cookie"].lower()
+    dev = create_app(Settings(GROUPDESK_DATA_DIR=tmp_path / "dev", GROUPDESK_DEV_MODE="true"))
+    async with client(dev) as web:
+        response = await attempt(web, "sun.li", PASSWORD)
+        assert response.status_code == 200 and "secure" not in response.headers["set-cookie"].lower()
+
+
+async def test_health_says_only_ok_or_not(app):
+    async with client(app) as web:
+        response = await web.get("/healthz")
+    assert response.status_code == 503 and response.json() == {"status": "unavailable"}

@@ -1,0 +1,143 @@
+"""Starting the console, the worker and `groupdesk dev`: a bad or missing setting is one line naming it,
+exit 2, nothing started; production (anything but `groupdesk dev`) insists on its secrets."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from groupdesk.config import REPO_ROOT
+from groupdesk.devserver import port_open
+
+CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
+SECRET = "s" * 40
+PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS}
+TWILIO = {"GROUPDESK_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+          "TWILIO_FROM_NUMBER": FROM_NUMBER, "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}
+COMMANDS = {"console": ["-m", "groupdesk.cli", "console"], "worker": ["worker.py"], "dev": ["-m", "groupdesk.cli", "dev"]}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(tmp_path, **settings) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_", "TEMPORAL_"))}
+    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}", GROUPDESK_DATA_DIR=str(tmp_path / "data"),
+               GROUPDESK_WEB_PORT=str(free_port()), GROUPDESK_DEV_UI_PORT=str(free_port()))
+    env.update(settings)
+    return env
+
+
+CASES = [  # process, settings, the settings each error line must name (one line each)
+    ("console", {"GROUPDESK_WEB_PORT": "eighty"}, ["GROUPDESK_WEB_PORT"]),
+    ("console", {}, ["GROUPDESK_SECRET_KEY", "GROUPDESK_CODEC_KEYS"]),
+    ("console", {**PRODUCTION, "GROUPDESK_SECRET_KEY": "short"}, ["GROUPDESK_SECRET_KEY"]),
+    ("console", {**PRODUCTION, **TWILIO, "GROUPDESK_PUBLIC_URL": "http://groupdesk.example.org"},
+     ["GROUPDESK_PUBLIC_URL"]),
+    ("console", {**PRODUCTION, "GROUPDESK_CODEC_KEYS": "k1=not-base64"}, ["GROUPDESK_CODEC_KEYS"]),
+    ("console", {**PRODUCTION, "GROUPDESK_ACCOUNTS": "/nonexistent/accounts.yaml"}, ["GROUPDESK_ACCOUNTS"]),
+    ("worker", {**TWILIO, "TWILIO_ACCOUNT_SID": "", "GROUPDESK_DEV_MODE": "true"}, ["TWILIO_ACCOUNT_SID"]),
+    ("worker", {"GROUPDESK_CODEC_KEYS": "k1=c2hvcnQ="}, ["GROUPDESK_CODEC_KEYS"]),
+    ("worker", {}, ["GROUPDESK_CODEC_KEYS"]),
+    ("worker", {"GROUPDESK_WEB_PORT": "8800.5", "GROUPDESK_SMS_PROVIDER": "sms"},
+     ["GROUPDESK_SMS_PROVIDER", "GROUPDESK_WEB_PORT"]),
+    ("worker", {**PRODUCTION, "TEMPORAL_TLS_CERT": "/nonexistent/client.pem"},
+     ["TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"]),
+    ("dev", {**TWILIO, "TWILIO_ACCOUNT_SID": ""}, ["TWILIO_ACCOUNT_SID"]),
+    ("dev", {"GROUPDESK_CODEC_KEYS": "k1"}, ["GROUPDESK_CODEC_KEYS"]),
+    ("dev", {"GROUPDESK_WEB_PORT": "80x"}, ["GROUPDESK_WEB_PORT"]),
+    ("dev", {"GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}, ["GROUPDESK_PUBLIC_URL"]),
+    ("dev", {"GROUPDESK_WEB_HOST": "0.0.0.0"}, ["GROUPDESK_WEB_HOST"]),
+]
+
+
+@pytest.mark.parametrize("process,settings,named", CASES,
+                         ids=[f"{p}-{'+'.join(n)}" for p, _, n in CASES])
+def test_a_bad_setting_is_one_line_and_nothing_starts(process, settings, named, tmp_path):
+    env = environment(tmp_path, **settings)
+    done = subprocess.run([sys.executable, *COMMANDS[process]], env=env, cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr and all(line.startswith("error: ") for line in lines), done.stderr
+    assert len(lines) == len(named), done.stderr
+    for name in named:
+        assert any(name in line for line in lines), (name, lines)
+    ports = [env[k].rpartition(":")[2] for k in ("TEMPORAL_ADDRESS", "GROUPDESK_WEB_PORT", "GROUPDESK_DEV_UI_PORT")]
+    assert not any(port_open("127.0.0.1", int(p)) for p in ports if p.isdigit())
+    assert not (tmp_path / "data" / "temporal.sqlite3").exists()
+
+
+def test_dev_allow_public_is_the_explicit_way_out(tmp_path):
+    env = environment(tmp_path, GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_CODEC_KEYS="k1")
+    done = subprocess.run([sys.executable, *COMMANDS["dev"], "--allow-public"], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    # past the public-URL check, it stops at the next problem, the malformed key
+    assert done.returncode == 2 and "GROUPDESK_PUBLIC_URL" not in done.stderr and "GROUPDESK_CODEC_KEYS" in done.stderr
+
+
+def test_a_production_console_with_its_settings_starts_with_secure_cookies(tmp_path):
+    env = environment(tmp_path, **PRODUCTION)
+    port = env["GROUPDESK_WEB_PORT"]
+    console = subprocess.Popen([sys.executable, *COMMANDS["console"]], env=env, cwd=REPO_ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open("127.0.0.1", int(port)):
+            assert console.poll() is None and time.monotonic() < deadline, console.stdout.read()
+            time.sleep(0.2)
+        login = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10)
+        assert login.status == 200 and "secure" in login.headers["set-cookie"].lower()
+        for path in ("/metrics", "/openapi.json"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+            assert refused.value.code == 401
+        with pytest.raises(urllib.error.HTTPError) as health:  # Temporal is not running: not ok, and no reason
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        assert health.value.code == 503 and health.value.read() == b'{"status":"unavailable"}'
+        assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+        for name in ("web.sqlite3",):
+            assert (tmp_path / "data" / name).stat().st_mode & 0o777 == 0o600
+        assert not (tmp_path / "data" / "secret_key").exists()  # the key from the environment, none made
+    finally:
+        console.terminate()
+        console.wait(timeout=20)
+
+
+def test_data_files_are_created_private_and_old_ones_are_tightened(tmp_path):
+    from groupdesk.config import Settings
+    from groupdesk.inbox import Inbox
+    from groupdesk.outbox import Outbox
+    from groupdesk.web.sessions import SessionStore
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    old = data / "outbox.sqlite3"
+    Outbox(old)  # an outbox from before, as it was made: world-readable
+    for path in (old, data / "outbox.sqlite3-wal"):
+        if path.exists():
+            path.chmod(0o644)
+    data.chmod(0o755)
+    settings = Settings(GROUPDESK_DATA_DIR=data)
+    outbox = Outbox(settings.outbox_path)
+    outbox.list()
+    Inbox(settings.inbox_path)
+    SessionStore(settings.web_db).create("sun.li", "stamp")
+    settings.session_secret()
+    assert data.stat().st_mode & 0o777 == 0o700
+    files = sorted(p.name for p in data.iterdir())
+    assert {"outbox.sqlite3", "inbox.sqlite3", "web.sqlite3", "secret_key"} <= set(files), files
+    for path in data.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, (path.name, oct(path.stat().st_mode))
