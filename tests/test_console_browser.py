@@ -258,6 +258,8 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await expect(card).to_contain_text(format_local(deadline))
     await expect(card.locator(".why")).to_have_text("领头人单独谈话: 客户不认可 · 孙丽")  # what led here
     await check_page(director, "approvals", [incident, late])
+    await director.goto(f"{base}/playbooks")
+    await check_page(director, "playbooks", [])
     await director.goto(f"{base}/playbooks/smart-meter-group-complaint")
     await expect(director.locator("svg.diagram g.step")).to_have_count(len(PLAYBOOK.steps))
     await check_page(director, "playbook", [])
