@@ -194,6 +194,7 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     first = lead.locator("#act-move_to_vip_room")
     await expect(first).to_contain_text("参考话术")
     await expect(first.locator("button[data-outcome=done]")).to_have_text("已引导至VIP室")  # from `actions`
+    await check_page(lead, "incident-acting", [incident])
 
     # an incident elsewhere, on compressed time: overdue at once, so it heads the board in red
     other = await sign_in(browser, base, "wu.fang")
