@@ -284,4 +284,6 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await expect(director.locator("#tier")).to_have_text("三级预警")
     await expect(mine.locator(".tier")).to_have_text("三级预警", timeout=10000)  # the board, without a reload
     await expect(mine.locator(".stage")).to_have_text("计量专业技术人员现场讲解")
+    await expect(operator.locator("[data-count=tier3]")).to_have_text("1三级预警")
+    await expect(operator.locator("[data-count=approval] b")).to_have_text("0")
     assert (await handle.query(WF.state)).warning_tier == 3
