@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.calendar import working_day_deadline
 from activities.sms import SmsActivities
+from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.codec import codec_from_settings
 from groupdesk.config import Settings, get_settings
 from groupdesk.directory import current_directory, load_directory
@@ -32,6 +33,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         outbox=Outbox(settings.outbox_path),
         provider=make_provider(settings),
         directory_loader=lambda: current_directory(settings.directory),
+        codes=ApprovalCodes.for_settings(settings),
     )
     return Worker(
         client,

@@ -10,6 +10,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.directory import Directory, Person
 from groupdesk.durations import format_seconds
 from groupdesk.masking import mask_phone
@@ -23,14 +24,17 @@ from groupdesk.workcal import format_local
 
 DRILL_PREFIX = "【演练】"
 TIME_KEYS = ("deadline", "appointment_at")
+HIDDEN_CODE = "******"  # what a recipient other than the approver reads in place of the code
 
 log = structlog.get_logger("groupdesk.activities.sms")
 
 
 class SmsActivities:
-    def __init__(self, outbox: Outbox, provider: SmsProvider, directory_loader):
+    def __init__(self, outbox: Outbox, provider: SmsProvider, directory_loader,
+                 codes: ApprovalCodes | None = None):
         self.outbox = outbox
         self.provider = provider
+        self.codes = codes  # approval codes are made here, outside workflow code
         # Read at every send, so a corrected phone number is used by the next message.
         self._directory_loader = directory_loader
 
@@ -47,6 +51,12 @@ class SmsActivities:
         bound = log
         directory: Directory = self._directory_loader()
         deliveries: list[Delivery] = []
+        code = approval_key = None
+        if request.purpose == "approval_request" and "approval_code" not in request.context:
+            if self.codes is None:
+                raise ApplicationError("this worker has no approval-code store", type="NoApprovalCodes",
+                                       non_retryable=True)
+            code, approval_key = await asyncio.to_thread(self.codes.issue, request.key, request.incident_id)
         for recipient in request.recipients:
             people = self._people(directory, request, recipient)
             if not people:
@@ -57,8 +67,11 @@ class SmsActivities:
                 bound.warning("sms recipient missing", role=recipient)
                 continue
             for person_id, name, phone, lang in people:
-                deliveries.append(await self._send_one(request, recipient, person_id, name, phone, lang, bound))
-        return SendResult(deliveries=deliveries)
+                extra = {} if code is None else {"approval_code": code if recipient == request.owner_role
+                                                 else HIDDEN_CODE}
+                deliveries.append(await self._send_one(request, recipient, person_id, name, phone, lang, bound,
+                                                       extra))
+        return SendResult(deliveries=deliveries, approval_key=approval_key)
 
     def _people(self, directory: Directory, request: SendMessages, recipient: str) -> list[tuple[str, str, str, str]]:
         if recipient == LEAD_COMPLAINANT:
@@ -68,10 +81,10 @@ class SmsActivities:
         return [(p.id, p.name, p.mobile, p.lang) for p in staff]
 
     async def _send_one(self, request: SendMessages, role: str, person_id: str, name: str, phone: str,
-                        lang: str, bound) -> Delivery:
+                        lang: str, bound, extra: dict[str, str]) -> Delivery:
         key = f"{request.key}/{person_id}"
         body = render(request.template.get(lang) or request.template[LANGUAGES[0]],
-                      _context(request, role, name, lang))
+                      {**_context(request, role, name, lang), **extra})
         if request.drill:
             body = DRILL_PREFIX + body
         row, _created = await asyncio.to_thread(self.outbox.claim, OutboxRow(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -10,6 +9,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from pathlib import Path
 
 from groupdesk.config import Settings
+from groupdesk.keyed import follow_up_key, incident_suffix
 from groupdesk.models import StartIncident
 from groupdesk.workcal import LOCAL_TZ
 from workflows import search_attributes as sa
@@ -54,14 +54,18 @@ async def ensure_search_attributes(client: Client) -> list[str]:
     return sorted(missing)
 
 
-def incident_id_for(hall_id: str, lead_phone: str, now: datetime) -> str:
-    """The same hall, lead complainant and day give the same id, so a repeated start cannot open a twin."""
-    digest = hashlib.sha256(lead_phone.encode()).hexdigest()[:6]
-    return f"{hall_id}-{now.astimezone(LOCAL_TZ):%Y%m%d}-{digest}"
+def incident_id_for(hall_id: str, lead_phone: str, now: datetime, key: bytes) -> str:
+    """The same hall, lead complainant and day give the same id, so a repeated start cannot open a twin;
+    its suffix is keyed (settings.hash_key()), so the id says nothing about the phone."""
+    day = now.astimezone(LOCAL_TZ)
+    return f"{hall_id}-{day:%Y%m%d}-{incident_suffix(key, hall_id, lead_phone, day)}"
 
 
 async def start_incident(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
     from workflows.group_incident import GroupIncidentWorkflow
+
+    if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
+        start = start.model_copy(update={"follow_up_key": follow_up_key(settings.hash_key(), start.lead.phone)})
 
     attributes = TypedSearchAttributes([
         SearchAttributePair(sa.STATUS, "open"),

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     public_url: str = Field("", alias="GROUPDESK_PUBLIC_URL")
     accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
     secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
+    # the HMAC key of every phone hash and approval code: at least 32 random characters
+    hash_key_value: str = Field("", alias="GROUPDESK_HASH_KEY")
     dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
     max_cached_workflows: int = Field(1000, alias="GROUPDESK_MAX_CACHED_WORKFLOWS", ge=0)
     metrics_port: int = Field(0, alias="GROUPDESK_METRICS_PORT")  # worker: Prometheus /metrics; 0 = off
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
 
+    @field_validator("hash_key_value")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("GROUPDESK_HASH_KEY must be at least 32 random characters")
+        return value
+
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite3"
@@ -64,15 +73,34 @@ class Settings(BaseSettings):
     def session_secret(self) -> str:
         """GROUPDESK_SECRET_KEY, or (in dev and tests; production refuses to start without it,
         see startup.py) one made once and kept 0600 in the data dir."""
-        if self.secret_key:
-            return self.secret_key
+        return self.secret_key or self._kept_secret("secret_key")
+
+    def hash_key(self) -> bytes:
+        """GROUPDESK_HASH_KEY, or (dev and tests) one made once and kept 0600 in the data dir: keys every HMAC."""
+        return (self.hash_key_value or self._kept_secret("hash_key")).encode("utf-8")
+
+    def _kept_secret(self, name: str) -> str:
+        """A random secret in the data dir (0600), made once even if two processes race to make it."""
+        import os
         import secrets
 
-        from groupdesk.datafiles import write_private
+        from groupdesk.datafiles import private_dir
 
-        path = self.data_dir / "secret_key"
-        if not path.exists() or not path.read_text(encoding="utf-8").strip():
-            write_private(path, secrets.token_urlsafe(32))
+        path = self.data_dir / name
+        if path.exists() and not path.read_text(encoding="utf-8").strip():
+            path.unlink()  # an empty leftover of an interrupted write
+        if not path.exists():
+            private_dir(self.data_dir)
+            draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_urlsafe(32))
+            try:
+                os.link(draft, path)  # atomic: the first one made wins, the others read it
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         return path.read_text(encoding="utf-8").strip()
 
     @property

@@ -64,7 +64,9 @@ def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
 
     async def drive(handle: WorkflowHandle, staff: dict[str, str] = XICHENG) -> None:
         await _to_director(handle, staff)
-        await wait_for(handle, lambda st: "director_review" in st.current_steps)
+        # the director decides once the request (and its code) has reached them
+        await wait_for(handle, lambda st: "director_review" in st.current_steps
+                       and any("/approval_request/" in d.key for d in st.deliveries))
         director = staff["centre_director"]
         decision = DecideApproval(decision="approve", actor=director) if approve else \
             DecideApproval(decision="reject", actor=director, reason="现场可控")

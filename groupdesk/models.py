@@ -34,6 +34,7 @@ class StartIncident(BaseModel):
     time_scale: float = 1.0
     lang: str = "zh-CN"
     history_budget: int = 2000  # continue as new before the history grows past this many events
+    follow_up_key: str = ""  # keyed hash of the lead's phone, made by the client: how an SMS answer finds us
     carried: "IncidentState | None" = None  # the state handed over by a continue-as-new
 
 
@@ -49,7 +50,8 @@ class DecideApproval(BaseModel):
     decision: Literal["approve", "reject"]
     actor: str
     reason: str = ""
-    code: str = ""  # given when the decision came by SMS reply: must match the pending approval's
+    code: str = ""  # legacy: a plaintext code, from incidents whose workflow made the code
+    code_key: str = ""  # given when the decision came by SMS reply: the keyed hash of the code replied with
 
 
 class RecordFollowUp(BaseModel):
@@ -193,7 +195,8 @@ class IncidentState(BaseModel):
     follow_up: FollowUpState | None = None
     resolution: str | None = None
     rejection_reason: str | None = None
-    approval_code: str | None = None  # of the pending approval; cleared once decided
+    approval_code: str | None = None  # legacy (read from old histories only): codes are no longer made here
+    approval_key: str | None = None  # keyed hash of the pending approval's code (never the code); cleared once decided
     action_retries: int = 0  # ops retries made: numbers each retry's messages
     resend_epoch: int = 0  # bumped by a reset with --resend: messages get new idempotency keys
     runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
@@ -226,10 +229,12 @@ class SendMessages(BaseModel):
     lead: Complainant | None = None
     drill: bool = False
     retry: int = 0  # an ops retry: a message refused for good earlier is tried again, to current numbers
+    visit: int = 0  # the step's visit this message belongs to (0 in requests made before it was recorded)
 
 
 class SendResult(BaseModel):
     deliveries: list[Delivery]
+    approval_key: str | None = None  # an approval request: the keyed hash of the code its SMS carries
 
 
 class WorkingDeadline(BaseModel):

@@ -78,3 +78,27 @@ async def visible(client, query: str, tries: int = 60) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"visibility never showed: {query}")
+
+
+async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 300) -> str:
+    """The code the director's approval SMS carries, once visibility knows it by its keyed hash.
+
+    The director reads it on the phone; tests read it from the outbox row that sent that SMS.
+    """
+    import asyncio
+    import re
+
+    from groupdesk.keyed import code_key
+    from workflows import search_attributes as sa
+
+    for _ in range(tries):
+        sent = [m for m in Outbox(settings.outbox_path).list(incident_id)
+                if m.purpose == "approval_request" and m.role == "centre_director"]
+        if sent:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"{incident_id}: no approval request SMS to the director")
+    code = re.search(r"(?:同意|Y) (\d{6})", sent[-1].body).group(1)
+    await visible(client, f'{sa.APPROVAL_CODE.name} = "{code_key(settings.hash_key(), code)}"')
+    return code

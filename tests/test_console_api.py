@@ -100,7 +100,7 @@ async def test_permission_matrix(console):
                           {"step": "keep_order", "outcome": "done"})).status_code == 200
     assert (await attempt(HALL_LEAD, "POST", f"/api/incidents/{incident}/outcomes",
                           {"step": "talk_with_lead", "outcome": "not_accepted"})).status_code == 200
-    await wait_for(handle, lambda s: s.approval_code is not None)
+    await wait_for(handle, lambda s: "director_review" in s.current_steps)
     for _ in range(50):
         async with signed_in(app, DIRECTOR) as director:
             if any(r["id"] == incident for r in (await director.get("/api/approvals")).json()):

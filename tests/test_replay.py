@@ -24,6 +24,8 @@ def test_a_history_for_every_path_is_committed():
     assert set(PATHS) <= names, f"record them: make record-histories ({set(PATHS) - names} missing)"
     for path in ("talk_accepted", "approved_then_metrology", "rejected_then_explained"):
         assert f"before-sms-replies-{path}" in names, "histories from before a patch stay"
+    for path in PATHS:
+        assert f"before-approval-code-activity-{path}" in names, "histories from before a patch stay"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -45,7 +47,8 @@ class ReorderedIncident(GroupIncidentWorkflow):
 async def test_a_non_deterministic_change_is_caught_and_located():
     outcome = await replay(history_from_file(HISTORIES[0]), "canary", workflows=(ReorderedIncident,))
     assert outcome.error and "nondetermin" in outcome.error.lower()
-    assert outcome.diverged_at.startswith("event 5 (MARKER_RECORDED)")
+    # events 5-6: the approval-code-activity patch that __init__ records; the timer meets the next command
+    assert outcome.diverged_at.startswith("event 7 (MARKER_RECORDED)")
 
 
 def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):

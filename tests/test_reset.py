@@ -34,7 +34,7 @@ async def at_metering(env, settings, make_start):
     await record(handle, "move_to_vip_room", "done", "zhao.min")
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "not_accepted", "sun.li")
-    await wait_for(handle, lambda s: s.approval_code is not None)
+    await wait_for(handle, lambda s: "director_review" in s.current_steps)
     await decide(handle, "wang.jun")
     await wait_for(handle, lambda s: sum("metering_explanation" in d.key for d in s.deliveries) >= 3)
     return handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import uuid
 
@@ -16,7 +17,8 @@ from groupdesk.config import EXAMPLE_DIRECTORY, Settings
 from groupdesk.drill import record, wait_for
 from groupdesk.outbox import Outbox
 from groupdesk.web.app import create_app
-from helpers import visible, WF, decide, start
+from groupdesk.keyed import follow_up_key
+from helpers import approval_code_by_sms, visible, WF, decide, start
 from worker import build_worker
 from workflows import search_attributes as sa
 
@@ -53,10 +55,7 @@ async def incident_waiting_for_approval(env, settings, make_start):
     await record(handle, "move_to_vip_room", "done", "zhao.min")
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "not_accepted", "sun.li")
-    st = await wait_for(handle, lambda s: s.approval_code is not None
-                        and any("approval_request" in d.key for d in s.deliveries))
-    await visible(env.client, f'{sa.APPROVAL_CODE.name} = "{st.approval_code}"')
-    return handle, st.approval_code
+    return handle, await approval_code_by_sms(env.client, settings, handle.id)
 
 
 async def update_events(handle) -> int:
@@ -79,7 +78,8 @@ async def test_director_approves_by_sms_and_the_code_is_single_use(setup, make_s
     assert (await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {code}"), signed=False)).status_code == 403
     bad = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {code}"), token="forged")
     assert bad.status_code == 403
-    assert "无效" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, "同意 000000")))
+    wrong = "000000" if code != "000000" else "111111"
+    assert "无效" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {wrong}")))
     wrong_phone = await post(web, "/twilio/inbound", sms_form(HALL_LEAD, f"同意 {code}"))
     assert "help" not in wrong_phone.text and "不是该营业厅登记的客户中心主任" in reply_text(wrong_phone)
     assert "需说明理由" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"不同意 {code}")))
@@ -91,14 +91,14 @@ async def test_director_approves_by_sms_and_the_code_is_single_use(setup, make_s
     ok = await post(web, "/twilio/inbound", form)
     assert "已同意" in reply_text(ok)
     st = await handle.query(WF.state)
-    assert st.warning_tier == 3 and st.approval_code is None
+    assert st.warning_tier == 3
     decided = [e for e in st.timeline if e.kind == "outcome" and e.step == "director_review"]
     assert decided[0].actor == "wang.jun"
     again = await post(web, "/twilio/inbound", form)  # Twilio redelivers the same MessageSid
     assert reply_text(again) == reply_text(ok)
     assert len([e for e in (await handle.query(WF.state)).timeline if e.kind == "warning_tier"]) == 1
     reused = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"同意 {code}"))
-    assert "无效" in reply_text(reused)
+    assert "已失效" in reply_text(reused)
 
 
 async def test_a_code_expires_with_its_approval(setup, make_start):
@@ -107,7 +107,7 @@ async def test_a_code_expires_with_its_approval(setup, make_start):
     await decide(handle, "wang.jun", approve=False, reason="电话中已说明")
     await asyncio.sleep(1)
     expired = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"Y {code}"))
-    assert "无效" in reply_text(expired)
+    assert "已失效" in reply_text(expired)
     assert (await handle.query(WF.state)).warning_tier == 0
 
 
@@ -130,7 +130,13 @@ async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "accepted", "sun.li")
     await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
-    await visible(env.client, f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')
+    key = follow_up_key(settings.hash_key(), LEAD)
+    await visible(env.client, f'{sa.FOLLOW_UP_KEY.name} = "{key}"')
+    # keyed: neither the bare SHA-256 of the number nor the same under another key
+    assert key not in {hashlib.sha256(LEAD.encode()).hexdigest()[:len(key)],
+                       hashlib.sha256(f"groupdesk-follow-up:{LEAD}".encode()).hexdigest()[:len(key)],
+                       follow_up_key(b"another-key-of-at-least-32-characters", LEAD)}
+    assert settings.hash_key().decode() not in (await handle.fetch_history()).to_json(), "the key entered history"
     answer = await post(web, "/twilio/inbound", sms_form(LEAD, "4 处理及时"))
     assert "感谢" in reply_text(answer)
     final = await handle.result()
@@ -185,23 +191,22 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
         await record(handle, "move_to_vip_room", "done", "zhao.min")
         await record(handle, "keep_order", "done", "qian.lei")
         await record(handle, "talk_with_lead", "not_accepted", "sun.li")
-        await wait_for(handle, lambda s: s.approval_code is not None)
         # the director reads the code from the SMS Twilio delivered to their phone
-        for _ in range(100):
+        for _ in range(400):
             to_director = [p["Body"] for p in fake.posts if p["To"] == DIRECTOR and "同意" in p["Body"]]
             if to_director:
                 break
             await asyncio.sleep(0.05)
         code = re.search(r"同意 (\d{6})", to_director[0]).group(1)
         assert to_director[0].startswith("【演练】")
-        await visible(dev_env.client, f'{sa.APPROVAL_CODE.name} = "{code}"')
+        assert code == await approval_code_by_sms(dev_env.client, settings, handle.id)
         assert "已同意" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"1 {code}")))
         await record(handle, "metering_explanation", "not_accepted", "chen.yu")
         await record(handle, "metrology_calibration", "scheduled", "sun.li",
                      calibration_at="2030-03-04T10:00:00+08:00")
         await record(handle, "metrology_calibration", "meter_accurate", "sun.li")
         await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
-        await visible(dev_env.client, f'{sa.FOLLOW_UP_KEY.name} = "{sa.phone_key(LEAD)}"')
+        await visible(dev_env.client, f'{sa.FOLLOW_UP_KEY.name} = "{follow_up_key(settings.hash_key(), LEAD)}"')
         assert "感谢" in reply_text(await post(web, "/twilio/inbound", sms_form(LEAD, "5")))
         final = await handle.result()
     assert final.status == "closed" and final.follow_up.score == 5 and not final.failed_actions

@@ -72,8 +72,12 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
 
 
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
-    require_not_closed(machine)
     pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
+    if req.code_key and pending and machine.state.status == "open" and machine.state.approval_key is None:
+        raise rejected("this approval's code is not registered yet; reply again in a minute")
+    if req.code_key and req.code_key != machine.state.approval_key:  # None once decided or closed
+        raise stale_code(machine)
+    require_not_closed(machine)
     if not pending:
         raise rejected(f"incident {machine.state.id} has no approval waiting; active steps: "
                        f"{', '.join(machine.active_steps()) or 'none'}")
@@ -84,6 +88,12 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
     if req.decision == "reject" and not req.reason.strip():
         raise rejected("a rejection needs a reason; pass --reason TEXT")
     return step_id
+
+
+def stale_code(machine: IncidentMachine) -> ApplicationError:
+    """An SMS reply whose code belongs to no approval waiting now: used, expired or superseded."""
+    return ApplicationError(f"that code is no longer valid for {machine.state.id}", type="StaleApprovalCode",
+                            non_retryable=True)
 
 
 def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:

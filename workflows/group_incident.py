@@ -59,7 +59,8 @@ class GroupIncidentWorkflow:
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried)
         else:
             self.machine = IncidentMachine.new(start, workflow.now())
-        self.machine.new_code = lambda: str(workflow.random().randint(100000, 999999))
+        if not workflow.patched("approval-code-activity"):  # older incidents made the code here
+            self.machine.new_code = lambda: str(workflow.random().randint(100000, 999999))
         self.woken = False
         self.published: tuple | None = None
         self.in_flight: set[asyncio.Task] = set()
@@ -151,6 +152,8 @@ class GroupIncidentWorkflow:
             self.park_failure(request, str(cause), SMS_RETRY.maximum_attempts)
             return
         state.deliveries.extend(result.deliveries)
+        if result.approval_key and self.machine.accept_approval_key(request, result.approval_key):
+            self.woken = True  # publish it, so the director's reply finds this incident
         for failed in (d for d in result.deliveries if d.status == "failed"):
             self.park_failure(request.model_copy(update={"recipients": [failed.role]}), failed.error, 1)
 
@@ -181,8 +184,8 @@ class GroupIncidentWorkflow:
             sa.WARNING_TIER.value_set(s.warning_tier),
         ]
         if replies:
-            code, follow_up_key = replies
-            updates += [sa.APPROVAL_CODE.value_set(code), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
+            code_key, follow_up_key = replies
+            updates += [sa.APPROVAL_CODE.value_set(code_key), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
         if flagged:
             updates.append(sa.FAILED_ACTIONS.value_set(flagged[0]))
         if board:
@@ -192,13 +195,23 @@ class GroupIncidentWorkflow:
         workflow.upsert_search_attributes(updates)
 
     def reply_keys(self) -> tuple:
-        """What lets an SMS reply find this incident; empty for incidents started before replies existed."""
+        """What lets an SMS reply find this incident: keyed hashes made outside the workflow, never a
+        code or a number. "pending" while an approval's SMS (and so its code) is on its way; "legacy"
+        where an older incident would have shown a code or an unkeyed hash (SMS replies cannot reach
+        those). Empty for incidents started before replies existed."""
         if not workflow.patched("sms-reply-keys"):
             return ()
-        s = self.machine.state
+        m = self.machine
+        s = m.state
         follow = s.follow_up
         awaiting = follow is not None and follow.sent and follow.outcome == "pending"
-        return (s.approval_code or "-", sa.phone_key(self.machine.start.lead.phone) if awaiting else "-")
+        if s.approval_key or s.approval_code:
+            code = s.approval_key or "legacy"
+        elif m.new_code is None and any(m.pb.steps[sid].kind == "approval" for sid in m.active_steps()):
+            code = "pending"
+        else:
+            code = "-"
+        return (code, (m.start.follow_up_key or "legacy") if awaiting else "-")
 
     def board_fields(self) -> tuple:
         """The next deadline and whether a step is overdue; empty for incidents from before the board."""
@@ -349,7 +362,8 @@ class GroupIncidentWorkflow:
 
     @workflow.query
     def state(self) -> IncidentState:
-        s = self.machine.state.model_copy()
+        """What staff see: never an approval code nor its hash (the director has it by SMS)."""
+        s = self.machine.state.model_copy(update={"approval_code": None, "approval_key": None})
         s.deadlines = timers.upcoming(self.machine)
         return s
 

@@ -46,7 +46,8 @@ class IncidentMachine:
         self.state = state
         self.effects: list[Effect] = []
         self.messages = MessageBuilder(start, state)
-        self.new_code: Callable[[], str] | None = None  # set by the workflow: deterministic random codes
+        # Legacy: incidents from before approval codes were made by the send activity set this.
+        self.new_code: Callable[[], str] | None = None
 
     @classmethod
     def new(cls, start: StartIncident, now: datetime) -> "IncidentMachine":
@@ -116,8 +117,10 @@ class IncidentMachine:
 
     def _announce(self, step_id: str) -> None:
         step = self.pb.steps[step_id]
-        if step.kind == "approval" and self.new_code is not None:
-            self.state.approval_code = self.new_code()
+        if step.kind == "approval":
+            self.state.approval_key = None  # a new request gets a new code, from the send activity
+            if self.new_code is not None:
+                self.state.approval_code = self.new_code()
         if step.notify:
             purpose = "approval_request" if step.kind == "approval" else "step_started"
             self.effects.append(self.messages.for_step(step_id, purpose, step.notify, step.template, "start"))
@@ -129,7 +132,7 @@ class IncidentMachine:
         tier_before = self.state.warning_tier
         state.status, state.outcome, state.finished_at = "done", outcome_name, now
         if step.kind == "approval":
-            self.state.approval_code = None  # single use: it dies with the approval
+            self.state.approval_code = self.state.approval_key = None  # single use: it dies with the approval
         label = self.pb.outcome_label(step_id, outcome_name)
         self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else ""))
         if outcome.set_warning_tier is not None and outcome.set_warning_tier != self.state.warning_tier:
@@ -141,6 +144,15 @@ class IncidentMachine:
         # Reported when the tier was high before or after: the office also hears that it ended.
         self.report_progress(now, step_id, outcome_name, max(tier_before, self.state.warning_tier))
         self.refresh_stage()
+
+    def accept_approval_key(self, request: SendMessages, key: str) -> bool:
+        """Keep the keyed hash of the code an approval request's SMS carried, if that approval still waits."""
+        state = self.state.steps.get(request.step or "")
+        if request.purpose != "approval_request" or state is None or state.status != "active" \
+                or state.visit != request.visit or self.pb.steps[request.step].kind != "approval":
+            return False
+        self.state.approval_key = key
+        return True
 
     def record_stay(self, step_id: str, outcome_name: str, outcome: Outcome, actor: str, note: str,
                     data: dict[str, str], now: datetime) -> None:
@@ -177,6 +189,7 @@ class IncidentMachine:
     def close_incident(self, now: datetime, detail: str) -> None:
         self.state.status = "closed"
         self.state.closed_at = now
+        self.state.approval_code = self.state.approval_key = None
         for sid in self.active_steps():
             self.state.steps[sid].status = "done"
         self.log(now, "incident_closed", detail=detail)

@@ -45,12 +45,14 @@ class MessageBuilder:
         return SendMessages(
             incident_id=self.start.incident_id, hall_id=self.start.hall_id, step=step, purpose=purpose, key=key,
             recipients=list(recipients), template=dict(self.pb.templates[template]), context=context,
-            lead=self.start.lead, drill=self.start.drill, **fields,
+            lead=self.start.lead, drill=self.start.drill, visit=visit, **fields,
         )
 
     def for_step(self, step: str, purpose: Purpose, recipients: list[str], template: str | None,
                  discriminator: str) -> SendMessages:
-        extra = {"approval_code": self.state.approval_code} if purpose == "approval_request" else None
+        # A legacy incident's code was made by the workflow; otherwise the send activity makes it.
+        extra = {"approval_code": self.state.approval_code} if purpose == "approval_request" \
+            and self.state.approval_code else None
         return self._request(step, purpose, recipients, template or "", discriminator, extra=extra)
 
     def reminder(self, step: str, owner: str) -> SendMessages:

@@ -12,8 +12,10 @@ HALL = SearchAttributeKey.for_keyword("GroupdeskHall")
 PLAYBOOK = SearchAttributeKey.for_keyword("GroupdeskPlaybook")
 HEADCOUNT = SearchAttributeKey.for_int("GroupdeskHeadcount")
 DRILL = SearchAttributeKey.for_bool("GroupdeskDrill")
-# How an SMS reply finds its incident: the code of the pending approval, and a hash of the
-# lead complainant's phone while a follow-up answer is awaited (never the number itself).
+# Whether an approval waits ("-" no, "pending" while its SMS goes out, else the keyed hash of
+# its code: never the code), and the keyed hash of the lead complainant's phone while a
+# follow-up answer is awaited (never the number), by which that SMS answer finds the incident.
+# Both hashes are made outside workflow code (groupdesk/keyed.py).
 APPROVAL_CODE = SearchAttributeKey.for_keyword("GroupdeskApprovalCode")
 FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
 
@@ -32,12 +34,6 @@ def cli_flags() -> list[str]:
     kinds = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "INT": "Int", "BOOL": "Bool",
              "DATETIME": "Datetime"}
     return [f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}" for key in ALL]
-
-
-def phone_key(phone: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(f"groupdesk-follow-up:{phone}".encode()).hexdigest()[:20]
 
 
 def indexed_types() -> dict[str, int]:

@@ -59,7 +59,8 @@ def start(
         )
     except InputError as exc:
         fail(str(exc))
-    request.incident_id = incident_id or incident_id_for(hall, request.lead.phone, datetime.now(timezone.utc))
+    request.incident_id = incident_id or incident_id_for(hall, request.lead.phone, datetime.now(timezone.utc),
+                                                         s.hash_key())
 
     async def go() -> None:
         client = await connect_or_fail(s)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from groupdesk.cli.common import directory, fail, print_json, settings
-from groupdesk.masking import mask_phone
+from groupdesk.masking import mask_code, mask_phone
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.roles import ROLE_IDS, role_label
@@ -108,10 +108,10 @@ def list_sms(
     """Messages stored in the outbox, oldest first."""
     rows = Outbox(settings().outbox_path).list(incident_id=incident)
     if as_json:
-        print_json([r.as_json() for r in rows])
+        print_json([{**r.as_json(), "body": mask_code(r.purpose, r.body)} for r in rows])
         return
     table = Table("time", "incident", "step", "purpose", "to", "status", "body")
     for r in rows:
         table.add_row(r.created_at[11:19], r.incident_id, r.step or "", r.purpose,
-                      f"{r.role} {mask_phone(r.to_number)}", r.status, r.body)
+                      f"{r.role} {mask_phone(r.to_number)}", r.status, mask_code(r.purpose, r.body))
     Console().print(table)

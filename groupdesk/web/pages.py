@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from groupdesk.actions import actions, waiting_on
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
+from groupdesk.masking import mask_code
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.roles import role_label
@@ -216,7 +218,8 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     lang = lang_of(request)
     state, playbook = await console(request).incident(viewer, incident_id)
     directory = console(request).directory()
-    messages = Outbox(console(request).settings.outbox_path).list(incident_id)
+    messages = [replace(m, body=mask_code(m.purpose, m.body))  # the approval code reaches the director by SMS only
+                for m in Outbox(console(request).settings.outbox_path).list(incident_id)]
     step_filter = request.query_params.get("step") or None
     mine = actions(state, playbook, directory, viewer=viewer.id, lang=lang)
     return page(request, "incident.html", viewer, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),

@@ -126,7 +126,8 @@ class Console:
             lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
             incident_id="pending", drill=form.drill, time_scale=time_scale, history_budget=self.settings.history_budget,
         )
-        request.incident_id = incident_id_for(form.hall, request.lead.phone, datetime.now(timezone.utc))
+        request.incident_id = incident_id_for(form.hall, request.lead.phone, datetime.now(timezone.utc),
+                                              self.settings.hash_key())
         if form.submit_token and not self._claim(form.submit_token, request.incident_id):
             return self._submitted(form.submit_token)  # a second click raced the first: same incident
         try:
