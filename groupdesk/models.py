@@ -203,6 +203,11 @@ class IncidentState(BaseModel):
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
 
 
+# Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),
+# never shown: the state query blanks them and what shows a state to people leaves them out.
+SECRET_STATE_FIELDS = {"approval_code", "approval_key"}
+
+
 class Ack(BaseModel):
     """What an Update returns: enough for the caller to say what happens next."""
 

@@ -76,6 +76,7 @@ async def test_the_code_reaches_the_director_by_sms_alone(site, make_start):
         async with signed_in(app, person) as staff:
             answer = await staff.get(f"/api/incidents/{handle.id}")
             assert answer.status_code == 200 and not shows(code, answer.text), person
+            assert not {"approval_code", "approval_key"} & set(answer.json()), "the API shows no code field"
             assert not shows(code, (await staff.get("/api/approvals")).text)
             page = await staff.get(f"/incidents/{handle.id}")
             assert page.status_code == 200 and not shows(code, page.text), person

@@ -14,7 +14,9 @@ from groupdesk.actions import actions
 from groupdesk.cli.common import connect_or_fail, directory, fail, parse_pairs, print_json, run, settings
 from groupdesk.client import IncidentUnavailable, incident_id_for, incident_state, list_incidents, list_query, start_incident
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
-from groupdesk.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.models import (
+    SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome,
+)
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.workcal import format_local
 from workflows.group_incident import GroupIncidentWorkflow
@@ -125,7 +127,7 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
 
     state, offered = run(go())
     if as_json:
-        print_json({**state.model_dump(mode="json"), "actions": offered})
+        print_json({**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered})
         return
     console = Console()
     console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"

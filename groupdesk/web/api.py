@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from groupdesk.actions import actions
+from groupdesk.models import SECRET_STATE_FIELDS
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
 from groupdesk.web.permissions import Viewer
@@ -105,7 +106,7 @@ async def incident(incident_id: str, request: Request, viewer: Viewer = Depends(
     state, playbook = await console(request).incident(viewer, incident_id)
     lang = "en" if (request.query_params.get("lang") or request.session.get("lang")) == "en" else "zh-CN"
     offered = actions(state, playbook, console(request).directory(), lang=lang)
-    return {**state.model_dump(mode="json"), "actions": offered}
+    return {**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered}
 
 
 @router.post("/incidents/{incident_id}/outcomes", dependencies=[Depends(check_csrf)])
