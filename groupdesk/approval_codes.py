@@ -9,7 +9,6 @@ One small interface, so the store can move to another database with the outbox.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
+from groupdesk.datafiles import private_file
 from groupdesk.keyed import code_key, keyed, sender_key
 
 WRONG_LIMIT = 5  # wrong codes from one phone ...
@@ -58,8 +58,7 @@ class ApprovalCodes:
     def __init__(self, path: Path, key: bytes):
         self.path = Path(path)
         self.key = key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # never readable by others
+        private_file(self.path)  # 0600, like every data file
         with self._connect() as db:
             db.executescript(SCHEMA)
 

@@ -75,6 +75,9 @@ def problems(settings: Settings, process: Process) -> list[str]:
         elif len(settings.secret_key) < 32:
             found.append(f"GROUPDESK_SECRET_KEY is too short ({len(settings.secret_key)} characters):"
                          f" use at least 32 ({NEW_SECRET})")
+    if not settings.hash_key_value:
+        found.append(f"GROUPDESK_HASH_KEY is not set: it keys the hashes of phones and approval codes, and the"
+                     f" console and every worker must share it; set it to a long random value ({NEW_SECRET})")
     if codec is None and not any(line.startswith("GROUPDESK_CODEC_KEY") for line in found):
         found.append("GROUPDESK_CODEC_KEYS is not set: outside `groupdesk dev` complainants' names and phones are"
                      f" encrypted before Temporal stores them; set GROUPDESK_CODEC_KEYS={NEW_CODEC_KEY}")

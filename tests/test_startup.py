@@ -20,7 +20,7 @@ from groupdesk.devserver import port_open
 
 CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 SECRET = "s" * 40
-PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS}
+PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS, "GROUPDESK_HASH_KEY": SECRET}
 TWILIO = {"GROUPDESK_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
           "TWILIO_FROM_NUMBER": FROM_NUMBER, "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}
 COMMANDS = {"console": ["-m", "groupdesk.cli", "console"], "worker": ["worker.py"], "dev": ["-m", "groupdesk.cli", "dev"]}
@@ -42,15 +42,16 @@ def environment(tmp_path, **settings) -> dict:
 
 CASES = [  # process, settings, the settings each error line must name (one line each)
     ("console", {"GROUPDESK_WEB_PORT": "eighty"}, ["GROUPDESK_WEB_PORT"]),
-    ("console", {}, ["GROUPDESK_SECRET_KEY", "GROUPDESK_CODEC_KEYS"]),
+    ("console", {}, ["GROUPDESK_SECRET_KEY", "GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS"]),
     ("console", {**PRODUCTION, "GROUPDESK_SECRET_KEY": "short"}, ["GROUPDESK_SECRET_KEY"]),
     ("console", {**PRODUCTION, **TWILIO, "GROUPDESK_PUBLIC_URL": "http://groupdesk.example.org"},
      ["GROUPDESK_PUBLIC_URL"]),
     ("console", {**PRODUCTION, "GROUPDESK_CODEC_KEYS": "k1=not-base64"}, ["GROUPDESK_CODEC_KEYS"]),
     ("console", {**PRODUCTION, "GROUPDESK_ACCOUNTS": "/nonexistent/accounts.yaml"}, ["GROUPDESK_ACCOUNTS"]),
     ("worker", {**TWILIO, "TWILIO_ACCOUNT_SID": "", "GROUPDESK_DEV_MODE": "true"}, ["TWILIO_ACCOUNT_SID"]),
-    ("worker", {"GROUPDESK_CODEC_KEYS": "k1=c2hvcnQ="}, ["GROUPDESK_CODEC_KEYS"]),
-    ("worker", {}, ["GROUPDESK_CODEC_KEYS"]),
+    ("worker", {"GROUPDESK_CODEC_KEYS": "k1=c2hvcnQ=", "GROUPDESK_HASH_KEY": SECRET}, ["GROUPDESK_CODEC_KEYS"]),
+    ("worker", {}, ["GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS"]),
+    ("worker", {**PRODUCTION, "GROUPDESK_HASH_KEY": "short"}, ["GROUPDESK_HASH_KEY"]),
     ("worker", {"GROUPDESK_WEB_PORT": "8800.5", "GROUPDESK_SMS_PROVIDER": "sms"},
      ["GROUPDESK_SMS_PROVIDER", "GROUPDESK_WEB_PORT"]),
     ("worker", {**PRODUCTION, "TEMPORAL_TLS_CERT": "/nonexistent/client.pem"},
