@@ -84,14 +84,20 @@ class ApprovalCodes:
         at = _now(now)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT salt FROM codes WHERE request_key = ?", (request_key,)).fetchone()
+            # A newer request of the same incident supersedes its older codes; very old ones retire.
+            db.execute("UPDATE codes SET status = 'expired' WHERE status = 'open' AND request_key != ?"
+                       " AND (incident_id = ? OR issued_at < ?)", (request_key, incident_id,
+                                                                  (at - STALE_AFTER).isoformat()))
+            row = db.execute("SELECT salt, status FROM codes WHERE request_key = ?", (request_key,)).fetchone()
             if row:
                 code = self._code(request_key, row[0])
+                if row[1] != "open":  # asked for again (an incident reset to before it): it waits again
+                    try:
+                        db.execute("UPDATE codes SET status = 'open' WHERE request_key = ?", (request_key,))
+                    except sqlite3.IntegrityError:
+                        pass  # its value is open elsewhere now: it stays closed, the console still decides
                 db.execute("COMMIT")
                 return code, code_key(self.key, code)
-            # A newer request of the same incident supersedes its older codes; very old ones retire.
-            db.execute("UPDATE codes SET status = 'expired' WHERE status = 'open' AND (incident_id = ? OR issued_at < ?)",
-                       (incident_id, (at - STALE_AFTER).isoformat()))
             while True:
                 salt = secrets.token_hex(16)
                 code = self._code(request_key, salt)

@@ -149,7 +149,14 @@ def test_codes_are_stable_per_request_unique_among_open_ones_and_kept_private(tm
     draws = iter([code, other])  # the first draw collides with the open code of inc-1
     monkeypatch.setattr(codes, "_code", lambda request_key, salt: next(draws))
     assert codes.issue("inc-2/director_review#1/approval_request/start", "inc-2")[0] == other
+    monkeypatch.undo()
     assert codes.find(code).incident_id == "inc-1" and codes.find(other).incident_id == "inc-2"
+    codes.close(request, "used")
+    assert codes.find(code).status == "used"
+    assert codes.issue(request, "inc-1") == (code, hashed) and codes.find(code).status == "open", \
+        "a request made again (a reset) reopens its code"
+    newer = codes.issue("inc-1/director_review#2/approval_request/start", "inc-1")
+    assert codes.find(code).status == "expired" and codes.find(newer[0]).status == "open", "superseded"
     assert (tmp_path / "codes.sqlite3").stat().st_mode & 0o777 == 0o600
     assert code.encode() not in (tmp_path / "codes.sqlite3").read_bytes(), "the store keeps no code"
 
