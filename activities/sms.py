@@ -56,7 +56,8 @@ class SmsActivities:
             if self.codes is None:
                 raise ApplicationError("this worker has no approval-code store", type="NoApprovalCodes",
                                        non_retryable=True)
-            code, approval_key = await asyncio.to_thread(self.codes.issue, request.key, request.incident_id)
+            code, approval_key = await asyncio.to_thread(self.codes.issue, request.key, request.incident_id,
+                                                          request.hall_id)
         for recipient in request.recipients:
             people = self._people(directory, request, recipient)
             if not people:

@@ -26,16 +26,17 @@ LOCK_FOR = timedelta(hours=1)  # ... for this long
 STALE_AFTER = timedelta(days=90)  # an open code this old is retired: its value may be issued again
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS codes (
+CREATE TABLE IF NOT EXISTS issued_codes (
     request_key TEXT PRIMARY KEY,   -- the approval request's idempotency key
     incident_id TEXT NOT NULL,
+    hall_id     TEXT NOT NULL,      -- whose director may use it: known even after the incident is gone
     salt        TEXT NOT NULL,
     code_key    TEXT NOT NULL,      -- HMAC of the code
     status      TEXT NOT NULL,      -- open, used, expired
     issued_at   TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS codes_open ON codes (code_key) WHERE status = 'open';
-CREATE INDEX IF NOT EXISTS codes_by_key ON codes (code_key, issued_at);
+CREATE UNIQUE INDEX IF NOT EXISTS issued_codes_open ON issued_codes (code_key) WHERE status = 'open';
+CREATE INDEX IF NOT EXISTS issued_codes_by_key ON issued_codes (code_key, issued_at);
 CREATE TABLE IF NOT EXISTS wrong_tries (sender TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS wrong_tries_sender ON wrong_tries (sender, at);
 CREATE TABLE IF NOT EXISTS locks (sender TEXT PRIMARY KEY, until TEXT NOT NULL);
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS locks (sender TEXT PRIMARY KEY, until TEXT NOT NULL);
 class IssuedCode:
     request_key: str
     incident_id: str
+    hall_id: str
     code_key: str
     status: str
 
@@ -79,21 +81,22 @@ class ApprovalCodes:
 
     # ---- codes --------------------------------------------------------------------------
 
-    def issue(self, request_key: str, incident_id: str, now: datetime | None = None) -> tuple[str, str]:
+    def issue(self, request_key: str, incident_id: str, hall_id: str,
+              now: datetime | None = None) -> tuple[str, str]:
         """The code for this approval request and its keyed hash; the same again for a retried send."""
         at = _now(now)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             # A newer request of the same incident supersedes its older codes; very old ones retire.
-            db.execute("UPDATE codes SET status = 'expired' WHERE status = 'open' AND request_key != ?"
+            db.execute("UPDATE issued_codes SET status = 'expired' WHERE status = 'open' AND request_key != ?"
                        " AND (incident_id = ? OR issued_at < ?)", (request_key, incident_id,
                                                                   (at - STALE_AFTER).isoformat()))
-            row = db.execute("SELECT salt, status FROM codes WHERE request_key = ?", (request_key,)).fetchone()
+            row = db.execute("SELECT salt, status FROM issued_codes WHERE request_key = ?", (request_key,)).fetchone()
             if row:
                 code = self._code(request_key, row[0])
                 if row[1] != "open":  # asked for again (an incident reset to before it): it waits again
                     try:
-                        db.execute("UPDATE codes SET status = 'open' WHERE request_key = ?", (request_key,))
+                        db.execute("UPDATE issued_codes SET status = 'open' WHERE request_key = ?", (request_key,))
                     except sqlite3.IntegrityError:
                         pass  # its value is open elsewhere now: it stays closed, the console still decides
                 db.execute("COMMIT")
@@ -103,8 +106,8 @@ class ApprovalCodes:
                 code = self._code(request_key, salt)
                 hashed = code_key(self.key, code)
                 try:
-                    db.execute("INSERT INTO codes VALUES (?, ?, ?, ?, 'open', ?)",
-                               (request_key, incident_id, salt, hashed, at.isoformat()))
+                    db.execute("INSERT INTO issued_codes VALUES (?, ?, ?, ?, ?, 'open', ?)",
+                               (request_key, incident_id, hall_id, salt, hashed, at.isoformat()))
                     break
                 except sqlite3.IntegrityError:  # that code is open elsewhere: draw another
                     continue
@@ -115,14 +118,14 @@ class ApprovalCodes:
         """The open approval this code belongs to, else the latest that it belonged to, else None."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT request_key, incident_id, code_key, status FROM codes WHERE code_key = ?"
+                "SELECT request_key, incident_id, hall_id, code_key, status FROM issued_codes WHERE code_key = ?"
                 " ORDER BY status = 'open' DESC, issued_at DESC LIMIT 1", (code_key(self.key, code),)).fetchone()
         return IssuedCode(*row) if row else None
 
     def close(self, request_key: str, status: str) -> None:
         """The code was used (or found expired): it never decides anything again."""
         with self._connect() as db:
-            db.execute("UPDATE codes SET status = ? WHERE request_key = ? AND status = 'open'", (status, request_key))
+            db.execute("UPDATE issued_codes SET status = ? WHERE request_key = ? AND status = 'open'", (status, request_key))
 
     # ---- wrong tries --------------------------------------------------------------------
 

@@ -142,20 +142,20 @@ async def test_a_code_of_an_ended_incident_is_refused(site, make_start):
 def test_codes_are_stable_per_request_unique_among_open_ones_and_kept_private(tmp_path, monkeypatch):
     codes = ApprovalCodes(tmp_path / "codes.sqlite3", b"k" * 32)
     request = "inc-1/director_review#1/approval_request/start"
-    code, hashed = codes.issue(request, "inc-1")
+    code, hashed = codes.issue(request, "inc-1", "xicheng")
     assert re.fullmatch(r"\d{6}", code) and hashed == code_key(b"k" * 32, code)
-    assert codes.issue(request, "inc-1") == (code, hashed), "a retried send must render the same code"
+    assert codes.issue(request, "inc-1", "xicheng") == (code, hashed), "a retried send must render the same code"
     other = "654321" if code != "654321" else "123456"
     draws = iter([code, other])  # the first draw collides with the open code of inc-1
     monkeypatch.setattr(codes, "_code", lambda request_key, salt: next(draws))
-    assert codes.issue("inc-2/director_review#1/approval_request/start", "inc-2")[0] == other
+    assert codes.issue("inc-2/director_review#1/approval_request/start", "inc-2", "dongcheng")[0] == other
     monkeypatch.undo()
-    assert codes.find(code).incident_id == "inc-1" and codes.find(other).incident_id == "inc-2"
+    assert (codes.find(code).incident_id, codes.find(other).hall_id) == ("inc-1", "dongcheng")
     codes.close(request, "used")
     assert codes.find(code).status == "used"
-    assert codes.issue(request, "inc-1") == (code, hashed) and codes.find(code).status == "open", \
+    assert codes.issue(request, "inc-1", "xicheng") == (code, hashed) and codes.find(code).status == "open", \
         "a request made again (a reset) reopens its code"
-    newer = codes.issue("inc-1/director_review#2/approval_request/start", "inc-1")
+    newer = codes.issue("inc-1/director_review#2/approval_request/start", "inc-1", "xicheng")
     assert codes.find(code).status == "expired" and codes.find(newer[0]).status == "open", "superseded"
     assert (tmp_path / "codes.sqlite3").stat().st_mode & 0o777 == 0o600
     assert code.encode() not in (tmp_path / "codes.sqlite3").read_bytes(), "the store keeps no code"

@@ -135,8 +135,7 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
     if codes.locked_until(sender):
         return ""  # it was told when it locked; a locked phone's codes are not even looked up
     issued = codes.find(reply.code)
-    client = await services.client()
-    hall = await incident_hall(client, issued.incident_id) if issued else None
+    hall = issued.hall_id if issued else None
     if hall not in directs:  # no such code, or another director's: a wrong code from this phone
         until = codes.wrong(sender)
         return say("locked", lang, until=format_local(until, lang)) if until else \
@@ -147,6 +146,7 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
         return say("need_reason", lang, code=reply.code)
     decision = DecideApproval(decision="approve" if reply.approve else "reject", actor=directs[hall].id,
                               reason=reply.reason, code_key=issued.code_key)
+    client = await services.client()
     try:
         await client.get_workflow_handle(issued.incident_id).execute_update(WF.decide_approval, decision)
     except WorkflowUpdateFailedError as exc:
@@ -161,13 +161,6 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
         return say("used_code", lang, code=reply.code)
     codes.close(issued.request_key, "used")
     return say("approved" if reply.approve else "rejected", lang, incident=issued.incident_id)
-
-
-async def incident_hall(client, incident_id: str) -> str | None:
-    try:
-        return (await client.get_workflow_handle(incident_id).describe()).typed_search_attributes.get(sa.HALL)
-    except RPCError:
-        return None
 
 
 async def find_incident(client, key, value: str) -> str | None:
