@@ -197,3 +197,14 @@ async def test_temporal_facing_paths_and_the_phone_simulator(console, tmp_path):
                 assert page.status_code == 200 and reply.status_code == 303, (page.text, reply.text)
             else:
                 assert page.status_code == reply.status_code == 403, (person, page.status_code, reply.status_code)
+
+
+async def test_a_board_stream_ends_when_its_session_does(console):
+    env, app = console
+    async with signed_in(app, OPERATOR) as web:
+        stream = asyncio.create_task(web.get("/events/board"))
+        await asyncio.sleep(2)
+        assert not stream.done(), "the board streams while signed in"
+        assert (await web.delete("/api/session")).status_code == 200
+        response = await asyncio.wait_for(stream, timeout=15)
+    assert response.status_code == 200 and "event: board" in response.text

@@ -113,6 +113,12 @@ def current_viewer(request: Request) -> Viewer | None:
     return viewer
 
 
+def session_live(request: Request) -> bool:
+    """Asked again, not cached: a long stream stops when its session ends (sign-out, a new password)."""
+    signed = sign_ins(request)
+    return signed.sessions.person(request.session.get("sid", ""), signed.stamp) is not None
+
+
 def require_viewer(request: Request) -> Viewer:
     viewer = current_viewer(request)
     if viewer is None:

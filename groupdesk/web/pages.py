@@ -19,7 +19,7 @@ from groupdesk.masking import mask_code
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.roles import role_label
-from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, sign_in, sign_out
+from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
 from groupdesk.web.diagram import escalation_ladders, escalation_rule, playbook_svg, template_previews
 from groupdesk.web.board import board as board_view, current_playbooks
 from groupdesk.web.i18n import duration_words, tier_label, translator
@@ -166,7 +166,7 @@ async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_logi
 
     async def stream():
         last = None
-        while not await request.is_disconnected():
+        while not await request.is_disconnected() and session_live(request):  # sign-out ends the stream
             shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)
             payload = json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str)
             if payload != last:

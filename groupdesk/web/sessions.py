@@ -61,8 +61,3 @@ class SessionStore:
         if session_id:
             with self._db() as db:
                 db.execute("DELETE FROM sign_in_sessions WHERE id_hash = ?", (_digest(session_id),))
-
-    def end_all(self, person: str) -> int:
-        """Sign a person out everywhere (a stolen laptop, a departure)."""
-        with self._db() as db:
-            return db.execute("DELETE FROM sign_in_sessions WHERE person = ?", (person,)).rowcount
