@@ -11,6 +11,7 @@ from pathlib import Path
 from groupdesk.config import Settings
 from groupdesk.keyed import follow_up_key, incident_suffix
 from groupdesk.models import StartIncident
+from groupdesk.visibility import list_query  # noqa: F401 - the one place queries are built
 from groupdesk.workcal import LOCAL_TZ
 from workflows import search_attributes as sa
 
@@ -85,20 +86,6 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
     )
 
 
-def list_query(hall: str | None = None, status: str | None = "open", tier: int | None = None,
-               drill: bool | None = None) -> str:
-    clauses = ['WorkflowType = "GroupIncident"']
-    if status:
-        clauses.append(f'{sa.STATUS.name} = "{status}"')
-    if hall:
-        clauses.append(f'{sa.HALL.name} = "{hall}"')
-    if tier is not None:
-        clauses.append(f"{sa.WARNING_TIER.name} = {int(tier)}")
-    if drill is not None:
-        clauses.append(f"{sa.DRILL.name} = {'true' if drill else 'false'}")
-    return " AND ".join(clauses)
-
-
 RUNNING = WorkflowExecutionStatus.RUNNING
 
 
@@ -121,6 +108,8 @@ def incident_row(wf) -> dict:
         "overdue": bool(attrs.get(sa.OVERDUE)),
         "approval_pending": bool(code and code != "-"),
         "failed_actions": attrs.get(sa.FAILED_ACTIONS) or 0,
+        # running, completed, or how it died (terminated, failed, timed_out, canceled)
+        "execution": wf.status.name.lower() if wf.status else "unknown",
     }
 
 

@@ -7,7 +7,9 @@ import re
 from pydantic import BaseModel
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_PART = re.compile(r"(\d+)\s*(wd|[smhd])")
+_PART = re.compile(r"(\d{1,9})\s*(wd|[smhd])")
+MAX_DAYS = 90  # no playbook duration, deadline or follow-up runs longer than a quarter
+MAX_WORKING_DAYS = 60
 
 
 class Span(BaseModel):
@@ -25,6 +27,7 @@ class Span(BaseModel):
 def parse_duration(text: str) -> Span:
     """Parse a duration; raise ValueError saying what is accepted."""
     raw = str(text).strip().lower().replace(" ", "")
+    text = text if len(str(text)) <= 40 else str(text)[:40] + "…"
     pos, seconds, working_days = 0, 0, 0
     for match in _PART.finditer(raw):
         if match.start() != pos:
@@ -43,6 +46,8 @@ def parse_duration(text: str) -> Span:
         raise ValueError(f"duration {text!r} mixes working days with clock time; use one or the other")
     if not working_days and seconds <= 0:
         raise ValueError(f"duration {text!r} must be longer than zero")
+    if seconds > MAX_DAYS * 86400 or working_days > MAX_WORKING_DAYS:
+        raise ValueError(f"duration {text!r} is too long; keep it within {MAX_DAYS}d ({MAX_WORKING_DAYS}wd)")
     return Span(seconds=seconds, working_days=working_days)
 
 

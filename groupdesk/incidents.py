@@ -7,6 +7,8 @@ from datetime import datetime
 from groupdesk.directory import Directory, normalise_phone
 from groupdesk.models import Complainant, StartIncident
 from groupdesk.playbook import Playbook
+from groupdesk import validation as v
+from groupdesk.validation import cli_flag
 
 
 class InputError(ValueError):
@@ -32,54 +34,66 @@ def prepare_start(
     lead_lang: str = "zh-CN",
     history_budget: int = 2000,
 ) -> StartIncident:
-    problems = start_problems(directory, hall_id, headcount, lead_name, lead_phone, summary, drill, time_scale,
-                              lead_lang)
+    """A valid StartIncident, or InputError naming the first wrong field by its command-line flag."""
+    if started_by is None:
+        leads = directory.staff(hall_id, "hall_lead") if directory.hall(hall_id) else []
+        started_by = leads[0].id if leads else None
+    problems = start_problems(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
+                              lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
+                              lead_lang=lead_lang, started_by=started_by,
+                              incident_id=None if incident_id == "pending" else incident_id)
     if problems:
         field, message = next(iter(problems.items()))
-        raise InputError(field, message)
+        raise InputError(cli_flag(field), message)
     hall = directory.hall(hall_id)
-    phone = normalise_phone(lead_phone)
-    leads = directory.staff(hall_id, "hall_lead")
-    if started_by is None:
-        if not leads:
-            raise InputError("--as", f"hall {hall_id} has no hall lead in the directory; name who starts it with --as")
-        started_by = leads[0].id
-    elif not directory.roles_of(hall_id, started_by):
-        raise InputError("--as", f"{started_by!r} holds no role at hall {hall_id}; see `groupdesk directory`")
     return StartIncident(
         incident_id=incident_id, playbook=playbook, hall_id=hall.id, hall_name=hall.name,
         hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
-        lead=Complainant(name=lead_name.strip(), phone=phone, lang=lead_lang), summary=summary.strip(),
-        started_by=started_by, drill=drill, time_scale=time_scale or 1.0, history_budget=history_budget,
+        lead=Complainant(name=lead_name.strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
+        summary=summary.strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
+        history_budget=history_budget,
     )
 
 
-def start_problems(directory: Directory, hall_id: str, headcount: int | None, lead_name: str, lead_phone: str,
-                   summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN") -> dict[str, str]:
-    """Every problem with what a hall lead typed, by field (empty when all is well)."""
+def start_problems(directory: Directory, *, hall: str, headcount: int | None, lead_name: str, lead_phone: str,
+                   summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN",
+                   started_by: str | None = None, incident_id: str | None = None) -> dict[str, str]:
+    """Every problem with what a hall lead typed, by form field (empty when all is well).
+
+    The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check.
+    """
     problems: dict[str, str] = {}
-    if directory.hall(hall_id) is None:
+
+    def check(field: str, problem: str | None) -> None:
+        if problem:
+            problems.setdefault(field, problem)
+
+    if directory.hall(hall) is None:
         known = ", ".join(h.id for h in directory.halls)
-        problems["--hall"] = f"unknown hall {hall_id!r}; halls in the directory: {known}"
-    if headcount is None:
-        problems["--headcount"] = "give the number of people who came (at least 2)"
-    elif headcount < 2:
-        problems["--headcount"] = f"{headcount} is not a group; a collective complaint has at least 2 people"
-    if not lead_name.strip():
-        problems["--lead-name"] = "give the lead complainant's name"
-    try:
-        normalise_phone(lead_phone)
-    except ValueError as exc:
-        problems["--lead-phone"] = str(exc)
-    if not summary.strip():
-        problems["--summary"] = "say in a few words what the group complains about"
-    if time_scale is not None and not drill:
-        problems["--time-scale"] = "only a drill may run on compressed time; add --drill"
-    elif time_scale is not None and not 1 <= time_scale <= 1_000_000:
-        problems["--time-scale"] = f"{time_scale} is out of range; give a number from 1 to 1000000"
+        check("hall", f"unknown hall {v.shown(hall)}; halls in the directory: {known}")
+    check("headcount", v.headcount_problem(headcount))
+    check("lead_name", v.name_problem(lead_name, "the lead complainant's name"))
+    check("lead_phone", v.phone_problem(lead_phone))
+    check("summary", v.summary_problem(summary))
+    check("time_scale", v.time_scale_problem(time_scale, drill))
     if lead_lang not in ("zh-CN", "en"):
-        problems["--lead-lang"] = f"{lead_lang!r} is not supported; use zh-CN or en"
+        check("lead_lang", f"{v.shown(lead_lang)} is not supported; use zh-CN or en")
+    if incident_id is not None:
+        check("incident_id", v.incident_id_problem(incident_id))
+    if directory.hall(hall) is not None:
+        check("started_by", starter_problem(directory, hall, started_by))
     return problems
+
+
+def starter_problem(directory: Directory, hall_id: str, person_id: str | None) -> str | None:
+    """Only a hall lead of the hall starts its incidents: on the command line as in the console."""
+    leads = [p.id for p in directory.staff(hall_id, "hall_lead")]
+    if person_id is None:
+        return f"hall {hall_id} has no hall lead in the directory; add one, then start again"
+    if person_id not in leads:
+        return (f"{v.shown(person_id)} is not a hall lead of {hall_id}; only a hall lead starts an incident"
+                f" (hall leads: {', '.join(leads) or 'none'})")
+    return None
 
 
 def parse_local_time(raw: str) -> datetime:

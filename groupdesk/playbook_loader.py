@@ -8,13 +8,45 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from groupdesk.durations import MAX_DAYS, MAX_WORKING_DAYS
 from groupdesk.playbook import Playbook
 from groupdesk.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
 from groupdesk.templating import TemplateProblem, check_template
+from groupdesk.validation import IDENTIFIER
 
 
 class PlaybookError(ValueError):
     """A playbook that must not be used; the message names the file, the step and the fix."""
+
+
+MAX_FILE_BYTES = 256 * 1024  # a playbook or a template; the shipped ones are a few KiB
+MAX_TEMPLATE_CHARS = 2000  # an SMS template: every message carries it to the activity
+
+
+def read_text(path: Path) -> str:
+    """A playbook or template file as text, or PlaybookError naming the file and the fix."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise PlaybookError(f"{path}: {path.stat().st_size:,} bytes is too large; keep a playbook file"
+                                f" within {MAX_FILE_BYTES // 1024} KiB")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlaybookError(f"{path}: no such playbook file") from None
+    except UnicodeDecodeError as exc:
+        raise PlaybookError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise PlaybookError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
+
+
+def read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(read_text(path))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise PlaybookError(f"{path}: not valid YAML{at}: {problem}; fix the indentation or quoting there") \
+            from None
 
 
 def playbook_files(directory: Path) -> list[Path]:
@@ -24,12 +56,7 @@ def playbook_files(directory: Path) -> list[Path]:
 def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:
     path = Path(path)
     templates_root = templates_root or path.parent / "templates"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: no such playbook file") from None
-    except yaml.YAMLError as exc:
-        raise PlaybookError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise PlaybookError(f"{path}: a playbook is a YAML mapping with id, version, title, start, escalation and steps")
     try:
@@ -37,7 +64,7 @@ def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = _describe_location(err["loc"])
-        raise PlaybookError(f"{path}: {loc}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise PlaybookError(f"{path}: {loc}: {' '.join(err['msg'].removeprefix('Value error, ').split())}") from None
     playbook.templates = _read_templates(templates_root / playbook.id)
     problems = list(semantic_problems(playbook))
     if problems:
@@ -60,8 +87,8 @@ def find_playbook(directory: Path, playbook_id: str, version: int | None = None)
     found: dict[int, Path] = {}
     for path in playbook_files(directory) + playbook_files(Path(directory) / "archive"):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
+            raw = read_yaml(path) or {}
+        except PlaybookError:
             continue
         if isinstance(raw, dict) and raw.get("id") == playbook_id and isinstance(raw.get("version"), int):
             if version is None and path.parent != Path(directory):
@@ -81,11 +108,11 @@ def find_playbook(directory: Path, playbook_id: str, version: int | None = None)
 def _ids(directory: Path) -> Iterator[str]:
     for path in playbook_files(directory):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            if isinstance(raw, dict) and "id" in raw:
-                yield str(raw["id"])
-        except yaml.YAMLError:
+            raw = read_yaml(path) or {}
+        except PlaybookError:
             continue
+        if isinstance(raw, dict) and "id" in raw:
+            yield str(raw["id"])[:64]
 
 
 def _describe_location(loc: tuple) -> str:
@@ -101,7 +128,7 @@ def _read_templates(folder: Path) -> dict[str, dict[str, str]]:
         for file in sorted(folder.glob("*.j2")):
             name, _, lang = file.name.removesuffix(".j2").rpartition(".")
             if name and lang in LANGUAGES:
-                templates.setdefault(name, {})[lang] = file.read_text(encoding="utf-8")
+                templates.setdefault(name, {})[lang] = read_text(file)
     return templates
 
 
@@ -131,6 +158,20 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
             except TemplateProblem as exc:
                 yield f"{where}: template {name}.{lang}.j2 {exc}"
 
+    if not IDENTIFIER.match(pb.id.replace("-", "_")):
+        yield f"id: {pb.id[:40]!r} is not a playbook id; use lower-case letters, digits and '-'"
+    for sid, step in steps.items():
+        if not IDENTIFIER.match(sid):
+            yield f"step {sid[:40]!r}: not a step id; use lower-case letters, digits and '_' (at most 64)"
+        for name in step.outcomes:
+            if not IDENTIFIER.match(name):
+                yield f"step {sid[:40]!r}, outcome {name[:40]!r}: not an outcome id; use lower-case letters, digits and '_'"
+    for name, variants in pb.templates.items():
+        for lang, source in variants.items():
+            if len(source) > MAX_TEMPLATE_CHARS:
+                yield (f"template {name}.{lang}.j2: {len(source):,} characters is too long for an SMS template;"
+                       f" keep it within {MAX_TEMPLATE_CHARS:,}")
+    yield from _span_problems(pb)
     if not pb.start:
         yield "start: name at least one step to start with"
     for sid in pb.start:
@@ -208,6 +249,26 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
     for sid in steps:
         if sid not in reachable:
             yield f"step {sid!r}: no path from start reaches it; link it with an outcome's next or remove it"
+
+
+def _span_problems(pb: Playbook) -> Iterator[str]:
+    """Every duration within bounds, however it was written (a string, or seconds as a mapping)."""
+    spans = [("escalation.grace", pb.escalation.grace)]
+    for sid, step in pb.steps.items():
+        spans.append((f"step {sid!r}, deadline", step.deadline))
+        if step.follow_up:
+            spans += [(f"step {sid!r}, follow_up.after", step.follow_up.after),
+                      (f"step {sid!r}, follow_up.expires_after", step.follow_up.expires_after)]
+        for name, outcome in step.outcomes.items():
+            if outcome.appointment:
+                spans.append((f"step {sid!r}, outcome {name!r}, appointment.remind_before",
+                              outcome.appointment.remind_before))
+    for where, span in spans:
+        if span is None:
+            continue
+        if span.seconds < 0 or span.working_days < 0 or span.seconds > MAX_DAYS * 86400 \
+                or span.working_days > MAX_WORKING_DAYS:
+            yield f"{where}: {span} is out of range; keep durations above zero and within {MAX_DAYS}d ({MAX_WORKING_DAYS}wd)"
 
 
 def _reachable(pb: Playbook) -> set[str]:

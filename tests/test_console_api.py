@@ -141,7 +141,7 @@ async def test_start_validation_and_double_submit(console):
                  "playbook": start_body(playbook="nope")}
         for field, body in cases.items():
             response = await lead.post("/api/incidents", json=body)
-            assert response.status_code == 422 and field in response.json()["detail"]["errors"], response.text
+            assert response.status_code == 422 and field in response.json()["errors"], response.text
         token = uuid.uuid4().hex
         body = start_body(submit_token=token)
         first, second = await asyncio.gather(lead.post("/api/incidents", json=body),

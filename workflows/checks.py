@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 from groupdesk.models import DecideApproval, FailedAction, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.playbook import Step
 from groupdesk.roles import LEAD_COMPLAINANT
+from groupdesk import validation as bounds
 from workflows.incident_machine import IncidentMachine
 
 
@@ -18,6 +19,12 @@ def rejected(message: str) -> ApplicationError:
 
 def roles_of(machine: IncidentMachine, actor: str) -> set[str]:
     return {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
+
+
+def require_bounded(field: str, problem: str | None) -> None:
+    """The same length bounds as the CLI and the console, for requests sent straight to Temporal."""
+    if problem:
+        raise rejected(f"{field}: {problem}")
 
 
 def require_not_closed(machine: IncidentMachine) -> None:
@@ -47,6 +54,10 @@ def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing
 
 
 def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
+    require_bounded("note", bounds.note_problem(req.note))
+    require_bounded("data", bounds.data_size_problem(req.data))
+    if len(req.step) > bounds.NAME_MAX or len(req.outcome) > bounds.NAME_MAX or len(req.actor) > bounds.NAME_MAX:
+        raise rejected(f"step, outcome and actor are ids of at most {bounds.NAME_MAX} characters")
     require_not_closed(machine)
     step = require_active(machine, req.step)
     if step.kind == "approval":
@@ -72,6 +83,7 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
 
 
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
+    require_bounded("reason", bounds.note_problem(req.reason))
     pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
     if req.code_key and pending and machine.state.status == "open" and machine.state.approval_key is None:
         raise rejected("this approval's code is not registered yet; reply again in a minute")
@@ -97,6 +109,7 @@ def stale_code(machine: IncidentMachine) -> ApplicationError:
 
 
 def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
+    require_bounded("comment", bounds.note_problem(req.comment))
     require_not_closed(machine)
     if machine.state.follow_up is None or machine.state.follow_up.outcome != "pending":
         raise rejected(f"incident {machine.state.id} is not waiting for a follow-up answer")
@@ -121,6 +134,7 @@ def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) ->
 
 
 def check_migration(machine: IncidentMachine, req: MigratePlaybook) -> None:
+    require_bounded("reason", bounds.note_problem(req.reason))
     require_not_closed(machine)
     require_role(machine, req.actor, ["ops"], "move an incident to another playbook version")
     new, old = req.playbook, machine.pb

@@ -309,6 +309,7 @@ class GroupIncidentWorkflow:
         checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}")
         if not req.reason.strip():
             raise checks.rejected("skipping needs a reason; pass --reason TEXT")
+        checks.require_bounded("reason", checks.bounds.note_problem(req.reason))
 
     @workflow.update
     def migrate_playbook(self, req: MigratePlaybook) -> Ack:
@@ -333,13 +334,15 @@ class GroupIncidentWorkflow:
 
     @record_reset.validator
     def validate_reset(self, req: RecordReset) -> None:
+        checks.require_bounded("reason", checks.bounds.note_problem(req.reason))
         checks.require_role(self.machine, req.actor, ["ops"], "reset an incident")
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:
-        # Signals cannot be refused, so a note from someone outside the hall's roster is dropped.
-        if not checks.roles_of(self.machine, note.actor) or not note.text.strip():
-            workflow.logger.warning("note dropped: actor not in the hall roster or empty text")
+        # Signals cannot be refused, so a note from someone outside the hall's roster is dropped,
+        # and so is one over the bounds the CLI and the console enforce (sent straight to Temporal).
+        if not checks.roles_of(self.machine, note.actor) or checks.bounds.note_problem(note.text, "empty"):
+            workflow.logger.warning("note dropped: actor not in the hall roster, empty text or over the bounds")
             return
         self.machine.log(workflow.now(), "note", actor=note.actor, detail=note.text.strip())
         self.woken = True

@@ -6,11 +6,21 @@ distinguishes this message from its siblings; the activity appends the recipient
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from groupdesk.models import IncidentState, Purpose, SendMessages, StartIncident
 from groupdesk.playbook import Outcome, ProgressReports, Step
-from groupdesk.roles import LANGUAGES
+from groupdesk.roles import LANGUAGES, LEAD_COMPLAINANT
+
+
+def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
+    """Only the variables the template mentions: free text (the summary, a note) is not copied into
+    every activity input, so an incident's history stays small. A name that merely appears in the
+    text is kept too; that costs a few bytes, never a missing variable."""
+    text = "\n".join(sources.values())
+    return {name: value for name, value in context.items()
+            if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)}
 
 
 class MessageBuilder:
@@ -36,7 +46,8 @@ class MessageBuilder:
         key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
         if self.state.resend_epoch:  # after a reset with --resend, messages already sent go out again
             key += f"~resend{self.state.resend_epoch}"
-        context = {**self._base(), **(extra or {})}
+        sources = dict(self.pb.templates[template])
+        context = used_by(sources, {**self._base(), **(extra or {})})
         if step:
             state = self.state.steps.get(step)
             context["deadline"] = state.deadline_at.isoformat() if state and state.deadline_at else ""
@@ -44,8 +55,9 @@ class MessageBuilder:
             fields.setdefault("owner_role", self.pb.steps[step].owner)
         return SendMessages(
             incident_id=self.start.incident_id, hall_id=self.start.hall_id, step=step, purpose=purpose, key=key,
-            recipients=list(recipients), template=dict(self.pb.templates[template]), context=context,
-            lead=self.start.lead, drill=self.start.drill, visit=visit, **fields,
+            recipients=list(recipients), template=sources, context=context,
+            lead=self.start.lead if LEAD_COMPLAINANT in recipients else None, drill=self.start.drill, visit=visit,
+            **fields,
         )
 
     def for_step(self, step: str, purpose: Purpose, recipients: list[str], template: str | None,

@@ -13,6 +13,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from groupdesk.config import Settings
 from groupdesk.directory import Directory, DirectoryError, load_directory
+from groupdesk.validation import shown
+from groupdesk.visibility import QueryValueError
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -63,6 +65,8 @@ def run(coro: Coroutine) -> Any:
         if exc.status == RPCStatusCode.NOT_FOUND:
             fail(f"no such incident ({exc.message}); see `groupdesk list`")
         fail(f"Temporal refused the request: {exc.message}")
+    except QueryValueError as exc:
+        fail(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)
 
@@ -72,6 +76,6 @@ def parse_pairs(pairs: list[str], option: str) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            fail(f"{option}: {pair!r} is not KEY=VALUE, e.g. {option} calibration_at='2026-11-25 10:00'")
+            fail(f"{option}: {shown(pair)} is not KEY=VALUE, e.g. {option} calibration_at='2026-11-25 10:00'")
         data[key.strip()] = value.strip()
     return data

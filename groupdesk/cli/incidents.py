@@ -18,6 +18,7 @@ from groupdesk.models import (
     SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome,
 )
 from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk import validation as v
 from groupdesk.workcal import format_local
 from workflows.group_incident import GroupIncidentWorkflow
 
@@ -49,6 +50,8 @@ def start(
     """Start an incident: a group has come to the hall."""
     s = settings()
     staff = directory(s)
+    if problem := v.playbook_id_problem(playbook):
+        fail(f"--playbook: {problem}")
     try:
         pb = find_playbook(s.playbooks_dir, playbook)
     except PlaybookError as exc:
@@ -86,8 +89,10 @@ def list_command(
     drill: Optional[bool] = typer.Option(None, "--drill/--real", help="only drills, or only real incidents"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """List incidents (open ones unless --all), through Temporal visibility."""
+    """List incidents (open ones unless --all, which also shows dead ones), through Temporal visibility."""
     s = settings()
+    if hall is not None and directory(s).hall(hall) is None:
+        fail(f"--hall: unknown hall {v.shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
 
     async def go() -> list[dict]:
         client = await connect_or_fail(s)
@@ -98,10 +103,11 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "hall", "stage", "tier", "people", "drill", "started")
+    table = Table("id", "hall", "status", "stage", "tier", "people", "drill", "started")
     for r in rows:
         started = format_local(datetime.fromisoformat(r["started_at"])) if r["started_at"] else ""
-        table.add_row(r["id"], r["hall"], r["stage"], str(r["warning_tier"]), str(r["headcount"]),
+        status = r["status"] if r["execution"] in ("running", "completed") else f"[red]{r['execution']}[/red]"
+        table.add_row(r["id"], r["hall"], status, r["stage"], str(r["warning_tier"]), str(r["headcount"]),
                       "yes" if r["drill"] else "", started)
     Console().print(table)
 
@@ -116,6 +122,8 @@ async def fetch_state(client, incident_id: str) -> IncidentState:
 def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Show one incident: steps, deadlines, timeline, messages."""
     s = settings()
+    if problem := v.incident_id_problem(incident_id):
+        fail(f"ID: {problem}")
 
     async def go() -> tuple[IncidentState, list[dict]]:
         client = await connect_or_fail(s)
@@ -148,6 +156,14 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
                       + "; ".join(f"{f.purpose} {f.step}: {f.error}" for f in state.failed_actions))
 
 
+def check_target(incident_id: str, actor: str) -> None:
+    """The incident id and the staff id are well-formed before anything is sent to Temporal."""
+    if problem := v.incident_id_problem(incident_id):
+        fail(f"ID: {problem}")
+    if problem := v.staff_id_problem(actor):
+        fail(f"--as: {problem}")
+
+
 def _update(incident_id: str, update, payload) -> None:
     s = settings()
 
@@ -169,6 +185,9 @@ def outcome(
 ) -> None:
     """Record what happened at a step (its outcome)."""
     values = parse_pairs(data, "--data")
+    check_target(incident_id, actor)
+    if problem := v.first(v.outcome_problems(step, outcome_name, note_text, values), cli=True):
+        fail(problem)
     for key, value in list(values.items()):
         if key.endswith("_at"):
             try:
@@ -186,8 +205,9 @@ def approve(
     reason: str = typer.Option("", "--reason", help="why (required with --reject)"),
 ) -> None:
     """Approve (or --reject) the escalation the incident is waiting for."""
-    if reject and not reason.strip():
-        fail("--reason: a rejection needs a reason")
+    check_target(incident_id, actor)
+    if problem := v.note_problem(reason, required="a rejection needs a reason" if reject else None):
+        fail(f"--reason: {problem}")
     _update(incident_id, GroupIncidentWorkflow.decide_approval,
             DecideApproval(decision="reject" if reject else "approve", actor=actor, reason=reason))
 
@@ -199,6 +219,11 @@ def follow_up(
     comment: str = typer.Option("", "--comment"),
 ) -> None:
     """Record the lead complainant's answer to the follow-up (回访)."""
+    check_target(incident_id, actor)
+    if not 1 <= score <= 5:
+        fail(f"--score: {score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
+    if problem := v.note_problem(comment):
+        fail(f"--comment: {problem}")
     _update(incident_id, GroupIncidentWorkflow.record_follow_up,
             RecordFollowUp(score=score, actor=actor, comment=comment))
 
@@ -206,8 +231,9 @@ def follow_up(
 def note(incident_id: str, text: str, actor: str = typer.Option(..., "--as")) -> None:
     """Add a note to an incident's timeline."""
     s = settings()
-    if not text.strip():
-        fail("TEXT: the note is empty")
+    check_target(incident_id, actor)
+    if problem := v.note_problem(text, required="the note is empty"):
+        fail(f"TEXT: {problem}")
 
     async def go() -> None:
         client = await connect_or_fail(s)

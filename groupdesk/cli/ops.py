@@ -12,7 +12,9 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from groupdesk.cli.common import connect_or_fail, directory, fail, print_json, run, settings
+from groupdesk import visibility
 from groupdesk.durations import parse_duration
+from groupdesk.validation import shown
 from groupdesk.models import MigratePlaybook, RecordReset, RetryAction, SkipAction
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.workcal import format_local
@@ -44,11 +46,8 @@ def _require_ops(actor: str) -> None:
 
 
 async def parked_actions(client: Client, hall: str | None, since: datetime | None) -> list[dict]:
-    query = f'{sa.FAILED_ACTIONS.name} > 0 AND {sa.STATUS.name} = "open"'
-    if hall:
-        query += f' AND {sa.HALL.name} = "{hall}"'
     rows = []
-    async for wf in client.list_workflows(query):
+    async for wf in client.list_workflows(visibility.with_failures(hall)):
         state = await client.get_workflow_handle(wf.id).query(WF.state)
         for action in state.failed_actions:
             if action.status == "parked" and (since is None or action.at >= since):
@@ -58,16 +57,30 @@ async def parked_actions(client: Client, hall: str | None, since: datetime | Non
     return rows
 
 
+async def dead_incidents(client: Client, hall: str | None, since: datetime | None) -> list[dict]:
+    """Incidents whose workflow died (terminated, failed, timed out): no longer open, never closed properly."""
+    rows = []
+    async for wf in client.list_workflows(visibility.dead(since, hall), limit=500):
+        rows.append({"incident_id": wf.id, "hall": wf.typed_search_attributes.get(sa.HALL), "step": "-",
+                     "purpose": "incident", "recipients": [], "attempts": 0,
+                     "error": f"workflow {wf.status.name.lower()}; the incident is not running (see its history)",
+                     "at": (wf.close_time or wf.start_time).isoformat(), "execution": wf.status.name.lower()})
+    return rows
+
+
 @ops_app.command("failed")
 def failed(hall: Optional[str] = typer.Option(None, "--hall"),
            since: Optional[str] = typer.Option(None, "--since", help="e.g. 1h, 30m, 2d"),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """Actions parked as failed, across all open incidents."""
+    """Actions parked as failed across open incidents, and incidents whose workflow died."""
     s = settings()
     cutoff = _since(since)
+    if hall is not None and directory(s).hall(hall) is None:
+        fail(f"--hall: unknown hall {shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
 
     async def go():
-        return await parked_actions(await connect_or_fail(s), hall, cutoff)
+        client = await connect_or_fail(s)
+        return await dead_incidents(client, hall, cutoff) + await parked_actions(client, hall, cutoff)
 
     rows = run(go())
     if as_json:
@@ -75,8 +88,9 @@ def failed(hall: Optional[str] = typer.Option(None, "--hall"),
         return
     table = Table("incident", "step", "purpose", "to", "attempts", "when", "error")
     for r in rows:
+        error = f"[red]{r['error']}[/red]" if r["purpose"] == "incident" else r["error"]
         table.add_row(r["incident_id"], r["step"], r["purpose"], ", ".join(r["recipients"]), str(r["attempts"]),
-                      format_local(datetime.fromisoformat(r["at"])), r["error"])
+                      format_local(datetime.fromisoformat(r["at"])), error)
     Console().print(table if rows else "no failed actions")
 
 

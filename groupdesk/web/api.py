@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from groupdesk.actions import actions
@@ -97,7 +98,8 @@ async def start(body: StartRequest, request: Request, viewer: Viewer = Depends(r
                      submit_token=body.submit_token)
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
-        raise HTTPException(status_code=422, detail={"errors": form.errors})
+        return JSONResponse({"detail": "\n".join(f"{k}: {m}" for k, m in form.errors.items()), "errors": form.errors},
+                            status_code=422)
     return {"id": incident_id}
 
 

@@ -19,6 +19,7 @@ from groupdesk.datafiles import private_dir
 from groupdesk.web.api import router as api_router
 from groupdesk.web.auth import SignIns
 from groupdesk.web.codec_server import router as codec_router
+from groupdesk.web.limits import install as install_limits
 from groupdesk.web.pages import SignInRequired, router as pages_router
 from groupdesk.web.operations import ops_or_token
 from groupdesk.web.permissions import Forbidden
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.codec_cors_origins.split(",") if o],
                        allow_credentials=True, allow_methods=["POST", "OPTIONS"],
                        allow_headers=["Content-Type", "Authorization", "X-Namespace"])
+    install_limits(app)  # outermost: a body over the limit is refused before anything reads it
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     def wants_json(request: Request) -> bool:

@@ -123,7 +123,7 @@ def _filters(request: Request) -> dict:
     q = request.query_params
     tier = q.get("tier", "")
     drill = {"drill": True, "real": False}.get(q.get("kind", ""))
-    return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isdigit() else None,
+    return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isascii() and tier.isdigit() else None,
             "stage": q.get("stage") or None, "drill": drill}
 
 
@@ -259,7 +259,7 @@ async def decide(incident_id: str, request: Request, viewer: Viewer = Depends(vi
 async def follow_up(incident_id: str, request: Request, viewer: Viewer = Depends(viewer_or_login)):
     f = await request.form()
     score = str(f.get("score", ""))
-    if not score.isdigit():
+    if not (score.isascii() and score.isdigit()):
         return back_to(f"/incidents/{incident_id}", "请选择满意度 1-5 / choose a score from 1 to 5", request)
     return await _act(request, incident_id, console(request).follow_up(
         viewer, incident_id, int(score), str(f.get("comment", ""))))

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from groupdesk.client import incident_id_for, incident_state, list_incidents, list_query, start_incident
+from groupdesk import validation as v, visibility
+from groupdesk.client import incident_id_for, incident_state, list_incidents, start_incident
 from groupdesk.config import Settings
 from groupdesk.datafiles import private_file
 from groupdesk.directory import Directory, load_directory
@@ -26,6 +27,21 @@ from workflows.group_incident import GroupIncidentWorkflow as WF
 
 class Rejected(Exception):
     """The workflow refused the request (its validator said why)."""
+
+
+class Invalid(Rejected):
+    """What was sent is out of bounds or malformed (422); the message starts with the field's name."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.status = status  # 400 for a bad filter, 422 for a bad body
+
+
+def check(problems: dict[str, str]) -> None:
+    """Raise Invalid for the first problem, if any."""
+    for field, message in problems.items():
+        raise Invalid(field, message)
 
 
 @dataclass
@@ -60,13 +76,22 @@ class Console:
 
     async def incidents(self, viewer: Viewer, hall: str | None = None, tier: int | None = None,
                         stage: str | None = None, drill: bool | None = None, closed: bool = False) -> list[dict]:
-        query = list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill)
-        if stage:
-            query += f' AND {sa.CURRENT_STEPS.name} = "{_safe(stage)}"'
+        """Open (running) incidents the viewer may see; with closed=True also closed and dead ones."""
+        if hall and self.directory().hall(hall) is None:
+            raise Invalid("hall", f"unknown hall {v.shown(hall)}; halls: "
+                                  f"{', '.join(h.id for h in self.directory().halls)}", 400)
+        if tier is not None and not 0 <= tier <= 4:
+            raise Invalid("tier", f"{tier} is not a warning tier; give 0 to 4", 400)
+        if stage and (problem := v.identifier_problem(stage, "step")):
+            raise Invalid("stage", problem, 400)
+        query = visibility.list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill,
+                                      stage=stage)
         rows = await list_incidents(await self.client(), query, limit=500)
         return [r for r in rows if viewer.may_view(r["hall"])]
 
     async def incident(self, viewer: Viewer, incident_id: str) -> tuple[IncidentState, Playbook]:
+        if problem := v.incident_id_problem(incident_id):
+            raise Invalid("incident_id", problem)
         client = await self.client()
         state = await incident_state(client, incident_id)
         require(viewer.may_view(state.hall_id), f"{viewer.id} may not see incidents of hall {state.hall_id}")
@@ -80,15 +105,18 @@ class Console:
         halls = viewer.roles.get("centre_director", set())
         if not halls:
             return []
-        query = f'{sa.STATUS.name} = "open" AND {sa.APPROVAL_CODE.name} != "-"'
+        query = visibility.incidents(visibility.equals(sa.STATUS, "open"), f'{sa.APPROVAL_CODE.name} != "-"')
         rows = await list_incidents(await self.client(), query, limit=500)
         return [r for r in rows if r["hall"] in halls and r["approval_pending"]]
 
     async def failed(self, viewer: Viewer) -> list[dict]:
         require(viewer.ops, "only the ops team sees failed steps across incidents")
         client = await self.client()
-        rows = await list_incidents(client, f'{sa.FAILED_ACTIONS.name} > 0 AND {sa.STATUS.name} = "open"')
-        found = []
+        rows = await list_incidents(client, visibility.with_failures())
+        found = [{"incident_id": row["id"], "hall": row["hall"], "step": "-", "purpose": "incident",
+                  "error": f"the incident's workflow is {row['execution']}; it is not running (see its history)",
+                  "at": row["started_at"] or "", "attempts": 0}
+                 for row in await list_incidents(client, visibility.dead(), limit=200)]
         for row in rows:
             state = await incident_state(client, row["id"])
             found += [{"incident_id": state.id, "hall": state.hall_id, "step": f.step or "-", "purpose": f.purpose,
@@ -100,25 +128,34 @@ class Console:
 
     async def start(self, viewer: Viewer, form: StartForm) -> str | None:
         """Start an incident; None with form.errors filled if the input is wrong (nothing started)."""
+        if len(form.submit_token) > 64:
+            form.errors["submit_token"] = "too long; reload the form (a token is at most 64 characters)"
+            return None
         if form.submit_token and (existing := self._submitted(form.submit_token)):
             return existing  # the same form sent twice: one incident
-        if form.hall and not viewer.may_start(form.hall):
+        if self.directory().hall(form.hall) is not None and not viewer.may_start(form.hall):
             raise Forbidden(f"{viewer.id} is not the hall lead of {form.hall}")
-        headcount = int(form.headcount) if form.headcount.strip().isdigit() else None
+        headcount = _whole_number(form.headcount)
+        if form.headcount.strip() and headcount is None:
+            form.errors["headcount"] = "人数须为整数 / the number of people is a whole number"
         time_scale = None
         if form.time_scale.strip():
             try:
-                time_scale = float(form.time_scale)
+                time_scale = float(form.time_scale[:32])
             except ValueError:
                 form.errors["time_scale"] = "时间倍率须为数字 / the time scale is a number"
-        try:
-            playbook = find_playbook(self.settings.playbooks_dir, form.playbook)
-        except PlaybookError as exc:
-            form.errors["playbook"] = str(exc)
+        if problem := v.playbook_id_problem(form.playbook):
+            form.errors["playbook"] = problem
+        else:
+            try:
+                playbook = find_playbook(self.settings.playbooks_dir, form.playbook)
+            except PlaybookError as exc:
+                form.errors["playbook"] = str(exc)
         directory = self.directory()
-        for field_name, message in start_problems(directory, form.hall, headcount, form.lead_name, form.lead_phone,
-                                                  form.summary, form.drill, time_scale).items():
-            form.errors.setdefault(field_name.removeprefix("--").replace("-", "_"), message)
+        for field_name, message in start_problems(
+                directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,
+                summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id).items():
+            form.errors.setdefault(field_name, message)
         if form.errors:
             return None
         request = prepare_start(
@@ -141,6 +178,7 @@ class Console:
 
     async def record_outcome(self, viewer: Viewer, incident_id: str, step: str, outcome: str, note: str = "",
                              data: dict[str, str] | None = None) -> Ack:
+        check(v.outcome_problems(step, outcome, note, dict(data or {})))
         state, playbook = await self.incident(viewer, incident_id)
         step_def = playbook.steps.get(step)
         require(step_def is not None and viewer.may_record(state.hall_id, step_def),
@@ -151,19 +189,23 @@ class Console:
                 try:
                     values[key] = parse_local_time(value).isoformat()
                 except ValueError:
-                    raise Rejected(f"{key}: {value!r} is not a date and time, e.g. 2026-11-25 10:00") from None
+                    raise Invalid(f"data.{key}", f"{v.shown(value)} is not a date and time, e.g. 2026-11-25 10:00") \
+                        from None
         return await self._update(incident_id, WF.record_outcome,
                                   RecordOutcome(step=step, outcome=outcome, actor=viewer.id, note=note, data=values))
 
     async def decide(self, viewer: Viewer, incident_id: str, approve: bool, reason: str = "") -> Ack:
+        check({"reason": p} if (p := v.note_problem(reason, None if approve else
+                                                            "不同意须说明理由 / a rejection needs a reason")) else {})
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
-        if not approve and not reason.strip():
-            raise Rejected("不同意须说明理由 / a rejection needs a reason")
         return await self._update(incident_id, WF.decide_approval, DecideApproval(
             decision="approve" if approve else "reject", actor=viewer.id, reason=reason))
 
     async def follow_up(self, viewer: Viewer, incident_id: str, score: int, comment: str = "") -> Ack:
+        if not 1 <= score <= 5:
+            raise Invalid("score", f"{score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
+        check({"comment": p} if (p := v.note_problem(comment)) else {})
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
                 f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
@@ -171,19 +213,21 @@ class Console:
                                   RecordFollowUp(score=score, actor=viewer.id, comment=comment))
 
     async def note(self, viewer: Viewer, incident_id: str, text: str) -> None:
+        check({"text": p} if (p := v.note_problem(text, "备注为空 / the note is empty")) else {})
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
-        if not text.strip():
-            raise Rejected("备注为空 / the note is empty")
         await (await self.client()).get_workflow_handle(incident_id).signal(WF.add_note,
                                                                             AddNote(actor=viewer.id, text=text))
 
     async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
         require(viewer.ops, "only the ops team retries failed steps")
+        check(_target_problems(incident_id, step))
         return await self._update(incident_id, WF.retry_action, RetryAction(step=step, actor=viewer.id))
 
     async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
         require(viewer.ops, "only the ops team skips failed steps")
+        check(_target_problems(incident_id, step))
+        check({"reason": p} if (p := v.note_problem(reason, "say why the action is skipped")) else {})
         return await self._update(incident_id, WF.skip_action, SkipAction(step=step, actor=viewer.id, reason=reason))
 
     async def _update(self, incident_id: str, update, payload) -> Ack:
@@ -207,5 +251,20 @@ class Console:
                 db.execute("DELETE FROM submissions WHERE token = ?", (token,))
 
 
-def _safe(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum() or ch in "_-")
+def _whole_number(raw: str) -> int | None:
+    text = raw.strip()
+    if not text or len(text) > 20 or not text.isascii():
+        return None
+    try:
+        return int(text, 10)
+    except ValueError:
+        return None
+
+
+def _target_problems(incident_id: str, step: str) -> dict[str, str]:
+    problems = {}
+    if problem := v.incident_id_problem(incident_id):
+        problems["incident_id"] = problem
+    if step != "-" and (problem := v.identifier_problem(step, "step")):
+        problems["step"] = problem
+    return problems

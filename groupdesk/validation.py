@@ -1,0 +1,175 @@
+"""The bounds on everything people type, in one place: the CLI, the console, the API and the
+workflow's validators all ask here, so one rule gives one answer everywhere.
+
+Each check returns the problem (without the field's name) or None; callers prefix the field as
+their user knows it (`--note` on the command line, `note` in a form or JSON body).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+SUMMARY_MAX = 500
+NAME_MAX = 64
+TEXT_MAX = 2000  # notes, reasons, comments
+DATA_KEYS_MAX = 10
+DATA_VALUE_MAX = 200
+HEADCOUNT_MIN, HEADCOUNT_MAX = 2, 10_000
+TIME_SCALE_MAX = 1_000_000
+PHONE_MAX = 32
+SHOWN_MAX = 40  # how much of a bad value an error message repeats
+
+INCIDENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # playbook step, outcome and data-key ids
+STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+PLAYBOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps tab, newline and carriage return
+_LINE_BREAK = re.compile(r"[\t\n\r\x0b\x0c\u2028\u2029]")
+
+# How each field is called on the command line, when that differs from its form / JSON name.
+CLI_FLAGS = {
+    "hall": "--hall", "headcount": "--headcount", "lead_name": "--lead-name", "lead_phone": "--lead-phone",
+    "summary": "--summary", "playbook": "--playbook", "time_scale": "--time-scale", "lead_lang": "--lead-lang",
+    "incident_id": "--incident-id", "started_by": "--as", "actor": "--as", "note": "--note", "data": "--data",
+    "reason": "--reason", "comment": "--comment", "score": "--score", "text": "TEXT", "step": "STEP",
+    "outcome": "OUTCOME", "tier": "--tier", "stage": "--stage",
+}
+
+
+def cli_flag(field: str) -> str:
+    return CLI_FLAGS.get(field, field)
+
+
+def shown(value: object) -> str:
+    """A bad value as an error message repeats it: quoted, and cut short."""
+    text = str(value)
+    return repr(text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX] + "…")
+
+
+def text_problem(value: str | None, limit: int, *, required: str | None = None, one_line: bool = False) -> str | None:
+    """Free text: within `limit` characters, no control characters; `required` says what to write if empty."""
+    value = value or ""
+    if required and not value.strip():
+        return required
+    if len(value) > limit:
+        return f"{len(value):,} characters is too long; keep it within {limit:,}"
+    if one_line and (_CONTROL.search(value) or _LINE_BREAK.search(value)):
+        return "contains a line break or control character; write it on one line"
+    if _CONTROL.search(value):
+        return "contains a control character; remove it"
+    return None
+
+
+def name_problem(value: str | None, what: str) -> str | None:
+    return text_problem(value, NAME_MAX, required=f"give {what}", one_line=True)
+
+
+def summary_problem(value: str | None) -> str | None:
+    return text_problem(value, SUMMARY_MAX, required="say in a few words what the group complains about")
+
+
+def note_problem(value: str | None, required: str | None = None) -> str | None:
+    return text_problem(value, TEXT_MAX, required=required)
+
+
+def headcount_problem(value: int | None) -> str | None:
+    if value is None:
+        return f"give the number of people who came ({HEADCOUNT_MIN} to {HEADCOUNT_MAX:,})"
+    if value < HEADCOUNT_MIN:
+        return f"{value} is not a group; a collective complaint has at least {HEADCOUNT_MIN} people"
+    if value > HEADCOUNT_MAX:
+        return f"{value:,} is more people than a hall holds; give a number from {HEADCOUNT_MIN} to {HEADCOUNT_MAX:,}"
+    return None
+
+
+def time_scale_problem(value: float | None, drill: bool) -> str | None:
+    if value is None:
+        return None
+    if not drill:
+        return "only a drill may run on compressed time; add --drill"
+    if not math.isfinite(value) or not 1 <= value <= TIME_SCALE_MAX:
+        return f"{value} is out of range; give a number from 1 to {TIME_SCALE_MAX}"
+    return None
+
+
+def incident_id_problem(value: str) -> str | None:
+    if not INCIDENT_ID.match(value or ""):
+        return (f"{shown(value)} is not an incident id; use 3 to 64 lower-case letters, digits and '-',"
+                " starting with a letter or digit")
+    return None
+
+
+def identifier_problem(value: str, what: str) -> str | None:
+    if not IDENTIFIER.match(value or ""):
+        return f"{shown(value)} is not a {what} id (lower-case letters, digits and '_', at most 64)"
+    return None
+
+
+def staff_id_problem(value: str) -> str | None:
+    if not STAFF_ID.match(value or ""):
+        return f"{shown(value)} is not a staff id (like sun.li); see `groupdesk directory`"
+    return None
+
+
+def playbook_id_problem(value: str) -> str | None:
+    if not PLAYBOOK_ID.match(value or ""):
+        return f"{shown(value)} is not a playbook id; see `groupdesk playbooks list`"
+    return None
+
+
+def phone_problem(value: str) -> str | None:
+    from groupdesk.directory import normalise_phone
+
+    if len(value or "") > PHONE_MAX:
+        return f"{len(value)} characters is not a phone number; write it like +86 139 0000 0001"
+    try:
+        normalise_phone(value)
+    except ValueError as exc:
+        return str(exc).replace(repr(value), shown(value))
+    return None
+
+
+def data_problems(data: dict[str, str]) -> dict[str, str]:
+    """Outcome data: a few known-looking keys with short values. Keys are `data.<key>`."""
+    if len(data) > DATA_KEYS_MAX:
+        return {"data": f"{len(data)} values is too many; give at most {DATA_KEYS_MAX}"}
+    problems: dict[str, str] = {}
+    for key, value in data.items():
+        if not IDENTIFIER.match(str(key)):
+            problems["data"] = f"{shown(key)} is not a data name (lower-case letters, digits and '_', like calibration_at)"
+        elif problem := text_problem(str(value), DATA_VALUE_MAX, one_line=True):
+            problems[f"data.{key}"] = problem
+    return problems
+
+
+def data_size_problem(data: dict[str, str]) -> str | None:
+    """The size bounds alone (what the workflow's validator checks; the names are the playbook's)."""
+    if len(data) > DATA_KEYS_MAX:
+        return f"{len(data)} values is too many; give at most {DATA_KEYS_MAX}"
+    for key, value in data.items():
+        if len(key) > NAME_MAX or len(value) > DATA_VALUE_MAX:
+            return f"{shown(key)} is too long; names are at most {NAME_MAX} and values {DATA_VALUE_MAX} characters"
+    return None
+
+
+def outcome_problems(step: str, outcome: str, note: str, data: dict[str, str]) -> dict[str, str]:
+    """What is wrong with an outcome as typed, before it is sent to the workflow."""
+    problems: dict[str, str] = {}
+    if problem := identifier_problem(step, "step"):
+        problems["step"] = problem
+    if problem := identifier_problem(outcome, "outcome"):
+        problems["outcome"] = problem
+    if problem := note_problem(note):
+        problems["note"] = problem
+    problems.update(data_problems(data))
+    return problems
+
+
+def first(problems: dict[str, str], cli: bool = False) -> str | None:
+    """One line naming the first field that is wrong, or None."""
+    for field, message in problems.items():
+        base, _, rest = field.partition(".")
+        name = cli_flag(base) + (f" {rest}" if rest else "") if cli else field
+        return f"{name}: {message}"
+    return None

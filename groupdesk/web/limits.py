@@ -1,0 +1,98 @@
+"""What the console refuses before any work: bodies over the limit (413, while reading), malformed
+requests (422, one line per field) and filter values that cannot enter a visibility query (400)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from groupdesk.visibility import QueryValueError
+
+MAX_BODY_BYTES = 64 * 1024
+TOO_LARGE = (f"request body is over {MAX_BODY_BYTES // 1024} KiB; send less (a summary is at most 500 characters,"
+             " a note 2,000)")
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail=TOO_LARGE)
+
+
+class BodyLimit:
+    """Refuse a declared Content-Length over the limit unread; count the bytes of any other body as it comes."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge:
+            if started:
+                raise
+            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+
+
+def field_name(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def describe(error: dict) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "required; give it"
+    if kind == "json_invalid":
+        return "not valid JSON; send a JSON object"
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def install(app: FastAPI) -> None:
+    """Add the body limit and the handlers that turn bad input into one line per field."""
+    from groupdesk.web.service import Invalid
+
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError):
+        lines: dict[str, str] = {}
+        for error in exc.errors():
+            lines.setdefault(field_name(tuple(error.get("loc", ()))), describe(error))
+        return JSONResponse({"detail": "\n".join(f"{f}: {m}" for f, m in lines.items()), "errors": lines},
+                            status_code=422)
+
+    @app.exception_handler(Invalid)
+    async def invalid(request: Request, exc: Invalid):
+        return JSONResponse({"detail": str(exc), "errors": {exc.field: str(exc).split(": ", 1)[-1]}},
+                            status_code=exc.status)
+
+    @app.exception_handler(QueryValueError)
+    async def bad_filter(request: Request, exc: QueryValueError):
+        return JSONResponse({"detail": str(exc)}, status_code=400)
