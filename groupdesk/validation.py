@@ -19,6 +19,9 @@ HEADCOUNT_MIN, HEADCOUNT_MAX = 2, 10_000
 TIME_SCALE_MAX = 1_000_000
 PHONE_MAX = 32
 SHOWN_MAX = 40  # how much of a bad value an error message repeats
+# All the free text an incident's timeline may hold (notes, reasons, comments): the state travels whole
+# in queries, in its result and across a continue-as-new, all of which Temporal caps at 2 MB.
+TIMELINE_TEXT_MAX = 200_000
 
 INCIDENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # playbook step, outcome and data-key ids
@@ -164,6 +167,20 @@ def outcome_problems(step: str, outcome: str, note: str, data: dict[str, str]) -
         problems["note"] = problem
     problems.update(data_problems(data))
     return problems
+
+
+def timeline_text(entries) -> int:
+    """How many characters of text an incident's timeline holds."""
+    return sum(len(e.detail) for e in entries)
+
+
+def room_problem(entries, text: str) -> str | None:
+    """Refuse text that would take the timeline past its budget (the step can still be recorded without it)."""
+    held = timeline_text(entries)
+    if text and held + len(text) > TIMELINE_TEXT_MAX:
+        return (f"this incident's timeline already holds {held:,} characters of text (at most {TIMELINE_TEXT_MAX:,});"
+                " record it without the text, or shorten it")
+    return None
 
 
 def first(problems: dict[str, str], cli: bool = False) -> str | None:

@@ -6,7 +6,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from helpers import WF, decide, outcome, running_worker, settle, start, state, through_talk
-from groupdesk.models import RecordOutcome
+from groupdesk.models import AddNote, RecordOutcome
 
 
 from temporalio.api.enums.v1 import EventType
@@ -55,6 +55,15 @@ async def test_refusals(skipping_env, settings, make_start):
                       "has no outcome 'accepted'; its outcomes are done")
         # approval when none is waiting
         await refused(handle, decide(handle, "wang.jun"), "has no approval waiting")
+        # over the bounds, sent straight to Temporal rather than through the CLI or the console
+        await refused(handle, outcome(handle, "move_to_vip_room", "done", "zhao.min", note="长" * 2001),
+                      "note: 2,001 characters is too long; keep it within 2,000")
+        await refused(handle, outcome(handle, "move_to_vip_room", "done", "zhao.min",
+                                      **{f"k{i}": "v" for i in range(11)}), "data: 11 values is too many")
+        await refused(handle, outcome(handle, "move_to_vip_room", "done", "zhao.min", calibration_at="9" * 201),
+                      "values 200 characters")
+        await handle.signal(WF.add_note, AddNote(actor="sun.li", text="长" * 2001))  # a signal cannot be refused:
+        assert not [e for e in (await settle(ENV["env"], handle)).timeline if e.kind == "note"]  # it is dropped
         await through_talk(handle)
         await outcome(handle, "talk_with_lead", "not_accepted", "sun.li")
         # approval by someone who is not the centre director
@@ -62,8 +71,9 @@ async def test_refusals(skipping_env, settings, make_start):
         # an approval step is decided, not given an outcome
         await refused(handle, handle.execute_update(WF.record_outcome, RecordOutcome(
             step="director_review", outcome="approved", actor="wang.jun")), "is an approval")
-        # a rejection without a reason
+        # a rejection without a reason, or with one over the bounds
         await refused(handle, decide(handle, "wang.jun", approve=False, reason="  "), "needs a reason")
+        await refused(handle, decide(handle, "wang.jun", approve=False, reason="理" * 2001), "reason: 2,001 characters")
         st = await state(handle)
         assert st.current_steps == ["director_review"] and st.warning_tier == 0
         ack = await decide(handle, "wang.jun")

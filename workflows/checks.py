@@ -54,7 +54,7 @@ def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing
 
 
 def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
-    require_bounded("note", bounds.note_problem(req.note))
+    require_bounded("note", bounds.note_problem(req.note) or bounds.room_problem(machine.state.timeline, req.note))
     require_bounded("data", bounds.data_size_problem(req.data))
     if len(req.step) > bounds.NAME_MAX or len(req.outcome) > bounds.NAME_MAX or len(req.actor) > bounds.NAME_MAX:
         raise rejected(f"step, outcome and actor are ids of at most {bounds.NAME_MAX} characters")
@@ -83,7 +83,7 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
 
 
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
-    require_bounded("reason", bounds.note_problem(req.reason))
+    require_bounded("reason", bounds.note_problem(req.reason) or bounds.room_problem(machine.state.timeline, req.reason))
     pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
     if req.code_key and pending and machine.state.status == "open" and machine.state.approval_key is None:
         raise rejected("this approval's code is not registered yet; reply again in a minute")
@@ -109,7 +109,8 @@ def stale_code(machine: IncidentMachine) -> ApplicationError:
 
 
 def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
-    require_bounded("comment", bounds.note_problem(req.comment))
+    require_bounded("comment", bounds.note_problem(req.comment)
+                    or bounds.room_problem(machine.state.timeline, req.comment))
     require_not_closed(machine)
     if machine.state.follow_up is None or machine.state.follow_up.outcome != "pending":
         raise rejected(f"incident {machine.state.id} is not waiting for a follow-up answer")

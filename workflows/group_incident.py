@@ -341,7 +341,8 @@ class GroupIncidentWorkflow:
     def add_note(self, note: AddNote) -> None:
         # Signals cannot be refused, so a note from someone outside the hall's roster is dropped,
         # and so is one over the bounds the CLI and the console enforce (sent straight to Temporal).
-        if not checks.roles_of(self.machine, note.actor) or checks.bounds.note_problem(note.text, "empty"):
+        if not checks.roles_of(self.machine, note.actor) or checks.bounds.note_problem(note.text, "empty") \
+                or checks.bounds.room_problem(self.machine.state.timeline, note.text):
             workflow.logger.warning("note dropped: actor not in the hall roster, empty text or over the bounds")
             return
         self.machine.log(workflow.now(), "note", actor=note.actor, detail=note.text.strip())

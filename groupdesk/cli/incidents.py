@@ -240,6 +240,8 @@ def note(incident_id: str, text: str, actor: str = typer.Option(..., "--as")) ->
         state = await fetch_state(client, incident_id)
         if not directory(s).roles_of(state.hall_id, actor):
             fail(f"--as: {actor!r} holds no role at hall {state.hall_id}")
+        if problem := v.room_problem(state.timeline, text):
+            fail(f"TEXT: {problem}")
         await client.get_workflow_handle(incident_id).signal(GroupIncidentWorkflow.add_note,
                                                              AddNote(actor=actor, text=text))
 

@@ -216,6 +216,7 @@ class Console:
         check({"text": p} if (p := v.note_problem(text, "备注为空 / the note is empty")) else {})
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
+        check({"text": p} if (p := v.room_problem(state.timeline, text)) else {})
         await (await self.client()).get_workflow_handle(incident_id).signal(WF.add_note,
                                                                             AddNote(actor=viewer.id, text=text))
 

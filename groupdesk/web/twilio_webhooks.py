@@ -97,8 +97,8 @@ async def inbound_sms(request: Request) -> Response:
         sender = normalise_phone(form.get("From", ""))
     except ValueError:
         sender = form.get("From", "")
-    if not sid:
-        return Response("MessageSid missing", status_code=400)
+    if not sid or len(sid) > 64:
+        return Response("MessageSid: missing or not a Twilio message SID", status_code=400)
     if not inbox.claim(sid, mask_phone(sender)):
         return twiml(inbox.reply_for(sid))  # redelivered: answered the same, done once
     text = await handle_reply(services, sender, form.get("Body", ""))
@@ -164,7 +164,12 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
 
 
 async def find_incident(client, key, value: str) -> str | None:
-    query = f'{key.name} = "{value}" AND {sa.STATUS.name} = "open"'
+    from groupdesk.visibility import QueryValueError, open_with
+
+    try:
+        query = open_with(key, value)
+    except QueryValueError:
+        return None
     async for found in client.list_workflows(query, limit=1):
         return found.id
     return None

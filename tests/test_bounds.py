@@ -1,0 +1,129 @@
+"""The bounds on what people type: one set of rules, the same answer from every door."""
+
+from __future__ import annotations
+
+import pytest
+
+from groupdesk import validation as v, visibility
+from groupdesk.durations import parse_duration
+from groupdesk.incidents import InputError, start_problems
+from groupdesk.playbook_loader import PlaybookError, load_playbook
+from workflows.messages import used_by
+
+GOOD = dict(hall="xicheng", headcount=20, lead_name="张建国", lead_phone="13800138000", summary="电量异常",
+            drill=False, time_scale=None, started_by="sun.li")
+
+
+@pytest.mark.parametrize("override,field,says", [
+    ({"summary": "电" * 501}, "summary", "501 characters is too long; keep it within 500"),
+    ({"lead_name": "张" * 65}, "lead_name", "within 64"),
+    ({"lead_name": "张\n三"}, "lead_name", "on one line"),
+    ({"headcount": 2 ** 40}, "headcount", "from 2 to 10,000"),
+    ({"headcount": 1}, "headcount", "at least 2"),
+    ({"lead_phone": "1" * 5000}, "lead_phone", "is not a phone number"),
+    ({"hall": 'x"y'}, "hall", "unknown hall"),
+    ({"started_by": "zhao.min"}, "started_by", "only a hall lead starts an incident"),
+    ({"time_scale": float("nan"), "drill": True}, "time_scale", "out of range"),
+    ({"summary": "a\x00b"}, "summary", "control character"),
+])
+def test_start_bounds_name_the_field(directory, override, field, says):
+    problems = start_problems(directory, **{**GOOD, **override})
+    assert field in problems and says in problems[field], problems
+    assert all(len(message) < 300 for message in problems.values()), "a bad value is not echoed whole"
+
+
+def test_the_largest_allowed_start_is_accepted(directory):
+    assert start_problems(directory, **{**GOOD, "summary": "电" * 500, "lead_name": "张" * 64,
+                                        "headcount": 10_000}) == {}
+
+
+def test_the_cli_names_its_flag_and_a_guide_cannot_start(make_start):
+    with pytest.raises(InputError) as info:
+        make_start(summary="x" * 501)
+    assert info.value.field == "--summary"
+    with pytest.raises(InputError) as info:
+        make_start(started_by="zhao.min")  # the guide: refused here as in the console
+    assert info.value.field == "--as"
+    with pytest.raises(InputError) as info:
+        make_start(incident_id='../../x y"z')
+    assert info.value.field == "--incident-id"
+
+
+@pytest.mark.parametrize("value,ok", [("xicheng-20261123-ec61f3", True), ("ops-1a2b", True), ("ab", False),
+                                      ("../../x", False), ('x"y', False), ("A" * 10, False), ("a" * 65, False)])
+def test_incident_id_pattern(value, ok):
+    assert (v.incident_id_problem(value) is None) is ok
+
+
+def test_outcome_bounds():
+    assert v.outcome_problems("talk_with_lead", "accepted", "n" * 2000, {"calibration_at": "x" * 200}) == {}
+    problems = v.outcome_problems("talk with lead", "accepted", "n" * 2001, {f"k{i}": "v" for i in range(3)})
+    assert set(problems) == {"step", "note"}
+    assert "too many" in v.outcome_problems("s", "o", "", {f"k{i}": "v" for i in range(11)})["data"]
+    assert "within 200" in v.outcome_problems("s", "o", "", {"k": "v" * 201})["data.k"]
+    assert v.first({"data.k": "too long"}, cli=True) == "--data k: too long"
+
+
+def test_visibility_values_are_checked_and_open_means_running():
+    query = visibility.list_query(hall="xicheng", tier=3)
+    assert 'ExecutionStatus = "Running"' in query and 'GroupdeskHall = "xicheng"' in query
+    assert "ExecutionStatus" in visibility.list_query(status=None) and "Running" not in visibility.list_query(status=None)
+    for bad in ['x"', "x' OR '1'='1", "a b", "x" * 200, "a\\"]:
+        with pytest.raises(visibility.QueryValueError) as info:
+            visibility.list_query(hall=bad)
+        assert str(info.value).startswith("hall: ")
+    with pytest.raises(visibility.QueryValueError):
+        visibility.literal("", "code")
+
+
+def test_durations_are_bounded():
+    assert parse_duration("90d").seconds == 90 * 86400
+    for bad in ("3000000d", "91d", "61wd", "9" * 5000 + "d"):
+        with pytest.raises(ValueError) as info:
+            parse_duration(bad)
+        assert len(str(info.value)) < 200
+
+
+def test_a_huge_deadline_is_one_line_naming_file_step_and_fix(tmp_path, playbook):
+    path = _copy_mini(tmp_path, "deadline: 5m", "deadline: 3000000d")
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "step 'greet'" in message and "within 90d" in message
+    assert "\n" not in message
+    path = _copy_mini(tmp_path, "deadline: 5m", "deadline: {seconds: 99999999999}")
+    with pytest.raises(PlaybookError, match=r"step 'greet', deadline: .* out of range"):
+        load_playbook(path)
+
+
+def test_non_utf8_and_non_yaml_files_give_one_line(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("id: 测试\n".encode("gbk"))
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(bad)
+    assert "not UTF-8" in str(info.value) and "\n" not in str(info.value)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\n  steps: [\n", encoding="utf-8")
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(broken)
+    assert "not valid YAML at line" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_activity_inputs_carry_only_what_the_template_uses():
+    context = {"summary": "电" * 500, "headcount": 20, "reason": "n" * 2000, "incident_id": "x"}
+    assert used_by({"zh-CN": "{{ headcount }}人 {{incident_id}}", "en": "{{ headcount }} people"}, context) == \
+        {"headcount": 20, "incident_id": "x"}
+    assert set(used_by({"zh-CN": "事由:{{ summary }}"}, context)) == {"summary"}
+
+
+def _copy_mini(tmp_path, old: str, new: str):
+    import shutil
+    from pathlib import Path
+
+    corpus = Path(__file__).parent / "bad_playbooks"
+    shutil.copytree(corpus / "templates", tmp_path / "templates", dirs_exist_ok=True)
+    path = tmp_path / "mini.yaml"
+    text = (corpus / "_valid_mini.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
