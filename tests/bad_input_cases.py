@@ -1,0 +1,255 @@
+"""The bad-input corpus: what an attacker or a careless user sends, and how each must be refused.
+
+Every case names its channel, what is sent, the status or exit code that counts as a clear
+refusal, and a piece of text the one-line answer must contain (usually the field's name).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MB = 1024 * 1024
+PHONE = "13800138000"
+START = ["start", "--hall", "xicheng", "--headcount", "20", "--lead-name", "张建国", "--lead-phone", PHONE,
+         "--summary", "电量异常"]
+
+
+@dataclass
+class Case:
+    channel: str  # cli, api, yaml, webhook
+    name: str
+    send: object  # CLI args, or (method, path, kwargs) for HTTP
+    expect: tuple[int, ...]  # exit codes / statuses that count as a clear refusal
+    says: str = ""  # the one-line answer names this (a field, a flag, the fix)
+    who: str = "sun.li"  # API: signed in as
+    result: dict = field(default_factory=dict)
+
+
+def with_option(flag: str, value: str) -> list[str]:
+    args = list(START)
+    if flag in args:
+        args[args.index(flag) + 1] = value
+    else:
+        args += [flag, value]
+    return args
+
+
+def cli_cases(incident: str) -> list[Case]:
+    c = lambda name, args, says, codes=(2,): Case("cli", name, args, codes, says)  # noqa: E731
+    out = [
+        c("headcount 1", with_option("--headcount", "1"), "--headcount"),
+        c("headcount 2^40", with_option("--headcount", str(2 ** 40)), "--headcount"),
+        c("headcount negative", with_option("--headcount", "-5"), "--headcount"),
+        c("headcount not a number", with_option("--headcount", "many"), "--headcount"),
+        c("summary 501 chars", with_option("--summary", "电" * 501), "--summary"),
+        c("summary 2 MB", with_option("--summary", "x" * (2 * MB)), "--summary"),
+        c("summary empty", with_option("--summary", " "), "--summary"),
+        c("summary control char", with_option("--summary", "a\x07b"), "--summary"),
+        c("lead name 65 chars", with_option("--lead-name", "张" * 65), "--lead-name"),
+        c("lead name two lines", with_option("--lead-name", "张\n三"), "--lead-name"),
+        c("lead phone short", with_option("--lead-phone", "12"), "--lead-phone"),
+        c("lead phone 10k digits", with_option("--lead-phone", "1" * 10_000), "--lead-phone"),
+        c("hall unknown", with_option("--hall", "nowhere"), "--hall"),
+        c("hall with quote", with_option("--hall", 'x" OR "1"="1'), "--hall"),
+        c("hall 100 kB", with_option("--hall", "h" * 100_000), "--hall"),
+        c("playbook path", with_option("--playbook", "../../etc/passwd"), "--playbook"),
+        c("playbook unknown", with_option("--playbook", "nope"), "--playbook"),
+        c("incident id traversal", with_option("--incident-id", '../../x y"z'), "--incident-id"),
+        c("incident id too short", with_option("--incident-id", "ab"), "--incident-id"),
+        c("incident id 200 chars", with_option("--incident-id", "a" * 200), "--incident-id"),
+        c("started by a guide", with_option("--as", "zhao.min"), "--as"),
+        c("started by another hall", with_option("--as", "zhou.jie"), "--as"),
+        c("time scale without drill", with_option("--time-scale", "60"), "--time-scale"),
+        c("time scale nan", with_option("--time-scale", "nan") + ["--drill"], "--time-scale"),
+        c("time scale 1e300", with_option("--time-scale", "1e300") + ["--drill"], "--time-scale"),
+        c("lead lang", with_option("--lead-lang", "fr"), "--lead-lang"),
+    ]
+    outcome = ["outcome", incident, "move_to_vip_room", "done", "--as", "zhao.min"]
+    out += [
+        c("note 2001 chars", outcome + ["--note", "注" * 2001], "--note"),
+        c("note 1 MB", outcome + ["--note", "n" * MB], "--note"),
+        c("data value 201 chars", outcome + ["--data", "room=" + "v" * 201], "--data room"),
+        c("data 11 keys", outcome + sum([["--data", f"k{i}=v"] for i in range(11)], []), "--data"),
+        c("data bad key", outcome + ["--data", "BAD KEY=1"], "--data"),
+        c("data without =", outcome + ["--data", "noequals"], "--data"),
+        c("data time garbage", outcome + ["--data", "calibration_at=next tuesday"], "--data calibration_at"),
+        c("step unknown", ["outcome", incident, "step2", "done", "--as", "zhao.min"], "unknown step"),
+        c("step 10 kB", ["outcome", incident, "s" * 10_000, "done", "--as", "zhao.min"], "STEP"),
+        c("outcome unknown", ["outcome", incident, "keep_order", "exploded", "--as", "qian.lei"], "no outcome"),
+        c("outcome wrong role", ["outcome", incident, "move_to_vip_room", "done", "--as", "qian.lei"], "may not"),
+        c("actor with quote", ["outcome", incident, "move_to_vip_room", "done", "--as", 'x"y'], "--as"),
+        c("incident id traversal", ["outcome", "../x", "move_to_vip_room", "done", "--as", "zhao.min"], "ID"),
+        c("incident unknown", ["outcome", "no-such-incident", "keep_order", "done", "--as", "qian.lei"],
+          "no such incident"),
+        c("reject without reason", ["approve", incident, "--as", "wang.jun", "--reject"], "--reason"),
+        c("reject reason 3000", ["approve", incident, "--as", "wang.jun", "--reject", "--reason", "r" * 3000],
+          "--reason"),
+        c("approve nothing waiting", ["approve", incident, "--as", "wang.jun"], "no approval waiting"),
+        c("note empty", ["note", incident, " ", "--as", "sun.li"], "TEXT"),
+        c("note 5000 chars", ["note", incident, "x" * 5000, "--as", "sun.li"], "TEXT"),
+        c("note control char", ["note", incident, "a\x1bb", "--as", "sun.li"], "TEXT"),
+        c("follow-up score 9", ["follow-up", incident, "--score", "9", "--as", "sun.li"], "--score"),
+        c("follow-up comment 2001", ["follow-up", incident, "--score", "5", "--as", "sun.li",
+                                     "--comment", "c" * 2001], "--comment"),
+        c("list hall quote", ["list", "--hall", 'x"'], "--hall"),
+        c("list tier text", ["list", "--tier", "high"], "--tier"),
+        c("show traversal", ["show", "../../etc"], "ID"),
+        c("ops failed hall quote", ["ops", "failed", "--hall", 'x" OR 1=1'], "--hall"),
+        c("ops failed since 3000000d", ["ops", "failed", "--since", "3000000d"], "--since"),
+        c("ops failed since garbage", ["ops", "failed", "--since", "yesterday"], "--since"),
+        c("ops skip empty reason", ["ops", "skip", incident, "keep_order", "--reason", " ", "--as", "ma.ning"],
+          "--reason"),
+        c("ops retry not ops", ["ops", "retry", incident, "keep_order", "--as", "sun.li"], "--as"),
+    ]
+    return out
+
+
+def yaml_cases(corpus: Path, scratch: Path) -> list[Case]:
+    """Bad playbooks through `groupdesk playbooks validate` (exit 1: invalid, one line each)."""
+    mini = (corpus / "_valid_mini.yaml").read_text(encoding="utf-8")
+    made = {
+        "deadline 3000000d": (mini.replace("deadline: 5m", "deadline: 3000000d"), "step 'greet', deadline"),
+        "deadline 5000 digits": (mini.replace("deadline: 5m", "deadline: " + "9" * 5000 + "d"), "does not parse"),
+        "deadline as huge seconds": (mini.replace("deadline: 5m", "deadline: {seconds: 99999999999}"),
+                                     "out of range"),
+        "grace 400d": (mini.replace("grace: 10m", "grace: 400d"), "escalation.grace"),
+        "step id with spaces": (mini.replace("  greet:", "  Greet Them:").replace("[greet]", "[Greet Them]"),
+                                "not a step id"),
+        "a list, not a mapping": ("- id: x\n- steps: []\n", "YAML mapping"),
+        "empty file": ("", "YAML mapping"),
+        "tabs and broken brackets": ("id: x\n\tsteps: [\n", "not valid YAML at line 2"),
+        "huge file": ("# " + "x" * (300 * 1024) + "\n" + mini, "too large"),
+    }
+    shutil.copytree(corpus / "templates", scratch / "templates", dirs_exist_ok=True)
+    cases = []
+    for n, (name, (text, says)) in enumerate(made.items()):
+        path = scratch / f"made{n}.yaml"
+        path.write_text(text, encoding="utf-8")
+        cases.append(Case("yaml", name, ["playbooks", "validate", str(path)], (1,), says))
+    latin = scratch / "gbk.yaml"
+    latin.write_bytes(mini.replace("迷你预案", "迷你预案").encode("gbk"))
+    cases.append(Case("yaml", "not UTF-8", ["playbooks", "validate", str(latin)], (1,), "not UTF-8"))
+    binary = scratch / "binary.yaml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    cases.append(Case("yaml", "binary garbage", ["playbooks", "validate", str(binary)], (1,), str(binary)))
+    for path in sorted(corpus.glob("*.yaml")):
+        if not path.name.startswith("_"):
+            expect = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
+            cases.append(Case("yaml", f"corpus {path.stem}", ["playbooks", "validate", str(path)], (1,), expect))
+    return cases
+
+
+def api_cases(incident: str) -> list[Case]:
+    def body(**over) -> dict:
+        b = {"hall": "xicheng", "headcount": 15, "lead_name": "张建国", "summary": "电量异常",
+             "lead_phone": f"1380013{uuid.uuid4().int % 10000:04d}", "drill": True}
+        b.update(over)
+        return b
+
+    def start(name, says, status=(422,), who="sun.li", **over):
+        return Case("api", f"start: {name}", ("POST", "/api/incidents", {"json": body(**over)}), status, says, who)
+
+    async def chunks():  # no Content-Length: the limit must hold while reading
+        for _ in range(200):
+            yield b"x" * 1024
+
+    path = f"/api/incidents/{incident}"
+    return [
+        start("summary 501", "summary", summary="电" * 501),
+        start("headcount 2^40", "headcount", headcount=2 ** 40),
+        start("headcount text", "headcount", headcount="many"),
+        start("lead name 65", "lead_name", lead_name="张" * 65),
+        start("lead name newline", "lead_name", lead_name="张\n三"),
+        start("hall quote", "hall", hall='x"'),
+        start("hall unknown", "hall", hall="nowhere"),
+        start("playbook path", "playbook", playbook="../../etc/passwd"),
+        start("phone 10k", "lead_phone", lead_phone="1" * 10_000),
+        start("time scale huge", "time_scale", time_scale=1e300),
+        start("drill not a bool", "drill", drill="maybe"),
+        start("submit token 1000", "submit_token", submit_token="t" * 1000),
+        start("by a guide", "forbidden", status=(403,), who="zhao.min"),
+        Case("api", "start: missing fields", ("POST", "/api/incidents", {"json": {"hall": "xicheng"}}), (422,),
+             "headcount: required"),
+        Case("api", "start: not JSON", ("POST", "/api/incidents", {"content": b"{oops",
+                                                                   "headers": {"content-type": "application/json"}}),
+             (422,), "JSON"),
+        Case("api", "start: a list", ("POST", "/api/incidents", {"json": [1, 2]}), (422,), "body"),
+        Case("api", "start: 2 MB summary", ("POST", "/api/incidents", {"json": body(summary="x" * 2 * MB)}), (413,),
+             "request body"),
+        Case("api", "start: 20 MB declared", ("POST", "/api/incidents", {
+            "content": b"{}", "headers": {"content-length": str(20 * MB), "content-type": "application/json"}}),
+             (413,), "request body"),
+        Case("api", "start: 200 kB chunked", ("POST", "/api/incidents", {
+            "content": chunks(), "headers": {"content-type": "application/json"}}), (413,), "request body"),
+        Case("api", "board hall quote", ("GET", "/api/incidents", {"params": {"hall": '" OR 1=1'}}), (400,), "hall"),
+        Case("api", "board tier text", ("GET", "/api/incidents", {"params": {"tier": "high"}}), (422,), "tier"),
+        Case("api", "board tier 99", ("GET", "/api/incidents", {"params": {"tier": "99"}}), (400,), "tier"),
+        Case("api", "board stage quote", ("GET", "/api/incidents", {"params": {"stage": 'a"b'}}), (400,), "stage"),
+        Case("api", "incident id traversal", ("GET", "/api/incidents/..%2F..%2Fx", {}), (404, 422), ""),
+        Case("api", "incident id 300 chars", ("GET", "/api/incidents/" + "a" * 300, {}), (422,), "incident_id"),
+        Case("api", "outcome note 2001", ("POST", f"{path}/outcomes", {"json": {
+            "step": "move_to_vip_room", "outcome": "done", "note": "注" * 2001}}), (422,), "note", "zhao.min"),
+        Case("api", "outcome 11 data keys", ("POST", f"{path}/outcomes", {"json": {
+            "step": "move_to_vip_room", "outcome": "done", "data": {f"k{i}": "v" for i in range(11)}}}), (422,),
+             "data", "zhao.min"),
+        Case("api", "outcome data value 201", ("POST", f"{path}/outcomes", {"json": {
+            "step": "move_to_vip_room", "outcome": "done", "data": {"room": "v" * 201}}}), (422,), "data.room",
+             "zhao.min"),
+        Case("api", "outcome step 10 kB", ("POST", f"{path}/outcomes", {"json": {
+            "step": "s" * 10_000, "outcome": "done"}}), (422,), "step", "zhao.min"),
+        Case("api", "outcome unknown", ("POST", f"{path}/outcomes", {"json": {
+            "step": "move_to_vip_room", "outcome": "exploded"}}), (409,), "no outcome", "zhao.min"),
+        Case("api", "outcome data not a map", ("POST", f"{path}/outcomes", {"json": {
+            "step": "move_to_vip_room", "outcome": "done", "data": ["x"]}}), (422,), "data", "zhao.min"),
+        Case("api", "reject reason 3000", ("POST", f"{path}/approval", {"json": {"approve": False,
+                                                                              "reason": "r" * 3000}}),
+             (422,), "reason", "wang.jun"),
+        Case("api", "follow-up score 99", ("POST", f"{path}/follow-up", {"json": {"score": 99}}), (422,), "score"),
+        Case("api", "follow-up comment 3000", ("POST", f"{path}/follow-up", {"json": {
+            "score": 5, "comment": "c" * 3000}}), (422,), "comment"),
+        Case("api", "note 2001", ("POST", f"{path}/notes", {"json": {"text": "x" * 2001}}), (422,), "text"),
+        Case("api", "note empty", ("POST", f"{path}/notes", {"json": {"text": "  "}}), (422,), "text"),
+        Case("api", "note 1 MB", ("POST", f"{path}/notes", {"json": {"text": "x" * MB}}), (413,), "request body"),
+        Case("api", "skip reason 3000", ("POST", f"{path}/failed/keep_order/skip", {"json": {"reason": "r" * 3000}}),
+             (422,), "reason", "ma.ning"),
+        Case("api", "skip step quote", ("POST", f'{path}/failed/a"b/skip', {"json": {"reason": "r"}}), (422,),
+             "step", "ma.ning"),
+        Case("api", "sign-in password 100 kB", ("POST", "/api/session", {"json": {
+            "person": "sun.li", "password": "p" * 100_000}}), (413,), "request body", ""),
+        Case("api", "sign-in person quote", ("POST", "/api/session", {"json": {
+            "person": 'x" OR 1=1', "password": "p"}}), (401,), "wrong staff id", ""),
+        Case("api", "start page form summary 501", ("POST", "/incidents", {"data": {
+            "hall": "xicheng", "headcount": "15", "lead_name": "张建国", "lead_phone": PHONE,
+            "summary": "电" * 501, "drill": "on"}}), (422,), "keep it within 500"),
+        Case("api", "board page hall quote", ("GET", "/", {"params": {"hall": '"'}}), (400,), "hall"),
+    ]
+
+
+def webhook_cases(director: str, lead: str) -> list[Case]:
+    """(method, path, {form, signed}) -> the app signs like Twilio when signed is true."""
+    def hook(name, path, form, expect, says="", signed=True, **extra):
+        return Case("webhook", name, ("POST", path, {"form": form, "signed": signed, **extra}), expect, says)
+
+    def sms(sender, text, sid=None):
+        return {"MessageSid": sid if sid is not None else "SM" + uuid.uuid4().hex, "From": sender,
+                "To": "+15005550006", "Body": text}
+
+    return [
+        hook("inbound unsigned", "/twilio/inbound", sms(director, "1 123456"), (403,), "invalid signature", False),
+        hook("inbound forged", "/twilio/inbound", sms(director, "1 123456"), (403,), "invalid signature",
+             token="forged"),
+        hook("status unsigned", "/twilio/status?key=x", {"MessageStatus": "delivered"}, (403,), "invalid", False),
+        hook("inbound 100 kB body", "/twilio/inbound", sms(director, "1 " + "9" * 100_000), (413,), "request body"),
+        hook("inbound sid 1000 chars", "/twilio/inbound", sms(director, "hi", sid="S" * 1000), (400,), "MessageSid"),
+        hook("inbound no sid", "/twilio/inbound", sms(director, "hi", sid=""), (400,), "MessageSid"),
+        hook("inbound garbage from", "/twilio/inbound", sms("not a phone", "hello"), (200,), "<Message>"),
+        hook("inbound wrong code", "/twilio/inbound", sms(director, "1 000000"), (200,), "<Message>"),
+        hook("inbound code with quote", "/twilio/inbound", sms(director, '1 12"34'), (200,), "<Message>"),
+        hook("inbound survey comment 3000", "/twilio/inbound", sms(lead, "5 " + "好" * 3000), (200,), "<Message>"),
+        hook("status unknown key", "/twilio/status?key=nope", {"MessageStatus": "delivered", "MessageSid": "SMx"},
+             (204,)),
+        hook("status garbage state", "/twilio/status?key=x", {"MessageStatus": "exploded" * 100}, (204,)),
+    ]

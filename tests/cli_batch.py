@@ -1,0 +1,43 @@
+"""Runs many `groupdesk` command lines in one process, each exactly as the `groupdesk` script runs it.
+
+Reads a JSON list of argument lists on stdin, prints a JSON list of {args, code, out, err}. The
+imports are paid once instead of once per case; an exception that escapes a command is printed
+as its traceback, as the real script would print it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import traceback
+
+
+def run_one(app, args: list[str]) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            app(args=args, prog_name="groupdesk")
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:  # noqa: BLE001 - what a user would see
+            traceback.print_exc()
+            code = 1
+    return {"args": args, "code": code, "out": out.getvalue(), "err": err.getvalue()}
+
+
+def main() -> None:
+    from groupdesk.cli import app
+
+    cases = json.load(sys.stdin)
+    results = [run_one(app, args) for args in cases]
+    sys.stdout.write(json.dumps(results, ensure_ascii=False))
+    sys.stdout.flush()
+    os._exit(0)  # as the real script leaves: the Temporal client's threads can abort a normal teardown
+
+
+if __name__ == "__main__":
+    main()
