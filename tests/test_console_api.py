@@ -122,7 +122,7 @@ async def test_permission_matrix(console):
         async with signed_in(app, person) as web:
             assert (await web.get("/api/approvals")).json() == []
     refused = await attempt(DIRECTOR, "POST", f"/api/incidents/{incident}/approval", {"approve": False})
-    assert refused.status_code == 409 and "reason" in refused.text
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("reason: "), refused.text
     approved = await attempt(DIRECTOR, "POST", f"/api/incidents/{incident}/approval", {"approve": True})
     assert approved.status_code == 200 and approved.json()["warning_tier"] == 3
     for person in (OPERATOR, OPS):  # see everything

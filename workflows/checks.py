@@ -83,7 +83,8 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
 
 
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
-    require_bounded("reason", bounds.note_problem(req.reason) or bounds.room_problem(machine.state.timeline, req.reason))
+    require_bounded("reason", bounds.note_problem(req.reason)
+                    or bounds.room_problem(machine.state.timeline, req.reason))
     pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
     if req.code_key and pending and machine.state.status == "open" and machine.state.approval_key is None:
         raise rejected("this approval's code is not registered yet; reply again in a minute")

@@ -22,7 +22,9 @@ def approval_steps(playbooks: dict[str, Playbook]) -> list[str]:
 
 
 def _quoted(values) -> str:
-    return ", ".join(f'"{v}"' for v in values)
+    from groupdesk.visibility import literal
+
+    return ", ".join(literal(v, "value") for v in values)
 
 
 async def board_counts(client: Client, base: str, playbooks: dict[str, Playbook]) -> dict:
@@ -118,9 +120,7 @@ def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, d
     """The open incidents this viewer may see, with the board's filters; None when they may see none."""
     from groupdesk.client import list_query
 
-    query = list_query(hall=hall, status="open", tier=tier, drill=drill)
-    if stage:
-        query += f' AND {sa.CURRENT_STEPS.name} = "{"".join(c for c in stage if c.isalnum() or c in "_-")}"'
+    query = list_query(hall=hall, status="open", tier=tier, drill=drill, stage=stage)
     if not viewer.sees_everything:
         halls = sorted(viewer.halls())
         if not halls:

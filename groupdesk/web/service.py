@@ -195,10 +195,11 @@ class Console:
                                   RecordOutcome(step=step, outcome=outcome, actor=viewer.id, note=note, data=values))
 
     async def decide(self, viewer: Viewer, incident_id: str, approve: bool, reason: str = "") -> Ack:
-        check({"reason": p} if (p := v.note_problem(reason, None if approve else
-                                                            "不同意须说明理由 / a rejection needs a reason")) else {})
+        check({"reason": p} if (p := v.note_problem(reason)) else {})
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
+        if not approve and not reason.strip():
+            raise Invalid("reason", "不同意须说明理由 / a rejection needs a reason")
         return await self._update(incident_id, WF.decide_approval, DecideApproval(
             decision="approve" if approve else "reject", actor=viewer.id, reason=reason))
 
@@ -213,10 +214,11 @@ class Console:
                                   RecordFollowUp(score=score, actor=viewer.id, comment=comment))
 
     async def note(self, viewer: Viewer, incident_id: str, text: str) -> None:
-        check({"text": p} if (p := v.note_problem(text, "备注为空 / the note is empty")) else {})
+        check({"text": p} if (p := v.note_problem(text)) else {})
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
-        check({"text": p} if (p := v.room_problem(state.timeline, text)) else {})
+        check({"text": p} if (p := v.note_problem(text, "备注为空 / the note is empty")
+                              or v.room_problem(state.timeline, text)) else {})
         await (await self.client()).get_workflow_handle(incident_id).signal(WF.add_note,
                                                                             AddNote(actor=viewer.id, text=text))
 
