@@ -15,6 +15,9 @@ import sys
 import traceback
 
 
+MARK = "\n@@groupdesk-cli-batch@@\n"  # the results follow it (the Temporal core may log to stdout first)
+
+
 def run_one(app, args: list[str]) -> dict:
     out, err = io.StringIO(), io.StringIO()
     code = 0
@@ -34,7 +37,7 @@ def main() -> None:
 
     cases = json.load(sys.stdin)
     results = [run_one(app, args) for args in cases]
-    sys.stdout.write(json.dumps(results, ensure_ascii=False))
+    sys.stdout.write(MARK + json.dumps(results, ensure_ascii=False))
     sys.stdout.flush()
     os._exit(0)  # as the real script leaves: the Temporal client's threads can abort a normal teardown
 

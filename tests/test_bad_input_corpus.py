@@ -67,7 +67,8 @@ async def run_cli_batch(env: dict, cases: list[Case]) -> None:
     done = await run([sys.executable, str(Path(__file__).parent / "cli_batch.py")], env,
                      json.dumps([c.send for c in cases]))
     assert done.returncode == 0, done.stderr[-3000:]
-    for case, result in zip(cases, json.loads(done.stdout), strict=True):
+    results = json.loads(done.stdout.rpartition("@@groupdesk-cli-batch@@\n")[2])
+    for case, result in zip(cases, results, strict=True):
         case.result = result
 
 
