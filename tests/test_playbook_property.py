@@ -3,7 +3,7 @@
 hypothesis varies the shipped playbook where authors make mistakes: durations (clock and working
 days, far past the bounds too), which steps start, warning tiers, titles. Every variant the loader
 accepts runs on one time-skipping server: started, past every deadline and escalation of its first
-steps, one outcome recorded, past the next deadlines. No WorkflowTaskFailed may appear.
+steps, their outcomes recorded, past the next steps' deadlines. No WorkflowTaskFailed may appear.
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ class Loop:
 
 
 async def run_first_steps(env, settings, playbook) -> list[str]:
-    """Start an incident on `playbook`, go past its first deadlines, record one outcome, go on; its task failures."""
+    """Start an incident on `playbook`, go past its first deadlines, record its first steps' outcomes, go past
+    the next deadlines; the workflow task failures in its history."""
     directory = load_directory(EXAMPLE_DIRECTORY)
     request = prepare_start(directory=directory, playbook=playbook, hall_id="xicheng", headcount=12,
                             lead_name="张建国", lead_phone="13800138000", summary="电量异常", started_by="sun.li",
@@ -114,7 +115,6 @@ async def run_first_steps(env, settings, playbook) -> list[str]:
                 if step.kind == "task" and chosen and not chosen.requires_data and holders:
                     await handle.execute_update(WF.record_outcome, RecordOutcome(
                         step=sid, outcome=name, actor=holders[0], note="property test"))
-                    break
             await env.sleep(AFTER_EVERYTHING)
         events = (await handle.fetch_history()).events
         return [str(e.workflow_task_failed_event_attributes.failure.message) for e in events
@@ -146,7 +146,8 @@ def test_accepted_playbooks_run_their_first_steps_without_failed_tasks():
     seen = {"accepted": 0, "rejected": 0}
     try:
         @given(raw=playbooks())
-        @hsettings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @hsettings(max_examples=15, deadline=None, database=None, derandomize=True,
+                   suppress_health_check=list(HealthCheck))
         def property_holds(raw):
             path = scratch / f"variant-{uuid.uuid4().hex[:8]}.yaml"
             path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
