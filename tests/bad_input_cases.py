@@ -225,6 +225,10 @@ def api_cases(incident: str) -> list[Case]:
             "hall": "xicheng", "headcount": "15", "lead_name": "张建国", "lead_phone": PHONE,
             "summary": "电" * 501, "drill": "on"}}), (422,), "keep it within 500"),
         Case("api", "board page hall quote", ("GET", "/", {"params": {"hall": '"'}}), (400,), "hall"),
+        Case("api", "board stream stage quote", ("GET", "/events/board", {"params": {"stage": 'x" OR "1"="1'}}),
+             (400,), "stage"),
+        Case("api", "board stream unknown hall", ("GET", "/events/board", {"params": {"hall": "nowhere"}}),
+             (400,), "hall"),
     ]
 
 

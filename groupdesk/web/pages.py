@@ -163,11 +163,14 @@ async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_logi
     """Server-sent events: counts and rows (as data and as rendered HTML), each time they change (checked every second)."""
     filters = _filters(request)
     lang = lang_of(request)
+    # Bad filters are refused here (400 naming the field), not in the middle of a stream.
+    first = [await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)]
 
     async def stream():
         last = None
         while not await request.is_disconnected() and session_live(request):  # sign-out ends the stream
-            shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)
+            shown = first.pop() if first else \
+                await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)
             payload = json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str)
             if payload != last:
                 last = payload
