@@ -44,6 +44,12 @@ def check(problems: dict[str, str]) -> None:
         raise Invalid(field, message)
 
 
+def refuse(field: str, problem: str | None) -> None:
+    """Raise Invalid naming `field` if there is a problem."""
+    if problem:
+        raise Invalid(field, problem)
+
+
 @dataclass
 class StartForm:
     hall: str = ""
@@ -195,7 +201,7 @@ class Console:
                                   RecordOutcome(step=step, outcome=outcome, actor=viewer.id, note=note, data=values))
 
     async def decide(self, viewer: Viewer, incident_id: str, approve: bool, reason: str = "") -> Ack:
-        check({"reason": p} if (p := v.note_problem(reason)) else {})
+        refuse("reason", v.note_problem(reason))
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
         if not approve and not reason.strip():
@@ -206,7 +212,7 @@ class Console:
     async def follow_up(self, viewer: Viewer, incident_id: str, score: int, comment: str = "") -> Ack:
         if not 1 <= score <= 5:
             raise Invalid("score", f"{score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
-        check({"comment": p} if (p := v.note_problem(comment)) else {})
+        refuse("comment", v.note_problem(comment))
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
                 f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
@@ -214,11 +220,10 @@ class Console:
                                   RecordFollowUp(score=score, actor=viewer.id, comment=comment))
 
     async def note(self, viewer: Viewer, incident_id: str, text: str) -> None:
-        check({"text": p} if (p := v.note_problem(text)) else {})
+        refuse("text", v.note_problem(text))
         state, _ = await self.incident(viewer, incident_id)
         require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
-        check({"text": p} if (p := v.note_problem(text, "备注为空 / the note is empty")
-                              or v.room_problem(state.timeline, text)) else {})
+        refuse("text", v.note_problem(text, "备注为空 / the note is empty") or v.room_problem(state.timeline, text))
         await (await self.client()).get_workflow_handle(incident_id).signal(WF.add_note,
                                                                             AddNote(actor=viewer.id, text=text))
 
@@ -230,7 +235,7 @@ class Console:
     async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
         require(viewer.ops, "only the ops team skips failed steps")
         check(_target_problems(incident_id, step))
-        check({"reason": p} if (p := v.note_problem(reason, "say why the action is skipped")) else {})
+        refuse("reason", v.note_problem(reason, "say why the action is skipped"))
         return await self._update(incident_id, WF.skip_action, SkipAction(step=step, actor=viewer.id, reason=reason))
 
     async def _update(self, incident_id: str, update, payload) -> Ack:
