@@ -14,7 +14,6 @@ from groupdesk.incidents import prepare_start
 from groupdesk.labels import event_label, event_text, purpose_label, step_status
 from groupdesk.models import TimelineEntry
 from groupdesk.playbook_loader import find_playbook
-from workflows import timers
 from workflows.incident_machine import IncidentMachine
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -74,7 +73,7 @@ def test_approval_is_for_the_director_alone_and_the_wait_names_him(machine):
 def test_the_ladder_follows_the_chain_and_marks_what_fired(machine):
     m = machine
     deadline = m.state.steps["move_to_vip_room"].deadline_at
-    timers.fire_due(m, deadline + timedelta(minutes=10))  # reminder, then the hall lead (grace 10m)
+    m.fire_due(deadline + timedelta(minutes=10))  # reminder, then the hall lead (grace 10m)
     wait = {w["step"]: w for w in waiting_on(m.state, PLAYBOOK, DIRECTORY)}["move_to_vip_room"]
     ladder = [(r["kind"], r["role"], r["done"]) for r in wait["ladder"]]
     assert ladder == [("reminder", "guide", True), ("escalation", "hall_lead", True),
@@ -118,7 +117,7 @@ def test_every_timeline_entry_reads_without_identifiers(machine):
     outcome = PLAYBOOK.steps["metrology_calibration"].outcomes["scheduled"]
     m.record_stay("metrology_calibration", "scheduled", outcome, "sun.li", "",
                   {"calibration_at": "2026-11-25T10:00:00+08:00"}, T0 + timedelta(minutes=7))
-    timers.fire_due(m, T0 + timedelta(days=6))
+    m.fire_due(T0 + timedelta(days=6))
     m.finish("metrology_calibration", "meter_accurate", "sun.li", "", T0 + timedelta(days=6, minutes=1))
     extra = [TimelineEntry(at=T0, kind="sms_failed", step="keep_order",
                            detail="step_started to security_guard, security_department: 21211: the number is not a valid"

@@ -85,7 +85,7 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
     require_bounded("reason", bounds.note_problem(req.reason)
                     or bounds.room_problem(machine.state.timeline, req.reason))
-    pending = [sid for sid in machine.active_steps() if machine.pb.steps[sid].kind == "approval"]
+    pending = machine.pending_approvals()
     if req.code_key and pending and machine.state.status == "open" and machine.state.approval_key is None:
         raise rejected("this approval's code is not registered yet; reply again in a minute")
     if req.code_key and req.code_key != machine.state.approval_key:  # None once decided or closed
@@ -127,7 +127,7 @@ def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
 def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) -> list[FailedAction]:
     require_not_closed(machine)
     require_role(machine, actor, ["ops"], doing)
-    parked = [f for f in machine.state.failed_actions if f.status == "parked" and (f.step or "-") == step]
+    parked = machine.parked(step)
     if not parked:
         waiting = sorted({f.step or "-" for f in machine.state.failed_actions if f.status == "parked"})
         raise rejected(f"no failed action is parked at step {step!r} of {machine.state.id}"

@@ -1,7 +1,9 @@
 """The group-incident workflow: runs a playbook snapshot until the incident is closed.
 
 It reads like the procedure: start the first steps, then sleep until something is due
-or somebody records what happened, send what that calls for, repeat.
+or somebody records what happened, send what that calls for, repeat. Every change of the
+incident's state is the machine's (`IncidentMachine`): a handler validates, calls the
+machine with `workflow.now()`, and acknowledges; `patched` gates stay here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
         AddNote,
         DecideApproval,
         DeliveryReport,
-        FailedAction,
         IncidentState,
         MigratePlaybook,
         RecordReset,
@@ -59,8 +60,8 @@ class GroupIncidentWorkflow:
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried)
         else:
             self.machine = IncidentMachine.new(start, workflow.now())
-        if not workflow.patched("approval-code-activity"):  # older incidents made the code here
-            self.machine.new_code = lambda: str(workflow.random().randint(100000, 999999))
+        if not workflow.patched("approval-code-activity"):  # older incidents made the code in the workflow
+            self.machine.legacy_codes = workflow.random()
         self.woken = False
         self.published: tuple | None = None
         self.in_flight: set[asyncio.Task] = set()
@@ -71,15 +72,13 @@ class GroupIncidentWorkflow:
             self.publish()
             self.launch_effects()
             seen = len(self.machine.state.timeline)
-            timers.fire_due(self.machine, workflow.now())
+            self.machine.fire_due(workflow.now())
             self.count(self.machine.state.timeline[seen:])
             if self.machine.effects or self.machine.state.status != "open":
                 continue
             if self.history_too_long() and await self.quiet():
-                self.machine.state.runs += 1
-                self.machine.log(workflow.now(), "continued_as_new",
-                                 detail=f"history at {workflow.info().get_current_history_length()} events")
-                workflow.continue_as_new(self.machine.start.model_copy(update={"carried": self.machine.state}))
+                workflow.continue_as_new(self.machine.continue_as_new(
+                    workflow.now(), workflow.info().get_current_history_length()))
             await self.sleep_until_due_or_woken()
         self.publish()
         self.launch_effects()
@@ -141,7 +140,6 @@ class GroupIncidentWorkflow:
         await self.send(effect)
 
     async def send(self, request: SendMessages) -> None:
-        state = self.machine.state
         try:
             result: SendResult = await workflow.execute_activity(
                 "send_messages", request, result_type=SendResult,
@@ -149,21 +147,16 @@ class GroupIncidentWorkflow:
             )
         except ActivityError as err:
             cause = err.cause or err
-            self.park_failure(request, str(cause), SMS_RETRY.maximum_attempts)
+            self.machine.park_failure(request, str(cause), SMS_RETRY.maximum_attempts, workflow.now())
+            self.wake_on_failure()
             return
-        state.deliveries.extend(result.deliveries)
-        if result.approval_key and self.machine.accept_approval_key(request, result.approval_key):
+        sent = self.machine.record_sent(request, result, workflow.now())
+        if sent.key_registered:
             self.woken = True  # publish it, so the director's reply finds this incident
-        for failed in (d for d in result.deliveries if d.status == "failed"):
-            self.park_failure(request.model_copy(update={"recipients": [failed.role]}), failed.error, 1)
+        if sent.parked:
+            self.wake_on_failure()
 
-    def park_failure(self, request: SendMessages, error: str, attempts: int) -> None:
-        now = workflow.now()
-        self.machine.state.failed_actions.append(FailedAction(
-            at=now, step=request.step, purpose=request.purpose, error=error, attempts=attempts,
-            request=request.model_dump(mode="json"),
-        ))
-        self.machine.log(now, "sms_failed", request.step, detail=f"{request.purpose} to {', '.join(request.recipients)}: {error}")
+    def wake_on_failure(self) -> None:
         if workflow.patched("wake-on-failure"):
             self.woken = True  # the failure flag must reach the board now, not at the next deadline
 
@@ -207,7 +200,7 @@ class GroupIncidentWorkflow:
         awaiting = follow is not None and follow.sent and follow.outcome == "pending"
         if s.approval_key or s.approval_code:
             code = s.approval_key or "legacy"
-        elif m.new_code is None and any(m.pb.steps[sid].kind == "approval" for sid in m.active_steps()):
+        elif m.legacy_codes is None and m.pending_approvals():
             code = "pending"
         else:
             code = "-"
@@ -233,13 +226,7 @@ class GroupIncidentWorkflow:
 
     @workflow.update
     def record_outcome(self, req: RecordOutcome) -> Ack:
-        now = workflow.now()
-        step = self.machine.pb.steps[req.step]
-        outcome = step.outcomes[req.outcome]
-        if outcome.stay:
-            self.machine.record_stay(req.step, req.outcome, outcome, req.actor, req.note, req.data, now)
-        else:
-            self.machine.finish(req.step, req.outcome, req.actor, req.note, now)
+        self.machine.record_outcome(req, workflow.now())
         return self.acknowledge()
 
     @record_outcome.validator
@@ -249,12 +236,7 @@ class GroupIncidentWorkflow:
     @workflow.update
     def decide_approval(self, req: DecideApproval) -> Ack:
         now = workflow.now()
-        step_id = checks.check_approval(self.machine, req)
-        if req.decision == "reject":
-            self.machine.state.rejection_reason = req.reason
-        opened = self.machine.state.steps[step_id].started_at
-        self.machine.finish(step_id, "approved" if req.decision == "approve" else "rejected",
-                            req.actor, req.reason, now)
+        opened = self.machine.decide(req, now)
         workflow.metric_meter().create_histogram_float(
             "groupdesk_approval_seconds", "time from approval request to decision", "s").record(
             (now - opened).total_seconds() * self.machine.start.time_scale,
@@ -267,12 +249,7 @@ class GroupIncidentWorkflow:
 
     @workflow.update
     def record_follow_up(self, req: RecordFollowUp) -> Ack:
-        now = workflow.now()
-        follow = self.machine.state.follow_up
-        follow.score, follow.comment, follow.outcome = req.score, req.comment, "answered"
-        self.machine.log(now, "follow_up_answered", actor=req.actor,
-                         detail=f"satisfaction {req.score}/5" + (f" — {req.comment}" if req.comment else ""))
-        self.machine.close_incident(now, f"follow-up answered: {req.score}/5")
+        self.machine.answer_follow_up(req, workflow.now())
         return self.acknowledge()
 
     @record_follow_up.validator
@@ -282,14 +259,7 @@ class GroupIncidentWorkflow:
     @workflow.update
     def retry_action(self, req: RetryAction) -> Ack:
         """Ops: run a parked action again; messages go to whoever the directory names now."""
-        now = workflow.now()
-        for action in checks.check_parked(self.machine, req.step, req.actor, f"retry {req.step}"):
-            self.machine.state.action_retries += 1
-            action.status, action.resolved_by, action.resolved_at = "retried", req.actor, now
-            request = SendMessages.model_validate(action.request)
-            self.machine.effects.append(request.model_copy(update={"retry": self.machine.state.action_retries}))
-            self.machine.log(now, "action_retried", action.step, req.actor,
-                             detail=f"{action.purpose} to {', '.join(request.recipients)} (was: {action.error})")
+        self.machine.retry(req, workflow.now())
         return self.acknowledge()
 
     @retry_action.validator
@@ -298,10 +268,7 @@ class GroupIncidentWorkflow:
 
     @workflow.update
     def skip_action(self, req: SkipAction) -> Ack:
-        now = workflow.now()
-        for action in checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}"):
-            action.status, action.resolved_by, action.resolved_at, action.reason = "skipped", req.actor, now, req.reason
-            self.machine.log(now, "action_skipped", action.step, req.actor, detail=f"{action.purpose}: {req.reason}")
+        self.machine.skip(req, workflow.now())
         return self.acknowledge()
 
     @skip_action.validator
@@ -313,10 +280,7 @@ class GroupIncidentWorkflow:
 
     @workflow.update
     def migrate_playbook(self, req: MigratePlaybook) -> Ack:
-        old = self.machine.pb.version
-        self.machine.switch_playbook(req.playbook)
-        self.machine.log(workflow.now(), "playbook_migrated", actor=req.actor,
-                         detail=f"v{old} -> v{req.playbook.version}" + (f": {req.reason}" if req.reason else ""))
+        self.machine.migrate(req, workflow.now())
         return self.acknowledge()
 
     @migrate_playbook.validator
@@ -326,10 +290,7 @@ class GroupIncidentWorkflow:
     @workflow.update
     def record_reset(self, req: RecordReset) -> Ack:
         """Written right after an ops reset, into the new run: who reset, to where, why."""
-        if req.resend:
-            self.machine.state.resend_epoch += 1
-        self.machine.log(workflow.now(), "reset", req.to_step, req.actor,
-                         detail=req.reason + (" (messages will be sent again)" if req.resend else ""))
+        self.machine.record_reset(req, workflow.now())
         return self.acknowledge()
 
     @record_reset.validator
@@ -345,19 +306,14 @@ class GroupIncidentWorkflow:
                 or checks.bounds.room_problem(self.machine.state.timeline, note.text):
             workflow.logger.warning("note dropped: actor not in the hall roster, empty text or over the bounds")
             return
-        self.machine.log(workflow.now(), "note", actor=note.actor, detail=note.text.strip())
+        self.machine.add_note(note, workflow.now())
         self.woken = True
 
     @workflow.signal
     def report_delivery(self, report: DeliveryReport) -> None:
         """A message that the provider accepted but could not deliver: staff must see it."""
-        for delivery in self.machine.state.deliveries:
-            if delivery.key == report.key:
-                delivery.status, delivery.error = "undelivered", f"{report.status} {report.error_code}".strip()
-                self.machine.log(workflow.now(), "sms_undelivered", detail=f"{delivery.role} {delivery.to_masked}:"
-                                 f" {report.status}{' (' + report.error_code + ')' if report.error_code else ''}")
-                self.woken = True
-                return
+        if self.machine.report_delivery(report, workflow.now()):
+            self.woken = True
 
     @workflow.query
     def playbook(self) -> Playbook:
@@ -367,9 +323,7 @@ class GroupIncidentWorkflow:
     @workflow.query
     def state(self) -> IncidentState:
         """What staff see: never an approval code nor its hash (the director has it by SMS)."""
-        s = self.machine.state.model_copy(update={"approval_code": None, "approval_key": None})
-        s.deadlines = timers.upcoming(self.machine)
-        return s
+        return self.machine.shown_state()
 
     def acknowledge(self) -> Ack:
         self.woken = True

@@ -1,20 +1,26 @@
-"""The playbook interpreter: deterministic transitions over an incident's state.
+"""The playbook interpreter: the only writer of an incident's state.
 
-Nothing here does I/O or reads a clock: the workflow passes `now` in and carries out the
-effects this returns (messages to send, working-day deadlines to compute).
+Every change is a method here, given `now`: outcomes, approvals, follow-up answers and
+expiry, due timers, notes, and (in `machine_ops`) what ops and the SMS provider report.
+Nothing here does I/O, reads a clock or imports Temporal: the workflow validates, calls a
+method, and carries out the effects it records (messages to send, working-day deadlines).
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from groupdesk.durations import Span
 from groupdesk.models import (
+    AddNote,
     Appointment,
+    DecideApproval,
     FollowUpState,
     IncidentState,
+    RecordFollowUp,
+    RecordOutcome,
     SendMessages,
     StartIncident,
     StepState,
@@ -22,6 +28,8 @@ from groupdesk.models import (
 )
 from groupdesk.playbook import Outcome, Step
 from groupdesk.roles import LANGUAGES
+from workflows import timers
+from workflows.machine_ops import OpsChanges
 from workflows.messages import MessageBuilder
 
 
@@ -39,18 +47,19 @@ class ResolveWorkingDays:
 Effect = SendMessages | ResolveWorkingDays
 
 
-class IncidentMachine:
-    def __init__(self, start: StartIncident, state: IncidentState):
+class IncidentMachine(OpsChanges):
+    def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: random.Random | None = None):
         self.start = start
         self.pb = start.playbook
         self.state = state
         self.effects: list[Effect] = []
         self.messages = MessageBuilder(start, state)
-        # Legacy: incidents from before approval codes were made by the send activity set this.
-        self.new_code: Callable[[], str] | None = None
+        # Legacy: incidents from before the send activity made approval codes draw them from this
+        # (the workflow's deterministic random); None for every newer incident.
+        self.legacy_codes = legacy_codes
 
     @classmethod
-    def new(cls, start: StartIncident, now: datetime) -> "IncidentMachine":
+    def new(cls, start: StartIncident, now: datetime, legacy_codes: random.Random | None = None) -> "IncidentMachine":
         state = IncidentState(
             id=start.incident_id, playbook=start.playbook.id, playbook_version=start.playbook.version,
             hall_id=start.hall_id, hall_name=start.hall_name, headcount=start.headcount, summary=start.summary,
@@ -62,6 +71,7 @@ class IncidentMachine:
         for step_id in machine.pb.start:
             machine.enter(step_id, now, came_from=None)
         machine.refresh_stage()
+        machine.legacy_codes = legacy_codes  # as before: drawn from the first approval after the start
         return machine
 
     def switch_playbook(self, playbook) -> None:
@@ -119,8 +129,8 @@ class IncidentMachine:
         step = self.pb.steps[step_id]
         if step.kind == "approval":
             self.state.approval_key = None  # a new request gets a new code, from the send activity
-            if self.new_code is not None:
-                self.state.approval_code = self.new_code()
+            if self.legacy_codes is not None:
+                self.state.approval_code = str(self.legacy_codes.randint(100000, 999999))
         if step.notify:
             purpose = "approval_request" if step.kind == "approval" else "step_started"
             self.effects.append(self.messages.for_step(step_id, purpose, step.notify, step.template, "start"))
@@ -145,15 +155,6 @@ class IncidentMachine:
         self.report_progress(now, step_id, outcome_name, max(tier_before, self.state.warning_tier))
         self.refresh_stage()
 
-    def accept_approval_key(self, request: SendMessages, key: str) -> bool:
-        """Keep the keyed hash of the code an approval request's SMS carried, if that approval still waits."""
-        state = self.state.steps.get(request.step or "")
-        if request.purpose != "approval_request" or state is None or state.status != "active" \
-                or state.visit != request.visit or self.pb.steps[request.step].kind != "approval":
-            return False
-        self.state.approval_key = key
-        return True
-
     def record_stay(self, step_id: str, outcome_name: str, outcome: Outcome, actor: str, note: str,
                     data: dict[str, str], now: datetime) -> None:
         detail = self.pb.outcome_label(step_id, outcome_name)
@@ -164,6 +165,81 @@ class IncidentMachine:
             self.state.appointments.append(Appointment(step=step_id, field=appt.field, at=at, remind_at=remind_at))
             detail += f" — {appt.field} {at.isoformat()}"
         self.log(now, "recorded", step_id, actor, detail=detail + (f" — {note}" if note else ""))
+
+    # ---- what people do -----------------------------------------------------------------
+
+    def record_outcome(self, req: RecordOutcome, now: datetime) -> None:
+        """A validated outcome: one that stays is recorded on its step, any other finishes the step."""
+        outcome = self.pb.steps[req.step].outcomes[req.outcome]
+        if outcome.stay:
+            self.record_stay(req.step, req.outcome, outcome, req.actor, req.note, req.data, now)
+        else:
+            self.finish(req.step, req.outcome, req.actor, req.note, now)
+
+    def pending_approvals(self) -> list[str]:
+        return [sid for sid in self.active_steps() if self.pb.steps[sid].kind == "approval"]
+
+    def decide(self, req: DecideApproval, now: datetime) -> datetime:
+        """The director's validated decision on the waiting approval; returns when it was asked for."""
+        step_id = self.pending_approvals()[0]
+        if req.decision == "reject":
+            self.state.rejection_reason = req.reason
+        opened = self.state.steps[step_id].started_at
+        self.finish(step_id, "approved" if req.decision == "approve" else "rejected", req.actor, req.reason, now)
+        return opened
+
+    def answer_follow_up(self, req: RecordFollowUp, now: datetime) -> None:
+        """The lead complainant's satisfaction answer closes the incident."""
+        follow = self.state.follow_up
+        follow.score, follow.comment, follow.outcome = req.score, req.comment, "answered"
+        self.log(now, "follow_up_answered", actor=req.actor,
+                 detail=f"satisfaction {req.score}/5" + (f" — {req.comment}" if req.comment else ""))
+        self.close_incident(now, f"follow-up answered: {req.score}/5")
+
+    def add_note(self, note: AddNote, now: datetime) -> None:
+        self.log(now, "note", actor=note.actor, detail=note.text.strip())
+
+    # ---- what time does -----------------------------------------------------------------
+
+    def fire_due(self, now: datetime) -> None:
+        """Carry out everything due at `now`: reminders, escalations, appointment reminders, follow-up."""
+        for item in timers.due(self, now):
+            if item.kind == "reminder":
+                self.state.steps[item.step].reminded = True
+                self.log(now, "reminder", item.step, detail=f"deadline passed; reminded {item.role}")
+                self.effects.append(self.messages.reminder(item.step, item.role))
+            elif item.kind == "escalation":
+                state = self.state.steps[item.step]
+                state.escalation_level = item.level
+                overdue = (now - state.deadline_at).total_seconds()
+                self.log(now, "escalation", item.step, detail=f"level {item.level}: escalated to {item.role}")
+                self.effects.append(self.messages.escalation(item.step, item.level, item.role, overdue))
+            elif item.kind == "appointment_reminder":
+                self._remind_appointment(item.appointment, now)
+            elif item.kind == "follow_up":
+                close_id, spec = self._follow_up_spec()
+                follow = self.state.follow_up
+                follow.sent = True
+                follow.expires_at = now + self.scaled(spec.expires_after)
+                self.log(now, "follow_up_sent", close_id, detail="satisfaction survey sent to the lead complainant")
+                self.effects.append(self.messages.follow_up(close_id, spec.template))
+            else:  # follow_up_expiry
+                self.state.follow_up.outcome = "expired"
+                self.close_incident(now, "follow-up expired without an answer")
+
+    def _remind_appointment(self, index: int, now: datetime) -> None:
+        appt = self.state.appointments[index - 1]
+        appt.reminded = True
+        outcome = next(o for o in self.pb.steps[appt.step].outcomes.values()
+                       if o.appointment and o.appointment.field == appt.field)
+        spec = outcome.appointment
+        self.log(now, "appointment_reminder", appt.step, detail=f"{appt.field} {appt.at.isoformat()}")
+        self.effects.append(self.messages.appointment_reminder(
+            appt.step, index, spec.notify, spec.template, appt.at.isoformat()))
+
+    def _follow_up_spec(self):
+        close_id = next(sid for sid, s in self.pb.steps.items() if s.kind == "close" and sid in self.state.steps)
+        return close_id, self.pb.steps[close_id].follow_up
 
     def _close(self, step_id: str, step: Step, now: datetime, result: str) -> None:
         self.state.resolution = result or self.pb.step_title(step_id)
@@ -204,6 +280,12 @@ class IncidentMachine:
                 self._announce(effect.step)
         elif self.state.follow_up and self.state.follow_up.send_at is None:
             self.state.follow_up.send_at = scaled_due
+
+    def shown_state(self) -> IncidentState:
+        """What staff see: never an approval code nor its hash (the director has it by SMS)."""
+        shown = self.state.model_copy(update={"approval_code": None, "approval_key": None})
+        shown.deadlines = timers.upcoming(self)
+        return shown
 
     # ---- progress -----------------------------------------------------------------------
 

@@ -1,0 +1,118 @@
+"""The machine's changes that come from sending and from ops: deliveries and the approval code's
+keyed hash, parked failures, retries, skips, delivery reports, resets, migrations, continuing as new.
+
+A mixin of `IncidentMachine` (split off along the concept, to keep each file small): pure like
+the rest of the machine, given `now`, recording effects in `self.effects`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from groupdesk.models import (
+    DeliveryReport,
+    FailedAction,
+    MigratePlaybook,
+    RecordReset,
+    RetryAction,
+    SendMessages,
+    SendResult,
+    SkipAction,
+    StartIncident,
+)
+
+if TYPE_CHECKING:
+    from workflows.incident_machine import IncidentMachine
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a finished send changed that the workflow must publish now."""
+
+    key_registered: bool  # an approval request's code can now be answered by SMS
+    parked: int  # messages refused for good, parked for ops
+
+
+class OpsChanges:
+    # ---- sending ------------------------------------------------------------------------
+
+    def accept_approval_key(self: IncidentMachine, request: SendMessages, key: str) -> bool:
+        """Keep the keyed hash of the code an approval request's SMS carried, if that approval still waits."""
+        state = self.state.steps.get(request.step or "")
+        if request.purpose != "approval_request" or state is None or state.status != "active" \
+                or state.visit != request.visit or self.pb.steps[request.step].kind != "approval":
+            return False
+        self.state.approval_key = key
+        return True
+
+    def record_sent(self: IncidentMachine, request: SendMessages, result: SendResult, now: datetime) -> Sent:
+        """A send's deliveries; its approval code's keyed hash; every message refused for good parked."""
+        self.state.deliveries.extend(result.deliveries)
+        registered = bool(result.approval_key) and self.accept_approval_key(request, result.approval_key)
+        failed = [d for d in result.deliveries if d.status == "failed"]
+        for delivery in failed:
+            self.park_failure(request.model_copy(update={"recipients": [delivery.role]}), delivery.error, 1, now)
+        return Sent(key_registered=registered, parked=len(failed))
+
+    def park_failure(self: IncidentMachine, request: SendMessages, error: str, attempts: int,
+                     now: datetime) -> None:
+        """An action that failed for good waits for ops (retry or skip), whole."""
+        self.state.failed_actions.append(FailedAction(
+            at=now, step=request.step, purpose=request.purpose, error=error, attempts=attempts,
+            request=request.model_dump(mode="json"),
+        ))
+        self.log(now, "sms_failed", request.step, detail=f"{request.purpose} to {', '.join(request.recipients)}: {error}")
+
+    def report_delivery(self: IncidentMachine, report: DeliveryReport, now: datetime) -> bool:
+        """A message the provider accepted but could not deliver; True if it is one of ours."""
+        for delivery in self.state.deliveries:
+            if delivery.key == report.key:
+                delivery.status, delivery.error = "undelivered", f"{report.status} {report.error_code}".strip()
+                self.log(now, "sms_undelivered", detail=f"{delivery.role} {delivery.to_masked}:"
+                         f" {report.status}{' (' + report.error_code + ')' if report.error_code else ''}")
+                return True
+        return False
+
+    # ---- ops ----------------------------------------------------------------------------
+
+    def parked(self: IncidentMachine, step: str) -> list[FailedAction]:
+        """Failed actions of a step ('-' for the incident's own) that wait for ops."""
+        return [f for f in self.state.failed_actions if f.status == "parked" and (f.step or "-") == step]
+
+    def retry(self: IncidentMachine, req: RetryAction, now: datetime) -> None:
+        """Run a step's parked actions again; messages go to whoever the directory names now."""
+        for action in self.parked(req.step):
+            self.state.action_retries += 1
+            action.status, action.resolved_by, action.resolved_at = "retried", req.actor, now
+            request = SendMessages.model_validate(action.request)
+            self.effects.append(request.model_copy(update={"retry": self.state.action_retries}))
+            self.log(now, "action_retried", action.step, req.actor,
+                     detail=f"{action.purpose} to {', '.join(request.recipients)} (was: {action.error})")
+
+    def skip(self: IncidentMachine, req: SkipAction, now: datetime) -> None:
+        """Give up a step's parked actions, with the reason on the timeline."""
+        for action in self.parked(req.step):
+            action.status, action.resolved_by, action.resolved_at, action.reason = "skipped", req.actor, now, req.reason
+            self.log(now, "action_skipped", action.step, req.actor, detail=f"{action.purpose}: {req.reason}")
+
+    def record_reset(self: IncidentMachine, req: RecordReset, now: datetime) -> None:
+        """Written right after an ops reset, into the new run: who reset, to where, why."""
+        if req.resend:
+            self.state.resend_epoch += 1
+        self.log(now, "reset", req.to_step, req.actor,
+                 detail=req.reason + (" (messages will be sent again)" if req.resend else ""))
+
+    def migrate(self: IncidentMachine, req: MigratePlaybook, now: datetime) -> None:
+        """Carry on under a newer playbook version."""
+        old = self.pb.version
+        self.switch_playbook(req.playbook)
+        self.log(now, "playbook_migrated", actor=req.actor,
+                 detail=f"v{old} -> v{req.playbook.version}" + (f": {req.reason}" if req.reason else ""))
+
+    def continue_as_new(self: IncidentMachine, now: datetime, history_length: int) -> StartIncident:
+        """The input of the next run, which picks up exactly where this one stops."""
+        self.state.runs += 1
+        self.log(now, "continued_as_new", detail=f"history at {history_length} events")
+        return self.start.model_copy(update={"carried": self.state})
