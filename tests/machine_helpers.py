@@ -1,0 +1,110 @@
+"""Driving the pure incident machine in tests: no Temporal server, `now` passed in by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.directory import load_directory
+from groupdesk.incidents import prepare_start
+from groupdesk.models import DecideApproval, Delivery, RecordOutcome, SendMessages, SendResult
+from groupdesk.playbook_loader import load_playbook
+from groupdesk.workcal import add_working_days
+from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Shanghai
+PLAYBOOK = load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml")
+DIRECTORY = load_directory(EXAMPLE_DIRECTORY)
+STAFF = {"guide": "zhao.min", "security_guard": "qian.lei", "hall_lead": "sun.li", "centre_director": "wang.jun",
+         "metering_technician": "feng.tao", "metrology_bureau": "metrology.duty"}
+
+
+def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PLAYBOOK, **start) -> IncidentMachine:
+    request = prepare_start(
+        directory=DIRECTORY, playbook=playbook, hall_id="xicheng", headcount=20, lead_name="张建国",
+        lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
+        incident_id="inc-1", drill=time_scale is not None, time_scale=time_scale, **start,
+    )
+    return IncidentMachine.new(request, now)
+
+
+def drain(m: IncidentMachine) -> list:
+    """The effects recorded so far (as the workflow takes them to carry out)."""
+    batch, m.effects = m.effects, []
+    return batch
+
+
+def sends(effects: list) -> list[SendMessages]:
+    return [e for e in effects if isinstance(e, SendMessages)]
+
+
+def by_purpose(effects: list) -> dict[str, list[list[str]]]:
+    """purpose -> the recipient roles of each message of that purpose."""
+    found: dict[str, list[list[str]]] = {}
+    for msg in sends(effects):
+        found.setdefault(msg.purpose, []).append(msg.recipients)
+    return found
+
+
+def resolve(m: IncidentMachine, effects: list) -> list:
+    """Answer every working-day request as the calendar activity would; the other effects back,
+    plus whatever the answers announced."""
+    rest = []
+    for effect in effects:
+        if isinstance(effect, ResolveWorkingDays):
+            m.apply_working_days(effect, add_working_days(effect.start, effect.working_days))
+        else:
+            rest.append(effect)
+    return rest + drain(m)
+
+
+def outcome(m: IncidentMachine, step: str, name: str, now: datetime, note: str = "", actor: str | None = None,
+            **data: str) -> list:
+    """Record an outcome as the step's owner and return (resolved) the effects it made."""
+    owner = m.pb.steps[step].owner
+    m.record_outcome(RecordOutcome(step=step, outcome=name, actor=actor or STAFF.get(owner, "sun.li"),
+                                   note=note, data=data), now)
+    return resolve(m, drain(m))
+
+
+def decide(m: IncidentMachine, now: datetime, approve: bool = True, reason: str = "") -> list:
+    m.decide(DecideApproval(decision="approve" if approve else "reject", actor="wang.jun",
+                            reason=reason or ("" if approve else "现场可控")), now)
+    return resolve(m, drain(m))
+
+
+def to_director(m: IncidentMachine, now: datetime = T0) -> list:
+    drain(m)
+    outcome(m, "move_to_vip_room", "done", now)
+    outcome(m, "keep_order", "done", now)
+    return outcome(m, "talk_with_lead", "not_accepted", now)
+
+
+def delivered(request: SendMessages, status: str = "sent", error: str = "", key: str | None = None) -> SendResult:
+    """What the send activity reports: one delivery per recipient role."""
+    return SendResult(deliveries=[
+        Delivery(key=f"{request.key}/{role}", recipient=role, role=role, to_masked="139****0101", status=status,
+                 error=error) for role in request.recipients], approval_key=key)
+
+
+def kinds(m: IncidentMachine, since: int = 0) -> list[str]:
+    return [e.kind for e in m.state.timeline[since:]]
+
+
+@pytest.fixture(autouse=True)
+def no_temporal_server(monkeypatch):
+    """The machine tests must never start a Temporal server: any attempt fails the test."""
+    from temporalio.testing import WorkflowEnvironment
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a machine test tried to start a Temporal server")
+
+    monkeypatch.setattr(WorkflowEnvironment, "start_local", refuse)
+    monkeypatch.setattr(WorkflowEnvironment, "start_time_skipping", refuse)
+    monkeypatch.setattr("groupdesk.binaries.temporal_cli", refuse)
+    monkeypatch.setattr("groupdesk.binaries.temporal_test_server", refuse)
+
+
+__all__ = ["T0", "timedelta"]

@@ -1,0 +1,450 @@
+"""The incident machine without a server: every path of the shipped playbook, `now` passed in.
+
+Each test drives `IncidentMachine` directly and checks the state it keeps and the effects it
+records (messages by purpose and recipients, working-day requests). No Temporal server runs:
+the `no_temporal_server` fixture fails any attempt to start one.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+from groupdesk.config import REPO_ROOT
+from groupdesk.models import (
+    AddNote,
+    DeliveryReport,
+    MigratePlaybook,
+    RecordFollowUp,
+    RecordOutcome,
+    RecordReset,
+    RetryAction,
+    SendMessages,
+    SkipAction,
+)
+from machine_helpers import (
+    T0,
+    by_purpose,
+    decide,
+    delivered,
+    drain,
+    kinds,
+    new_machine,
+    no_temporal_server,  # noqa: F401  (autouse)
+    outcome,
+    resolve,
+    sends,
+    to_director,
+)
+from workflows import timers
+from workflows.incident_machine import ResolveWorkingDays
+
+MIN = timedelta(minutes=1)
+
+
+def test_the_machine_imports_no_temporal_at_all():
+    code = ("import sys, workflows.incident_machine, workflows.timers, workflows.messages;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'temporalio'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_new_incident_starts_the_first_steps_with_deadlines_and_messages():
+    m = new_machine()
+    effects = drain(m)
+    assert m.state.current_steps == ["move_to_vip_room", "keep_order"]
+    assert m.state.stage == "move_to_vip_room+keep_order"
+    for sid in ("move_to_vip_room", "keep_order"):
+        assert m.state.steps[sid].deadline_at == T0 + 5 * MIN
+    assert by_purpose(effects) == {"step_started": [["guide", "hall_lead"], ["security_guard", "security_department"]]}
+    assert [e.key for e in sends(effects)] == ["inc-1/move_to_vip_room#1/step_started/start",
+                                               "inc-1/keep_order#1/step_started/start"]
+    assert kinds(m) == ["incident_started", "step_started", "step_started"]
+
+
+def test_the_talk_waits_for_both_first_steps():
+    m = new_machine()
+    drain(m)
+    assert outcome(m, "move_to_vip_room", "done", T0 + MIN) == []
+    assert m.state.steps["talk_with_lead"].status == "waiting"
+    assert m.state.current_steps == ["keep_order"]
+    effects = outcome(m, "keep_order", "done", T0 + 2 * MIN)
+    talk = m.state.steps["talk_with_lead"]
+    assert talk.status == "active" and talk.deadline_at == T0 + 2 * MIN + 30 * MIN
+    assert by_purpose(effects) == {"step_started": [["hall_lead"]]}
+    assert sends(effects)[0].context["deadline"] == talk.deadline_at.isoformat()
+
+
+def test_talk_accepted_closes_and_asks_the_calendar_for_the_follow_up():
+    m = new_machine()
+    drain(m)
+    outcome(m, "move_to_vip_room", "done", T0)
+    outcome(m, "keep_order", "done", T0)
+    now = T0 + 10 * MIN
+    m.record_outcome(RecordOutcome(
+        step="talk_with_lead", outcome="accepted", actor="sun.li"), now)
+    effects = drain(m)
+    assert [type(e).__name__ for e in effects] == ["SendMessages", "ResolveWorkingDays"]
+    close, ask = effects
+    assert close.recipients == ["hall_lead", "centre_director"] and close.key.endswith("/step_started/closed")
+    assert close.context["warning_ended"] is False
+    assert isinstance(ask, ResolveWorkingDays) and ask.target == "follow_up" and ask.working_days == 1
+    assert m.state.stage == "follow_up" and m.state.current_steps == ["close"]
+    assert timers.upcoming(m) == []  # the close step has no deadline; the follow-up waits for the calendar
+    assert m.state.resolution == "客户认可解释"
+    assert m.state.status == "open" and m.state.follow_up.send_at is None
+    resolve(m, [ask])
+    assert m.state.follow_up.send_at == T0 + 10 * MIN + timedelta(days=1)  # Monday -> Tuesday
+
+
+def _closed_awaiting_follow_up():
+    m = new_machine()
+    drain(m)
+    outcome(m, "move_to_vip_room", "done", T0)
+    outcome(m, "keep_order", "done", T0)
+    outcome(m, "talk_with_lead", "accepted", T0)
+    return m
+
+
+def test_the_follow_up_is_sent_when_due_and_an_answer_closes_the_incident():
+    m = _closed_awaiting_follow_up()
+    send_at = m.state.follow_up.send_at
+    m.fire_due(send_at - MIN)
+    assert drain(m) == [] and not m.state.follow_up.sent
+    m.fire_due(send_at)
+    (survey,) = drain(m)
+    assert survey.purpose == "follow_up" and survey.recipients == ["lead_complainant"]
+    assert survey.lead is not None and survey.lead.phone == "+8613800138000"
+    assert m.state.follow_up.expires_at == send_at + timedelta(days=3)
+    m.answer_follow_up(RecordFollowUp(score=4, actor="sun.li", comment="满意"), send_at + MIN)
+    assert m.state.status == "closed" and m.state.stage == "closed" and m.state.closed_at == send_at + MIN
+    assert m.state.follow_up.outcome == "answered" and m.state.follow_up.score == 4
+    assert kinds(m)[-2:] == ["follow_up_answered", "incident_closed"]
+    assert timers.upcoming(m) == [] and timers.next_due(m) is None
+
+
+def test_an_unanswered_follow_up_expires_and_closes():
+    m = _closed_awaiting_follow_up()
+    m.fire_due(m.state.follow_up.send_at)
+    drain(m)
+    expires = m.state.follow_up.expires_at
+    assert timers.next_due(m) == expires
+    m.fire_due(expires)
+    assert drain(m) == []
+    assert m.state.status == "closed" and m.state.follow_up.outcome == "expired"
+    assert m.state.timeline[-1].detail == "follow-up expired without an answer"
+    m.fire_due(expires + timedelta(days=30))  # nothing fires on a closed incident
+    assert drain(m) == []
+
+
+def test_not_accepted_asks_the_director_for_approval():
+    m = new_machine()
+    effects = to_director(m)
+    assert m.state.current_steps == ["director_review"]
+    assert by_purpose(effects) == {"approval_request": [["centre_director"]]}
+    assert m.pending_approvals() == ["director_review"]
+    assert m.state.approval_key is None and m.state.approval_code is None  # the send activity makes the code
+    assert m.state.steps["director_review"].deadline_at == T0 + 15 * MIN
+
+
+def test_the_approval_code_key_is_kept_only_for_the_approval_still_waiting():
+    m = new_machine()
+    (request,) = sends(to_director(m))
+    stale = request.model_copy(update={"visit": 2})
+    assert not m.record_sent(stale, delivered(stale, key="k-stale"), T0).key_registered
+    other = request.model_copy(update={"purpose": "reminder"})
+    assert not m.record_sent(other, delivered(other, key="k-other"), T0).key_registered
+    assert m.state.approval_key is None
+    assert m.record_sent(request, delivered(request, key="k1"), T0).key_registered
+    assert m.state.approval_key == "k1"
+    assert m.shown_state().approval_key is None  # never shown
+    decide(m, T0 + MIN)
+    assert m.state.approval_key is None  # single use: it dies with the decision
+    assert not m.record_sent(request, delivered(request, key="k1"), T0 + 2 * MIN).key_registered
+
+
+def test_approved_starts_the_warning_plan_and_its_progress_reports():
+    m = new_machine()
+    to_director(m)
+    effects = decide(m, T0 + 5 * MIN)
+    assert m.state.warning_tier == 3
+    assert "warning_tier" in kinds(m)
+    purposes = by_purpose(effects)
+    assert purposes["progress_report"] == [["city_emergency_office", "emergency_leadership_office"],
+                                           ["emergency_leadership_office"]]
+    assert purposes["step_started"] == [["metering_technician", "hall_lead"]]
+    report = [e for e in sends(effects) if e.key.endswith("/report1")]
+    assert report and report[0].context["current_steps"]["zh-CN"] == "计量专业技术人员现场讲解"
+    assert m.state.steps["director_review"].outcome == "approved"
+
+
+def test_rejected_needs_no_warning_plan_and_keeps_the_reason():
+    m = new_machine()
+    to_director(m)
+    effects = decide(m, T0 + 5 * MIN, approve=False, reason="现场可控")
+    assert m.state.warning_tier == 0 and m.state.rejection_reason == "现场可控"
+    assert by_purpose(effects) == {"step_started": [["metering_technician", "hall_lead"]]}
+    assert m.state.current_steps == ["metering_explanation"]
+    decided = next(e for e in m.state.timeline if e.kind == "outcome" and e.step == "director_review")
+    assert decided.detail == "不启动预警 — 现场可控" and decided.actor == "wang.jun"
+
+
+def test_approved_then_explained_ends_the_warning_plan_at_close():
+    m = new_machine()
+    to_director(m)
+    decide(m, T0 + 5 * MIN)
+    effects = outcome(m, "metering_explanation", "accepted", T0 + 20 * MIN)
+    assert m.state.warning_tier == 0
+    assert "warning_plan_ended" in kinds(m)
+    close = next(e for e in sends(effects) if e.key.endswith("/closed"))
+    assert close.context["warning_ended"] is True
+    # the close is reported to the office as well (the tier was 3 before it)
+    assert [e.key.rsplit("/", 1)[1] for e in sends(effects) if e.purpose == "progress_report"] == ["report2"]
+
+
+def test_metrology_waits_for_the_working_day_deadline_before_announcing():
+    m = new_machine()
+    to_director(m)
+    decide(m, T0, approve=False)
+    now = T0 + 20 * MIN
+    m.record_outcome(RecordOutcome(step="metering_explanation",
+                                   outcome="not_accepted", actor="feng.tao"), now)
+    effects = drain(m)
+    assert [type(e).__name__ for e in effects] == ["ResolveWorkingDays"]
+    assert m.state.steps["metrology_calibration"].deadline_at is None
+    announced = resolve(m, effects)
+    step = m.state.steps["metrology_calibration"]
+    assert step.deadline_at == now + timedelta(days=7)  # 5 working days from a Monday: next Monday
+    assert by_purpose(announced) == {"step_started": [["metrology_bureau", "hall_lead", "lead_complainant"]]}
+    assert announced[0].lead is not None
+
+
+def test_a_late_calendar_answer_for_a_left_step_changes_nothing():
+    m = new_machine()
+    to_director(m)
+    decide(m, T0, approve=False)
+    m.record_outcome(RecordOutcome(step="metering_explanation", outcome="not_accepted", actor="feng.tao"), T0)
+    (ask,) = drain(m)
+    stale = ResolveWorkingDays(ask.target, ask.step, ask.visit + 1, ask.start, ask.working_days)
+    m.apply_working_days(stale, T0 + timedelta(days=7))
+    assert m.state.steps["metrology_calibration"].deadline_at is None and drain(m) == []
+
+
+def _at_metrology(approve: bool = True):
+    m = new_machine()
+    to_director(m)
+    decide(m, T0, approve=approve)
+    outcome(m, "metering_explanation", "not_accepted", T0 + MIN)
+    return m
+
+
+def test_a_scheduled_calibration_stays_on_the_step_and_reminds_a_day_before():
+    m = _at_metrology(approve=False)
+    at = T0 + timedelta(days=2)
+    assert outcome(m, "metrology_calibration", "scheduled", T0 + 2 * MIN, calibration_at=at.isoformat()) == []
+    assert m.state.current_steps == ["metrology_calibration"]
+    (appt,) = m.state.appointments
+    assert appt.remind_at == at - timedelta(days=1)
+    m.fire_due(appt.remind_at - MIN)
+    assert drain(m) == []
+    m.fire_due(appt.remind_at)
+    (reminder,) = drain(m)
+    assert reminder.purpose == "reminder" and reminder.key.endswith("/appointment1")
+    assert reminder.recipients == ["metrology_bureau", "metering_technician", "hall_lead", "lead_complainant"]
+    assert reminder.context["appointment_at"] == at.isoformat()
+    m.fire_due(appt.remind_at + MIN)
+    assert drain(m) == []  # once
+
+
+def test_a_rescheduled_calibration_reminds_only_for_the_new_time():
+    m = _at_metrology()
+    first, second = T0 + timedelta(days=2), T0 + timedelta(days=3)
+    outcome(m, "metrology_calibration", "scheduled", T0 + 2 * MIN, calibration_at=first.isoformat())
+    outcome(m, "metrology_calibration", "scheduled", T0 + 3 * MIN, calibration_at=second.isoformat())
+    m.fire_due(second - timedelta(days=1))
+    reminders = [e for e in drain(m) if e.key.endswith(("appointment1", "appointment2"))]
+    assert [r.key.rsplit("/", 1)[1] for r in reminders] == ["appointment2"]
+    assert not m.state.appointments[0].reminded
+
+
+def test_meter_accurate_and_inaccurate_both_close_with_their_label():
+    for name, label in (("meter_accurate", "表计准确"), ("meter_inaccurate", "表计误差超差")):
+        m = _at_metrology()
+        outcome(m, "metrology_calibration", name, T0 + timedelta(days=1))
+        assert m.state.stage == "follow_up" and m.state.resolution == label
+        assert m.state.warning_tier == 0
+
+
+def test_a_missed_deadline_reminds_the_owner_then_escalates_up_the_chain():
+    m = new_machine()
+    drain(m)
+    deadline = T0 + 5 * MIN
+    m.fire_due(deadline - timedelta(seconds=1))
+    assert drain(m) == []
+    m.fire_due(deadline)
+    effects = drain(m)
+    assert by_purpose(effects) == {"reminder": [["guide"], ["security_guard"]]}
+    m.fire_due(deadline + 10 * MIN)
+    effects = drain(m)
+    assert by_purpose(effects) == {"escalation": [["hall_lead"], ["hall_lead"]]}
+    assert effects[0].escalated_from == "guide" and effects[0].context["overdue"] == 600
+    m.fire_due(deadline + 20 * MIN)
+    assert by_purpose(drain(m)) == {"escalation": [["centre_director"], ["centre_director"]]}
+    m.fire_due(deadline + 30 * MIN)
+    assert by_purpose(drain(m)) == {"escalation": [["city_emergency_office"], ["city_emergency_office"]]}
+    m.fire_due(deadline + 5 * 60 * MIN)
+    assert drain(m) == []  # the top of the chain: nothing more
+    assert m.state.steps["move_to_vip_room"].escalation_level == 3
+
+
+def test_a_late_wake_up_fires_every_rung_that_is_due_at_once_in_order():
+    m = new_machine()
+    drain(m)
+    m.fire_due(T0 + 5 * MIN + 25 * MIN)
+    keys = [e.key.split("/", 1)[1] for e in drain(m)]
+    assert keys == ["move_to_vip_room#1/reminder/deadline", "move_to_vip_room#1/escalation/level1",
+                    "move_to_vip_room#1/escalation/level2", "keep_order#1/reminder/deadline",
+                    "keep_order#1/escalation/level1", "keep_order#1/escalation/level2"]
+
+
+def test_a_drill_on_compressed_time_divides_every_duration():
+    m = new_machine(time_scale=60)
+    drain(m)
+    assert m.state.steps["keep_order"].deadline_at == T0 + timedelta(seconds=5)
+    m.fire_due(T0 + timedelta(seconds=15))  # deadline 5 s + grace 10 s
+    effects = drain(m)
+    escalation = next(e for e in effects if e.purpose == "escalation")
+    assert escalation.context["overdue"] == 600  # reported in real minutes, not drill seconds
+
+
+def test_the_deadlines_ahead_are_listed_soonest_first():
+    m = new_machine()
+    drain(m)
+    ahead = timers.upcoming(m)
+    assert [(d.kind, d.step, d.role) for d in ahead] == [
+        ("step", "move_to_vip_room", "guide"), ("step", "keep_order", "security_guard"),
+        ("escalation", "move_to_vip_room", "hall_lead"), ("escalation", "keep_order", "hall_lead")]
+    m.fire_due(T0 + 5 * MIN)
+    assert [d.kind for d in timers.upcoming(m)] == ["escalation", "escalation"]
+    assert m.shown_state().deadlines == timers.upcoming(m)
+
+
+def test_a_failed_message_is_parked_then_retried_to_the_same_role():
+    m = new_machine()
+    guide_msg, _ = sends(drain(m))
+    sent = m.record_sent(guide_msg, delivered(guide_msg, status="failed", error="30003 unreachable"), T0)
+    assert sent.parked == 2 and not sent.key_registered
+    assert [f.request["recipients"] for f in m.state.failed_actions] == [["guide"], ["hall_lead"]]
+    assert kinds(m)[-2:] == ["sms_failed", "sms_failed"]
+    assert len(m.parked("move_to_vip_room")) == 2 and m.parked("keep_order") == []
+    m.retry(RetryAction(step="move_to_vip_room", actor="ma.ning"), T0 + MIN)
+    retried = drain(m)
+    assert [(r.recipients, r.retry, r.key) for r in retried] == [
+        (["guide"], 1, guide_msg.key), (["hall_lead"], 2, guide_msg.key)]
+    assert {f.status for f in m.state.failed_actions} == {"retried"} and m.state.action_retries == 2
+    assert m.parked("move_to_vip_room") == []
+
+
+def test_a_send_that_failed_for_good_is_parked_and_can_be_skipped_with_a_reason():
+    m = new_machine()
+    _, order_msg = sends(drain(m))
+    m.park_failure(order_msg, "gateway down", 8, T0 + MIN)
+    (parked,) = m.parked("keep_order")
+    assert parked.attempts == 8 and parked.request["recipients"] == ["security_guard", "security_department"]
+    m.skip(SkipAction(step="keep_order", actor="ma.ning", reason="已电话通知"), T0 + 2 * MIN)
+    assert parked.status == "skipped" and parked.reason == "已电话通知" and parked.resolved_by == "ma.ning"
+    assert drain(m) == [] and m.state.timeline[-1].kind == "action_skipped"
+
+
+def test_a_delivery_report_marks_our_message_undelivered_and_ignores_others():
+    m = new_machine()
+    guide_msg, _ = sends(drain(m))
+    m.record_sent(guide_msg, delivered(guide_msg), T0)
+    key = m.state.deliveries[0].key
+    assert not m.report_delivery(DeliveryReport(key="someone-else", status="undelivered"), T0 + MIN)
+    assert m.report_delivery(DeliveryReport(key=key, status="undelivered", error_code="30005"), T0 + MIN)
+    assert m.state.deliveries[0].status == "undelivered" and m.state.deliveries[0].error == "undelivered 30005"
+    assert m.state.timeline[-1].kind == "sms_undelivered" and "13800138000" not in m.state.timeline[-1].detail
+
+
+def test_a_reset_with_resend_gives_messages_new_keys():
+    m = new_machine()
+    before = sends(drain(m))[0].key
+    m.record_reset(RecordReset(actor="ma.ning", reason="重发", to_step="move_to_vip_room", resend=True), T0)
+    assert m.state.resend_epoch == 1 and m.state.timeline[-1].detail.endswith("(messages will be sent again)")
+    m.fire_due(T0 + 5 * MIN)
+    assert all(e.key.endswith("~resend1") for e in drain(m))
+    m.record_reset(RecordReset(actor="ma.ning", reason="查看", to_step="keep_order"), T0 + 6 * MIN)
+    assert m.state.resend_epoch == 1 and before.endswith("/start")
+
+
+def test_a_migration_follows_the_newer_version_from_here_on():
+    m = new_machine()
+    drain(m)
+    steps = {**m.pb.steps}
+    steps["talk_with_lead"] = steps["talk_with_lead"].model_copy(update={"deadline": steps["keep_order"].deadline})
+    v2 = m.pb.model_copy(update={"version": 2, "steps": steps})
+    m.migrate(MigratePlaybook(playbook=v2, actor="ma.ning", reason="缩短时限"), T0 + MIN)
+    assert m.pb.version == 2 and m.state.playbook_version == 2 and m.start.playbook.version == 2
+    assert m.state.timeline[-1].detail == "v1 -> v2: 缩短时限"
+    outcome(m, "move_to_vip_room", "done", T0 + 2 * MIN)
+    outcome(m, "keep_order", "done", T0 + 2 * MIN)
+    assert m.state.steps["talk_with_lead"].deadline_at == T0 + 7 * MIN  # v2's 5 minutes, not v1's 30
+
+
+def test_notes_are_kept_trimmed_with_their_author():
+    m = new_machine()
+    drain(m)
+    m.add_note(AddNote(actor="sun.li", text="  群众情绪稳定  "), T0 + MIN)
+    entry = m.state.timeline[-1]
+    assert (entry.kind, entry.actor, entry.detail, entry.at) == ("note", "sun.li", "群众情绪稳定", T0 + MIN)
+    assert drain(m) == [] and m.state.current_steps == ["move_to_vip_room", "keep_order"]
+
+
+def test_continuing_as_new_hands_over_the_whole_state():
+    from workflows.incident_machine import IncidentMachine
+
+    m = new_machine()
+    drain(m)
+    outcome(m, "move_to_vip_room", "done", T0 + MIN)
+    carried = m.continue_as_new(T0 + 2 * MIN, 2001)
+    assert carried.carried.runs == 2 and carried.carried.timeline[-1].detail == "history at 2001 events"
+    again = IncidentMachine(carried.model_copy(update={"carried": None}), carried.carried)
+    effects = outcome(again, "keep_order", "done", T0 + 3 * MIN)
+    assert again.state.current_steps == ["talk_with_lead"] and by_purpose(effects) == {"step_started": [["hall_lead"]]}
+
+
+def test_a_legacy_incident_draws_its_code_from_the_random_it_is_given():
+    import random
+
+    m = new_machine()
+    m.legacy_codes = random.Random(7)
+    (request,) = sends(to_director(m))
+    expected = str(random.Random(7).randint(100000, 999999))
+    assert m.state.approval_code == expected and request.context["approval_code"] == expected
+    assert m.shown_state().approval_code is None
+    decide(m, T0 + MIN)
+    assert m.state.approval_code is None
+
+
+def test_every_message_of_the_longest_path_has_its_own_key():
+    m = new_machine()
+    seen = sends(drain(m))
+    m.fire_due(T0 + 40 * MIN)
+    seen += sends(drain(m))
+    seen += sends(to_director(m, T0 + 41 * MIN))
+    seen += sends(decide(m, T0 + 42 * MIN))
+    seen += sends(outcome(m, "metering_explanation", "not_accepted", T0 + 43 * MIN))
+    at = T0 + timedelta(days=2)
+    seen += sends(outcome(m, "metrology_calibration", "scheduled", T0 + 44 * MIN, calibration_at=at.isoformat()))
+    m.fire_due(at - timedelta(days=1))
+    seen += sends(drain(m))
+    seen += sends(outcome(m, "metrology_calibration", "meter_accurate", at + MIN))
+    m.fire_due(m.state.follow_up.send_at)
+    seen += sends(drain(m))
+    keys = [s.key for s in seen]
+    assert len(keys) == len(set(keys)) and len(keys) >= 20
+    assert {s.purpose for s in seen} == {"step_started", "reminder", "escalation", "approval_request",
+                                         "progress_report", "follow_up"}
+    assert all(isinstance(s, SendMessages) for s in seen)
