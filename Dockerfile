@@ -1,22 +1,24 @@
-# groupdesk: one image for the worker and the console.
-# Stage 1 builds a wheel with the build tools; stage 2 only installs it and runs as a non-root user.
+# groupdesk: one image for the worker, the console and `groupdesk db upgrade`.
+# Stage 1 builds a wheel (every package, the playbooks, the migrations); stage 2 installs it with the
+# pinned versions of constraints.txt and runs as a non-root user.
 FROM python:3.11.10-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md worker.py ./
+COPY pyproject.toml README.md worker.py constraints.txt ./
 COPY groupdesk ./groupdesk
 COPY workflows ./workflows
 COPY activities ./activities
-RUN pip install --no-cache-dir build && python -m build --wheel --outdir /wheels
+COPY playbooks ./playbooks
+RUN pip install --no-cache-dir -c constraints.txt build "setuptools>=68" \
+    && python -m build --wheel --no-isolation --outdir /wheels
 
 FROM python:3.11.10-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    GROUPDESK_DATA_DIR=/data GROUPDESK_PLAYBOOKS_DIR=/app/playbooks
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 GROUPDESK_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
-    && useradd --create-home --uid 10001 groupdesk && mkdir -p /data && chown groupdesk /data
-COPY worker.py ./
-COPY playbooks ./playbooks
+COPY constraints.txt /wheels/
+RUN pip install --no-cache-dir -c /wheels/constraints.txt /wheels/*.whl && rm -rf /wheels \
+    && useradd --create-home --uid 10001 groupdesk && mkdir -p /data && chown groupdesk /data && chmod 700 /data
 USER groupdesk
 EXPOSE 8800 9464 9465
-CMD ["python", "worker.py"]
+# the worker; the console is `groupdesk console`, migrations alone `groupdesk db upgrade`
+CMD ["python", "-m", "worker"]

@@ -4,28 +4,43 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench bench-smoke record-histories clean
+.PHONY: install run test bench bench-smoke record-histories clean postgresql constraints
 
 CHROMIUM := /usr/bin/chromium
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every dependency (pip freeze of a working install): two builds install the same.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "groupdesk needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) -e '.[test]'
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: install without the pins, test, then pin what works.
+constraints:
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade -e '.[test]'
+	{ echo "# Pinned versions of every dependency (pip freeze of a working install), used with pip install -c"; \
+	  echo "# by the Makefile, the Dockerfile and CI so two builds install the same. Refresh: make constraints."; \
+	  $(BIN)/python -m pip freeze --disable-pip-version-check --exclude-editable | grep -v -i '^groupdesk'; } > constraints.txt
 
 # The browser tests drive Debian's chromium (Playwright cannot download browsers here),
 # with a CJK font so the Chinese pages render in screenshots.
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei
 
+# The storage tests run on a throwaway PostgreSQL cluster (tests/pg_cluster.py): Debian's server binaries.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 install: $(STAMP)
 
 run: install
 	$(BIN)/groupdesk dev
 
-test: install $(CHROMIUM) bench-smoke
+test: install $(CHROMIUM) postgresql bench-smoke
 	$(BIN)/python -m pytest
 
 # A tiny mass event: fails if any SMS is stored twice or lost.
@@ -34,7 +49,7 @@ bench-smoke: install
 
 # The full benchmarks: mass event against the bare-Temporal baseline, live incidents, drill costs.
 bench: install
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(PIP) -e '.[test,bench]'
 	$(BIN)/python bench/mass_event.py --incidents 300
 	$(BIN)/python bench/mass_event.py --incidents 200 --time-scale 600
 	$(BIN)/python bench/mass_event.py --live 100,1000

@@ -18,6 +18,7 @@ from groupdesk.config import Settings, get_settings
 from groupdesk.directory import current_directory, load_directory
 from groupdesk.logs import configure_logging
 from groupdesk.outbox import Outbox
+from groupdesk.storage import open_database
 from groupdesk.sms_provider import make_provider
 from workflows.group_incident import GroupIncidentWorkflow
 from workflows.sandbox import workflow_runner
@@ -30,7 +31,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     load_directory(settings.directory)  # a broken directory stops the worker here, not at the first SMS
     codec_from_settings(settings)  # so do malformed encryption keys
     sms = SmsActivities(
-        outbox=Outbox(settings.outbox_path),
+        outbox=Outbox(settings),
         provider=make_provider(settings),
         directory_loader=lambda: current_directory(settings.directory),
         codes=ApprovalCodes.for_settings(settings),
@@ -52,6 +53,7 @@ async def run_worker(settings: Settings | None = None) -> None:
     from groupdesk.client import connect, ensure_search_attributes
 
     settings = settings or get_settings()
+    open_database(settings)  # migrated (and earlier SQLite files imported) before any task is taken
     client = await connect(settings, runtime=metrics_runtime(settings.metrics_port))
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
@@ -95,6 +97,7 @@ async def serve_health(worker: Worker, client: Client, port: int) -> None:
 
 def main() -> None:
     from groupdesk.startup import settings_or_exit
+    from groupdesk.storage import StorageUnavailable
 
     settings = settings_or_exit("worker")  # one line per problem and exit 2, before anything starts
     configure_logging(settings.log_format)
@@ -108,6 +111,9 @@ def main() -> None:
         print(f"error: cannot reach Temporal at {settings.temporal_address} (TEMPORAL_ADDRESS): {exc}",
               file=sys.stderr)
         sys.exit(1)
+    except StorageUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -88,21 +88,24 @@ class SmsActivities:
                       {**_context(request, role, name, lang), **extra})
         if request.drill:
             body = DRILL_PREFIX + body
-        row, _created = await asyncio.to_thread(self.outbox.claim, OutboxRow(
+        info = activity.info()
+        claim = await asyncio.to_thread(self.outbox.claim_to_send, OutboxRow(
             key=key, incident_id=request.incident_id, step=request.step, purpose=request.purpose,
             recipient=person_id, role=role, to_number=phone, lang=lang, body=body, drill=request.drill,
             provider=self.provider.name,
-        ))
-        if request.retry and row.status == "failed":
-            await asyncio.to_thread(self.outbox.requeue, key, phone, body)
-            row = await asyncio.to_thread(self.outbox.get, key)
+        ), f"{info.workflow_id}/{info.activity_id}#{info.attempt}", request.retry)
+        row = claim.row
+        if claim.reopened:
             bound.info("sms retried by ops", key=key, to=mask_phone(phone))
         masked = mask_phone(phone)
         done = Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="duplicate")
         if row.status in DONE_STATUSES:
             bound.info("sms already handled", key=key, to=masked, status=row.status)
             return done
-        if row.status in UNCERTAIN_STATUSES:
+        if not claim.owned:
+            # Another worker is sending it right now: never two at once; look again on the next attempt.
+            raise ApplicationError("being sent by another worker, will check again", type="SmsRetryable")
+        if claim.was in UNCERTAIN_STATUSES:
             # An earlier attempt may have reached the provider: look before sending again.
             provider_id = await self._reconcile(row, key, bound)
             if provider_id:

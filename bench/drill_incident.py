@@ -63,7 +63,7 @@ async def run(time_scale: float, repeat: int, encrypt: bool = False) -> list[dic
         settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="bench", GROUPDESK_CODEC_KEYS=keys)
         client = await Client.connect(env.client.service_client.config.target_host,
                                       data_converter=data_converter(settings))
-        outbox = Outbox(settings.outbox_path)
+        outbox = Outbox(settings)
         async with build_worker(client, settings):
             for name, drive in PATHS.items():
                 for n in range(repeat):

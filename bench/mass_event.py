@@ -128,7 +128,7 @@ class Bench:
 
     async def sms_arrived(self, incident_id: str, step: str) -> None:
         """Staff act when their step's SMS arrives: read from the outbox, no load on Temporal."""
-        outbox = Outbox(self.settings.outbox_path)
+        outbox = Outbox(self.settings)
         while not any(m.step == step and m.purpose in ("step_started", "approval_request")
                       for m in await asyncio.to_thread(outbox.list, incident_id)):
             await asyncio.sleep(STAFF_POLL)
@@ -154,7 +154,7 @@ class Bench:
     async def run_groupdesk(self, client: Client, n: int, time_scale: float) -> dict:
         began = time.time()
         results = await asyncio.gather(*(self.groupdesk_incident(client, i, "mass", time_scale) for i in range(n)))
-        outbox = Outbox(self.settings.outbox_path)
+        outbox = Outbox(self.settings)
         first_sms, step_sms, lag, events = [], [], [], defaultdict(list)
         duplicates = lost = 0
         for r in results:
@@ -249,7 +249,7 @@ async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: 
                                    for i in batch))
             parked = batch[-1] + 1
         caught_up = time.monotonic()
-        outbox = Outbox(bench.settings.outbox_path)
+        outbox = Outbox(bench.settings)
         while len(await asyncio.to_thread(outbox.list)) < 4 * size and time.monotonic() - caught_up < 600:
             await asyncio.sleep(1)  # the first messages of every parked incident have gone out
         backlog_s = time.monotonic() - caught_up

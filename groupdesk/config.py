@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     temporal_api_key: str = Field("", alias="TEMPORAL_API_KEY")
     task_queue: str = Field("groupdesk", alias="GROUPDESK_TASK_QUEUE")
     data_dir: Path = Field(REPO_ROOT / ".groupdesk", alias="GROUPDESK_DATA_DIR")
+    # outbox, inbox, console forms: sqlite:///<data dir>/groupdesk.sqlite3 unless set (postgresql+psycopg://…)
+    database_url: str = Field("", alias="GROUPDESK_DATABASE_URL")
     directory: Path = Field(EXAMPLE_DIRECTORY, alias="GROUPDESK_DIRECTORY")
     playbooks_dir: Path = Field(REPO_ROOT / "playbooks", alias="GROUPDESK_PLAYBOOKS_DIR")
     sms_provider: Literal["outbox", "twilio"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
@@ -63,10 +65,6 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def outbox_path(self) -> Path:
-        return self.data_dir / "outbox.sqlite3"
-
-    @property
     def web_db(self) -> Path:
         return self.data_dir / "web.sqlite3"
 
@@ -102,10 +100,6 @@ class Settings(BaseSettings):
             finally:
                 draft.unlink()
         return path.read_text(encoding="utf-8").strip()
-
-    @property
-    def inbox_path(self) -> Path:
-        return self.data_dir / "inbox.sqlite3"
 
     @property
     def dev_server_db(self) -> Path:

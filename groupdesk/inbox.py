@@ -2,46 +2,31 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timezone
-from pathlib import Path
 
-from groupdesk.datafiles import private_file
+from sqlalchemy import select, update
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS inbound (
-    message_sid TEXT PRIMARY KEY,
-    from_masked TEXT NOT NULL,
-    reply       TEXT,
-    received_at TEXT NOT NULL
-);
-"""
+from groupdesk.storage import Database, open_database
+from groupdesk.storage.dialect import insert_new
+from groupdesk.storage.schema import inbound
 
 
 class Inbox:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        private_file(self.path)  # 0600 in a 0700 dir: full SMS text and phones
-        with self._connect() as db:
-            db.executescript(SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def __init__(self, target):
+        """`target`: a Database, settings, a database URL, or the path of a SQLite file."""
+        self.db: Database = open_database(target)
 
     def claim(self, message_sid: str, from_masked: str) -> bool:
         """True for the first delivery of this MessageSid, False for a redelivery."""
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO inbound (message_sid, from_masked, received_at) VALUES (?, ?, ?)",
-                (message_sid, from_masked, datetime.now(timezone.utc).isoformat()),
-            )
-            return cursor.rowcount == 1
+        with self.db.write() as c:
+            return insert_new(c, inbound, "message_sid", dict(
+                message_sid=message_sid, from_masked=from_masked, received_at=datetime.now(timezone.utc).isoformat()))
 
     def answer(self, message_sid: str, reply: str) -> None:
-        with self._connect() as db:
-            db.execute("UPDATE inbound SET reply = ? WHERE message_sid = ?", (reply, message_sid))
+        with self.db.write() as c:
+            c.execute(update(inbound).where(inbound.c.message_sid == message_sid).values(reply=reply))
 
     def reply_for(self, message_sid: str) -> str:
-        with self._connect() as db:
-            row = db.execute("SELECT reply FROM inbound WHERE message_sid = ?", (message_sid,)).fetchone()
-        return (row[0] if row else None) or ""
+        with self.db.read() as c:
+            reply = c.execute(select(inbound.c.reply).where(inbound.c.message_sid == message_sid)).scalar()
+        return reply or ""

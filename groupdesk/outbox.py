@@ -1,44 +1,20 @@
 """The durable outbox: every outbound SMS is a row keyed by its idempotency key.
 
-The row is written before any provider is called, so a retried activity or a restarted
-worker finds it and never stores or sends the same message twice.
+The row is written before any provider is called, and a sender takes it (a status change in
+the same transaction as the insert) before it calls the provider, so a retried activity, a
+restarted worker or a second worker on another host never stores or sends the same message twice.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
 
-from groupdesk.datafiles import private_file
+from sqlalchemy import select, update
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
-    key         TEXT PRIMARY KEY,
-    incident_id TEXT NOT NULL,
-    step        TEXT,
-    purpose     TEXT NOT NULL,
-    recipient   TEXT NOT NULL,
-    role        TEXT NOT NULL,
-    to_number   TEXT NOT NULL,
-    lang        TEXT NOT NULL,
-    body        TEXT NOT NULL,
-    drill       INTEGER NOT NULL DEFAULT 0,
-    provider    TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    provider_id TEXT,
-    error_code  TEXT,
-    error       TEXT,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_incident ON messages (incident_id, created_at);
-"""
+from groupdesk.storage import Database, open_database
+from groupdesk.storage.dialect import insert_new
+from groupdesk.storage.schema import messages
 
 # Once a message reached one of these, it is never sent again automatically.
 DONE_STATUSES = ("sent", "delivered", "undelivered", "failed", "read")
@@ -47,6 +23,8 @@ UNCERTAIN_STATUSES = ("sending", "unknown")
 # Delivery reports only ever move a message forward: a late "sent" never overwrites "delivered".
 RANK = {"queued": 0, "accepted": 0, "scheduled": 0, "sending": 1, "unknown": 1, "sent": 2,
         "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
+# A message another activity has been sending for longer than this is taken over (its worker died).
+HOLD = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -71,129 +49,133 @@ class OutboxRow:
     updated_at: str = ""
 
     def as_json(self) -> dict:
-        return {
-            "key": self.key,
-            "incident_id": self.incident_id,
-            "step": self.step,
-            "purpose": self.purpose,
-            "recipient": self.recipient,
-            "role": self.role,
-            "to": self.to_number,
-            "lang": self.lang,
-            "body": self.body,
-            "drill": self.drill,
-            "provider": self.provider,
-            "status": self.status,
-            "provider_id": self.provider_id,
-            "error_code": self.error_code,
-            "error": self.error,
-            "attempts": self.attempts,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["to"] = data.pop("to_number")
+        return data
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a sender learns when it claims a message: the row, and whether it may send it now."""
+    row: OutboxRow
+    created: bool
+    owned: bool  # this sender holds it: no one else sends it while it does
+    was: str  # the status before this claim ("sending"/"unknown": look at the provider first)
+    reopened: bool = False  # an ops retry re-opened a message refused for good
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class Outbox:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        private_file(self.path)  # 0600 in a 0700 dir: full SMS text and phones
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            columns = {row["name"] for row in db.execute("PRAGMA table_info(messages)")}
-            if "provider_id" not in columns:  # an outbox from before provider ids
-                db.execute("ALTER TABLE messages ADD COLUMN provider_id TEXT")
+def _activity(holder: str) -> str:
+    return holder.rpartition("#")[0] or holder
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One connection per thread, kept open: opening one per statement cost a third of the worker's time."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-            # WAL with synchronous=NORMAL survives a killed worker (what the outbox guards against);
-            # only a power cut could lose the last marks, and a lost "sent" is reconciled, not resent.
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.row_factory = sqlite3.Row
-            self._local.db = db
-        yield db
+
+class Outbox:
+    def __init__(self, target):
+        """`target`: a Database, settings, a database URL, or the path of a SQLite file."""
+        self.db: Database = open_database(target)
 
     def claim(self, row: OutboxRow) -> tuple[OutboxRow, bool]:
         """Store the row unless its key exists; return the stored row and whether it was new."""
+        with self.db.write() as c:
+            created = self._insert(c, row, _now())
+            return _row(self._select(c, row.key)), created
+
+    def claim_to_send(self, row: OutboxRow, holder: str, retry: bool = False) -> Claim:
+        """Store the row unless its key exists and, in the same transaction, take it for sending.
+
+        It is taken when queued, when its own sender gave up on it (unknown), when the same activity's
+        earlier attempt held it (Temporal starts attempt n+1 only after attempt n ended), or when another
+        holder went silent for HOLD. `retry`: an ops retry re-opens a message refused for good, to the
+        number and text the directory gives now.
+        """
         now = _now()
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO messages (key, incident_id, step, purpose, recipient, role, to_number, lang,"
-                " body, drill, provider, status, attempts, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,'queued',0,?,?)",
-                (row.key, row.incident_id, row.step, row.purpose, row.recipient, row.role, row.to_number, row.lang,
-                 row.body, int(row.drill), row.provider, now, now),
-            )
-            created = cursor.rowcount == 1
-            stored = db.execute("SELECT * FROM messages WHERE key = ?", (row.key,)).fetchone()
-        return _row(stored), created
+        with self.db.write() as c:
+            created = self._insert(c, row, now)
+            stored = self._select(c, row.key, lock=True)
+            was = stored.status
+            values: dict = {}
+            reopened = False
+            if retry and was == "failed":
+                values = dict(to_number=row.to_number, body=row.body, error_code=None, error=None)
+                was, reopened = "queued", True
+            held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
+                             and stored.updated_at > (datetime.now(timezone.utc) - HOLD).isoformat(timespec="milliseconds"))
+            owned = was not in DONE_STATUSES and not held_by_other
+            if owned:
+                c.execute(update(messages).where(messages.c.key == row.key).values(
+                    status="sending", holder=holder, updated_at=now, **values))
+            return Claim(_row(self._select(c, row.key)), created, owned, was, reopened)
 
     def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None,
              provider_id: str | None = None, attempt: bool = False) -> None:
         """Record what the sending activity knows now (it owns the row until it is done)."""
-        with self._connect() as db:
-            db.execute(
-                "UPDATE messages SET status = ?, error_code = ?, error = ?, provider_id = COALESCE(?, provider_id),"
-                " attempts = attempts + ?, updated_at = ? WHERE key = ?",
-                (status, error_code, error, provider_id, int(attempt), _now(), key),
-            )
+        values = dict(status=status, error_code=error_code, error=error, updated_at=_now(),
+                      attempts=messages.c.attempts + int(attempt))
+        if provider_id:
+            values["provider_id"] = provider_id
+        if status != "sending":
+            values["holder"] = None
+        with self.db.write() as c:
+            c.execute(update(messages).where(messages.c.key == key).values(**values))
 
     def requeue(self, key: str, to_number: str, body: str) -> None:
         """An ops retry of a message refused for good: try again, to the number the directory has now."""
-        with self._connect() as db:
-            db.execute(
-                "UPDATE messages SET status = 'queued', to_number = ?, body = ?, error_code = NULL, error = NULL,"
-                " updated_at = ? WHERE key = ? AND status = 'failed'",
-                (to_number, body, _now(), key),
-            )
+        with self.db.write() as c:
+            c.execute(update(messages).where(messages.c.key == key, messages.c.status == "failed").values(
+                status="queued", to_number=to_number, body=body, error_code=None, error=None, updated_at=_now()))
 
     def report(self, key: str, status: str, provider_id: str | None = None, error_code: str | None = None) -> bool:
         """Apply a delivery report; only a move forward changes the row. Return whether it did."""
         if status not in RANK:
             return False
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT status FROM messages WHERE key = ?", (key,)).fetchone()
-            moved = row is not None and RANK[status] > RANK.get(row["status"], 0)
+        with self.db.write() as c:
+            row = c.execute(select(messages.c.status, messages.c.provider_id)
+                            .where(messages.c.key == key).with_for_update()).first()
+            moved = row is not None and RANK[status] > RANK.get(row.status, 0)
             if moved:
-                db.execute(
-                    "UPDATE messages SET status = ?, provider_id = COALESCE(?, provider_id),"
-                    " error_code = COALESCE(?, error_code), updated_at = ? WHERE key = ?",
-                    (status, provider_id, error_code, _now(), key),
-                )
-            elif row is not None and provider_id:
-                db.execute("UPDATE messages SET provider_id = COALESCE(provider_id, ?) WHERE key = ?",
-                           (provider_id, key))
-            db.execute("COMMIT")
+                values = dict(status=status, updated_at=_now())
+                if provider_id:
+                    values["provider_id"] = provider_id
+                if error_code:
+                    values["error_code"] = error_code
+                c.execute(update(messages).where(messages.c.key == key).values(**values))
+            elif row is not None and provider_id and not row.provider_id:
+                c.execute(update(messages).where(messages.c.key == key).values(provider_id=provider_id))
         return moved
 
     def get(self, key: str) -> OutboxRow | None:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM messages WHERE key = ?", (key,)).fetchone()
-        return _row(row) if row else None
+        with self.db.read() as c:
+            found = self._select(c, key)
+        return _row(found) if found else None
 
     def list(self, incident_id: str | None = None, limit: int | None = None) -> list[OutboxRow]:
-        sql, args = "SELECT * FROM messages", []
+        query = select(messages).order_by(messages.c.created_at, messages.c.id)
         if incident_id:
-            sql += " WHERE incident_id = ?"
-            args.append(incident_id)
-        sql += " ORDER BY created_at, rowid"
+            query = query.where(messages.c.incident_id == incident_id)
         if limit:
-            sql += f" LIMIT {int(limit)}"
-        with self._connect() as db:
-            return [_row(r) for r in db.execute(sql, args).fetchall()]
+            query = query.limit(int(limit))
+        with self.db.read() as c:
+            return [_row(r) for r in c.execute(query)]
+
+    def _insert(self, c, row: OutboxRow, now: str) -> bool:
+        values = {f.name: getattr(row, f.name) for f in fields(row)}
+        values.update(status="queued", provider_id=None, error_code=None, error=None, attempts=0,
+                      created_at=now, updated_at=now)
+        return insert_new(c, messages, "key", values)
+
+    @staticmethod
+    def _select(c, key: str, lock: bool = False):
+        query = select(messages).where(messages.c.key == key)
+        return c.execute(query.with_for_update() if lock else query).first()
 
 
-def _row(r: sqlite3.Row) -> OutboxRow:
-    data = dict(r)
+_FIELDS = {f.name for f in fields(OutboxRow)}
+
+
+def _row(r) -> OutboxRow:
+    data = {k: v for k, v in r._mapping.items() if k in _FIELDS}
     data["drill"] = bool(data["drill"])
     return OutboxRow(**data)

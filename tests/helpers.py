@@ -56,7 +56,7 @@ async def through_talk(handle):
 
 
 def messages(settings, incident_id):
-    return Outbox(settings.outbox_path).list(incident_id=incident_id)
+    return Outbox(settings).list(incident_id=incident_id)
 
 
 def timeline(st: IncidentState, kind: str, step: str | None = None):
@@ -92,7 +92,7 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
     from workflows import search_attributes as sa
 
     for _ in range(tries):
-        sent = [m for m in Outbox(settings.outbox_path).list(incident_id)
+        sent = [m for m in Outbox(settings).list(incident_id)
                 if m.purpose == "approval_request" and m.role == "centre_director"]
         if sent:
             break

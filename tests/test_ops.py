@@ -94,7 +94,7 @@ async def test_fix_the_directory_then_retry_sends_once_and_skip_needs_a_reason(w
         assert again.returncode != 0 and "no failed action is parked" in again.stderr
     retry_entry = [e for e in st.timeline if e.kind == "action_retried"][0]
     assert retry_entry.actor == "ma.ning" and "21211" in retry_entry.detail
-    guide_rows = [r for r in Outbox(settings.outbox_path).list(handle.id) if r.recipient == "zhao.min"]
+    guide_rows = [r for r in Outbox(settings).list(handle.id) if r.recipient == "zhao.min"]
     assert [(r.to_number, r.status) for r in guide_rows] == [(FIXED, "sent")]
     assert Counter(m["to"] for m in fake.accepted)[FIXED] == 1
 
@@ -131,8 +131,8 @@ async def test_bulk_retry_after_an_outage_sends_each_message_once(world):
         assert "retried" in bulk.stdout and "in 3 incident(s)" in bulk.stdout
         for handle in handles:
             await wait_for(handle, lambda s: not any(f.status == "parked" for f in s.failed_actions)
-                           and all(r.status == "sent" for r in Outbox(settings.outbox_path).list(handle.id)))
+                           and all(r.status == "sent" for r in Outbox(settings).list(handle.id)))
     accepted = Counter((m["to"], m["body"]) for m in fake.accepted)
     assert accepted and max(accepted.values()) == 1, "nothing sent twice"
-    rows = [r for h in handles for r in Outbox(settings.outbox_path).list(h.id)]
+    rows = [r for h in handles for r in Outbox(settings).list(h.id)]
     assert len(rows) == len(fake.accepted) and all(r.status == "sent" for r in rows)

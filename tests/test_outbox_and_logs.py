@@ -38,13 +38,13 @@ def request(**over) -> SendMessages:
     return SendMessages(**base)
 
 
-def activities(tmp_path, provider, directory):
-    return SmsActivities(Outbox(tmp_path / "outbox.sqlite3"), provider, lambda: directory)
+def activities(database_url, provider, directory):
+    return SmsActivities(Outbox(database_url), provider, lambda: directory)
 
 
-async def test_retry_after_a_crash_sends_each_message_once(tmp_path, directory):
+async def test_retry_after_a_crash_sends_each_message_once(database_url, directory):
     provider = CountingProvider(fail_first=True)
-    sms = activities(tmp_path, provider, directory)
+    sms = activities(database_url, provider, directory)
     env = ActivityEnvironment()
     try:
         await env.run(sms.send_messages, request())
@@ -60,12 +60,12 @@ async def test_retry_after_a_crash_sends_each_message_once(tmp_path, directory):
     assert rows[0].body.startswith("【演练】赵敏 引导 11月23日 10:05")
 
 
-async def test_missing_role_and_permanent_refusal_are_reported_not_raised(tmp_path, directory):
+async def test_missing_role_and_permanent_refusal_are_reported_not_raised(database_url, directory):
     class Refusing(OutboxProvider):
         async def send(self, message):
             raise PermanentSmsError("21211", "invalid To number")
 
-    sms = activities(tmp_path, Refusing(), directory)
+    sms = activities(database_url, Refusing(), directory)
     result = await ActivityEnvironment().run(sms.send_messages, request(hall_id="nowhere", recipients=["guide", "lead_complainant"]))
     missing, refused = result.deliveries
     assert missing.status == "failed" and "no one holds role guide at hall nowhere" in missing.error
@@ -73,11 +73,11 @@ async def test_missing_role_and_permanent_refusal_are_reported_not_raised(tmp_pa
     assert sms.outbox.list("inc-1")[0].status == "failed"
 
 
-async def test_corrected_phone_number_is_used_by_the_next_message(tmp_path, directory):
+async def test_corrected_phone_number_is_used_by_the_next_message(database_url, directory):
     fixed = directory.model_copy(deep=True)
     fixed.person("zhao.min").mobile = "+8613900009999"
     current = {"d": directory}
-    sms = SmsActivities(Outbox(tmp_path / "o.sqlite3"), OutboxProvider(), lambda: current["d"])
+    sms = SmsActivities(Outbox(database_url), OutboxProvider(), lambda: current["d"])
     await ActivityEnvironment().run(sms.send_messages, request(recipients=["guide"]))
     current["d"] = fixed
     await ActivityEnvironment().run(sms.send_messages, request(recipients=["guide"], key="inc-1/x#1/reminder/deadline"))

@@ -69,6 +69,6 @@ async def test_reset_to_a_step(dev_env, tmp_path, make_start, resend):
         live = await cli(env, "replay", "--workflow-id", handle.id)
         assert from_file.returncode == 0 and live.returncode == 0, from_file.stderr + live.stderr
         assert "1 replayed, 0 failed" in live.stdout
-    rows = Outbox(settings.outbox_path).list(handle.id)
+    rows = Outbox(settings).list(handle.id)
     per_message = Counter((r.to_number, r.step, r.purpose) for r in rows if r.step == "metering_explanation")
     assert set(per_message.values()) == ({2} if resend else {1})

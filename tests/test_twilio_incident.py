@@ -88,7 +88,7 @@ def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_env
     worker.send_signal(signal.SIGKILL)  # Twilio has the message; the outbox still says "sending"
     worker.wait()
     hung = fake.posts[0]
-    outbox = Outbox(tmp_path / "data" / "outbox.sqlite3")
+    outbox = Outbox(tmp_path / "data" / "groupdesk.sqlite3")
     assert [r.status for r in outbox.list(incident) if r.body == hung["Body"] and r.to_number == hung["To"]] \
         == ["sending"]
     worker = start_worker()

@@ -39,9 +39,10 @@ def twilio_settings(fake, **over) -> Settings:
 
 
 @pytest.fixture
-def sms(fake, tmp_path, directory):
+def sms(fake, database_url, directory):
+    """On SQLite and on PostgreSQL: the outbox behaves the same on both."""
     provider = TwilioProvider.from_settings(twilio_settings(fake))
-    return SmsActivities(Outbox(tmp_path / "outbox.sqlite3"), provider, lambda: directory)
+    return SmsActivities(Outbox(database_url), provider, lambda: directory)
 
 
 def request(recipients=("guide",), key="inc-9/move_to_vip_room#1/step_started/start") -> SendMessages:

@@ -29,8 +29,9 @@ DIRECTOR, HALL_LEAD, LEAD = "+8613900000301", "+8613900000103", "+8613800138000"
 
 
 @pytest_asyncio.fixture
-async def setup(dev_env, tmp_path):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
+async def setup(dev_env, tmp_path, database_url):
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DATABASE_URL=database_url,
+                        GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
                         GROUPDESK_TASK_QUEUE=f"hooks-{uuid.uuid4().hex[:6]}", GROUPDESK_PUBLIC_URL=PUBLIC,
                         TWILIO_AUTH_TOKEN=TOKEN)
     app = create_app(settings, client=dev_env.client)
@@ -70,7 +71,7 @@ def reply_text(response: httpx.Response) -> str:
 async def test_director_approves_by_sms_and_the_code_is_single_use(setup, make_start):
     env, settings, web = setup
     handle, code = await incident_waiting_for_approval(env, settings, make_start)
-    request = [m for m in Outbox(settings.outbox_path).list(handle.id) if m.purpose == "approval_request"][0]
+    request = [m for m in Outbox(settings).list(handle.id) if m.purpose == "approval_request"][0]
     assert code in request.body and f"同意 {code}" in request.body
 
     timeline_before = len((await handle.query(WF.state)).timeline)
@@ -147,7 +148,7 @@ async def test_delivery_reports_only_move_forward(setup, make_start):
     env, settings, web = setup
     handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}"))
     await wait_for(handle, lambda s: len(s.deliveries) >= 4)
-    outbox = Outbox(settings.outbox_path)
+    outbox = Outbox(settings)
     guide = [m for m in outbox.list(handle.id) if m.role == "guide"][0]
     path = f"/twilio/status?key={guide.key.replace('/', '%2F').replace('#', '%23')}"
 
@@ -210,7 +211,7 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
         assert "感谢" in reply_text(await post(web, "/twilio/inbound", sms_form(LEAD, "5")))
         final = await handle.result()
     assert final.status == "closed" and final.follow_up.score == 5 and not final.failed_actions
-    rows = Outbox(settings.outbox_path).list(final.id)
+    rows = Outbox(settings).list(final.id)
     assert rows and all(r.status == "sent" and r.provider == "twilio" for r in rows)
     assert sorted(r.provider_id for r in rows) == sorted(m["sid"] for m in fake.accepted)
     assert max(Counter((p["To"], p["Body"]) for p in fake.posts).values()) == 1, "a message was sent twice"

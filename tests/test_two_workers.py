@@ -65,7 +65,7 @@ async def test_sigkill_one_of_two_workers_mid_batch(dev_env, tmp_path, make_star
                 worker.terminate()
                 worker.wait(timeout=20)
     assert [f.status for f in finals] == ["closed"] * INCIDENTS
-    rows = [r for f in finals for r in Outbox(tmp_path / "outbox.sqlite3").list(f.id)]
+    rows = [r for f in finals for r in Outbox(settings).list(f.id)]
     twice = [k for k, n in Counter((r.to_number, r.body) for r in rows).items() if n > 1]
     assert not twice and all(r.status == "sent" for r in rows)
     assert all(f.deliveries and not f.failed_actions for f in finals)

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from groupdesk.cli import dev, history, incidents, ops, reference
+from groupdesk.cli import db, dev, history, incidents, ops, reference
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -17,6 +17,7 @@ reference.register(app)
 dev.register(app)
 ops.register(app)
 history.register(app)
+db.register(app)
 
 
 def main() -> None:

@@ -25,19 +25,26 @@ def console(host: str = typer.Option(None, "--host"), port: int = typer.Option(N
     """Run the web console and webhooks alone, against whatever TEMPORAL_ADDRESS points at."""
     import uvicorn
 
+    from groupdesk.storage import StorageUnavailable
     from groupdesk.web.app import create_app
 
     s = settings_or_exit("console")  # production: secret key, codec keys, https public URL, or exit 2
     configure_logging(s.log_format)
     host, port = host or s.web_host, port or s.web_port
     mode = "DEV MODE (phone simulator on; never expose this)" if s.dev_mode else "production"
+    try:
+        app = create_app(s)
+    except StorageUnavailable as exc:
+        fail(str(exc))
     typer.echo(f"groupdesk console  http://{host}:{port}  (Temporal at {s.temporal_address}; {mode})")
-    uvicorn.run(create_app(s), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def dev(allow_public: bool = typer.Option(
         False, "--allow-public", help="serve a non-local GROUPDESK_PUBLIC_URL / GROUPDESK_WEB_HOST anyway")) -> None:
     """Start the Temporal dev server (SQLite in the data dir, web UI) and a worker; Ctrl-C stops all."""
+    from groupdesk.storage import StorageUnavailable
+
     s = settings_or_exit("dev", GROUPDESK_DEV_MODE=True)
     if not allow_public:
         refuse_public(s)
@@ -73,6 +80,9 @@ def dev(allow_public: bool = typer.Option(
         asyncio.run(_serve(s))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
+    except StorageUnavailable as exc:
+        server.stop()
+        fail(str(exc))
     finally:
         server.stop()
         typer.echo("stopped")

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from groupdesk.cli.common import directory, fail, print_json, settings
 from groupdesk.masking import mask_code, mask_phone
-from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.roles import ROLE_IDS, role_label
 
@@ -106,7 +105,9 @@ def list_sms(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Messages stored in the outbox, oldest first."""
-    rows = Outbox(settings().outbox_path).list(incident_id=incident)
+    from groupdesk.outbox import Outbox  # the database layer loads only for the commands that use it
+
+    rows = Outbox(settings()).list(incident_id=incident)
     if as_json:
         print_json([{**r.as_json(), "body": mask_code(r.purpose, r.body)} for r in rows])
         return

@@ -222,7 +222,7 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     state, playbook = await console(request).incident(viewer, incident_id)
     directory = console(request).directory()
     messages = [replace(m, body=mask_code(m.purpose, m.body))  # the approval code reaches the director by SMS only
-                for m in Outbox(console(request).settings.outbox_path).list(incident_id)]
+                for m in Outbox(console(request).settings).list(incident_id)]
     step_filter = request.query_params.get("step") or None
     mine = actions(state, playbook, directory, viewer=viewer.id, lang=lang)
     return page(request, "incident.html", viewer, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),

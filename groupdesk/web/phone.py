@@ -25,7 +25,7 @@ def ops_only(viewer: Viewer = Depends(viewer_or_login)) -> Viewer:
 @router.get("/phone")
 async def phone(request: Request, viewer: Viewer = Depends(ops_only)) -> HTMLResponse:
     by_phone: dict[str, list] = {}
-    for message in Outbox(console(request).settings.outbox_path).list(limit=2000):
+    for message in Outbox(console(request).settings).list(limit=2000):
         by_phone.setdefault(message.to_number, []).append(message)
     names = {p.mobile: p.name for p in console(request).directory().people}
     return page(request, "phone.html", viewer, phones=by_phone, names=names,

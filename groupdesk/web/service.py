@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -20,6 +19,7 @@ from groupdesk.models import (
 )
 from groupdesk.playbook import Playbook
 from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.storage.submissions import Submissions
 from groupdesk.web.permissions import Forbidden, Viewer, require
 from workflows import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -68,9 +68,7 @@ class Console:
     def __init__(self, settings: Settings, client_factory):
         self.settings = settings
         self._client_factory = client_factory
-        private_file(settings.web_db)
-        with sqlite3.connect(settings.web_db) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS submissions (token TEXT PRIMARY KEY, incident_id TEXT NOT NULL)")
+        self.submissions = Submissions(settings)
 
     async def client(self) -> Client:
         return await self._client_factory()
@@ -245,18 +243,14 @@ class Console:
             raise Rejected(getattr(exc.cause, "message", None) or str(exc.cause or exc)) from None
 
     def _submitted(self, token: str) -> str | None:
-        with sqlite3.connect(self.settings.web_db) as db:
-            row = db.execute("SELECT incident_id FROM submissions WHERE token = ?", (token,)).fetchone()
-        return row[0] if row else None
+        return self.submissions.get(token)
 
     def _claim(self, token: str, incident_id: str) -> bool:
-        with sqlite3.connect(self.settings.web_db) as db:
-            return db.execute("INSERT OR IGNORE INTO submissions VALUES (?, ?)", (token, incident_id)).rowcount == 1
+        return self.submissions.claim(token, incident_id)
 
     def _release(self, token: str) -> None:
         if token:
-            with sqlite3.connect(self.settings.web_db) as db:
-                db.execute("DELETE FROM submissions WHERE token = ?", (token,))
+            self.submissions.release(token)
 
 
 def _whole_number(raw: str) -> int | None:

@@ -75,7 +75,7 @@ async def delivery_status(request: Request) -> Response:
         return Response("invalid signature", status_code=403)
     services = request.app.state.services
     key, status = request.query_params.get("key", ""), form.get("MessageStatus", "")
-    outbox = Outbox(services.settings.outbox_path)
+    outbox = Outbox(services.settings)
     moved = outbox.report(key, status, form.get("MessageSid"), form.get("ErrorCode") or None)
     row = outbox.get(key) if moved else None
     if row and status in ("undelivered", "failed") and row.recipient != LEAD_COMPLAINANT:
@@ -91,7 +91,7 @@ async def inbound_sms(request: Request) -> Response:
     if form is None:
         return Response("invalid signature", status_code=403)
     services = request.app.state.services
-    inbox = Inbox(services.settings.inbox_path)
+    inbox = Inbox(services.settings)
     sid = form.get("MessageSid", "")
     try:
         sender = normalise_phone(form.get("From", ""))
