@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ class FakeTwilio:
     script: list[object] = field(default_factory=list)  # per POST: None (accept), an int status, or ("hang", s)
     refuse: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # To -> (status, code, message)
     auth_headers: list[str] = field(default_factory=list)
+    delay: float = 0.0  # a slow gateway: accept the message, then take this long to answer
+    in_flight: dict[str, int] = field(default_factory=dict)  # by From: which sender is mid-request
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def install(self) -> "FakeTwilio":
         self.server.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(self._create)
@@ -45,6 +49,15 @@ class FakeTwilio:
             self._accept(form)  # accepted, but the answer never arrives in time
             time.sleep(action[1])
             return Response("{}", status=201, content_type="application/json")
+        if self.delay and action is None and form.get("To") not in self.refuse:
+            sender = form.get("From", "")
+            with self._lock:
+                self.in_flight[sender] = self.in_flight.get(sender, 0) + 1
+            message = self._accept(form)  # Twilio has it; the sender does not know yet
+            time.sleep(self.delay)
+            with self._lock:
+                self.in_flight[sender] -= 1
+            return Response(json.dumps(message), status=201, content_type="application/json")
         if form.get("To") in self.refuse:
             status, code, message = self.refuse[form["To"]]
             return _error(status, code, message)

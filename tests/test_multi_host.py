@@ -1,0 +1,142 @@
+"""Two workers as on two hosts: one Temporal server, one PostgreSQL, separate data directories and no shared
+disk, the real `twilio` client against a slow gateway. One worker is killed with SIGKILL mid-send; every
+message reaches the gateway exactly once, every outbox row ends final, and a delivery report posted to a
+console process (a third host) updates the row."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from urllib.parse import quote
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from twilio.request_validator import RequestValidator
+
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from groupdesk.client import start_incident
+from groupdesk.config import REPO_ROOT, Settings
+from groupdesk.drill import PATHS, answer_follow_up
+from groupdesk.models import IncidentState
+from groupdesk.outbox import Outbox
+from pg_cluster import free_port
+
+pytestmark = pytest.mark.devserver
+INCIDENTS = 6
+PUBLIC = "https://groupdesk.example.org"
+FINAL = ("sent", "delivered")
+
+
+@pytest.fixture
+def slow_gateway():
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield FakeTwilio(server, delay=0.4).install()
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+def host_env(dev_env, database_url: str, gateway: FakeTwilio, data_dir, queue: str, sender: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_", "TEMPORAL_"))}
+    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_TASK_QUEUE=queue,
+               GROUPDESK_DATA_DIR=str(data_dir), GROUPDESK_DATABASE_URL=database_url,
+               GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+               TWILIO_FROM_NUMBER=sender, GROUPDESK_TWILIO_API_BASE=gateway.base_url,
+               GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_SECRET_KEY="multi-host-test-secret-0123456789abcdef")
+    return env
+
+
+def spawn(command: list[str], env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+
+
+async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgres, slow_gateway, tmp_path,
+                                                                 make_start):
+    url = postgres.create_database()
+    queue = f"hosts-{uuid.uuid4().hex[:6]}"
+    hosts = [tmp_path / "host-a", tmp_path / "host-b", tmp_path / "host-c"]
+    logs = [tmp_path / "a.log", tmp_path / "b.log", tmp_path / "console.log"]
+    senders = [FROM_NUMBER, "+15005550007", FROM_NUMBER]  # the gateway tells the two workers apart by From
+    envs = [host_env(dev_env, url, slow_gateway, h, queue, s) for h, s in zip(hosts, senders)]
+    web_port = free_port()
+    workers = [spawn([sys.executable, "worker.py"], envs[n], logs[n]) for n in (0, 1)]
+    console = spawn([sys.executable, "-m", "groupdesk.cli", "console", "--port", str(web_port)], envs[2], logs[2])
+    began = time.monotonic()
+    try:
+        while not all(b"worker started" in log.read_bytes() for log in logs[:2]):
+            assert all(w.poll() is None for w in workers) and time.monotonic() - began < 60, \
+                [log.read_text(errors="replace")[-2000:] for log in logs[:2]]
+            await asyncio.sleep(0.1)
+        settings = Settings(GROUPDESK_DATA_DIR=tmp_path / "driver", GROUPDESK_DATABASE_URL=url,
+                            GROUPDESK_TASK_QUEUE=queue)
+        paths = list(PATHS.items())
+        handles = []
+        for n in range(INCIDENTS):
+            request = make_start(incident_id=f"hosts-{n}-{uuid.uuid4().hex[:6]}", drill=True, time_scale=20000.0,
+                                 lead_phone=f"1380013{n:04d}")
+            handles.append((paths[n % len(paths)], await start_incident(dev_env.client, settings, request)))
+
+        async def run(path, handle):
+            await path[1](handle)
+            await answer_follow_up(handle)
+            return await dev_env.client.get_workflow_handle(handle.id, result_type=IncidentState).result()
+
+        batch = asyncio.gather(*(run(path, handle) for path, handle in handles))
+        while slow_gateway.in_flight.get(senders[0], 0) == 0 or len(slow_gateway.posts) < 10:
+            await asyncio.sleep(0.01)  # worker A is waiting for the gateway's answer: kill it now
+        in_flight = slow_gateway.in_flight[senders[0]]
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait()
+        finals = await asyncio.wait_for(batch, timeout=300)
+        outbox = Outbox(url)
+        deadline = time.monotonic() + 60
+        while True:  # the last messages of the last step are sent in the background of the workflow
+            rows = [r for f in finals for r in outbox.list(f.id)]
+            if all(r.status in FINAL for r in rows) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        elapsed = time.monotonic() - began
+
+        # a delivery report reaches the console, which shares no disk with either worker
+        row = rows[0]
+        report = {"MessageSid": row.provider_id, "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID}
+        path = f"/twilio/status?key={quote(row.key, safe='')}"  # the callback URL the worker gave Twilio
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + path, report)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}") as web:
+            for _ in range(100):
+                try:
+                    answer = await web.post(path, data=report,
+                                            headers={"X-Twilio-Signature": signature})
+                    break
+                except httpx.TransportError:
+                    assert console.poll() is None, logs[2].read_text()
+                    await asyncio.sleep(0.2)
+        assert answer.status_code == 204, answer.text
+        assert outbox.get(row.key).status == "delivered"
+    finally:
+        for process in workers + [console]:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+    assert [f.status for f in finals] == ["closed"] * INCIDENTS
+    posted = Counter((p["To"], p["Body"]) for p in slow_gateway.posts)
+    duplicates = sum(n - 1 for n in posted.values() if n > 1)
+    lost = [r.key for r in rows if (r.to_number, r.body) not in posted]
+    not_final = [(r.key, r.status) for r in rows if r.status not in FINAL]
+    accepted = {m["sid"] for m in slow_gateway.accepted}
+    print(f"\ntwo hosts, one SIGKILLed with {in_flight} send(s) of its own in flight: {INCIDENTS} incidents closed,"
+          f" {len(rows)} messages, {len(slow_gateway.posts)} posts to the gateway, {duplicates} duplicates,"
+          f" {len(lost)} lost, {len(not_final)} not final, {len(slow_gateway.gets)} look-ups by the survivor,"
+          f" {elapsed:.1f}s")
+    assert not duplicates and not lost and not not_final
+    assert len(slow_gateway.posts) == len(rows) and all(r.provider_id in accepted for r in rows)
+    assert slow_gateway.gets  # what the dead worker had in flight was looked up at the gateway, not resent
+    assert all(f.deliveries and not f.failed_actions for f in finals)
