@@ -6,6 +6,7 @@ console process (a third host) updates the row."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.client import start_incident
+from groupdesk.client import connect, start_incident
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import PATHS, answer_follow_up
 from groupdesk.models import IncidentState
@@ -31,6 +32,7 @@ from pg_cluster import free_port
 pytestmark = pytest.mark.devserver
 INCIDENTS = 6
 PUBLIC = "https://groupdesk.example.org"
+CODEC_KEYS = "k1=" + base64.b64encode(b"multi-host-test-key-32-bytes-ok!").decode()  # as in production
 FINAL = ("sent", "delivered")
 
 
@@ -50,7 +52,8 @@ def host_env(dev_env, database_url: str, gateway: FakeTwilio, data_dir, queue: s
                GROUPDESK_DATA_DIR=str(data_dir), GROUPDESK_DATABASE_URL=database_url,
                GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                TWILIO_FROM_NUMBER=sender, GROUPDESK_TWILIO_API_BASE=gateway.base_url,
-               GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_SECRET_KEY="multi-host-test-secret-0123456789abcdef")
+               GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_SECRET_KEY="multi-host-test-secret-0123456789abcdef",
+               GROUPDESK_CODEC_KEYS=CODEC_KEYS)
     return env
 
 
@@ -76,18 +79,20 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
                 [log.read_text(errors="replace")[-2000:] for log in logs[:2]]
             await asyncio.sleep(0.1)
         settings = Settings(GROUPDESK_DATA_DIR=tmp_path / "driver", GROUPDESK_DATABASE_URL=url,
-                            GROUPDESK_TASK_QUEUE=queue)
+                            GROUPDESK_TASK_QUEUE=queue, GROUPDESK_CODEC_KEYS=CODEC_KEYS,
+                            TEMPORAL_ADDRESS=envs[0]["TEMPORAL_ADDRESS"])
+        client = await connect(settings)  # payloads are encrypted: the driver holds the key too
         paths = list(PATHS.items())
         handles = []
         for n in range(INCIDENTS):
             request = make_start(incident_id=f"hosts-{n}-{uuid.uuid4().hex[:6]}", drill=True, time_scale=20000.0,
                                  lead_phone=f"1380013{n:04d}")
-            handles.append((paths[n % len(paths)], await start_incident(dev_env.client, settings, request)))
+            handles.append((paths[n % len(paths)], await start_incident(client, settings, request)))
 
         async def run(path, handle):
             await path[1](handle)
             await answer_follow_up(handle)
-            return await dev_env.client.get_workflow_handle(handle.id, result_type=IncidentState).result()
+            return await client.get_workflow_handle(handle.id, result_type=IncidentState).result()
 
         batch = asyncio.gather(*(run(path, handle) for path, handle in handles))
         while slow_gateway.in_flight.get(senders[0], 0) == 0 or len(slow_gateway.posts) < 10:

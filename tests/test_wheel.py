@@ -4,7 +4,7 @@ fresh virtualenv (third-party libraries borrowed from the test environment, grou
 
 from __future__ import annotations
 
-import os
+import base64
 import socket
 import subprocess
 import sys
@@ -74,7 +74,8 @@ def test_console_and_worker_start_from_the_wheel(venv, dev_env):
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(venv), "GROUPDESK_DATA_DIR": str(venv / "data"),
            "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
            "GROUPDESK_TASK_QUEUE": "wheel", "GROUPDESK_HEALTH_PORT": str(health_port),
-           "GROUPDESK_SECRET_KEY": "wheel-test-secret-key-0123456789abcdef"}
+           "GROUPDESK_SECRET_KEY": "wheel-test-secret-key-0123456789abcdef",
+           "GROUPDESK_CODEC_KEYS": "k1=" + base64.b64encode(b"wheel-test-key-of-32-bytes-long!").decode()}
     logs = venv / "console.log", venv / "worker.log"
     console = subprocess.Popen([str(bin_dir / "groupdesk"), "console", "--port", str(web_port)], env=env, cwd=venv,
                                stdout=open(logs[0], "wb"), stderr=subprocess.STDOUT)
