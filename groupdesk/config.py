@@ -64,10 +64,6 @@ class Settings(BaseSettings):
             raise ValueError("GROUPDESK_HASH_KEY must be at least 32 random characters")
         return value
 
-    @property
-    def web_db(self) -> Path:
-        return self.data_dir / "web.sqlite3"
-
     def session_secret(self) -> str:
         """GROUPDESK_SECRET_KEY, or (in dev and tests; production refuses to start without it,
         see startup.py) one made once and kept 0600 in the data dir."""

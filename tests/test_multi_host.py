@@ -53,7 +53,7 @@ def host_env(dev_env, database_url: str, gateway: FakeTwilio, data_dir, queue: s
                GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                TWILIO_FROM_NUMBER=sender, GROUPDESK_TWILIO_API_BASE=gateway.base_url,
                GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_SECRET_KEY="multi-host-test-secret-0123456789abcdef",
-               GROUPDESK_CODEC_KEYS=CODEC_KEYS)
+               GROUPDESK_CODEC_KEYS=CODEC_KEYS, GROUPDESK_HASH_KEY="multi-host-test-hash-key-0123456789abcdef")
     return env
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -109,7 +110,7 @@ def test_a_production_console_with_its_settings_starts_with_secure_cookies(tmp_p
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30)
         assert health.value.code == 503 and health.value.read() == b'{"status":"unavailable"}'
         assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
-        for name in ("web.sqlite3",):
+        for name in ("groupdesk.sqlite3",):
             assert (tmp_path / "data" / name).stat().st_mode & 0o777 == 0o600
         assert not (tmp_path / "data" / "secret_key").exists()  # the key from the environment, none made
     finally:
@@ -126,19 +127,18 @@ def test_data_files_are_created_private_and_old_ones_are_tightened(tmp_path):
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     old = data / "outbox.sqlite3"
-    Outbox(old)  # an outbox from before, as it was made: world-readable
-    for path in (old, data / "outbox.sqlite3-wal"):
-        if path.exists():
-            path.chmod(0o644)
+    with sqlite3.connect(old) as db:  # an outbox from before, as it was made: world-readable
+        db.execute("CREATE TABLE messages (key TEXT PRIMARY KEY)")
+    old.chmod(0o644)
     data.chmod(0o755)
     settings = Settings(GROUPDESK_DATA_DIR=data)
-    outbox = Outbox(settings.outbox_path)
+    outbox = Outbox(settings)  # groupdesk's database in the data dir; the old outbox imported and kept
     outbox.list()
-    Inbox(settings.inbox_path)
-    SessionStore(settings.web_db).create("sun.li", "stamp")
+    Inbox(settings)
+    SessionStore(settings).create("sun.li", "stamp")
     settings.session_secret()
     assert data.stat().st_mode & 0o777 == 0o700
     files = sorted(p.name for p in data.iterdir())
-    assert {"outbox.sqlite3", "inbox.sqlite3", "web.sqlite3", "secret_key"} <= set(files), files
+    assert {"groupdesk.sqlite3", "outbox.sqlite3.imported", "secret_key"} <= set(files), files
     for path in data.iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, (path.name, oct(path.stat().st_mode))

@@ -1,7 +1,9 @@
-"""groupdesk's database on SQLite and on a real PostgreSQL: atomic claims, forward-only reports, migrations."""
+"""groupdesk's database on SQLite and on a real PostgreSQL: atomic claims, forward-only reports, approval codes
+and sign-in shared by every host, migrations and the import of earlier SQLite files."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import subprocess
 import sys
@@ -13,11 +15,14 @@ import pytest
 from sqlalchemy import text
 
 from groupdesk import outbox as outbox_module
+from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.inbox import Inbox
 from groupdesk.outbox import Outbox, OutboxRow
 from groupdesk.storage import Database, migrate, open_database
 from groupdesk.storage.submissions import Submissions
+from groupdesk.web.sessions import SessionStore
+from groupdesk.web.throttle import Limits, SignInThrottle
 
 
 def message(key: str = "inc-1/talk#1/step_started/start/sun.li", **over) -> OutboxRow:
@@ -95,6 +100,46 @@ def test_inbox_and_console_forms_answer_a_redelivery_the_same(database_url):
     assert forms.get("tok") is None
 
 
+def test_approval_codes_are_one_per_request_and_unique_across_hosts(database_url):
+    hosts = [ApprovalCodes(Database(database_url), b"k" * 32) for _ in range(2)]  # two engines, as two hosts
+    with ThreadPoolExecutor(8) as pool:
+        same = list(pool.map(lambda n: hosts[n % 2].issue("inc-1/director_review#1/approval_request", "inc-1", "xicheng"),
+                             range(8)))
+        issued = list(pool.map(lambda n: hosts[n % 2].issue(f"inc-{n}/review#1/approval_request", f"inc-{n}", "xicheng"),
+                               range(2, 40)))
+    assert len(set(same)) == 1  # a retried send, on either host, renders the same code
+    assert len({hashed for _, hashed in issued}) == len(issued)  # no two open approvals share a code
+    code, _ = same[0]
+    found = hosts[1].find(code)  # the console on another host finds what a worker issued
+    assert found.incident_id == "inc-1" and found.hall_id == "xicheng" and found.status == "open"
+    hosts[0].close(found.request_key, "used")
+    assert hosts[1].find(code).status == "used"
+    for n in range(4):
+        assert hosts[n % 2].wrong("+8613900000301") is None
+    assert hosts[0].wrong("+8613900000301") is not None and hosts[1].locked_until("+8613900000301")
+    for host in hosts:
+        host.db.dispose()
+
+
+def test_sign_in_counts_and_sessions_are_shared_by_console_replicas(database_url):
+    clock = [1000.0]
+    throttles = [SignInThrottle(Database(database_url), Limits(per_account=3, per_address=10, window=600),
+                                clock=lambda: clock[0]) for _ in range(2)]
+    for n in range(3):
+        throttles[n % 2].failed("sun.li", "10.0.0.1")
+    assert throttles[0].retry_after("sun.li", "10.0.0.2") == 600  # locked on both replicas
+    throttles[1].succeeded("sun.li")
+    assert throttles[0].retry_after("sun.li", "10.0.0.2") == 0
+    sessions = [SessionStore(Database(database_url)) for _ in range(2)]
+    cookie = sessions[0].create("sun.li", "stamp-1")
+    assert sessions[1].person(cookie, lambda person: "stamp-1") == "sun.li"
+    assert sessions[1].person(cookie, lambda person: "stamp-2") is None  # the password changed
+    sessions[1].end(cookie)  # signed out on one replica: gone on the other
+    assert sessions[0].person(cookie, lambda person: "stamp-1") is None
+    for store in throttles + sessions:
+        store.db.dispose()
+
+
 def test_processes_starting_together_migrate_once(database_url):
     engines = []
 
@@ -133,6 +178,10 @@ def old_data_dir(path):
     with sqlite3.connect(path / "web.sqlite3") as db:
         db.execute("CREATE TABLE submissions (token TEXT PRIMARY KEY, incident_id TEXT NOT NULL)")
         db.execute("INSERT INTO submissions VALUES ('form-1', 'old-incident')")
+        db.execute("CREATE TABLE sign_in_sessions (id_hash TEXT PRIMARY KEY, person TEXT NOT NULL,"
+                   " stamp TEXT NOT NULL, expires REAL NOT NULL)")
+        db.execute("INSERT INTO sign_in_sessions VALUES (?, 'sun.li', 'stamp-1', 9e12)",
+                   (hashlib.sha256(b"old-cookie").hexdigest(),))
 
 
 def test_an_existing_sqlite_outbox_is_migrated_not_lost(database_url, tmp_path):
@@ -146,7 +195,8 @@ def test_an_existing_sqlite_outbox_is_migrated_not_lost(database_url, tmp_path):
     assert rows[2].error_code == "21211" and rows[0].body == "消息0"
     assert Inbox(settings).reply_for("SM-old") == "已同意" and Submissions(settings).get("form-1") == "old-incident"
     assert not (data / "outbox.sqlite3").exists() and (data / "outbox.sqlite3.imported").exists()
-    assert outbox.db.imported == {"outbox.sqlite3": 3, "inbox.sqlite3": 1, "web.sqlite3": 1}
+    assert outbox.db.imported == {"outbox.sqlite3": 3, "inbox.sqlite3": 1, "web.sqlite3": 2}
+    assert SessionStore(settings).person("old-cookie", lambda person: "stamp-1") == "sun.li"  # still signed in
     # an imported message is not sent again: it is taken only to be reconciled ("sending") or not at all
     assert not outbox.claim_to_send(rows[0], "wf/a#1").owned
 

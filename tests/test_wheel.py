@@ -75,6 +75,7 @@ def test_console_and_worker_start_from_the_wheel(venv, dev_env):
            "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
            "GROUPDESK_TASK_QUEUE": "wheel", "GROUPDESK_HEALTH_PORT": str(health_port),
            "GROUPDESK_SECRET_KEY": "wheel-test-secret-key-0123456789abcdef",
+           "GROUPDESK_HASH_KEY": "wheel-test-hash-key-0123456789abcdef",
            "GROUPDESK_CODEC_KEYS": "k1=" + base64.b64encode(b"wheel-test-key-of-32-bytes-long!").decode()}
     logs = venv / "console.log", venv / "worker.log"
     console = subprocess.Popen([str(bin_dir / "groupdesk"), "console", "--port", str(web_port)], env=env, cwd=venv,

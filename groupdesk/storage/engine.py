@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
+
+from groupdesk.datafiles import private_file
 
 
 def sqlite_url(path: Path) -> str:
@@ -24,10 +25,7 @@ def make_engine(url: str) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg")
         return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
     if parsed.database and parsed.database != ":memory:":
-        path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():  # SMS text and phone numbers: readable by the owner only
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        private_file(Path(parsed.database))  # 0600 in a 0700 dir: SMS text and phones (-wal/-shm inherit it)
     engine = create_engine(url, pool_size=10, max_overflow=10, connect_args={"check_same_thread": False,
                                                                                "timeout": 30})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -46,4 +46,48 @@ submissions = Table(
     "submissions", metadata,
     Column("token", String(200), primary_key=True),
     Column("incident_id", String(200), nullable=False),
+)
+
+# Approval codes, known only by their keyed hash; wrong tries and locks per sender (keyed hash of the phone).
+approval_codes = Table(
+    "approval_codes", metadata,
+    Column("request_key", String(512), primary_key=True),
+    Column("incident_id", String(200), nullable=False),
+    Column("hall_id", String(100), nullable=False),  # whose director may use it, even after the incident is gone
+    Column("salt", String(64), nullable=False),
+    Column("code_key", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # open, used, expired
+    Column("issued_at", String(40), nullable=False),
+    Index("approval_codes_open", "code_key", unique=True, sqlite_where=text("status = 'open'"),
+          postgresql_where=text("status = 'open'")),
+    Index("approval_codes_by_key", "code_key", "issued_at"),
+)
+approval_wrong_tries = Table(
+    "approval_wrong_tries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender", String(128), nullable=False),
+    Column("at", String(40), nullable=False),
+    Index("approval_wrong_tries_sender", "sender", "at"),
+)
+approval_locks = Table(
+    "approval_locks", metadata,
+    Column("sender", String(128), primary_key=True),
+    Column("until", String(40), nullable=False),
+)
+
+# Sign-in: failures per account and per address in a sliding window; server-side sessions.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("sign_in_failures_key", "key", "at"),
+)
+sign_in_sessions = Table(
+    "sign_in_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("person", String(200), nullable=False),
+    Column("stamp", String(64), nullable=False),
+    Column("expires", Float, nullable=False),
+    Index("sign_in_sessions_person", "person"),
 )

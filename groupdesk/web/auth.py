@@ -24,8 +24,8 @@ class SignIns:
 
     def __init__(self, settings, directory):
         self.settings, self._directory = settings, directory
-        self.throttle = SignInThrottle(settings.web_db)
-        self.sessions = SessionStore(settings.web_db)
+        self.throttle = SignInThrottle(settings)
+        self.sessions = SessionStore(settings)
         self._slots: asyncio.Semaphore | None = None
         self._accounts: tuple[tuple[int, int], dict[str, str]] | None = None
 
