@@ -112,7 +112,7 @@ class SmsActivities:
                 await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
                 bound.info("sms found at the provider, not resent", key=key, to=masked)
                 return done
-        await asyncio.to_thread(self.outbox.mark, key, "sending", attempt=True)
+            await asyncio.to_thread(self.outbox.mark, key, "sending", attempt=True)
         try:
             provider_id = await self.provider.send(row)
         except PermanentSmsError as exc:

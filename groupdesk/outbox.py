@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 
 from groupdesk.storage import Database, open_database
 from groupdesk.storage.dialect import insert_new
@@ -64,6 +64,18 @@ class Claim:
     reopened: bool = False  # an ops retry re-opened a message refused for good
 
 
+# Built once and executed with parameters: the outbox is on the worker's hot path.
+_BY_KEY = select(messages).where(messages.c.key == bindparam("k"))
+_BY_KEY_LOCKED = _BY_KEY.with_for_update()
+_TAKE = update(messages).where(messages.c.key == bindparam("k")).values(
+    status="sending", holder=bindparam("h"), updated_at=bindparam("t"), attempts=messages.c.attempts + bindparam("inc"))
+_REOPEN_AND_TAKE = _TAKE.values(to_number=bindparam("to"), body=bindparam("b"), error_code=None, error=None)
+_MARK = {holding: update(messages).where(messages.c.key == bindparam("k")).values(
+    status=bindparam("st"), error_code=bindparam("ec"), error=bindparam("er"), updated_at=bindparam("t"),
+    attempts=messages.c.attempts + bindparam("inc"), **({} if holding else {"holder": None}),
+    provider_id=func.coalesce(bindparam("pid"), messages.c.provider_id)) for holding in (True, False)}
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -89,37 +101,39 @@ class Outbox:
         It is taken when queued, when its own sender gave up on it (unknown), when the same activity's
         earlier attempt held it (Temporal starts attempt n+1 only after attempt n ended), or when another
         holder went silent for HOLD. `retry`: an ops retry re-opens a message refused for good, to the
-        number and text the directory gives now.
+        number and text the directory gives now. A message taken straight from queued counts an attempt
+        here (the sender calls the provider next); an uncertain one is looked up first, then marked.
         """
         now = _now()
         with self.db.write() as c:
             created = self._insert(c, row, now)
-            stored = self._select(c, row.key, lock=True)
-            was = stored.status
-            values: dict = {}
-            reopened = False
+            stored = c.execute(_BY_KEY_LOCKED, {"k": row.key}).first()
+            was, reopened = stored.status, False
             if retry and was == "failed":
-                values = dict(to_number=row.to_number, body=row.body, error_code=None, error=None)
                 was, reopened = "queued", True
+            fresh = (datetime.now(timezone.utc) - HOLD).isoformat(timespec="milliseconds")
             held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
-                             and stored.updated_at > (datetime.now(timezone.utc) - HOLD).isoformat(timespec="milliseconds"))
+                             and stored.updated_at > fresh)
             owned = was not in DONE_STATUSES and not held_by_other
+            data = {k: v for k, v in stored._mapping.items() if k in _FIELDS}
             if owned:
-                c.execute(update(messages).where(messages.c.key == row.key).values(
-                    status="sending", holder=holder, updated_at=now, **values))
-            return Claim(_row(self._select(c, row.key)), created, owned, was, reopened)
+                inc = int(was not in UNCERTAIN_STATUSES)
+                params = {"k": row.key, "h": holder, "t": now, "inc": inc}
+                if reopened:
+                    c.execute(_REOPEN_AND_TAKE, {**params, "to": row.to_number, "b": row.body})
+                    data.update(to_number=row.to_number, body=row.body, error_code=None, error=None)
+                else:
+                    c.execute(_TAKE, params)
+                data.update(status="sending", updated_at=now, attempts=data["attempts"] + inc)
+        data["drill"] = bool(data["drill"])
+        return Claim(OutboxRow(**data), created, owned, was, reopened)
 
     def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None,
              provider_id: str | None = None, attempt: bool = False) -> None:
         """Record what the sending activity knows now (it owns the row until it is done)."""
-        values = dict(status=status, error_code=error_code, error=error, updated_at=_now(),
-                      attempts=messages.c.attempts + int(attempt))
-        if provider_id:
-            values["provider_id"] = provider_id
-        if status != "sending":
-            values["holder"] = None
         with self.db.write() as c:
-            c.execute(update(messages).where(messages.c.key == key).values(**values))
+            c.execute(_MARK[status == "sending"], {"k": key, "st": status, "ec": error_code, "er": error,
+                                                   "t": _now(), "inc": int(attempt), "pid": provider_id})
 
     def requeue(self, key: str, to_number: str, body: str) -> None:
         """An ops retry of a message refused for good: try again, to the number the directory has now."""
@@ -168,8 +182,7 @@ class Outbox:
 
     @staticmethod
     def _select(c, key: str, lock: bool = False):
-        query = select(messages).where(messages.c.key == key)
-        return c.execute(query.with_for_update() if lock else query).first()
+        return c.execute(_BY_KEY_LOCKED if lock else _BY_KEY, {"k": key}).first()
 
 
 _FIELDS = {f.name for f in fields(OutboxRow)}
