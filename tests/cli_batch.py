@@ -1,4 +1,4 @@
-"""Runs many `groupdesk` command lines in one process, each exactly as the `groupdesk` script runs it.
+"""Runs many `groupdesk` command lines in one process, each through `groupdesk.cli.run` as the script does.
 
 Reads a JSON list of argument lists on stdin, prints a JSON list of {args, code, out, err}. The
 imports are paid once instead of once per case; an exception that escapes a command is printed
@@ -18,12 +18,12 @@ import traceback
 MARK = "\n@@groupdesk-cli-batch@@\n"  # the results follow it (the Temporal core may log to stdout first)
 
 
-def run_one(app, args: list[str]) -> dict:
+def run_one(run, args: list[str]) -> dict:
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            app(args=args, prog_name="groupdesk")
+            code = run(args)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:  # noqa: BLE001 - what a user would see
@@ -33,10 +33,10 @@ def run_one(app, args: list[str]) -> dict:
 
 
 def main() -> None:
-    from groupdesk.cli import app
+    from groupdesk.cli import run
 
     cases = json.load(sys.stdin)
-    results = [run_one(app, args) for args in cases]
+    results = [run_one(run, args) for args in cases]
     sys.stdout.write(MARK + json.dumps(results, ensure_ascii=False))
     sys.stdout.flush()
     os._exit(0)  # as the real script leaves: the Temporal client's threads can abort a normal teardown

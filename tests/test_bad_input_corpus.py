@@ -73,13 +73,12 @@ async def run_cli_batch(env: dict, cases: list[Case]) -> None:
 
 
 def judge_cli(case: Case) -> str:
+    """Clear: the expected exit code and exactly one line on stderr, naming the field (or the fix)."""
     r = case.result
-    shown = (r["out"] + r["err"]).strip()
-    if "Traceback" in shown:
+    if "Traceback" in r["out"] + r["err"]:
         return "broken"
-    lines = [line for line in r["err"].strip().splitlines() if line.strip()]
-    error_lines = [line for line in lines if "error" in line.lower() or "invalid:" in line]
-    if r["code"] in case.expect and error_lines and case.says in shown and len(error_lines) == 1:
+    lines = [line for line in r["err"].splitlines() if line.strip()]
+    if r["code"] in case.expect and len(lines) == 1 and case.says in lines[0]:
         return "clear"
     return "unclear"
 

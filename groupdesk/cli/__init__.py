@@ -20,10 +20,29 @@ history.register(app)
 db.register(app)
 
 
+def run(args: list[str] | None = None) -> int:
+    """Run one command line and return its exit code; a usage mistake (a missing option, a value of
+    the wrong type) is one line naming the option, and exit code 2, like every other bad input."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="groupdesk", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except Exception as exc:  # typer's own click: its usage errors carry format_message and exit_code
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        message = " ".join(exc.format_message().split())
+        if message:  # (empty when the help was shown instead)
+            ctx = getattr(exc, "ctx", None)
+            typer.echo(f"error: {message} (see `{ctx.command_path if ctx else 'groupdesk'} --help`)", err=True)
+        return exc.exit_code
+
+
 def main() -> None:
     try:
-        app()
-        code = 0
+        code = run()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     # The Temporal client's Rust threads can abort CPython's teardown of a short-lived process
@@ -33,4 +52,4 @@ def main() -> None:
     os._exit(code)
 
 
-__all__ = ["app", "main", "fail"]
+__all__ = ["app", "main", "run", "fail"]
