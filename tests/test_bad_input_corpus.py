@@ -125,7 +125,7 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
     handle = await start(env, settings, make_start(incident_id=f"corpus-{uuid.uuid4().hex[:8]}"))
     await wait_for(handle, lambda s: len(s.deliveries) >= 4)  # its first SMS are out; its deadline is 5 min away
     await visible(env.client, f'WorkflowId = "{handle.id}"')
-    executions, stored = await all_executions(env.client), len(Outbox(settings.outbox_path).list(limit=100_000))
+    executions, stored = await all_executions(env.client), len(Outbox(settings).list(limit=100_000))
     began = time.monotonic()
 
     directory = load_directory(settings.directory)
@@ -186,7 +186,7 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
     assert verdicts["unclear"] == 0, "\n".join(problems)
     await asyncio.sleep(1)  # visibility trails a start by a moment
     assert await all_executions(env.client) == executions, "a bad input started an incident"
-    assert len(Outbox(settings.outbox_path).list(limit=100_000)) == stored, "a bad input stored an SMS"
+    assert len(Outbox(settings).list(limit=100_000)) == stored, "a bad input stored an SMS"
 
 
 async def test_a_terminated_incident_leaves_the_list_and_the_board(world, make_start):
