@@ -1,7 +1,8 @@
 """Two workers as on two hosts: one Temporal server, one PostgreSQL, separate data directories and no shared
 disk, the real `twilio` client against a slow gateway. One worker is killed with SIGKILL mid-send; every
 message reaches the gateway exactly once, every outbox row ends final, and a delivery report posted to a
-console process (a third host) updates the row."""
+console process (a third host) updates the row, and the director's SMS approval, sent to that console, finds
+the code a worker issued."""
 
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ from twilio.request_validator import RequestValidator
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.client import connect, start_incident
 from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.drill import PATHS, answer_follow_up
+from groupdesk.drill import PATHS, answer_follow_up, record, wait_for
 from groupdesk.models import IncidentState
 from groupdesk.outbox import Outbox
+from helpers import approval_code_by_sms
 from pg_cluster import free_port
 
 pytestmark = pytest.mark.devserver
@@ -34,6 +36,8 @@ INCIDENTS = 6
 PUBLIC = "https://groupdesk.example.org"
 CODEC_KEYS = "k1=" + base64.b64encode(b"multi-host-test-key-32-bytes-ok!").decode()  # as in production
 FINAL = ("sent", "delivered")
+HASH_KEY = "multi-host-test-hash-key-0123456789abcdef"
+DIRECTOR = "+8613900000301"
 
 
 @pytest.fixture
@@ -53,7 +57,7 @@ def host_env(dev_env, database_url: str, gateway: FakeTwilio, data_dir, queue: s
                GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                TWILIO_FROM_NUMBER=sender, GROUPDESK_TWILIO_API_BASE=gateway.base_url,
                GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_SECRET_KEY="multi-host-test-secret-0123456789abcdef",
-               GROUPDESK_CODEC_KEYS=CODEC_KEYS, GROUPDESK_HASH_KEY="multi-host-test-hash-key-0123456789abcdef")
+               GROUPDESK_CODEC_KEYS=CODEC_KEYS, GROUPDESK_HASH_KEY=HASH_KEY)
     return env
 
 
@@ -80,7 +84,7 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
             await asyncio.sleep(0.1)
         settings = Settings(GROUPDESK_DATA_DIR=tmp_path / "driver", GROUPDESK_DATABASE_URL=url,
                             GROUPDESK_TASK_QUEUE=queue, GROUPDESK_CODEC_KEYS=CODEC_KEYS,
-                            TEMPORAL_ADDRESS=envs[0]["TEMPORAL_ADDRESS"])
+                            GROUPDESK_HASH_KEY=HASH_KEY, TEMPORAL_ADDRESS=envs[0]["TEMPORAL_ADDRESS"])
         client = await connect(settings)  # payloads are encrypted: the driver holds the key too
         paths = list(PATHS.items())
         handles = []
@@ -109,6 +113,28 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
                 break
             await asyncio.sleep(0.2)
         elapsed = time.monotonic() - began
+        posts = list(slow_gateway.posts)  # the batch's; the approval below sends more
+
+        # the director approves by SMS through the console: it finds the code the surviving worker issued
+        pending = await start_incident(client, settings, make_start(
+            incident_id=f"hosts-sms-{uuid.uuid4().hex[:6]}", drill=True, time_scale=20000.0, lead_phone="13800139999"))
+        for step, outcome, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
+                                     ("talk_with_lead", "not_accepted", "sun.li")):
+            await record(pending, step, outcome, actor)
+        code = await approval_code_by_sms(client, settings, pending.id)
+        reply = {"MessageSid": "SM" + uuid.uuid4().hex, "From": DIRECTOR, "To": FROM_NUMBER, "Body": f"1 {code}",
+                 "AccountSid": ACCOUNT_SID}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}") as web:
+            for _ in range(100):
+                try:
+                    approved = await web.post("/twilio/inbound", data=reply, headers={"X-Twilio-Signature": (
+                        RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/twilio/inbound", reply))})
+                    break
+                except httpx.TransportError:
+                    assert console.poll() is None, logs[2].read_text()
+                    await asyncio.sleep(0.2)
+        assert "已同意" in approved.text, approved.text
+        await wait_for(pending, lambda st: st.warning_tier == 3)
 
         # a delivery report reaches the console, which shares no disk with either worker
         row = rows[0]
@@ -116,14 +142,7 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
         path = f"/twilio/status?key={quote(row.key, safe='')}"  # the callback URL the worker gave Twilio
         signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + path, report)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}") as web:
-            for _ in range(100):
-                try:
-                    answer = await web.post(path, data=report,
-                                            headers={"X-Twilio-Signature": signature})
-                    break
-                except httpx.TransportError:
-                    assert console.poll() is None, logs[2].read_text()
-                    await asyncio.sleep(0.2)
+            answer = await web.post(path, data=report, headers={"X-Twilio-Signature": signature})
         assert answer.status_code == 204, answer.text
         assert outbox.get(row.key).status == "delivered"
     finally:
@@ -132,16 +151,16 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
                 process.terminate()
                 process.wait(timeout=20)
     assert [f.status for f in finals] == ["closed"] * INCIDENTS
-    posted = Counter((p["To"], p["Body"]) for p in slow_gateway.posts)
+    posted = Counter((p["To"], p["Body"]) for p in posts)
     duplicates = sum(n - 1 for n in posted.values() if n > 1)
     lost = [r.key for r in rows if (r.to_number, r.body) not in posted]
     not_final = [(r.key, r.status) for r in rows if r.status not in FINAL]
     accepted = {m["sid"] for m in slow_gateway.accepted}
     print(f"\ntwo hosts, one SIGKILLed with {in_flight} send(s) of its own in flight: {INCIDENTS} incidents closed,"
-          f" {len(rows)} messages, {len(slow_gateway.posts)} posts to the gateway, {duplicates} duplicates,"
+          f" {len(rows)} messages, {len(posts)} posts to the gateway, {duplicates} duplicates,"
           f" {len(lost)} lost, {len(not_final)} not final, {len(slow_gateway.gets)} look-ups by the survivor,"
           f" {elapsed:.1f}s")
     assert not duplicates and not lost and not not_final
-    assert len(slow_gateway.posts) == len(rows) and all(r.provider_id in accepted for r in rows)
+    assert len(posts) == len(rows) and all(r.provider_id in accepted for r in rows)
     assert slow_gateway.gets  # what the dead worker had in flight was looked up at the gateway, not resent
     assert all(f.deliveries and not f.failed_actions for f in finals)
