@@ -10,6 +10,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.archive import ArchiveActivities
 from activities.calendar import working_day_deadline
 from activities.sms import SmsActivities
 from groupdesk.approval_codes import ApprovalCodes
@@ -20,6 +21,7 @@ from groupdesk.logs import configure_logging
 from groupdesk.outbox import Outbox
 from groupdesk.storage import open_database
 from groupdesk.sms_provider import make_provider
+from groupdesk.storage import open_database
 from workflows.group_incident import GroupIncidentWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -36,12 +38,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         directory_loader=lambda: current_directory(settings.directory),
         codes=ApprovalCodes.for_settings(settings),
     )
+    archive = ArchiveActivities(open_database(settings), settings.hash_key())
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[GroupIncidentWorkflow],
         workflow_runner=workflow_runner(),
-        activities=[sms.send_messages, working_day_deadline],
+        activities=[sms.send_messages, working_day_deadline, archive.archive_incident],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         # Each cached incident keeps its playbook snapshot in memory; fewer cached means less RSS
         # and a replay when an evicted incident wakes.

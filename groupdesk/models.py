@@ -242,9 +242,18 @@ class SendResult(BaseModel):
     approval_key: str | None = None  # an approval request: the keyed hash of the code its SMS carries
 
 
+class ArchiveIncident(BaseModel):
+    """What the archive activity needs at the end of a run: the start (playbook, roster, lead) and the final state."""
+
+    start: StartIncident
+    state: IncidentState
+    run_id: str  # with the incident id, the record's key: a retried activity never writes twice
+
+
 class WorkingDeadline(BaseModel):
     start: datetime
     working_days: int
 
 
 StartIncident.model_rebuild()
+ArchiveIncident.model_rebuild()

@@ -1,6 +1,7 @@
 """Record full incident histories on the real dev server, for the replay tests.
 
     .venv/bin/python tests/record_histories.py        # rewrites tests/histories/*.json
+    .venv/bin/python tests/record_histories.py archive-at-close- talk_accepted   # adds archive-at-close-talk_accepted.json
 
 Each path of the smart-meter playbook runs as a drill on compressed time, so reminders,
 escalations and the follow-up all happen within seconds and end up in the history.
@@ -32,7 +33,7 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 TIME_SCALE = 20_000.0  # 5 min -> 15 ms; one working day (up to 4 days) -> under 20 s
 
 
-async def main() -> None:
+async def main(prefix: str = "", only: list[str] | None = None) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
         data_converter=pydantic_data_converter,
@@ -43,20 +44,22 @@ async def main() -> None:
         settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="record")
         async with build_worker(env.client, settings):
             for name, drive in PATHS.items():
+                if only and name not in only:
+                    continue
                 request = prepare_start(
                     directory=directory, playbook=playbook, hall_id="xicheng", headcount=18, lead_name="张建国",
                     lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
-                    incident_id=f"history-{name}", drill=True, time_scale=TIME_SCALE,
+                    incident_id=f"history-{name.replace('_', '-')}", drill=True, time_scale=TIME_SCALE,
                 )
                 handle = await start_incident(env.client, settings, request)
                 await drive(handle)
                 await answer_follow_up(handle)
                 await handle.result()
                 history = await handle.fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                (HISTORIES / f"{prefix}{name}.json").write_text(history.to_json(), encoding="utf-8")
                 print(f"{name}: {len(history.events)} events")
     await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "", sys.argv[2:]))

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.models import (
         Ack,
         AddNote,
+        ArchiveIncident,
         DecideApproval,
         DeliveryReport,
         IncidentState,
@@ -48,6 +49,9 @@ def sms_retry(time_scale: float) -> RetryPolicy:
     return RetryPolicy(initial_interval=max(SMS_RETRY.initial_interval / time_scale, timedelta(milliseconds=20)),
                        backoff_coefficient=2.0, maximum_attempts=SMS_RETRY.maximum_attempts,
                        maximum_interval=max(SMS_RETRY.maximum_interval / time_scale, timedelta(milliseconds=100)))
+# The archive waits for its database as long as it takes: a closed incident is never left out of it.
+ARCHIVE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ARCHIVE_TIMEOUT = timedelta(seconds=30)
 # Short, so a message held by a worker that died is retried soon by another.
 SMS_TIMEOUT = timedelta(seconds=10)
 
@@ -84,6 +88,11 @@ class GroupIncidentWorkflow:
         self.launch_effects()
         await workflow.wait_condition(lambda: not self.in_flight and not self.machine.effects)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if workflow.patched("archive-at-close"):  # incidents that closed before the archive are not in it
+            await workflow.execute_activity(
+                "archive_incident", ArchiveIncident(start=self.machine.start.model_copy(update={"carried": None}),
+                                                    state=self.machine.state, run_id=workflow.info().run_id),
+                result_type=int, start_to_close_timeout=ARCHIVE_TIMEOUT, retry_policy=ARCHIVE_RETRY)
         return self.machine.state
 
     def count(self, entries) -> None:

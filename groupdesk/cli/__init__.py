@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from groupdesk.cli import db, dev, history, incidents, ops, reference
+from groupdesk.cli import archive, db, dev, history, incidents, ops, reference
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -18,6 +18,7 @@ dev.register(app)
 ops.register(app)
 history.register(app)
 db.register(app)
+archive.register(app)
 
 
 def run(args: list[str] | None = None) -> int:

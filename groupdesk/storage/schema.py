@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
 metadata = MetaData()
 
@@ -90,4 +90,60 @@ sign_in_sessions = Table(
     Column("stamp", String(64), nullable=False),
     Column("expires", Float, nullable=False),
     Index("sign_in_sessions_person", "person"),
+)
+
+# The archive of closed incidents (groupdesk/archive): append-only, each row chained to the one before
+# by a keyed hash; the head row (id 1) names the last row, so a removed tail shows too.
+archive_records = Table(
+    "archive_records", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(200), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("hall_id", String(100), nullable=False),
+    Column("playbook", String(100), nullable=False),
+    Column("playbook_version", Integer, nullable=False),
+    Column("drill", Integer, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("closed_at", String(40), nullable=False),
+    Column("started_on", String(10), nullable=False),  # local (Asia/Shanghai) date the incident started
+    Column("week", String(8), nullable=False),  # its ISO week, 2026-W48
+    Column("warning_tier", Integer, nullable=False),  # the highest tier reached
+    Column("deadlines_missed", Integer, nullable=False),
+    Column("escalations", Integer, nullable=False),
+    Column("satisfaction", Integer),
+    Column("follow_up", String(16), nullable=False),  # answered, expired, none
+    Column("complainant_key", String(64), nullable=False),  # keyed hash of the lead's phone
+    Column("repeat_of", String(200)),
+    Column("record", Text, nullable=False),  # the whole record, canonical JSON
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("row_hash", String(64), nullable=False),
+    UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
+    Index("archive_records_started_on", "started_on", "hall_id"),
+    Index("archive_records_complainant", "complainant_key", "started_on"),
+)
+archive_steps = Table(
+    "archive_steps", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(200), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("step", String(100), nullable=False),
+    Column("visit", Integer, nullable=False),
+    Column("owner_role", String(100), nullable=False),
+    Column("outcome", String(100)),
+    Column("actor", String(200)),
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40)),
+    Column("seconds", Integer),  # on the playbook's clock (a drill's compressed time scaled back)
+    Column("deadline_missed", Integer, nullable=False),
+    Column("escalations", Integer, nullable=False),
+    Index("archive_steps_run", "incident_id", "run_id", "position", unique=True),
+)
+archive_head = Table(
+    "archive_head", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("mac", String(64), nullable=False),
 )

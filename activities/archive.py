@@ -1,0 +1,30 @@
+"""Writing a finished incident to the archive (idempotent: keyed by incident and run)."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+
+from groupdesk.archive.chain import append
+from groupdesk.archive.record import build_record
+from groupdesk.models import ArchiveIncident
+from groupdesk.storage import Database
+
+log = structlog.get_logger("groupdesk.activities.archive")
+
+
+class ArchiveActivities:
+    def __init__(self, db: Database, hash_key: bytes):
+        self.db = db
+        self.hash_key = hash_key
+
+    @activity.defn(name="archive_incident")
+    def archive_incident(self, request: ArchiveIncident) -> int:
+        """The record's sequence number in the archive (the same one if this run was archived before)."""
+        info = activity.info()
+        with structlog.contextvars.bound_contextvars(incident_id=request.state.id, workflow_id=info.workflow_id,
+                                                     attempt=info.attempt):
+            record = build_record(request.start, request.state, request.run_id, self.hash_key)
+            seq, new = append(self.db, self.hash_key, record)
+            log.info("incident archived" if new else "incident already archived", seq=seq)
+            return seq

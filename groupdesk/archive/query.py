@@ -1,0 +1,39 @@
+"""Reading the archive: records of a period (by the local date they started), for export and reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+
+from groupdesk.storage import Database
+from groupdesk.storage.schema import archive_records
+
+EXPORT_COLUMNS = ["seq", "incident_id", "hall_id", "playbook", "playbook_version", "drill", "started_at", "closed_at",
+                  "warning_tier", "deadlines_missed", "escalations", "follow_up", "satisfaction", "repeat_of",
+                  "path", "resolution", "complainant_key", "row_hash"]
+
+
+def parse_day(flag: str, raw: str) -> date:
+    """A date typed on the command line, or ValueError naming the flag and the form."""
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f"{flag}: {raw!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+def records(db: Database, start: date, end: date, hall: str | None = None) -> list[dict]:
+    """Archived records that started between the two local dates (both included), oldest first."""
+    t = archive_records
+    query = select(t).where(t.c.started_on >= start.isoformat(), t.c.started_on <= end.isoformat())
+    if hall:
+        query = query.where(t.c.hall_id == hall)
+    with db.read() as c:
+        rows = [dict(r) for r in c.execute(query.order_by(t.c.seq)).mappings()]
+    out = []
+    for row in rows:
+        record = json.loads(row["record"])
+        out.append({**{k: row[k] for k in EXPORT_COLUMNS if k in row},
+                    "path": " > ".join(record.get("path", [])), "resolution": record.get("resolution", "")})
+    return out

@@ -1,0 +1,116 @@
+"""An incident's archive record, built from its start and final state (pure: no I/O, no clock)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from groupdesk.keyed import keyed
+from groupdesk.models import IncidentState, StartIncident
+from groupdesk.workcal import LOCAL_TZ
+
+ESCALATED = re.compile(r"level (\d+): escalated to (\S+)")
+
+
+def complainant_key(key: bytes, phone: str) -> str:
+    """Who complained, as the archive and the repeat check know them: a keyed hash of the phone."""
+    return keyed(key, "complainant", phone)
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.astimezone(timezone.utc).isoformat() if at else None
+
+
+def build_record(start: StartIncident, state: IncidentState, run_id: str, key: bytes) -> dict[str, Any]:
+    """Registration, path, timings per step, missed deadlines, escalations, tier, satisfaction, who was responsible.
+
+    No phone and no complainant name in clear: both only as keyed hashes.
+    """
+    pb = start.playbook
+    steps = _visits(start, state)
+    escalations = [e for s in steps for e in s.pop("_escalations")]
+    missed = [{"step": s["step"], "visit": s["visit"]} for s in steps if s["deadline_missed"]]
+    tiers = [int(e.detail.rsplit(" ", 1)[-1]) for e in state.timeline if e.kind == "warning_tier"]
+    follow = state.follow_up
+    started_local = state.started_at.astimezone(LOCAL_TZ)
+    year, week, _ = started_local.isocalendar()
+    people = sorted({(s["actor"], s["owner_role"]) for s in steps if s["actor"]})
+    return {
+        "incident_id": state.id, "run_id": run_id, "hall_id": state.hall_id, "hall_name": state.hall_name,
+        "headcount": state.headcount, "summary": state.summary,
+        "complainant_key": complainant_key(key, start.lead.phone),
+        "lead_name_key": keyed(key, "complainant-name", start.lead.name),
+        "playbook": state.playbook, "playbook_version": state.playbook_version, "drill": state.drill,
+        "time_scale": state.time_scale, "started_by": state.started_by,
+        "started_at": iso(state.started_at), "closed_at": iso(state.closed_at or state.started_at),
+        "started_on": started_local.date().isoformat(), "week": f"{year}-W{week:02d}",
+        "path": [s["step"] for s in steps], "steps": steps,
+        "deadlines_missed": missed, "escalations": escalations,
+        "warning_tier": max(tiers + [state.warning_tier]),
+        "resolution": state.resolution or "", "rejection_reason": state.rejection_reason or "",
+        "follow_up": follow.outcome if follow else "none",
+        "satisfaction": follow.score if follow and follow.outcome == "answered" else None,
+        "failed_actions": len(state.failed_actions),
+        "responsible": {"hall": state.hall_id, "unit": state.hall_name, "playbook_owner": pb.id,
+                        "people": [{"person": p, "role": r} for p, r in people],
+                        "roles": {role: [s.id for s in start.roster.get(role, [])]
+                                  for role in sorted({s["owner_role"] for s in steps})}},
+        "repeat_of": getattr(start, "repeat_of", None) or None,
+    }
+
+
+def _visits(start: StartIncident, state: IncidentState) -> list[dict[str, Any]]:
+    """Every visit of every step, in the order they started, from the timeline."""
+    pb = start.playbook
+    visits: list[dict[str, Any]] = []
+    open_by_step: dict[str, dict[str, Any]] = {}
+    count: dict[str, int] = {}
+
+    def finish(visit: dict[str, Any], at: datetime) -> None:
+        visit["finished_at"] = iso(at)
+        seconds = (at - visit.pop("_started")).total_seconds() * state.time_scale
+        visit["seconds"] = int(round(seconds))
+
+    for entry in state.timeline:
+        step = entry.step
+        if entry.kind == "step_started" and step in pb.steps:
+            if step in open_by_step:  # entered again without an outcome (a reset): the old visit ends here
+                finish(open_by_step.pop(step), entry.at)
+            count[step] = count.get(step, 0) + 1
+            visit = {"step": step, "visit": count[step], "owner_role": pb.steps[step].owner, "outcome": None,
+                     "actor": None, "started_at": iso(entry.at), "finished_at": None, "seconds": None,
+                     "deadline_missed": 0, "escalations": 0, "_started": entry.at, "_escalations": []}
+            visits.append(visit)
+            open_by_step[step] = visit
+        elif step in open_by_step and entry.kind == "outcome":
+            visit = open_by_step.pop(step)
+            visit["outcome"], visit["actor"] = _outcome_id(pb, step, entry.detail), entry.actor
+            finish(visit, entry.at)
+        elif step in open_by_step and entry.kind == "resolved":
+            visit = open_by_step.pop(step)
+            visit["outcome"] = "resolved"
+            finish(visit, entry.at)
+        elif step in open_by_step and entry.kind == "reminder":
+            open_by_step[step]["deadline_missed"] = 1
+        elif step in open_by_step and entry.kind == "escalation":
+            visit = open_by_step[step]
+            visit["escalations"] += 1
+            found = ESCALATED.search(entry.detail)
+            visit["_escalations"].append({"step": step, "visit": visit["visit"], "at": iso(entry.at),
+                                          "level": int(found.group(1)) if found else visit["escalations"],
+                                          "role": found.group(2) if found else ""})
+    for visit in open_by_step.values():  # still open when the incident closed
+        finish(visit, state.closed_at or visit["_started"])
+    for visit in visits:
+        visit.pop("_started", None)
+    return visits
+
+
+def _outcome_id(pb, step: str, detail: str) -> str | None:
+    """The outcome's id from the timeline's label (the label, then ' — note' if any)."""
+    for name in pb.steps[step].outcomes:
+        label = pb.outcome_label(step, name)
+        if detail == label or detail.startswith(label + " — "):
+            return name
+    return None
