@@ -26,6 +26,7 @@ def test_a_history_for_every_path_is_committed():
         assert f"before-sms-replies-{path}" in names, "histories from before a patch stay"
     for path in PATHS:
         assert f"before-approval-code-activity-{path}" in names, "histories from before a patch stay"
+    assert {"archive-at-close-talk_accepted", "archive-at-close-approved_then_metrology"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
