@@ -9,6 +9,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from pathlib import Path
 
 from groupdesk.config import Settings
+from groupdesk.archive.record import complainant_key
 from groupdesk.keyed import follow_up_key, incident_suffix
 from groupdesk.models import StartIncident
 from groupdesk.visibility import list_query  # noqa: F401 - the one place queries are built
@@ -63,6 +64,19 @@ def incident_id_for(hall_id: str, lead_phone: str, now: datetime, key: bytes) ->
 
 
 async def start_incident(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
+    """Start the incident; a repeat complaint is linked to the earlier one and, where the same hall, lead
+    and day already had an incident that is resolved or closed, given the next free id (`-2`, `-3`...).
+
+    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started.
+    An incident of the same lead at the same hall and day still being handled refuses the start
+    (WorkflowAlreadyStartedError), as before: that is a second click, not a second complaint.
+    """
+    from groupdesk.repeat_start import start_or_repeat
+
+    return await start_or_repeat(client, settings, start, _start_workflow)
+
+
+async def _start_workflow(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
     from workflows.group_incident import GroupIncidentWorkflow
 
     if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
@@ -77,7 +91,8 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
         SearchAttributePair(sa.PLAYBOOK, start.playbook.id),
         SearchAttributePair(sa.HEADCOUNT, start.headcount),
         SearchAttributePair(sa.DRILL, start.drill),
-    ])
+        SearchAttributePair(sa.COMPLAINANT, complainant_key(settings.hash_key(), start.lead.phone)),
+    ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else []))
     return await client.start_workflow(
         GroupIncidentWorkflow.run, start, id=start.incident_id, task_queue=settings.task_queue,
         search_attributes=attributes,
@@ -108,6 +123,7 @@ def incident_row(wf) -> dict:
         "overdue": bool(attrs.get(sa.OVERDUE)),
         "approval_pending": bool(code and code != "-"),
         "failed_actions": attrs.get(sa.FAILED_ACTIONS) or 0,
+        "repeat_of": attrs.get(sa.REPEAT_OF) or None,
         # running, completed, or how it died (terminated, failed, timed_out, canceled)
         "execution": wf.status.name.lower() if wf.status else "unknown",
     }

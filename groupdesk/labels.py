@@ -29,6 +29,7 @@ PURPOSES: dict[str, Pair] = {
     "approval_request": ("审批请求", "approval request"),
     "progress_report": ("进展报告", "progress report"),
     "follow_up": ("满意度回访", "satisfaction survey"),
+    "repeat_complaint": ("重复投诉提示", "repeat complaint"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
@@ -49,6 +50,7 @@ FIELDS: dict[str, Pair] = {"calibration_at": ("校验时间", "calibration time"
 
 EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
+    "repeat_complaint": ("重复投诉", "repeat complaint"),
     "step_waiting": ("等待前序环节", "waiting"),
     "step_started": ("环节开始", "step started"),
     "outcome": ("记录结果", "outcome recorded"),

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from groupdesk.directory import StaffRef
 from groupdesk.playbook import Playbook
 
-Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up"]
+Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
+                  "repeat_complaint"]
 
 
 class Complainant(BaseModel):
@@ -36,6 +37,8 @@ class StartIncident(BaseModel):
     history_budget: int = 2000  # continue as new before the history grows past this many events
     follow_up_key: str = ""  # keyed hash of the lead's phone, made by the client: how an SMS answer finds us
     carried: "IncidentState | None" = None  # the state handed over by a continue-as-new
+    repeat_of: str | None = None  # the same complainant's earlier incident (90 days), found by the client
+    repeat_outcome: str = ""  # how that one ended, for the hall lead's SMS
 
 
 class RecordOutcome(BaseModel):
@@ -201,6 +204,7 @@ class IncidentState(BaseModel):
     resend_epoch: int = 0  # bumped by a reset with --resend: messages get new idempotency keys
     runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
+    repeat_of: str | None = None  # a repeat complaint: the same complainant's earlier incident
 
 
 # Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),

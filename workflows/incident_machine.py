@@ -68,6 +68,10 @@ class IncidentMachine(OpsChanges):
         machine = cls(start, state)
         machine.log(now, "incident_started", actor=start.started_by,
                     detail=f"{start.headcount} people; {start.summary}")
+        if start.repeat_of:  # never set in incidents from before repeat complaints: their histories replay
+            state.repeat_of = start.repeat_of
+            machine.log(now, "repeat_complaint", detail=f"{start.repeat_of}: {start.repeat_outcome}")
+            machine.effects.append(machine.messages.repeat_notice())
         for step_id in machine.pb.start:
             machine.enter(step_id, now, came_from=None)
         machine.refresh_stage()

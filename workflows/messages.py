@@ -23,6 +23,13 @@ def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
             if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)}
 
 
+REPEAT_NOTICE = {
+    "zh-CN": "重复投诉:{{ incident_id }} 的领头人90天内曾投诉,前次事件 {{ earlier_id }},结果:{{ earlier_outcome }}",
+    "en": "Repeat complaint: the lead of {{ incident_id }} complained within 90 days: {{ earlier_id }}, "
+          "outcome: {{ earlier_outcome }}",
+}
+
+
 class MessageBuilder:
     def __init__(self, start: StartIncident, state: IncidentState):
         self.start = start
@@ -41,12 +48,13 @@ class MessageBuilder:
         }
 
     def _request(self, step: str | None, purpose: Purpose, recipients: list[str], template: str,
-                 discriminator: str, extra: dict[str, Any] | None = None, **fields: Any) -> SendMessages:
+                 discriminator: str, extra: dict[str, Any] | None = None, inline: dict[str, str] | None = None,
+                 **fields: Any) -> SendMessages:
         visit = self.state.steps[step].visit if step and step in self.state.steps else 1
         key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
         if self.state.resend_epoch:  # after a reset with --resend, messages already sent go out again
             key += f"~resend{self.state.resend_epoch}"
-        sources = dict(self.pb.templates[template])
+        sources = dict(inline or self.pb.templates[template])
         context = used_by(sources, {**self._base(), **(extra or {})})
         if step:
             state = self.state.steps.get(step)
@@ -99,6 +107,11 @@ class MessageBuilder:
     def for_close(self, step: str, close: Step, resolution: str, warning_ended: bool) -> SendMessages:
         return self._request(step, "step_started", close.notify, close.template or "", "closed",
                              extra={"resolution": resolution, "warning_ended": warning_ended})
+
+    def repeat_notice(self) -> SendMessages:
+        """The hall lead hears that this complainant came before, with that incident's id and outcome."""
+        return self._request(None, "repeat_complaint", ["hall_lead"], "", "notice", inline=REPEAT_NOTICE,
+                             extra={"earlier_id": self.start.repeat_of, "earlier_outcome": self.start.repeat_outcome})
 
     def follow_up(self, step: str, template: str) -> SendMessages:
         return self._request(step, "follow_up", ["lead_complainant"], template, "survey",

@@ -25,8 +25,13 @@ FAILED_ACTIONS = SearchAttributeKey.for_int("GroupdeskFailedActions")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("GroupdeskNextDeadline")
 OVERDUE = SearchAttributeKey.for_bool("GroupdeskOverdue")
 
+# Set at start by the client: the keyed hash of the lead's phone (how a repeat complaint finds an open
+# incident of the same complainant), and the earlier incident a repeat complaint is linked to.
+COMPLAINANT = SearchAttributeKey.for_keyword("GroupdeskComplainant")
+REPEAT_OF = SearchAttributeKey.for_keyword("GroupdeskRepeatOf")
+
 ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_CODE, FOLLOW_UP_KEY,
-       FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE)
+       FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE, COMPLAINANT, REPEAT_OF)
 
 
 def cli_flags() -> list[str]:

@@ -23,6 +23,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "flags": ("需关注", "Needs a person"),
     "overdue": ("超时", "overdue"),
     "approval_pending": ("待审批", "approval pending"),
+    "repeat_complaint": ("重复投诉", "repeat complaint"),
     "sms_failed": ("短信失败", "SMS failed"),
     "drill": ("演练", "drill"),
     "real": ("真实", "real"),

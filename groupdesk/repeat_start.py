@@ -1,0 +1,92 @@
+"""Starting an incident that may be a repeat complaint: link it to the earlier one, never refuse it when
+that one is resolved or closed (the same hall, lead and day then get the next free id)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import structlog
+from typing import Awaitable, Callable
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from groupdesk.archive.record import complainant_key
+from groupdesk.archive.repeats import Earlier, archived, latest
+from groupdesk.config import Settings
+from groupdesk.models import StartIncident
+from groupdesk.storage import open_database
+from groupdesk.visibility import equals, incidents
+from workflows import search_attributes as sa
+
+log = structlog.get_logger("groupdesk.repeats")
+
+SAME_DAY_MAX = 20  # ids -2 ... -20 for one lead at one hall on one day
+RESOLVED_STAGES = ("follow_up", "closed")
+
+Starter = Callable[[Client, Settings, StartIncident], Awaitable[WorkflowHandle]]
+
+
+async def start_or_repeat(client: Client, settings: Settings, start: StartIncident, starter: Starter) -> WorkflowHandle:
+    now = datetime.now(timezone.utc)
+    complainant = complainant_key(settings.hash_key(), start.lead.phone)
+    linked = None
+    if not start.repeat_of:
+        linked = latest(archived(open_database(settings), complainant, now), await _open(client, complainant))
+    base = start.incident_id
+    for n in range(1, SAME_DAY_MAX + 1):
+        start.incident_id = base if n == 1 else f"{base}-{n}"
+        _link(start, linked)
+        try:
+            return await starter(client, settings, start)
+        except WorkflowAlreadyStartedError:
+            try:
+                taken = await _resolved(client, start.incident_id)
+            except (RPCError, TypeError, ValueError):  # cannot tell: refuse, as before repeats existed
+                taken = None
+            if taken is None:  # still being handled: a second click, not a second complaint
+                raise
+            linked = latest(linked, taken)
+    raise WorkflowAlreadyStartedError(base, "GroupIncident")
+
+
+def _link(start: StartIncident, earlier: Earlier | None) -> None:
+    if earlier is not None:
+        start.repeat_of, start.repeat_outcome = earlier.incident_id, earlier.outcome
+
+
+async def _open(client: Client, complainant: str) -> Earlier | None:
+    """The complainant's most recent running incident, at any hall (none if visibility cannot answer:
+    finding a repeat never stands in the way of opening an incident)."""
+    found = None
+    try:
+        async for wf in client.list_workflows(incidents(equals(sa.COMPLAINANT, complainant)), limit=20):
+            if found is None or wf.start_time > found.start_time:
+                found = wf
+    except RPCError as exc:
+        log.warning("repeat check: visibility did not answer; open incidents not consulted", error=exc.message)
+        return None
+    if found is None:
+        return None
+    stage = found.typed_search_attributes.get(sa.STAGE) or ""
+    return Earlier(found.id, found.start_time, "已办结,回访中" if stage in RESOLVED_STAGES else f"处置中({stage})")
+
+
+async def _resolved(client: Client, incident_id: str) -> Earlier | None:
+    """The incident holding this id if it is resolved (awaiting its follow-up) or ended; None if still handled."""
+    from groupdesk.archive.repeats import outcome_text
+    from groupdesk.client import incident_state
+
+    described = await client.get_workflow_handle(incident_id).describe()
+    stage = described.typed_search_attributes.get(sa.STAGE) or ""
+    if described.status == WorkflowExecutionStatus.RUNNING and stage not in RESOLVED_STAGES:
+        return None
+    if described.status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+        return Earlier(incident_id, described.start_time, f"异常结束({described.status.name.lower()})")
+    state = await incident_state(client, incident_id)
+    follow = state.follow_up
+    record = {"resolution": state.resolution, "satisfaction": follow.score if follow else None,
+              "follow_up": (follow.outcome if follow.outcome != "pending" else "pending") if follow else "none"}
+    text = outcome_text(record) if state.status == "closed" else f"{state.resolution or '已办结'};回访中"
+    return Earlier(incident_id, described.start_time, text)
