@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from groupdesk.cli import archive, db, dev, history, incidents, ops, reference
+from groupdesk.cli import archive, db, report, dev, history, incidents, ops, reference
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -19,6 +19,7 @@ ops.register(app)
 history.register(app)
 db.register(app)
 archive.register(app)
+report.register(app)
 
 
 def run(args: list[str] | None = None) -> int:

@@ -66,7 +66,10 @@ def export(start: str = typer.Option(..., "--from", help="first local date, YYYY
     first, last = period(start, end)
     db, _ = open_archive()
     rows = records(db, first, last, hall)
-    target = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout
+    try:
+        target = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout
+    except OSError as exc:
+        fail(f"--out: cannot write {out}: {exc.strerror}; give a writable file")
     try:
         writer = csv.DictWriter(target, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
         writer.writeheader()

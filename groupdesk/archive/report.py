@@ -1,0 +1,90 @@
+"""The report of a period, by SQL aggregation over the archive (never by querying workflows).
+
+A period is the local dates the incidents started on, both included; an incident reset and
+closed again counts once, by its latest record; drills are left out unless asked for.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from groupdesk.storage import Database
+from groupdesk.storage.schema import archive_records as r, archive_steps as s
+
+
+def _latest(start: date, end: date, hall: str | None, drills: bool):
+    """The records of the period: the latest of each incident."""
+    latest = select(func.max(r.c.seq)).where(r.c.started_on >= start.isoformat(), r.c.started_on <= end.isoformat())
+    if hall:
+        latest = latest.where(r.c.hall_id == hall)
+    if not drills:
+        latest = latest.where(r.c.drill == 0)
+    return r.c.seq.in_(latest.group_by(r.c.incident_id))
+
+
+def build_report(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False) -> dict[str, Any]:
+    chosen = _latest(start, end, hall, drills)
+    breached = func.sum(case((r.c.deadlines_missed > 0, 1), else_=0))
+    with db.read() as c:
+        totals = c.execute(select(
+            func.count(), breached, func.coalesce(func.sum(r.c.deadlines_missed), 0),
+            func.coalesce(func.sum(r.c.escalations), 0), func.sum(case((r.c.escalations > 0, 1), else_=0)),
+            func.sum(case((r.c.repeat_of.is_not(None), 1), else_=0)),
+            func.sum(case((r.c.warning_tier >= 3, 1), else_=0)),
+        ).where(chosen)).one()
+
+        def grouped(*columns):
+            rows = c.execute(select(*columns, func.count()).where(chosen).group_by(*columns).order_by(*columns))
+            return [dict(zip([col.name for col in columns] + ["incidents"], row)) for row in rows]
+
+        steps = c.execute(select(
+            s.c.step, func.count(), func.avg(s.c.seconds), func.max(s.c.seconds), func.sum(s.c.deadline_missed),
+            func.sum(s.c.escalations),
+        ).select_from(s.join(r, and_(s.c.incident_id == r.c.incident_id, s.c.run_id == r.c.run_id)))
+            .where(chosen).group_by(s.c.step).order_by(s.c.step)).all()
+        satisfaction = c.execute(select(r.c.follow_up, r.c.satisfaction, func.count()).where(chosen)
+                                 .group_by(r.c.follow_up, r.c.satisfaction)).all()
+        groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
+                  "by_week": grouped(r.c.week)}
+    count = totals[0]
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills},
+        "totals": {
+            "incidents": count, "sla_breached": int(totals[1] or 0),
+            "sla_breach_rate": round((totals[1] or 0) / count, 4) if count else 0.0,
+            "deadlines_missed": int(totals[2]), "escalations": int(totals[3]),
+            "escalated_incidents": int(totals[4] or 0), "repeat_complaints": int(totals[5] or 0),
+            "warning_tier_3": int(totals[6] or 0),
+        },
+        **groups,
+        "steps": [{"step": step, "visits": visits, "avg_seconds": round(float(avg or 0), 1), "max_seconds": peak or 0,
+                   "deadline_missed": int(missed or 0), "breach_rate": round((missed or 0) / visits, 4),
+                   "escalations": int(escalations or 0)}
+                  for step, visits, avg, peak, missed, escalations in steps],
+        "satisfaction": _distribution(satisfaction),
+    }
+
+
+def _distribution(rows) -> dict[str, int]:
+    """Scores 1-5 answered, then follow-ups that expired or never were (always every key, for a chart)."""
+    found = {str(n): 0 for n in range(1, 6)} | {"expired": 0, "none": 0}
+    for follow_up, score, count in rows:
+        key = str(score) if follow_up == "answered" and score else ("expired" if follow_up == "expired" else "none")
+        found[key] += count
+    return found
+
+
+def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report flattened for a spreadsheet: section, key, metric, value."""
+    out = [{"section": "totals", "key": "", "metric": k, "value": v} for k, v in report["totals"].items()]
+    for section, key in (("by_playbook", "playbook"), ("by_hall", "hall_id"), ("by_week", "week")):
+        out += [{"section": section, "key": row[key], "metric": "incidents", "value": row["incidents"]}
+                for row in report[section]]
+    for row in report["steps"]:
+        out += [{"section": "steps", "key": row["step"], "metric": m, "value": row[m]} for m in row if m != "step"]
+    out += [{"section": "satisfaction", "key": k, "metric": "incidents", "value": v}
+            for k, v in report["satisfaction"].items()]
+    return out

@@ -1,0 +1,66 @@
+"""`groupdesk report`: a period's figures from the archive, as tables, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Optional
+
+import typer
+
+from groupdesk.cli.archive import open_archive, period
+from groupdesk.cli.common import fail, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def report(start: str = typer.Option(..., "--from", help="first local date, YYYY-MM-DD"),
+           end: str = typer.Option(..., "--to", help="last local date, YYYY-MM-DD (included)"),
+           hall: Optional[str] = typer.Option(None, "--hall"),
+           drills: bool = typer.Option(False, "--with-drills", help="count drills too"),
+           as_json: bool = typer.Option(False, "--json"),
+           as_csv: bool = typer.Option(False, "--csv")) -> None:
+    """Incidents by playbook, hall and week; time per step; SLA breaches; escalations; repeats; satisfaction."""
+    from groupdesk.archive.report import build_report, csv_rows
+
+    if as_json and as_csv:
+        fail("--json and --csv: choose one")
+    first, last = period(start, end)
+    db, _ = open_archive()
+    data = build_report(db, first, last, hall, drills)
+    if as_json:
+        print_json(data)
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=["section", "key", "metric", "value"])
+        writer.writeheader()
+        writer.writerows(csv_rows(data))
+    else:
+        print_tables(data)
+
+
+def print_tables(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    p, t = data["period"], data["totals"]
+    console.print(f"[bold]groupdesk report {p['from']} .. {p['to']}[/bold]" + (f"  hall {p['hall']}" if p["hall"] else ""))
+    console.print(f"incidents {t['incidents']}   SLA breached {t['sla_breached']} ({t['sla_breach_rate']:.0%})   "
+                  f"deadlines missed {t['deadlines_missed']}   escalations {t['escalations']} "
+                  f"(in {t['escalated_incidents']} incidents)   repeat complaints {t['repeat_complaints']}   "
+                  f"tier 3 {t['warning_tier_3']}")
+    for title, key in (("by playbook", "playbook"), ("by hall", "hall_id"), ("by week", "week")):
+        table = Table(key, "incidents", title=title)
+        for row in data[f"by_{key.split('_')[0]}"]:
+            table.add_row(str(row[key]), str(row["incidents"]))
+        console.print(table)
+    steps = Table("step", "visits", "avg s", "max s", "missed", "breach rate", "escalations", title="time per step")
+    for row in data["steps"]:
+        steps.add_row(row["step"], str(row["visits"]), f"{row['avg_seconds']:.0f}", str(row["max_seconds"]),
+                      str(row["deadline_missed"]), f"{row['breach_rate']:.0%}", str(row["escalations"]))
+    console.print(steps)
+    satisfaction = Table(*data["satisfaction"], title="satisfaction (score 1-5, expired, none)")
+    satisfaction.add_row(*map(str, data["satisfaction"].values()))
+    console.print(satisfaction)
