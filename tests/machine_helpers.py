@@ -32,8 +32,7 @@ def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PL
 
 def drain(m: IncidentMachine) -> list:
     """The effects recorded so far (as the workflow takes them to carry out)."""
-    batch, m.effects = m.effects, []
-    return batch
+    return m.take_effects()
 
 
 def sends(effects: list) -> list[SendMessages]:

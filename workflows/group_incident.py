@@ -131,8 +131,7 @@ class GroupIncidentWorkflow:
 
     def launch_effects(self) -> None:
         """Send in the background: a slow SMS gateway must never hold up a deadline."""
-        batch, self.machine.effects = self.machine.effects, []
-        for effect in batch:
+        for effect in self.machine.take_effects():
             task = asyncio.create_task(self.carry_out(effect))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)

@@ -85,6 +85,11 @@ class IncidentMachine(OpsChanges):
         self.messages = MessageBuilder(self.start, self.state)
         self.state.playbook_version = playbook.version
 
+    def take_effects(self) -> list[Effect]:
+        """The effects recorded so far, handed over to be carried out (and forgotten here)."""
+        batch, self.effects = self.effects, []
+        return batch
+
     # ---- time ---------------------------------------------------------------------------
 
     def scaled(self, span: Span) -> timedelta:
