@@ -21,13 +21,14 @@ STAFF = {"guide": "zhao.min", "security_guard": "qian.lei", "hall_lead": "sun.li
          "metering_technician": "feng.tao", "metrology_bureau": "metrology.duty"}
 
 
-def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PLAYBOOK, **start) -> IncidentMachine:
+def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PLAYBOOK,
+                legacy_codes=None) -> IncidentMachine:
     request = prepare_start(
         directory=DIRECTORY, playbook=playbook, hall_id="xicheng", headcount=20, lead_name="张建国",
         lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
-        incident_id="inc-1", drill=time_scale is not None, time_scale=time_scale, **start,
+        incident_id="inc-1", drill=time_scale is not None, time_scale=time_scale,
     )
-    return IncidentMachine.new(request, now)
+    return IncidentMachine.new(request, now, legacy_codes)
 
 
 def drain(m: IncidentMachine) -> list:

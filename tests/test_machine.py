@@ -7,22 +7,9 @@ the `no_temporal_server` fixture fails any attempt to start one.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 
-from groupdesk.config import REPO_ROOT
-from groupdesk.models import (
-    AddNote,
-    DeliveryReport,
-    MigratePlaybook,
-    RecordFollowUp,
-    RecordOutcome,
-    RecordReset,
-    RetryAction,
-    SendMessages,
-    SkipAction,
-)
+from groupdesk.models import RecordFollowUp, RecordOutcome, SendMessages
 from machine_helpers import (
     T0,
     by_purpose,
@@ -41,13 +28,6 @@ from workflows import timers
 from workflows.incident_machine import ResolveWorkingDays
 
 MIN = timedelta(minutes=1)
-
-
-def test_the_machine_imports_no_temporal_at_all():
-    code = ("import sys, workflows.incident_machine, workflows.timers, workflows.messages;"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'temporalio'))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_a_new_incident_starts_the_first_steps_with_deadlines_and_messages():
@@ -328,104 +308,6 @@ def test_the_deadlines_ahead_are_listed_soonest_first():
     m.fire_due(T0 + 5 * MIN)
     assert [d.kind for d in timers.upcoming(m)] == ["escalation", "escalation"]
     assert m.shown_state().deadlines == timers.upcoming(m)
-
-
-def test_a_failed_message_is_parked_then_retried_to_the_same_role():
-    m = new_machine()
-    guide_msg, _ = sends(drain(m))
-    sent = m.record_sent(guide_msg, delivered(guide_msg, status="failed", error="30003 unreachable"), T0)
-    assert sent.parked == 2 and not sent.key_registered
-    assert [f.request["recipients"] for f in m.state.failed_actions] == [["guide"], ["hall_lead"]]
-    assert kinds(m)[-2:] == ["sms_failed", "sms_failed"]
-    assert len(m.parked("move_to_vip_room")) == 2 and m.parked("keep_order") == []
-    m.retry(RetryAction(step="move_to_vip_room", actor="ma.ning"), T0 + MIN)
-    retried = drain(m)
-    assert [(r.recipients, r.retry, r.key) for r in retried] == [
-        (["guide"], 1, guide_msg.key), (["hall_lead"], 2, guide_msg.key)]
-    assert {f.status for f in m.state.failed_actions} == {"retried"} and m.state.action_retries == 2
-    assert m.parked("move_to_vip_room") == []
-
-
-def test_a_send_that_failed_for_good_is_parked_and_can_be_skipped_with_a_reason():
-    m = new_machine()
-    _, order_msg = sends(drain(m))
-    m.park_failure(order_msg, "gateway down", 8, T0 + MIN)
-    (parked,) = m.parked("keep_order")
-    assert parked.attempts == 8 and parked.request["recipients"] == ["security_guard", "security_department"]
-    m.skip(SkipAction(step="keep_order", actor="ma.ning", reason="已电话通知"), T0 + 2 * MIN)
-    assert parked.status == "skipped" and parked.reason == "已电话通知" and parked.resolved_by == "ma.ning"
-    assert drain(m) == [] and m.state.timeline[-1].kind == "action_skipped"
-
-
-def test_a_delivery_report_marks_our_message_undelivered_and_ignores_others():
-    m = new_machine()
-    guide_msg, _ = sends(drain(m))
-    m.record_sent(guide_msg, delivered(guide_msg), T0)
-    key = m.state.deliveries[0].key
-    assert not m.report_delivery(DeliveryReport(key="someone-else", status="undelivered"), T0 + MIN)
-    assert m.report_delivery(DeliveryReport(key=key, status="undelivered", error_code="30005"), T0 + MIN)
-    assert m.state.deliveries[0].status == "undelivered" and m.state.deliveries[0].error == "undelivered 30005"
-    assert m.state.timeline[-1].kind == "sms_undelivered" and "13800138000" not in m.state.timeline[-1].detail
-
-
-def test_a_reset_with_resend_gives_messages_new_keys():
-    m = new_machine()
-    before = sends(drain(m))[0].key
-    m.record_reset(RecordReset(actor="ma.ning", reason="重发", to_step="move_to_vip_room", resend=True), T0)
-    assert m.state.resend_epoch == 1 and m.state.timeline[-1].detail.endswith("(messages will be sent again)")
-    m.fire_due(T0 + 5 * MIN)
-    assert all(e.key.endswith("~resend1") for e in drain(m))
-    m.record_reset(RecordReset(actor="ma.ning", reason="查看", to_step="keep_order"), T0 + 6 * MIN)
-    assert m.state.resend_epoch == 1 and before.endswith("/start")
-
-
-def test_a_migration_follows_the_newer_version_from_here_on():
-    m = new_machine()
-    drain(m)
-    steps = {**m.pb.steps}
-    steps["talk_with_lead"] = steps["talk_with_lead"].model_copy(update={"deadline": steps["keep_order"].deadline})
-    v2 = m.pb.model_copy(update={"version": 2, "steps": steps})
-    m.migrate(MigratePlaybook(playbook=v2, actor="ma.ning", reason="缩短时限"), T0 + MIN)
-    assert m.pb.version == 2 and m.state.playbook_version == 2 and m.start.playbook.version == 2
-    assert m.state.timeline[-1].detail == "v1 -> v2: 缩短时限"
-    outcome(m, "move_to_vip_room", "done", T0 + 2 * MIN)
-    outcome(m, "keep_order", "done", T0 + 2 * MIN)
-    assert m.state.steps["talk_with_lead"].deadline_at == T0 + 7 * MIN  # v2's 5 minutes, not v1's 30
-
-
-def test_notes_are_kept_trimmed_with_their_author():
-    m = new_machine()
-    drain(m)
-    m.add_note(AddNote(actor="sun.li", text="  群众情绪稳定  "), T0 + MIN)
-    entry = m.state.timeline[-1]
-    assert (entry.kind, entry.actor, entry.detail, entry.at) == ("note", "sun.li", "群众情绪稳定", T0 + MIN)
-    assert drain(m) == [] and m.state.current_steps == ["move_to_vip_room", "keep_order"]
-
-
-def test_continuing_as_new_hands_over_the_whole_state():
-    from workflows.incident_machine import IncidentMachine
-
-    m = new_machine()
-    drain(m)
-    outcome(m, "move_to_vip_room", "done", T0 + MIN)
-    carried = m.continue_as_new(T0 + 2 * MIN, 2001)
-    assert carried.carried.runs == 2 and carried.carried.timeline[-1].detail == "history at 2001 events"
-    again = IncidentMachine(carried.model_copy(update={"carried": None}), carried.carried)
-    effects = outcome(again, "keep_order", "done", T0 + 3 * MIN)
-    assert again.state.current_steps == ["talk_with_lead"] and by_purpose(effects) == {"step_started": [["hall_lead"]]}
-
-
-def test_a_legacy_incident_draws_its_code_from_the_random_it_is_given():
-    import random
-
-    m = new_machine()
-    m.legacy_codes = random.Random(7)
-    (request,) = sends(to_director(m))
-    expected = str(random.Random(7).randint(100000, 999999))
-    assert m.state.approval_code == expected and request.context["approval_code"] == expected
-    assert m.shown_state().approval_code is None
-    decide(m, T0 + MIN)
-    assert m.state.approval_code is None
 
 
 def test_every_message_of_the_longest_path_has_its_own_key():

@@ -60,12 +60,12 @@ SMS_TIMEOUT = timedelta(seconds=10)
 class GroupIncidentWorkflow:
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
+        # Older incidents drew approval codes from the workflow's random; newer ones get them by activity.
+        legacy_codes = None if workflow.patched("approval-code-activity") else workflow.random()
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
-            self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried)
+            self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried, legacy_codes)
         else:
-            self.machine = IncidentMachine.new(start, workflow.now())
-        if not workflow.patched("approval-code-activity"):  # older incidents made the code in the workflow
-            self.machine.legacy_codes = workflow.random()
+            self.machine = IncidentMachine.new(start, workflow.now(), legacy_codes)
         self.woken = False
         self.published: tuple | None = None
         self.in_flight: set[asyncio.Task] = set()
