@@ -85,6 +85,20 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
     assert "incidents 3" in text and "SLA breached 1 (33%)" in text and "repeat complaints 1" in text
     print("\n" + text)
 
+    ledger = CliRunner().invoke(app, ["accountability", *ALL_DATES, "--json"], env=env_vars)
+    assert ledger.exit_code == 0, ledger.output
+    a_id, _, c_id = (f.id for f in finals)
+    assert [(r["hall"], r["role"], r["overdue_steps"], r["escalations_caused"], r["repeat_complaints"],
+             r["dissatisfied_follow_ups"]) for r in json.loads(ledger.output)["ledger"]] == [
+        ("dongcheng", "hall", 0, 0, 1, 1), ("xicheng", "guide", 1, 1, 0, 0), ("xicheng", "security_guard", 1, 1, 0, 0)]
+    by_role = {(r["hall"], r["role"]): r["incidents"] for r in json.loads(ledger.output)["ledger"]}
+    assert by_role[("xicheng", "guide")]["overdue_steps"] == [f"{a_id}:move_to_vip_room"]
+    assert by_role[("dongcheng", "hall")]["repeat_complaints"] == [f"{c_id} (repeat of {a_id})"]
+    assert by_role[("dongcheng", "hall")]["dissatisfied_follow_ups"] == [f"{c_id} (2/5)"]
+    table = CliRunner().invoke(app, ["accountability", *ALL_DATES, "--hall", "xicheng"], env=env_vars)
+    assert table.exit_code == 0 and "xicheng" in table.output and "dongcheng" not in table.output
+    print(table.output)
+
     bad = CliRunner().invoke(app, ["report", "--from", "2026-11-30", "--to", "2026-11-01"], env=env_vars)
     assert bad.exit_code == 2 and "--to: 2026-11-01 is before --from 2026-11-30" in bad.output
 

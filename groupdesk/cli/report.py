@@ -14,6 +14,7 @@ from groupdesk.cli.common import fail, print_json
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
+    app.command("accountability")(accountability)
 
 
 def report(start: str = typer.Option(..., "--from", help="first local date, YYYY-MM-DD"),
@@ -60,7 +61,37 @@ def print_tables(data: dict) -> None:
     for row in data["steps"]:
         steps.add_row(row["step"], str(row["visits"]), f"{row['avg_seconds']:.0f}", str(row["max_seconds"]),
                       str(row["deadline_missed"]), f"{row['breach_rate']:.0%}", str(row["escalations"]))
+    for column in steps.columns:
+        column.overflow = "fold"
     console.print(steps)
     satisfaction = Table(*data["satisfaction"], title="satisfaction (score 1-5, expired, none)")
     satisfaction.add_row(*map(str, data["satisfaction"].values()))
     console.print(satisfaction)
+
+
+def accountability(start: str = typer.Option(..., "--from", help="first local date, YYYY-MM-DD"),
+                   end: str = typer.Option(..., "--to", help="last local date, YYYY-MM-DD (included)"),
+                   hall: Optional[str] = typer.Option(None, "--hall"),
+                   drills: bool = typer.Option(False, "--with-drills", help="count drills too"),
+                   as_json: bool = typer.Option(False, "--json")) -> None:
+    """Per hall and role: overdue steps, escalations caused, repeat complaints, dissatisfied follow-ups."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from groupdesk.archive.ledger import build_ledger
+
+    first, last = period(start, end)
+    db, _ = open_archive()
+    rows = build_ledger(db, first, last, hall, drills)
+    if as_json:
+        print_json({"from": first.isoformat(), "to": last.isoformat(), "hall": hall, "ledger": rows})
+        return
+    table = Table("hall", "role", "overdue", "escalations", "repeats", "dissatisfied", "incidents",
+                  title=f"accountability {first} .. {last}")
+    for row in rows:
+        behind = "; ".join(sorted({i for ids in row["incidents"].values() for i in ids}))
+        table.add_row(row["hall"], row["role"], str(row["overdue_steps"]), str(row["escalations_caused"]),
+                      str(row["repeat_complaints"]), str(row["dissatisfied_follow_ups"]), behind)
+    for column in table.columns:
+        column.overflow = "fold"  # ids are never cut short, whatever the terminal's width
+    Console().print(table)
