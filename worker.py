@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
 from activities.calendar import working_day_deadline
+from activities.reports import ReportActivities
 from activities.sms import SmsActivities
 from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.codec import codec_from_settings
@@ -23,6 +24,7 @@ from groupdesk.storage import open_database
 from groupdesk.sms_provider import make_provider
 from groupdesk.storage import open_database
 from workflows.group_incident import GroupIncidentWorkflow
+from workflows.periodic_report import PeriodicReportWorkflow
 from workflows.sandbox import workflow_runner
 
 log = structlog.get_logger("groupdesk.worker")
@@ -39,12 +41,14 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         codes=ApprovalCodes.for_settings(settings),
     )
     archive = ArchiveActivities(open_database(settings), settings.hash_key())
+    reports = ReportActivities(open_database(settings), lambda: current_directory(settings.directory))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[GroupIncidentWorkflow],
+        workflows=[GroupIncidentWorkflow, PeriodicReportWorkflow],
         workflow_runner=workflow_runner(),
-        activities=[sms.send_messages, working_day_deadline, archive.archive_incident],
+        activities=[sms.send_messages, working_day_deadline, archive.archive_incident,
+                    reports.summaries],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         # Each cached incident keeps its playbook snapshot in memory; fewer cached means less RSS
         # and a replay when an evicted incident wakes.
@@ -61,12 +65,25 @@ async def run_worker(settings: Settings | None = None) -> None:
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes checked", added=added)
+    await ensure_report_schedules(client, settings)
     worker = build_worker(client, settings)
     if settings.health_port:
         await serve_health(worker, client, settings.health_port)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
              sms_provider=settings.sms_provider)
     await worker.run()
+
+
+async def ensure_report_schedules(client: Client, settings: Settings) -> None:
+    """The weekly and monthly report schedules exist once any worker has started (a failure is logged, not fatal)."""
+    from temporalio.service import RPCError
+
+    from groupdesk.schedules import ensure_schedules
+
+    try:
+        log.info("report schedules checked", created=await ensure_schedules(client, settings))
+    except RPCError as exc:
+        log.warning("report schedules not checked", error=exc.message)
 
 
 def metrics_runtime(port: int):

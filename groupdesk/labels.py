@@ -30,6 +30,7 @@ PURPOSES: dict[str, Pair] = {
     "progress_report": ("进展报告", "progress report"),
     "follow_up": ("满意度回访", "satisfaction survey"),
     "repeat_complaint": ("重复投诉提示", "repeat complaint"),
+    "periodic_report": ("定期统计报告", "periodic report"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),

@@ -11,7 +11,7 @@ from groupdesk.directory import StaffRef
 from groupdesk.playbook import Playbook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
-                  "repeat_complaint"]
+                  "repeat_complaint", "periodic_report"]
 
 
 class Complainant(BaseModel):
@@ -252,6 +252,18 @@ class ArchiveIncident(BaseModel):
     start: StartIncident
     state: IncidentState
     run_id: str  # with the incident id, the record's key: a retried activity never writes twice
+
+
+class PeriodicReport(BaseModel):
+    """A scheduled report: weekly (the 7 days before the run) or monthly (the month before)."""
+
+    kind: Literal["weekly", "monthly"] = "weekly"
+
+
+class ReportPeriod(BaseModel):
+    kind: str
+    first: str  # local dates, both included
+    last: str
 
 
 class WorkingDeadline(BaseModel):

@@ -15,6 +15,7 @@ from groupdesk.cli.common import fail, print_json
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
     app.command("accountability")(accountability)
+    app.add_typer(schedules_app, name="schedules")
 
 
 def report(start: str = typer.Option(..., "--from", help="first local date, YYYY-MM-DD"),
@@ -95,3 +96,22 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     for column in table.columns:
         column.overflow = "fold"  # ids are never cut short, whatever the terminal's width
     Console().print(table)
+
+
+schedules_app = typer.Typer(no_args_is_help=True, help="Temporal Schedules of the periodic reports.")
+
+
+@schedules_app.command("ensure")
+def ensure() -> None:
+    """Create the weekly and monthly report schedules if missing (workers also do it when they start)."""
+    from groupdesk.cli.common import connect_or_fail, run, settings
+    from groupdesk.schedules import SCHEDULES, ensure_schedules, schedule_id
+
+    s = settings()
+
+    async def go() -> list[str]:
+        return await ensure_schedules(await connect_or_fail(s), s)
+
+    created = run(go())
+    for kind in SCHEDULES:
+        typer.echo(f"{schedule_id(kind)}: {'created' if schedule_id(kind) in created else 'exists'}")

@@ -1,0 +1,46 @@
+"""The periodic report's figures, one SMS summary per hall (built from the archive, stored as the outbox rows)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from temporalio import activity
+
+from groupdesk.archive.report import build_report
+from groupdesk.models import ReportPeriod, SendMessages
+from groupdesk.storage import Database
+
+SUMMARY = {
+    "zh-CN": "【{{ period_name }}统计 {{ first }}至{{ last }}】{{ hall_name }}:集体投诉 {{ incidents }} 起,"
+             "超时 {{ breached }} 起,升级 {{ escalations }} 次,重复投诉 {{ repeats }} 起,"
+             "三级预警 {{ tier3 }} 起,不满意 {{ dissatisfied }} 起。",
+    "en": "{{ period_name }} report {{ first }} to {{ last }}, {{ hall_name }}: {{ incidents }} group complaints, "
+          "{{ breached }} past a deadline, {{ escalations }} escalations, {{ repeats }} repeat complaints, "
+          "{{ tier3 }} at tier 3, {{ dissatisfied }} dissatisfied.",
+}
+RECIPIENTS = ["centre_director", "emergency_leadership_office"]
+
+
+class ReportActivities:
+    def __init__(self, db: Database, directory_loader):
+        self.db = db
+        self._directory_loader = directory_loader
+
+    @activity.defn(name="periodic_report_summaries")
+    def summaries(self, period: ReportPeriod) -> list[SendMessages]:
+        first, last = date.fromisoformat(period.first), date.fromisoformat(period.last)
+        out = []
+        for hall in self._directory_loader().halls:
+            report = build_report(self.db, first, last, hall.id)
+            t, s = report["totals"], report["satisfaction"]
+            out.append(SendMessages(
+                incident_id=f"report-{period.kind}-{period.first}", hall_id=hall.id, step=None,
+                purpose="periodic_report", key=f"report/{period.kind}/{period.first}/{hall.id}",
+                recipients=RECIPIENTS, template=dict(SUMMARY), context={
+                    "period_name": {"zh-CN": "周" if period.kind == "weekly" else "月", "en": period.kind.title()},
+                    "first": period.first, "last": period.last,
+                    "hall_name": {"zh-CN": hall.name, "en": hall.name_en or hall.name},
+                    "incidents": t["incidents"], "breached": t["sla_breached"], "escalations": t["escalations"],
+                    "repeats": t["repeat_complaints"], "tier3": t["warning_tier_3"],
+                    "dissatisfied": s["1"] + s["2"]}))
+        return out
