@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(twilio_router)
     app.include_router(api_router)
     app.include_router(pages_router)
+    from groupdesk.web.reports_page import router as reports_router
+
+    app.include_router(reports_router)
     app.include_router(codec_router)
     if settings.dev_mode:  # the phone simulator can reply as the director: never outside `groupdesk dev`
         from groupdesk.web.phone import router as phone_router

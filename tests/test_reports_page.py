@@ -1,0 +1,67 @@
+"""The console's report page: the archive's figures and charts, for those who may see them, on a phone too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from conftest import utc
+from groupdesk.archive.chain import append
+from groupdesk.archive.record import build_record
+from groupdesk.config import Settings
+from groupdesk.storage import open_database
+from groupdesk.web.app import create_app
+from web_helpers import identifier_pattern, signed_in
+from workflows.incident_machine import IncidentMachine
+
+
+def archive_two(settings, make_start) -> list[str]:
+    """One late incident at 西城 (dissatisfied, 2/5), one quick one at 东城 (5/5), in November 2026."""
+    key, db, ids = settings.hash_key(), open_database(settings), []
+    for n, (hall, lead, late, score) in enumerate([("xicheng", "sun.li", 16, 2), ("dongcheng", "wu.fang", 1, 5)]):
+        start = make_start(hall_id=hall, started_by=lead, lead_phone=f"1380013800{n}")
+        t0 = utc(2026, 11, 10 + n, 2, 0)
+        m = IncidentMachine.new(start, t0)
+        m.fire_due(t0 + timedelta(minutes=late))
+        m.finish("move_to_vip_room", "done", lead, "", t0 + timedelta(minutes=late))
+        m.finish("keep_order", "done", lead, "", t0 + timedelta(minutes=late))
+        m.finish("talk_with_lead", "accepted", lead, "", t0 + timedelta(minutes=late + 10))
+        m.state.follow_up.score, m.state.follow_up.outcome = score, "answered"
+        m.close_incident(t0 + timedelta(days=1), "answered")
+        append(db, key, build_record(start, m.state, "run", key))
+        ids.append(start.incident_id)
+    return ids
+
+
+@pytest.fixture
+def site(tmp_path, make_start, playbook):
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true")
+    return create_app(settings), archive_two(settings, make_start), playbook
+
+
+async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site):
+    app, (late_id, quick_id), playbook = site
+    period = "/reports?start=2026-11-01&end=2026-11-30"
+    async with signed_in(app, "wang.jun") as web:  # the centre director of both halls
+        page = await web.get(period)
+    assert page.status_code == 200
+    html = page.text
+    assert html.count("<svg") == 4 and "引导客户至VIP室" in html and "2/5" in html
+    assert '<li><b>2</b> 起已办结</li>' in html and '<li><b>1</b> 起超时 (50%)</li>' in html
+    assert f"{late_id} 引导客户至VIP室" in html and f"{late_id} (2/5)" in html and quick_id not in html.split("责任台账")[1]
+    visible = html.split("<main", 1)[1].replace(late_id, "").replace(quick_id, "")
+    assert not identifier_pattern(playbook).search(visible.split("</form>", 1)[1])
+    async with signed_in(app, "wu.fang") as web:  # the hall lead of 东城 sees 东城 only
+        mine = await web.get(period)
+        other = await web.get(period + "&hall=xicheng")
+    assert mine.status_code == 200 and "<li><b>1</b> 起已办结</li>" in mine.text and late_id not in mine.text
+    assert other.status_code == 403
+    async with signed_in(app, "zhao.min") as web:  # a guide has no reports
+        assert (await web.get(period)).status_code == 403
+    async with signed_in(app, "lin.yue") as web:  # the command centre sees every hall, in English too
+        await web.get("/lang/en")
+        english = await web.get(period)
+        bad = await web.get("/reports?start=2026-13-01")
+    assert "incidents closed" in english.text and "Move the group to the VIP room" in english.text
+    assert bad.status_code == 400 and "from: &#39;2026-13-01&#39; is not a date; use YYYY-MM-DD" in bad.text
