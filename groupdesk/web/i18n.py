@@ -29,7 +29,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "escalations": ("次升级", "escalations"), "tier3": ("起三级预警", "at tier 3"), "by_hall": ("按营业厅", "by hall"),
     "by_week": ("按周", "by week"), "time_per_step": ("各环节平均用时(分钟)", "average time per step (minutes)"),
     "satisfaction": ("满意度分布", "satisfaction"), "accountability": ("责任台账", "accountability"),
-    "role_col": ("岗位", "role"), "dissatisfied": ("不满意", "dissatisfied"),
+    "role_col": ("岗位", "role"), "escalations_col": ("导致升级", "escalations caused"), "dissatisfied": ("不满意", "dissatisfied"),
     "incidents_behind": ("涉及事件", "incidents behind"),
     "score_expired": ("回访未答复", "no answer"), "score_none": ("未回访", "no follow-up"),
     "sms_failed": ("短信失败", "SMS failed"),

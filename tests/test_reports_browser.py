@@ -1,0 +1,45 @@
+"""The report page in a real browser: fits a phone and a desk, reads without identifiers, passes the checks
+every console page passes; screenshots with GROUPDESK_SCREENSHOTS=docs/screenshots."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest_asyncio
+import uvicorn
+from playwright.async_api import async_playwright
+
+from groupdesk.config import Settings
+from groupdesk.web.app import create_app
+from test_console_browser import CHROMIUM, CHROMIUM_ARGS, check_page, free_port, sign_in
+from test_reports_page import archive_two
+
+
+@pytest_asyncio.fixture
+async def served(dev_env, tmp_path, make_start):
+    port = free_port()
+    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true")
+    ids = archive_two(settings, make_start)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=dev_env.client), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", ids
+    server.should_exit = True
+    await serving
+
+
+async def test_the_report_page_on_a_phone_and_a_desk(served):
+    base, ids = served
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await sign_in(browser, base, "wang.jun")
+        await page.click("nav >> text=统计报告")
+        await page.fill("input[name=start]", "2026-11-01")
+        await page.fill("input[name=end]", "2026-11-30")
+        await page.click("form.filters button")
+        await page.wait_for_url(f"{base}/reports?start=2026-11-01&end=2026-11-30*")
+        assert await page.locator("svg.chart").count() == 4
+        await check_page(page, "reports", ids)
+        await browser.close()
