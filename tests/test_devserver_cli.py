@@ -110,8 +110,8 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
     worker.start()
     began = time.monotonic()
     try:
-        incident = cli(cli_env, *START, "--drill", "--time-scale", "50000").stdout.strip()
-        again = cli(cli_env, *START, "--drill", "--time-scale", "50000", ok=False)
+        incident = cli(cli_env, *START, "--drill", "--time-scale", "10000").stdout.strip()
+        again = cli(cli_env, *START, "--drill", "--time-scale", "10000", ok=False)
         assert again.returncode != 0 and "already exists" in again.stderr
         listed = json.loads(cli(cli_env, "list", "--json", "--drill").stdout)
         assert incident in [r["id"] for r in listed]
