@@ -12,7 +12,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.group_incident import GroupIncidentWorkflow
+from workflows.periodic_report import PeriodicReportWorkflow
 from workflows.sandbox import workflow_runner
+
+WORKFLOWS = (GroupIncidentWorkflow, PeriodicReportWorkflow)
 
 
 @dataclass
@@ -34,12 +37,12 @@ def history_from_file(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(workflow_id, raw)
 
 
-def replayer(workflows=(GroupIncidentWorkflow,), converter=None) -> Replayer:
+def replayer(workflows=WORKFLOWS, converter=None) -> Replayer:
     return Replayer(workflows=list(workflows), data_converter=converter or pydantic_data_converter,
                     workflow_runner=workflow_runner())
 
 
-async def replay(history: WorkflowHistory, source: str, workflows=(GroupIncidentWorkflow,),
+async def replay(history: WorkflowHistory, source: str, workflows=WORKFLOWS,
                  converter=None) -> ReplayOutcome:
     """Replay one history; `converter` must hold the codec keys if the history is encrypted."""
     result = await replayer(workflows, converter).replay_workflow(history, raise_on_replay_failure=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from typer.testing import CliRunner
@@ -11,6 +13,7 @@ from helpers import messages
 from groupdesk.archive.chain import append
 from groupdesk.archive.record import build_record
 from groupdesk.cli import app
+from groupdesk.replay import replay
 from groupdesk.schedules import ensure_schedules, schedule_id
 from groupdesk.storage import open_database
 from workflows.incident_machine import IncidentMachine
@@ -71,6 +74,17 @@ async def test_schedules_exist_after_worker_start_and_a_triggered_run_texts_the_
             and "不满意 1 起" in xicheng[0], by
         assert len(dongcheng) == 1 and "集体投诉 0 起" in dongcheng[0]
         assert len(office) == 2
+
+        # the run's history replays against this code; GROUPDESK_RECORD_HISTORIES=1 keeps it for test_replay
+        info = (await client.get_schedule_handle(schedule_id("weekly")).describe()).info
+        run = client.get_workflow_handle(info.recent_actions[-1].action.workflow_id)
+        assert await run.result() == 2
+        history = await run.fetch_history()
+        replayed = await replay(history, "periodic report")
+        assert replayed.error is None, replayed.error
+        if os.environ.get("GROUPDESK_RECORD_HISTORIES"):
+            (Path(__file__).parent / "histories" / "periodic-report-weekly.json").write_text(
+                history.to_json(), encoding="utf-8")
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
