@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Awaitable, Callable
 
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -78,6 +79,17 @@ class BaselineIncident:
     @workflow.query
     def waiting(self) -> int:
         return self.waiting_for
+
+
+async def drive(client: Client, wid: str, plan: Plan, sent: Callable[[], Awaitable[int]], poll: float) -> None:
+    """Run one baseline incident: start it, record each update once its activities have run, await the end."""
+    handle = await client.start_workflow(BaselineIncident.run, plan, id=wid, task_queue=TASK_QUEUE)
+    for step in range(plan.updates):
+        expected = plan.first_activities + step * plan.activities_per_update
+        while await sent() < expected:
+            await asyncio.sleep(poll)
+        await handle.execute_update(BaselineIncident.step)
+    await handle.result()
 
 
 async def run_worker() -> None:

@@ -23,13 +23,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from groupdesk.binaries import temporal_cli  # noqa: E402
-from groupdesk.client import start_incident  # noqa: E402
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
 from groupdesk.drill import PATHS, answer_follow_up  # noqa: E402
+from groupdesk.gateway import Gateway  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
 from groupdesk.logs import configure_logging  # noqa: E402
 from groupdesk.outbox import Outbox  # noqa: E402
+from groupdesk.permissions import viewer_for  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows import search_attributes as sa  # noqa: E402
@@ -64,6 +65,7 @@ async def run(time_scale: float, repeat: int, encrypt: bool = False) -> list[dic
         client = await Client.connect(env.client.service_client.config.target_host,
                                       data_converter=data_converter(settings))
         outbox = Outbox(settings)
+        gateway, hall_lead = Gateway(client, settings), viewer_for(directory, "sun.li")
         async with build_worker(client, settings):
             for name, drive in PATHS.items():
                 for n in range(repeat):
@@ -73,13 +75,13 @@ async def run(time_scale: float, repeat: int, encrypt: bool = False) -> list[dic
                         started_by="sun.li", incident_id=f"bench-{name}-{n}", drill=True, time_scale=time_scale,
                     )
                     began = time.monotonic()
-                    handle = await start_incident(client, settings, request)
+                    incident = gateway.incident(await gateway.start(hall_lead, request))
                     latency = asyncio.create_task(first_sms_latency(outbox, request.incident_id, began))
-                    await drive(handle)
-                    await answer_follow_up(handle)
-                    state = await handle.result()
+                    await drive(incident)
+                    await answer_follow_up(incident)
+                    state = await incident.result()
                     wall = time.monotonic() - began
-                    history = await handle.fetch_history()
+                    history = await incident.history()
                     messages = outbox.list(request.incident_id)
                     sent_twice = len(messages) - len({(m.to_number, m.body) for m in messages})
                     rows.append({"encrypted": encrypt, "path": name, "wall_s": round(wall, 2), "history_events": len(history.events),

@@ -34,17 +34,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 
-from baseline import TASK_QUEUE as BASELINE_QUEUE, BaselineIncident, Plan  # noqa: E402
-from groupdesk.client import list_incidents, list_query, start_incident  # noqa: E402
+from baseline import Plan, drive as drive_baseline  # noqa: E402
 from groupdesk.config import EXAMPLE_DIRECTORY, Settings  # noqa: E402
 from groupdesk.devserver import DevServer  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
 from groupdesk.drill import staff_of  # noqa: E402
+from groupdesk.gateway import Gateway  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
 from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome  # noqa: E402
+from groupdesk.visibility import list_query  # noqa: E402
 from groupdesk.outbox import Outbox  # noqa: E402
+from groupdesk.permissions import viewer_for  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
-from workflows.group_incident import GroupIncidentWorkflow as WF  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STAFF_POLL = 0.5  # scripted staff look at their incident twice a second (groupdesk and baseline alike)
@@ -126,6 +127,10 @@ class Bench:
             summary="智能电表换装后电量异常增长", started_by="sun.li" if n % 2 == 0 else "wu.fang",
             incident_id=f"{tag}-{n:05d}", drill=True, time_scale=time_scale)
 
+    async def start(self, gateway: Gateway, request) -> str:
+        """Start as the request's hall lead would (the gateway checks that they may)."""
+        return await gateway.start(viewer_for(self.directory, request.started_by), request)
+
     async def sms_arrived(self, incident_id: str, step: str) -> None:
         """Staff act when their step's SMS arrives: read from the outbox, no load on Temporal."""
         outbox = Outbox(self.settings)
@@ -137,18 +142,18 @@ class Bench:
         path = MIX[n % len(MIX)]
         request = self.request(n, tag, time_scale)
         started = time.time()
-        handle = await start_incident(client, self.settings, request)
+        gateway = Gateway(client, self.settings)
+        incident = gateway.incident(await self.start(gateway, request))
         staff = staff_of(self.directory, request.hall_id)
         for step, outcome, role in STEPS[path]:
             await self.sms_arrived(request.incident_id, step)
             if step == "director_review":
-                await handle.execute_update(WF.decide_approval, DecideApproval(decision="approve", actor=staff[role]))
+                await incident.decide(DecideApproval(decision="approve", actor=staff[role]))
             else:
                 data = {"calibration_at": "2030-01-07T10:00:00+08:00"} if outcome == "scheduled" else {}
-                await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=outcome,
-                                                                            actor=staff[role], data=data))
-        await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=5, actor=staff["hall_lead"]))
-        state = await client.get_workflow_handle(request.incident_id, result_type=IncidentState).result()
+                await incident.record_outcome(RecordOutcome(step=step, outcome=outcome, actor=staff[role], data=data))
+        await incident.follow_up(RecordFollowUp(score=5, actor=staff["hall_lead"]))
+        state = await incident.result()
         return {"id": request.incident_id, "path": path, "started": started, "ended": time.time(), "state": state}
 
     async def run_groupdesk(self, client: Client, n: int, time_scale: float) -> dict:
@@ -176,7 +181,7 @@ class Bench:
                     due = state.steps[m.step].deadline_at
                     if due:
                         lag.append(ts(m.created_at) - due.timestamp())
-            history = await client.get_workflow_handle(r["id"]).fetch_history()
+            history = await Gateway(client, self.settings).incident(r["id"]).history()
             events[r["path"]].append(len(history.events))
         ended = max(r["ended"] for r in results)
         return {"incidents": n, "seconds": ended - began, "throughput": n / (ended - began),
@@ -198,14 +203,8 @@ class Bench:
     async def baseline_incident(self, client: Client, n: int, plan: Plan) -> dict:
         wid = f"base-{n:05d}"
         started = time.time()
-        handle = await client.start_workflow(BaselineIncident.run, plan, id=wid, task_queue=BASELINE_QUEUE)
         db = self.data / "baseline.sqlite3"
-        for step in range(plan.updates):
-            expected = plan.first_activities + step * plan.activities_per_update
-            while await asyncio.to_thread(_sent_count, db, wid) < expected:
-                await asyncio.sleep(STAFF_POLL)
-            await handle.execute_update(BaselineIncident.step)
-        await handle.result()
+        await drive_baseline(client, wid, plan, lambda: asyncio.to_thread(_sent_count, db, wid), STAFF_POLL)
         return {"id": wid, "started": started, "ended": time.time()}
 
     async def run_baseline(self, client: Client, n: int, plans: dict[str, Plan]) -> dict:
@@ -241,12 +240,11 @@ def plans_from(groupdesk: dict, time_scale: float) -> dict[str, Plan]:
 
 async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: int, server_pid: int) -> list[dict]:
     """Park incidents on long timers, then time a probe of short deadlines, the board's list and memory."""
-    rows, parked = [], 0
+    rows, parked, gateway = [], 0, Gateway(client, bench.settings)
     for size in sizes:
         while parked < size:
             batch = range(parked, min(size, parked + 200))
-            await asyncio.gather(*(start_incident(client, bench.settings, bench.request(i, "live", 1.0))
-                                   for i in batch))
+            await asyncio.gather(*(bench.start(gateway, bench.request(i, "live", 1.0)) for i in batch))
             parked = batch[-1] + 1
         caught_up = time.monotonic()
         outbox = Outbox(bench.settings)
@@ -254,16 +252,16 @@ async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: 
             await asyncio.sleep(1)  # the first messages of every parked incident have gone out
         backlog_s = time.monotonic() - caught_up
         probe = [bench.request(i, f"probe{size}", 300.0) for i in range(20)]  # 5 min deadline -> 1 s
-        await asyncio.gather(*(start_incident(client, bench.settings, r) for r in probe))
+        await asyncio.gather(*(bench.start(gateway, r) for r in probe))
         await asyncio.sleep(6)
         lag = []
         for r in probe:
-            state = await client.get_workflow_handle(r.incident_id).query(WF.state)
+            state = await gateway.state(r.incident_id)
             for m in outbox.list(r.incident_id):
                 if m.purpose == "reminder" and state.steps.get(m.step) and state.steps[m.step].deadline_at:
                     lag.append(ts(m.created_at) - state.steps[m.step].deadline_at.timestamp())
         began = time.perf_counter()
-        listed = await list_incidents(client, list_query(status="open"), limit=None)
+        listed = await gateway.list(list_query(status="open"))
         list_ms = (time.perf_counter() - began) * 1000
         rows.append({"live": size, "listed": len(listed), "first_sms_backlog_s": round(backlog_s, 1), "board_list_ms": round(list_ms, 1),
                      "worker_rss_mb": round(rss_mb(worker_pid), 1), "server_rss_mb": round(rss_mb(server_pid), 1),

@@ -1,41 +1,34 @@
 """Scripted staff for drills: drive an incident down one path of the smart-meter playbook.
 
 Used to record replay histories and by the benchmarks; each driver records outcomes
-through the same Updates the CLI uses, waiting for each step to open first.
+through the gateway's Incident (the same Updates the CLI sends), waiting for each step to open first.
+A driver takes a gateway Incident, or a handle a test started with start_incident.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Union
 
 from temporalio.client import WorkflowHandle
 
+from groupdesk.gateway import Incident
 from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
-from workflows.group_incident import GroupIncidentWorkflow as WF
+
+Target = Union[Incident, WorkflowHandle]
 
 
 POLL_SECONDS = 0.1  # how often scripted staff look at an incident; benchmarks slow it to a human pace
 
 
-async def wait_for(handle: WorkflowHandle, predicate: Callable[[IncidentState], bool],
+async def wait_for(handle: Target, predicate: Callable[[IncidentState], bool],
                    timeout: float = 120, poll: float | None = None) -> IncidentState:
-    poll = poll or POLL_SECONDS
-    deadline = time.monotonic() + timeout
-    while True:
-        state = await handle.query(WF.state)
-        if predicate(state):
-            return state
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{handle.id}: still at {state.stage}")
-        await asyncio.sleep(poll)
+    return await Incident.of(handle).wait_for(predicate, timeout, poll or POLL_SECONDS)
 
 
-async def record(handle: WorkflowHandle, step: str, outcome: str, actor: str, **data: str) -> None:
+async def record(handle: Target, step: str, outcome: str, actor: str, **data: str) -> None:
     await wait_for(handle, lambda st: step in st.current_steps)
-    await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=outcome, actor=actor, data=data))
+    await Incident.of(handle).record_outcome(RecordOutcome(step=step, outcome=outcome, actor=actor, data=data))
 
 
 # Who acts, by role: the example directory's 西城 hall unless a driver is given another hall's staff.
@@ -47,13 +40,13 @@ def staff_of(directory, hall_id: str) -> dict[str, str]:
     return {role: people[0].id for role in XICHENG if (people := directory.staff(hall_id, role))}
 
 
-async def _to_director(handle: WorkflowHandle, staff: dict[str, str]) -> None:
+async def _to_director(handle: Target, staff: dict[str, str]) -> None:
     await record(handle, "move_to_vip_room", "done", staff["guide"])
     await record(handle, "keep_order", "done", staff["security_guard"])
     await record(handle, "talk_with_lead", "not_accepted", staff["hall_lead"])
 
 
-async def talk_accepted(handle: WorkflowHandle, staff: dict[str, str] = XICHENG) -> None:
+async def talk_accepted(handle: Target, staff: dict[str, str] = XICHENG) -> None:
     await record(handle, "move_to_vip_room", "done", staff["guide"])
     await record(handle, "keep_order", "done", staff["security_guard"])
     await record(handle, "talk_with_lead", "accepted", staff["hall_lead"])
@@ -62,7 +55,7 @@ async def talk_accepted(handle: WorkflowHandle, staff: dict[str, str] = XICHENG)
 def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
     """A path through the director's decision, the technicians and (unless explained) the metrology bureau."""
 
-    async def drive(handle: WorkflowHandle, staff: dict[str, str] = XICHENG) -> None:
+    async def drive(handle: Target, staff: dict[str, str] = XICHENG) -> None:
         await _to_director(handle, staff)
         # the director decides once the request (and its code) has reached them
         await wait_for(handle, lambda st: "director_review" in st.current_steps
@@ -70,7 +63,7 @@ def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
         director = staff["centre_director"]
         decision = DecideApproval(decision="approve", actor=director) if approve else \
             DecideApproval(decision="reject", actor=director, reason="现场可控")
-        await handle.execute_update(WF.decide_approval, decision)
+        await Incident.of(handle).decide(decision)
         if explained:
             await record(handle, "metering_explanation", "accepted", staff["metering_technician"])
             return
@@ -82,13 +75,13 @@ def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
     return drive
 
 
-async def answer_follow_up(handle: WorkflowHandle, score: int = 4) -> None:
+async def answer_follow_up(handle: Target, score: int = 4) -> None:
     await wait_for(handle, lambda st: st.follow_up is not None and st.follow_up.sent)
-    await handle.execute_update(WF.record_follow_up, RecordFollowUp(score=score, actor="sun.li"))
+    await Incident.of(handle).follow_up(RecordFollowUp(score=score, actor="sun.li"))
 
 
 # Every path of the smart-meter playbook, by name (recorded histories and benchmarks use them).
-PATHS: dict[str, Callable[[WorkflowHandle], Awaitable[None]]] = {
+PATHS: dict[str, Callable[[Target], Awaitable[None]]] = {
     "talk_accepted": talk_accepted,
     "approved_then_explained": escalated(approve=True, explained=True),
     "approved_then_metrology": escalated(approve=True, explained=False, meter="meter_inaccurate"),

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from temporalio.client import WorkflowHandle
 
-from groupdesk.client import start_incident
+from groupdesk.gateway import start_incident
 from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.outbox import Outbox
 from worker import build_worker

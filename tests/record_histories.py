@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from groupdesk.binaries import temporal_cli  # noqa: E402
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
-from groupdesk.client import start_incident  # noqa: E402
+from groupdesk.gateway import start_incident  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
 from groupdesk.drill import PATHS, answer_follow_up  # noqa: E402

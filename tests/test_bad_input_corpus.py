@@ -22,7 +22,8 @@ import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
 from bad_input_cases import Case, api_cases, cli_cases, webhook_cases, with_option, yaml_cases
-from groupdesk.client import list_incidents, list_query
+from groupdesk.gateway import Gateway
+from groupdesk.visibility import list_query
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.directory import load_directory
 from groupdesk.drill import wait_for
@@ -194,11 +195,11 @@ async def test_a_terminated_incident_leaves_the_list_and_the_board(world, make_s
     handle = await start(env, settings, make_start(incident_id=f"dead-{uuid.uuid4().hex[:8]}", drill=True))
     await wait_for(handle, lambda s: len(s.deliveries) >= 4)
     await visible(env.client, f'WorkflowId = "{handle.id}" AND ExecutionStatus = "Running"')
-    assert handle.id in {r["id"] for r in await list_incidents(env.client, list_query())}
+    assert handle.id in {r["id"] for r in await Gateway(env.client, settings).list(list_query())}
     await handle.terminate(reason="corpus: a dead incident")
     await visible(env.client, f'WorkflowId = "{handle.id}" AND ExecutionStatus = "Terminated"')
 
-    assert handle.id not in {r["id"] for r in await list_incidents(env.client, list_query())}
+    assert handle.id not in {r["id"] for r in await Gateway(env.client, settings).list(list_query())}
     web = await signed_in_client(app, "sun.li")
     try:
         board = (await web.get("/api/incidents")).json()

@@ -18,7 +18,7 @@ from groupdesk.drill import PATHS, answer_follow_up
 from groupdesk.models import IncidentState
 from groupdesk.replay import replay
 from groupdesk.web.app import create_app
-from groupdesk.client import start_incident
+from groupdesk.gateway import start_incident
 from web_helpers import signed_in
 from worker import build_worker
 

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import structlog
 
-from groupdesk.client import start_incident
+from groupdesk.gateway import start_incident
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import PATHS, answer_follow_up
 from groupdesk.logs import configure_logging

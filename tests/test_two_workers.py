@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from groupdesk.client import start_incident
+from groupdesk.gateway import start_incident
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import PATHS, answer_follow_up
 from groupdesk.models import IncidentState

@@ -11,8 +11,11 @@ import typer
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from groupdesk.client import IncidentUnavailable
 from groupdesk.config import Settings
 from groupdesk.directory import Directory, DirectoryError, load_directory
+from groupdesk.incidents import InputError
+from groupdesk.permissions import Forbidden
 from groupdesk.validation import shown
 from groupdesk.visibility import QueryValueError
 
@@ -45,6 +48,20 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
+async def gateway_or_fail(s: Settings):
+    """The gateway to running incidents, connected (or one line saying Temporal cannot be reached)."""
+    from groupdesk.gateway import Gateway
+
+    return Gateway(await connect_or_fail(s), s)
+
+
+def acting(s: Settings, actor: str):
+    """Who `--as` names, held to the same permission rules as in the console."""
+    from groupdesk.permissions import acting_as
+
+    return acting_as(directory(s), actor)
+
+
 async def connect_or_fail(s: Settings) -> Client:
     from groupdesk.client import connect
 
@@ -66,6 +83,10 @@ def run(coro: Coroutine) -> Any:
             fail(f"no such incident ({exc.message}); see `groupdesk list`")
         fail(f"Temporal refused the request: {exc.message}")
     except QueryValueError as exc:
+        fail(str(exc))
+    except Forbidden as exc:
+        fail(f"--as: {exc}")
+    except (IncidentUnavailable, InputError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from groupdesk.cli.common import connect_or_fail, fail, run, settings
+from groupdesk.cli.common import fail, gateway_or_fail, run, settings
 from groupdesk.replay import history_from_file, replay
 
 history_app = typer.Typer(no_args_is_help=True, help="Export incident histories.")
@@ -25,8 +25,7 @@ def export(incident_id: str, output: Optional[Path] = typer.Option(None, "-o", "
     s = settings()
 
     async def go() -> str:
-        client = await connect_or_fail(s)
-        return (await client.get_workflow_handle(incident_id).fetch_history()).to_json()
+        return await (await gateway_or_fail(s)).history_json(incident_id)
 
     text = run(go())
     if output:
@@ -60,9 +59,9 @@ def replay_command(files: Optional[list[Path]] = typer.Argument(None, help="expo
                 fail(str(exc))
             outcomes.append(await replay(history, str(path), converter=converter))
         if workflow_id:
-            client = await connect_or_fail(s)
+            gateway = await gateway_or_fail(s)
             for wid in workflow_id:
-                history = await client.get_workflow_handle(wid).fetch_history()
+                history = await gateway.incident(wid).history()
                 outcomes.append(await replay(history, f"workflow {wid}", converter=converter))
         return outcomes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
 import typer
@@ -11,16 +11,13 @@ from rich.table import Table
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk.actions import actions
-from groupdesk.cli.common import connect_or_fail, directory, fail, parse_pairs, print_json, run, settings
-from groupdesk.client import IncidentUnavailable, incident_id_for, incident_state, list_incidents, list_query, start_incident
+from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, parse_pairs, print_json, run, settings
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
-from groupdesk.models import (
-    SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome,
-)
+from groupdesk.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk import validation as v
+from groupdesk.visibility import list_query
 from groupdesk.workcal import format_local
-from workflows.group_incident import GroupIncidentWorkflow
 
 
 def register(app: typer.Typer) -> None:
@@ -64,13 +61,11 @@ def start(
         )
     except InputError as exc:
         fail(str(exc))
-    request.incident_id = incident_id or incident_id_for(hall, request.lead.phone, datetime.now(timezone.utc),
-                                                         s.hash_key())
 
     async def go() -> None:
-        client = await connect_or_fail(s)
+        gateway = await gateway_or_fail(s)
         try:
-            await start_incident(client, s, request)
+            await gateway.start(acting(s, request.started_by), request)
         except WorkflowAlreadyStartedError:
             fail(f"incident {request.incident_id} for this lead complainant at {hall} already exists today;"
                  f" see `groupdesk show {request.incident_id}`")
@@ -95,9 +90,9 @@ def list_command(
         fail(f"--hall: unknown hall {v.shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
 
     async def go() -> list[dict]:
-        client = await connect_or_fail(s)
-        query = list_query(hall=hall, status=None if include_closed else "open", tier=tier, drill=drill)
-        return await list_incidents(client, query)
+        gateway = await gateway_or_fail(s)
+        return await gateway.list(list_query(hall=hall, status=None if include_closed else "open", tier=tier,
+                                             drill=drill))
 
     rows = run(go())
     if as_json:
@@ -112,13 +107,6 @@ def list_command(
     Console().print(table)
 
 
-async def fetch_state(client, incident_id: str) -> IncidentState:
-    try:
-        return await incident_state(client, incident_id)
-    except IncidentUnavailable as exc:
-        fail(str(exc))
-
-
 def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Show one incident: steps, deadlines, timeline, messages."""
     s = settings()
@@ -126,12 +114,11 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
         fail(f"ID: {problem}")
 
     async def go() -> tuple[IncidentState, list[dict]]:
-        client = await connect_or_fail(s)
-        state = await fetch_state(client, incident_id)
+        incident = (await gateway_or_fail(s)).incident(incident_id)
+        state = await incident.state()
         if state.status != "open":
             return state, []
-        playbook = await client.get_workflow_handle(incident_id).query(GroupIncidentWorkflow.playbook)
-        return state, actions(state, playbook, directory(s))
+        return state, actions(state, await incident.playbook(), directory(s))
 
     state, offered = run(go())
     if as_json:
@@ -164,12 +151,13 @@ def check_target(incident_id: str, actor: str) -> None:
         fail(f"--as: {problem}")
 
 
-def _update(incident_id: str, update, payload) -> None:
+def _update(incident_id: str, action: str, payload) -> None:
+    """Send a staff action through the gateway, which checks `--as` against the permission rules first."""
     s = settings()
 
     async def go():
-        client = await connect_or_fail(s)
-        return await client.get_workflow_handle(incident_id).execute_update(update, payload)
+        gateway = await gateway_or_fail(s)
+        return await getattr(gateway, action)(acting(s, payload.actor), incident_id, payload)
 
     ack = run(go())
     typer.echo(f"{incident_id}: {ack.status}, now at {ack.stage or '-'} (warning tier {ack.warning_tier})")
@@ -194,7 +182,7 @@ def outcome(
                 values[key] = parse_local_time(value).isoformat()
             except ValueError:
                 fail(f"--data {key}: {value!r} is not a date and time; write it like 2026-11-25 10:00")
-    _update(incident_id, GroupIncidentWorkflow.record_outcome,
+    _update(incident_id, "record_outcome",
             RecordOutcome(step=step, outcome=outcome_name, actor=actor, note=note_text, data=values))
 
 
@@ -208,7 +196,7 @@ def approve(
     check_target(incident_id, actor)
     if problem := v.note_problem(reason, required="a rejection needs a reason" if reject else None):
         fail(f"--reason: {problem}")
-    _update(incident_id, GroupIncidentWorkflow.decide_approval,
+    _update(incident_id, "decide",
             DecideApproval(decision="reject" if reject else "approve", actor=actor, reason=reason))
 
 
@@ -224,7 +212,7 @@ def follow_up(
         fail(f"--score: {score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
     if problem := v.note_problem(comment):
         fail(f"--comment: {problem}")
-    _update(incident_id, GroupIncidentWorkflow.record_follow_up,
+    _update(incident_id, "follow_up",
             RecordFollowUp(score=score, actor=actor, comment=comment))
 
 
@@ -236,14 +224,10 @@ def note(incident_id: str, text: str, actor: str = typer.Option(..., "--as")) ->
         fail(f"TEXT: {problem}")
 
     async def go() -> None:
-        client = await connect_or_fail(s)
-        state = await fetch_state(client, incident_id)
-        if not directory(s).roles_of(state.hall_id, actor):
-            fail(f"--as: {actor!r} holds no role at hall {state.hall_id}")
-        if problem := v.room_problem(state.timeline, text):
-            fail(f"TEXT: {problem}")
-        await client.get_workflow_handle(incident_id).signal(GroupIncidentWorkflow.add_note,
-                                                             AddNote(actor=actor, text=text))
+        gateway = await gateway_or_fail(s)
+        return await gateway.note(acting(s, actor), incident_id, AddNote(actor=actor, text=text),
+                                  lambda state: v.room_problem(state.timeline, text))
 
-    run(go())
+    if problem := run(go()):
+        fail(f"TEXT: {problem}")
     typer.echo(f"{incident_id}: note added")

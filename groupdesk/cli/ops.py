@@ -9,17 +9,13 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 
-from groupdesk.cli.common import connect_or_fail, directory, fail, print_json, run, settings
-from groupdesk import visibility
+from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, print_json, run, settings
 from groupdesk.durations import parse_duration
 from groupdesk.validation import shown
-from groupdesk.models import MigratePlaybook, RecordReset, RetryAction, SkipAction
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.workcal import format_local
-from workflows import search_attributes as sa
-from workflows.group_incident import GroupIncidentWorkflow as WF
 
 ops_app = typer.Typer(no_args_is_help=True, help="Failed steps: list, retry, skip.")
 
@@ -41,31 +37,9 @@ def _since(value: Optional[str]) -> datetime | None:
 
 
 def _require_ops(actor: str) -> None:
-    if actor not in directory(settings()).ops:
+    """Before connecting: the same rule the gateway applies (ops only), said in the CLI's words."""
+    if not acting(settings(), actor).ops:
         fail(f"--as: {actor!r} is not in the ops team of the staff directory (ops: ...)")
-
-
-async def parked_actions(client: Client, hall: str | None, since: datetime | None) -> list[dict]:
-    rows = []
-    async for wf in client.list_workflows(visibility.with_failures(hall)):
-        state = await client.get_workflow_handle(wf.id).query(WF.state)
-        for action in state.failed_actions:
-            if action.status == "parked" and (since is None or action.at >= since):
-                rows.append({"incident_id": state.id, "hall": state.hall_id, "step": action.step or "-",
-                             "purpose": action.purpose, "recipients": action.request.get("recipients", []),
-                             "attempts": action.attempts, "error": action.error, "at": action.at.isoformat()})
-    return rows
-
-
-async def dead_incidents(client: Client, hall: str | None, since: datetime | None) -> list[dict]:
-    """Incidents whose workflow died (terminated, failed, timed out): no longer open, never closed properly."""
-    rows = []
-    async for wf in client.list_workflows(visibility.dead(since, hall), limit=500):
-        rows.append({"incident_id": wf.id, "hall": wf.typed_search_attributes.get(sa.HALL), "step": "-",
-                     "purpose": "incident", "recipients": [], "attempts": 0,
-                     "error": f"workflow {wf.status.name.lower()}; the incident is not running (see its history)",
-                     "at": (wf.close_time or wf.start_time).isoformat(), "execution": wf.status.name.lower()})
-    return rows
 
 
 @ops_app.command("failed")
@@ -79,8 +53,7 @@ def failed(hall: Optional[str] = typer.Option(None, "--hall"),
         fail(f"--hall: unknown hall {shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
 
     async def go():
-        client = await connect_or_fail(s)
-        return await dead_incidents(client, hall, cutoff) + await parked_actions(client, hall, cutoff)
+        return await (await gateway_or_fail(s)).failures(hall, cutoff)
 
     rows = run(go())
     if as_json:
@@ -112,9 +85,7 @@ def retry(incident_id: Optional[str] = typer.Argument(None), step: Optional[str]
         fail("give ID and STEP, or --all-failed")
 
     async def go():
-        client = await connect_or_fail(s)
-        return await client.get_workflow_handle(incident_id).execute_update(WF.retry_action,
-                                                                           RetryAction(step=step, actor=actor))
+        return await (await gateway_or_fail(s)).retry(acting(s, actor), incident_id, step)
 
     ack = run(go())
     typer.echo(f"{incident_id}: retrying {step}; now at {ack.stage}")
@@ -122,16 +93,15 @@ def retry(incident_id: Optional[str] = typer.Argument(None), step: Optional[str]
 
 def _retry_all(s, actor: str, hall: str | None, cutoff: datetime | None) -> None:
     async def go():
-        client = await connect_or_fail(s)
-        rows = await parked_actions(client, hall, cutoff)
+        gateway = await gateway_or_fail(s)
+        rows = await gateway.parked(hall, cutoff)
         targets = sorted({(r["incident_id"], r["step"]) for r in rows})
         done, refused = 0, []
         with Progress(transient=True) as progress:
             task = progress.add_task("retrying", total=len(targets))
             for incident, step in targets:
                 try:
-                    await client.get_workflow_handle(incident).execute_update(
-                        WF.retry_action, RetryAction(step=step, actor=actor))
+                    await gateway.retry(acting(s, actor), incident, step)
                     done += 1
                 except WorkflowUpdateFailedError as exc:
                     refused.append(f"{incident} {step}: {getattr(exc.cause, 'message', exc.cause)}")
@@ -156,9 +126,7 @@ def skip(incident_id: str, step: str, reason: str = typer.Option(..., "--reason"
     s = settings()
 
     async def go():
-        client = await connect_or_fail(s)
-        return await client.get_workflow_handle(incident_id).execute_update(
-            WF.skip_action, SkipAction(step=step, actor=actor, reason=reason))
+        return await (await gateway_or_fail(s)).skip(acting(s, actor), incident_id, step, reason)
 
     run(go())
     typer.echo(f"{incident_id}: skipped the failed action at {step}")
@@ -172,16 +140,13 @@ def migrate(incident_id: str, to_version: int = typer.Option(..., "--to-version"
     s = settings()
 
     async def go():
-        from groupdesk.cli.incidents import fetch_state
-
-        client = await connect_or_fail(s)
-        state = await fetch_state(client, incident_id)
+        gateway = await gateway_or_fail(s)
+        state = await gateway.state(incident_id)
         try:
             playbook = find_playbook(s.playbooks_dir, state.playbook, version=to_version)
         except PlaybookError as exc:
             fail(f"--to-version: {exc}")
-        return await client.get_workflow_handle(incident_id).execute_update(
-            WF.migrate_playbook, MigratePlaybook(playbook=playbook, actor=actor, reason=reason))
+        return await gateway.migrate(acting(s, actor), incident_id, playbook, reason)
 
     run(go())
     typer.echo(f"{incident_id}: now runs version {to_version} of its playbook")
@@ -193,7 +158,7 @@ def reset(incident_id: str, to_step: str = typer.Option(..., "--to-step"),
           resend: bool = typer.Option(False, "--resend", help="send again messages already sent after that point")
           ) -> None:
     """Reset an incident to just before a step began (Temporal reset); recorded on the incident."""
-    from groupdesk.reset import ResetError, reset_to_step
+    from groupdesk.reset import ResetError
 
     _require_ops(actor)
     if not reason.strip():
@@ -201,15 +166,11 @@ def reset(incident_id: str, to_step: str = typer.Option(..., "--to-step"),
     s = settings()
 
     async def go() -> str:
-        client = await connect_or_fail(s)
+        gateway = await gateway_or_fail(s)
         try:
-            run_id = await reset_to_step(client, incident_id, to_step, reason)
+            return await gateway.reset(acting(s, actor), incident_id, to_step, reason, resend)
         except ResetError as exc:
             fail(f"--to-step: {exc}")
-        handle = client.get_workflow_handle(incident_id, run_id=run_id)
-        await handle.execute_update(WF.record_reset, RecordReset(actor=actor, reason=reason, to_step=to_step,
-                                                                  resend=resend))
-        return run_id
 
     run_id = run(go())
     typer.echo(f"{incident_id}: reset to before {to_step} (new run {run_id})"

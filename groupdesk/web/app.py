@@ -43,6 +43,12 @@ class Services:
             self._client = await connect(self.settings)
         return self._client
 
+    async def gateway(self):
+        """The one door to running incidents, over this app's client."""
+        from groupdesk.gateway import Gateway
+
+        return Gateway(await self.client(), self.settings)
+
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
     settings = settings or Settings()

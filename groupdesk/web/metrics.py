@@ -8,7 +8,7 @@ from fastapi import Response
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from groupdesk.client import list_incidents, list_query
+from groupdesk.visibility import list_query
 
 
 async def render_metrics(console) -> Response:
@@ -17,7 +17,7 @@ async def render_metrics(console) -> Response:
     overdue = Gauge("groupdesk_overdue_incidents", "open incidents with a step past its deadline", ["hall"],
                     registry=registry)
     parked = Gauge("groupdesk_parked_failures", "failed actions waiting for ops", ["hall"], registry=registry)
-    rows = await list_incidents(await console.client(), list_query(status="open"))
+    rows = await (await console.gateway()).list(list_query(status="open"))
     for (hall, tier, drill), n in Counter((r["hall"], r["warning_tier"], r["drill"]) for r in rows).items():
         open_incidents.labels(hall=hall, tier=str(tier), drill=str(bool(drill)).lower()).set(n)
     for hall in {r["hall"] for r in rows}:

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk import validation as v, visibility
-from groupdesk.client import incident_id_for, incident_state, list_incidents, start_incident
 from groupdesk.config import Settings
 from groupdesk.datafiles import private_file
 from groupdesk.directory import Directory, load_directory
-from groupdesk.incidents import parse_local_time, prepare_start, start_problems
-from groupdesk.models import (
-    Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome, RetryAction, SkipAction,
-)
+from groupdesk.incidents import InputError, parse_local_time, prepare_start, start_problems
+from groupdesk.gateway import Gateway
+from groupdesk.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.playbook import Playbook
 from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.permissions import Viewer, require
 from groupdesk.storage.submissions import Submissions
-from groupdesk.web.permissions import Forbidden, Viewer, require
 from workflows import search_attributes as sa
-from workflows.group_incident import GroupIncidentWorkflow as WF
 
 
 class Rejected(Exception):
@@ -73,6 +69,9 @@ class Console:
     async def client(self) -> Client:
         return await self._client_factory()
 
+    async def gateway(self) -> Gateway:
+        return Gateway(await self.client(), self.settings)
+
     def directory(self) -> Directory:
         return load_directory(self.settings.directory)
 
@@ -90,43 +89,24 @@ class Console:
             raise Invalid("stage", problem, 400)
         query = visibility.list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill,
                                       stage=stage)
-        rows = await list_incidents(await self.client(), query, limit=500)
+        rows = await (await self.gateway()).list(query, limit=500)
         return [r for r in rows if viewer.may_view(r["hall"])]
 
     async def incident(self, viewer: Viewer, incident_id: str) -> tuple[IncidentState, Playbook]:
-        if problem := v.incident_id_problem(incident_id):
-            raise Invalid("incident_id", problem)
-        client = await self.client()
-        state = await incident_state(client, incident_id)
-        require(viewer.may_view(state.hall_id), f"{viewer.id} may not see incidents of hall {state.hall_id}")
-        if state.status == "open":
-            playbook = await client.get_workflow_handle(incident_id).query(WF.playbook)
-        else:
-            playbook = find_playbook(self.settings.playbooks_dir, state.playbook, version=state.playbook_version)
-        return state, playbook
+        refuse("incident_id", v.incident_id_problem(incident_id))
+        return await (await self.gateway()).view(viewer, incident_id)
 
     async def approvals(self, viewer: Viewer) -> list[dict]:
         halls = viewer.roles.get("centre_director", set())
         if not halls:
             return []
         query = visibility.incidents(visibility.equals(sa.STATUS, "open"), f'{sa.APPROVAL_CODE.name} != "-"')
-        rows = await list_incidents(await self.client(), query, limit=500)
+        rows = await (await self.gateway()).list(query, limit=500)
         return [r for r in rows if r["hall"] in halls and r["approval_pending"]]
 
     async def failed(self, viewer: Viewer) -> list[dict]:
         require(viewer.ops, "only the ops team sees failed steps across incidents")
-        client = await self.client()
-        rows = await list_incidents(client, visibility.with_failures())
-        found = [{"incident_id": row["id"], "hall": row["hall"], "step": "-", "purpose": "incident",
-                  "error": f"the incident's workflow is {row['execution']}; it is not running (see its history)",
-                  "at": row["started_at"] or "", "attempts": 0}
-                 for row in await list_incidents(client, visibility.dead(), limit=200)]
-        for row in rows:
-            state = await incident_state(client, row["id"])
-            found += [{"incident_id": state.id, "hall": state.hall_id, "step": f.step or "-", "purpose": f.purpose,
-                       "error": f.error, "at": f.at.isoformat(), "attempts": f.attempts}
-                      for f in state.failed_actions if f.status == "parked"]
-        return found
+        return await (await self.gateway()).failures()
 
     # ---- changing -----------------------------------------------------------------------
 
@@ -137,8 +117,8 @@ class Console:
             return None
         if form.submit_token and (existing := self._submitted(form.submit_token)):
             return existing  # the same form sent twice: one incident
-        if self.directory().hall(form.hall) is not None and not viewer.may_start(form.hall):
-            raise Forbidden(f"{viewer.id} is not the hall lead of {form.hall}")
+        if self.directory().hall(form.hall) is not None:
+            require(viewer.may_start(form.hall), f"{viewer.id} is not the hall lead of {form.hall}")
         headcount = _whole_number(form.headcount)
         if form.headcount.strip() and headcount is None:
             form.errors["headcount"] = "人数须为整数 / the number of people is a whole number"
@@ -167,12 +147,12 @@ class Console:
             lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
             incident_id="pending", drill=form.drill, time_scale=time_scale, history_budget=self.settings.history_budget,
         )
-        request.incident_id = incident_id_for(form.hall, request.lead.phone, datetime.now(timezone.utc),
-                                              self.settings.hash_key())
+        gateway = await self.gateway()
+        gateway.assign_id(request)
         if form.submit_token and not self._claim(form.submit_token, request.incident_id):
             return self._submitted(form.submit_token)  # a second click raced the first: same incident
         try:
-            await start_incident(await self.client(), self.settings, request)
+            await gateway.start(viewer, request)
         except WorkflowAlreadyStartedError:
             self._release(form.submit_token)
             form.errors["lead_phone"] = (f"该领头人今日在本厅已有事件 {request.incident_id} / an incident for this lead"
@@ -183,10 +163,7 @@ class Console:
     async def record_outcome(self, viewer: Viewer, incident_id: str, step: str, outcome: str, note: str = "",
                              data: dict[str, str] | None = None) -> Ack:
         check(v.outcome_problems(step, outcome, note, dict(data or {})))
-        state, playbook = await self.incident(viewer, incident_id)
-        step_def = playbook.steps.get(step)
-        require(step_def is not None and viewer.may_record(state.hall_id, step_def),
-                f"{viewer.id} may not record {step} at hall {state.hall_id}")
+        refuse("incident_id", v.incident_id_problem(incident_id))
         values = dict(data or {})
         for key, value in list(values.items()):
             if key.endswith("_at") and value:
@@ -195,50 +172,47 @@ class Console:
                 except ValueError:
                     raise Invalid(f"data.{key}", f"{v.shown(value)} is not a date and time, e.g. 2026-11-25 10:00") \
                         from None
-        return await self._update(incident_id, WF.record_outcome,
-                                  RecordOutcome(step=step, outcome=outcome, actor=viewer.id, note=note, data=values))
+        return await self._update(lambda gateway: gateway.record_outcome(viewer, incident_id, RecordOutcome(
+            step=step, outcome=outcome, actor=viewer.id, note=note, data=values)))
 
     async def decide(self, viewer: Viewer, incident_id: str, approve: bool, reason: str = "") -> Ack:
         refuse("reason", v.note_problem(reason))
-        state, _ = await self.incident(viewer, incident_id)
-        require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
-        if not approve and not reason.strip():
-            raise Invalid("reason", "不同意须说明理由 / a rejection needs a reason")
-        return await self._update(incident_id, WF.decide_approval, DecideApproval(
-            decision="approve" if approve else "reject", actor=viewer.id, reason=reason))
+        refuse("incident_id", v.incident_id_problem(incident_id))
+        return await self._update(lambda gateway: gateway.decide(viewer, incident_id, DecideApproval(
+            decision="approve" if approve else "reject", actor=viewer.id, reason=reason)))
 
     async def follow_up(self, viewer: Viewer, incident_id: str, score: int, comment: str = "") -> Ack:
         if not 1 <= score <= 5:
             raise Invalid("score", f"{score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
         refuse("comment", v.note_problem(comment))
-        state, _ = await self.incident(viewer, incident_id)
-        require(viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
-                f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
-        return await self._update(incident_id, WF.record_follow_up,
-                                  RecordFollowUp(score=score, actor=viewer.id, comment=comment))
+        refuse("incident_id", v.incident_id_problem(incident_id))
+        return await self._update(lambda gateway: gateway.follow_up(
+            viewer, incident_id, RecordFollowUp(score=score, actor=viewer.id, comment=comment)))
 
     async def note(self, viewer: Viewer, incident_id: str, text: str) -> None:
         refuse("text", v.note_problem(text))
-        state, _ = await self.incident(viewer, incident_id)
-        require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
-        refuse("text", v.note_problem(text, "备注为空 / the note is empty") or v.room_problem(state.timeline, text))
-        await (await self.client()).get_workflow_handle(incident_id).signal(WF.add_note,
-                                                                            AddNote(actor=viewer.id, text=text))
+        refuse("incident_id", v.incident_id_problem(incident_id))
+        refuse("text", await (await self.gateway()).note(
+            viewer, incident_id, AddNote(actor=viewer.id, text=text),
+            lambda state: v.note_problem(text, "备注为空 / the note is empty") or v.room_problem(state.timeline, text)))
 
     async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
         require(viewer.ops, "only the ops team retries failed steps")
         check(_target_problems(incident_id, step))
-        return await self._update(incident_id, WF.retry_action, RetryAction(step=step, actor=viewer.id))
+        return await self._update(lambda gateway: gateway.retry(viewer, incident_id, step))
 
     async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
         require(viewer.ops, "only the ops team skips failed steps")
         check(_target_problems(incident_id, step))
         refuse("reason", v.note_problem(reason, "say why the action is skipped"))
-        return await self._update(incident_id, WF.skip_action, SkipAction(step=step, actor=viewer.id, reason=reason))
+        return await self._update(lambda gateway: gateway.skip(viewer, incident_id, step, reason))
 
-    async def _update(self, incident_id: str, update, payload) -> Ack:
+    async def _update(self, action) -> Ack:
+        """Run one gateway action; a refusal by the workflow's validator becomes Rejected (409)."""
         try:
-            return await (await self.client()).get_workflow_handle(incident_id).execute_update(update, payload)
+            return await action(await self.gateway())
+        except InputError as exc:
+            raise Invalid(exc.field, exc.message) from None
         except WorkflowUpdateFailedError as exc:
             raise Rejected(getattr(exc.cause, "message", None) or str(exc.cause or exc)) from None
 

@@ -19,7 +19,6 @@ from groupdesk.replies import ApprovalReply, SurveyReply, parse_reply
 from groupdesk.roles import LEAD_COMPLAINANT
 from groupdesk.workcal import format_local
 from workflows import search_attributes as sa
-from workflows.group_incident import GroupIncidentWorkflow as WF
 
 router = APIRouter(prefix="/twilio")
 
@@ -79,9 +78,9 @@ async def delivery_status(request: Request) -> Response:
     moved = outbox.report(key, status, form.get("MessageSid"), form.get("ErrorCode") or None)
     row = outbox.get(key) if moved else None
     if row and status in ("undelivered", "failed") and row.recipient != LEAD_COMPLAINANT:
-        client = await services.client()
-        await client.get_workflow_handle(row.incident_id).signal(
-            WF.report_delivery, DeliveryReport(key=key, status=status, error_code=form.get("ErrorCode") or ""))
+        gateway = await services.gateway()
+        await gateway.incident(row.incident_id).report_delivery(
+            DeliveryReport(key=key, status=status, error_code=form.get("ErrorCode") or ""))
     return Response(status_code=204)
 
 
@@ -114,11 +113,11 @@ async def handle_reply(services, sender: str, body: str) -> str:
     if isinstance(reply, ApprovalReply) and staff:
         return await decide_by_sms(services, directory, staff, sender, reply, lang)
     if isinstance(reply, SurveyReply):
-        client = await services.client()
-        found = await find_incident(client, sa.FOLLOW_UP_KEY, follow_up_key(services.settings.hash_key(), sender))
+        gateway = await services.gateway()
+        found = await gateway.find_open(sa.FOLLOW_UP_KEY, follow_up_key(services.settings.hash_key(), sender))
         if found:
             try:
-                await client.get_workflow_handle(found).execute_update(WF.record_follow_up, RecordFollowUp(
+                await gateway.incident(found).follow_up(RecordFollowUp(
                     score=reply.score, comment=reply.comment, actor=LEAD_COMPLAINANT, phone=sender))
             except WorkflowUpdateFailedError:
                 return say("help", lang)
@@ -146,9 +145,9 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
         return say("need_reason", lang, code=reply.code)
     decision = DecideApproval(decision="approve" if reply.approve else "reject", actor=directs[hall].id,
                               reason=reply.reason, code_key=issued.code_key)
-    client = await services.client()
+    gateway = await services.gateway()
     try:
-        await client.get_workflow_handle(issued.incident_id).execute_update(WF.decide_approval, decision)
+        await gateway.incident(issued.incident_id).decide(decision)
     except WorkflowUpdateFailedError as exc:
         if getattr(exc.cause, "type", "") == "StaleApprovalCode":  # decided in the console, or superseded
             codes.close(issued.request_key, "expired")
@@ -162,14 +161,3 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
     codes.close(issued.request_key, "used")
     return say("approved" if reply.approve else "rejected", lang, incident=issued.incident_id)
 
-
-async def find_incident(client, key, value: str) -> str | None:
-    from groupdesk.visibility import QueryValueError, open_with
-
-    try:
-        query = open_with(key, value)
-    except QueryValueError:
-        return None
-    async for found in client.list_workflows(query, limit=1):
-        return found.id
-    return None

@@ -1,0 +1,313 @@
+"""The one door to running incidents: the only module that holds a workflow handle.
+
+The CLI, the console, the Twilio webhooks, drills and benchmarks start, change, read and list
+incidents through here. `Incident` is one incident's handle (unchecked: the workflow's validators
+still refuse what they refuse); `Gateway` adds what staff do, each checked by the permission rules
+of groupdesk.permissions first, so `--as USER` on the command line is held to the console's rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Callable
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import ResetReapplyType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from groupdesk import visibility
+from groupdesk.client import IncidentUnavailable, incident_id_for, incident_row
+from groupdesk.config import Settings
+from groupdesk.incidents import InputError
+from groupdesk.keyed import follow_up_key
+from groupdesk.models import (
+    Ack, AddNote, DecideApproval, DeliveryReport, IncidentState, MigratePlaybook, RecordFollowUp, RecordOutcome,
+    RecordReset, RetryAction, SkipAction, StartIncident,
+)
+from groupdesk.permissions import Viewer, require
+from groupdesk.playbook import Playbook
+from workflows import search_attributes as sa
+
+
+def _workflow():
+    from workflows.group_incident import GroupIncidentWorkflow
+
+    return GroupIncidentWorkflow
+
+
+async def start_incident(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
+    """Start the incident; a repeat complaint is linked to the earlier one and, where the same hall, lead
+    and day already had an incident that is resolved or closed, given the next free id (`-2`, `-3`...).
+
+    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started.
+    An incident of the same lead at the same hall and day still being handled refuses the start
+    (WorkflowAlreadyStartedError), as before: that is a second click, not a second complaint.
+    """
+    from groupdesk.repeat_start import start_or_repeat
+
+    return await start_or_repeat(client, settings, start, _start_workflow)
+
+
+async def _start_workflow(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
+    """Start the incident's workflow with its first search attributes; a twin id is refused by Temporal."""
+    from groupdesk.archive.record import complainant_key
+
+    if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
+        start = start.model_copy(update={"follow_up_key": follow_up_key(settings.hash_key(), start.lead.phone)})
+    attributes = TypedSearchAttributes([
+        SearchAttributePair(sa.STATUS, "open"),
+        SearchAttributePair(sa.STAGE, "+".join(start.playbook.start)),
+        SearchAttributePair(sa.CURRENT_STEPS, list(start.playbook.start)),
+        SearchAttributePair(sa.WARNING_TIER, 0),
+        SearchAttributePair(sa.HALL, start.hall_id),
+        SearchAttributePair(sa.PLAYBOOK, start.playbook.id),
+        SearchAttributePair(sa.HEADCOUNT, start.headcount),
+        SearchAttributePair(sa.DRILL, start.drill),
+        SearchAttributePair(sa.COMPLAINANT, complainant_key(settings.hash_key(), start.lead.phone)),
+    ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else []))
+    return await client.start_workflow(
+        _workflow().run, start, id=start.incident_id, task_queue=settings.task_queue,
+        search_attributes=attributes,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+class Incident:
+    """One incident's workflow: its updates, signals, queries, result and history."""
+
+    def __init__(self, handle: WorkflowHandle):
+        self._handle = handle
+
+    @classmethod
+    def of(cls, target: "Incident | WorkflowHandle") -> "Incident":
+        """An Incident from an Incident or from a handle a test started with start_incident."""
+        return target if isinstance(target, Incident) else cls(target)
+
+    @property
+    def id(self) -> str:
+        return self._handle.id
+
+    async def live_state(self) -> IncidentState:
+        """The running workflow's state (a query)."""
+        return await self._handle.query(_workflow().state)
+
+    async def state(self) -> IncidentState:
+        """The incident's state: queried while open, the workflow's result once closed."""
+        described = await self.describe()
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            return await self.result()
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            raise IncidentUnavailable(f"incident {self.id} ended abnormally ({described.status.name});"
+                                      " ask ops to look at its history")
+        return await self.live_state()
+
+    async def playbook(self) -> Playbook:
+        return await self._handle.query(_workflow().playbook)
+
+    async def result(self) -> IncidentState:
+        return await self._handle.result()
+
+    async def history(self) -> WorkflowHistory:
+        return await self._handle.fetch_history()
+
+    async def describe(self):
+        """What Temporal says of the execution: status, start time, search attributes, run id."""
+        return await self._handle.describe()
+
+    async def run_id(self) -> str:
+        return (await self.describe()).run_id
+
+    async def wait_for(self, predicate: Callable[[IncidentState], bool], timeout: float = 120,
+                       poll: float = 0.1) -> IncidentState:
+        """Poll the state until `predicate` holds; TimeoutError naming the stage if it never does."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = await self.live_state()
+            if predicate(state):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.id}: still at {state.stage}")
+            await asyncio.sleep(poll)
+
+    async def record_outcome(self, req: RecordOutcome) -> Ack:
+        return await self._handle.execute_update(_workflow().record_outcome, req)
+
+    async def decide(self, req: DecideApproval) -> Ack:
+        return await self._handle.execute_update(_workflow().decide_approval, req)
+
+    async def follow_up(self, req: RecordFollowUp) -> Ack:
+        return await self._handle.execute_update(_workflow().record_follow_up, req)
+
+    async def retry(self, req: RetryAction) -> Ack:
+        return await self._handle.execute_update(_workflow().retry_action, req)
+
+    async def skip(self, req: SkipAction) -> Ack:
+        return await self._handle.execute_update(_workflow().skip_action, req)
+
+    async def migrate(self, req: MigratePlaybook) -> Ack:
+        return await self._handle.execute_update(_workflow().migrate_playbook, req)
+
+    async def record_reset(self, req: RecordReset) -> Ack:
+        return await self._handle.execute_update(_workflow().record_reset, req)
+
+    async def note(self, req: AddNote) -> None:
+        await self._handle.signal(_workflow().add_note, req)
+
+    async def report_delivery(self, req: DeliveryReport) -> None:
+        await self._handle.signal(_workflow().report_delivery, req)
+
+
+class Gateway:
+    """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
+
+    def __init__(self, client: Client, settings: Settings):
+        self.client = client
+        self.settings = settings
+
+    def incident(self, incident_id: str, run_id: str | None = None) -> Incident:
+        return Incident(self.client.get_workflow_handle(incident_id, run_id=run_id, result_type=IncidentState))
+
+    # ---- reading ------------------------------------------------------------------------
+
+    async def state(self, incident_id: str) -> IncidentState:
+        return await self.incident(incident_id).state()
+
+    async def view(self, viewer: Viewer, incident_id: str) -> tuple[IncidentState, Playbook]:
+        """The incident and the playbook it runs, if the viewer may see its hall (Forbidden otherwise)."""
+        from groupdesk.playbook_loader import find_playbook
+
+        incident = self.incident(incident_id)
+        state = await incident.state()
+        require(viewer.may_view(state.hall_id), f"{viewer.id} may not see incidents of hall {state.hall_id}")
+        if state.status == "open":
+            return state, await incident.playbook()
+        return state, find_playbook(self.settings.playbooks_dir, state.playbook, version=state.playbook_version)
+
+    async def history_json(self, incident_id: str) -> str:
+        return (await self.incident(incident_id).history()).to_json()
+
+    async def list(self, query: str, limit: int | None = None) -> list[dict]:
+        """Incidents matching a query from groupdesk.visibility (which escapes every value)."""
+        rows = []
+        async for wf in self.client.list_workflows(query, limit=limit, page_size=1000):
+            rows.append(incident_row(wf))
+        return rows
+
+    async def find_open(self, key, value: str) -> str | None:
+        """The open incident whose search attribute `key` is `value` (an SMS reply's code or key), if any."""
+        try:
+            query = visibility.open_with(key, value)
+        except visibility.QueryValueError:
+            return None
+        async for found in self.client.list_workflows(query, limit=1):
+            return found.id
+        return None
+
+    async def failures(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
+        """For ops: incidents whose workflow died, then actions parked as failed across open incidents."""
+        return await self._dead(hall, since) + await self.parked(hall, since)
+
+    async def parked(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
+        rows = []
+        async for wf in self.client.list_workflows(visibility.with_failures(hall)):
+            state = await self.incident(wf.id).state()
+            for action in state.failed_actions:
+                if action.status == "parked" and (since is None or action.at >= since):
+                    rows.append({"incident_id": state.id, "hall": state.hall_id, "step": action.step or "-",
+                                 "purpose": action.purpose, "recipients": action.request.get("recipients", []),
+                                 "attempts": action.attempts, "error": action.error, "at": action.at.isoformat()})
+        return rows
+
+    async def _dead(self, hall: str | None, since: datetime | None) -> list[dict]:
+        rows = []
+        async for wf in self.client.list_workflows(visibility.dead(since, hall), limit=500):
+            rows.append({"incident_id": wf.id, "hall": wf.typed_search_attributes.get(sa.HALL), "step": "-",
+                         "purpose": "incident", "recipients": [], "attempts": 0,
+                         "error": f"workflow {wf.status.name.lower()}; the incident is not running (see its history)",
+                         "at": (wf.close_time or wf.start_time).isoformat(), "execution": wf.status.name.lower()})
+        return rows
+
+    # ---- what staff do, each checked by the permission rules ------------------------------
+
+    def assign_id(self, request: StartIncident) -> str:
+        """Give a pending request its id: the same hall, lead complainant and day give the same id."""
+        if request.incident_id == "pending":
+            request.incident_id = incident_id_for(request.hall_id, request.lead.phone, datetime.now(timezone.utc),
+                                                  self.settings.hash_key())
+        return request.incident_id
+
+    async def start(self, viewer: Viewer, request: StartIncident) -> str:
+        """Start a validated request (groupdesk.incidents.prepare_start); WorkflowAlreadyStartedError for a twin."""
+        require(viewer.may_start(request.hall_id), f"{viewer.id} is not the hall lead of {request.hall_id}")
+        self.assign_id(request)
+        await start_incident(self.client, self.settings, request)
+        return request.incident_id
+
+    async def record_outcome(self, viewer: Viewer, incident_id: str, req: RecordOutcome) -> Ack:
+        state, playbook = await self.view(viewer, incident_id)
+        step = playbook.steps.get(req.step)
+        if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
+            require(viewer.may_record(state.hall_id, step), f"{viewer.id} may not record {req.step} at hall"
+                                                            f" {state.hall_id}")
+        return await self.incident(incident_id).record_outcome(req)
+
+    async def decide(self, viewer: Viewer, incident_id: str, req: DecideApproval) -> Ack:
+        state, _ = await self.view(viewer, incident_id)
+        require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
+        if req.decision == "reject" and not req.reason.strip():
+            raise InputError("reason", "不同意须说明理由 / a rejection needs a reason")
+        return await self.incident(incident_id).decide(req)
+
+    async def follow_up(self, viewer: Viewer, incident_id: str, req: RecordFollowUp) -> Ack:
+        state, _ = await self.view(viewer, incident_id)
+        require(viewer.may_follow_up(state.hall_id),
+                f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
+        return await self.incident(incident_id).follow_up(req)
+
+    async def note(self, viewer: Viewer, incident_id: str, req: AddNote,
+                   room_problem: Callable[[IncidentState], str | None]) -> str | None:
+        """Add a note unless `room_problem` finds one with the state (returned, nothing sent)."""
+        state, _ = await self.view(viewer, incident_id)
+        require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
+        if problem := room_problem(state):
+            return problem
+        await self.incident(incident_id).note(req)
+        return None
+
+    async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
+        require(viewer.ops, "only the ops team retries failed steps")
+        return await self.incident(incident_id).retry(RetryAction(step=step, actor=viewer.id))
+
+    async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
+        require(viewer.ops, "only the ops team skips failed steps")
+        return await self.incident(incident_id).skip(SkipAction(step=step, actor=viewer.id, reason=reason))
+
+    async def migrate(self, viewer: Viewer, incident_id: str, playbook: Playbook, reason: str = "") -> Ack:
+        require(viewer.ops, "only the ops team moves incidents to another playbook version")
+        return await self.incident(incident_id).migrate(MigratePlaybook(playbook=playbook, actor=viewer.id,
+                                                                        reason=reason))
+
+    async def reset(self, viewer: Viewer, incident_id: str, to_step: str, reason: str, resend: bool = False) -> str:
+        """Reset to just before `to_step` began (later updates and signals are not re-applied) and record who,
+        where and why in the new run; returns the new run id. ResetError if the step never began."""
+        from groupdesk.reset import reset_point
+
+        require(viewer.ops, "only the ops team resets incidents")
+        incident = self.incident(incident_id)
+        history, run_id = await incident.history(), await incident.run_id()
+        event_id = reset_point(history, to_step)
+        response = await self.client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
+            namespace=self.client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=incident_id, run_id=run_id),
+            reason=reason, workflow_task_finish_event_id=event_id, request_id=str(uuid.uuid4()),
+            reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_NONE,
+        ))
+        await self.incident(incident_id, run_id=response.run_id).record_reset(
+            RecordReset(actor=viewer.id, reason=reason, to_step=to_step, resend=resend))
+        return response.run_id
