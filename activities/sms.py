@@ -161,10 +161,12 @@ def _context(request: SendMessages, role: str, name: str, lang: str) -> dict[str
         ctx[key] = value
     ctx["recipient_name"] = name
     ctx["recipient_role"] = role_label(role, lang)
+    ctx["recipient_role_id"] = role  # branch on this, not on the translated label
     if request.step_title:
         ctx["step_title"] = request.step_title.get(lang) or request.step_title[LANGUAGES[0]]
     if request.owner_role:
         ctx["owner_role"] = role_label(request.owner_role, lang)
+        ctx["owner_role_id"] = request.owner_role
     if request.escalated_from:
         ctx["escalated_from"] = role_label(request.escalated_from, lang)
     return ctx

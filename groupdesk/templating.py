@@ -20,9 +20,11 @@ INCIDENT_VARIABLES = {
     "warning_tier": 0,
     "drill": False,
     "recipient_name": "孙丽",
-    "recipient_role": "营业厅负责人",
+    "recipient_role": "营业厅负责人",  # the role's label in the recipient's language: for showing
+    "recipient_role_id": "hall_lead",  # the role's id (e.g. lead_complainant): for {% if %}
 }
-STEP_VARIABLES = {"step_title": "领头人单独谈话", "owner_role": "营业厅负责人", "deadline": "11月22日 10:30"}
+STEP_VARIABLES = {"step_title": "领头人单独谈话", "owner_role": "营业厅负责人", "owner_role_id": "hall_lead",
+                  "deadline": "11月22日 10:30"}
 
 # Extra variables by the kind of use a template is put to in a playbook.
 USE_VARIABLES: dict[str, dict[str, Any]] = {
