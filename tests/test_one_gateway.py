@@ -9,9 +9,10 @@ from groupdesk.config import REPO_ROOT
 GATEWAY = REPO_ROOT / "groupdesk" / "gateway.py"
 # bench/baseline.py drives its own bare workflow (the engine's baseline, not groupdesk), so it keeps its handle
 NOT_GROUPDESK = {REPO_ROOT / "bench" / "baseline.py"}
+# describe(), result() and the like need a handle, which only get_workflow_handle and start_workflow give
 HANDLE_CALLS = re.compile(
     r"get_workflow_handle|start_workflow|execute_workflow|signal_with_start|execute_update|start_update"
-    r"|fetch_history|reset_workflow_execution|(?<!signal)\.signal\(|\.query\(|\.describe\(")
+    r"|fetch_history|reset_workflow_execution|(?<!signal)\.signal\(|\.query\(")
 
 
 def sources() -> list:
