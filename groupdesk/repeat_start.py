@@ -42,7 +42,7 @@ async def start_or_repeat(client: Client, settings: Settings, start: StartIncide
             return await starter(client, settings, start)
         except WorkflowAlreadyStartedError:
             try:
-                taken = await _resolved(client, start.incident_id)
+                taken = await _resolved(client, settings, start.incident_id)
             except (RPCError, TypeError, ValueError):  # cannot tell: refuse, as before repeats existed
                 taken = None
             if taken is None:  # still being handled: a second click, not a second complaint
@@ -73,18 +73,19 @@ async def _open(client: Client, complainant: str) -> Earlier | None:
     return Earlier(found.id, found.start_time, "已办结,回访中" if stage in RESOLVED_STAGES else f"处置中({stage})")
 
 
-async def _resolved(client: Client, incident_id: str) -> Earlier | None:
+async def _resolved(client: Client, settings: Settings, incident_id: str) -> Earlier | None:
     """The incident holding this id if it is resolved (awaiting its follow-up) or ended; None if still handled."""
     from groupdesk.archive.repeats import outcome_text
-    from groupdesk.client import incident_state
+    from groupdesk.gateway import Gateway
 
-    described = await client.get_workflow_handle(incident_id).describe()
+    incident = Gateway(client, settings).incident(incident_id)
+    described = await incident.describe()
     stage = described.typed_search_attributes.get(sa.STAGE) or ""
     if described.status == WorkflowExecutionStatus.RUNNING and stage not in RESOLVED_STAGES:
         return None
     if described.status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
         return Earlier(incident_id, described.start_time, f"异常结束({described.status.name.lower()})")
-    state = await incident_state(client, incident_id)
+    state = await incident.state()
     follow = state.follow_up
     record = {"resolution": state.resolution, "satisfaction": follow.score if follow else None,
               "follow_up": (follow.outcome if follow.outcome != "pending" else "pending") if follow else "none"}

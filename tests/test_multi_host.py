@@ -23,7 +23,8 @@ from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.client import connect, start_incident
+from groupdesk.client import connect
+from groupdesk.gateway import start_incident
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import PATHS, answer_follow_up, record, wait_for
 from groupdesk.models import IncidentState

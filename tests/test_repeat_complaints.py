@@ -9,7 +9,8 @@ import pytest
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from helpers import messages, running_worker, start, state, visible
-from groupdesk.client import incident_id_for, list_incidents
+from groupdesk.client import incident_id_for
+from groupdesk.gateway import Gateway
 from groupdesk.drill import answer_follow_up, talk_accepted, wait_for
 from groupdesk.visibility import equals, incidents
 from workflows import search_attributes as sa
@@ -39,7 +40,7 @@ async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lea
         notice = await _sms(settings, b.id, "repeat_complaint")
         assert notice.role == "hall_lead" and base in notice.body and "回访中" in notice.body
         await visible(env.client, incidents(equals(sa.REPEAT_OF, base)))
-        [row] = [r for r in await list_incidents(env.client, incidents(equals(sa.HALL, "xicheng")))
+        [row] = [r for r in await Gateway(env.client, settings).list(incidents(equals(sa.HALL, "xicheng")))
                  if r["id"] == b.id]
         assert row["repeat_of"] == base
 
