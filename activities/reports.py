@@ -1,14 +1,17 @@
-"""The periodic report's figures, one SMS summary per hall (built from the archive, stored as the outbox rows)."""
+"""The periodic report's figures per hall: stored (table reports), and one SMS summary each."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, timezone
 
 from temporalio import activity
 
 from groupdesk.archive.report import build_report
 from groupdesk.models import ReportPeriod, SendMessages
 from groupdesk.storage import Database
+from groupdesk.storage.dialect import insert_new
+from groupdesk.storage.schema import reports
 
 SUMMARY = {
     "zh-CN": "【{{ period_name }}统计 {{ first }}至{{ last }}】{{ hall_name }}:集体投诉 {{ incidents }} 起,"
@@ -32,6 +35,7 @@ class ReportActivities:
         out = []
         for hall in self._directory_loader().halls:
             report = build_report(self.db, first, last, hall.id)
+            self._keep(f"report/{period.kind}/{period.first}/{hall.id}", period, hall.id, report)
             t, s = report["totals"], report["satisfaction"]
             out.append(SendMessages(
                 incident_id=f"report-{period.kind}-{period.first}", hall_id=hall.id, step=None,
@@ -44,3 +48,11 @@ class ReportActivities:
                     "repeats": t["repeat_complaints"], "tier3": t["warning_tier_3"],
                     "dissatisfied": s["1"] + s["2"]}))
         return out
+
+    def _keep(self, key: str, period: ReportPeriod, hall_id: str, report: dict) -> None:
+        """Store the report as built; a retried activity keeps the first one."""
+        with self.db.write() as c:
+            insert_new(c, reports, "key", dict(key=key, kind=period.kind, first_day=period.first,
+                                                last_day=period.last, hall_id=hall_id,
+                                                built_at=datetime.now(timezone.utc).isoformat(),
+                                                report=json.dumps(report, ensure_ascii=False, sort_keys=True)))

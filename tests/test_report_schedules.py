@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from helpers import messages
@@ -16,6 +18,7 @@ from groupdesk.cli import app
 from groupdesk.replay import replay
 from groupdesk.schedules import ensure_schedules, schedule_id
 from groupdesk.storage import open_database
+from groupdesk.storage.schema import reports
 from workflows.incident_machine import IncidentMachine
 from worker import run_worker
 
@@ -74,6 +77,9 @@ async def test_schedules_exist_after_worker_start_and_a_triggered_run_texts_the_
             and "不满意 1 起" in xicheng[0], by
         assert len(dongcheng) == 1 and "集体投诉 0 起" in dongcheng[0]
         assert len(office) == 2
+        with open_database(settings).read() as c:
+            kept = {row.hall_id: json.loads(row.report) for row in c.execute(select(reports))}
+        assert kept["xicheng"]["totals"]["incidents"] == 1 and kept["dongcheng"]["totals"]["incidents"] == 0
 
         # the run's history replays against this code; GROUPDESK_RECORD_HISTORIES=1 keeps it for test_replay
         info = (await client.get_schedule_handle(schedule_id("weekly")).describe()).info

@@ -147,3 +147,15 @@ archive_head = Table(
     Column("count", Integer, nullable=False),
     Column("mac", String(64), nullable=False),
 )
+
+# Periodic reports as the schedule built them (groupdesk/archive/report.py's figures, as JSON).
+reports = Table(
+    "reports", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("first_day", String(10), nullable=False),
+    Column("last_day", String(10), nullable=False),
+    Column("hall_id", String(100), nullable=False),
+    Column("built_at", String(40), nullable=False),
+    Column("report", Text, nullable=False),
+)
