@@ -111,3 +111,27 @@ def test_a_reset_head_is_named(archive, tmp_path):
                  "last_hash = '0000000000000000000000000000000000000000000000000000000000000000'")
     code, out = run_verify(archive, tmp_path)
     assert code == 1 and "archive head reset to empty while 5 records remain" in out
+
+
+def test_workers_appending_at_once_never_fork_the_chain(database_url, make_start, tmp_path):
+    """Eight writers (separate engines, as separate workers) append at once: one chain, every record once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    Database(database_url).dispose()  # migrated once, as the first worker does
+    made = [closed_incident(make_start, 1 + n % 8) for n in range(32)]
+
+    def writer(w: int) -> list[bool]:
+        db = Database(database_url, migrate_now=False)
+        try:
+            return [append(db, KEY, build_record(start, state, f"run-{w}-{i}", KEY))[1]
+                    for i, (start, state) in enumerate(made[w::8])]
+        finally:
+            db.dispose()
+
+    with ThreadPoolExecutor(8) as pool:
+        written = [new for batch in pool.map(writer, range(8)) for new in batch]
+    assert written == [True] * 32
+    db = Database(database_url, migrate_now=False)
+    verdict = verify(db, KEY)
+    db.dispose()
+    assert verdict.intact and verdict.count == 32, verdict.problems
