@@ -199,6 +199,10 @@ class Gateway:
             rows.append(incident_row(wf))
         return rows
 
+    async def count(self, query: str) -> int:
+        """How many incidents match a query from groupdesk.visibility (the board's counts)."""
+        return (await self.client.count_workflows(query)).count
+
     async def find_open(self, key, value: str) -> str | None:
         """The open incident whose search attribute `key` is `value` (an SMS reply's code or key), if any."""
         try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from temporalio.client import Client
-
 from groupdesk.directory import Directory
 from groupdesk.labels import hall_name
 from groupdesk.playbook import Playbook
@@ -27,7 +25,7 @@ def _quoted(values) -> str:
     return ", ".join(literal(v, "value") for v in values)
 
 
-async def board_counts(client: Client, base: str, playbooks: dict[str, Playbook]) -> dict:
+async def board_counts(gateway, base: str, playbooks: dict[str, Playbook]) -> dict:
     """Open, awaiting approval, overdue, by warning tier, with failed actions: one count query each."""
     waiting = approval_steps(playbooks)
     queries = {
@@ -39,7 +37,7 @@ async def board_counts(client: Client, base: str, playbooks: dict[str, Playbook]
     }
 
     async def count(query: str | None) -> int:
-        return (await client.count_workflows(query)).count if query else 0
+        return await gateway.count(query) if query else 0
 
     found = await asyncio.gather(*(count(q) for q in queries.values()))
     counts = dict(zip(queries, found))
@@ -136,8 +134,7 @@ async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None,
     if query is None:
         return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS}},
                 "rows": []}
-    client = await console.client()
     rows, counts = await asyncio.gather(
         console.incidents(viewer, hall=hall, tier=tier, stage=stage, drill=drill),
-        board_counts(client, query, playbooks))
+        board_counts(await console.gateway(), query, playbooks))
     return {"counts": counts, "rows": board_rows(rows, playbooks, console.directory(), lang, now)}
