@@ -9,6 +9,8 @@ import pytest
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from helpers import messages, running_worker, start, state, visible
+from groupdesk.web.app import create_app
+from web_helpers import signed_in
 from groupdesk.client import incident_id_for
 from groupdesk.gateway import Gateway
 from groupdesk.drill import answer_follow_up, talk_accepted, wait_for
@@ -32,10 +34,17 @@ async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lea
         await talk_accepted(a)
         await wait_for(a, lambda st: st.stage == "follow_up")
 
-        # the same lead, the same hall, the same day, after the first was resolved: a new, linked incident
-        second = again()
-        b = await start(env, settings, second)
-        assert b.id == second.incident_id == f"{base}-2" and second.repeat_of == base
+        # the same lead, the same hall, the same day, after the first was resolved: a new, linked incident,
+        # started from the console; the form sent twice (same token) names that new incident both times
+        app = create_app(settings.model_copy(update={"dev_mode": True}), client=env.client)
+        form = {"hall": "xicheng", "headcount": 12, "lead_name": "张建国", "lead_phone": phone, "summary": "又来了",
+                "drill": True, "time_scale": 20_000, "submit_token": "form-1"}
+        async with signed_in(app, "sun.li") as web:
+            first_click = await web.post("/api/incidents", json=form)
+            second_click = await web.post("/api/incidents", json=form)
+        assert first_click.status_code == 201, first_click.text
+        assert first_click.json() == second_click.json() == {"id": f"{base}-2"}
+        b = env.client.get_workflow_handle(f"{base}-2")
         assert (await state(b)).repeat_of == base
         notice = await _sms(settings, b.id, "repeat_complaint")
         assert notice.role == "hall_lead" and base in notice.body and "回访中" in notice.body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from groupdesk.storage import Database, open_database
 from groupdesk.storage.dialect import insert_new
@@ -20,6 +20,11 @@ class Submissions:
     def claim(self, token: str, incident_id: str) -> bool:
         with self.db.write() as c:
             return insert_new(c, submissions, "token", dict(token=token, incident_id=incident_id))
+
+    def move(self, token: str, incident_id: str) -> None:
+        """The form started another id than it claimed (a repeat complaint's next free id)."""
+        with self.db.write() as c:
+            c.execute(update(submissions).where(submissions.c.token == token).values(incident_id=incident_id))
 
     def release(self, token: str) -> None:
         with self.db.write() as c:

@@ -149,10 +149,13 @@ class Console:
         )
         gateway = await self.gateway()
         gateway.assign_id(request)
-        if form.submit_token and not self._claim(form.submit_token, request.incident_id):
+        claimed = request.incident_id
+        if form.submit_token and not self._claim(form.submit_token, claimed):
             return self._submitted(form.submit_token)  # a second click raced the first: same incident
         try:
             await gateway.start(viewer, request)
+            if form.submit_token and request.incident_id != claimed:  # a repeat complaint got the next id
+                self.submissions.move(form.submit_token, request.incident_id)
         except WorkflowAlreadyStartedError:
             self._release(form.submit_token)
             form.errors["lead_phone"] = (f"该领头人今日在本厅已有事件 {request.incident_id} / an incident for this lead"
