@@ -21,7 +21,10 @@ from groupdesk.storage.schema import archive_head, archive_records, archive_step
 
 GENESIS = "0" * 64
 LOCK_ID = 0x61726368  # "arch": the PostgreSQL advisory lock held while appending
-RECORD_COLUMNS = [c.name for c in archive_records.columns if c.name not in ("seq", "row_hash")]
+# What a row's hash covers, fixed: a column added later must not change the hash of rows already sealed.
+RECORD_COLUMNS = ("incident_id", "run_id", "hall_id", "playbook", "playbook_version", "drill", "started_at",
+                  "closed_at", "started_on", "week", "warning_tier", "deadlines_missed", "escalations",
+                  "satisfaction", "follow_up", "complainant_key", "repeat_of", "record", "prev_hash")
 STEP_COLUMNS = [c.name for c in archive_steps.columns if c.name not in ("id", "incident_id", "run_id", "position")]
 
 
