@@ -71,7 +71,7 @@ def incident_row(wf) -> dict:
     """One incident as the board and `groupdesk list` show it, from its search attributes alone."""
     attrs = wf.typed_search_attributes
     deadline = attrs.get(sa.NEXT_DEADLINE)
-    code = attrs.get(sa.APPROVAL_CODE)
+    code = attrs.get(sa.APPROVAL_KEY)
     return {
         "id": wf.id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
         "status": attrs.get(sa.STATUS), "stage": attrs.get(sa.STAGE),

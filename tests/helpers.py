@@ -100,5 +100,5 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
     else:
         raise AssertionError(f"{incident_id}: no approval request SMS to the director")
     code = re.search(r"(?:同意|Y) (\d{6})", sent[-1].body).group(1)
-    await visible(client, f'{sa.APPROVAL_CODE.name} = "{code_key(settings.hash_key(), code)}"')
+    await visible(client, f'{sa.APPROVAL_KEY.name} = "{code_key(settings.hash_key(), code)}"')
     return code

@@ -66,7 +66,7 @@ async def test_the_code_reaches_the_director_by_sms_alone(site, make_start):
 
     described = await handle.describe()
     attributes = {pair.key.name: pair.value for pair in described.typed_search_attributes}
-    assert attributes[sa.APPROVAL_CODE.name] == code_key(settings.hash_key(), code)
+    assert attributes[sa.APPROVAL_KEY.name] == code_key(settings.hash_key(), code)
     assert not any(shows(code, str(value)) for value in attributes.values()), attributes
     state = await handle.query(WF.state)
     assert state.approval_code is None and state.approval_key is None
@@ -83,7 +83,7 @@ async def test_the_code_reaches_the_director_by_sms_alone(site, make_start):
 
     assert "已同意" in await reply(web, f"同意 {code}")
     assert (await handle.query(WF.state)).warning_tier == 3
-    await visible(env.client, f'WorkflowId = "{handle.id}" AND {sa.APPROVAL_CODE.name} = "-"')
+    await visible(env.client, f'WorkflowId = "{handle.id}" AND {sa.APPROVAL_KEY.name} = "-"')
     assert "已失效" in await reply(web, f"不同意 {code} 再议"), "a used code decides nothing"
     assert [e.step for e in (await handle.query(WF.state)).timeline if e.kind == "outcome"].count("director_review") == 1
 

@@ -186,7 +186,7 @@ class GroupIncidentWorkflow:
         ]
         if replies:
             code_key, follow_up_key = replies
-            updates += [sa.APPROVAL_CODE.value_set(code_key), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
+            updates += [sa.APPROVAL_KEY.value_set(code_key), sa.FOLLOW_UP_KEY.value_set(follow_up_key)]
         if flagged:
             updates.append(sa.FAILED_ACTIONS.value_set(flagged[0]))
         if board:

@@ -8,7 +8,7 @@ method, and carries out the effects it records (messages to send, working-day de
 
 from __future__ import annotations
 
-import random
+from random import Random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,7 +48,7 @@ Effect = SendMessages | ResolveWorkingDays
 
 
 class IncidentMachine(OpsChanges):
-    def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: random.Random | None = None):
+    def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: Random | None = None):
         self.start = start
         self.pb = start.playbook
         self.state = state
@@ -59,7 +59,7 @@ class IncidentMachine(OpsChanges):
         self.legacy_codes = legacy_codes
 
     @classmethod
-    def new(cls, start: StartIncident, now: datetime, legacy_codes: random.Random | None = None) -> "IncidentMachine":
+    def new(cls, start: StartIncident, now: datetime, legacy_codes: Random | None = None) -> "IncidentMachine":
         state = IncidentState(
             id=start.incident_id, playbook=start.playbook.id, playbook_version=start.playbook.version,
             hall_id=start.hall_id, hall_name=start.hall_name, headcount=start.headcount, summary=start.summary,

@@ -16,7 +16,8 @@ DRILL = SearchAttributeKey.for_bool("GroupdeskDrill")
 # its code: never the code), and the keyed hash of the lead complainant's phone while a
 # follow-up answer is awaited (never the number), by which that SMS answer finds the incident.
 # Both hashes are made outside workflow code (groupdesk/keyed.py).
-APPROVAL_CODE = SearchAttributeKey.for_keyword("GroupdeskApprovalCode")
+# The attribute keeps the name it had when it held the code itself, so running incidents are still found.
+APPROVAL_KEY = SearchAttributeKey.for_keyword("GroupdeskApprovalCode")
 FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
 
 # How many actions are parked as failed, waiting for ops.
@@ -30,7 +31,7 @@ OVERDUE = SearchAttributeKey.for_bool("GroupdeskOverdue")
 COMPLAINANT = SearchAttributeKey.for_keyword("GroupdeskComplainant")
 REPEAT_OF = SearchAttributeKey.for_keyword("GroupdeskRepeatOf")
 
-ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_CODE, FOLLOW_UP_KEY,
+ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_KEY, FOLLOW_UP_KEY,
        FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE, COMPLAINANT, REPEAT_OF)
 
 

@@ -100,7 +100,7 @@ class Console:
         halls = viewer.roles.get("centre_director", set())
         if not halls:
             return []
-        query = visibility.incidents(visibility.equals(sa.STATUS, "open"), f'{sa.APPROVAL_CODE.name} != "-"')
+        query = visibility.incidents(visibility.equals(sa.STATUS, "open"), f'{sa.APPROVAL_KEY.name} != "-"')
         rows = await (await self.gateway()).list(query, limit=500)
         return [r for r in rows if r["hall"] in halls and r["approval_pending"]]
 
