@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from groupdesk.directory import Directory, normalise_phone
-from groupdesk.models import Complainant, StartIncident
+from groupdesk.models import Complainant, Registration, StartIncident
 from groupdesk.playbook import Playbook
 from groupdesk import validation as v
 from groupdesk.validation import cli_flag
@@ -33,6 +33,7 @@ def prepare_start(
     time_scale: float | None = None,
     lead_lang: str = "zh-CN",
     history_budget: int = 2000,
+    registration: dict | None = None,
 ) -> StartIncident:
     """A valid StartIncident, or InputError naming the first wrong field by its command-line flag."""
     if started_by is None:
@@ -40,7 +41,7 @@ def prepare_start(
         started_by = leads[0].id if leads else None
     problems = start_problems(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
                               lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
-                              lead_lang=lead_lang, started_by=started_by,
+                              lead_lang=lead_lang, started_by=started_by, registration=registration,
                               incident_id=None if incident_id == "pending" else incident_id)
     if problems:
         field, message = next(iter(problems.items()))
@@ -51,13 +52,23 @@ def prepare_start(
         hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
         lead=Complainant(name=lead_name.strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
         summary=summary.strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
-        history_budget=history_budget,
+        history_budget=history_budget, registration=registered(registration or {}),
+    )
+
+
+def registered(fields: dict) -> Registration:
+    """The registration as typed (already checked): text trimmed, empty choices left out."""
+    return Registration(
+        address=(fields.get("address") or "").strip(), account_no=(fields.get("account_no") or "").strip(),
+        category=fields.get("category") or None, demands=(fields.get("demands") or "").strip(),
+        complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
     )
 
 
 def start_problems(directory: Directory, *, hall: str, headcount: int | None, lead_name: str, lead_phone: str,
                    summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN",
-                   started_by: str | None = None, incident_id: str | None = None) -> dict[str, str]:
+                   started_by: str | None = None, incident_id: str | None = None,
+                   registration: dict | None = None) -> dict[str, str]:
     """Every problem with what a hall lead typed, by form field (empty when all is well).
 
     The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check.
@@ -78,6 +89,10 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
     check("time_scale", v.time_scale_problem(time_scale, drill))
     if lead_lang not in ("zh-CN", "en"):
         check("lead_lang", f"{v.shown(lead_lang)} is not supported; use zh-CN or en")
+    fields = registration or {}
+    for field, problem in v.registration_problems(
+            **{k: fields.get(k) or "" for k in ("address", "account_no", "category", "demands", "complainant_type")}).items():
+        check(field, problem)
     if incident_id is not None:
         check("incident_id", v.incident_id_problem(incident_id))
     if directory.hall(hall) is not None:

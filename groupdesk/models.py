@@ -20,6 +20,21 @@ class Complainant(BaseModel):
     lang: str = "zh-CN"
 
 
+Category = Literal["service", "business", "outage", "power_quality", "grid_construction"]  # the 95598 classes
+ComplainantType = Literal["venting", "authority", "gain", "publicity"]  # seed 003's four kinds of group
+
+
+class Registration(BaseModel):
+    """What the hall registers besides who came and how many (seeds 003, 004): every field optional."""
+
+    address: str = ""  # address or community
+    account_no: str = ""  # 户号
+    category: Category | None = None
+    demands: str = ""
+    complainant_type: ComplainantType | None = None
+    media_present: bool = False
+
+
 class StartIncident(BaseModel):
     incident_id: str
     playbook: Playbook  # the snapshot: later edits of the YAML never reach this incident
@@ -39,6 +54,7 @@ class StartIncident(BaseModel):
     carried: "IncidentState | None" = None  # the state handed over by a continue-as-new
     repeat_of: str | None = None  # the same complainant's earlier incident (90 days), found by the client
     repeat_outcome: str = ""  # how that one ended, for the hall lead's SMS
+    registration: Registration = Field(default_factory=Registration)  # empty in starts made before it existed
 
 
 class RecordOutcome(BaseModel):
@@ -205,6 +221,7 @@ class IncidentState(BaseModel):
     runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
     repeat_of: str | None = None  # a repeat complaint: the same complainant's earlier incident
+    registration: Registration = Field(default_factory=Registration)  # copied from the start
 
 
 # Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),

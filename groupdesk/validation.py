@@ -18,6 +18,11 @@ DATA_VALUE_MAX = 200
 HEADCOUNT_MIN, HEADCOUNT_MAX = 2, 10_000
 TIME_SCALE_MAX = 1_000_000
 PHONE_MAX = 32
+ADDRESS_MAX = 200
+DEMANDS_MAX = 1000
+CATEGORIES = ("service", "business", "outage", "power_quality", "grid_construction")  # 95598; business incl. metering
+COMPLAINANT_TYPES = ("venting", "authority", "gain", "publicity")  # seed 003
+ACCOUNT_NO = re.compile(r"^[0-9][0-9-]{3,31}$")  # 户号: digits (a '-' allowed), 4 to 32
 SHOWN_MAX = 40  # how much of a bad value an error message repeats
 # All the free text an incident's timeline may hold (notes, reasons, comments): the state travels whole
 # in queries, in its result and across a continue-as-new, all of which Temporal caps at 2 MB.
@@ -37,6 +42,8 @@ CLI_FLAGS = {
     "incident_id": "--incident-id", "started_by": "--as", "actor": "--as", "note": "--note", "data": "--data",
     "reason": "--reason", "comment": "--comment", "score": "--score", "text": "TEXT", "step": "STEP",
     "outcome": "OUTCOME", "tier": "--tier", "stage": "--stage",
+    "address": "--address", "account_no": "--account-no", "category": "--category", "demands": "--demands",
+    "complainant_type": "--complainant-type", "media_present": "--media",
 }
 
 
@@ -131,6 +138,27 @@ def phone_problem(value: str) -> str | None:
     except ValueError as exc:
         return str(exc).replace(repr(value), shown(value))
     return None
+
+
+def choice_problem(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    """An optional value from a fixed list: empty, or one of `allowed`."""
+    if value and value not in allowed:
+        return f"{shown(value)} is not a {what}; use one of {', '.join(allowed)} (or leave it out)"
+    return None
+
+
+def registration_problems(address: str = "", account_no: str = "", category: str | None = None,
+                          demands: str = "", complainant_type: str | None = None) -> dict[str, str]:
+    """The optional registration fields (登记): every problem, by form field."""
+    checks = {
+        "address": text_problem(address, ADDRESS_MAX, one_line=True),
+        "account_no": (f"{shown(account_no)} is not an account number (户号); give its digits, 4 to 32"
+                       if account_no and not ACCOUNT_NO.match(account_no.strip()) else None),
+        "category": choice_problem(category, CATEGORIES, "complaint category"),
+        "demands": text_problem(demands, DEMANDS_MAX),
+        "complainant_type": choice_problem(complainant_type, COMPLAINANT_TYPES, "complainant type"),
+    }
+    return {name: problem for name, problem in checks.items() if problem}
 
 
 def data_problems(data: dict[str, str]) -> dict[str, str]:

@@ -66,6 +66,14 @@ def cli_cases(incident: str) -> list[Case]:
         c("time scale nan", with_option("--time-scale", "nan") + ["--drill"], "--time-scale"),
         c("time scale 1e300", with_option("--time-scale", "1e300") + ["--drill"], "--time-scale"),
         c("lead lang", with_option("--lead-lang", "fr"), "--lead-lang"),
+        c("category unknown", with_option("--category", "metering"), "--category"),
+        c("complainant type unknown", with_option("--complainant-type", "angry"), "--complainant-type"),
+        c("address two lines", with_option("--address", "幸福小区\n3号楼"), "--address"),
+        c("address 201 chars", with_option("--address", "址" * 201), "--address"),
+        c("account no letters", with_option("--account-no", "abc; drop"), "--account-no"),
+        c("account no 33 digits", with_option("--account-no", "1" * 33), "--account-no"),
+        c("demands 1001 chars", with_option("--demands", "求" * 1001), "--demands"),
+        c("demands control char", with_option("--demands", "a\x07b"), "--demands"),
     ]
     outcome = ["outcome", incident, "move_to_vip_room", "done", "--as", "zhao.min"]
     out += [
@@ -173,6 +181,12 @@ def api_cases(incident: str) -> list[Case]:
         start("time scale huge", "time_scale", time_scale=1e300),
         start("drill not a bool", "drill", drill="maybe"),
         start("submit token 1000", "submit_token", submit_token="t" * 1000),
+        start("category unknown", "category", category="metering"),
+        start("complainant type unknown", "complainant_type", complainant_type="angry"),
+        start("address newline", "address", address="幸福小区\n3号楼"),
+        start("account no letters", "account_no", account_no="abc"),
+        start("demands 1001", "demands", demands="求" * 1001),
+        start("media not a bool", "media_present", media_present="maybe"),
         start("by a guide", "forbidden", status=(403,), who="zhao.min"),
         Case("api", "start: missing fields", ("POST", "/api/incidents", {"json": {"hall": "xicheng"}}), (422,),
              "headcount: required"),

@@ -154,6 +154,27 @@ async def test_start_validation_and_double_submit(console):
         assert len(listed) <= 1
 
 
+async def test_registration_round_trip(console):
+    env, app = console
+    registration = {"address": "幸福里小区3号楼", "account_no": "0101234567", "category": "outage",
+                    "demands": "尽快恢复供电\n说明停电原因", "complainant_type": "publicity", "media_present": True}
+    async with signed_in(app, HALL_LEAD) as lead:
+        refused = await lead.post("/api/incidents", json=start_body(category="metering"))
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("category: "), refused.text
+        created = await lead.post("/api/incidents", json=start_body(**registration))
+        assert created.status_code == 201, created.text
+        incident = created.json()["id"]
+        assert (await lead.get(f"/api/incidents/{incident}")).json()["registration"] == registration
+        page = (await lead.get(f"/incidents/{incident}")).text
+        for shown in ("幸福里小区3号楼", "0101234567", "停电", "制造轰动效应型", "有媒体在场"):
+            assert shown in page
+        plain = (await lead.post("/api/incidents", json=start_body())).json()["id"]  # nothing registered
+        assert (await lead.get(f"/api/incidents/{plain}")).json()["registration"] == {
+            "address": "", "account_no": "", "category": None, "demands": "", "complainant_type": None,
+            "media_present": False}
+        assert 'id="registration"' not in (await lead.get(f"/incidents/{plain}")).text
+
+
 async def test_temporal_facing_paths_and_the_phone_simulator(console, tmp_path):
     """What reaches Temporal's power or its data: ops (or the codec/metrics token) only; the simulator never
     outside dev, and only ops in dev, since it replies as anyone (the director included)."""

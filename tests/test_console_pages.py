@@ -72,10 +72,15 @@ async def test_a_drill_from_the_pages_alone(app):
     lead = await Browser(site).sign_in("sun.li")
     form = await lead.get("/incidents/new")
     token = re.search(r'name="submit_token" value="([^"]+)"', form.text).group(1)
+    for asked in ('name="category"', 'name="complainant_type"', 'name="address"', 'name="account_no"',
+                  'name="demands"', 'name="media_present"'):  # the registration, optional
+        assert asked in form.text
     started = await lead.post("/incidents", {"submit_token": token, "hall": "xicheng", "headcount": "20",
                                              "lead_name": "张建国", "lead_phone": "13800138000", "summary": "电量异常",
                                              "playbook": "smart-meter-group-complaint", "drill": "on",
-                                             "time_scale": "200000"})
+                                             "time_scale": "200000", "category": "business",
+                                             "complainant_type": "authority", "account_no": "0101234567",
+                                             "media_present": "on"})
     assert started.status_code == 303
     incident = started.headers["location"].rsplit("/", 1)[1]
     handle = env.client.get_workflow_handle(incident, result_type=IncidentState)
@@ -107,6 +112,9 @@ async def test_a_drill_from_the_pages_alone(app):
     await act(lead, "follow-up", {"score": "5", "comment": "满意"})
     final = await handle.result()
     assert final.status == "closed" and final.follow_up.score == 5
+    assert (final.registration.category, final.registration.complainant_type, final.registration.account_no,
+            final.registration.media_present, final.registration.address) == (
+        "business", "authority", "0101234567", True, "")
     appointment = [e for e in final.timeline if e.kind == "recorded"][0]
     assert "2030-01-07T10:00:00+08:00" in appointment.detail, "a time typed in the page is Asia/Shanghai"
     page = await lead.get(f"/incidents/{incident}")

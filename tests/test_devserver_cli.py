@@ -81,6 +81,10 @@ START = ["start", "--hall", "xicheng", "--headcount", "20", "--lead-name", "张�
          "138 0013 8000", "--summary", "智能电表换装后电量异常增长"]
 
 
+REGISTRATION = ["--category", "business", "--complainant-type", "venting", "--address", " 幸福里小区3号楼 ",
+                "--account-no", "0101234567", "--demands", "换回机械表,退还多收电费", "--media"]
+
+
 def test_bad_input_is_refused_and_nothing_starts(cli_env):
     before = json.loads(cli(cli_env, "list", "--all", "--json").stdout)
     cases = {
@@ -89,6 +93,8 @@ def test_bad_input_is_refused_and_nothing_starts(cli_env):
         "--lead-phone": ["--lead-phone", "12345"],
         "--time-scale": ["--time-scale", "60"],
         "--playbook": ["--playbook", "no-such-playbook"],
+        "--category": ["--category", "metering"],
+        "--complainant-type": ["--complainant-type", "angry"],
     }
     for field, override in cases.items():
         args = list(START)
@@ -110,7 +116,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
     worker.start()
     began = time.monotonic()
     try:
-        incident = cli(cli_env, *START, "--drill", "--time-scale", "10000").stdout.strip()
+        incident = cli(cli_env, *START, "--drill", "--time-scale", "10000", *REGISTRATION).stdout.strip()
         again = cli(cli_env, *START, "--drill", "--time-scale", "10000", ok=False)
         assert again.returncode != 0 and "already exists" in again.stderr
         listed = json.loads(cli(cli_env, "list", "--json", "--drill").stdout)
@@ -153,6 +159,9 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
 
     for key in ("id", "playbook", "status", "current_steps", "warning_tier", "drill", "timeline", "deadlines"):
         assert key in final
+    assert final["registration"] == {  # registered at the start, kept to the end
+        "address": "幸福里小区3号楼", "account_no": "0101234567", "category": "business", "demands": "换回机械表,退还多收电费",
+        "complainant_type": "venting", "media_present": True}
     assert final["actions"] == [], "nothing may be recorded on a closed incident"
     kinds = [e["kind"] for e in final["timeline"]]
     assert "note" in kinds and "warning_plan_ended" in kinds and kinds[-1] == "incident_closed"

@@ -42,6 +42,12 @@ def start(
     actor: Optional[str] = typer.Option(None, "--as", help="who starts it (default: the hall lead)"),
     lead_lang: str = typer.Option("zh-CN", "--lead-lang", help="language of the complainant's SMS: zh-CN or en"),
     incident_id: Optional[str] = typer.Option(None, "--incident-id", help="override the generated id"),
+    category: str = typer.Option("", "--category", help=f"95598 class: {', '.join(v.CATEGORIES)}"),
+    complainant_type: str = typer.Option("", "--complainant-type", help=f"one of {', '.join(v.COMPLAINANT_TYPES)}"),
+    address: str = typer.Option("", "--address", help="address or community"),
+    account_no: str = typer.Option("", "--account-no", help="account number (户号)"),
+    demands: str = typer.Option("", "--demands", help="what the complainants ask for"),
+    media: bool = typer.Option(False, "--media", help="media (reporters) are present"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start an incident: a group has come to the hall."""
@@ -58,6 +64,8 @@ def start(
             directory=staff, playbook=pb, hall_id=hall, headcount=headcount, lead_name=lead_name,
             lead_phone=lead_phone, summary=summary, started_by=actor, drill=drill, time_scale=time_scale,
             lead_lang=lead_lang, incident_id=incident_id or "pending", history_budget=s.history_budget,
+            registration={"address": address, "account_no": account_no, "category": category, "demands": demands,
+                          "complainant_type": complainant_type, "media_present": media},
         )
     except InputError as exc:
         fail(str(exc))

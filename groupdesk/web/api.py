@@ -33,6 +33,12 @@ class StartRequest(BaseModel):
     drill: bool = False
     time_scale: Optional[float] = None
     submit_token: str = ""
+    address: str = ""  # the registration (登记): optional, checked like the form's
+    account_no: str = ""
+    category: str = ""
+    demands: str = ""
+    complainant_type: str = ""
+    media_present: bool = False
 
 
 class OutcomeRequest(BaseModel):
@@ -95,7 +101,9 @@ async def start(body: StartRequest, request: Request, viewer: Viewer = Depends(r
     form = StartForm(hall=body.hall, headcount=str(body.headcount), lead_name=body.lead_name,
                      lead_phone=body.lead_phone, summary=body.summary, playbook=body.playbook, drill=body.drill,
                      time_scale="" if body.time_scale is None else str(body.time_scale),
-                     submit_token=body.submit_token)
+                     submit_token=body.submit_token, address=body.address, account_no=body.account_no,
+                     category=body.category, demands=body.demands, complainant_type=body.complainant_type,
+                     media_present=body.media_present)
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
         return JSONResponse({"detail": "\n".join(f"{k}: {m}" for k, m in form.errors.items()), "errors": form.errors},

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from groupdesk import validation as v
 from groupdesk.actions import actions, waiting_on
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.masking import mask_code
@@ -192,7 +193,8 @@ def _start_page(request: Request, viewer: Viewer, form: StartForm, status: int =
         playbooks = sorted(load_playbooks(console(request).settings.playbooks_dir).values(), key=lambda p: p.id)
     except PlaybookError:
         playbooks = []
-    return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks)
+    return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks,
+                categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES)
 
 
 @router.get("/incidents/new")
@@ -206,8 +208,9 @@ async def start_page(request: Request, viewer: Viewer = Depends(viewer_or_login)
 async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
     f = await request.form()
     form = StartForm(**{k: str(f.get(k, "")).strip() for k in (
-        "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token")},
-        drill=f.get("drill") == "on")
+        "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token",
+        "address", "account_no", "category", "demands", "complainant_type")},
+        drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
         return _start_page(request, viewer, form, status=422)

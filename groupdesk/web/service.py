@@ -57,7 +57,18 @@ class StartForm:
     drill: bool = False
     time_scale: str = ""
     submit_token: str = ""
+    address: str = ""  # the registration (登记): optional
+    account_no: str = ""
+    category: str = ""
+    demands: str = ""
+    complainant_type: str = ""
+    media_present: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+
+    def registration(self) -> dict:
+        return {"address": self.address, "account_no": self.account_no, "category": self.category,
+                "demands": self.demands, "complainant_type": self.complainant_type,
+                "media_present": self.media_present}
 
 
 class Console:
@@ -138,7 +149,8 @@ class Console:
         directory = self.directory()
         for field_name, message in start_problems(
                 directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,
-                summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id).items():
+                summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id,
+                registration=form.registration()).items():
             form.errors.setdefault(field_name, message)
         if form.errors:
             return None
@@ -146,6 +158,7 @@ class Console:
             directory=directory, playbook=playbook, hall_id=form.hall, headcount=headcount,
             lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
             incident_id="pending", drill=form.drill, time_scale=time_scale, history_budget=self.settings.history_budget,
+            registration=form.registration(),
         )
         gateway = await self.gateway()
         gateway.assign_id(request)
