@@ -163,6 +163,12 @@ class Incident:
         await self._handle.signal(_workflow().report_delivery, req)
 
 
+def _as_now(req, viewer: Viewer, hall: str):
+    """The request with the actor's roles at `hall` as the directory says now: the workflow's validators check
+    those (not the roster copied at the start), so who may act is who the SMS go to."""
+    return req.model_copy(update={"roles": viewer.roles_at(hall)})
+
+
 class Gateway:
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
@@ -259,20 +265,20 @@ class Gateway:
         if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
             require(viewer.may_record(state.hall_id, step), f"{viewer.id} may not record {req.step} at hall"
                                                             f" {state.hall_id}")
-        return await self.incident(incident_id).record_outcome(req)
+        return await self.incident(incident_id).record_outcome(_as_now(req, viewer, state.hall_id))
 
     async def decide(self, viewer: Viewer, incident_id: str, req: DecideApproval) -> Ack:
         state, _ = await self.view(viewer, incident_id)
         require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
         if req.decision == "reject" and not req.reason.strip():
             raise InputError("reason", "不同意须说明理由 / a rejection needs a reason")
-        return await self.incident(incident_id).decide(req)
+        return await self.incident(incident_id).decide(_as_now(req, viewer, state.hall_id))
 
     async def follow_up(self, viewer: Viewer, incident_id: str, req: RecordFollowUp) -> Ack:
         state, _ = await self.view(viewer, incident_id)
         require(viewer.may_follow_up(state.hall_id),
                 f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
-        return await self.incident(incident_id).follow_up(req)
+        return await self.incident(incident_id).follow_up(_as_now(req, viewer, state.hall_id))
 
     async def note(self, viewer: Viewer, incident_id: str, req: AddNote,
                    room_problem: Callable[[IncidentState], str | None]) -> str | None:
@@ -281,21 +287,23 @@ class Gateway:
         require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
         if problem := room_problem(state):
             return problem
-        await self.incident(incident_id).note(req)
+        await self.incident(incident_id).note(_as_now(req, viewer, state.hall_id))
         return None
 
     async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
         require(viewer.ops, "only the ops team retries failed steps")
-        return await self.incident(incident_id).retry(RetryAction(step=step, actor=viewer.id))
+        return await self.incident(incident_id).retry(RetryAction(step=step, actor=viewer.id,
+                                                                      roles=viewer.roles_at(None)))
 
     async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
         require(viewer.ops, "only the ops team skips failed steps")
-        return await self.incident(incident_id).skip(SkipAction(step=step, actor=viewer.id, reason=reason))
+        return await self.incident(incident_id).skip(SkipAction(step=step, actor=viewer.id, reason=reason,
+                                                                    roles=viewer.roles_at(None)))
 
     async def migrate(self, viewer: Viewer, incident_id: str, playbook: Playbook, reason: str = "") -> Ack:
         require(viewer.ops, "only the ops team moves incidents to another playbook version")
         return await self.incident(incident_id).migrate(MigratePlaybook(playbook=playbook, actor=viewer.id,
-                                                                        reason=reason))
+                                                                        reason=reason, roles=viewer.roles_at(None)))
 
     async def reset(self, viewer: Viewer, incident_id: str, to_step: str, reason: str, resend: bool = False) -> str:
         """Reset to just before `to_step` began (later updates and signals are not re-applied) and record who,
@@ -313,5 +321,5 @@ class Gateway:
             reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_NONE,
         ))
         await self.incident(incident_id, run_id=response.run_id).record_reset(
-            RecordReset(actor=viewer.id, reason=reason, to_step=to_step, resend=resend))
+            RecordReset(actor=viewer.id, reason=reason, to_step=to_step, resend=resend, roles=viewer.roles_at(None)))
         return response.run_id

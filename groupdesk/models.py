@@ -14,6 +14,12 @@ Purpose = Literal["step_started", "reminder", "escalation", "approval_request", 
                   "repeat_complaint", "periodic_report"]
 
 
+# The actor's roles at the incident's hall as the gateway read them from the directory just now, so the
+# workflow's validators and the SMS follow one directory; None (requests sent straight to Temporal, and
+# every request recorded before): the validators fall back to the roster copied at the start.
+CurrentRoles = list[str] | None
+
+
 class Complainant(BaseModel):
     name: str
     phone: str  # E.164
@@ -63,6 +69,7 @@ class RecordOutcome(BaseModel):
     actor: str
     note: str = ""
     data: dict[str, str] = Field(default_factory=dict)
+    roles: CurrentRoles = None
 
 
 class DecideApproval(BaseModel):
@@ -71,6 +78,7 @@ class DecideApproval(BaseModel):
     reason: str = ""
     code: str = ""  # legacy: a plaintext code, from incidents whose workflow made the code
     code_key: str = ""  # given when the decision came by SMS reply: the keyed hash of the code replied with
+    roles: CurrentRoles = None
 
 
 class RecordFollowUp(BaseModel):
@@ -78,11 +86,13 @@ class RecordFollowUp(BaseModel):
     actor: str
     comment: str = ""
     phone: str = ""  # with actor lead_complainant: the number the answer came from
+    roles: CurrentRoles = None
 
 
 class AddNote(BaseModel):
     actor: str
     text: str
+    roles: CurrentRoles = None
 
 
 class TimelineEntry(BaseModel):
@@ -158,12 +168,14 @@ class FailedAction(BaseModel):
 class RetryAction(BaseModel):
     step: str
     actor: str
+    roles: CurrentRoles = None
 
 
 class MigratePlaybook(BaseModel):
     playbook: Playbook  # the newer version's snapshot
     actor: str
     reason: str = ""
+    roles: CurrentRoles = None
 
 
 class RecordReset(BaseModel):
@@ -171,12 +183,14 @@ class RecordReset(BaseModel):
     reason: str
     to_step: str
     resend: bool = False
+    roles: CurrentRoles = None
 
 
 class SkipAction(BaseModel):
     step: str
     actor: str
     reason: str
+    roles: CurrentRoles = None
 
 
 class FollowUpState(BaseModel):

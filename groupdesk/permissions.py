@@ -23,6 +23,10 @@ class Viewer:
     def halls(self) -> set[str]:
         return set().union(*self.roles.values()) if self.roles else set()
 
+    def roles_at(self, hall: str | None) -> list[str]:
+        """The roles held at `hall` now (ops held everywhere), as the workflow's validators are told them."""
+        return sorted({r for r, halls in self.roles.items() if hall in halls} | ({"ops"} if self.ops else set()))
+
     def holds(self, role: str, hall: str) -> bool:
         return hall in self.roles.get(role, set())
 

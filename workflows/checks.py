@@ -17,7 +17,10 @@ def rejected(message: str) -> ApplicationError:
     return ApplicationError(message, type="InvalidRequest", non_retryable=True)
 
 
-def roles_of(machine: IncidentMachine, actor: str) -> set[str]:
+def roles_of(machine: IncidentMachine, actor: str, current: list[str] | None = None) -> set[str]:
+    """The actor's roles: as the gateway read the directory now if it said, else from the roster at start."""
+    if current is not None:
+        return set(current)
     return {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
 
 
@@ -43,8 +46,9 @@ def require_active(machine: IncidentMachine, step_id: str) -> Step:
     return machine.pb.steps[step_id]
 
 
-def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing: str) -> None:
-    if roles_of(machine, actor) & set(allowed):
+def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing: str,
+                 current: list[str] | None = None) -> None:
+    if roles_of(machine, actor, current) & set(allowed):
         return
     holders = [f"{s.id} ({role})" for role in allowed for s in machine.start.roster.get(role, [])]
     raise rejected(
@@ -65,7 +69,7 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     outcome = step.outcomes.get(req.outcome)
     if outcome is None:
         raise rejected(f"step {req.step!r} has no outcome {req.outcome!r}; its outcomes are {', '.join(step.outcomes)}")
-    require_role(machine, req.actor, [step.owner, *step.recorded_by], f"record the outcome of {req.step}")
+    require_role(machine, req.actor, [step.owner, *step.recorded_by], f"record the outcome of {req.step}", req.roles)
     if outcome.requires_reason and not req.note.strip():
         raise rejected(f"outcome {req.outcome!r} needs a reason; give it as the note")
     for field in outcome.requires_data:
@@ -95,7 +99,7 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
         raise rejected(f"incident {machine.state.id} has no approval waiting; active steps: "
                        f"{', '.join(machine.active_steps()) or 'none'}")
     step_id = pending[0]
-    require_role(machine, req.actor, [machine.pb.steps[step_id].owner], f"decide {step_id}")
+    require_role(machine, req.actor, [machine.pb.steps[step_id].owner], f"decide {step_id}", req.roles)
     if req.code and req.code != machine.state.approval_code:
         raise rejected(f"code {req.code} is not the code of the approval waiting in {machine.state.id}")
     if req.decision == "reject" and not req.reason.strip():
@@ -121,12 +125,13 @@ def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
         if req.phone != machine.start.lead.phone:
             raise rejected("the answer did not come from the lead complainant's phone")
     else:
-        require_role(machine, req.actor, ["hall_lead", "centre_director"], "record the follow-up answer")
+        require_role(machine, req.actor, ["hall_lead", "centre_director"], "record the follow-up answer", req.roles)
 
 
-def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) -> list[FailedAction]:
+def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str,
+                 current: list[str] | None = None) -> list[FailedAction]:
     require_not_closed(machine)
-    require_role(machine, actor, ["ops"], doing)
+    require_role(machine, actor, ["ops"], doing, current)
     parked = machine.parked(step)
     if not parked:
         waiting = sorted({f.step or "-" for f in machine.state.failed_actions if f.status == "parked"})
@@ -138,7 +143,7 @@ def check_parked(machine: IncidentMachine, step: str, actor: str, doing: str) ->
 def check_migration(machine: IncidentMachine, req: MigratePlaybook) -> None:
     require_bounded("reason", bounds.note_problem(req.reason))
     require_not_closed(machine)
-    require_role(machine, req.actor, ["ops"], "move an incident to another playbook version")
+    require_role(machine, req.actor, ["ops"], "move an incident to another playbook version", req.roles)
     new, old = req.playbook, machine.pb
     if new.id != old.id:
         raise rejected(f"incident {machine.state.id} runs playbook {old.id!r}, not {new.id!r}")

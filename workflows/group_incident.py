@@ -272,7 +272,7 @@ class GroupIncidentWorkflow:
 
     @retry_action.validator
     def validate_retry(self, req: RetryAction) -> None:
-        checks.check_parked(self.machine, req.step, req.actor, f"retry {req.step}")
+        checks.check_parked(self.machine, req.step, req.actor, f"retry {req.step}", req.roles)
 
     @workflow.update
     def skip_action(self, req: SkipAction) -> Ack:
@@ -281,7 +281,7 @@ class GroupIncidentWorkflow:
 
     @skip_action.validator
     def validate_skip(self, req: SkipAction) -> None:
-        checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}")
+        checks.check_parked(self.machine, req.step, req.actor, f"skip {req.step}", req.roles)
         if not req.reason.strip():
             raise checks.rejected("skipping needs a reason; pass --reason TEXT")
         checks.require_bounded("reason", checks.bounds.note_problem(req.reason))
@@ -304,13 +304,13 @@ class GroupIncidentWorkflow:
     @record_reset.validator
     def validate_reset(self, req: RecordReset) -> None:
         checks.require_bounded("reason", checks.bounds.note_problem(req.reason))
-        checks.require_role(self.machine, req.actor, ["ops"], "reset an incident")
+        checks.require_role(self.machine, req.actor, ["ops"], "reset an incident", req.roles)
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:
         # Signals cannot be refused, so a note from someone outside the hall's roster is dropped,
         # and so is one over the bounds the CLI and the console enforce (sent straight to Temporal).
-        if not checks.roles_of(self.machine, note.actor) or checks.bounds.note_problem(note.text, "empty") \
+        if not checks.roles_of(self.machine, note.actor, note.roles) or checks.bounds.note_problem(note.text, "empty") \
                 or checks.bounds.room_problem(self.machine.state.timeline, note.text):
             workflow.logger.warning("note dropped: actor not in the hall roster, empty text or over the bounds")
             return

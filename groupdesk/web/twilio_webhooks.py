@@ -144,7 +144,8 @@ async def decide_by_sms(services, directory, staff, sender: str, reply: Approval
     if not reply.approve and not reply.reason:
         return say("need_reason", lang, code=reply.code)
     decision = DecideApproval(decision="approve" if reply.approve else "reject", actor=directs[hall].id,
-                              reason=reply.reason, code_key=issued.code_key)
+                              reason=reply.reason, code_key=issued.code_key,
+                              roles=sorted(directory.roles_of(hall, directs[hall].id)))  # the directory now
     gateway = await services.gateway()
     try:
         await gateway.incident(issued.incident_id).decide(decision)
