@@ -5,9 +5,11 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
+from groupdesk.core import activities as declared
+from groupdesk.core.activities import implements
 from groupdesk.archive.chain import append
 from groupdesk.archive.record import build_record
-from groupdesk.models import ArchiveIncident
+from groupdesk.core.models import ArchiveIncident
 from groupdesk.storage import Database
 
 log = structlog.get_logger("groupdesk.activities.archive")
@@ -18,7 +20,7 @@ class ArchiveActivities:
         self.db = db
         self.hash_key = hash_key
 
-    @activity.defn(name="archive_incident")
+    @implements(declared.archive_incident)
     def archive_incident(self, request: ArchiveIncident) -> int:
         """The record's sequence number in the archive (the same one if this run was archived before)."""
         info = activity.info()

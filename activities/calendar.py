@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from temporalio import activity
 
-from groupdesk.models import WorkingDeadline
-from groupdesk.workcal import add_working_days
+from groupdesk.core import activities as declared
+from groupdesk.core.activities import implements
+from groupdesk.core.models import WorkingDeadline
+from groupdesk.core.workcal import add_working_days
 
 
-@activity.defn
+@implements(declared.working_day_deadline)
 async def working_day_deadline(request: WorkingDeadline) -> datetime:
     return add_working_days(request.start, request.working_days)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 
-from temporalio import activity
 
+from groupdesk.core import activities as declared
+from groupdesk.core.activities import implements
 from groupdesk.archive.report import build_report
-from groupdesk.models import ReportPeriod, SendMessages
+from groupdesk.core.models import ReportPeriod, SendMessages
 from groupdesk.storage import Database
 from groupdesk.storage.dialect import insert_new
 from groupdesk.storage.schema import reports
@@ -29,7 +30,7 @@ class ReportActivities:
         self.db = db
         self._directory_loader = directory_loader
 
-    @activity.defn(name="periodic_report_summaries")
+    @implements(declared.periodic_report_summaries)
     def summaries(self, period: ReportPeriod) -> list[SendMessages]:
         first, last = date.fromisoformat(period.first), date.fromisoformat(period.last)
         out = []

@@ -10,17 +10,19 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from groupdesk.core import activities as declared
+from groupdesk.core.activities import implements
 from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.directory import Directory, Person
-from groupdesk.durations import format_seconds
+from groupdesk.core.durations import format_seconds
 from groupdesk.masking import mask_phone
-from groupdesk.models import Delivery, SendMessages, SendResult
+from groupdesk.core.models import Delivery, SendMessages, SendResult
 from groupdesk.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
-from groupdesk.roles import LANGUAGES, LEAD_COMPLAINANT, role_label
+from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, role_label
 from groupdesk.sms_errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
 from groupdesk.sms_provider import SmsProvider
 from groupdesk.templating import render
-from groupdesk.workcal import format_local
+from groupdesk.core.workcal import format_local
 
 DRILL_PREFIX = "【演练】"
 TIME_KEYS = ("deadline", "appointment_at")
@@ -38,7 +40,7 @@ class SmsActivities:
         # Read at every send, so a corrected phone number is used by the next message.
         self._directory_loader = directory_loader
 
-    @activity.defn(name="send_messages")
+    @implements(declared.send_messages)
     async def send_messages(self, request: SendMessages) -> SendResult:
         info = activity.info()
         with structlog.contextvars.bound_contextvars(

@@ -33,7 +33,7 @@ from groupdesk.outbox import Outbox  # noqa: E402
 from groupdesk.permissions import viewer_for  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
-from workflows import search_attributes as sa  # noqa: E402
+from groupdesk.core import search_attributes as sa  # noqa: E402
 
 
 async def first_sms_latency(outbox: Outbox, incident_id: str, began: float) -> float:

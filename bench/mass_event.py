@@ -41,7 +41,7 @@ from groupdesk.directory import load_directory  # noqa: E402
 from groupdesk.drill import staff_of  # noqa: E402
 from groupdesk.gateway import Gateway  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
-from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome  # noqa: E402
+from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome  # noqa: E402
 from groupdesk.visibility import list_query  # noqa: E402
 from groupdesk.outbox import Outbox  # noqa: E402
 from groupdesk.permissions import viewer_for  # noqa: E402

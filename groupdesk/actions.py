@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from groupdesk.directory import Directory
-from groupdesk.models import IncidentState
-from groupdesk.playbook import Playbook, Step
-from groupdesk.roles import role_label
+from groupdesk.core.models import IncidentState
+from groupdesk.core.playbook import Playbook, Step
+from groupdesk.core.roles import role_label
 
 
 def _current(state: IncidentState, playbook: Playbook) -> list[tuple[str, Step]]:

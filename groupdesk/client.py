@@ -10,8 +10,8 @@ from pathlib import Path
 from groupdesk.config import Settings
 from groupdesk.keyed import incident_suffix
 from groupdesk.visibility import list_query  # noqa: F401 - the one place queries are built
-from groupdesk.workcal import LOCAL_TZ
-from workflows import search_attributes as sa
+from groupdesk.core.workcal import LOCAL_TZ
+from groupdesk.core import search_attributes as sa
 
 
 async def connect(settings: Settings, runtime=None) -> Client:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from groupdesk.binaries import temporal_cli
 from groupdesk.datafiles import private_dir, private_file, tighten
-from workflows.search_attributes import cli_flags
+from groupdesk.core.search_attributes import cli_flags
 
 
 class DevServerError(RuntimeError):

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import phonenumbers
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from groupdesk.roles import LANGUAGES, ROLE_IDS
+from groupdesk.core.models import StaffRef
+from groupdesk.core.phones import normalise_phone
+from groupdesk.core.roles import LANGUAGES, ROLE_IDS
 
 
 class DirectoryError(ValueError):
     pass
-
-
-def normalise_phone(raw: str, region: str = "CN") -> str:
-    """E.164 form of a phone number, or ValueError with the fix."""
-    try:
-        parsed = phonenumbers.parse(str(raw), region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{raw!r} is not a phone number ({exc}); write it like +86 139 0000 0001") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{raw!r} is not a valid phone number; write it like +86 139 0000 0001")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Person(BaseModel):
@@ -54,13 +44,6 @@ class Hall(BaseModel):
             if role not in ROLE_IDS:
                 raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLE_IDS)}")
         return roles
-
-
-class StaffRef(BaseModel):
-    """What a workflow keeps of a staff member: enough to check rights, no phone."""
-
-    id: str
-    name: str
 
 
 class Directory(BaseModel):

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable, Union
 from temporalio.client import WorkflowHandle
 
 from groupdesk.gateway import Incident
-from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 
 Target = Union[Incident, WorkflowHandle]
 

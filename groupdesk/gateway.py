@@ -25,13 +25,13 @@ from groupdesk.client import IncidentUnavailable, incident_id_for, incident_row
 from groupdesk.config import Settings
 from groupdesk.incidents import InputError
 from groupdesk.keyed import follow_up_key
-from groupdesk.models import (
+from groupdesk.core.models import (
     Ack, AddNote, DecideApproval, DeliveryReport, IncidentState, MigratePlaybook, RecordFollowUp, RecordOutcome,
     RecordReset, RetryAction, SkipAction, StartIncident,
 )
 from groupdesk.permissions import Viewer, require
-from groupdesk.playbook import Playbook
-from workflows import search_attributes as sa
+from groupdesk.core.playbook import Playbook
+from groupdesk.core import search_attributes as sa
 
 
 def _workflow():

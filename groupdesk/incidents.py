@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from groupdesk.directory import Directory, normalise_phone
-from groupdesk.models import Complainant, Registration, StartIncident
-from groupdesk.playbook import Playbook
-from groupdesk import validation as v
-from groupdesk.validation import cli_flag
+from groupdesk.core.phones import normalise_phone
+from groupdesk.directory import Directory
+from groupdesk.core.models import Complainant, Registration, StartIncident
+from groupdesk.core.playbook import Playbook
+from groupdesk.core import validation as v
+from groupdesk.core.validation import cli_flag
 
 
 class InputError(ValueError):
@@ -113,7 +114,7 @@ def starter_problem(directory: Directory, hall_id: str, person_id: str | None) -
 
 def parse_local_time(raw: str) -> datetime:
     """A time typed by staff; without an offset it is Asia/Shanghai local time."""
-    from groupdesk.workcal import LOCAL_TZ
+    from groupdesk.core.workcal import LOCAL_TZ
 
     value = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
     return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)

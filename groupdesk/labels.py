@@ -6,10 +6,10 @@ import re
 from datetime import datetime
 
 from groupdesk.directory import Directory
-from groupdesk.models import TimelineEntry
-from groupdesk.playbook import Playbook
-from groupdesk.roles import role_label
-from groupdesk.workcal import format_local
+from groupdesk.core.models import TimelineEntry
+from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import role_label
+from groupdesk.core.workcal import format_local
 
 Pair = tuple[str, str]  # (zh-CN, en)
 

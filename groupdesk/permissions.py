@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from groupdesk.directory import Directory
-from groupdesk.playbook import Step
+from groupdesk.core.playbook import Step
 
 
 class Forbidden(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from groupdesk.playbook import Playbook
+from groupdesk.core.playbook import Playbook
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -8,11 +8,11 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from groupdesk.durations import MAX_DAYS, MAX_WORKING_DAYS
-from groupdesk.playbook import Playbook
-from groupdesk.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
+from groupdesk.core.durations import MAX_DAYS, MAX_WORKING_DAYS
+from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
 from groupdesk.templating import TemplateProblem, check_template
-from groupdesk.validation import IDENTIFIER
+from groupdesk.core.validation import IDENTIFIER
 
 
 class PlaybookError(ValueError):

@@ -15,10 +15,10 @@ from temporalio.service import RPCError
 from groupdesk.archive.record import complainant_key
 from groupdesk.archive.repeats import Earlier, archived, latest
 from groupdesk.config import Settings
-from groupdesk.models import StartIncident
+from groupdesk.core.models import StartIncident
 from groupdesk.storage import open_database
 from groupdesk.visibility import equals, incidents
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 log = structlog.get_logger("groupdesk.repeats")
 

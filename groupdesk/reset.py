@@ -7,7 +7,7 @@ import json
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 
 class ResetError(ValueError):

@@ -11,7 +11,7 @@ from temporalio.client import (
 )
 
 from groupdesk.config import Settings
-from groupdesk.models import PeriodicReport
+from groupdesk.core.models import PeriodicReport
 
 # Monday 08:00 and the 1st of the month 08:00, Beijing time.
 SCHEDULES = {"weekly": "0 8 * * 1", "monthly": "0 8 1 * *"}

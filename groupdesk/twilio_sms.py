@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from groupdesk.directory import normalise_phone
+from groupdesk.core.phones import normalise_phone
 from groupdesk.masking import mask_phone
 from groupdesk.outbox import OutboxRow
 from groupdesk.sms_errors import (

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeKey
 
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 WORKFLOW_TYPE = "GroupIncident"
 RUNNING = 'ExecutionStatus = "Running"'

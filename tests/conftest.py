@@ -15,7 +15,7 @@ from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.directory import load_directory
 from groupdesk.incidents import prepare_start
 from groupdesk.playbook_loader import load_playbook
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 PLAYBOOK_FILE = REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from temporalio.client import WorkflowHandle
 
 from groupdesk.gateway import start_incident
-from groupdesk.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.outbox import Outbox
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow
@@ -64,7 +64,7 @@ def timeline(st: IncidentState, kind: str, step: str | None = None):
 
 
 def local(dt: datetime):
-    from groupdesk.workcal import LOCAL_TZ
+    from groupdesk.core.workcal import LOCAL_TZ
 
     return dt.astimezone(LOCAL_TZ)
 
@@ -89,7 +89,7 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
     import re
 
     from groupdesk.keyed import code_key
-    from workflows import search_attributes as sa
+    from groupdesk.core import search_attributes as sa
 
     for _ in range(tries):
         sent = [m for m in Outbox(settings).list(incident_id)

@@ -9,9 +9,9 @@ import pytest
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
 from groupdesk.directory import load_directory
 from groupdesk.incidents import prepare_start
-from groupdesk.models import DecideApproval, Delivery, RecordOutcome, SendMessages, SendResult
+from groupdesk.core.models import DecideApproval, Delivery, RecordOutcome, SendMessages, SendResult
 from groupdesk.playbook_loader import load_playbook
-from groupdesk.workcal import add_working_days
+from groupdesk.core.workcal import add_working_days
 from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Shanghai

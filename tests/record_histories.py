@@ -27,7 +27,7 @@ from groupdesk.incidents import prepare_start  # noqa: E402
 from groupdesk.drill import PATHS, answer_follow_up  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
-from workflows import search_attributes as sa  # noqa: E402
+from groupdesk.core import search_attributes as sa  # noqa: E402
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 TIME_SCALE = 20_000.0  # 5 min -> 15 ms; one working day (up to 4 days) -> under 20 s

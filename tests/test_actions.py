@@ -12,7 +12,7 @@ from groupdesk.config import REPO_ROOT
 from groupdesk.directory import load_directory
 from groupdesk.incidents import prepare_start
 from groupdesk.labels import event_label, event_text, purpose_label, step_status
-from groupdesk.models import TimelineEntry
+from groupdesk.core.models import TimelineEntry
 from groupdesk.playbook_loader import find_playbook
 from workflows.incident_machine import IncidentMachine
 

@@ -22,7 +22,7 @@ from helpers import WF, approval_code_by_sms, start, visible
 from test_twilio_webhooks import DIRECTOR, PUBLIC, TOKEN, post, reply_text, sms_form
 from web_helpers import signed_in
 from worker import build_worker
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 pytestmark = pytest.mark.devserver
 

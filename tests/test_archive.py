@@ -15,10 +15,10 @@ from helpers import answer_follow_up, decide, outcome, running_worker, settle, s
 from activities.archive import ArchiveActivities
 from groupdesk.archive.record import complainant_key
 from groupdesk.cli import app
-from groupdesk.models import ArchiveIncident
+from groupdesk.core.models import ArchiveIncident
 from groupdesk.storage import open_database
 from groupdesk.storage.schema import archive_records, archive_steps
-from groupdesk.workcal import add_working_days
+from groupdesk.core.workcal import add_working_days
 
 
 async def test_closed_incidents_are_archived_once_with_their_path_timings_and_outcome(skipping_env, settings,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from groupdesk import validation as v, visibility
-from groupdesk.durations import parse_duration
+from groupdesk import visibility
+from groupdesk.core import validation as v
+from groupdesk.core.durations import parse_duration
 from groupdesk.incidents import InputError, start_problems
 from groupdesk.playbook_loader import PlaybookError, load_playbook
 from workflows.messages import used_by

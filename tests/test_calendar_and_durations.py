@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from groupdesk.durations import parse_duration
-from groupdesk.workcal import LOCAL_TZ, add_working_days, is_working_day
+from groupdesk.core.durations import parse_duration
+from groupdesk.core.workcal import LOCAL_TZ, add_working_days, is_working_day
 
 
 @pytest.mark.parametrize("text,seconds,wd", [("5m", 300, 0), ("1h30m", 5400, 0), ("2d", 172800, 0),

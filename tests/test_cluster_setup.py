@@ -7,7 +7,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from groupdesk.binaries import temporal_cli
 from groupdesk.client import ensure_search_attributes
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 
 async def test_search_attributes_registered_once():

@@ -25,10 +25,10 @@ from playwright.async_api import async_playwright, expect
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.models import IncidentState
+from groupdesk.core.models import IncidentState
 from groupdesk.playbook_loader import find_playbook
 from groupdesk.web.app import create_app
-from groupdesk.workcal import format_local
+from groupdesk.core.workcal import format_local
 from web_helpers import identifier_pattern
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF

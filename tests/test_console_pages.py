@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import wait_for
-from groupdesk.models import IncidentState
+from groupdesk.core.models import IncidentState
 from groupdesk.web.app import create_app
 from groupdesk.playbook_loader import find_playbook
 from helpers import approval_code_by_sms

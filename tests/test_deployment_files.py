@@ -12,7 +12,7 @@ import yaml
 
 from groupdesk.cli import app as cli_app
 from groupdesk.config import REPO_ROOT, Settings
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]

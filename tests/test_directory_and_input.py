@@ -9,7 +9,7 @@ from groupdesk.incidents import InputError
 
 
 def test_example_directory_has_two_halls_with_every_role(directory):
-    from groupdesk.roles import ROLE_IDS
+    from groupdesk.core.roles import ROLE_IDS
 
     assert len(directory.halls) >= 2
     for hall in directory.halls:

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from groupdesk.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
 from groupdesk.config import Settings
 from groupdesk.drill import PATHS, answer_follow_up
-from groupdesk.models import IncidentState
+from groupdesk.core.models import IncidentState
 from groupdesk.replay import replay
 from groupdesk.web.app import create_app
 from groupdesk.gateway import start_incident

@@ -8,9 +8,9 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from helpers import WF, answer_follow_up, decide, outcome, running_worker, settle, start, state
-from groupdesk import validation as v
-from groupdesk.models import AddNote
-from groupdesk.workcal import add_working_days
+from groupdesk.core import validation as v
+from groupdesk.core.models import AddNote
+from groupdesk.core.workcal import add_working_days
 
 HISTORY_LIMIT = 2 * 1024 * 1024  # Temporal's blob limit; its history limit (50 MB) is far above
 

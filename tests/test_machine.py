@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from groupdesk.models import RecordFollowUp, RecordOutcome, SendMessages
+from groupdesk.core.models import RecordFollowUp, RecordOutcome, SendMessages
 from machine_helpers import (
     T0,
     by_purpose,

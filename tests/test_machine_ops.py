@@ -11,7 +11,7 @@ import sys
 from datetime import timedelta
 
 from groupdesk.config import REPO_ROOT
-from groupdesk.models import AddNote, DeliveryReport, MigratePlaybook, RecordReset, RetryAction, SkipAction
+from groupdesk.core.models import AddNote, DeliveryReport, MigratePlaybook, RecordReset, RetryAction, SkipAction
 from machine_helpers import (
     T0,
     by_purpose,

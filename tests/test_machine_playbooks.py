@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 
 from groupdesk.config import REPO_ROOT
-from groupdesk.models import DecideApproval, RecordFollowUp, RecordOutcome, SendMessages
-from groupdesk.playbook import Playbook
+from groupdesk.core.models import DecideApproval, RecordFollowUp, RecordOutcome, SendMessages
+from groupdesk.core.playbook import Playbook
 from groupdesk.playbook_loader import load_playbooks
 from machine_helpers import T0, new_machine, no_temporal_server, resolve  # noqa: F401  (autouse)
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from groupdesk.models import (
+from groupdesk.core.models import (
     AddNote,
     DecideApproval,
     DeliveryReport,
@@ -25,7 +25,7 @@ from groupdesk.models import (
     SendMessages,
     SkipAction,
 )
-from groupdesk.workcal import add_working_days
+from groupdesk.core.workcal import add_working_days
 from machine_helpers import T0, STAFF, delivered, new_machine, no_temporal_server  # noqa: F401  (autouse)
 from workflows import timers
 from workflows.incident_machine import IncidentMachine, ResolveWorkingDays

@@ -27,7 +27,7 @@ from groupdesk.client import connect
 from groupdesk.gateway import start_incident
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import PATHS, answer_follow_up, record, wait_for
-from groupdesk.models import IncidentState
+from groupdesk.core.models import IncidentState
 from groupdesk.outbox import Outbox
 from helpers import approval_code_by_sms
 from pg_cluster import free_port

@@ -21,7 +21,7 @@ from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import load_playbook
 from helpers import start, visible
 from worker import build_worker
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 pytestmark = pytest.mark.devserver
 BROKEN, FIXED = "+8613900000999", "+8613900000777"

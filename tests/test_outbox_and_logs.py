@@ -10,7 +10,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SmsActivities
 from groupdesk.logs import configure_logging
-from groupdesk.models import Complainant, SendMessages
+from groupdesk.core.models import Complainant, SendMessages
 from groupdesk.outbox import Outbox
 from groupdesk.sms_provider import OutboxProvider, PermanentSmsError
 

@@ -29,10 +29,10 @@ from groupdesk.binaries import temporal_test_server
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.directory import load_directory
 from groupdesk.incidents import prepare_start
-from groupdesk.models import RecordOutcome
+from groupdesk.core.models import RecordOutcome
 from groupdesk.playbook_loader import PlaybookError, load_playbook
 from worker import build_worker
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
 SHIPPED = REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from groupdesk.cli import app
 from groupdesk.config import REPO_ROOT
-from groupdesk.models import MigratePlaybook
+from groupdesk.core.models import MigratePlaybook
 from groupdesk.playbook_loader import find_playbook, load_playbook
 from helpers import WF, messages, outcome, running_worker, settle, start, through_talk
 

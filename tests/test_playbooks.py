@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from groupdesk.cli import app
 from groupdesk.playbook_loader import PlaybookError, load_playbook
-from groupdesk.roles import ROLE_IDS
+from groupdesk.core.roles import ROLE_IDS
 
 CORPUS = Path(__file__).parent / "bad_playbooks"
 BAD = sorted(p for p in CORPUS.glob("*.yaml") if not p.name.startswith("_"))

@@ -15,7 +15,7 @@ from groupdesk.client import incident_id_for
 from groupdesk.gateway import Gateway
 from groupdesk.drill import answer_follow_up, talk_accepted, wait_for
 from groupdesk.visibility import equals, incidents
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 DRILL = dict(drill=True, time_scale=20_000.0)
 

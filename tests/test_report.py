@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from helpers import answer_follow_up, decide, outcome, running_worker, settle, start, state, through_talk
 from groupdesk.cli import app
-from groupdesk.workcal import LOCAL_TZ, add_working_days
+from groupdesk.core.workcal import LOCAL_TZ, add_working_days
 
 ALL_DATES = ["--from", "2000-01-01", "--to", "2099-12-31"]
 

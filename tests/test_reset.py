@@ -13,7 +13,7 @@ import pytest
 
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.drill import record, wait_for
-from groupdesk.models import DecideApproval
+from groupdesk.core.models import DecideApproval
 from groupdesk.outbox import Outbox
 from helpers import WF, decide, start
 from worker import build_worker

@@ -6,7 +6,7 @@ import pytest
 
 from activities.sms import _context
 from groupdesk.config import REPO_ROOT
-from groupdesk.models import SendMessages
+from groupdesk.core.models import SendMessages
 from groupdesk.playbook_loader import find_playbook
 from groupdesk.templating import TemplateProblem, check_template, render
 

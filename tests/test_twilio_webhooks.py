@@ -20,7 +20,7 @@ from groupdesk.web.app import create_app
 from groupdesk.keyed import follow_up_key
 from helpers import approval_code_by_sms, visible, WF, decide, start
 from worker import build_worker
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 pytestmark = pytest.mark.devserver
 PUBLIC = "https://groupdesk.example.org"

@@ -16,7 +16,7 @@ import pytest
 from groupdesk.gateway import start_incident
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.drill import PATHS, answer_follow_up
-from groupdesk.models import IncidentState
+from groupdesk.core.models import IncidentState
 from groupdesk.outbox import Outbox
 
 pytestmark = pytest.mark.devserver

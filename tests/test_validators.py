@@ -6,7 +6,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from helpers import WF, decide, outcome, running_worker, settle, start, state, through_talk
-from groupdesk.models import AddNote, RecordOutcome
+from groupdesk.core.models import AddNote, RecordOutcome
 
 
 from temporalio.api.enums.v1 import EventType

@@ -9,7 +9,7 @@ from helpers import (
     answer_follow_up, decide, local, messages, outcome, running_worker, settle, start, state, through_talk,
     timeline,
 )
-from groupdesk.workcal import add_working_days, is_working_day
+from groupdesk.core.workcal import add_working_days, is_working_day
 
 
 async def test_accepted_at_the_talk_closes_and_follows_up_after_one_working_day(skipping_env, settings, make_start):

@@ -8,8 +8,8 @@ import re
 import httpx
 
 from groupdesk.labels import EVENTS, PURPOSES
-from groupdesk.playbook import Playbook
-from groupdesk.roles import RECIPIENT_IDS
+from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import RECIPIENT_IDS
 
 PASSWORD = "groupdesk-demo"
 

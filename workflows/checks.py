@@ -6,10 +6,10 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.models import DecideApproval, FailedAction, MigratePlaybook, RecordFollowUp, RecordOutcome
-from groupdesk.playbook import Step
-from groupdesk.roles import LEAD_COMPLAINANT
-from groupdesk import validation as bounds
+from groupdesk.core.models import DecideApproval, FailedAction, MigratePlaybook, RecordFollowUp, RecordOutcome
+from groupdesk.core.playbook import Step
+from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.core import validation as bounds
 from workflows.incident_machine import IncidentMachine
 
 

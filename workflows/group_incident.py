@@ -9,14 +9,14 @@ machine with `workflow.now()`, and acknowledges; `patched` gates stay here.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from groupdesk.models import (
+    from groupdesk.core.models import (
         Ack,
         AddNote,
         ArchiveIncident,
@@ -30,13 +30,16 @@ with workflow.unsafe.imports_passed_through():
         RetryAction,
         SendMessages,
         SkipAction,
-        SendResult,
         StartIncident,
         WorkingDeadline,
     )
-    from groupdesk.playbook import Playbook
-    from workflows import checks, search_attributes as sa, timers
-    from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+    from groupdesk.core import activities as declared, search_attributes as sa
+    from groupdesk.core.playbook import Playbook
+
+# The machine and its helpers are pure but not part of the core: the sandbox imports them afresh for
+# each run, so its determinism checks cover them too.
+from workflows import checks, timers
+from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                         maximum_interval=timedelta(minutes=1), maximum_attempts=8)
@@ -90,9 +93,9 @@ class GroupIncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if workflow.patched("archive-at-close"):  # incidents that closed before the archive are not in it
             await workflow.execute_activity(
-                "archive_incident", ArchiveIncident(start=self.machine.start.model_copy(update={"carried": None}),
+                declared.archive_incident, ArchiveIncident(start=self.machine.start.model_copy(update={"carried": None}),
                                                     state=self.machine.state, run_id=workflow.info().run_id),
-                result_type=int, start_to_close_timeout=ARCHIVE_TIMEOUT, retry_policy=ARCHIVE_RETRY)
+                start_to_close_timeout=ARCHIVE_TIMEOUT, retry_policy=ARCHIVE_RETRY)
         return self.machine.state
 
     def count(self, entries) -> None:
@@ -139,8 +142,8 @@ class GroupIncidentWorkflow:
     async def carry_out(self, effect: SendMessages | ResolveWorkingDays) -> None:
         if isinstance(effect, ResolveWorkingDays):
             due = await workflow.execute_activity(
-                "working_day_deadline", WorkingDeadline(start=effect.start, working_days=effect.working_days),
-                result_type=datetime, start_to_close_timeout=timedelta(seconds=10),
+                declared.working_day_deadline,
+                WorkingDeadline(start=effect.start, working_days=effect.working_days), start_to_close_timeout=timedelta(seconds=10),
             )
             self.machine.apply_working_days(effect, due)
             self.woken = True  # a new deadline, and maybe the step's message, now exist
@@ -149,8 +152,8 @@ class GroupIncidentWorkflow:
 
     async def send(self, request: SendMessages) -> None:
         try:
-            result: SendResult = await workflow.execute_activity(
-                "send_messages", request, result_type=SendResult,
+            result = await workflow.execute_activity(
+                declared.send_messages, request,
                 start_to_close_timeout=SMS_TIMEOUT, retry_policy=sms_retry(self.machine.start.time_scale),
             )
         except ActivityError as err:

@@ -12,8 +12,8 @@ from random import Random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from groupdesk.durations import Span
-from groupdesk.models import (
+from groupdesk.core.durations import Span
+from groupdesk.core.models import (
     AddNote,
     Appointment,
     DecideApproval,
@@ -26,8 +26,8 @@ from groupdesk.models import (
     StepState,
     TimelineEntry,
 )
-from groupdesk.playbook import Outcome, Step
-from groupdesk.roles import LANGUAGES
+from groupdesk.core.playbook import Outcome, Step
+from groupdesk.core.roles import LANGUAGES
 from workflows import timers
 from workflows.machine_ops import OpsChanges
 from workflows.messages import MessageBuilder

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from groupdesk.models import (
+from groupdesk.core.models import (
     DeliveryReport,
     FailedAction,
     MigratePlaybook,

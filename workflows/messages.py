@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from groupdesk.models import IncidentState, Purpose, SendMessages, StartIncident
-from groupdesk.playbook import Outcome, ProgressReports, Step
-from groupdesk.roles import LANGUAGES, LEAD_COMPLAINANT
+from groupdesk.core.models import IncidentState, Purpose, SendMessages, StartIncident
+from groupdesk.core.playbook import Outcome, ProgressReports, Step
+from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT
 
 
 def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from groupdesk.models import PeriodicReport, ReportPeriod, SendMessages, SendResult
-    from groupdesk.workcal import LOCAL_TZ
+    from groupdesk.core import activities as declared
+    from groupdesk.core.models import PeriodicReport, ReportPeriod
+    from groupdesk.core.workcal import LOCAL_TZ
 
 
 def period_before(kind: str, now) -> ReportPeriod:
@@ -28,10 +29,9 @@ class PeriodicReportWorkflow:
     async def run(self, request: PeriodicReport) -> int:
         """How many summaries were sent (one per hall)."""
         period = period_before(request.kind, workflow.now())
-        summaries: list[SendMessages] = await workflow.execute_activity(
-            "periodic_report_summaries", period, result_type=list[SendMessages],
-            start_to_close_timeout=timedelta(minutes=2))
+        summaries = await workflow.execute_activity(
+            declared.periodic_report_summaries, period, start_to_close_timeout=timedelta(minutes=2))
         for summary in summaries:
-            await workflow.execute_activity("send_messages", summary, result_type=SendResult,
+            await workflow.execute_activity(declared.send_messages, summary,
                                             start_to_close_timeout=timedelta(seconds=30))
         return len(summaries)

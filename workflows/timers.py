@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from groupdesk.models import Appointment, Deadline
+from groupdesk.core.models import Appointment, Deadline
 
 if TYPE_CHECKING:
     from workflows.incident_machine import IncidentMachine

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from groupdesk.keyed import keyed
-from groupdesk.models import IncidentState, StartIncident
-from groupdesk.workcal import LOCAL_TZ
+from groupdesk.core.models import IncidentState, StartIncident
+from groupdesk.core.workcal import LOCAL_TZ
 
 ESCALATED = re.compile(r"level (\d+): escalated to (\S+)")
 

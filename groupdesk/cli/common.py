@@ -16,7 +16,7 @@ from groupdesk.config import Settings
 from groupdesk.directory import Directory, DirectoryError, load_directory
 from groupdesk.incidents import InputError
 from groupdesk.permissions import Forbidden
-from groupdesk.validation import shown
+from groupdesk.core.validation import shown
 from groupdesk.visibility import QueryValueError
 
 

@@ -13,11 +13,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from groupdesk.actions import actions
 from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, parse_pairs, print_json, run, settings
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
-from groupdesk.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.playbook_loader import PlaybookError, find_playbook
-from groupdesk import validation as v
+from groupdesk.core import validation as v
 from groupdesk.visibility import list_query
-from groupdesk.workcal import format_local
+from groupdesk.core.workcal import format_local
 
 
 def register(app: typer.Typer) -> None:

@@ -12,10 +12,10 @@ from rich.table import Table
 from temporalio.client import WorkflowUpdateFailedError
 
 from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, print_json, run, settings
-from groupdesk.durations import parse_duration
-from groupdesk.validation import shown
+from groupdesk.core.durations import parse_duration
+from groupdesk.core.validation import shown
 from groupdesk.playbook_loader import PlaybookError, find_playbook
-from groupdesk.workcal import format_local
+from groupdesk.core.workcal import format_local
 
 ops_app = typer.Typer(no_args_is_help=True, help="Failed steps: list, retry, skip.")
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from groupdesk.cli.common import directory, fail, print_json, settings
 from groupdesk.masking import mask_code, mask_phone
 from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
-from groupdesk.roles import ROLE_IDS, role_label
+from groupdesk.core.roles import ROLE_IDS, role_label
 
 playbooks_app = typer.Typer(no_args_is_help=True, help="List and validate playbooks.")
 sms_app = typer.Typer(no_args_is_help=True, help="Messages in the outbox.")

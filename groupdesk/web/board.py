@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from groupdesk.directory import Directory
 from groupdesk.labels import hall_name
-from groupdesk.playbook import Playbook
+from groupdesk.core.playbook import Playbook
 from groupdesk.web.diagram import levels
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 SOON = timedelta(minutes=5)
 TIERS = (1, 2, 3, 4)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from groupdesk.playbook import Playbook
-from groupdesk.roles import role_label
+from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import role_label
 from groupdesk.templating import render, variables_for
 from groupdesk.web.i18n import duration_words
 

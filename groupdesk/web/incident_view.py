@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from groupdesk.directory import Directory
 from groupdesk.labels import delivery_label, event_label, event_text, person_name, purpose_label, step_status
 from groupdesk.masking import mask_phone
-from groupdesk.models import IncidentState
-from groupdesk.playbook import Playbook
-from groupdesk.roles import role_label
+from groupdesk.core.models import IncidentState
+from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import role_label
 
 BAD_EVENTS = {"sms_failed", "sms_undelivered", "escalation", "reminder"}
 BAD_DELIVERY = {"failed", "undelivered"}

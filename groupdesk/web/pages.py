@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from groupdesk import validation as v
+from groupdesk.core import validation as v
 from groupdesk.actions import actions, waiting_on
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.masking import mask_code
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
-from groupdesk.roles import role_label
+from groupdesk.core.roles import role_label
 from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
 from groupdesk.web.diagram import escalation_ladders, escalation_rule, playbook_svg, template_previews
 from groupdesk.web.board import board as board_view, current_playbooks
@@ -27,7 +27,7 @@ from groupdesk.web.i18n import duration_words, tier_label, translator
 from groupdesk.web.incident_view import step_rows, timeline, timeline_steps
 from groupdesk.web.permissions import Forbidden, Viewer
 from groupdesk.web.service import Rejected, StartForm
-from groupdesk.workcal import format_local
+from groupdesk.core.workcal import format_local
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

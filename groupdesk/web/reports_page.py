@@ -13,12 +13,12 @@ from groupdesk.archive.query import parse_day
 from groupdesk.archive.report import build_report
 from groupdesk.labels import hall_name
 from groupdesk.playbook_loader import load_playbooks
-from groupdesk.roles import role_label
+from groupdesk.core.roles import role_label
 from groupdesk.storage import open_database
 from groupdesk.web.pages import console, lang_of, page, viewer_or_login
 from groupdesk.web.i18n import translator
 from groupdesk.web.permissions import Forbidden, Viewer
-from groupdesk.workcal import LOCAL_TZ
+from groupdesk.core.workcal import LOCAL_TZ
 
 router = APIRouter(include_in_schema=False)
 REPORT_ROLES = ("centre_director", "hall_lead")

@@ -7,18 +7,19 @@ from dataclasses import dataclass, field
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from groupdesk import validation as v, visibility
+from groupdesk import visibility
+from groupdesk.core import validation as v
 from groupdesk.config import Settings
 from groupdesk.datafiles import private_file
 from groupdesk.directory import Directory, load_directory
 from groupdesk.incidents import InputError, parse_local_time, prepare_start, start_problems
 from groupdesk.gateway import Gateway
-from groupdesk.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
-from groupdesk.playbook import Playbook
+from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.playbook import Playbook
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.permissions import Viewer, require
 from groupdesk.storage.submissions import Submissions
-from workflows import search_attributes as sa
+from groupdesk.core import search_attributes as sa
 
 
 class Rejected(Exception):

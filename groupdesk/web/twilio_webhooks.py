@@ -9,16 +9,17 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from groupdesk.approval_codes import ApprovalCodes
-from groupdesk.directory import load_directory, normalise_phone
+from groupdesk.core.phones import normalise_phone
+from groupdesk.directory import load_directory
 from groupdesk.inbox import Inbox
 from groupdesk.keyed import follow_up_key
 from groupdesk.masking import mask_phone
-from groupdesk.models import DecideApproval, DeliveryReport, RecordFollowUp
+from groupdesk.core.models import DecideApproval, DeliveryReport, RecordFollowUp
 from groupdesk.outbox import Outbox
 from groupdesk.replies import ApprovalReply, SurveyReply, parse_reply
-from groupdesk.roles import LEAD_COMPLAINANT
-from groupdesk.workcal import format_local
-from workflows import search_attributes as sa
+from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.core.workcal import format_local
+from groupdesk.core import search_attributes as sa
 
 router = APIRouter(prefix="/twilio")
 

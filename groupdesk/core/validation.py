@@ -129,7 +129,7 @@ def playbook_id_problem(value: str) -> str | None:
 
 
 def phone_problem(value: str) -> str | None:
-    from groupdesk.directory import normalise_phone
+    from groupdesk.core.phones import normalise_phone  # phonenumbers loads only when a phone is checked
 
     if len(value or "") > PHONE_MAX:
         return f"{len(value)} characters is not a phone number; write it like +86 139 0000 0001"

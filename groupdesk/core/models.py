@@ -7,11 +7,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from groupdesk.directory import StaffRef
-from groupdesk.playbook import Playbook
+from groupdesk.core.playbook import Playbook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report"]
+
+
+class StaffRef(BaseModel):
+    """What a workflow keeps of a staff member: enough to check rights, no phone."""
+
+    id: str
+    name: str
 
 
 # The actor's roles at the incident's hall as the gateway read them from the directory just now, so the

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from groupdesk.durations import Span, parse_duration
-from groupdesk.roles import LANGUAGES
+from groupdesk.core.durations import Span, parse_duration
+from groupdesk.core.roles import LANGUAGES
 
 Text = dict[str, str]  # by language: {"zh-CN": ..., "en": ...}
 
