@@ -1,7 +1,8 @@
 """The workflow sandbox used by the worker and by every replay.
 
 Only the pure core (`groupdesk.core`) is passed through, besides what the SDK passes by default
-(the standard library, temporalio, pydantic). One copy of the core's pydantic classes serves every
+(the standard library, temporalio, pydantic) and the pure incident machine that
+`workflows/group_incident.py` imports in its `imports_passed_through()` block. One copy of the core's pydantic classes serves every
 run, so inputs built outside a workflow validate inside it. Everything else of groupdesk, the
 database, the outbox and Twilio included, stays out: a workflow that imported it would be
 re-imported in the sandbox and fail on its restrictions, and tests/test_sandbox_imports.py checks
