@@ -18,7 +18,7 @@ from groupdesk.core.durations import format_seconds
 from groupdesk.masking import mask_phone
 from groupdesk.core.models import Delivery, SendMessages, SendResult
 from groupdesk.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
-from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, role_label
+from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX, role_label
 from groupdesk.sms_errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
 from groupdesk.sms_provider import SmsProvider
 from groupdesk.templating import render
@@ -80,6 +80,9 @@ class SmsActivities:
         if recipient == LEAD_COMPLAINANT:
             lead = request.lead
             return [(LEAD_COMPLAINANT, lead.name, lead.phone, lead.lang)] if lead else []
+        if recipient.startswith(PERSON_PREFIX):
+            person = directory.person(recipient[len(PERSON_PREFIX):])
+            return [(person.id, person.name, person.mobile, person.lang)] if person else []
         staff: list[Person] = directory.staff(request.hall_id, recipient)
         return [(p.id, p.name, p.mobile, p.lang) for p in staff]
 

@@ -26,7 +26,8 @@ from groupdesk.config import Settings
 from groupdesk.incidents import InputError
 from groupdesk.keyed import follow_up_key
 from groupdesk.core.models import (
-    Ack, AddNote, DecideApproval, DeliveryReport, IncidentState, MigratePlaybook, RecordFollowUp, RecordOutcome,
+    Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, RecordFollowUp,
+    RecordOutcome,
     RecordReset, RetryAction, SkipAction, StartIncident,
 )
 from groupdesk.permissions import Viewer, require
@@ -146,6 +147,9 @@ class Incident:
 
     async def retry(self, req: RetryAction) -> Ack:
         return await self._handle.execute_update(_workflow().retry_action, req)
+
+    async def hand_over(self, req: HandOver) -> Ack:
+        return await self._handle.execute_update(_workflow().hand_over, req)
 
     async def skip(self, req: SkipAction) -> Ack:
         return await self._handle.execute_update(_workflow().skip_action, req)
@@ -279,6 +283,21 @@ class Gateway:
         require(viewer.may_follow_up(state.hall_id),
                 f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
         return await self.incident(incident_id).follow_up(_as_now(req, viewer, state.hall_id))
+
+    async def hand_over(self, viewer: Viewer, incident_id: str, to: str, reason: str) -> Ack:
+        """首问负责制: the owner (or the hall lead, or the director) names the next owner, who must hold a role
+        at the hall in the directory now; the workflow tells them by SMS."""
+        from groupdesk.directory import load_directory
+
+        state, _ = await self.view(viewer, incident_id)
+        require(viewer.id == state.owner or viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
+                f"{viewer.id} may not hand over {incident_id}: its owner is {state.owner}")
+        directory = load_directory(self.settings.directory)
+        if not directory.roles_of(state.hall_id, to):
+            raise InputError("to", f"{to!r} holds no role at hall {state.hall_id}; name a staff member of the hall"
+                                   " (see `groupdesk directory`)")
+        return await self.incident(incident_id).hand_over(
+            HandOver(actor=viewer.id, to=to, reason=reason, roles=viewer.roles_at(state.hall_id)))
 
     async def note(self, viewer: Viewer, incident_id: str, req: AddNote,
                    room_problem: Callable[[IncidentState], str | None]) -> str | None:

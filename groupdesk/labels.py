@@ -31,6 +31,7 @@ PURPOSES: dict[str, Pair] = {
     "follow_up": ("满意度回访", "satisfaction survey"),
     "repeat_complaint": ("重复投诉提示", "repeat complaint"),
     "periodic_report": ("定期统计报告", "periodic report"),
+    "handover": ("移交负责通知", "handover notice"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
@@ -51,6 +52,7 @@ FIELDS: dict[str, Pair] = {"calibration_at": ("校验时间", "calibration time"
 
 EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
+    "handover": ("移交首问负责", "handed over"),
     "repeat_complaint": ("重复投诉", "repeat complaint"),
     "step_waiting": ("等待前序环节", "waiting"),
     "step_started": ("环节开始", "step started"),
@@ -183,6 +185,12 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         count, _, summary = detail.partition("; ")
         people = count.split(" ")[0]
         return f"{people} people; {summary}" if en else f"{people}人;{summary}"
+    if kind == "handover":
+        head, _, reason = detail.partition(": ")
+        before, _, after = head.partition(" -> ")
+        names = [person_name(directory, p) if directory and p != "-" else p for p in (before, after)]
+        return (f"{names[0]} → {names[1]}" + (f": {reason}" if reason else "")) if en else \
+            f"{names[0]} → {names[1]}" + (f":{reason}" if reason else "")
     if kind == "step_waiting":
         missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
         return ("waiting for " if en else "等待:") + "、".join(missing)

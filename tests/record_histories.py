@@ -24,7 +24,7 @@ from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E40
 from groupdesk.gateway import start_incident  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
-from groupdesk.drill import PATHS, answer_follow_up  # noqa: E402
+from groupdesk.drill import PATHS, RECORDED_ONLY, answer_follow_up  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
 from groupdesk.core import search_attributes as sa  # noqa: E402
@@ -43,7 +43,7 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="record")
         async with build_worker(env.client, settings):
-            for name, drive in PATHS.items():
+            for name, drive in {**PATHS, **RECORDED_ONLY}.items():
                 if only and name not in only:
                     continue
                 request = prepare_start(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.core.models import DecideApproval, FailedAction, MigratePlaybook, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core import validation as bounds
@@ -154,3 +154,16 @@ def check_migration(machine: IncidentMachine, req: MigratePlaybook) -> None:
     if missing:
         raise rejected(f"version {new.version} has no step {', '.join(missing)} (where the incident is now);"
                        " it cannot move there")
+
+
+def check_handover(machine: IncidentMachine, req: HandOver) -> None:
+    """The owner, the hall lead or the centre director hands the incident to someone else, saying why."""
+    require_bounded("reason", bounds.note_problem(req.reason, "say why it is handed over; pass --reason TEXT")
+                    or bounds.room_problem(machine.state.timeline, req.reason))
+    require_bounded("to", bounds.staff_id_problem(req.to))
+    require_not_closed(machine)
+    if req.to == machine.state.owner:
+        raise rejected(f"{req.to!r} already owns {machine.state.id}")
+    if req.actor != machine.state.owner:
+        require_role(machine, req.actor, ["hall_lead", "centre_director"], f"hand over {machine.state.id}"
+                     f" (its owner is {machine.state.owner})", req.roles)

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ArchiveIncident,
         DecideApproval,
         DeliveryReport,
+        HandOver,
         IncidentState,
         MigratePlaybook,
         RecordReset,
@@ -307,6 +308,16 @@ class GroupIncidentWorkflow:
     def validate_reset(self, req: RecordReset) -> None:
         checks.require_bounded("reason", checks.bounds.note_problem(req.reason))
         checks.require_role(self.machine, req.actor, ["ops"], "reset an incident", req.roles)
+
+    @workflow.update
+    def hand_over(self, req: HandOver) -> Ack:
+        """首问负责制: a new named owner, told by SMS."""
+        self.machine.hand_over(req, workflow.now())
+        return self.acknowledge()
+
+    @hand_over.validator
+    def validate_handover(self, req: HandOver) -> None:
+        checks.check_handover(self.machine, req)
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

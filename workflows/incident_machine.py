@@ -64,7 +64,7 @@ class IncidentMachine(OpsChanges):
             id=start.incident_id, playbook=start.playbook.id, playbook_version=start.playbook.version,
             hall_id=start.hall_id, hall_name=start.hall_name, headcount=start.headcount, summary=start.summary,
             drill=start.drill, time_scale=start.time_scale, started_at=now, started_by=start.started_by,
-            registration=start.registration,
+            registration=start.registration, owner=start.started_by,
         )
         machine = cls(start, state)
         machine.log(now, "incident_started", actor=start.started_by,

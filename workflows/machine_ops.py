@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from groupdesk.core.models import (
     DeliveryReport,
     FailedAction,
+    HandOver,
     MigratePlaybook,
     RecordReset,
     RetryAction,
@@ -110,6 +111,15 @@ class OpsChanges:
         self.switch_playbook(req.playbook)
         self.log(now, "playbook_migrated", actor=req.actor,
                  detail=f"v{old} -> v{req.playbook.version}" + (f": {req.reason}" if req.reason else ""))
+
+    # ---- ownership (首问负责制) ----------------------------------------------------------------
+
+    def hand_over(self: IncidentMachine, req: HandOver, now: datetime) -> None:
+        """A new named owner, on the timeline; they are told by SMS."""
+        previous, self.state.owner = self.state.owner, req.to
+        number = sum(1 for e in self.state.timeline if e.kind == "handover") + 1
+        self.log(now, "handover", actor=req.actor, detail=f"{previous or '-'} -> {req.to}: {req.reason}")
+        self.effects.append(self.messages.handover(req.to, previous or "", req.reason, number))
 
     def continue_as_new(self: IncidentMachine, now: datetime, history_length: int) -> StartIncident:
         """The input of the next run, which picks up exactly where this one stops."""

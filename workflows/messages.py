@@ -11,7 +11,7 @@ from typing import Any
 
 from groupdesk.core.models import IncidentState, Purpose, SendMessages, StartIncident
 from groupdesk.core.playbook import Outcome, ProgressReports, Step
-from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT
+from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX
 
 
 def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +27,12 @@ REPEAT_NOTICE = {
     "zh-CN": "重复投诉:{{ incident_id }} 的领头人90天内曾投诉,前次事件 {{ earlier_id }},结果:{{ earlier_outcome }}",
     "en": "Repeat complaint: the lead of {{ incident_id }} complained within 90 days: {{ earlier_id }}, "
           "outcome: {{ earlier_outcome }}",
+}
+
+
+HANDOVER = {
+    "zh-CN": "首问负责:事件 {{ incident_id }} 已由 {{ from_owner }} 移交您负责。原因:{{ reason }}",
+    "en": "You now own incident {{ incident_id }}, handed over by {{ from_owner }}. Reason: {{ reason }}",
 }
 
 
@@ -112,6 +118,11 @@ class MessageBuilder:
         """The hall lead hears that this complainant came before, with that incident's id and outcome."""
         return self._request(None, "repeat_complaint", ["hall_lead"], "", "notice", inline=REPEAT_NOTICE,
                              extra={"earlier_id": self.start.repeat_of, "earlier_outcome": self.start.repeat_outcome})
+
+    def handover(self, to: str, from_owner: str, reason: str, number: int) -> SendMessages:
+        """The new owner (one person, as the directory names them now) hears that the incident is theirs."""
+        return self._request(None, "handover", [PERSON_PREFIX + to], "", f"handover{number}", inline=HANDOVER,
+                             extra={"from_owner": from_owner, "reason": reason})
 
     def follow_up(self, step: str, template: str) -> SendMessages:
         return self._request(step, "follow_up", ["lead_complainant"], template, "survey",

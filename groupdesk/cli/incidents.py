@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
     app.command()(approve)
     app.command()(note)
     app.command("follow-up")(follow_up)
+    app.command()(handover)
 
 
 def start(
@@ -239,3 +240,27 @@ def note(incident_id: str, text: str, actor: str = typer.Option(..., "--as")) ->
     if problem := run(go()):
         fail(f"TEXT: {problem}")
     typer.echo(f"{incident_id}: note added")
+
+
+def handover(
+    incident_id: str,
+    to: str = typer.Option(..., "--to", help="staff id of the new owner (holds a role at the hall)"),
+    actor: str = typer.Option(..., "--as", help="the owner, the hall lead or the centre director"),
+    reason: str = typer.Option(..., "--reason", help="why it is handed over"),
+) -> None:
+    """首问负责制: hand the incident to a new named owner, who is told by SMS."""
+    check_target(incident_id, actor)
+    if problem := v.staff_id_problem(to):
+        fail(f"--to: {problem}")
+    if problem := v.note_problem(reason, "say why it is handed over"):
+        fail(f"--reason: {problem}")
+    s = settings()
+
+    async def go():
+        try:
+            return await (await gateway_or_fail(s)).hand_over(acting(s, actor), incident_id, to, reason)
+        except InputError as exc:
+            fail(f"{v.cli_flag(exc.field)}: {exc.message}")
+
+    ack = run(go())
+    typer.echo(f"{incident_id}: now owned by {to} ({ack.status}, at {ack.stage or '-'})")

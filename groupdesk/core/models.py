@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from groupdesk.core.playbook import Playbook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
-                  "repeat_complaint", "periodic_report"]
+                  "repeat_complaint", "periodic_report", "handover"]
 
 
 class StaffRef(BaseModel):
@@ -98,6 +98,15 @@ class RecordFollowUp(BaseModel):
 class AddNote(BaseModel):
     actor: str
     text: str
+    roles: CurrentRoles = None
+
+
+class HandOver(BaseModel):
+    """首问负责制: the incident's named owner passes it to another staff member, with the reason."""
+
+    actor: str
+    to: str
+    reason: str
     roles: CurrentRoles = None
 
 
@@ -241,6 +250,7 @@ class IncidentState(BaseModel):
     runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
     repeat_of: str | None = None  # a repeat complaint: the same complainant's earlier incident
+    owner: str | None = None  # 首问负责制: who started it, until a handover names the next
     registration: Registration = Field(default_factory=Registration)  # copied from the start
 
 

@@ -18,6 +18,7 @@ ROLE_IDS: tuple[str, ...] = tuple(ROLE_LABELS)
 
 # Not a staff role: messages can also go to the lead complainant of the incident.
 LEAD_COMPLAINANT = "lead_complainant"
+PERSON_PREFIX = "person:"  # a recipient that is one staff member (by id), not the holders of a role
 RECIPIENT_IDS: tuple[str, ...] = ROLE_IDS + (LEAD_COMPLAINANT,)
 
 LANGUAGES: tuple[str, ...] = ("zh-CN", "en")

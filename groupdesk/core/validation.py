@@ -43,7 +43,7 @@ CLI_FLAGS = {
     "reason": "--reason", "comment": "--comment", "score": "--score", "text": "TEXT", "step": "STEP",
     "outcome": "OUTCOME", "tier": "--tier", "stage": "--stage",
     "address": "--address", "account_no": "--account-no", "category": "--category", "demands": "--demands",
-    "complainant_type": "--complainant-type", "media_present": "--media",
+    "complainant_type": "--complainant-type", "media_present": "--media", "to": "--to",
 }
 
 

@@ -62,6 +62,11 @@ class NoteRequest(BaseModel):
     text: str
 
 
+class HandoverRequest(BaseModel):
+    to: str
+    reason: str
+
+
 class SkipRequest(BaseModel):
     reason: str
 
@@ -143,6 +148,12 @@ async def note(incident_id: str, body: NoteRequest, request: Request,
                viewer: Viewer = Depends(require_viewer)) -> dict:
     await console(request).note(viewer, incident_id, body.text)
     return {"accepted": True}
+
+
+@router.post("/incidents/{incident_id}/handover", dependencies=[Depends(check_csrf)])
+async def handover(incident_id: str, body: HandoverRequest, request: Request,
+                   viewer: Viewer = Depends(require_viewer)) -> dict:
+    return (await console(request).hand_over(viewer, incident_id, body.to, body.reason)).model_dump()
 
 
 @router.get("/approvals")

@@ -233,6 +233,7 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
                 events=timeline(state, playbook, directory, messages, lang, step_filter), step_filter=step_filter,
                 filter_steps=timeline_steps(state, playbook, lang), started_by=person_name(directory, state.started_by),
+                owner=person_name(directory, state.owner) if state.owner else "",
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
                 may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
                 now=datetime.now(timezone.utc))
@@ -269,6 +270,13 @@ async def follow_up(incident_id: str, request: Request, viewer: Viewer = Depends
         return back_to(f"/incidents/{incident_id}", "请选择满意度 1-5 / choose a score from 1 to 5", request)
     return await _act(request, incident_id, console(request).follow_up(
         viewer, incident_id, int(score), str(f.get("comment", ""))))
+
+
+@router.post("/incidents/{incident_id}/handover", dependencies=[Depends(check_csrf)])
+async def handover(incident_id: str, request: Request, viewer: Viewer = Depends(viewer_or_login)):
+    f = await request.form()
+    return await _act(request, incident_id, console(request).hand_over(
+        viewer, incident_id, str(f.get("to", "")).strip(), str(f.get("reason", ""))))
 
 
 @router.post("/incidents/{incident_id}/note", dependencies=[Depends(check_csrf)])

@@ -213,6 +213,12 @@ class Console:
             viewer, incident_id, AddNote(actor=viewer.id, text=text),
             lambda state: v.note_problem(text, "备注为空 / the note is empty") or v.room_problem(state.timeline, text)))
 
+    async def hand_over(self, viewer: Viewer, incident_id: str, to: str, reason: str) -> Ack:
+        refuse("incident_id", v.incident_id_problem(incident_id))
+        refuse("to", v.staff_id_problem(to))
+        refuse("reason", v.note_problem(reason, "说明移交原因 / say why it is handed over"))
+        return await self._update(lambda gateway: gateway.hand_over(viewer, incident_id, to, reason))
+
     async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
         require(viewer.ops, "only the ops team retries failed steps")
         check(_target_problems(incident_id, step))
