@@ -89,8 +89,7 @@ class SmsActivities:
     async def _send_one(self, request: SendMessages, role: str, person_id: str, name: str, phone: str,
                         lang: str, bound, extra: dict[str, str]) -> Delivery:
         key = f"{request.key}/{person_id}"
-        body = render(request.template.get(lang) or request.template[LANGUAGES[0]],
-                      {**_context(request, role, name, lang), **extra})
+        body = render(source_for(request, role, lang), {**_context(request, role, name, lang), **extra})
         if request.drill:
             body = DRILL_PREFIX + body
         info = activity.info()
@@ -152,6 +151,12 @@ def _sms_metric(name: str, request: SendMessages, provider: str, code: str = "")
     if code:
         attributes["error_code"] = code
     activity.metric_meter().create_counter(name, "SMS by outcome").add(1, attributes)
+
+
+def source_for(request: SendMessages, role: str, lang: str) -> str:
+    """The template this recipient reads: their audience's own, if the playbook gives one, in their language."""
+    sources = request.audience_templates.get(role) or request.template
+    return sources.get(lang) or sources[LANGUAGES[0]]
 
 
 def _context(request: SendMessages, role: str, name: str, lang: str) -> dict[str, Any]:

@@ -66,6 +66,9 @@ def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:
         loc = _describe_location(err["loc"])
         raise PlaybookError(f"{path}: {loc}: {' '.join(err['msg'].removeprefix('Value error, ').split())}") from None
     playbook.templates = _read_templates(templates_root / playbook.id)
+    for step_id, step in playbook.steps.items():
+        if step.template is None and (step.notify or step.kind != "close"):
+            step.template = step_id  # `template:` defaults to the step id
     problems = list(semantic_problems(playbook))
     if problems:
         raise PlaybookError(f"{path}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
@@ -158,6 +161,13 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
             except TemplateProblem as exc:
                 yield f"{where}: template {name}.{lang}.j2 {exc}"
 
+    def audiences(where: str, chosen: dict[str, str], notify: list[str], use: str) -> Iterator[str]:
+        for audience, name in chosen.items():
+            if audience not in notify:
+                yield (f"{where}, audiences: {audience!r} is not notified here; add it to notify or remove"
+                       " its template")
+            yield from template(f"{where}, audiences.{audience}", name, use)
+
     if not IDENTIFIER.match(pb.id.replace("-", "_")):
         yield f"id: {pb.id[:40]!r} is not a playbook id; use lower-case letters, digits and '-'"
     for sid, step in steps.items():
@@ -202,6 +212,7 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
         if step.notify or step.kind != "close":
             use = "approval_request" if step.kind == "approval" else ("close_notice" if step.kind == "close" else "step_started")
             yield from template(f"{where}, template", step.template, use)
+            yield from audiences(where, step.audiences, step.notify, use)
         for dep in step.wait_for:
             if dep not in steps:
                 yield f"{where}, wait_for: unknown step {dep!r}"
@@ -245,6 +256,7 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
                 for r in appt.notify:
                     yield from role(f"{owhere}, appointment.notify", r, recipients=True)
                 yield from template(f"{owhere}, appointment.template", appt.template, "appointment_reminder")
+                yield from audiences(f"{owhere}, appointment", appt.audiences, appt.notify, "appointment_reminder")
     reachable = _reachable(pb)
     for sid in steps:
         if sid not in reachable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.sms import _context
+from activities.sms import _context, source_for
 from groupdesk.config import REPO_ROOT
 from groupdesk.core.models import SendMessages
 from groupdesk.playbook_loader import find_playbook
@@ -17,12 +17,13 @@ def rendered(step: str, role: str, lang: str, owner: str = "hall_lead", labels: 
     request = SendMessages(
         incident_id="xicheng-20261122-a1b2c3", hall_id="xicheng", step=step, purpose="step_started",
         key="k", recipients=[role], template=PLAYBOOK.templates[PLAYBOOK.steps[step].template],
+        audience_templates={r: PLAYBOOK.templates[n] for r, n in PLAYBOOK.steps[step].audiences.items()},
         context={"hall_name": "西城营业厅", "summary": "电量异常", "incident_id": "xicheng-20261122-a1b2c3",
                  "deadline": "2026-11-25T10:00:00+08:00"},
         step_title={"zh-CN": "校验", "en": "calibration"}, owner_role=owner)
     context = _context(request, role, "张先生", lang)
     context.update(labels or {})
-    return render(request.template[lang], context)
+    return render(source_for(request, role, lang), context)
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -46,3 +47,47 @@ def test_the_playbook_validator_knows_the_role_ids():
     check_template('{% if recipient_role_id == owner_role_id %}a{% endif %}', "step_started")
     with pytest.raises(TemplateProblem, match="owner_role_id"):
         check_template('{% if recipient_role_id == owner_role_id %}a{% endif %}', "close_notice")
+
+
+def test_a_step_template_defaults_to_the_step_id():
+    assert PLAYBOOK.steps["move_to_vip_room"].template == "move_to_vip_room"
+    assert PLAYBOOK.steps["director_review"].template == "director_review"
+
+
+def test_the_complainant_gets_its_own_template_through_the_message_builder(make_start):
+    from datetime import datetime, timezone
+
+    from workflows.messages import MessageBuilder
+    from workflows.incident_machine import IncidentMachine
+
+    machine = IncidentMachine.new(make_start(), datetime(2026, 11, 23, 2, tzinfo=timezone.utc))
+    request = MessageBuilder(machine.start, machine.state).for_step(
+        "metrology_calibration", "step_started", ["metrology_bureau", "hall_lead", "lead_complainant"],
+        "metrology_calibration", "start")
+    assert set(request.audience_templates) == {"lead_complainant"}
+    assert source_for(request, "lead_complainant", "zh-CN") == PLAYBOOK.templates[
+        "metrology_calibration_complainant"]["zh-CN"]
+    assert source_for(request, "hall_lead", "en") == PLAYBOOK.templates["metrology_calibration"]["en"]
+
+
+def _variant(tmp_path, old: str, new: str):
+    import shutil
+
+    from groupdesk.playbook_loader import PlaybookError, load_playbook
+
+    source = REPO_ROOT / "playbooks"
+    shutil.copytree(source / "templates", tmp_path / "templates", dirs_exist_ok=True)
+    text = (source / "smart-meter-group-complaint.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "variant.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(PlaybookError) as refused:
+        load_playbook(path)
+    return str(refused.value)
+
+
+def test_an_audience_must_be_notified_and_its_template_must_exist(tmp_path):
+    line = "audiences: {lead_complainant: metrology_calibration_complainant}"
+    assert "'metering_technician' is not notified here" in _variant(
+        tmp_path, line, "audiences: {metering_technician: metrology_calibration_complainant}")
+    assert "unknown template 'no_such'" in _variant(tmp_path, line, "audiences: {lead_complainant: no_such}")

@@ -245,7 +245,7 @@ class IncidentMachine(OpsChanges):
         spec = outcome.appointment
         self.log(now, "appointment_reminder", appt.step, detail=f"{appt.field} {appt.at.isoformat()}")
         self.effects.append(self.messages.appointment_reminder(
-            appt.step, index, spec.notify, spec.template, appt.at.isoformat()))
+            appt.step, index, spec.notify, spec.template, appt.at.isoformat(), spec.audiences))
 
     def _follow_up_spec(self):
         close_id = next(sid for sid, s in self.pb.steps.items() if s.kind == "close" and sid in self.state.steps)

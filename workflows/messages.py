@@ -55,13 +55,16 @@ class MessageBuilder:
 
     def _request(self, step: str | None, purpose: Purpose, recipients: list[str], template: str,
                  discriminator: str, extra: dict[str, Any] | None = None, inline: dict[str, str] | None = None,
-                 **fields: Any) -> SendMessages:
+                 audiences: dict[str, str] | None = None, **fields: Any) -> SendMessages:
         visit = self.state.steps[step].visit if step and step in self.state.steps else 1
         key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
         if self.state.resend_epoch:  # after a reset with --resend, messages already sent go out again
             key += f"~resend{self.state.resend_epoch}"
         sources = dict(inline or self.pb.templates[template])
-        context = used_by(sources, {**self._base(), **(extra or {})})
+        by_audience = {role: dict(self.pb.templates[name]) for role, name in (audiences or {}).items()
+                       if role in recipients}
+        every_source = {f"{role}/{lang}": text for role, langs in by_audience.items() for lang, text in langs.items()}
+        context = used_by({**sources, **every_source}, {**self._base(), **(extra or {})})
         if step:
             state = self.state.steps.get(step)
             context["deadline"] = state.deadline_at.isoformat() if state and state.deadline_at else ""
@@ -69,7 +72,7 @@ class MessageBuilder:
             fields.setdefault("owner_role", self.pb.steps[step].owner)
         return SendMessages(
             incident_id=self.start.incident_id, hall_id=self.start.hall_id, step=step, purpose=purpose, key=key,
-            recipients=list(recipients), template=sources, context=context,
+            recipients=list(recipients), template=sources, context=context, audience_templates=by_audience,
             lead=self.start.lead if LEAD_COMPLAINANT in recipients else None, drill=self.start.drill, visit=visit,
             **fields,
         )
@@ -79,7 +82,8 @@ class MessageBuilder:
         # A legacy incident's code was made by the workflow; otherwise the send activity makes it.
         extra = {"approval_code": self.state.approval_code} if purpose == "approval_request" \
             and self.state.approval_code else None
-        return self._request(step, purpose, recipients, template or "", discriminator, extra=extra)
+        return self._request(step, purpose, recipients, template or "", discriminator, extra=extra,
+                             audiences=self.pb.steps[step].audiences)
 
     def reminder(self, step: str, owner: str) -> SendMessages:
         return self._request(step, "reminder", [owner], self.pb.escalation.reminder_template, "deadline")
@@ -101,9 +105,9 @@ class MessageBuilder:
         )
 
     def appointment_reminder(self, step: str, index: int, recipients: list[str], template: str,
-                             at_iso: str) -> SendMessages:
+                             at_iso: str, audiences: dict[str, str] | None = None) -> SendMessages:
         return self._request(step, "reminder", recipients, template, f"appointment{index}",
-                             extra={"appointment_at": at_iso})
+                             extra={"appointment_at": at_iso}, audiences=audiences)
 
     def progress_report(self, reports: ProgressReports, number: int, event: dict[str, str],
                         current: dict[str, str]) -> SendMessages:

@@ -279,6 +279,8 @@ class SendMessages(BaseModel):
     recipients: list[str]
     template: dict[str, str]  # language -> Jinja2 source, from the snapshot
     context: dict[str, Any]
+    # role id -> language -> source, for recipients the playbook gives their own template
+    audience_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
     step_title: dict[str, str] = Field(default_factory=dict)
     owner_role: str | None = None
     escalated_from: str | None = None

@@ -31,6 +31,7 @@ class Appointment(BaseModel):
     remind_before: Span
     notify: list[str]
     template: str
+    audiences: dict[str, str] = Field(default_factory=dict)  # role id -> template for that audience
 
     @field_validator("remind_before", mode="before")
     @classmethod
@@ -69,7 +70,9 @@ class Step(BaseModel):
     deadline: Span | None = None
     wait_for: list[str] = Field(default_factory=list)
     notify: list[str] = Field(default_factory=list)
-    template: str | None = None
+    template: str | None = None  # defaults to the step id when the playbook is loaded
+    # Where two audiences need different words: role id -> its own template (others get `template`).
+    audiences: dict[str, str] = Field(default_factory=dict)
     scripts: dict[str, list[str]] = Field(default_factory=dict)  # 话术, by language
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     follow_up: FollowUp | None = None  # close steps only
