@@ -151,8 +151,8 @@ def test_approved_starts_the_warning_plan_and_its_progress_reports():
     assert m.state.warning_tier == 3
     assert "warning_tier" in kinds(m)
     purposes = by_purpose(effects)
-    assert purposes["progress_report"] == [["city_emergency_office", "emergency_leadership_office"],
-                                           ["emergency_leadership_office"]]
+    # the city emergency office is told the plan started; the leadership office hears it once, in the report
+    assert purposes["progress_report"] == [["city_emergency_office"], ["emergency_leadership_office"]]
     assert purposes["step_started"] == [["metering_technician", "hall_lead"]]
     report = [e for e in sends(effects) if e.key.endswith("/report1")]
     assert report and report[0].context["current_steps"]["zh-CN"] == "计量专业技术人员现场讲解"
@@ -330,3 +330,31 @@ def test_every_message_of_the_longest_path_has_its_own_key():
     assert {s.purpose for s in seen} == {"step_started", "reminder", "escalation", "approval_request",
                                          "progress_report", "follow_up"}
     assert all(isinstance(s, SendMessages) for s in seen)
+
+
+def test_no_one_gets_two_messages_for_one_event():
+    """Every transition of the smart-meter playbook's tier-3 path sends each role at most one message."""
+    m = new_machine()
+    checked = [to_director(m), decide(m, T0 + 5 * MIN),
+               outcome(m, "metering_explanation", "not_accepted", T0 + 20 * MIN)]
+    checked.append(resolve(m, checked[-1]))
+    checked.append(outcome(m, "metrology_calibration", "meter_accurate", T0 + 60 * MIN))
+    for effects in checked:
+        roles = [role for request in sends(effects) for role in request.recipients]
+        assert len(roles) == len(set(roles)), f"a role told twice at one moment: {roles}"
+
+
+def test_the_report_after_the_plan_ends_says_so_instead_of_tier_0():
+    from activities.sms import _context, source_for
+    from groupdesk.templating import render
+
+    m = new_machine()
+    to_director(m)
+    decide(m, T0 + 5 * MIN)
+    effects = outcome(m, "metering_explanation", "accepted", T0 + 20 * MIN)
+    report = next(e for e in sends(effects) if e.purpose == "progress_report" and e.step is None)
+    assert report.context["warning_tier"] == 0
+    texts = {lang: render(source_for(report, "emergency_leadership_office", lang),
+                          _context(report, "emergency_leadership_office", "应急办", lang)) for lang in ("zh-CN", "en")}
+    assert "预警已结束" in texts["zh-CN"] and "0级" not in texts["zh-CN"]
+    assert "warning plan ended" in texts["en"] and "tier 0" not in texts["en"]
