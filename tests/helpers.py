@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 from temporalio.client import WorkflowHandle
@@ -102,3 +106,14 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
     code = re.search(r"(?:同意|Y) (\d{6})", sent[-1].body).group(1)
     await visible(client, f'{sa.APPROVAL_KEY.name} = "{code_key(settings.hash_key(), code)}"')
     return code
+
+
+async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """`groupdesk ARGS` in a subprocess with only the given groupdesk/Twilio settings, without blocking the loop."""
+    from groupdesk.config import REPO_ROOT
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_"))} | env
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
+                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await process.communicate()
+    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())

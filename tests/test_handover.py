@@ -15,8 +15,7 @@ from groupdesk.incidents import prepare_start
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import load_playbook
 from groupdesk.web.app import create_app
-from helpers import start
-from test_roster_now import cli
+from helpers import run_cli as cli, start
 from web_helpers import signed_in
 from worker import build_worker
 

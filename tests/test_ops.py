@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-import sys
 import uuid
 from collections import Counter
 
@@ -19,7 +16,7 @@ from groupdesk.drill import wait_for
 from groupdesk.incidents import prepare_start
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import load_playbook
-from helpers import start, visible
+from helpers import start, visible, run_cli as cli
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -46,15 +43,6 @@ def world(dev_env, tmp_path, httpserver, monkeypatch):
     fake.refuse[BROKEN] = (400, 21211, "The 'To' number is not a valid phone number.")
     return dev_env, Settings(**env), env, fake, directory_file
 
-
-async def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    import os
-
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_"))} | env
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
-                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await process.communicate()
-    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
 
 
 def new_incident(settings, **extra):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -17,18 +13,11 @@ from groupdesk.directory import load_directory
 from groupdesk.drill import wait_for
 from groupdesk.incidents import prepare_start
 from groupdesk.playbook_loader import load_playbook
-from helpers import outcome, start
+from helpers import outcome, start, run_cli as cli
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
 
-
-async def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_"))} | env
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
-                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await process.communicate()
-    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
 
 
 async def test_a_guide_added_after_the_start_records_their_step_from_the_cli(dev_env, tmp_path):
