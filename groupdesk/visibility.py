@@ -8,7 +8,7 @@ last `GroupdeskStatus = "open"` search attribute, so every "open" query also ask
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
 from temporalio.common import SearchAttributeKey
 
@@ -31,6 +31,13 @@ def literal(value: str, field: str) -> str:
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise QueryValueError(f"{field}: {shown!r} is not a valid value (letters, digits, '_', '-', '.' only)")
     return f'"{text}"'
+
+
+def moment(at: datetime) -> str:
+    """A datetime as a quoted literal (UTC, RFC 3339), for comparisons with datetime attributes."""
+    if at.tzinfo is None:
+        raise QueryValueError("a moment needs a time zone")
+    return f'"{at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}"'
 
 
 def equals(key: SearchAttributeKey, value: str, field: str | None = None) -> str:

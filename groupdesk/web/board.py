@@ -13,6 +13,7 @@ from groupdesk.core import search_attributes as sa
 
 SOON = timedelta(minutes=5)
 TIERS = (1, 2, 3, 4)
+PAGE = 50  # rows on the board's first page: the most urgent; the counts above it cover every incident
 
 
 def approval_steps(playbooks: dict[str, Playbook]) -> list[str]:
@@ -127,14 +128,40 @@ def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, d
     return query
 
 
+async def urgent_rows(gateway, query: str, now: datetime, size: int = PAGE) -> list[dict]:
+    """The `size` most urgent rows without reading every open incident: overdue ones, then those due
+    within SOON, then others, each a visibility query with a limit (Temporal's SQL visibility has no
+    ORDER BY on custom attributes, so urgency is asked for bucket by bucket)."""
+    from groupdesk.visibility import moment
+
+    soon = moment(now + SOON)
+    buckets = (f" AND {sa.OVERDUE.name} = true",
+               f" AND {sa.OVERDUE.name} = false AND {sa.NEXT_DEADLINE.name} <= {soon}",
+               "")  # the rest (and incidents from before the board's attributes); overlaps are dropped
+    rows: dict[str, dict] = {}
+    for clause in buckets:
+        if len(rows) >= size:
+            break
+        limit = size - len(rows) if clause else size + len(rows)
+        for row in await gateway.list(query + clause, limit=limit):
+            rows.setdefault(row["id"], row)
+    return list(rows.values())[:size]
+
+
+async def first_page(gateway, query: str, playbooks: dict[str, Playbook], directory: Directory | None = None,
+                     lang: str = "zh", now: datetime | None = None, size: int = PAGE) -> dict:
+    """Counts of every incident the query matches, and the first page of rows, most urgent first."""
+    now = now or datetime.now().astimezone()
+    rows, counts = await asyncio.gather(urgent_rows(gateway, query, now, size), board_counts(gateway, query, playbooks))
+    return {"counts": counts, "rows": board_rows(rows, playbooks, directory, lang, now)}
+
+
 async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None, stage=None, drill=None) -> dict:
-    """What the board shows: counts at the top and the rows, most urgent first."""
+    """What the board shows: counts of every incident in scope at the top, and the first page of rows."""
     playbooks = current_playbooks(console.settings.playbooks_dir)
     query = scope_query(viewer, hall, tier, stage, drill)
     if query is None:
         return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS}},
                 "rows": []}
-    rows, counts = await asyncio.gather(
-        console.incidents(viewer, hall=hall, tier=tier, stage=stage, drill=drill),
-        board_counts(await console.gateway(), query, playbooks))
-    return {"counts": counts, "rows": board_rows(rows, playbooks, console.directory(), lang, now)}
+    console.check_filters(hall, tier, stage)
+    return await first_page(await console.gateway(), query, playbooks, console.directory(), lang, now)

@@ -92,6 +92,14 @@ class Console:
     async def incidents(self, viewer: Viewer, hall: str | None = None, tier: int | None = None,
                         stage: str | None = None, drill: bool | None = None, closed: bool = False) -> list[dict]:
         """Open (running) incidents the viewer may see; with closed=True also closed and dead ones."""
+        self.check_filters(hall, tier, stage)
+        query = visibility.list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill,
+                                      stage=stage)
+        rows = await (await self.gateway()).list(query, limit=500)
+        return [r for r in rows if viewer.may_view(r["hall"])]
+
+    def check_filters(self, hall: str | None, tier: int | None, stage: str | None) -> None:
+        """A list's or the board's filters: a 400 naming the field for an unknown hall, tier or step."""
         if hall and self.directory().hall(hall) is None:
             raise Invalid("hall", f"unknown hall {v.shown(hall)}; halls: "
                                   f"{', '.join(h.id for h in self.directory().halls)}", 400)
@@ -99,10 +107,6 @@ class Console:
             raise Invalid("tier", f"{tier} is not a warning tier; give 0 to 4", 400)
         if stage and (problem := v.identifier_problem(stage, "step")):
             raise Invalid("stage", problem, 400)
-        query = visibility.list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill,
-                                      stage=stage)
-        rows = await (await self.gateway()).list(query, limit=500)
-        return [r for r in rows if viewer.may_view(r["hall"])]
 
     async def incident(self, viewer: Viewer, incident_id: str) -> tuple[IncidentState, Playbook]:
         refuse("incident_id", v.incident_id_problem(incident_id))
