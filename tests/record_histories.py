@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/record_histories.py        # rewrites tests/histories/*.json
     .venv/bin/python tests/record_histories.py archive-at-close- talk_accepted   # adds archive-at-close-talk_accepted.json
+    .venv/bin/python tests/record_histories.py sensitive-period- approved_then_metrology  # started inside a period
 
 Each path of the smart-meter playbook runs as a drill on compressed time, so reminders,
 escalations and the follow-up all happen within seconds and end up in the history.
@@ -28,9 +29,13 @@ from groupdesk.drill import PATHS, RECORDED_ONLY, answer_follow_up  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
 from groupdesk.core import search_attributes as sa  # noqa: E402
+from groupdesk.core.periods import SensitivePeriod  # noqa: E402
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 TIME_SCALE = 20_000.0  # 5 min -> 15 ms; one working day (up to 4 days) -> under 20 s
+# With the prefix sensitive-period-, incidents start inside this period (deadlines halved, its responsible told).
+PERIOD = SensitivePeriod(name="全国两会", first_day="2027-03-03", last_day="2027-03-15", deadline_factor=0.5,
+                         responsible="wang.jun")
 
 
 async def main(prefix: str = "", only: list[str] | None = None) -> None:
@@ -51,6 +56,8 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
                     lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
                     incident_id=f"history-{name.replace('_', '-')}", drill=True, time_scale=TIME_SCALE,
                 )
+                if prefix.startswith("sensitive-period-"):
+                    request.sensitive_period = PERIOD
                 handle = await start_incident(env.client, settings, request)
                 await drive(handle)
                 await answer_follow_up(handle)

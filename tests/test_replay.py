@@ -32,6 +32,7 @@ def test_a_history_for_every_path_is_committed():
         assert f"before-approval-code-activity-{path}" in names, "histories from before a patch stay"
     assert {"archive-at-close-talk_accepted", "archive-at-close-approved_then_metrology"} <= names
     assert "handed_over" in names, "a handover (首问负责制) replays"
+    assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -27,9 +27,9 @@ from groupdesk.core.models import (
     TimelineEntry,
 )
 from groupdesk.core.playbook import Outcome, Step
-from groupdesk.core.roles import LANGUAGES
 from workflows import timers
 from workflows.machine_ops import OpsChanges
+from workflows.machine_periods import PeriodRules
 from workflows.messages import MessageBuilder
 
 
@@ -47,7 +47,7 @@ class ResolveWorkingDays:
 Effect = SendMessages | ResolveWorkingDays
 
 
-class IncidentMachine(OpsChanges):
+class IncidentMachine(OpsChanges, PeriodRules):
     def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: Random | None = None):
         self.start = start
         self.pb = start.playbook
@@ -73,6 +73,8 @@ class IncidentMachine(OpsChanges):
             state.repeat_of = start.repeat_of
             machine.log(now, "repeat_complaint", detail=f"{start.repeat_of}: {start.repeat_outcome}")
             machine.effects.append(machine.messages.repeat_notice())
+        if start.sensitive_period:  # never set in incidents from before sensitive periods: they replay unchanged
+            machine.mark_period(now)
         for step_id in machine.pb.start:
             machine.enter(step_id, now, came_from=None)
         machine.refresh_stage()
@@ -129,10 +131,11 @@ class IncidentMachine(OpsChanges):
             return
         if step.deadline and step.deadline.working_days:
             # The step's message names its deadline, so it waits for the calendar's answer.
-            self.effects.append(ResolveWorkingDays("step", step_id, visit, now, step.deadline.working_days))
+            self.effects.append(ResolveWorkingDays("step", step_id, visit, now,
+                                                   self.deadline_working_days(step.deadline.working_days)))
             return
         if step.deadline:
-            state.deadline_at = now + self.scaled(step.deadline)
+            state.deadline_at = now + self.deadline_delta(step.deadline)
         self._announce(step_id)
 
     def _announce(self, step_id: str) -> None:
@@ -301,16 +304,11 @@ class IncidentMachine(OpsChanges):
 
     def report_progress(self, now: datetime, step_id: str, outcome_name: str, tier: int) -> None:
         reports = self.pb.progress_reports
+        event, current = self.progress_texts(step_id, outcome_name)
+        self.report_to_responsible(step_id, outcome_name, event, current)
         if not reports or tier < reports.min_tier:
             return
         self.state.progress_reports += 1
-        event = {
-            lang: f"{self.pb.step_title(step_id, lang)}: {self.pb.outcome_label(step_id, outcome_name, lang)}"
-            for lang in LANGUAGES
-        }
-        current = {
-            lang: "、".join(self.pb.step_title(s, lang) for s in self.active_steps()) or "—" for lang in LANGUAGES
-        }
         self.effects.append(self.messages.progress_report(reports, self.state.progress_reports, event, current))
 
     def refresh_stage(self) -> None:

@@ -32,7 +32,7 @@ def escalation_times(machine: IncidentMachine, step_id: str) -> list[tuple[datet
     state = machine.state.steps[step_id]
     if state.deadline_at is None:
         return []
-    grace = machine.scaled(machine.pb.escalation.grace)
+    grace = machine.deadline_delta(machine.pb.escalation.grace)  # shorter in a sensitive period
     ladder = machine.pb.escalation.above(machine.pb.steps[step_id].owner)
     return [(state.deadline_at + grace * (level + 1), role) for level, role in enumerate(ladder)]
 

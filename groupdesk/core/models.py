@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.playbook import Playbook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
-                  "repeat_complaint", "periodic_report", "handover"]
+                  "repeat_complaint", "periodic_report", "handover", "sensitive_period_start"]
 
 
 class StaffRef(BaseModel):
@@ -67,6 +68,7 @@ class StartIncident(BaseModel):
     repeat_of: str | None = None  # the same complainant's earlier incident (90 days), found by the client
     repeat_outcome: str = ""  # how that one ended, for the hall lead's SMS
     registration: Registration = Field(default_factory=Registration)  # empty in starts made before it existed
+    sensitive_period: SensitivePeriod | None = None  # the calendar's period at the start (none before periods)
 
 
 class RecordOutcome(BaseModel):
@@ -252,6 +254,7 @@ class IncidentState(BaseModel):
     repeat_of: str | None = None  # a repeat complaint: the same complainant's earlier incident
     owner: str | None = None  # 首问负责制: who started it, until a handover names the next
     registration: Registration = Field(default_factory=Registration)  # copied from the start
+    sensitive_period: SensitivePeriod | None = None  # started inside a sensitive period: deadlines shortened
 
 
 # Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),
