@@ -83,6 +83,7 @@ def incident_row(wf) -> dict:
         "approval_pending": bool(code and code != "-"),
         "failed_actions": attrs.get(sa.FAILED_ACTIONS) or 0,
         "repeat_of": attrs.get(sa.REPEAT_OF) or None,
+        "sensitive_period": attrs.get(sa.SENSITIVE_PERIOD) or None,
         # running, completed, or how it died (terminated, failed, timed_out, canceled)
         "execution": wf.status.name.lower() if wf.status else "unknown",
     }

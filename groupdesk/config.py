@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     database_url: str = Field("", alias="GROUPDESK_DATABASE_URL")
     directory: Path = Field(EXAMPLE_DIRECTORY, alias="GROUPDESK_DIRECTORY")
     playbooks_dir: Path = Field(REPO_ROOT / "playbooks", alias="GROUPDESK_PLAYBOOKS_DIR")
+    sensitive_periods: Path | None = Field(None, alias="GROUPDESK_SENSITIVE_PERIODS")  # the calendar (groupdesk/periods.py)
     sms_provider: Literal["outbox", "twilio"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

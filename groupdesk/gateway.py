@@ -49,8 +49,10 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
     An incident of the same lead at the same hall and day still being handled refuses the start
     (WorkflowAlreadyStartedError), as before: that is a second click, not a second complaint.
     """
+    from groupdesk.periods import mark_start
     from groupdesk.repeat_start import start_or_repeat
 
+    mark_start(settings, start, datetime.now(timezone.utc))
     return await start_or_repeat(client, settings, start, _start_workflow)
 
 
@@ -70,7 +72,8 @@ async def _start_workflow(client: Client, settings: Settings, start: StartIncide
         SearchAttributePair(sa.HEADCOUNT, start.headcount),
         SearchAttributePair(sa.DRILL, start.drill),
         SearchAttributePair(sa.COMPLAINANT, complainant_key(settings.hash_key(), start.lead.phone)),
-    ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else []))
+    ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else [])
+      + ([SearchAttributePair(sa.SENSITIVE_PERIOD, start.sensitive_period.name)] if start.sensitive_period else []))
     return await client.start_workflow(
         _workflow().run, start, id=start.incident_id, task_queue=settings.task_queue,
         search_attributes=attributes,

@@ -54,9 +54,11 @@ def problems(settings: Settings, process: Process) -> list[str]:
         found.append(str(exc))
     found += _tls_problems(settings)
     try:
-        load_directory(settings.directory)
+        staff = load_directory(settings.directory)
     except DirectoryError as exc:
         found.append(f"GROUPDESK_DIRECTORY: {exc}")
+    else:
+        found += _calendar_problems(settings, staff)
     if process != "worker":
         found += _accounts_problems(settings)
     if settings.sms_provider == "twilio":
@@ -101,6 +103,16 @@ def _accounts_problems(settings: Settings) -> list[str]:
     bad = [person for person, stored in accounts.items() if not str(stored).startswith("$argon2")]
     return [f"GROUPDESK_ACCOUNTS: {', '.join(bad[:3])} has no argon2 hash; make one with"
             " python -c \"from groupdesk.accounts import hash_password; print(hash_password('...'))\""] if bad else []
+
+
+def _calendar_problems(settings: Settings, staff) -> list[str]:
+    from groupdesk.periods import PeriodError, load_calendar
+
+    try:
+        load_calendar(settings.sensitive_periods, staff)
+    except PeriodError as exc:
+        return [f"GROUPDESK_SENSITIVE_PERIODS: {exc}"]
+    return []
 
 
 def _tls_problems(settings: Settings) -> list[str]:

@@ -274,3 +274,51 @@ def webhook_cases(director: str, lead: str) -> list[Case]:
              (204,)),
         hook("status garbage state", "/twilio/status?key=x", {"MessageStatus": "exploded" * 100}, (204,)),
     ]
+
+
+CALENDAR = """\
+periods:
+  - name: 全国两会
+    from: 2027-03-03
+    to: 2027-03-15
+    halls: all
+    deadline_factor: 0.5
+    responsible: {xicheng: sun.li, dongcheng: wu.fang}
+"""
+
+
+def calendar_cases(scratch: Path) -> list[Case]:
+    """Bad sensitive-period calendars through `groupdesk periods list --file` (exit 2, one line naming the field)."""
+    made = {
+        "factor 1.5": (CALENDAR.replace("0.5", "1.5"), "periods[0] (全国两会).deadline_factor"),
+        "factor 0": (CALENDAR.replace("0.5", "0"), ".deadline_factor"),
+        "factor text": (CALENDAR.replace("0.5", "half"), ".deadline_factor"),
+        "to before from": (CALENDAR.replace("2027-03-15", "2027-03-01"), ".to: 2027-03-01 is before from"),
+        "from not a date": (CALENDAR.replace("2027-03-03", "next monday"), ".from"),
+        "from 30 February": (CALENDAR.replace("2027-03-03", "2027-02-30"), ".from"),
+        "to missing": (CALENDAR.replace("    to: 2027-03-15\n", ""), ".to: required"),
+        "a year long": (CALENDAR.replace("2027-03-15", "2028-03-15"), "keep it within 92"),
+        "unknown hall": (CALENDAR.replace("halls: all", "halls: [xicheng, dongcheng, nowhere]"), ".halls: unknown hall"),
+        "halls not a list": (CALENDAR.replace("halls: all", "halls: some"), ".halls"),
+        "responsible unknown": (CALENDAR.replace("sun.li", "no.body"), ".responsible.xicheng"),
+        "responsible outside halls": (CALENDAR.replace("halls: all", "halls: [dongcheng]"), ".responsible"),
+        "unknown field": (CALENDAR.replace("halls: all", "halls: all\n    deadline: 5m"), "unknown field"),
+        "unknown top key": (CALENDAR + "extra: 1\n", "'extra': unknown key"),
+        "name empty": (CALENDAR.replace("全国两会", "' '"), ".name"),
+        "name two lines": (CALENDAR.replace("全国两会", '"两会\\n期间"'), ".name"),
+        "overlap": (CALENDAR + CALENDAR.replace("periods:\n", "").replace("全国两会", "重叠"), "overlaps 全国两会"),
+        "a list": ("- name: x\n", "YAML mapping `periods:`"),
+        "broken YAML": ("periods: [\n\t- x", "not valid YAML at line"),
+        "100 kB": ("# " + "x" * 100_000 + "\n" + CALENDAR, "too large"),
+    }
+    cases = []
+    for n, (name, (text, says)) in enumerate(made.items()):
+        path = scratch / f"periods{n}.yaml"
+        path.write_text(text, encoding="utf-8")
+        cases.append(Case("yaml", f"calendar: {name}", ["periods", "list", "--file", str(path)], (2,), says))
+    gbk = scratch / "periods-gbk.yaml"
+    gbk.write_bytes(CALENDAR.encode("gbk"))
+    cases.append(Case("yaml", "calendar: not UTF-8", ["periods", "list", "--file", str(gbk)], (2,), "not UTF-8"))
+    cases.append(Case("yaml", "calendar: missing file", ["periods", "list", "--file", str(scratch / "none.yaml")],
+                      (2,), "no such calendar file"))
+    return cases

@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from bad_input_cases import Case, api_cases, cli_cases, webhook_cases, with_option, yaml_cases
+from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, webhook_cases, with_option, yaml_cases
 from groupdesk.gateway import Gateway
 from groupdesk.visibility import list_query
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
@@ -131,7 +131,7 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
 
     directory = load_directory(settings.directory)
     director = directory.person("wang.jun").mobile
-    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path)
+    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path)
     await run_cli_batch(cli_env(env, settings), cli)
     # and a few through the installed `groupdesk` script itself, one process each
     script = Path(sys.executable).parent / "groupdesk"

@@ -137,6 +137,9 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"
                   f"  status={state.status}  tier={state.warning_tier}{'  DRILL' if state.drill else ''}")
     console.print(f"stage: {state.stage}   people: {state.headcount}   {state.summary}")
+    if period := state.sensitive_period:
+        console.print(f"sensitive period: {period.name} ({period.first_day} to {period.last_day}), deadlines"
+                      f" x{period.deadline_factor:g}, responsible {period.responsible or '-'}")
     if state.deadlines:
         console.print("deadlines: " + "; ".join(
             f"{d.kind} {d.step or ''} {format_local(d.due_at)}" for d in state.deadlines))

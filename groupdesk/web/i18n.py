@@ -24,6 +24,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "overdue": ("超时", "overdue"),
     "approval_pending": ("待审批", "approval pending"),
     "repeat_complaint": ("重复投诉", "repeat complaint"),
+    "sensitive_period": ("敏感时期", "sensitive period"),
+    "deadline_factor": ("时限系数", "deadlines ×"), "period_responsible": ("责任人", "responsible"),
     "reports": ("统计报告", "Reports"), "from": ("起", "from"), "to": ("止", "to"), "all_halls": ("全部营业厅", "all halls"),
     "show": ("查看", "show"), "incidents_closed": ("起已办结", "incidents closed"), "sla_breached": ("起超时", "past a deadline"),
     "escalations": ("次升级", "escalations"), "tier3": ("起三级预警", "at tier 3"), "by_hall": ("按营业厅", "by hall"),

@@ -234,6 +234,8 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 events=timeline(state, playbook, directory, messages, lang, step_filter), step_filter=step_filter,
                 filter_steps=timeline_steps(state, playbook, lang), started_by=person_name(directory, state.started_by),
                 owner=person_name(directory, state.owner) if state.owner else "",
+                period_responsible=person_name(directory, state.sensitive_period.responsible)
+                if state.sensitive_period and state.sensitive_period.responsible else "",
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
                 may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
                 now=datetime.now(timezone.utc))
