@@ -92,6 +92,15 @@ async def drive(client: Client, wid: str, plan: Plan, sent: Callable[[], Awaitab
     await handle.result()
 
 
+async def start(client: Client, wid: str, plan: Plan) -> None:
+    """Start one baseline incident without driving it (the bench's burst of starts)."""
+    await client.start_workflow(BaselineIncident.run, plan, id=wid, task_queue=TASK_QUEUE)
+
+
+async def history_length(client: Client, wid: str) -> int:
+    return len((await client.get_workflow_handle(wid).fetch_history()).events)
+
+
 async def run_worker() -> None:
     client = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233"))
     worker = Worker(client, task_queue=TASK_QUEUE, workflows=[BaselineIncident], activities=[noop_sms])

@@ -35,7 +35,8 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 
 import targets  # noqa: E402
-from baseline import BaselineIncident, Plan, TASK_QUEUE as BASE_QUEUE, drive as drive_baseline  # noqa: E402
+from baseline import Plan, drive as drive_baseline, history_length as baseline_history_length, \
+    start as start_baseline  # noqa: E402
 from groupdesk.config import EXAMPLE_DIRECTORY, Settings  # noqa: E402
 from groupdesk.devserver import DevServer  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
@@ -99,6 +100,7 @@ class Bench:
         self.playbook = find_playbook(ROOT / "playbooks", "smart-meter-group-complaint")
         self.playbooks = {self.playbook.id: self.playbook}
         self.processes: list[subprocess.Popen] = []
+        self.dump: Path | None = None  # --dump-histories: one history per path, to read where events go
 
     def spawn(self, args: list[str], name: str, ready: str, extra_env: dict | None = None) -> subprocess.Popen:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
@@ -183,6 +185,9 @@ class Bench:
             history = await Gateway(client, self.settings).incident(r["id"]).history()
             events[r["path"]].append(len(history.events))
             kinds[r["path"]].update(_event_type(e) for e in history.events)
+            if self.dump and not (self.dump / f"{r['path']}.json").exists():
+                self.dump.mkdir(parents=True, exist_ok=True)
+                (self.dump / f"{r['path']}.json").write_text(history.to_json())
         ended = max(r["ended"] for r in results)
         return {"incidents": n, "seconds": ended - began, "throughput": n / (ended - began),
                 "first_sms": first_sms, "step_sms": step_sms, "timer_lag": lag,
@@ -218,7 +223,7 @@ class Bench:
         ended = max(r["ended"] for r in results)
         events = defaultdict(list)
         for r in results:
-            events[r["path"]].append(len((await client.get_workflow_handle(r["id"]).fetch_history()).events))
+            events[r["path"]].append(await baseline_history_length(client, r["id"]))
         return {"incidents": n, "seconds": ended - began, "throughput": n / (ended - began),
                 "first_sms": [first[r["id"]] - r["started"] for r in results],
                 "events": {p: statistics.mean(v) for p, v in events.items()}}
@@ -238,7 +243,7 @@ class Bench:
         async def theirs(i: int) -> float:
             wid, plan = f"base-burst-{i:05d}", Plan(first_activities=2, updates=1, activities_per_update=1, timer_seconds=3600)
             began = time.time()
-            await client.start_workflow(BaselineIncident.run, plan, id=wid, task_queue=BASE_QUEUE)
+            await start_baseline(client, wid, plan)
             while not await asyncio.to_thread(_sent_count, db, wid):
                 await asyncio.sleep(0.02)
             with sqlite3.connect(db, timeout=30) as conn:
@@ -372,6 +377,7 @@ async def one_run(args, number: int) -> dict | int:
             server.start()
         server_pid = server.process.pid if server else None
         bench = Bench(data, address)
+        bench.dump = Path(args.dump_histories) if args.dump_histories else None
         try:
             worker = bench.spawn(["worker.py"], "worker", "worker started",
                                  {"GROUPDESK_MAX_CACHED_WORKFLOWS": str(args.max_cached)} if args.max_cached else None)
@@ -452,6 +458,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=1, help="repeat the whole run; the table gives the median")
     parser.add_argument("--burst", type=int, default=targets.BURST,
                         help="concurrent starts timed to the first SMS before the mass event (0: none)")
+    parser.add_argument("--dump-histories", default="", help="write one history per path into this folder")
     parser.add_argument("--output", default="", help="file name under bench/results/ for the JSON")
     arguments = parser.parse_args()
     if arguments.smoke:
