@@ -10,7 +10,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.core import activities as declared
+from groupdesk.core import activities as declared, involved
 from groupdesk.core.activities import implements
 from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.directory import Directory, Person
@@ -60,6 +60,7 @@ class SmsActivities:
                                        non_retryable=True)
             code, approval_key = await asyncio.to_thread(self.codes.issue, request.key, request.incident_id,
                                                           request.hall_id)
+        seen: set[str] = set()  # one message per person, whatever roles they are reached by
         for recipient in request.recipients:
             people = self._people(directory, request, recipient)
             if not people:
@@ -70,6 +71,9 @@ class SmsActivities:
                 bound.warning("sms recipient missing", role=recipient)
                 continue
             for person_id, name, phone, lang in people:
+                if person_id in seen:
+                    continue
+                seen.add(person_id)
                 extra = {} if code is None else {"approval_code": code if recipient == request.owner_role
                                                  else HIDDEN_CODE}
                 deliveries.append(await self._send_one(request, recipient, person_id, name, phone, lang, bound,
@@ -82,7 +86,12 @@ class SmsActivities:
             return [(LEAD_COMPLAINANT, lead.name, lead.phone, lead.lang)] if lead else []
         if recipient.startswith(PERSON_PREFIX):
             person = directory.person(recipient[len(PERSON_PREFIX):])
-            return [(person.id, person.name, person.mobile, person.lang)] if person else []
+            return [(person.id, person.name, person.mobile, person.lang)] if person and person.id not in \
+                request.excluded else []
+        if request.excluded:  # 更换当事人: not to the person the complaint is about; their role goes up the chain
+            hall = directory.hall(request.hall_id)
+            ids = involved.recipients(recipient, hall.roles if hall else {}, request.excluded[0], request.chain)
+            return [(p.id, p.name, p.mobile, p.lang) for pid in ids if (p := directory.person(pid))]
         staff: list[Person] = directory.staff(request.hall_id, recipient)
         return [(p.id, p.name, p.mobile, p.lang) for p in staff]
 

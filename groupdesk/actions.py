@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from groupdesk.core import involved
 from groupdesk.directory import Directory
+from groupdesk.involvement import holders
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook, Step
 from groupdesk.core.roles import role_label
@@ -39,10 +41,16 @@ def allowed_roles(step: Step) -> list[str]:
 def actions(state: IncidentState, playbook: Playbook, directory: Directory | None = None,
             viewer: str | None = None, lang: str = "zh-CN") -> list[dict]:
     """Every outcome that may be recorded now; with `viewer` (a person id), only theirs (by the directory now)."""
+    person = state.registration.person_involved
+    subs = involved.stand_ins(holders(directory, state.hall_id), person, playbook.escalation.chain) \
+        if directory is not None and person else {}
     mine = set(directory.roles_of(state.hall_id, viewer)) if directory is not None and viewer else None
+    if mine is not None and person:
+        mine = set() if viewer == person else mine | {role for role, up in subs.items() if up in mine}
     found = []
     for sid, step in _current(state, playbook):
         roles = allowed_roles(step)
+        roles += [up for role in roles if (up := subs.get(role)) and up not in roles]  # who stands in (更换当事人)
         if mine is not None and not mine & set(roles):
             continue
         for name, outcome in step.outcomes.items():
@@ -54,8 +62,14 @@ def actions(state: IncidentState, playbook: Playbook, directory: Directory | Non
     return found
 
 
-def _people(directory: Directory | None, hall_id: str, role: str, lang: str) -> dict:
-    staff = directory.staff(hall_id, role) if directory is not None else []
+def _people(directory: Directory | None, hall_id: str, role: str, lang: str, person: str = "",
+            chain: dict[str, str] | None = None) -> dict:
+    """A role's holders now; with a person involved, those who act for it instead (never that person)."""
+    if directory is not None and person:
+        ids = involved.recipients(role, holders(directory, hall_id), person, chain or {})
+        staff = [p for pid in ids if (p := directory.person(pid))]
+    else:
+        staff = directory.staff(hall_id, role) if directory is not None else []
     return {"role": role, "role_label": role_label(role, lang), "people": [p.name for p in staff],
             "person_ids": [p.id for p in staff]}
 
@@ -69,16 +83,25 @@ def waiting_on(state: IncidentState, playbook: Playbook, directory: Directory | 
         st = state.steps[sid]
         deadline: datetime | None = st.deadline_at
         ladder = []
+        who = {"person": state.registration.person_involved, "chain": playbook.escalation.chain}
         if deadline is not None:
             ladder.append({"at": deadline, "kind": "reminder", "done": st.reminded,
-                           **_people(directory, state.hall_id, step.owner, lang)})
+                           **_people(directory, state.hall_id, step.owner, lang, **who)})
             for level, role in enumerate(playbook.escalation.above(step.owner), start=1):
                 ladder.append({"at": deadline + grace * level, "kind": "escalation", "level": level,
                                "done": st.escalation_level >= level,
-                               **_people(directory, state.hall_id, role, lang)})
+                               **_people(directory, state.hall_id, role, lang, **who)})
         found.append({
             "step": sid, "title": playbook.step_title(sid, lang), "kind": step.kind,
-            "must_act": [_people(directory, state.hall_id, role, lang) for role in allowed_roles(step)],
+            "must_act": [_people(directory, state.hall_id, role, lang, **who) for role in allowed_roles(step)],
             "since": st.started_at, "deadline": deadline, "ladder": ladder,
         })
     return found
+
+
+def step_scripts(state: IncidentState, playbook: Playbook, lang: str = "zh-CN") -> list[dict]:
+    """The 话术 of each current step, with the extra lines for this kind of complainant (seed 003)."""
+    kind = state.registration.complainant_type
+    return [{"step": sid, "lines": list(step.scripts.get(lang) or step.scripts.get("zh-CN", [])),
+             "complainant_type": kind, "for_complainant_type": involved.type_scripts(step, kind, lang)}
+            for sid, step in _current(state, playbook)]

@@ -30,7 +30,8 @@ from groupdesk.core.models import (
     RecordOutcome,
     RecordReset, RetryAction, SkipAction, StartIncident,
 )
-from groupdesk.permissions import Viewer, require
+from groupdesk.core import involved
+from groupdesk.permissions import Viewer, require, require_uninvolved
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 
@@ -252,6 +253,16 @@ class Gateway:
 
     # ---- what staff do, each checked by the permission rules ------------------------------
 
+    def _acting(self, viewer: Viewer, state: IncidentState, playbook: Playbook) -> list[str]:
+        """The viewer's roles at the incident's hall now, with those they stand in for (更换当事人)."""
+        from groupdesk.directory import current_directory
+        from groupdesk.involvement import acting_roles
+
+        roles = viewer.roles_at(state.hall_id)
+        if not state.registration.person_involved:
+            return roles
+        return acting_roles(current_directory(self.settings.directory), state, playbook, roles)
+
     def assign_id(self, request: StartIncident) -> str:
         """Give a pending request its id: the same hall, lead complainant and day give the same id."""
         if request.incident_id == "pending":
@@ -268,39 +279,48 @@ class Gateway:
 
     async def record_outcome(self, viewer: Viewer, incident_id: str, req: RecordOutcome) -> Ack:
         state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"record the outcome of {req.step}")
+        roles = self._acting(viewer, state, playbook)
         step = playbook.steps.get(req.step)
         if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
-            require(viewer.may_record(state.hall_id, step), f"{viewer.id} may not record {req.step} at hall"
-                                                            f" {state.hall_id}")
-        return await self.incident(incident_id).record_outcome(_as_now(req, viewer, state.hall_id))
+            require(step.may_record(set(roles)), f"{viewer.id} may not record {req.step} at hall {state.hall_id}")
+        return await self.incident(incident_id).record_outcome(req.model_copy(update={"roles": roles}))
 
     async def decide(self, viewer: Viewer, incident_id: str, req: DecideApproval) -> Ack:
-        state, _ = await self.view(viewer, incident_id)
-        require(viewer.may_decide(state.hall_id), f"{viewer.id} is not the centre director for {state.hall_id}")
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"decide on {incident_id}")
+        roles = self._acting(viewer, state, playbook)
+        require("centre_director" in roles, f"{viewer.id} is not the centre director for {state.hall_id}")
         if req.decision == "reject" and not req.reason.strip():
             raise InputError("reason", "不同意须说明理由 / a rejection needs a reason")
-        return await self.incident(incident_id).decide(_as_now(req, viewer, state.hall_id))
+        return await self.incident(incident_id).decide(req.model_copy(update={"roles": roles}))
 
     async def follow_up(self, viewer: Viewer, incident_id: str, req: RecordFollowUp) -> Ack:
-        state, _ = await self.view(viewer, incident_id)
-        require(viewer.may_follow_up(state.hall_id),
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"record the follow-up of {incident_id}")
+        roles = self._acting(viewer, state, playbook)
+        require(bool({"hall_lead", "centre_director"} & set(roles)),
                 f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
-        return await self.incident(incident_id).follow_up(_as_now(req, viewer, state.hall_id))
+        return await self.incident(incident_id).follow_up(req.model_copy(update={"roles": roles}))
 
     async def hand_over(self, viewer: Viewer, incident_id: str, to: str, reason: str) -> Ack:
         """首问负责制: the owner (or the hall lead, or the director) names the next owner, who must hold a role
         at the hall in the directory now; the workflow tells them by SMS."""
         from groupdesk.directory import load_directory
 
-        state, _ = await self.view(viewer, incident_id)
-        require(viewer.id == state.owner or viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"hand over {incident_id}")
+        roles = self._acting(viewer, state, playbook)
+        require(viewer.id == state.owner or bool({"hall_lead", "centre_director"} & set(roles)),
                 f"{viewer.id} may not hand over {incident_id}: its owner is {state.owner}")
         directory = load_directory(self.settings.directory)
         if not directory.roles_of(state.hall_id, to):
             raise InputError("to", f"{to!r} holds no role at hall {state.hall_id}; name a staff member of the hall"
                                    " (see `groupdesk directory`)")
+        if to == state.registration.person_involved:
+            raise InputError("to", involved.refusal(to, f"own {incident_id}"))
         return await self.incident(incident_id).hand_over(
-            HandOver(actor=viewer.id, to=to, reason=reason, roles=viewer.roles_at(state.hall_id)))
+            HandOver(actor=viewer.id, to=to, reason=reason, roles=roles))
 
     async def note(self, viewer: Viewer, incident_id: str, req: AddNote,
                    room_problem: Callable[[IncidentState], str | None]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from groupdesk.core.phones import normalise_phone
+from groupdesk import involvement
 from groupdesk.directory import Directory
 from groupdesk.core.models import Complainant, Registration, StartIncident
 from groupdesk.core.playbook import Playbook
@@ -43,7 +44,7 @@ def prepare_start(
     problems = start_problems(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
                               lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
                               lead_lang=lead_lang, started_by=started_by, registration=registration,
-                              incident_id=None if incident_id == "pending" else incident_id)
+                              incident_id=None if incident_id == "pending" else incident_id, playbook=playbook)
     if problems:
         field, message = next(iter(problems.items()))
         raise InputError(cli_flag(field), message)
@@ -53,7 +54,8 @@ def prepare_start(
         hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
         lead=Complainant(name=lead_name.strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
         summary=summary.strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
-        history_budget=history_budget, registration=registered(registration or {}),
+        history_budget=history_budget, registration=(reg := registered(registration or {})),
+        owner=involvement.owner_for(directory, hall.id, playbook, reg.person_involved, started_by),
     )
 
 
@@ -63,13 +65,14 @@ def registered(fields: dict) -> Registration:
         address=(fields.get("address") or "").strip(), account_no=(fields.get("account_no") or "").strip(),
         category=fields.get("category") or None, demands=(fields.get("demands") or "").strip(),
         complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
+        person_involved=(fields.get("person_involved") or "").strip(),
     )
 
 
 def start_problems(directory: Directory, *, hall: str, headcount: int | None, lead_name: str, lead_phone: str,
                    summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN",
                    started_by: str | None = None, incident_id: str | None = None,
-                   registration: dict | None = None) -> dict[str, str]:
+                   registration: dict | None = None, playbook: Playbook | None = None) -> dict[str, str]:
     """Every problem with what a hall lead typed, by form field (empty when all is well).
 
     The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check.
@@ -98,6 +101,8 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
         check("incident_id", v.incident_id_problem(incident_id))
     if directory.hall(hall) is not None:
         check("started_by", starter_problem(directory, hall, started_by))
+        check("person_involved", involvement.person_problem(directory, hall, fields.get("person_involved") or "",
+                                                            started_by, playbook))
     return problems
 
 

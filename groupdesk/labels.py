@@ -33,6 +33,7 @@ PURPOSES: dict[str, Pair] = {
     "periodic_report": ("定期统计报告", "periodic report"),
     "handover": ("移交负责通知", "handover notice"),
     "sensitive_period_start": ("敏感时期责任人通知", "sensitive-period notice"),
+    "publicity_alert": ("舆情提示", "publicity alert"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
@@ -54,6 +55,7 @@ FIELDS: dict[str, Pair] = {"calibration_at": ("校验时间", "calibration time"
 EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
     "handover": ("移交首问负责", "handed over"),
+    "publicity_alert": ("舆情提示", "publicity alert"),
     "repeat_complaint": ("重复投诉", "repeat complaint"),
     "sensitive_period": ("敏感时期", "sensitive period"),
     "step_waiting": ("等待前序环节", "waiting"),
@@ -219,8 +221,15 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
             return f"follow-up answered: {score}" if en else f"回访已答复:满意度 {score}"
         return pick(CLOSE_REASONS.get(detail), lang, detail)
     if kind == "reminder":
-        role = detail.rsplit(" ", 1)[-1]
-        return f"deadline passed; {role_label(role, lang)} reminded" if en else f"已超时,已提醒{role_label(role, lang)}"
+        head, _, owner = detail.partition(" and the owner ")
+        who = role_label(head.rsplit(" ", 1)[-1], lang)
+        if owner:
+            who += (" and the owner " if en else "及首问负责人") + person_name(directory, owner, lang)
+        return f"deadline passed; {who} reminded" if en else f"已超时,已提醒{who}"
+    if kind == "publicity_alert":
+        why, _, _ = detail.partition(";")
+        return ("media present" if "media" in why else "seeks publicity") + "; centre director and publicity office told" \
+            if en else ("现场有媒体" if "media" in why else "意在制造轰动效应") + ",已通知客户中心主任和宣传办公室"
     if kind == "escalation":
         found = re.match(r"level (\d+): escalated to (\S+)", detail)
         if found:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from groupdesk.directory import Directory
+from groupdesk.core import involved
+from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Step
 
 
@@ -81,3 +83,9 @@ def acting_as(directory: Directory, person_id: str) -> Viewer:
 def require(allowed: bool, what: str) -> None:
     if not allowed:
         raise Forbidden(what)
+
+
+def require_uninvolved(viewer: Viewer, state: IncidentState, doing: str) -> None:
+    """更换当事人: the staff member the complaint is about does nothing on it (notes aside), whatever roles they hold."""
+    if viewer.id and viewer.id == state.registration.person_involved:
+        raise Forbidden(involved.refusal(viewer.id, doing))

@@ -261,6 +261,24 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
     for sid in steps:
         if sid not in reachable:
             yield f"step {sid!r}: no path from start reaches it; link it with an outcome's next or remove it"
+    yield from _registration_problems(pb)
+
+
+def _registration_problems(pb: Playbook) -> Iterator[str]:
+    """Extra 话术 by complainant type, and the registration fields a playbook requires, name what exists."""
+    from groupdesk.core.validation import COMPLAINANT_TYPES
+
+    for sid, step in pb.steps.items():
+        for kind, by_lang in step.scripts_by_complainant_type.items():
+            if kind not in COMPLAINANT_TYPES:
+                yield (f"step {sid!r}, scripts_by_complainant_type: unknown type {kind[:40]!r};"
+                       f" use {', '.join(COMPLAINANT_TYPES)}")
+            for lang in by_lang:
+                if lang not in LANGUAGES:
+                    yield f"step {sid!r}, scripts_by_complainant_type.{kind}: unknown language {lang[:16]!r}"
+    for name in pb.registration_requires:
+        if name != "person_involved":
+            yield f"registration_requires: {name[:40]!r} cannot be required; only person_involved can"
 
 
 def _span_problems(pb: Playbook) -> Iterator[str]:

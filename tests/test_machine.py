@@ -264,7 +264,7 @@ def test_a_missed_deadline_reminds_the_owner_then_escalates_up_the_chain():
     assert drain(m) == []
     m.fire_due(deadline)
     effects = drain(m)
-    assert by_purpose(effects) == {"reminder": [["guide"], ["security_guard"]]}
+    assert by_purpose(effects) == {"reminder": [["guide", "person:sun.li"], ["security_guard", "person:sun.li"]]}
     m.fire_due(deadline + 10 * MIN)
     effects = drain(m)
     assert by_purpose(effects) == {"escalation": [["hall_lead"], ["hall_lead"]]}

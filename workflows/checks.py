@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT
-from groupdesk.core import validation as bounds
+from groupdesk.core import involved, validation as bounds
 from workflows.incident_machine import IncidentMachine
 
 
@@ -18,10 +18,15 @@ def rejected(message: str) -> ApplicationError:
 
 
 def roles_of(machine: IncidentMachine, actor: str, current: list[str] | None = None) -> set[str]:
-    """The actor's roles: as the gateway read the directory now if it said, else from the roster at start."""
+    """The actor's roles: as the gateway read the directory now if it said (with the roles it stands in for,
+    更换当事人), else from the roster at start (standing in as that roster says)."""
     if current is not None:
         return set(current)
-    return {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
+    mine = {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
+    if person := machine.state.registration.person_involved:
+        holders = {role: [s.id for s in staff] for role, staff in machine.start.roster.items()}
+        mine = set(involved.acting_roles(mine, holders, person, machine.pb.escalation.chain))
+    return mine
 
 
 def require_bounded(field: str, problem: str | None) -> None:
@@ -48,6 +53,8 @@ def require_active(machine: IncidentMachine, step_id: str) -> Step:
 
 def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing: str,
                  current: list[str] | None = None) -> None:
+    if actor and actor == machine.state.registration.person_involved:
+        raise rejected(involved.refusal(actor, doing))
     if roles_of(machine, actor, current) & set(allowed):
         return
     holders = [f"{s.id} ({role})" for role in allowed for s in machine.start.roster.get(role, [])]
@@ -164,6 +171,8 @@ def check_handover(machine: IncidentMachine, req: HandOver) -> None:
     require_not_closed(machine)
     if req.to == machine.state.owner:
         raise rejected(f"{req.to!r} already owns {machine.state.id}")
+    if req.to == machine.state.registration.person_involved:
+        raise rejected(involved.refusal(req.to, f"own {machine.state.id}"))
     if req.actor != machine.state.owner:
         require_role(machine, req.actor, ["hall_lead", "centre_director"], f"hand over {machine.state.id}"
                      f" (its owner is {machine.state.owner})", req.roles)

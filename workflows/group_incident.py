@@ -38,7 +38,8 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.core.playbook import Playbook
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
-    from workflows import checks, timers
+    from groupdesk.core.involved import needs_publicity_alert
+    from workflows import checks, people, timers
     from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -69,6 +70,8 @@ class GroupIncidentWorkflow:
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried, legacy_codes)
         else:
             self.machine = IncidentMachine.new(start, workflow.now(), legacy_codes)
+            if needs_publicity_alert(start.registration) and workflow.patched("publicity-alert"):
+                people.alert_publicity(self.machine, workflow.now())  # an SMS at the start: new commands
         self.woken = False
         self.published: tuple | None = None
         self.in_flight: set[asyncio.Task] = set()

@@ -64,7 +64,7 @@ class IncidentMachine(OpsChanges, PeriodRules):
             id=start.incident_id, playbook=start.playbook.id, playbook_version=start.playbook.version,
             hall_id=start.hall_id, hall_name=start.hall_name, headcount=start.headcount, summary=start.summary,
             drill=start.drill, time_scale=start.time_scale, started_at=now, started_by=start.started_by,
-            registration=start.registration, owner=start.started_by,
+            registration=start.registration, owner=start.owner or start.started_by,
         )
         machine = cls(start, state)
         machine.log(now, "incident_started", actor=start.started_by,
@@ -187,6 +187,7 @@ class IncidentMachine(OpsChanges, PeriodRules):
         if outcome.stay:
             self.record_stay(req.step, req.outcome, outcome, req.actor, req.note, req.data, now)
         else:
+            self.state.steps[req.step].data = dict(req.data)  # kept with the step (and in the archive)
             self.finish(req.step, req.outcome, req.actor, req.note, now)
 
     def pending_approvals(self) -> list[str]:
@@ -219,7 +220,8 @@ class IncidentMachine(OpsChanges, PeriodRules):
         for item in timers.due(self, now):
             if item.kind == "reminder":
                 self.state.steps[item.step].reminded = True
-                self.log(now, "reminder", item.step, detail=f"deadline passed; reminded {item.role}")
+                self.log(now, "reminder", item.step, detail=f"deadline passed; reminded {item.role}"
+                         + (f" and the owner {self.state.owner}" if self.state.owner else ""))
                 self.effects.append(self.messages.reminder(item.step, item.role))
             elif item.kind == "escalation":
                 state = self.state.steps[item.step]

@@ -36,6 +36,14 @@ HANDOVER = {
 }
 
 
+PUBLICITY_ALERT = {
+    "zh-CN": "舆情提示:{{ hall_name }} 事件 {{ incident_id }}({{ headcount }}人,{{ summary }})"
+             "{% if media_present %}现场有媒体{% else %}投诉人意在制造轰动效应{% endif %},请立即关注并做好舆情应对。",
+    "en": "Publicity alert: incident {{ incident_id }} at {{ hall_name }} ({{ headcount }} people, {{ summary }}):"
+          " {% if media_present %}media are present{% else %}the group seeks publicity{% endif %}; act on it now.",
+}
+
+
 class MessageBuilder:
     def __init__(self, start: StartIncident, state: IncidentState):
         self.start = start
@@ -70,6 +78,8 @@ class MessageBuilder:
             context["deadline"] = state.deadline_at.isoformat() if state and state.deadline_at else ""
             fields.setdefault("step_title", dict(self.pb.steps[step].title))
             fields.setdefault("owner_role", self.pb.steps[step].owner)
+        if person := self.start.registration.person_involved:  # 更换当事人: never to them; their role goes up
+            fields.update(excluded=[person], chain=dict(self.pb.escalation.chain))
         return SendMessages(
             incident_id=self.start.incident_id, hall_id=self.start.hall_id, step=step, purpose=purpose, key=key,
             recipients=list(recipients), template=sources, context=context, audience_templates=by_audience,
@@ -86,7 +96,9 @@ class MessageBuilder:
                              audiences=self.pb.steps[step].audiences)
 
     def reminder(self, step: str, owner: str) -> SendMessages:
-        return self._request(step, "reminder", [owner], self.pb.escalation.reminder_template, "deadline")
+        """The step's role and the incident's named owner (首问负责制), one message per person."""
+        named = [PERSON_PREFIX + self.state.owner] if self.state.owner else []
+        return self._request(step, "reminder", [owner, *named], self.pb.escalation.reminder_template, "deadline")
 
     def escalation(self, step: str, level: int, role: str, overdue_seconds: float) -> SendMessages:
         owner = self.pb.steps[step].owner
@@ -127,6 +139,11 @@ class MessageBuilder:
         """The new owner (one person, as the directory names them now) hears that the incident is theirs."""
         return self._request(None, "handover", [PERSON_PREFIX + to], "", f"handover{number}", inline=HANDOVER,
                              extra={"from_owner": from_owner, "reason": reason})
+
+    def publicity_alert(self, recipients: list[str]) -> SendMessages:
+        """Media present, or a group out for publicity: the director and the publicity office, at once."""
+        return self._request(None, "publicity_alert", recipients, "", "alert", inline=PUBLICITY_ALERT,
+                             extra={"media_present": self.start.registration.media_present})
 
     def follow_up(self, step: str, template: str) -> SendMessages:
         return self._request(step, "follow_up", ["lead_complainant"], template, "survey",

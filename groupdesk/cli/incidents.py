@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from groupdesk.actions import actions
+from groupdesk.actions import actions, step_scripts
 from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, parse_pairs, print_json, run, settings
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
 from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
@@ -49,6 +49,8 @@ def start(
     account_no: str = typer.Option("", "--account-no", help="account number (户号)"),
     demands: str = typer.Option("", "--demands", help="what the complainants ask for"),
     media: bool = typer.Option(False, "--media", help="media (reporters) are present"),
+    person_involved: str = typer.Option("", "--person-involved",
+                                        help="staff id of whom the complaint is about (更换当事人: they may not act on it)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start an incident: a group has come to the hall."""
@@ -66,7 +68,8 @@ def start(
             lead_phone=lead_phone, summary=summary, started_by=actor, drill=drill, time_scale=time_scale,
             lead_lang=lead_lang, incident_id=incident_id or "pending", history_budget=s.history_budget,
             registration={"address": address, "account_no": account_no, "category": category, "demands": demands,
-                          "complainant_type": complainant_type, "media_present": media},
+                          "complainant_type": complainant_type, "media_present": media,
+                          "person_involved": person_involved},
         )
     except InputError as exc:
         fail(str(exc))
@@ -122,16 +125,18 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     if problem := v.incident_id_problem(incident_id):
         fail(f"ID: {problem}")
 
-    async def go() -> tuple[IncidentState, list[dict]]:
+    async def go() -> tuple[IncidentState, list[dict], list[dict]]:
         incident = (await gateway_or_fail(s)).incident(incident_id)
         state = await incident.state()
         if state.status != "open":
-            return state, []
-        return state, actions(state, await incident.playbook(), directory(s))
+            return state, [], []
+        playbook = await incident.playbook()
+        return state, actions(state, playbook, directory(s)), step_scripts(state, playbook)
 
-    state, offered = run(go())
+    state, offered, scripts = run(go())
     if as_json:
-        print_json({**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered})
+        print_json({**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered,
+                    "scripts": scripts})
         return
     console = Console()
     console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"

@@ -11,7 +11,8 @@ from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.playbook import Playbook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
-                  "repeat_complaint", "periodic_report", "handover", "sensitive_period_start"]
+                  "repeat_complaint", "periodic_report", "handover", "sensitive_period_start",
+                  "publicity_alert"]
 
 
 class StaffRef(BaseModel):
@@ -46,6 +47,7 @@ class Registration(BaseModel):
     demands: str = ""
     complainant_type: ComplainantType | None = None
     media_present: bool = False
+    person_involved: str = ""  # 更换当事人: the staff member the complaint is about (may not act on it or own it)
 
 
 class StartIncident(BaseModel):
@@ -69,6 +71,7 @@ class StartIncident(BaseModel):
     repeat_outcome: str = ""  # how that one ended, for the hall lead's SMS
     registration: Registration = Field(default_factory=Registration)  # empty in starts made before it existed
     sensitive_period: SensitivePeriod | None = None  # the calendar's period at the start (none before periods)
+    owner: str = ""  # who owns it from the start when not the starter (a more senior person); "" = started_by
 
 
 class RecordOutcome(BaseModel):
@@ -131,6 +134,7 @@ class StepState(BaseModel):
     outcome: str | None = None
     finished_at: datetime | None = None
     arrived_from: list[str] = Field(default_factory=list)
+    data: dict[str, str] = Field(default_factory=dict)  # what the finishing outcome recorded (e.g. accountability)
 
 
 class Appointment(BaseModel):
@@ -291,6 +295,10 @@ class SendMessages(BaseModel):
     drill: bool = False
     retry: int = 0  # an ops retry: a message refused for good earlier is tried again, to current numbers
     visit: int = 0  # the step's visit this message belongs to (0 in requests made before it was recorded)
+    # 更换当事人: the person the complaint is about gets none of its messages; a role they alone hold is
+    # served by the next role up `chain` (the playbook's escalation chain). Both empty without one.
+    excluded: list[str] = Field(default_factory=list)
+    chain: dict[str, str] = Field(default_factory=dict)
 
 
 class SendResult(BaseModel):

@@ -74,6 +74,8 @@ class Step(BaseModel):
     # Where two audiences need different words: role id -> its own template (others get `template`).
     audiences: dict[str, str] = Field(default_factory=dict)
     scripts: dict[str, list[str]] = Field(default_factory=dict)  # 话术, by language
+    # extra 话术 for a kind of complainant (seed 003: venting, authority, gain, publicity), by language
+    scripts_by_complainant_type: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     follow_up: FollowUp | None = None  # close steps only
 
@@ -123,6 +125,7 @@ class Playbook(BaseModel):
     escalation: Escalation
     progress_reports: ProgressReports | None = None
     steps: dict[str, Step]
+    registration_requires: list[str] = Field(default_factory=list)  # registration fields a start must give
     # template name -> language -> Jinja2 source; filled by the loader from templates/<id>/
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)
 

@@ -12,6 +12,7 @@ ROLE_LABELS: dict[str, dict[str, str]] = {
     "metrology_bureau": {"zh-CN": "市计量监督局", "en": "city metrology supervision bureau"},
     "city_emergency_office": {"zh-CN": "市局供电服务应急办公室", "en": "city power-supply-service emergency office"},
     "emergency_leadership_office": {"zh-CN": "应急处置领导小组办公室", "en": "emergency leadership group office"},
+    "publicity_office": {"zh-CN": "宣传办公室", "en": "publicity office"},
 }
 
 ROLE_IDS: tuple[str, ...] = tuple(ROLE_LABELS)
@@ -27,4 +28,6 @@ LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
 def role_label(role: str, lang: str = "zh-CN") -> str:
     if role == LEAD_COMPLAINANT:
         return "领头投诉人" if lang == "zh-CN" else "lead complainant"
+    if role.startswith(PERSON_PREFIX):  # one named person: the incident's owner (首问负责人)
+        return "首问负责人" if lang == "zh-CN" else "incident owner"
     return ROLE_LABELS.get(role, {}).get(lang, role)

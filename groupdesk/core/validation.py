@@ -44,6 +44,7 @@ CLI_FLAGS = {
     "outcome": "OUTCOME", "tier": "--tier", "stage": "--stage",
     "address": "--address", "account_no": "--account-no", "category": "--category", "demands": "--demands",
     "complainant_type": "--complainant-type", "media_present": "--media", "to": "--to",
+    "person_involved": "--person-involved",
 }
 
 

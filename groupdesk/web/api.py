@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from groupdesk.actions import actions
+from groupdesk.actions import actions, step_scripts
 from groupdesk.core.models import SECRET_STATE_FIELDS
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
@@ -39,6 +39,7 @@ class StartRequest(BaseModel):
     demands: str = ""
     complainant_type: str = ""
     media_present: bool = False
+    person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
 
 
 class OutcomeRequest(BaseModel):
@@ -108,7 +109,7 @@ async def start(body: StartRequest, request: Request, viewer: Viewer = Depends(r
                      time_scale="" if body.time_scale is None else str(body.time_scale),
                      submit_token=body.submit_token, address=body.address, account_no=body.account_no,
                      category=body.category, demands=body.demands, complainant_type=body.complainant_type,
-                     media_present=body.media_present)
+                     media_present=body.media_present, person_involved=body.person_involved)
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
         return JSONResponse({"detail": "\n".join(f"{k}: {m}" for k, m in form.errors.items()), "errors": form.errors},
@@ -121,7 +122,8 @@ async def incident(incident_id: str, request: Request, viewer: Viewer = Depends(
     state, playbook = await console(request).incident(viewer, incident_id)
     lang = "en" if (request.query_params.get("lang") or request.session.get("lang")) == "en" else "zh-CN"
     offered = actions(state, playbook, console(request).directory(), lang=lang)
-    return {**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered}
+    return {**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered,
+            "scripts": step_scripts(state, playbook, lang)}
 
 
 @router.post("/incidents/{incident_id}/outcomes", dependencies=[Depends(check_csrf)])

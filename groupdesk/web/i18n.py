@@ -64,6 +64,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "demands": ("诉求", "Demands"),
     "complainant_type": ("投诉人类型", "Complainant type"),
     "media_present": ("有媒体在场", "Media present"),
+    "person_involved": ("被投诉当事人(工号)", "Staff member complained about (id)"),
+    "involved_you": ("本投诉涉及您本人(更换当事人):由同岗位其他人员或上一级处理,您不能办理或负责此事件。",
+                     "This complaint is about you (更换当事人): a colleague in your role or the next level up handles it;"
+                     " you may not act on it or own it."),
+    "type_scripts": ("针对该类投诉人", "For this kind of complainant"),
     "cat_service": ("服务", "service"),
     "cat_business": ("营业(含计量)", "business (incl. metering)"),
     "cat_outage": ("停电", "outage"),

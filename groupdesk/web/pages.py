@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from groupdesk.core import validation as v
-from groupdesk.actions import actions, waiting_on
+from groupdesk.actions import actions, step_scripts, waiting_on
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.masking import mask_code
 from groupdesk.outbox import Outbox
@@ -209,7 +209,7 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
     f = await request.form()
     form = StartForm(**{k: str(f.get(k, "")).strip() for k in (
         "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token",
-        "address", "account_no", "category", "demands", "complainant_type")},
+        "address", "account_no", "category", "demands", "complainant_type", "person_involved")},
         drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
@@ -236,6 +236,8 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 owner=person_name(directory, state.owner) if state.owner else "",
                 period_responsible=person_name(directory, state.sensitive_period.responsible)
                 if state.sensitive_period and state.sensitive_period.responsible else "",
+                involved_name=person_name(directory, state.registration.person_involved),
+                type_scripts={x["step"]: x["for_complainant_type"] for x in step_scripts(state, playbook, lang)},
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
                 may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
                 now=datetime.now(timezone.utc))

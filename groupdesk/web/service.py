@@ -64,12 +64,13 @@ class StartForm:
     demands: str = ""
     complainant_type: str = ""
     media_present: bool = False
+    person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
     errors: dict[str, str] = field(default_factory=dict)
 
     def registration(self) -> dict:
         return {"address": self.address, "account_no": self.account_no, "category": self.category,
                 "demands": self.demands, "complainant_type": self.complainant_type,
-                "media_present": self.media_present}
+                "media_present": self.media_present, "person_involved": self.person_involved}
 
 
 class Console:
@@ -155,7 +156,7 @@ class Console:
         for field_name, message in start_problems(
                 directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,
                 summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id,
-                registration=form.registration()).items():
+                registration=form.registration(), playbook=None if "playbook" in form.errors else playbook).items():
             form.errors.setdefault(field_name, message)
         if form.errors:
             return None
