@@ -74,6 +74,12 @@ def cli_cases(incident: str) -> list[Case]:
         c("account no 33 digits", with_option("--account-no", "1" * 33), "--account-no"),
         c("demands 1001 chars", with_option("--demands", "求" * 1001), "--demands"),
         c("demands control char", with_option("--demands", "a\x07b"), "--demands"),
+        c("person involved unknown", with_option("--person-involved", "nobody.here"), "--person-involved"),
+        c("person involved is the starter", with_option("--person-involved", "sun.li"), "--person-involved"),
+        c("person involved of another hall", with_option("--person-involved", "zhou.jie"), "--person-involved"),
+        c("person involved not an id", with_option("--person-involved", "赵敏 '; drop"), "--person-involved"),
+        c("person involved missing (service attitude)",
+          with_option("--playbook", "service-attitude-complaint"), "--person-involved"),
     ]
     outcome = ["outcome", incident, "move_to_vip_room", "done", "--as", "zhao.min"]
     out += [
@@ -187,6 +193,9 @@ def api_cases(incident: str) -> list[Case]:
         start("account no letters", "account_no", account_no="abc"),
         start("demands 1001", "demands", demands="求" * 1001),
         start("media not a bool", "media_present", media_present="maybe"),
+        start("person involved unknown", "person_involved", person_involved="nobody.here"),
+        start("person involved is the starter", "person_involved", person_involved="sun.li"),
+        start("person involved 10k", "person_involved", person_involved="p" * 10_000),
         start("by a guide", "forbidden", status=(403,), who="zhao.min"),
         Case("api", "start: missing fields", ("POST", "/api/incidents", {"json": {"hall": "xicheng"}}), (422,),
              "headcount: required"),

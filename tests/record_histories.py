@@ -65,7 +65,47 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
                 history = await handle.fetch_history()
                 (HISTORIES / f"{prefix}{name}.json").write_text(history.to_json(), encoding="utf-8")
                 print(f"{name}: {len(history.events)} events")
+            await record_people(env.client, settings, directory, prefix, only)
     await env.shutdown()
+
+
+async def record_people(client, settings, directory, prefix: str, only: list[str] | None) -> None:
+    """The service-attitude playbook's paths (更换当事人): service-attitude-<path>.json."""
+    from groupdesk.drill_people import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_PATHS
+
+    playbook = find_playbook(REPO_ROOT / "playbooks", SERVICE_ATTITUDE)
+    for name, drive in SERVICE_ATTITUDE_PATHS.items():
+        if only and f"service-attitude-{name}" not in only:
+            continue
+        request = prepare_start(
+            directory=directory, playbook=playbook, hall_id="xicheng", headcount=2, lead_name="李秀英",
+            lead_phone="13900139000", summary="营业员态度生硬", started_by="sun.li",
+            incident_id=f"history-service-attitude-{name.replace('_', '-')}", drill=True, time_scale=TIME_SCALE,
+            registration={"person_involved": PERSON_INVOLVED, "category": "service", "complainant_type": "venting"},
+        )
+        handle = await start_incident(client, settings, request)
+        await drive(handle)
+        await answer_follow_up(handle)
+        await handle.result()
+        history = await handle.fetch_history()
+        (HISTORIES / f"{prefix}service-attitude-{name}.json").write_text(history.to_json(), encoding="utf-8")
+        print(f"service-attitude-{name}: {len(history.events)} events")
+    if not only or "publicity-alert-talk_accepted" in only:  # media present: the alert at the start (patched)
+        from groupdesk.drill import talk_accepted
+
+        request = prepare_start(
+            directory=directory, playbook=find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint"),
+            hall_id="xicheng", headcount=30, lead_name="王大伟", lead_phone="13700137000", summary="电费异常,记者在场",
+            started_by="sun.li", incident_id="history-publicity-alert", drill=True, time_scale=TIME_SCALE,
+            registration={"media_present": True, "complainant_type": "publicity"},
+        )
+        handle = await start_incident(client, settings, request)
+        await talk_accepted(handle)
+        await answer_follow_up(handle)
+        await handle.result()
+        history = await handle.fetch_history()
+        (HISTORIES / f"{prefix}publicity-alert-talk_accepted.json").write_text(history.to_json(), encoding="utf-8")
+        print(f"publicity-alert-talk_accepted: {len(history.events)} events")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,9 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
                         "roles": {role: [s.id for s in start.roster.get(role, [])]
                                   for role in sorted({s["owner_role"] for s in steps})}},
         "repeat_of": getattr(start, "repeat_of", None) or None,
+        "person_involved": state.registration.person_involved or None,  # 更换当事人: whom it was about
+        # what finishing outcomes recorded, by step (e.g. the accountability entry: finding, measure)
+        "outcome_data": {sid: dict(st.data) for sid, st in state.steps.items() if st.data},
     }
 
 

@@ -1,0 +1,119 @@
+"""The people rules on the real dev server, through the CLI and the console: a service-attitude complaint driven to
+close with only what `actions` offers while the person involved is refused; a group with media present alerting the
+director and the publicity office once each; the person involved getting none of the SMS and no buttons."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from groupdesk.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.directory import load_directory
+from groupdesk.drill import wait_for
+from groupdesk.gateway import Gateway
+from groupdesk.outbox import Outbox
+from groupdesk.web.app import create_app
+from helpers import run_cli as cli
+from web_helpers import signed_in
+from worker import build_worker
+
+pytestmark = pytest.mark.devserver
+
+DIRECTORY = load_directory(EXAMPLE_DIRECTORY)
+START = ["start", "--hall", "xicheng", "--lead-name", "李秀英", "--drill", "--time-scale", "20000", "--json"]
+
+
+def environment(dev_env, tmp_path) -> dict:
+    return dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
+                GROUPDESK_TASK_QUEUE=f"people-{uuid.uuid4().hex[:6]}")
+
+
+async def show(env, incident_id) -> dict:
+    shown = await cli(env, "show", incident_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def acting_for(action: dict, person_involved: str) -> str:
+    """Someone the directory names now for one of the action's roles, never the person involved."""
+    return next(pid for role in action["roles"] for pid in DIRECTORY.hall("xicheng").roles.get(role, [])
+                if pid != person_involved)
+
+
+async def test_service_attitude_closes_from_the_cli_with_only_actions_and_the_person_refused(dev_env, tmp_path):
+    env = environment(dev_env, tmp_path)
+    settings = Settings(**env)
+    async with build_worker(dev_env.client, settings):
+        started = await cli(env, *START, "--headcount", "2", "--lead-phone", "13900139001", "--summary", "营业员态度生硬",
+                            "--playbook", "service-attitude-complaint", "--person-involved", "zhao.min",
+                            "--complainant-type", "authority")
+        assert started.returncode == 0, started.stderr
+        incident_id = json.loads(started.stdout)["id"]
+        shown = await show(env, incident_id)
+        assert shown["registration"]["person_involved"] == "zhao.min" and shown["owner"] == "sun.li"
+
+        refused = await cli(env, "outcome", incident_id, "take_over", "received", "--as", "zhao.min")
+        assert refused.returncode == 2 and "更换当事人" in refused.stderr and len(refused.stderr.splitlines()) == 1, \
+            refused.stderr
+        handed = await cli(env, "handover", incident_id, "--to", "zhao.min", "--as", "sun.li", "--reason", "她熟悉")
+        assert handed.returncode == 2 and handed.stderr.startswith("error: --to:") and "更换当事人" in handed.stderr
+
+        recorded = []
+        while shown["status"] == "open":
+            if not shown["actions"]:  # the follow-up waits for its survey SMS, then the hall lead records the answer
+                await wait_for(Gateway(dev_env.client, settings).incident(incident_id),
+                               lambda s: s.follow_up is not None and s.follow_up.sent, timeout=60)
+                answered = await cli(env, "follow-up", incident_id, "--score", "5", "--as", "sun.li")
+                assert answered.returncode == 0, answered.stderr
+            else:
+                action = shown["actions"][0]
+                assert action["kind"] == "outcome"
+                args = ["outcome", incident_id, action["step"], action["outcome"],
+                        "--as", acting_for(action, "zhao.min")]
+                args += [x for field in action["data"] for x in ("--data", f"{field}=经核实:{field}")]
+                if action["requires_reason"]:
+                    args += ["--note", "经核实"]
+                done = await cli(env, *args)
+                assert done.returncode == 0, done.stderr
+                recorded.append(action["step"])
+            shown = await show(env, incident_id)
+    assert recorded == ["take_over", "investigate", "apology", "accountability"]
+    assert shown["steps"]["accountability"]["data"] == {"finding": "经核实:finding", "measure": "经核实:measure"}
+    assert "zhao.min" not in {m.recipient for m in Outbox(settings).list(incident_id)}
+
+
+async def test_media_present_alerts_once_each_and_the_person_involved_gets_nothing(dev_env, tmp_path):
+    env = environment(dev_env, tmp_path)
+    settings = Settings(**env)
+    async with build_worker(dev_env.client, settings):
+        started = await cli(env, *START, "--headcount", "25", "--lead-phone", "13900139002", "--summary", "电费异常",
+                            "--media", "--person-involved", "zhao.min", "--complainant-type", "publicity")
+        assert started.returncode == 0, started.stderr
+        incident_id = json.loads(started.stdout)["id"]
+        incident = Gateway(dev_env.client, settings).incident(incident_id)
+        state = await wait_for(incident, lambda s: sum("/publicity_alert/" in d.key for d in s.deliveries) == 2
+                               and sum("/move_to_vip_room#1/step_started/" in d.key for d in s.deliveries) >= 1,
+                               timeout=30)
+        rows = Outbox(settings).list(incident_id)
+        alerts = sorted((m.recipient, m.role) for m in rows if m.purpose == "publicity_alert")
+        assert alerts == [("publicity.duty", "publicity_office"), ("wang.jun", "centre_director")]
+        assert all("媒体" in m.body for m in rows if m.purpose == "publicity_alert")
+        started_at = {e.kind: e.at for e in state.timeline}
+        assert started_at["publicity_alert"] == started_at["incident_started"], "at once, at the start"
+        vip = [(m.recipient, m.role) for m in rows if m.step == "move_to_vip_room" and m.purpose == "step_started"]
+        assert vip == [("sun.li", "guide")], "the guide's notice goes to the hall lead, once, never to zhao.min"
+
+        app = create_app(settings, client=dev_env.client)
+        async with signed_in(app, "zhao.min") as them:
+            page = (await them.get(f"/incidents/{incident_id}")).text
+            assert 'id="involved-you"' in page and 'data-outcome="done"' not in page
+            tried = await them.post(f"/api/incidents/{incident_id}/outcomes",
+                                    json={"step": "move_to_vip_room", "outcome": "done"})
+            assert tried.status_code == 403 and "更换当事人" in tried.json()["detail"]
+        async with signed_in(app, "sun.li") as lead:
+            page = (await lead.get(f"/incidents/{incident_id}")).text
+            assert 'id="reg-person-involved">赵敏<' in page and 'data-outcome="done"' in page
+            shown = (await lead.get(f"/api/incidents/{incident_id}")).json()
+            assert shown["registration"]["media_present"] and shown["scripts"][0]["step"] == "move_to_vip_room"
