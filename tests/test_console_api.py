@@ -157,7 +157,8 @@ async def test_start_validation_and_double_submit(console):
 async def test_registration_round_trip(console):
     env, app = console
     registration = {"address": "幸福里小区3号楼", "account_no": "0101234567", "category": "outage",
-                    "demands": "尽快恢复供电\n说明停电原因", "complainant_type": "publicity", "media_present": True}
+                    "demands": "尽快恢复供电\n说明停电原因", "complainant_type": "publicity", "media_present": True,
+                    "person_involved": "qian.lei"}
     async with signed_in(app, HALL_LEAD) as lead:
         refused = await lead.post("/api/incidents", json=start_body(category="metering"))
         assert refused.status_code == 422 and refused.json()["detail"].startswith("category: "), refused.text
@@ -166,12 +167,12 @@ async def test_registration_round_trip(console):
         incident = created.json()["id"]
         assert (await lead.get(f"/api/incidents/{incident}")).json()["registration"] == registration
         page = (await lead.get(f"/incidents/{incident}")).text
-        for shown in ("幸福里小区3号楼", "0101234567", "停电", "制造轰动效应型", "有媒体在场"):
+        for shown in ("幸福里小区3号楼", "0101234567", "停电", "制造轰动效应型", "有媒体在场", "钱磊"):
             assert shown in page
         plain = (await lead.post("/api/incidents", json=start_body())).json()["id"]  # nothing registered
         assert (await lead.get(f"/api/incidents/{plain}")).json()["registration"] == {
             "address": "", "account_no": "", "category": None, "demands": "", "complainant_type": None,
-            "media_present": False}
+            "media_present": False, "person_involved": ""}
         assert 'id="registration"' not in (await lead.get(f"/incidents/{plain}")).text
 
 
