@@ -27,6 +27,8 @@ def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PL
         directory=DIRECTORY, playbook=playbook, hall_id="xicheng", headcount=20, lead_name="张建国",
         lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
         incident_id="inc-1", drill=time_scale is not None, time_scale=time_scale,
+        # a playbook that requires it names the person complained about: the guide (更换当事人)
+        registration={"person_involved": "zhao.min"} if "person_involved" in playbook.registration_requires else None,
     )
     return IncidentMachine.new(request, now, legacy_codes)
 

@@ -56,7 +56,7 @@ def test_an_incident_in_a_period_is_marked_and_its_clock_deadlines_are_halved():
     # the escalation ladder's grace (10m) is halved too: the first rung at 2.5 + 5 minutes
     assert [(d.kind, d.due_at) for d in timers.upcoming(m)][2] == ("escalation", T0 + 7.5 * MIN)
     m.fire_due(T0 + 7.5 * MIN)
-    assert by_purpose(drain(m)) == {"reminder": [["guide"], ["security_guard"]],
+    assert by_purpose(drain(m)) == {"reminder": [["guide", "person:sun.li"], ["security_guard", "person:sun.li"]],
                                     "escalation": [["hall_lead"], ["hall_lead"]]}
 
 
