@@ -17,10 +17,10 @@ from groupdesk.storage.schema import reports
 SUMMARY = {
     "zh-CN": "【{{ period_name }}统计 {{ first }}至{{ last }}】{{ hall_name }}:集体投诉 {{ incidents }} 起,"
              "超时 {{ breached }} 起,升级 {{ escalations }} 次,重复投诉 {{ repeats }} 起,"
-             "三级预警 {{ tier3 }} 起,不满意 {{ dissatisfied }} 起。",
+             "三级及以上预警 {{ tier3 }} 起,不满意 {{ dissatisfied }} 起。",
     "en": "{{ period_name }} report {{ first }} to {{ last }}, {{ hall_name }}: {{ incidents }} group complaints, "
           "{{ breached }} past a deadline, {{ escalations }} escalations, {{ repeats }} repeat complaints, "
-          "{{ tier3 }} at tier 3, {{ dissatisfied }} dissatisfied.",
+          "{{ tier3 }} at tier 3 or above, {{ dissatisfied }} dissatisfied.",
 }
 RECIPIENTS = ["centre_director", "emergency_leadership_office"]
 

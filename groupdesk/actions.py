@@ -16,6 +16,7 @@ from groupdesk.involvement import holders
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook, Step
 from groupdesk.core.roles import role_label
+from groupdesk.core.warning_plan import PLAN_STEP, RAISE, plan_actions
 
 
 def _current(state: IncidentState, playbook: Playbook) -> list[tuple[str, Step]]:
@@ -59,7 +60,18 @@ def actions(state: IncidentState, playbook: Playbook, directory: Directory | Non
                 "label": playbook.outcome_label(sid, name, lang), "data": list(outcome.requires_data),
                 "roles": roles, "requires_reason": outcome.requires_reason,
             })
-    return found
+    return found + _plan_actions(state, playbook, mine, lang)
+
+
+def _plan_actions(state: IncidentState, playbook: Playbook, mine: set[str] | None, lang: str) -> list[dict]:
+    """The running warning plan's manager may raise it (三级 -> 二级) or end it: the step `warning_plan`."""
+    plan = playbook.warning_plan
+    if plan is None or PLAN_STEP in playbook.steps or mine is not None and plan.managed_by not in mine:
+        return []
+    tier = state.warning_tier
+    return [{"step": PLAN_STEP, "outcome": name, "kind": "outcome", "data": [], "roles": [plan.managed_by],
+             "label": plan.action_label(name, lang, tier - 1 if name == RAISE else tier), "requires_reason": False}
+            for name in plan_actions(plan, state.status, tier)]
 
 
 def _people(directory: Directory | None, hall_id: str, role: str, lang: str, person: str = "",

@@ -77,8 +77,23 @@ def escalated(approve: bool, explained: bool, meter: str = "meter_accurate"):
         at = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
         await record(handle, "metrology_calibration", "scheduled", staff["hall_lead"], calibration_at=at)
         await record(handle, "metrology_calibration", meter, staff["hall_lead"])
+        if meter == "meter_inaccurate":  # the remedy: a new meter and the overcharge refunded
+            await record(handle, "meter_replacement_and_refund", "done", staff["metering_technician"])
 
     return drive
+
+
+async def plan_raised_then_ended(handle: Target, staff: dict[str, str] = XICHENG) -> None:
+    """The director starts the tier-3 plan, raises it to 二级, then ends it; the explanation is accepted."""
+    await _to_director(handle, staff)
+    await wait_for(handle, lambda st: "director_review" in st.current_steps
+                   and any("/approval_request/" in d.key for d in st.deliveries))
+    incident = Incident.of(handle)
+    await incident.decide(DecideApproval(decision="approve", actor=staff["centre_director"]))
+    for action in ("raise", "end"):
+        await incident.record_outcome(RecordOutcome(step="warning_plan", outcome=action,
+                                                    actor=staff["centre_director"]))
+    await record(handle, "metering_explanation", "accepted", staff["metering_technician"])
 
 
 async def answer_follow_up(handle: Target, score: int = 4) -> None:
@@ -98,4 +113,5 @@ PATHS: dict[str, Callable[[Target], Awaitable[None]]] = {
 }
 
 # Paths recorded for the replay tests only (newer than the histories kept from before earlier patches).
-RECORDED_ONLY: dict[str, Callable[[Target], Awaitable[None]]] = {"handed_over": handed_over}
+RECORDED_ONLY: dict[str, Callable[[Target], Awaitable[None]]] = {
+    "handed_over": handed_over, "plan_raised_then_ended": plan_raised_then_ended}

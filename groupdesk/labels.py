@@ -9,6 +9,7 @@ from groupdesk.directory import Directory
 from groupdesk.core.models import TimelineEntry
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import role_label
+from groupdesk.core.warning_plan import tier_name
 from groupdesk.core.workcal import format_local
 
 Pair = tuple[str, str]  # (zh-CN, en)
@@ -210,11 +211,20 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
             words.append(f"{field_label(field, lang)} {_local(when, lang)}" if re.fullmatch(r"[a-z_]+", field)
                          and when[:4].isdigit() else part)
         return " — ".join(words)
-    if kind == "warning_tier":
-        tier = re.sub(r"\D", "", detail)
-        return f"warning tier {tier}" if en else f"启动{tier}级预警"
-    if kind == "warning_plan_ended":
-        return "warning plan ended; tier 0" if en else "预警预案结束"
+    if kind == "warning_tier":  # "warning tier 2 (raised from 3)"; 一级 is the most severe
+        tiers = [int(n) for n in re.findall(r"\d", detail)] or [0]
+        name = tier_name(tiers[0], lang)
+        if len(tiers) > 1:
+            return f"warning plan raised to {name}" if en else f"预警升级为{name}预警"
+        return f"warning plan started at {name}" if en else f"启动{name}预警"
+    if kind == "warning_plan_ended":  # "tier 3 warning plan ended: automatically at close" (older: "tier-3 ...")
+        found = re.match(r"tier.(\d) warning plan ended(?:: (.*))?", detail)
+        name, why = (tier_name(int(found.group(1)), lang), found.group(2) or "") if found else ("", "")
+        if why == "automatically at close":
+            return f"{name} warning plan ended automatically at close" if en else f"{name}预警预案随办结自动结束"
+        if why.startswith("warning tier 0"):  # older incidents: "tier-3 warning plan ended; warning tier 0"
+            why = ""
+        return (f"{name} warning plan ended".strip() if en else f"{name}预警预案结束") + (f": {why}" if why else "")
     if kind == "incident_closed":
         if detail.startswith("follow-up answered: "):
             score = detail.removeprefix("follow-up answered: ")

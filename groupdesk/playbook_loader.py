@@ -13,6 +13,7 @@ from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
 from groupdesk.templating import TemplateProblem, check_template
 from groupdesk.core.validation import IDENTIFIER
+from groupdesk.playbook_plan_checks import warning_plan_problems
 
 
 class PlaybookError(ValueError):
@@ -198,6 +199,9 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
         for r in pb.progress_reports.notify:
             yield from role("progress_reports.notify", r, recipients=True)
         yield from template("progress_reports.template", pb.progress_reports.template, "progress_report")
+        if not 1 <= pb.progress_reports.at_or_above <= 4:
+            yield "progress_reports.at_or_above: give a tier from 1 (the most severe) to 4"
+    yield from warning_plan_problems(pb, role, template)
 
     close_steps = [sid for sid, s in steps.items() if s.kind == "close"]
     if not close_steps:
@@ -244,7 +248,8 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
             for r in outcome.notify:
                 yield from role(f"{owhere}, notify", r, recipients=True)
             if outcome.notify:
-                yield from template(f"{owhere}, template", outcome.template, "outcome_notice")
+                yield from template(f"{owhere}, template", outcome.template,
+                                    "appointment_notice" if outcome.appointment else "outcome_notice")
             if outcome.set_warning_tier is not None and not 0 <= outcome.set_warning_tier <= 4:
                 yield f"{owhere}: set_warning_tier must be between 0 and 4"
             if outcome.appointment:

@@ -18,6 +18,9 @@ INCIDENT_VARIABLES = {
     "summary": "智能电表换装后电量异常增长",
     "playbook_title": "智能电表集体投诉现场处置",
     "warning_tier": 0,
+    "tier_name": "三级",  # the running plan's tier in words (三级 / tier 3); '' when none runs
+    "topic": "电表计量问题",  # the playbook's `topic:`
+    "rejection_reason": "",  # the director's reason, once the warning plan was refused
     "drill": False,
     "recipient_name": "孙丽",
     "recipient_role": "营业厅负责人",  # the role's label in the recipient's language: for showing
@@ -34,8 +37,11 @@ USE_VARIABLES: dict[str, dict[str, Any]] = {
     "escalation": {**STEP_VARIABLES, "escalated_from": "营业厅负责人", "level": 1, "overdue": "10m"},
     "outcome_notice": {**STEP_VARIABLES, "outcome_label": "同意", "actor_name": "王军", "reason": ""},
     "appointment_reminder": {**STEP_VARIABLES, "appointment_at": "11月25日 10:00"},
+    "appointment_notice": {**STEP_VARIABLES, "outcome_label": "已商定校验时间", "actor_name": "孙丽", "reason": "",
+                           "appointment_at": "11月25日 10:00"},
+    "plan_notice": {"actor_name": "王军", "reason": "", "plan_tier": "三级"},
     "progress_report": {"current_steps": "计量人员现场讲解", "event": "主任同意启动三级预警"},
-    "close_notice": {"resolution": "客户接受解释", "warning_ended": True},
+    "close_notice": {"resolution": "客户接受解释", "warning_ended": True, "ended_tier": "三级"},
     "follow_up": {"lead_name": "张先生"},
 }
 

@@ -91,6 +91,24 @@ def delivered(request: SendMessages, status: str = "sent", error: str = "", key:
                  error=error) for role in request.recipients], approval_key=key)
 
 
+def told_once(effects: list, hall: str = "xicheng") -> None:
+    """No person gets two messages for one event: the recipients of one moment's messages, as the example
+    directory names the people holding each role (the complainant is one person too)."""
+    people = [p.id if role != "lead_complainant" else role
+              for request in sends(effects) for role in request.recipients
+              for p in (DIRECTORY.staff(hall, role) if role != "lead_complainant" else [None])]
+    twice = sorted({p for p in people if people.count(p) > 1})
+    assert not twice, f"told twice at one moment: {twice} ({[(r.key, r.recipients) for r in sends(effects)]})"
+
+
+def text(request: SendMessages, role: str, lang: str = "zh-CN", name: str = "收件人") -> str:
+    """What `role` reads: the request rendered as the send activity renders it."""
+    from activities.sms import _context, source_for
+    from groupdesk.templating import render
+
+    return render(source_for(request, role, lang), _context(request, role, name, lang))
+
+
 def kinds(m: IncidentMachine, since: int = 0) -> list[str]:
     return [e.kind for e in m.state.timeline[since:]]
 

@@ -142,12 +142,17 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert state["warning_tier"] == 3 and state["current_steps"] == ["metering_explanation"]
         cli(cli_env, "outcome", incident, "metering_explanation", "not_accepted", "--as", "feng.tao")
         wait_until(cli_env, incident, lambda s: (s["steps"]["metrology_calibration"]["deadline_at"] is not None))
-        calibration = {a["outcome"]: a for a in show(cli_env, incident)["actions"]}
+        offered = show(cli_env, incident)["actions"]
+        calibration = {a["outcome"]: a for a in offered if a["step"] == "metrology_calibration"}
+        assert [(a["outcome"], a["roles"]) for a in offered if a["step"] == "warning_plan"] == [
+            ("raise", ["centre_director"]), ("end", ["centre_director"])]  # the director's, while the plan runs
         assert calibration["scheduled"]["data"] == ["calibration_at"]
         assert set(calibration) == {"scheduled", "meter_accurate", "meter_inaccurate"}
         assert calibration["meter_accurate"]["roles"] == ["metrology_bureau", "hall_lead"]
         cli(cli_env, "outcome", incident, "metrology_calibration", "scheduled", "--as", "sun.li",
             "--data", "calibration_at=2030-01-07 10:00")
+        cli(cli_env, "outcome", incident, "warning_plan", "end", "--as", "wang.jun", "--note", "现场秩序恢复")
+        assert show(cli_env, incident)["warning_tier"] == 0
         cli(cli_env, "outcome", incident, "metrology_calibration", "meter_accurate", "--as", "sun.li")
         state = wait_until(cli_env, incident, lambda s: s["follow_up"] and s["follow_up"]["sent"])
         assert state["warning_tier"] == 0 and state["status"] == "open"

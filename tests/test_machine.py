@@ -67,7 +67,7 @@ def test_talk_accepted_closes_and_asks_the_calendar_for_the_follow_up():
     effects = drain(m)
     assert [type(e).__name__ for e in effects] == ["SendMessages", "ResolveWorkingDays"]
     close, ask = effects
-    assert close.recipients == ["hall_lead", "centre_director"] and close.key.endswith("/step_started/closed")
+    assert close.recipients == ["hall_lead", "centre_director", "lead_complainant"] and close.key.endswith("/step_started/closed")
     assert close.context["warning_ended"] is False
     assert isinstance(ask, ResolveWorkingDays) and ask.target == "follow_up" and ask.working_days == 1
     assert m.state.stage == "follow_up" and m.state.current_steps == ["close"]
@@ -179,8 +179,12 @@ def test_approved_then_explained_ends_the_warning_plan_at_close():
     assert "warning_plan_ended" in kinds(m)
     close = next(e for e in sends(effects) if e.key.endswith("/closed"))
     assert close.context["warning_ended"] is True
-    # the close is reported to the office as well (the tier was 3 before it)
-    assert [e.key.rsplit("/", 1)[1] for e in sends(effects) if e.purpose == "progress_report"] == ["report2"]
+    # the city emergency office is told the plan ended; the close is reported to the leadership office
+    # as well (the plan ran before it)
+    assert [(e.key.rsplit("/", 1)[1], e.recipients) for e in sends(effects) if e.purpose == "progress_report"] \
+        == [("plan-ended2", ["city_emergency_office"]), ("report2", ["emergency_leadership_office"])]
+    ended = next(e for e in m.state.timeline if e.kind == "warning_plan_ended")
+    assert ended.actor is None and "automatically at close" in ended.detail
 
 
 def test_metrology_waits_for_the_working_day_deadline_before_announcing():
@@ -222,7 +226,8 @@ def _at_metrology(approve: bool = True):
 def test_a_scheduled_calibration_stays_on_the_step_and_reminds_a_day_before():
     m = _at_metrology(approve=False)
     at = T0 + timedelta(days=2)
-    assert outcome(m, "metrology_calibration", "scheduled", T0 + 2 * MIN, calibration_at=at.isoformat()) == []
+    (told,) = outcome(m, "metrology_calibration", "scheduled", T0 + 2 * MIN, calibration_at=at.isoformat())
+    assert told.recipients == ["lead_complainant"] and told.context["appointment_at"] == at.isoformat()
     assert m.state.current_steps == ["metrology_calibration"]
     (appt,) = m.state.appointments
     assert appt.remind_at == at - timedelta(days=1)
@@ -248,12 +253,16 @@ def test_a_rescheduled_calibration_reminds_only_for_the_new_time():
     assert not m.state.appointments[0].reminded
 
 
-def test_meter_accurate_and_inaccurate_both_close_with_their_label():
-    for name, label in (("meter_accurate", "表计准确"), ("meter_inaccurate", "表计误差超差")):
-        m = _at_metrology()
-        outcome(m, "metrology_calibration", name, T0 + timedelta(days=1))
-        assert m.state.stage == "follow_up" and m.state.resolution == label
-        assert m.state.warning_tier == 0
+def test_meter_accurate_closes_with_its_label_and_inaccurate_leads_to_the_remedy_first():
+    m = _at_metrology()
+    outcome(m, "metrology_calibration", "meter_accurate", T0 + timedelta(days=1))
+    assert m.state.stage == "follow_up" and m.state.resolution == "表计准确" and m.state.warning_tier == 0
+    m = _at_metrology()
+    outcome(m, "metrology_calibration", "meter_inaccurate", T0 + timedelta(days=1))
+    assert m.state.current_steps == ["meter_replacement_and_refund"] and m.state.warning_tier == 3
+    outcome(m, "meter_replacement_and_refund", "done", T0 + timedelta(days=2))
+    assert m.state.stage == "follow_up" and m.state.resolution == "已更换表计并退补电费"
+    assert m.state.warning_tier == 0
 
 
 def test_a_missed_deadline_reminds_the_owner_then_escalates_up_the_chain():
@@ -352,8 +361,8 @@ def test_the_report_after_the_plan_ends_says_so_instead_of_tier_0():
     to_director(m)
     decide(m, T0 + 5 * MIN)
     effects = outcome(m, "metering_explanation", "accepted", T0 + 20 * MIN)
-    report = next(e for e in sends(effects) if e.purpose == "progress_report" and e.step is None)
-    assert report.context["warning_tier"] == 0
+    report = next(e for e in sends(effects) if e.key.endswith("/report2"))
+    assert report.context["tier_name"] == {"zh-CN": "", "en": ""}
     texts = {lang: render(source_for(report, "emergency_leadership_office", lang),
                           _context(report, "emergency_leadership_office", "应急办", lang)) for lang in ("zh-CN", "en")}
     assert "预警已结束" in texts["zh-CN"] and "0级" not in texts["zh-CN"]

@@ -33,6 +33,8 @@ def test_a_history_for_every_path_is_committed():
     assert {"archive-at-close-talk_accepted", "archive-at-close-approved_then_metrology"} <= names
     assert "handed_over" in names, "a handover (首问负责制) replays"
     assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
+    assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
+            "lang-rejected_then_metrology_inaccurate"} <= names  # director; the inaccurate meter's remedy
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -19,7 +19,7 @@ def rendered(step: str, role: str, lang: str, owner: str = "hall_lead", labels: 
         key="k", recipients=[role], template=PLAYBOOK.templates[PLAYBOOK.steps[step].template],
         audience_templates={r: PLAYBOOK.templates[n] for r, n in PLAYBOOK.steps[step].audiences.items()},
         context={"hall_name": "西城营业厅", "summary": "电量异常", "incident_id": "xicheng-20261122-a1b2c3",
-                 "deadline": "2026-11-25T10:00:00+08:00"},
+                 "deadline": "2026-11-25T10:00:00+08:00", "rejection_reason": ""},
         step_title={"zh-CN": "校验", "en": "calibration"}, owner_role=owner)
     context = _context(request, role, "张先生", lang)
     context.update(labels or {})

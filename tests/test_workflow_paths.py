@@ -88,8 +88,11 @@ async def test_approved_then_technicians_then_metrology_then_close(skipping_env,
     started_plan = [m for m in msgs if "/outcome-approved/" in m.key]
     assert {m.role for m in started_plan} == {"city_emergency_office"}
     # while tier 3: every change of step reported to the leadership office
-    reports = [m for m in msgs if m.purpose == "progress_report" and m.step is None]
+    reports = [m for m in msgs if m.purpose == "progress_report" and m.step is None and "/report" in m.key]
     assert len(reports) == 3 and {m.role for m in reports} == {"emergency_leadership_office"}
+    # the plan ended automatically at close: the city emergency office is told, once
+    ended = [m for m in msgs if "/plan-ended" in m.key]
+    assert [m.role for m in ended] == ["city_emergency_office"]
     calibration_reminders = {m.role for m in msgs if "appointment" in m.key}
     assert calibration_reminders == {"metrology_bureau", "metering_technician", "hall_lead", "lead_complainant"}
     assert final.status == "closed" and final.resolution.startswith("表计准确")

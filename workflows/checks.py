@@ -10,6 +10,7 @@ from groupdesk.core.models import DecideApproval, FailedAction, HandOver, Migrat
 from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core import involved, validation as bounds
+from groupdesk.core.warning_plan import PLAN_STEP
 from workflows.incident_machine import IncidentMachine
 
 
@@ -70,6 +71,8 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     if len(req.step) > bounds.NAME_MAX or len(req.outcome) > bounds.NAME_MAX or len(req.actor) > bounds.NAME_MAX:
         raise rejected(f"step, outcome and actor are ids of at most {bounds.NAME_MAX} characters")
     require_not_closed(machine)
+    if req.step == PLAN_STEP and req.step not in machine.pb.steps and machine.pb.warning_plan:
+        return check_plan_action(machine, req)
     step = require_active(machine, req.step)
     if step.kind == "approval":
         raise rejected(f"step {req.step!r} is an approval; decide it with approve (or approve --reject)")
@@ -91,6 +94,18 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
         if at is None or at.tzinfo is None:
             raise rejected(f"{outcome.appointment.field} {raw!r} is not a date and time with an offset;"
                            " write it like 2026-11-25T10:00+08:00")
+
+
+def check_plan_action(machine: IncidentMachine, req: RecordOutcome) -> None:
+    """Raise or end the running warning plan: its manager (the centre director) only."""
+    allowed = machine.plan_actions()
+    if not allowed:
+        raise rejected(f"no warning plan is running in {machine.state.id}; there is nothing to raise or end")
+    if req.outcome not in allowed:
+        raise rejected(f"the warning plan can now be: {', '.join(allowed)}, not {req.outcome!r}"
+                       " (一级 is the most severe tier; a tier-1 plan cannot be raised)")
+    require_role(machine, req.actor, [machine.pb.warning_plan.managed_by], f"{req.outcome} the warning plan",
+                 req.roles)
 
 
 def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:

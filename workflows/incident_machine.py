@@ -27,10 +27,12 @@ from groupdesk.core.models import (
     TimelineEntry,
 )
 from groupdesk.core.playbook import Outcome, Step
+from groupdesk.core.warning_plan import PLAN_STEP, more_severe
 from workflows import timers
 from workflows.machine_ops import OpsChanges
 from workflows.machine_periods import PeriodRules
 from workflows.messages import MessageBuilder
+from workflows.warning_plan import WarningPlanChanges
 
 
 @dataclass
@@ -47,7 +49,7 @@ class ResolveWorkingDays:
 Effect = SendMessages | ResolveWorkingDays
 
 
-class IncidentMachine(OpsChanges, PeriodRules):
+class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges):
     def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: Random | None = None):
         self.start = start
         self.pb = start.playbook
@@ -158,14 +160,12 @@ class IncidentMachine(OpsChanges, PeriodRules):
             self.state.approval_code = self.state.approval_key = None  # single use: it dies with the approval
         label = self.pb.outcome_label(step_id, outcome_name)
         self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else ""))
-        if outcome.set_warning_tier is not None and outcome.set_warning_tier != self.state.warning_tier:
-            self.state.warning_tier = outcome.set_warning_tier
-            self.log(now, "warning_tier", step_id, actor, detail=f"warning tier {outcome.set_warning_tier}")
+        self.set_tier(outcome.set_warning_tier, step_id, actor, now)
         if outcome.notify:
             self.effects.append(self.messages.for_outcome(step_id, outcome_name, outcome, actor, note))
         self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""))
-        # Reported when the tier was high before or after: the office also hears that it ended.
-        self.report_progress(now, step_id, outcome_name, max(tier_before, self.state.warning_tier))
+        # Reported when the plan ran before or after: the office also hears that it ended.
+        self.report_progress(now, step_id, outcome_name, more_severe(tier_before, self.state.warning_tier))
         self.refresh_stage()
 
     def record_stay(self, step_id: str, outcome_name: str, outcome: Outcome, actor: str, note: str,
@@ -178,11 +178,18 @@ class IncidentMachine(OpsChanges, PeriodRules):
             self.state.appointments.append(Appointment(step=step_id, field=appt.field, at=at, remind_at=remind_at))
             detail += f" — {appt.field} {at.isoformat()}"
         self.log(now, "recorded", step_id, actor, detail=detail + (f" — {note}" if note else ""))
+        if outcome.notify:  # e.g. the complainant told the agreed time; each new time is a new message
+            self.effects.append(self.messages.for_outcome(
+                step_id, outcome_name, outcome, actor, note, number=len(self.state.appointments) or 1,
+                appointment_at=data.get(outcome.appointment.field) if outcome.appointment else None))
 
     # ---- what people do -----------------------------------------------------------------
 
     def record_outcome(self, req: RecordOutcome, now: datetime) -> None:
         """A validated outcome: one that stays is recorded on its step, any other finishes the step."""
+        if req.step == PLAN_STEP and req.step not in self.pb.steps:
+            self.act_on_plan(req, now)
+            return
         outcome = self.pb.steps[req.step].outcomes[req.outcome]
         if outcome.stay:
             self.record_stay(req.step, req.outcome, outcome, req.actor, req.note, req.data, now)
@@ -258,15 +265,12 @@ class IncidentMachine(OpsChanges, PeriodRules):
 
     def _close(self, step_id: str, step: Step, now: datetime, result: str) -> None:
         self.state.resolution = result or self.pb.step_title(step_id)
-        warning_ended = self.state.warning_tier > 0
-        if warning_ended:
-            self.state.warning_tier = 0
-            directors = [s.id for s in self.start.roster.get("centre_director", [])]
-            self.log(now, "warning_plan_ended", step_id, actor=",".join(directors) or None,
-                     detail="tier-3 warning plan ended; warning tier 0")
+        ended_tier = self.state.warning_tier
+        warning_ended = self.end_plan_at_close(step_id, now)
         self.log(now, "resolved", step_id, detail=self.state.resolution)
         if step.notify:
-            self.effects.append(self.messages.for_close(step_id, step, self.state.resolution, warning_ended))
+            self.effects.append(self.messages.for_close(step_id, step, self.state.resolution, warning_ended,
+                                                                 ended_tier))
         follow_up = step.follow_up
         if follow_up is None:
             self.close_incident(now, "closed without follow-up")
@@ -308,7 +312,7 @@ class IncidentMachine(OpsChanges, PeriodRules):
         reports = self.pb.progress_reports
         event, current = self.progress_texts(step_id, outcome_name)
         self.report_to_responsible(step_id, outcome_name, event, current)
-        if not reports or tier < reports.min_tier:
+        if not self.reports_at(tier):
             return
         self.state.progress_reports += 1
         self.effects.append(self.messages.progress_report(reports, self.state.progress_reports, event, current))

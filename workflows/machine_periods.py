@@ -74,7 +74,7 @@ class PeriodRules:
     def progress_texts(self, step_id: str, outcome_name: str) -> tuple[dict[str, str], dict[str, str]]:
         """(what happened, which steps are under way now), in every language, for a progress report."""
         pb = self.start.playbook
-        event = {lang: f"{pb.step_title(step_id, lang)}: {pb.outcome_label(step_id, outcome_name, lang)}"
+        event = {lang: f"{pb.step_title(step_id, lang)}: {self.plan_or_outcome_label(step_id, outcome_name, lang)}"
                  for lang in LANGUAGES}
         current = {lang: "、".join(pb.step_title(s, lang) for s in self.active_steps()) or "—" for lang in LANGUAGES}
         return event, current

@@ -12,6 +12,7 @@ from typing import Any
 from groupdesk.core.models import IncidentState, Purpose, SendMessages, StartIncident
 from groupdesk.core.playbook import Outcome, ProgressReports, Step
 from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX
+from groupdesk.core.warning_plan import PlanNotice, tier_names
 
 
 def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +59,9 @@ class MessageBuilder:
             "summary": self.start.summary,
             "playbook_title": dict(self.pb.title),
             "warning_tier": self.state.warning_tier,
+            "tier_name": tier_names(self.state.warning_tier),  # 三级 / tier 3; '' when no plan runs
+            "topic": dict(self.pb.topic) or "",  # what the complaint is about, named by the playbook
+            "rejection_reason": self.state.rejection_reason or "",  # the director's, once a plan was refused
             "drill": self.start.drill,
         }
 
@@ -108,13 +112,26 @@ class MessageBuilder:
             escalated_from=owner,
         )
 
-    def for_outcome(self, step: str, outcome_name: str, outcome: Outcome, actor: str, note: str) -> SendMessages:
-        actor_name = next((s.name for staff in self.start.roster.values() for s in staff if s.id == actor), actor)
+    def actor_name(self, actor: str) -> str:
+        return next((s.name for staff in self.start.roster.values() for s in staff if s.id == actor), actor)
+
+    def for_outcome(self, step: str, outcome_name: str, outcome: Outcome, actor: str, note: str,
+                    appointment_at: str | None = None, number: int = 0) -> SendMessages:
+        """An outcome's notice; one that stays on its step (an appointment) is numbered, so a new time is told too."""
         label = {lang: self.pb.outcome_label(step, outcome_name, lang) for lang in LANGUAGES}
+        extra = {"outcome_label": label, "actor_name": self.actor_name(actor), "reason": note}
+        if appointment_at is not None:
+            extra["appointment_at"] = appointment_at
         return self._request(
-            step, "progress_report", outcome.notify, outcome.template or "", f"outcome-{outcome_name}",
-            extra={"outcome_label": label, "actor_name": actor_name, "reason": note},
+            step, "progress_report", outcome.notify, outcome.template or "",
+            f"outcome-{outcome_name}" + (f"-{number}" if number else ""), extra=extra,
         )
+
+    def plan_notice(self, notice: PlanNotice, discriminator: str, actor: str, note: str,
+                    plan_tier: dict[str, str]) -> SendMessages:
+        """The warning plan was raised or ended: `plan_tier` names the tier it was raised to, or that ended."""
+        return self._request(None, "progress_report", notice.notify, notice.template, discriminator,
+                             extra={"actor_name": self.actor_name(actor), "reason": note, "plan_tier": plan_tier})
 
     def appointment_reminder(self, step: str, index: int, recipients: list[str], template: str,
                              at_iso: str, audiences: dict[str, str] | None = None) -> SendMessages:
@@ -126,9 +143,11 @@ class MessageBuilder:
         return self._request(None, "progress_report", reports.notify, reports.template, f"report{number}",
                              extra={"event": event, "current_steps": current})
 
-    def for_close(self, step: str, close: Step, resolution: str, warning_ended: bool) -> SendMessages:
+    def for_close(self, step: str, close: Step, resolution: str, warning_ended: bool,
+                  ended_tier: int = 0) -> SendMessages:
         return self._request(step, "step_started", close.notify, close.template or "", "closed",
-                             extra={"resolution": resolution, "warning_ended": warning_ended})
+                             extra={"resolution": resolution, "warning_ended": warning_ended,
+                                    "ended_tier": tier_names(ended_tier)}, audiences=close.audiences)
 
     def repeat_notice(self) -> SendMessages:
         """The hall lead hears that this complainant came before, with that incident's id and outcome."""

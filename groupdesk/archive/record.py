@@ -8,6 +8,7 @@ from typing import Any
 
 from groupdesk.keyed import keyed
 from groupdesk.core.models import IncidentState, StartIncident
+from groupdesk.core.warning_plan import most_severe
 from groupdesk.core.workcal import LOCAL_TZ
 
 ESCALATED = re.compile(r"level (\d+): escalated to (\S+)")
@@ -31,7 +32,8 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
     steps = _visits(start, state)
     escalations = [e for s in steps for e in s.pop("_escalations")]
     missed = [{"step": s["step"], "visit": s["visit"]} for s in steps if s["deadline_missed"]]
-    tiers = [int(e.detail.rsplit(" ", 1)[-1]) for e in state.timeline if e.kind == "warning_tier"]
+    tiers = [int(found.group(1)) for e in state.timeline
+             if e.kind == "warning_tier" and (found := re.match(r"warning tier (\d)", e.detail))]
     follow = state.follow_up
     started_local = state.started_at.astimezone(LOCAL_TZ)
     year, week, _ = started_local.isocalendar()
@@ -47,7 +49,7 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         "started_on": started_local.date().isoformat(), "week": f"{year}-W{week:02d}",
         "path": [s["step"] for s in steps], "steps": steps,
         "deadlines_missed": missed, "escalations": escalations,
-        "warning_tier": max(tiers + [state.warning_tier]),
+        "warning_tier": most_severe(tiers + [state.warning_tier]),  # 一级 is the most severe
         "resolution": state.resolution or "", "rejection_reason": state.rejection_reason or "",
         "follow_up": follow.outcome if follow else "none",
         "satisfaction": follow.score if follow and follow.outcome == "answered" else None,

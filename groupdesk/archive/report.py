@@ -33,7 +33,7 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             func.count(), breached, func.coalesce(func.sum(r.c.deadlines_missed), 0),
             func.coalesce(func.sum(r.c.escalations), 0), func.sum(case((r.c.escalations > 0, 1), else_=0)),
             func.sum(case((r.c.repeat_of.is_not(None), 1), else_=0)),
-            func.sum(case((r.c.warning_tier >= 3, 1), else_=0)),
+            func.sum(case((r.c.warning_tier.between(1, 3), 1), else_=0)),  # tier 3 or more severe (一级 is the most)
         ).where(chosen)).one()
 
         def grouped(*columns):

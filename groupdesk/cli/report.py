@@ -52,7 +52,7 @@ def print_tables(data: dict) -> None:
     console.print(f"incidents {t['incidents']}   SLA breached {t['sla_breached']} ({t['sla_breach_rate']:.0%})   "
                   f"deadlines missed {t['deadlines_missed']}   escalations {t['escalations']} "
                   f"(in {t['escalated_incidents']} incidents)   repeat complaints {t['repeat_complaints']}   "
-                  f"tier 3 {t['warning_tier_3']}")
+                  f"tier 3 or above {t['warning_tier_3']}")
     for title, key in (("by playbook", "playbook"), ("by hall", "hall_id"), ("by week", "week")):
         table = Table(key, "incidents", title=title)
         for row in data[f"by_{key.split('_')[0]}"]:

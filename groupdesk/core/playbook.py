@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from groupdesk.core.durations import Span, parse_duration
 from groupdesk.core.roles import LANGUAGES
+from groupdesk.core.warning_plan import PLAN_STEP, WarningPlan
 
 Text = dict[str, str]  # by language: {"zh-CN": ..., "en": ...}
 
@@ -110,9 +111,12 @@ class Escalation(BaseModel):
 
 
 class ProgressReports(BaseModel):
-    """While the warning tier is at least `min_tier`, every change of step is reported."""
+    """While a warning plan runs at tier `at_or_above` or a more severe one (一级 is the most severe), or at
+    any tier with `while_plan_active`, every change of step is reported. Older playbooks wrote `min_tier: 3`,
+    which meant the same for the only tier they set (3)."""
 
-    min_tier: int = 3
+    at_or_above: int = Field(3, validation_alias=AliasChoices("at_or_above", "min_tier"))
+    while_plan_active: bool = False
     notify: list[str]
     template: str
 
@@ -124,6 +128,8 @@ class Playbook(BaseModel):
     start: list[str]
     escalation: Escalation
     progress_reports: ProgressReports | None = None
+    warning_plan: WarningPlan | None = None  # who raises and ends a running plan, who hears of it
+    topic: Text = Field(default_factory=dict)  # what the complaint is about, for templates ({{ topic }})
     steps: dict[str, Step]
     registration_requires: list[str] = Field(default_factory=list)  # registration fields a start must give
     # template name -> language -> Jinja2 source; filled by the loader from templates/<id>/
@@ -134,8 +140,12 @@ class Playbook(BaseModel):
 
     def step_title(self, step_id: str, lang: str = "zh-CN") -> str:
         step = self.steps.get(step_id)
+        if step is None and step_id == PLAN_STEP and self.warning_plan:
+            return self.text(self.warning_plan.title, lang)
         return self.text(step.title, lang) if step else step_id
 
     def outcome_label(self, step_id: str, outcome: str, lang: str = "zh-CN") -> str:
+        if step_id not in self.steps:  # the warning plan's actions (raise, end) are not a step's
+            return self.warning_plan.action_label(outcome, lang) if self.warning_plan else outcome
         found = self.steps[step_id].outcomes.get(outcome)
         return (self.text(found.label, lang) if found and found.label else "") or outcome

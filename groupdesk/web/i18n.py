@@ -28,7 +28,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "deadline_factor": ("时限系数", "deadlines ×"), "period_responsible": ("责任人", "responsible"),
     "reports": ("统计报告", "Reports"), "from": ("起", "from"), "to": ("止", "to"), "all_halls": ("全部营业厅", "all halls"),
     "show": ("查看", "show"), "incidents_closed": ("起已办结", "incidents closed"), "sla_breached": ("起超时", "past a deadline"),
-    "escalations": ("次升级", "escalations"), "tier3": ("起三级预警", "at tier 3"), "by_hall": ("按营业厅", "by hall"),
+    "escalations": ("次升级", "escalations"), "tier3": ("起三级及以上预警", "at tier 3 or above"), "by_hall": ("按营业厅", "by hall"),
     "by_week": ("按周", "by week"), "time_per_step": ("各环节平均用时(分钟)", "average time per step (minutes)"),
     "satisfaction": ("满意度分布", "satisfaction"), "accountability": ("责任台账", "accountability"),
     "role_col": ("岗位", "role"), "escalations_col": ("导致升级", "escalations caused"), "dissatisfied": ("不满意", "dissatisfied"),
