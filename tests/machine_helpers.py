@@ -94,9 +94,14 @@ def delivered(request: SendMessages, status: str = "sent", error: str = "", key:
 def told_once(effects: list, hall: str = "xicheng") -> None:
     """No person gets two messages for one event: the recipients of one moment's messages, as the example
     directory names the people holding each role (the complainant is one person too)."""
-    people = [p.id if role != "lead_complainant" else role
-              for request in sends(effects) for role in request.recipients
-              for p in (DIRECTORY.staff(hall, role) if role != "lead_complainant" else [None])]
+    def holders(role: str) -> list[str]:
+        if role == "lead_complainant":
+            return [role]
+        if role.startswith("person:"):  # one named staff member
+            return [role.removeprefix("person:")]
+        return [p.id for p in DIRECTORY.staff(hall, role)]
+
+    people = [person for request in sends(effects) for role in request.recipients for person in holders(role)]
     twice = sorted({p for p in people if people.count(p) > 1})
     assert not twice, f"told twice at one moment: {twice} ({[(r.key, r.recipients) for r in sends(effects)]})"
 

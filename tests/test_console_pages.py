@@ -100,6 +100,10 @@ async def test_a_drill_from_the_pages_alone(app):
     await director.get(f"/incidents/{incident}")
     page = await act(director, "approval", {"decision": "approve"})
     assert 'data-tier="3"' in page.text and "三级预警" in page.text
+    assert 'id="act-warning-plan"' in page.text and "升级为二级预警" in page.text, "the director may raise or end it"
+    assert 'id="act-warning-plan"' not in (await lead.get(f"/incidents/{incident}")).text
+    page = await act(director, "outcome", {"step": "warning_plan", "outcome": "raise", "note": "群众情绪激动"})
+    assert 'data-tier="2"' in page.text and "结束二级预警预案" in page.text
     await act(lead, "outcome", {"step": "metering_explanation", "outcome": "not_accepted"})
     await wait_for(handle, lambda s: s.steps["metrology_calibration"].deadline_at is not None)
     await act(lead, "outcome", {"step": "metrology_calibration", "outcome": "scheduled",

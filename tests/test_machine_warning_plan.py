@@ -241,3 +241,40 @@ def test_the_timeline_says_the_tier_in_words_most_severe_first():
     old = m.state.timeline[-1].model_copy(update={"kind": "warning_plan_ended", "actor": "wang.jun",
                                                   "detail": "tier-3 warning plan ended; warning tier 0"})
     assert event_text(old, m.pb, _directory(), "zh-CN") == "三级预警预案结束", "older incidents read the same way"
+
+
+def _every_moment(pb, choice: dict[str, str]):
+    """Drive one incident of `pb` down `choice` (one leaving outcome per step); the effects of each moment."""
+    from groupdesk.core.models import DecideApproval
+
+    m = new_machine(playbook=pb)
+    moments, now = [resolve(m, drain(m))], T0
+    for _ in range(50):
+        active = [sid for sid in m.active_steps() if pb.steps[sid].kind != "close"]
+        if not active:
+            break
+        sid, now = active[0], now + MIN
+        if pb.steps[sid].kind == "approval":
+            approve = choice[sid] == "approved"
+            m.decide(DecideApproval(decision="approve" if approve else "reject", actor="wang.jun",
+                                    reason="" if approve else "现场可控"), now)
+        else:
+            m.record_outcome(RecordOutcome(step=sid, outcome=choice[sid], actor="sun.li", note="原因",
+                                           data={f: (now + timedelta(days=2)).isoformat()
+                                                 for f in pb.steps[sid].outcomes[choice[sid]].requires_data}), now)
+        moments.append(resolve(m, drain(m)))
+    return moments
+
+
+def test_no_shipped_playbook_tells_one_person_twice_at_one_moment():
+    import itertools
+
+    from groupdesk.config import REPO_ROOT
+    from groupdesk.playbook_loader import load_playbooks
+
+    for pb in load_playbooks(REPO_ROOT / "playbooks").values():
+        options = {sid: [n for n, o in s.outcomes.items() if not o.stay]
+                   for sid, s in pb.steps.items() if s.kind != "close"}
+        for combo in itertools.product(*options.values()):
+            for effects in _every_moment(pb, dict(zip(options, combo))):
+                told_once(effects)

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from groupdesk.core import validation as v
 from groupdesk.actions import actions, step_scripts, waiting_on
+from groupdesk.core.warning_plan import PLAN_STEP
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.masking import mask_code
 from groupdesk.outbox import Outbox
@@ -231,6 +232,7 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     return page(request, "incident.html", viewer, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
                 steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
+                plan_acts=[a for a in mine if a["step"] == PLAN_STEP],  # raise or end the running plan
                 events=timeline(state, playbook, directory, messages, lang, step_filter), step_filter=step_filter,
                 filter_steps=timeline_steps(state, playbook, lang), started_by=person_name(directory, state.started_by),
                 owner=person_name(directory, state.owner) if state.owner else "",
