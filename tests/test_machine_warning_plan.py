@@ -278,3 +278,25 @@ def test_no_shipped_playbook_tells_one_person_twice_at_one_moment():
         for combo in itertools.product(*options.values()):
             for effects in _every_moment(pb, dict(zip(options, combo))):
                 told_once(effects)
+
+
+def test_inside_a_sensitive_period_each_change_of_the_plan_reaches_the_responsible_person():
+    from datetime import date
+
+    from groupdesk.core.periods import SensitivePeriod
+    from groupdesk.incidents import prepare_start
+    from machine_helpers import DIRECTORY
+    from workflows.incident_machine import IncidentMachine
+
+    request = prepare_start(
+        directory=DIRECTORY, playbook=PLAYBOOK, hall_id="xicheng", headcount=20, lead_name="张建国",
+        lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li", incident_id="inc-1")
+    request.sensitive_period = SensitivePeriod(name="全国两会", first_day=date(2026, 11, 20),
+                                               last_day=date(2026, 11, 30), responsible="lin.yue")
+    m = IncidentMachine.new(request, T0)
+    to_director(m)
+    decide(m, T0 + 5 * MIN)
+    keys = [e.key for moment in (plan(m, "raise", T0 + 6 * MIN), plan(m, "raise", T0 + 7 * MIN),
+                                 plan(m, "end", T0 + 8 * MIN))
+            for e in sends(moment) if e.recipients == ["person:lin.yue"]]
+    assert len(keys) == 3 and len(set(keys)) == 3, "two raises are two messages, not one key twice"

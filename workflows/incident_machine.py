@@ -308,10 +308,12 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges):
 
     # ---- progress -----------------------------------------------------------------------
 
-    def report_progress(self, now: datetime, step_id: str, outcome_name: str, tier: int) -> None:
+    def report_progress(self, now: datetime, step_id: str, outcome_name: str, tier: int,
+                        occasion: str | None = None) -> None:
+        """`occasion` tells repeated events of one step apart (the plan raised twice) in message keys."""
         reports = self.pb.progress_reports
         event, current = self.progress_texts(step_id, outcome_name)
-        self.report_to_responsible(step_id, outcome_name, event, current)
+        self.report_to_responsible(step_id, occasion or outcome_name, event, current)
         if not self.reports_at(tier):
             return
         self.state.progress_reports += 1

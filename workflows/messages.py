@@ -77,7 +77,7 @@ class MessageBuilder:
                        if role in recipients}
         every_source = {f"{role}/{lang}": text for role, langs in by_audience.items() for lang, text in langs.items()}
         context = used_by({**sources, **every_source}, {**self._base(), **(extra or {})})
-        if step:
+        if step and step in self.pb.steps:  # not the warning plan's actions (step warning_plan)
             state = self.state.steps.get(step)
             context["deadline"] = state.deadline_at.isoformat() if state and state.deadline_at else ""
             fields.setdefault("step_title", dict(self.pb.steps[step].title))

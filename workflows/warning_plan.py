@@ -56,7 +56,9 @@ class WarningPlanChanges:
         else:
             self.end_plan(now, PLAN_STEP, req.actor, req.note.strip(), notify=True)
         # the leadership office hears of it in the progress report; the notices name who else is told
-        self.report_progress(now, PLAN_STEP, req.outcome, more_severe(before, self.state.warning_tier))
+        changes = sum(1 for e in self.state.timeline if e.kind in ("warning_tier", "warning_plan_ended"))
+        self.report_progress(now, PLAN_STEP, req.outcome, more_severe(before, self.state.warning_tier),
+                             occasion=f"{req.outcome}{changes}")
         self.refresh_stage()
 
     def plan_or_outcome_label(self: IncidentMachine, step_id: str, outcome_name: str, lang: str) -> str:
