@@ -97,7 +97,9 @@ def waiting_on(state: IncidentState, playbook: Playbook, directory: Directory | 
         ladder = []
         who = {"person": state.registration.person_involved, "chain": playbook.escalation.chain}
         if deadline is not None:
+            owner = directory.person(state.owner) if directory is not None and state.owner else None
             ladder.append({"at": deadline, "kind": "reminder", "done": st.reminded,
+                           "owner": owner.name if owner else "",  # 首问负责人: reminded too
                            **_people(directory, state.hall_id, step.owner, lang, **who)})
             for level, role in enumerate(playbook.escalation.above(step.owner), start=1):
                 ladder.append({"at": deadline + grace * level, "kind": "escalation", "level": level,

@@ -101,6 +101,8 @@ def test_every_message_of_the_incident_says_whom_to_leave_out_and_the_chain():
 def test_the_named_owner_is_reminded_of_every_missed_deadline_then_the_new_owner_after_a_handover():
     m = new_machine()
     drain(m)
+    rung = waiting_on(m.state, PLAYBOOK, DIRECTORY)[0]["ladder"][0]
+    assert (rung["kind"], rung["people"], rung["owner"]) == ("reminder", ["赵敏"], "孙丽"), "who will be reminded"
     m.fire_due(T0 + 5 * MIN)
     assert by_purpose(drain(m)) == {"reminder": [["guide", "person:sun.li"], ["security_guard", "person:sun.li"]]}
     assert "the owner sun.li" in [e for e in m.state.timeline if e.kind == "reminder"][0].detail

@@ -241,7 +241,8 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 involved_name=person_name(directory, state.registration.person_involved),
                 type_scripts={x["step"]: x["for_complainant_type"] for x in step_scripts(state, playbook, lang)},
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
-                may_follow_up=viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id),
+                may_follow_up=(viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id))
+                and viewer.id != state.registration.person_involved,  # 更换当事人
                 now=datetime.now(timezone.utc))
 
 
