@@ -60,6 +60,7 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
 async def _start_workflow(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
     """Start the incident's workflow with its first search attributes; a twin id is refused by Temporal."""
     from groupdesk.archive.record import complainant_key
+    from groupdesk.repeat_start import repeat_search_values
 
     if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
         start = start.model_copy(update={"follow_up_key": follow_up_key(settings.hash_key(), start.lead.phone)})
@@ -74,7 +75,8 @@ async def _start_workflow(client: Client, settings: Settings, start: StartIncide
         SearchAttributePair(sa.DRILL, start.drill),
         SearchAttributePair(sa.COMPLAINANT, complainant_key(settings.hash_key(), start.lead.phone)),
     ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else [])
-      + ([SearchAttributePair(sa.SENSITIVE_PERIOD, start.sensitive_period.name)] if start.sensitive_period else []))
+      + ([SearchAttributePair(sa.SENSITIVE_PERIOD, start.sensitive_period.name)] if start.sensitive_period else [])
+      + ([SearchAttributePair(sa.REPEAT_KEYS, matched)] if (matched := repeat_search_values(settings, start)) else []))
     return await client.start_workflow(
         _workflow().run, start, id=start.incident_id, task_queue=settings.task_queue,
         search_attributes=attributes,

@@ -8,6 +8,7 @@ from datetime import datetime
 from groupdesk.directory import Directory
 from groupdesk.core.models import TimelineEntry
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.repeats import reason_words
 from groupdesk.core.roles import role_label
 from groupdesk.core.warning_plan import tier_name
 from groupdesk.core.workcal import format_local
@@ -264,4 +265,12 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         return f"{role_label(role, lang)} {rest}"
     if kind == "playbook_migrated":
         return detail.replace("->", "→")
+    if kind == "repeat_complaint" and (found := re.fullmatch(r"(.*) \(([a-z_, ]+)\)", detail)):
+        return f"{found.group(1)} ({reason_words(found.group(2).split(', '))['en' if en else 'zh-CN']})"
+    if kind == "sensitive_period" and (found := re.fullmatch(r"(.*) \((\S+)–(\S+)\): deadlines ×(\S+?)(?:; responsible (\S+))?",
+                                                          detail)):
+        name, first, last, factor, who = found.groups()
+        who = person_name(directory, who) if directory and who else who
+        return (f"{name} ({first} to {last}): deadlines ×{factor}" + (f"; responsible {who}" if who else "")) if en \
+            else f"{name}({first}至{last}):时限×{factor}" + (f";责任人 {who}" if who else "")
     return detail

@@ -1,5 +1,6 @@
-"""Starting an incident that may be a repeat complaint: link it to the earlier one, never refuse it when
-that one is resolved or closed (the same hall, lead and day then get the next free id)."""
+"""Starting an incident that may be a repeat complaint (the same complainant, account number or community within
+90 days): link it to the earlier one with the reason, never refuse it when that one is resolved or closed
+(the same hall, lead and day then get the next free id)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from groupdesk.archive.record import complainant_key
 from groupdesk.archive.repeats import Earlier, archived, latest
 from groupdesk.config import Settings
 from groupdesk.core.models import StartIncident
+from groupdesk.repeat_keys import match_keys, search_values
 from groupdesk.storage import open_database
 from groupdesk.visibility import equals, incidents
 from groupdesk.core import search_attributes as sa
@@ -30,10 +31,10 @@ Starter = Callable[[Client, Settings, StartIncident], Awaitable[WorkflowHandle]]
 
 async def start_or_repeat(client: Client, settings: Settings, start: StartIncident, starter: Starter) -> WorkflowHandle:
     now = datetime.now(timezone.utc)
-    complainant = complainant_key(settings.hash_key(), start.lead.phone)
+    keys = start_keys(settings, start)
     linked = None
     if not start.repeat_of:
-        linked = latest(archived(open_database(settings), complainant, now), await _open(client, complainant))
+        linked = latest(archived(open_database(settings), keys, now), await _open(client, keys))
     base = start.incident_id
     for n in range(1, SAME_DAY_MAX + 1):
         start.incident_id = base if n == 1 else f"{base}-{n}"
@@ -51,17 +52,36 @@ async def start_or_repeat(client: Client, settings: Settings, start: StartIncide
     raise WorkflowAlreadyStartedError(base, "GroupIncident")
 
 
+def start_keys(settings: Settings, start: StartIncident) -> dict[str, str]:
+    """Reason -> keyed hash of what this start registered: the phone, and the account number and community."""
+    reg = start.registration
+    return match_keys(settings.hash_key(), start.lead.phone, reg.account_no, reg.address)
+
+
+def repeat_search_values(settings: Settings, start: StartIncident) -> list[str]:
+    """GroupdeskRepeatKeys of a start: how a later complaint by the same account or community finds it."""
+    return search_values(start_keys(settings, start))
+
+
 def _link(start: StartIncident, earlier: Earlier | None) -> None:
     if earlier is not None:
         start.repeat_of, start.repeat_outcome = earlier.incident_id, earlier.outcome
+        start.repeat_reasons = list(earlier.reasons)
 
 
-async def _open(client: Client, complainant: str) -> Earlier | None:
-    """The complainant's most recent running incident, at any hall (none if visibility cannot answer:
-    finding a repeat never stands in the way of opening an incident)."""
+def _matching(keys: dict[str, str]) -> str:
+    """A running incident sharing the phone, the account number or the community."""
+    values = search_values(keys)
+    shared = [equals(sa.COMPLAINANT, keys["same_complainant"])] + [equals(sa.REPEAT_KEYS, v) for v in values]
+    return incidents("(" + " OR ".join(shared) + ")")
+
+
+async def _open(client: Client, keys: dict[str, str]) -> Earlier | None:
+    """The most recent running incident of the same complainant, account or community, at any hall (none if
+    visibility cannot answer: finding a repeat never stands in the way of opening an incident)."""
     found = None
     try:
-        async for wf in client.list_workflows(incidents(equals(sa.COMPLAINANT, complainant)), limit=20):
+        async for wf in client.list_workflows(_matching(keys), limit=20):
             if found is None or wf.start_time > found.start_time:
                 found = wf
     except RPCError as exc:
@@ -69,8 +89,13 @@ async def _open(client: Client, complainant: str) -> Earlier | None:
         return None
     if found is None:
         return None
-    stage = found.typed_search_attributes.get(sa.STAGE) or ""
-    return Earlier(found.id, found.start_time, "已办结,回访中" if stage in RESOLVED_STAGES else f"处置中({stage})")
+    attrs = found.typed_search_attributes
+    stage = attrs.get(sa.STAGE) or ""
+    theirs = set(attrs.get(sa.REPEAT_KEYS) or [])
+    reasons = (["same_complainant"] if attrs.get(sa.COMPLAINANT) == keys["same_complainant"] else []) + \
+        [f"same_{value.split(':', 1)[0]}" for value in search_values(keys) if value in theirs]
+    return Earlier(found.id, found.start_time, "已办结,回访中" if stage in RESOLVED_STAGES else f"处置中({stage})",
+                   tuple(reasons) or ("same_complainant",))
 
 
 async def _resolved(client: Client, settings: Settings, incident_id: str) -> Earlier | None:

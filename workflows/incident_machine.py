@@ -72,8 +72,9 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges):
         machine.log(now, "incident_started", actor=start.started_by,
                     detail=f"{start.headcount} people; {start.summary}")
         if start.repeat_of:  # never set in incidents from before repeat complaints: their histories replay
-            state.repeat_of = start.repeat_of
-            machine.log(now, "repeat_complaint", detail=f"{start.repeat_of}: {start.repeat_outcome}")
+            state.repeat_of, state.repeat_reasons = start.repeat_of, list(start.repeat_reasons)
+            machine.log(now, "repeat_complaint", detail=f"{start.repeat_of}: {start.repeat_outcome}"
+                        + (f" ({', '.join(start.repeat_reasons)})" if start.repeat_reasons else ""))
             machine.effects.append(machine.messages.repeat_notice())
         if start.sensitive_period:  # never set in incidents from before sensitive periods: they replay unchanged
             machine.mark_period(now)

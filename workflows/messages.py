@@ -11,6 +11,7 @@ from typing import Any
 
 from groupdesk.core.models import IncidentState, Purpose, SendMessages, StartIncident
 from groupdesk.core.playbook import Outcome, ProgressReports, Step
+from groupdesk.core.repeats import reason_words
 from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX
 from groupdesk.core.warning_plan import PlanNotice, tier_names
 
@@ -25,8 +26,9 @@ def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
 
 
 REPEAT_NOTICE = {
-    "zh-CN": "重复投诉:{{ incident_id }} 的领头人90天内曾投诉,前次事件 {{ earlier_id }},结果:{{ earlier_outcome }}",
-    "en": "Repeat complaint: the lead of {{ incident_id }} complained within 90 days: {{ earlier_id }}, "
+    "zh-CN": "重复投诉({{ repeat_reason }}):{{ incident_id }} 与90天内的投诉 {{ earlier_id }} 相关,"
+             "前次结果:{{ earlier_outcome }}",
+    "en": "Repeat complaint ({{ repeat_reason }}): {{ incident_id }} follows {{ earlier_id }} within 90 days, "
           "outcome: {{ earlier_outcome }}",
 }
 
@@ -152,7 +154,8 @@ class MessageBuilder:
     def repeat_notice(self) -> SendMessages:
         """The hall lead hears that this complainant came before, with that incident's id and outcome."""
         return self._request(None, "repeat_complaint", ["hall_lead"], "", "notice", inline=REPEAT_NOTICE,
-                             extra={"earlier_id": self.start.repeat_of, "earlier_outcome": self.start.repeat_outcome})
+                             extra={"earlier_id": self.start.repeat_of, "earlier_outcome": self.start.repeat_outcome,
+                                    "repeat_reason": reason_words(self.start.repeat_reasons)})
 
     def handover(self, to: str, from_owner: str, reason: str, number: int) -> SendMessages:
         """The new owner (one person, as the directory names them now) hears that the incident is theirs."""

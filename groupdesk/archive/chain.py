@@ -53,7 +53,13 @@ def columns_of(record: dict[str, Any]) -> dict[str, Any]:
         "satisfaction": record["satisfaction"], "follow_up": record["follow_up"],
         "complainant_key": record["complainant_key"], "repeat_of": record["repeat_of"],
         "record": canonical(record),
+        # outside the row's hash (RECORD_COLUMNS), so verify compares them with the sealed record
+        "category": record.get("category"), "account_key": record.get("account_key"),
+        "community_key": record.get("community_key"),
     }
+
+
+UNSEALED_COLUMNS = ("category", "account_key", "community_key")
 
 
 def step_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -122,6 +128,8 @@ def verify(db: Database, key: bytes) -> Verdict:
             problems.append(f"{name(r)}: altered: its content does not match its hash")
         elif steps.get((r["incident_id"], r["run_id"]), []) != step_rows(json.loads(r["record"])):
             problems.append(f"{name(r)}: altered: its step rows differ from the sealed record")
+        elif any(r[c] != columns_of(json.loads(r["record"]))[c] for c in UNSEALED_COLUMNS):
+            problems.append(f"{name(r)}: altered: its category or match keys differ from the sealed record")
     for r in rows:
         before = by_hash.get(r["prev_hash"])
         if r["prev_hash"] != GENESIS and before is None:

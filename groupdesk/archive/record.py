@@ -62,6 +62,23 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         "person_involved": state.registration.person_involved or None,  # 更换当事人: whom it was about
         # what finishing outcomes recorded, by step (e.g. the accountability entry: finding, measure)
         "outcome_data": {sid: dict(st.data) for sid, st in state.steps.items() if st.data},
+        **registered(start, state, key),
+    }
+
+
+def registered(start: StartIncident, state: IncidentState, key: bytes) -> dict[str, Any]:
+    """What the registration adds (issue 16): the category, the complainant type, the account number and the
+    community only as keyed hashes, why it was a repeat, and the sensitive period it started in."""
+    from groupdesk.repeat_keys import match_keys
+
+    reg = start.registration
+    keys = match_keys(key, start.lead.phone, reg.account_no, reg.address)
+    period = state.sensitive_period
+    return {
+        "category": reg.category, "complainant_type": reg.complainant_type, "media_present": reg.media_present,
+        "account_key": keys.get("same_account"), "community_key": keys.get("same_community"),
+        "repeat_reasons": list(start.repeat_reasons),
+        "sensitive_period": period.name if period else None,
     }
 
 

@@ -69,6 +69,7 @@ class StartIncident(BaseModel):
     carried: "IncidentState | None" = None  # the state handed over by a continue-as-new
     repeat_of: str | None = None  # the same complainant's earlier incident (90 days), found by the client
     repeat_outcome: str = ""  # how that one ended, for the hall lead's SMS
+    repeat_reasons: list[str] = Field(default_factory=list)  # groupdesk.core.repeats.REASONS ([]: same complainant)
     registration: Registration = Field(default_factory=Registration)  # empty in starts made before it existed
     sensitive_period: SensitivePeriod | None = None  # the calendar's period at the start (none before periods)
     owner: str = ""  # who owns it from the start when not the starter (a more senior person); "" = started_by
@@ -255,7 +256,8 @@ class IncidentState(BaseModel):
     resend_epoch: int = 0  # bumped by a reset with --resend: messages get new idempotency keys
     runs: int = 1  # workflow runs so far: a long incident continues as new to keep its history short
     progress_reports: int = 0  # how many were sent: numbers the next one's idempotency key
-    repeat_of: str | None = None  # a repeat complaint: the same complainant's earlier incident
+    repeat_of: str | None = None  # a repeat complaint: the earlier incident of the same complainant, account or community
+    repeat_reasons: list[str] = Field(default_factory=list)  # which of those (groupdesk.core.repeats.REASONS)
     owner: str | None = None  # 首问负责制: who started it, until a handover names the next
     registration: Registration = Field(default_factory=Registration)  # copied from the start
     sensitive_period: SensitivePeriod | None = None  # started inside a sensitive period: deadlines shortened

@@ -30,11 +30,15 @@ OVERDUE = SearchAttributeKey.for_bool("GroupdeskOverdue")
 # incident of the same complainant), and the earlier incident a repeat complaint is linked to.
 COMPLAINANT = SearchAttributeKey.for_keyword("GroupdeskComplainant")
 REPEAT_OF = SearchAttributeKey.for_keyword("GroupdeskRepeatOf")
+# Set at start by the client: keyed hashes of the registered account number and community ("account:<hash>",
+# "community:<hash>"), how a repeat complaint by either finds an open incident (groupdesk/repeat_keys.py).
+REPEAT_KEYS = SearchAttributeKey.for_keyword_list("GroupdeskRepeatKeys")
 # Set at start by the client: the name of the sensitive period the incident started in (the board's flag).
 SENSITIVE_PERIOD = SearchAttributeKey.for_keyword("GroupdeskSensitivePeriod")
 
 ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_KEY, FOLLOW_UP_KEY,
-       FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE, COMPLAINANT, REPEAT_OF, SENSITIVE_PERIOD)
+       FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE, COMPLAINANT, REPEAT_OF, SENSITIVE_PERIOD,
+       REPEAT_KEYS)
 
 
 def cli_flags() -> list[str]:

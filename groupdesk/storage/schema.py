@@ -117,9 +117,15 @@ archive_records = Table(
     Column("record", Text, nullable=False),  # the whole record, canonical JSON
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("row_hash", String(64), nullable=False),
+    # migration 0005: copied from the sealed record (verify compares them), outside the row's hash
+    Column("category", String(32)),  # the 95598 class registered, if any
+    Column("account_key", String(64)),  # keyed hash of the account number (户号), if registered
+    Column("community_key", String(64)),  # keyed hash of the community the address names, if registered
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
+    Index("archive_records_account", "account_key", "started_on"),
+    Index("archive_records_community", "community_key", "started_on"),
 )
 archive_steps = Table(
     "archive_steps", metadata,
