@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -47,7 +48,12 @@ async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site)
         page = await web.get(period)
     assert page.status_code == 200
     html = page.text
-    assert html.count("<svg") == 4 and "引导客户至VIP室" in html and "2/5" in html
+    assert html.count("<svg") == 6 and "引导客户至VIP室" in html and "2/5" in html
+    sla = html.split("各环节超时率")[1].split("</svg>")[0]  # 西城's first two steps were late, 东城's not
+    assert re.findall(r">([^<>]+)</text><rect[^>]*></rect><text[^>]*>(\d+)%<", sla) == [
+        ("事件办结", "0"), ("维持营业厅秩序", "50"), ("引导客户至VIP室", "50"), ("领头人单独谈话", "0")]
+    assert "未分类" in html.split("按投诉类别")[1].split("</svg>")[0]  # neither registered a category
+    assert '<li id="unfinished"><b>—</b>' in html  # no Temporal here: open incidents not counted
     assert '<li><b>2</b> 起已办结</li>' in html and '<li><b>1</b> 起超时 (50%)</li>' in html
     assert f"{late_id} 引导客户至VIP室" in html and f"{late_id} (2/5)" in html and quick_id not in html.split("责任台账")[1]
     visible = html.split("<main", 1)[1].replace(late_id, "").replace(quick_id, "")

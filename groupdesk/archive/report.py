@@ -47,8 +47,10 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             .where(chosen).group_by(s.c.step).order_by(s.c.step)).all()
         satisfaction = c.execute(select(r.c.follow_up, r.c.satisfaction, func.count()).where(chosen)
                                  .group_by(r.c.follow_up, r.c.satisfaction)).all()
+        category = func.coalesce(r.c.category, "none").label("category")  # none: registered without one
         groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
-                  "by_week": grouped(r.c.week)}
+                  "by_week": grouped(r.c.week), "by_category": grouped(category),
+                  "by_category_week": grouped(category, r.c.week)}
     count = totals[0]
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills},
@@ -80,9 +82,16 @@ def _distribution(rows) -> dict[str, int]:
 def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The report flattened for a spreadsheet: section, key, metric, value."""
     out = [{"section": "totals", "key": "", "metric": k, "value": v} for k, v in report["totals"].items()]
-    for section, key in (("by_playbook", "playbook"), ("by_hall", "hall_id"), ("by_week", "week")):
+    for section, key in (("by_playbook", "playbook"), ("by_hall", "hall_id"), ("by_week", "week"),
+                         ("by_category", "category")):
         out += [{"section": section, "key": row[key], "metric": "incidents", "value": row["incidents"]}
                 for row in report[section]]
+    out += [{"section": "by_category_week", "key": f"{row['category']} {row['week']}", "metric": "incidents",
+             "value": row["incidents"]} for row in report["by_category_week"]]
+    if report.get("open"):
+        out += [{"section": "open", "key": "", "metric": "incidents", "value": report["open"]["incidents"]}]
+        out += [{"section": "open", "key": row["hall_id"], "metric": "incidents", "value": row["incidents"]}
+                for row in report["open"]["by_hall"]]
     for row in report["steps"]:
         out += [{"section": "steps", "key": row["step"], "metric": m, "value": row[m]} for m in row if m != "step"]
     out += [{"section": "satisfaction", "key": k, "metric": "incidents", "value": v}
