@@ -47,7 +47,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         workflows=[GroupIncidentWorkflow, PeriodicReportWorkflow],
         workflow_runner=workflow_runner(),
-        activities=[sms.send_messages, working_day_deadline, archive.archive_incident,
+        activities=[sms.send_messages, sms.send_batch, working_day_deadline, archive.archive_incident,
                     reports.summaries],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         # Each cached incident keeps its playbook snapshot in memory; fewer cached means less RSS
@@ -56,12 +56,20 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     )
 
 
-async def run_worker(settings: Settings | None = None) -> None:
-    from groupdesk.client import connect, ensure_search_attributes
+async def connect_worker_client(settings: Settings) -> Client:
+    """The worker's client (with the metrics runtime); `groupdesk dev` gives the console the same one, so
+    a start from the console is eager: its first workflow task runs here without a round trip to the queue."""
+    from groupdesk.client import connect
+
+    return await connect(settings, runtime=metrics_runtime(settings.metrics_port))
+
+
+async def run_worker(settings: Settings | None = None, client: Client | None = None) -> None:
+    from groupdesk.client import ensure_search_attributes
 
     settings = settings or get_settings()
     open_database(settings)  # migrated (and earlier SQLite files imported) before any task is taken
-    client = await connect(settings, runtime=metrics_runtime(settings.metrics_port))
+    client = client or await connect_worker_client(settings)
     if settings.register_search_attributes:
         added = await ensure_search_attributes(client)
         log.info("search attributes checked", added=added)

@@ -16,6 +16,7 @@ from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.directory import Directory, Person
 from groupdesk.core.durations import format_seconds
 from groupdesk.masking import mask_phone
+from groupdesk.core.batch import BatchResult, SendBatch, SendOutcome
 from groupdesk.core.models import Delivery, SendMessages, SendResult
 from groupdesk.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
 from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX, role_label
@@ -48,6 +49,25 @@ class SmsActivities:
             purpose=request.purpose, attempt=info.attempt,
         ):
             return await self._send_all(request)
+
+    @implements(declared.send_batch)
+    async def send_batch(self, batch: SendBatch) -> BatchResult:
+        """Each request as send_messages would, at once; what failed is returned for the workflow to retry."""
+        info = activity.info()
+        return BatchResult(outcomes=await asyncio.gather(*(self._outcome(r, info) for r in batch.requests)))
+
+    async def _outcome(self, request: SendMessages, info) -> SendOutcome:
+        with structlog.contextvars.bound_contextvars(
+            incident_id=request.incident_id, workflow_id=info.workflow_id, step=request.step,
+            purpose=request.purpose, attempt=info.attempt,
+        ):
+            try:
+                return SendOutcome(result=await self._send_all(request))
+            except ApplicationError as exc:
+                return SendOutcome(error=str(exc), retryable=not exc.non_retryable)
+            except Exception as exc:  # a database or network error: the next attempt may get through
+                log.warning("sms batch request failed", error=type(exc).__name__)
+                return SendOutcome(error=f"{type(exc).__name__}: {exc}", retryable=True)
 
     async def _send_all(self, request: SendMessages) -> SendResult:
         bound = log

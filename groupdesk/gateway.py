@@ -82,6 +82,9 @@ async def _start_workflow(client: Client, settings: Settings, start: StartIncide
         search_attributes=attributes,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        # Eager: when this process runs a worker on the queue with this client (`groupdesk dev`, tests), the
+        # first workflow task comes back with the start and runs here at once; otherwise a normal start.
+        request_eager_start=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -19,6 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.replay import history_from_file, replay
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+# A history with regular activities (recorded before local effects), for the canary and the tampering test.
+WITH_ACTIVITIES = Path(__file__).parent / "histories" / "before-local-effects-approved_then_explained.json"
 
 
 def test_a_history_for_every_path_is_committed():
@@ -32,6 +35,21 @@ def test_a_history_for_every_path_is_committed():
         assert f"before-approval-code-activity-{path}" in names, "histories from before a patch stay"
     assert {"archive-at-close-talk_accepted", "archive-at-close-approved_then_metrology"} <= names
     assert "handed_over" in names, "a handover (首问负责制) replays"
+    for path in [*PATHS, "handed_over"]:
+        assert f"before-local-effects-{path}" in names, "histories from before local effects (issue 18) stay"
+        assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"{path}.json"), \
+            f"{path}.json is recorded with the current command shape (make record-histories)"
+
+
+def patches_in(path: Path) -> set[str]:
+    """The patch ids a recorded history's markers carry."""
+    found = set()
+    for event in json.loads(path.read_text(encoding="utf-8"))["events"]:
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            found.add(json.loads(base64.b64decode(data))["id"])
+    return found
     assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
     assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
             "lang-rejected_then_metrology_inaccurate"} <= names  # director; the inaccurate meter's remedy
@@ -54,7 +72,7 @@ class ReorderedIncident(GroupIncidentWorkflow):
 
 
 async def test_a_non_deterministic_change_is_caught_and_located():
-    outcome = await replay(history_from_file(HISTORIES[0]), "canary", workflows=(ReorderedIncident,))
+    outcome = await replay(history_from_file(WITH_ACTIVITIES), "canary", workflows=(ReorderedIncident,))
     assert outcome.error and "nondetermin" in outcome.error.lower()
     # events 5-6: the approval-code-activity patch that __init__ records; the timer meets the next command
     assert outcome.diverged_at.startswith("event 7 (MARKER_RECORDED)")
@@ -64,7 +82,7 @@ def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(app, ["replay", *map(str, HISTORIES)])
     assert ok.exit_code == 0 and f"{len(HISTORIES)} replayed, 0 failed" in ok.output
-    data = json.loads(HISTORIES[0].read_text(encoding="utf-8"))
+    data = json.loads(WITH_ACTIVITIES.read_text(encoding="utf-8"))
     scheduled = next(e for e in data["events"] if "activityTaskScheduledEventAttributes" in e)
     scheduled["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "send_letters"
     tampered = tmp_path / "tampered.json"

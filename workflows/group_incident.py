@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.core.involved import needs_publicity_alert
     from workflows import checks, people, timers
     from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+from workflows.local_effects import PATCH as LOCAL_EFFECTS, LocalEffects
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                         maximum_interval=timedelta(minutes=1), maximum_attempts=8)
@@ -61,11 +62,13 @@ SMS_TIMEOUT = timedelta(seconds=10)
 
 
 @workflow.defn(name="GroupIncident")
-class GroupIncidentWorkflow:
+class GroupIncidentWorkflow(LocalEffects):
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
+        # Incidents started under it take the patches below as given (no marker each) and run local effects.
+        self.local = workflow.patched(LOCAL_EFFECTS)
         # Older incidents drew approval codes from the workflow's random; newer ones get them by activity.
-        legacy_codes = None if workflow.patched("approval-code-activity") else workflow.random()
+        legacy_codes = None if self.patched("approval-code-activity") else workflow.random()
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried, legacy_codes)
         else:
@@ -75,6 +78,9 @@ class GroupIncidentWorkflow:
         self.woken = False
         self.published: tuple | None = None
         self.in_flight: set[asyncio.Task] = set()
+
+    def patched(self, name: str) -> bool:
+        return self.local or workflow.patched(name)
 
     @workflow.run
     async def run(self, start: StartIncident) -> IncidentState:
@@ -94,7 +100,9 @@ class GroupIncidentWorkflow:
         self.launch_effects()
         await workflow.wait_condition(lambda: not self.in_flight and not self.machine.effects)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if workflow.patched("archive-at-close"):  # incidents that closed before the archive are not in it
+        if self.local:
+            await self.archive_local()
+        elif workflow.patched("archive-at-close"):  # incidents that closed before the archive are not in it
             await workflow.execute_activity(
                 declared.archive_incident, ArchiveIncident(start=self.machine.start.model_copy(update={"carried": None}),
                                                     state=self.machine.state, run_id=workflow.info().run_id),
@@ -116,7 +124,7 @@ class GroupIncidentWorkflow:
     def history_too_long(self) -> bool:
         if workflow.info().get_current_history_length() < self.machine.start.history_budget:
             return False
-        return workflow.patched("continue-as-new-budget")  # incidents recorded before it never continue
+        return self.patched("continue-as-new-budget")  # incidents recorded before it never continue
 
     async def quiet(self) -> bool:
         """Wait until no message is in flight and no update is being handled; True if nothing new came."""
@@ -124,6 +132,8 @@ class GroupIncidentWorkflow:
         return not self.machine.effects and self.machine.state.status == "open"
 
     async def sleep_until_due_or_woken(self) -> None:
+        if self.local:
+            return await self.sleep_on_one_timer()
         self.woken = False
         due = timers.next_due(self.machine)
         timeout = None if due is None else max((due - workflow.now()).total_seconds(), 0.001)
@@ -137,6 +147,8 @@ class GroupIncidentWorkflow:
 
     def launch_effects(self) -> None:
         """Send in the background: a slow SMS gateway must never hold up a deadline."""
+        if self.local:
+            return self.launch_local()
         for effect in self.machine.take_effects():
             task = asyncio.create_task(self.carry_out(effect))
             self.in_flight.add(task)
@@ -171,11 +183,13 @@ class GroupIncidentWorkflow:
             self.wake_on_failure()
 
     def wake_on_failure(self) -> None:
-        if workflow.patched("wake-on-failure"):
+        if self.patched("wake-on-failure"):
             self.woken = True  # the failure flag must reach the board now, not at the next deadline
 
     def publish(self) -> None:
         """Upsert search attributes when what the board filters on has changed."""
+        if self.local and (self.in_flight or self.machine.effects) and self.machine.state.status == "open":
+            return  # after what is in flight has landed, in the same workflow task: one upsert, not several
         s = self.machine.state
         current = (s.status, s.stage, tuple(s.current_steps), s.warning_tier)
         replies = self.reply_keys()
@@ -206,7 +220,7 @@ class GroupIncidentWorkflow:
         code or a number. "pending" while an approval's SMS (and so its code) is on its way; "legacy"
         where an older incident would have shown a code or an unkeyed hash (SMS replies cannot reach
         those). Empty for incidents started before replies existed."""
-        if not workflow.patched("sms-reply-keys"):
+        if not self.patched("sms-reply-keys"):
             return ()
         m = self.machine
         s = m.state
@@ -222,7 +236,7 @@ class GroupIncidentWorkflow:
 
     def board_fields(self) -> tuple:
         """The next deadline and whether a step is overdue; empty for incidents from before the board."""
-        if not workflow.patched("board-attributes"):
+        if not self.patched("board-attributes"):
             return ()
         ahead = timers.upcoming(self.machine)
         now = workflow.now()
@@ -232,7 +246,7 @@ class GroupIncidentWorkflow:
 
     def failure_flag(self) -> tuple:
         """How many actions wait for ops; empty for incidents started before the flag existed."""
-        if not workflow.patched("failed-actions-flag"):
+        if not self.patched("failed-actions-flag"):
             return ()
         return (sum(1 for f in self.machine.state.failed_actions if f.status == "parked"),)
 

@@ -108,17 +108,18 @@ async def _serve(s) -> None:
     import uvicorn
 
     from groupdesk.web.app import create_app
-    from worker import run_worker
+    from worker import connect_worker_client, run_worker
 
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main.cancel)  # the worker shuts down cleanly, then the server stops
-    web = uvicorn.Server(uvicorn.Config(create_app(s), host=s.web_host, port=s.web_port, log_level="warning"))
+    client = await connect_worker_client(s)  # one client for console and worker: starts are eager
+    web = uvicorn.Server(uvicorn.Config(create_app(s, client=client), host=s.web_host, port=s.web_port, log_level="warning"))
     web.install_signal_handlers = lambda: None  # ours above stop everything together
     serving = asyncio.create_task(web.serve())
     try:
-        await run_worker(s)
+        await run_worker(s, client)
     finally:
         web.should_exit = True
         await asyncio.wait_for(serving, timeout=10)

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
+from groupdesk.core.batch import BatchResult, SendBatch
 from groupdesk.core.models import ArchiveIncident, ReportPeriod, SendMessages, SendResult, WorkingDeadline
 
 F = TypeVar("F", bound=Callable)
@@ -29,6 +30,12 @@ def _declared(body: str) -> typing.NoReturn:
 def send_messages(request: SendMessages) -> SendResult:
     """Render each message, store it once in the outbox, hand it to the provider."""
     _declared("activities.sms.SmsActivities.send_messages")
+
+
+@activity.defn(name="send_batch")
+def send_batch(request: SendBatch) -> BatchResult:
+    """send_messages for each request of one transition (a local activity); a failure is returned, not raised."""
+    _declared("activities.sms.SmsActivities.send_batch")
 
 
 @activity.defn(name="working_day_deadline")

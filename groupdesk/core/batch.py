@@ -1,0 +1,26 @@
+"""One local activity per transition: every message a workflow task decided, sent together."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from groupdesk.core.models import SendMessages, SendResult
+
+
+class SendBatch(BaseModel):
+    """The messages of one transition; `attempt` is the workflow's own (it retries only what failed)."""
+
+    requests: list[SendMessages]
+    attempt: int = 1
+
+
+class SendOutcome(BaseModel):
+    """One request's result, or why it was not sent and whether trying again may help."""
+
+    result: SendResult | None = None
+    error: str = ""
+    retryable: bool = False
+
+
+class BatchResult(BaseModel):
+    outcomes: list[SendOutcome]  # in the order of the batch's requests
