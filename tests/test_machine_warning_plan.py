@@ -300,3 +300,15 @@ def test_inside_a_sensitive_period_each_change_of_the_plan_reaches_the_responsib
                                  plan(m, "end", T0 + 8 * MIN))
             for e in sends(moment) if e.recipients == ["person:lin.yue"]]
     assert len(keys) == 3 and len(set(keys)) == 3, "two raises are two messages, not one key twice"
+
+
+def test_the_playbook_page_previews_every_template_of_every_shipped_playbook():
+    from groupdesk.config import REPO_ROOT
+    from groupdesk.playbook_loader import load_playbooks
+    from groupdesk.web.diagram import template_previews
+
+    for pb in load_playbooks(REPO_ROOT / "playbooks").values():
+        for lang in ("zh-CN", "en"):  # each rendered with its use's sample values (StrictUndefined)
+            assert all(p["texts"] for p in template_previews(pb, lang)), pb.id
+    labels = [p["label"] for p in template_previews(PLAYBOOK, "zh-CN")]
+    assert {"预警升级", "预警结束"} <= set(labels) and "市计量监督局现场校验: 已商定校验时间" in labels

@@ -100,7 +100,7 @@ def template_uses(pb: Playbook, lang: str) -> list[tuple[str, str, str]]:
             "approval_request" if step.kind == "approval" else "step_started")
         for name, outcome in step.outcomes.items():
             label = pb.outcome_label(sid, name, lang)
-            add(outcome.template, f"{title}: {label}", "outcome_notice")
+            add(outcome.template, f"{title}: {label}", "appointment_notice" if outcome.appointment else "outcome_notice")
             if outcome.appointment:
                 add(outcome.appointment.template, f"{label}{'·预约提醒' if zh else ': appointment reminder'}",
                     "appointment_reminder")
@@ -108,6 +108,10 @@ def template_uses(pb: Playbook, lang: str) -> list[tuple[str, str, str]]:
     add(pb.escalation.escalation_template, "超时升级" if zh else "escalation", "escalation")
     if pb.progress_reports:
         add(pb.progress_reports.template, "进展报告" if zh else "progress report", "progress_report")
+    plan = pb.warning_plan
+    for change, words in (("raised", ("预警升级", "warning plan raised")), ("ended", ("预警结束", "warning plan ended"))):
+        if plan and getattr(plan, change):
+            add(getattr(plan, change).template, words[0] if zh else words[1], "plan_notice")
     return [(name, label, use) for name, (label, use) in uses.items()]
 
 
