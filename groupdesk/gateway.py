@@ -26,12 +26,13 @@ from groupdesk.config import Settings
 from groupdesk.incidents import InputError
 from groupdesk.keyed import follow_up_key
 from groupdesk.core.models import (
-    Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, RecordFollowUp,
-    RecordOutcome,
+    Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
+    RecordFollowUp, RecordOutcome,
     RecordReset, RetryAction, SkipAction, StartIncident,
 )
 from groupdesk.core import involved
 from groupdesk.permissions import Viewer, require, require_uninvolved
+from groupdesk.promises import PromiseGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 
@@ -163,6 +164,9 @@ class Incident:
     async def skip(self, req: SkipAction) -> Ack:
         return await self._handle.execute_update(_workflow().skip_action, req)
 
+    async def promise(self, req: PromiseChange) -> PromiseAck:
+        return await self._handle.execute_update(_workflow().promise, req)
+
     async def migrate(self, req: MigratePlaybook) -> Ack:
         return await self._handle.execute_update(_workflow().migrate_playbook, req)
 
@@ -182,7 +186,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway:
+class Gateway(PromiseGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):

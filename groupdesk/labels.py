@@ -39,6 +39,14 @@ PURPOSES: dict[str, Pair] = {
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
+    "promise_reminder": ("承诺到期提醒", "promise reminder"),
+    "promise_missed": ("承诺逾期通知", "promise missed"),
+    "promise_kept": ("承诺兑现通知", "promise kept"),
+    "promise_changed": ("承诺时间调整", "promise rescheduled"),
+}
+
+PROMISE_STATUS: dict[str, Pair] = {
+    "open": ("待兑现", "open"), "kept": ("已兑现", "kept"), "missed": ("已逾期", "missed"), "waived": ("已豁免", "waived"),
 }
 
 DELIVERY: dict[str, Pair] = {
@@ -82,6 +90,13 @@ EVENTS: dict[str, Pair] = {
     "note": ("备注", "note"),
     "continued_as_new": ("记录续接", "history continued"),
     "sms": ("短信", "SMS"),
+    "promise_made": ("作出承诺", "promise made"),
+    "promise_reminder": ("承诺到期提醒", "promise reminder"),
+    "promise_missed": ("承诺逾期", "promise missed"),
+    "promise_escalation": ("承诺逾期升级", "promise escalated"),
+    "promise_kept": ("承诺兑现", "promise kept"),
+    "promise_changed": ("承诺时间调整", "promise rescheduled"),
+    "promise_waived": ("承诺豁免", "promise waived"),
 }
 
 SMS_ERRORS: dict[str, Pair] = {

@@ -12,6 +12,7 @@ from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
 from workflows.incident_machine import IncidentMachine
+from workflows.promises import closing_problem
 
 
 def rejected(message: str) -> ApplicationError:
@@ -79,6 +80,8 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     outcome = step.outcomes.get(req.outcome)
     if outcome is None:
         raise rejected(f"step {req.step!r} has no outcome {req.outcome!r}; its outcomes are {', '.join(step.outcomes)}")
+    if not outcome.stay and (problem := closing_problem(machine, outcome.next)):
+        raise rejected(problem)
     require_role(machine, req.actor, [step.owner, *step.recorded_by], f"record the outcome of {req.step}", req.roles)
     if outcome.requires_reason and not req.note.strip():
         raise rejected(f"outcome {req.outcome!r} needs a reason; give it as the note")
@@ -126,6 +129,9 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
         raise rejected(f"code {req.code} is not the code of the approval waiting in {machine.state.id}")
     if req.decision == "reject" and not req.reason.strip():
         raise rejected("a rejection needs a reason; pass --reason TEXT")
+    decided = machine.pb.steps[step_id].outcomes.get("approved" if req.decision == "approve" else "rejected")
+    if decided and (problem := closing_problem(machine, decided.next)):
+        raise rejected(problem)
     return step_id
 
 

@@ -25,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
         HandOver,
         IncidentState,
         MigratePlaybook,
+        PromiseAck,
+        PromiseChange,
         RecordReset,
         RecordFollowUp,
         RecordOutcome,
@@ -39,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
     from groupdesk.core.involved import needs_publicity_alert
-    from workflows import checks, people, timers
+    from workflows import checks, people, promise_checks, promises, timers
     from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 from workflows.local_effects import PATCH as LOCAL_EFFECTS, LocalEffects
 
@@ -195,9 +197,10 @@ class GroupIncidentWorkflow(LocalEffects):
         replies = self.reply_keys()
         flagged = self.failure_flag()
         board = self.board_fields()
-        if current + replies + flagged + board == self.published:
+        promised = promises.published(self.machine)  # empty until the first promise: old histories unchanged
+        if current + replies + flagged + board + promised == self.published:
             return
-        self.published = current + replies + flagged + board
+        self.published = current + replies + flagged + board + promised
         updates = [
             sa.STATUS.value_set(s.status),
             sa.STAGE.value_set(s.stage or "-"),
@@ -213,6 +216,10 @@ class GroupIncidentWorkflow(LocalEffects):
             next_deadline, overdue = board
             updates += [sa.NEXT_DEADLINE.value_set(next_deadline) if next_deadline else sa.NEXT_DEADLINE.value_unset(),
                         sa.OVERDUE.value_set(overdue)]
+        if promised:
+            next_due, statuses = promised
+            updates += [sa.PROMISE_DUE.value_set(next_due) if next_due else sa.PROMISE_DUE.value_unset(),
+                        sa.PROMISES.value_set(list(statuses))]
         workflow.upsert_search_attributes(updates)
 
     def reply_keys(self) -> tuple:
@@ -335,6 +342,16 @@ class GroupIncidentWorkflow(LocalEffects):
     @hand_over.validator
     def validate_handover(self, req: HandOver) -> None:
         checks.check_handover(self.machine, req)
+
+    @workflow.update
+    def promise(self, req: PromiseChange) -> PromiseAck:
+        """合理承诺,有诺必行: make a promise, record it kept, change its due time, or (director) waive."""
+        promise_id = self.machine.change_promises(req, workflow.now())
+        return PromiseAck(**self.acknowledge().model_dump(), promise=promise_id)
+
+    @promise.validator
+    def validate_promise(self, req: PromiseChange) -> None:
+        promise_checks.check_promise(self.machine, req, workflow.now())
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

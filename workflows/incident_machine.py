@@ -31,6 +31,7 @@ from groupdesk.core.warning_plan import PLAN_STEP, more_severe
 from workflows import timers
 from workflows.machine_ops import OpsChanges
 from workflows.machine_periods import PeriodRules
+from workflows.promises import PromiseChanges
 from workflows.messages import MessageBuilder
 from workflows.warning_plan import WarningPlanChanges
 
@@ -39,8 +40,8 @@ from workflows.warning_plan import WarningPlanChanges
 class ResolveWorkingDays:
     """Compute `working_days` after `start` on the Chinese calendar, then apply it to `target`."""
 
-    target: str  # "step" or "follow_up"
-    step: str | None
+    target: str  # "step", "follow_up" or "promise"
+    step: str | None  # the step (a promise: its id)
     visit: int
     start: datetime
     working_days: int
@@ -49,7 +50,7 @@ class ResolveWorkingDays:
 Effect = SendMessages | ResolveWorkingDays
 
 
-class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges):
+class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChanges):
     def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: Random | None = None):
         self.start = start
         self.pb = start.playbook
@@ -239,6 +240,8 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges):
                 self.effects.append(self.messages.escalation(item.step, item.level, item.role, overdue))
             elif item.kind == "appointment_reminder":
                 self._remind_appointment(item.appointment, now)
+            elif item.promise:
+                self.fire_promise(item, now)
             elif item.kind == "follow_up":
                 close_id, spec = self._follow_up_spec()
                 follow = self.state.follow_up
@@ -298,6 +301,8 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges):
             if state and state.status == "active" and state.visit == effect.visit:
                 state.deadline_at = scaled_due
                 self._announce(effect.step)
+        elif effect.target == "promise":
+            self.apply_promise_due(effect, scaled_due)
         elif self.state.follow_up and self.state.follow_up.send_at is None:
             self.state.follow_up.send_at = scaled_due
 

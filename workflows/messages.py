@@ -167,6 +167,11 @@ class MessageBuilder:
         return self._request(None, "publicity_alert", recipients, "", "alert", inline=PUBLICITY_ALERT,
                              extra={"media_present": self.start.registration.media_present})
 
+    def inline(self, purpose: Purpose, recipients: list[str], discriminator: str, template: dict[str, str],
+               extra: dict[str, Any]) -> SendMessages:
+        """A message in groupdesk's own words (not the playbook's), of no step, keyed by `discriminator`."""
+        return self._request(None, purpose, recipients, "", discriminator, inline=template, extra=extra)
+
     def follow_up(self, step: str, template: str) -> SendMessages:
         return self._request(step, "follow_up", ["lead_complainant"], template, "survey",
                              extra={"lead_name": self.start.lead.name})

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from groupdesk.core.models import Appointment, Deadline
+from workflows import promises
 
 if TYPE_CHECKING:
     from workflows.incident_machine import IncidentMachine
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
 class Due:
     """One thing due now, in the order it is carried out."""
 
-    kind: Literal["reminder", "escalation", "appointment_reminder", "follow_up", "follow_up_expiry"]
+    kind: Literal["reminder", "escalation", "appointment_reminder", "follow_up", "follow_up_expiry",
+                  "promise_reminder", "promise_missed", "promise_escalation"]
     step: str | None = None
     level: int = 0  # escalation: the rung reached
     role: str | None = None  # reminder: the owner; escalation: the role up the chain
     appointment: int = 0  # appointment_reminder: its number (1-based) in the incident's appointments
+    promise: str | None = None  # promise timers: the promise's id
 
 
 def escalation_times(machine: IncidentMachine, step_id: str) -> list[tuple[datetime, str]]:
@@ -66,6 +69,7 @@ def upcoming(machine: IncidentMachine) -> list[Deadline]:
     for appt in live_appointments(machine):
         if not appt.reminded:
             found.append(Deadline(kind="appointment_reminder", step=appt.step, due_at=appt.remind_at))
+    found += promises.upcoming(machine)
     follow = machine.state.follow_up
     if follow and follow.outcome == "pending":
         if not follow.sent and follow.send_at:
@@ -99,6 +103,7 @@ def due(machine: IncidentMachine, now: datetime) -> list[Due]:
     for index, appt in enumerate(machine.state.appointments, start=1):
         if appt in live and not appt.reminded and now >= appt.remind_at:
             found.append(Due("appointment_reminder", appt.step, appointment=index))
+    found += promises.due(machine, now)
     follow = machine.state.follow_up
     if follow and follow.outcome == "pending":
         if not follow.sent and follow.send_at and now >= follow.send_at:

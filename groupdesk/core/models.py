@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field
 
 from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "handover", "sensitive_period_start",
-                  "publicity_alert"]
+                  "publicity_alert",
+                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed"]
 
 
 class StaffRef(BaseModel):
@@ -147,10 +149,12 @@ class Appointment(BaseModel):
 
 
 class Deadline(BaseModel):
-    kind: Literal["step", "reminder", "escalation", "appointment_reminder", "follow_up", "follow_up_expiry"]
+    kind: Literal["step", "reminder", "escalation", "appointment_reminder", "follow_up", "follow_up_expiry",
+                  "promise_reminder", "promise_due", "promise_escalation"]
     step: str | None
     due_at: datetime
     role: str | None = None
+    promise: str | None = None  # promise deadlines: the promise's id
 
 
 class Delivery(BaseModel):
@@ -261,6 +265,7 @@ class IncidentState(BaseModel):
     owner: str | None = None  # 首问负责制: who started it, until a handover names the next
     registration: Registration = Field(default_factory=Registration)  # copied from the start
     sensitive_period: SensitivePeriod | None = None  # started inside a sensitive period: deadlines shortened
+    promises: list[Promise] = Field(default_factory=list)  # 合理承诺,有诺必行: what staff promised, and by when
 
 
 # Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),
@@ -275,6 +280,12 @@ class Ack(BaseModel):
     stage: str
     current_steps: list[str]
     warning_tier: int
+
+
+class PromiseAck(Ack):
+    """What the `promise` update returns: the Ack, and the id of the promise it made or changed."""
+
+    promise: str = ""
 
 
 class SendMessages(BaseModel):

@@ -36,9 +36,15 @@ REPEAT_KEYS = SearchAttributeKey.for_keyword_list("GroupdeskRepeatKeys")
 # Set at start by the client: the name of the sensitive period the incident started in (the board's flag).
 SENSITIVE_PERIOD = SearchAttributeKey.for_keyword("GroupdeskSensitivePeriod")
 
+# Promises (set once an incident has one): the earliest due time of those not kept yet (open or missed;
+# unset when none is), and the statuses its promises have, so `groupdesk promises` and the board find
+# the incidents with promises without reading every incident.
+PROMISE_DUE = SearchAttributeKey.for_datetime("GroupdeskPromiseDue")
+PROMISES = SearchAttributeKey.for_keyword_list("GroupdeskPromises")
+
 ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_KEY, FOLLOW_UP_KEY,
        FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE, COMPLAINANT, REPEAT_OF, SENSITIVE_PERIOD,
-       REPEAT_KEYS)
+       REPEAT_KEYS, PROMISE_DUE, PROMISES)
 
 
 def cli_flags() -> list[str]:

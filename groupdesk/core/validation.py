@@ -20,6 +20,8 @@ TIME_SCALE_MAX = 1_000_000
 PHONE_MAX = 32
 ADDRESS_MAX = 200
 DEMANDS_MAX = 1000
+PROMISE_MAX = 500  # what was promised
+PROMISES_MAX = 50  # promises in one incident
 CATEGORIES = ("service", "business", "outage", "power_quality", "grid_construction")  # 95598; business incl. metering
 COMPLAINANT_TYPES = ("venting", "authority", "gain", "publicity")  # seed 003
 ACCOUNT_NO = re.compile(r"^[0-9][0-9-]{3,31}$")  # 户号: digits (a '-' allowed), 4 to 32
@@ -45,6 +47,7 @@ CLI_FLAGS = {
     "address": "--address", "account_no": "--account-no", "category": "--category", "demands": "--demands",
     "complainant_type": "--complainant-type", "media_present": "--media", "to": "--to",
     "person_involved": "--person-involved",
+    "what": "--what", "due": "--due", "owner": "--owner", "promise": "PROMISE_ID",
 }
 
 
@@ -196,6 +199,19 @@ def outcome_problems(step: str, outcome: str, note: str, data: dict[str, str]) -
         problems["note"] = problem
     problems.update(data_problems(data))
     return problems
+
+
+def promise_what_problem(value: str | None) -> str | None:
+    return text_problem(value, PROMISE_MAX, required="say what was promised, e.g. 5个工作日内反馈校验结果")
+
+
+PROMISE_ID = re.compile(r"^p[1-9][0-9]{0,3}$")
+
+
+def promise_id_problem(value: str) -> str | None:
+    if not PROMISE_ID.match(value or ""):
+        return f"{shown(value)} is not a promise id (like p1); see the incident's promises in `groupdesk show ID`"
+    return None
 
 
 def timeline_text(entries) -> int:
