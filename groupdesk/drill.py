@@ -13,7 +13,9 @@ from typing import Awaitable, Callable, Union
 from temporalio.client import WorkflowHandle
 
 from groupdesk.gateway import Incident
-from groupdesk.core.models import DecideApproval, HandOver, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import (
+    DecideApproval, HandOver, IncidentState, PromiseChange, RecordFollowUp, RecordOutcome,
+)
 
 Target = Union[Incident, WorkflowHandle]
 
@@ -49,6 +51,22 @@ async def _to_director(handle: Target, staff: dict[str, str]) -> None:
 async def handed_over(handle: Target, staff: dict[str, str] = XICHENG) -> None:
     """首问负责制: the hall lead hands the incident to the guide, then the talk is accepted."""
     await Incident.of(handle).hand_over(HandOver(actor=staff["hall_lead"], to=staff["guide"], reason="交接班"))
+    await talk_accepted(handle, staff)
+
+
+async def promises_kept_and_missed(handle: Target, staff: dict[str, str] = XICHENG) -> None:
+    """合理承诺,有诺必行: one promise missed (reminded, escalated, then waived by the director), one due in working
+    days re-promised and kept; then the talk is accepted."""
+    incident, lead, guide = Incident.of(handle), staff["hall_lead"], staff["guide"]
+    await incident.promise(PromiseChange(kind="add", actor=lead, what="1小时内回电", owner=lead,
+                                         owner_role="hall_lead", due="1h"))
+    await incident.promise(PromiseChange(kind="add", actor=lead, what="2个工作日内提供电量明细", owner=guide,
+                                         owner_role="guide", due="2wd"))
+    await wait_for(handle, lambda st: st.promises[0].escalation_level == 2 and st.promises[1].due_at is not None)
+    await incident.promise(PromiseChange(kind="change", actor=guide, promise="p2", due="3wd", note="数据导出需审批"))
+    await wait_for(handle, lambda st: st.promises[1].due_at is not None)
+    await incident.promise(PromiseChange(kind="kept", actor=guide, promise="p2", note="已短信发送"))
+    await incident.promise(PromiseChange(kind="waive", actor=staff["centre_director"], note="客户已当面确认"))
     await talk_accepted(handle, staff)
 
 
@@ -114,4 +132,5 @@ PATHS: dict[str, Callable[[Target], Awaitable[None]]] = {
 
 # Paths recorded for the replay tests only (newer than the histories kept from before earlier patches).
 RECORDED_ONLY: dict[str, Callable[[Target], Awaitable[None]]] = {
-    "handed_over": handed_over, "plan_raised_then_ended": plan_raised_then_ended}
+    "handed_over": handed_over, "plan_raised_then_ended": plan_raised_then_ended,
+    "promises_kept_and_missed": promises_kept_and_missed}

@@ -53,6 +53,7 @@ def patches_in(path: Path) -> set[str]:
     assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
     assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
             "lang-rejected_then_metrology_inaccurate"} <= names  # director; the inaccurate meter's remedy
+    assert "promises_kept_and_missed" in names, "promises (one kept, one missed) replay"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
