@@ -121,6 +121,38 @@ def cli_cases(incident: str) -> list[Case]:
           "--reason"),
         c("ops retry not ops", ["ops", "retry", incident, "keep_order", "--as", "sun.li"], "--as"),
     ]
+    promise = ["promise", "add", incident, "--as", "sun.li"]
+    good = {"--what": "一小时内回电", "--due": "1h", "--owner": "sun.li"}
+
+    def add(**bad: str) -> list[str]:
+        return promise + sum(([k, v] for k, v in {**good, **{f"--{k}": v for k, v in bad.items()}}.items()), [])
+    out += [  # promises: nothing is recorded by any of these
+        c("promise what empty", add(what=" "), "--what"),
+        c("promise what 501 chars", add(what="诺" * 501), "--what"),
+        c("promise what 1 MB", add(what="w" * MB), "--what"),
+        c("promise due garbage", add(due="next tuesday"), "--due"),
+        c("promise due 91 days", add(due="91d"), "--due"),
+        c("promise due in the past", add(due="2020-01-01 09:00"), "due"),
+        c("promise due 10 kB", add(due="1" * 10_000), "--due"),
+        c("promise owner unknown", add(owner="no.body"), "--owner"),
+        c("promise owner of another hall", add(owner="zhou.jie"), "--owner"),
+        c("promise owner quote", add(owner='x" OR 1=1'), "--owner"),
+        c("promise by someone unknown", add()[:4] + ["no.body"] + add()[5:], "--as"),
+        c("promise kept bad id", ["promise", "kept", incident, "x;1", "--as", "sun.li"], "PROMISE_ID"),
+        c("promise kept unknown", ["promise", "kept", incident, "p9", "--as", "sun.li"], "no promise 'p9'"),
+        c("promise kept note 2001", ["promise", "kept", incident, "p1", "--as", "sun.li", "--note", "n" * 2001],
+          "--note"),
+        c("promise change no reason", ["promise", "change", incident, "p1", "--due", "1h", "--reason", " ",
+                                       "--as", "sun.li"], "--reason"),
+        c("promise change due garbage", ["promise", "change", incident, "p1", "--due", "soon", "--reason", "r",
+                                         "--as", "sun.li"], "--due"),
+        c("promise waive by a hall lead", ["promise", "waive", incident, "--reason", "r", "--as", "sun.li"],
+          "--as: sun.li is not the centre director"),
+        c("promise waive nothing open", ["promise", "waive", incident, "--reason", "r", "--as", "wang.jun"],
+          "no promise left to waive"),
+        c("promises due-before garbage", ["promises", "--due-before", "tomorrow"], "--due-before"),
+        c("promises hall quote", ["promises", "--hall", 'x"'], "--hall"),
+    ]
     return out
 
 
@@ -239,6 +271,20 @@ def api_cases(incident: str) -> list[Case]:
         Case("api", "note 2001", ("POST", f"{path}/notes", {"json": {"text": "x" * 2001}}), (422,), "text"),
         Case("api", "note empty", ("POST", f"{path}/notes", {"json": {"text": "  "}}), (422,), "text"),
         Case("api", "note 1 MB", ("POST", f"{path}/notes", {"json": {"text": "x" * MB}}), (413,), "request body"),
+        Case("api", "promise what 501", ("POST", f"{path}/promises", {"json": {
+            "what": "诺" * 501, "due": "1h", "owner": "sun.li"}}), (422,), "what"),
+        Case("api", "promise due garbage", ("POST", f"{path}/promises", {"json": {
+            "what": "回电", "due": "tomorrow", "owner": "sun.li"}}), (422,), "due"),
+        Case("api", "promise owner unknown", ("POST", f"{path}/promises", {"json": {
+            "what": "回电", "due": "1h", "owner": "no.body"}}), (422,), "owner"),
+        Case("api", "promise what a list", ("POST", f"{path}/promises", {"json": {
+            "what": ["x"], "due": "1h", "owner": "sun.li"}}), (422,), "what"),
+        Case("api", "promise kept unknown", ("POST", f"{path}/promises/p9/kept", {"json": {}}), (409,), "no promise"),
+        Case("api", "promise kept bad id", ("POST", f"{path}/promises/x;1/kept", {"json": {}}), (422,), "promise"),
+        Case("api", "promise waive by a hall lead", ("POST", f"{path}/promises/waive", {"json": {"reason": "r"}}),
+             (403,), "centre director"),
+        Case("api", "promises due_before garbage", ("GET", "/api/promises", {"params": {"due_before": "x"}}), (400,),
+             "due_before"),
         Case("api", "skip reason 3000", ("POST", f"{path}/failed/keep_order/skip", {"json": {"reason": "r" * 3000}}),
              (422,), "reason", "ma.ning"),
         Case("api", "skip step quote", ("POST", f'{path}/failed/a"b/skip', {"json": {"reason": "r"}}), (422,),

@@ -13,7 +13,9 @@ import pytest
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.outbox import Outbox
+from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
+from web_helpers import signed_in
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -81,6 +83,8 @@ async def test_a_drill_with_one_promise_missed_and_one_kept(dev_env, tmp_path, m
         elsewhere = json.loads((await cli(env, "promises", "--hall", "dongcheng", "--json")).stdout)
         assert iid not in {r["incident"] for r in elsewhere}
 
+        await console_part(dev_env, settings, iid)
+
         for step, outcome, who in [("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei")]:
             assert (await cli(env, "outcome", iid, step, outcome, "--as", who)).returncode == 0
         await wait_for(handle, lambda s: "talk_with_lead" in s.current_steps)
@@ -93,5 +97,30 @@ async def test_a_drill_with_one_promise_missed_and_one_kept(dev_env, tmp_path, m
         close = await cli(env, "outcome", iid, "talk_with_lead", "accepted", "--as", "sun.li")
         assert close.returncode == 0, close.stderr
         shown = json.loads((await cli(env, "show", iid, "--json")).stdout)
-        assert [(p["id"], p["status"]) for p in shown["promises"]] == [("p1", "waived"), ("p2", "kept")]
+        assert [(p["id"], p["status"]) for p in shown["promises"]] == [("p1", "waived"), ("p2", "kept"), ("p3", "kept")]
         assert shown["stage"] == "follow_up"
+
+
+async def console_part(dev_env, settings, iid: str) -> None:
+    """The board lists the missed promise as due today; the incident page shows each promise with its buttons;
+    the JSON API makes one (refusing a bad due time with 422 naming the field) and records it kept."""
+    app = create_app(settings, client=dev_env.client)
+    async with signed_in(app, "sun.li") as lead:
+        board = (await lead.get("/")).text
+        assert 'id="promises-today"' in board and f'data-promise="{iid}/p1"' in board and "已逾期" in board
+        page = (await lead.get(f"/incidents/{iid}")).text
+        assert 'id="promise-p1" data-status="missed"' in page and 'data-promise-kept="p1"' in page
+        assert 'id="promise-p2" data-status="kept"' in page and 'data-promise-kept="p2"' not in page
+        assert 'data-promise-waive="p1"' not in page  # the hall lead does not waive
+        bad = await lead.post(f"/api/incidents/{iid}/promises", json={"what": "回电", "due": "tomorrow",
+                                                                     "owner": "sun.li"})
+        assert bad.status_code == 422 and bad.json()["detail"].startswith("due:"), bad.text
+        made = await lead.post(f"/api/incidents/{iid}/promises", json={"what": "当场补打电费清单", "due": "3h",
+                                                                      "owner": "qian.lei"})
+        assert made.status_code == 201 and made.json()["id"] == "p3", made.text
+        done = await lead.post(f"/api/incidents/{iid}/promises/p3/kept", json={"note": "已交给客户"})
+        assert done.status_code == 200, done.text
+        listed = (await lead.get("/api/promises", params={"hall": "xicheng"})).json()
+        assert ("p3", "kept", "qian.lei") in [(r["id"], r["status"], r["owner"]) for r in listed if r["incident"] == iid]
+    async with signed_in(app, "wang.jun") as director:
+        assert 'data-promise-waive="p1"' in (await director.get(f"/incidents/{iid}")).text

@@ -9,6 +9,7 @@ from typing import Any
 from groupdesk.keyed import keyed
 from groupdesk.core.models import IncidentState, StartIncident
 from groupdesk.core.warning_plan import most_severe
+from groupdesk.core.promise_models import figures
 from groupdesk.core.workcal import LOCAL_TZ
 
 ESCALATED = re.compile(r"level (\d+): escalated to (\S+)")
@@ -63,6 +64,7 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         # what finishing outcomes recorded, by step (e.g. the accountability entry: finding, measure)
         "outcome_data": {sid: dict(st.data) for sid, st in state.steps.items() if st.data},
         **registered(start, state, key),
+        "promises": figures(state.promises),  # made, kept, kept_late, missed, waived
     }
 
 

@@ -77,3 +77,11 @@ def parse_due(text: str) -> Span | datetime:
         if "does not parse" not in str(exc):  # a duration, but too long or zero: say so
             raise
         raise ValueError(f"{shown(raw)} is not a due time; {DUE_HELP}") from None
+
+
+def figures(promises: list[Promise]) -> dict[str, int]:
+    """An incident's promises in numbers, as the archive keeps them: made, kept (on time or late), ever missed
+    (kept late or waived afterwards included), waived."""
+    return {"made": len(promises), "kept": sum(p.status == "kept" for p in promises),
+            "kept_late": sum(p.status == "kept" and p.missed_at is not None for p in promises),
+            "missed": sum(p.missed_at is not None for p in promises), "waived": sum(p.status == "waived" for p in promises)}

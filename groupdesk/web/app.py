@@ -65,6 +65,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(twilio_router)
     app.include_router(api_router)
     app.include_router(pages_router)
+    from groupdesk.web import promises
+
+    app.include_router(promises.api)
+    app.include_router(promises.pages)
     from groupdesk.web.reports_page import router as reports_router
 
     app.include_router(reports_router)

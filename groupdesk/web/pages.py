@@ -27,6 +27,7 @@ from groupdesk.web.board import board as board_view, current_playbooks
 from groupdesk.web.i18n import duration_words, tier_label, translator
 from groupdesk.web.incident_view import step_rows, timeline, timeline_steps
 from groupdesk.web.permissions import Forbidden, Viewer
+from groupdesk.web.promises import due_today, page_rows as promise_rows
 from groupdesk.web.service import Rejected, StartForm
 from groupdesk.core.workcal import format_local
 
@@ -151,7 +152,7 @@ async def board(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> 
     halls = [h for h in console(request).directory().halls if viewer.may_view(h.id)]
     return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls,
                 stages=_stages(request, lang), query=request.url.query, q=request.query_params,
-                words=_board_words(lang))
+                words=_board_words(lang), promises_today=await due_today(console(request), viewer, lang))
 
 
 def _fragment(request: Request, name: str, **context) -> str:
@@ -240,6 +241,7 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 if state.sensitive_period and state.sensitive_period.responsible else "",
                 involved_name=person_name(directory, state.registration.person_involved),
                 type_scripts={x["step"]: x["for_complainant_type"] for x in step_scripts(state, playbook, lang)},
+                promises=promise_rows(state, directory, viewer, lang),
                 may_decide=viewer.may_decide(state.hall_id), may_note=viewer.may_note(state.hall_id),
                 may_follow_up=(viewer.holds("hall_lead", state.hall_id) or viewer.may_decide(state.hall_id))
                 and viewer.id != state.registration.person_involved,  # 更换当事人

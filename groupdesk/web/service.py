@@ -19,6 +19,7 @@ from groupdesk.core.playbook import Playbook
 from groupdesk.playbook_loader import PlaybookError, find_playbook
 from groupdesk.permissions import Viewer, require
 from groupdesk.storage.submissions import Submissions
+from groupdesk.web.promises import PromiseConsole
 from groupdesk.core import search_attributes as sa
 
 
@@ -73,7 +74,7 @@ class StartForm:
                 "media_present": self.media_present, "person_involved": self.person_involved}
 
 
-class Console:
+class Console(PromiseConsole):
     def __init__(self, settings: Settings, client_factory):
         self.settings = settings
         self._client_factory = client_factory
