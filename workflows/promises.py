@@ -60,7 +60,7 @@ def ladder(machine: IncidentMachine, p: Promise) -> list[tuple[datetime, str]]:
     """(when, role) of each escalation rung of a missed promise: the first at its due time, then each grace."""
     if p.due_at is None or not p.owner_role:
         return []
-    grace = machine.scaled(machine.pb.escalation.grace)
+    grace = machine.deadline_delta(machine.pb.escalation.grace)  # shorter in a sensitive period, as for steps
     return [(p.due_at + grace * level, role) for level, role in enumerate(machine.pb.escalation.above(p.owner_role))]
 
 
