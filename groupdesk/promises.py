@@ -94,6 +94,9 @@ class PromiseGateway:
         change = change.model_copy(update={"actor": viewer.id, "roles": viewer.roles_at(hall)})
         if change.kind == "add":
             require(viewer.may_note(hall), f"{viewer.id} holds no role at hall {hall}")
+            if change.owner == state.registration.person_involved:
+                raise InputError("owner", f"{change.owner!r} is the staff member this complaint is about (更换当事人);"
+                                          " name someone else")
             directory = load_directory(self.settings.directory)
             roles = directory.roles_of(hall, change.owner)
             if not roles:

@@ -155,12 +155,14 @@ def test_an_approval_leading_to_the_close_is_refused_too():
     (dict(due="91d"), "due: .*too long"),
     (dict(owner="Nobody!"), "owner: 'Nobody!' is not a staff id"),
     (dict(owner="zhou.jie", role=None), "owner: 'zhou.jie' holds no role at hall xicheng"),
+    (dict(owner="qian.lei", role="security_guard", involved="qian.lei"), "owner: 'qian.lei' is the staff member"),
 ])
 def test_bad_promises_are_refused_and_nothing_is_recorded(fields, message):
     m = new_machine()
     drain(m)
     args = dict(due="30m", owner="sun.li", role="hall_lead", what="反馈结果")
     args.update(fields)
+    m.state.registration.person_involved = args.pop("involved", "")
     with pytest.raises(ApplicationError, match=message):
         promised(m, **args)
     assert m.state.promises == [] and not drain(m)

@@ -49,6 +49,8 @@ def _check_add(machine: IncidentMachine, req: PromiseChange, now: datetime) -> N
     if not (req.owner_role or roles_of(machine, req.owner)):
         raise rejected(f"owner: {req.owner!r} holds no role at hall {machine.state.hall_id}; name a staff member"
                        " of the hall (see `groupdesk directory`)")
+    if req.owner == machine.state.registration.person_involved:  # 更换当事人: never theirs to keep
+        raise rejected(f"owner: {req.owner!r} is the staff member this complaint is about; name someone else")
     if machine.state.follow_up is not None:
         raise rejected(f"incident {machine.state.id} is resolved (waiting for its follow-up); no new promises")
     if len(machine.state.promises) >= bounds.PROMISES_MAX:
