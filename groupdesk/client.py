@@ -73,7 +73,7 @@ def incident_row(wf) -> dict:
     deadline = attrs.get(sa.NEXT_DEADLINE)
     code = attrs.get(sa.APPROVAL_KEY)
     return {
-        "id": wf.id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
+        "id": wf.id, "run_id": wf.run_id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
         "status": attrs.get(sa.STATUS), "stage": attrs.get(sa.STAGE),
         "current_steps": list(attrs.get(sa.CURRENT_STEPS) or []),
         "warning_tier": attrs.get(sa.WARNING_TIER), "headcount": attrs.get(sa.HEADCOUNT),

@@ -1,4 +1,5 @@
-"""`groupdesk archive`: check the hash chain of the archive, export a period as CSV."""
+"""`groupdesk archive`: check the hash chain, export a period as CSV, backfill incidents closed before the
+archive, re-seal the chain after a hash-key rotation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 
 from groupdesk.cli.common import fail, settings
 
-archive_app = typer.Typer(no_args_is_help=True, help="The archive of closed incidents: verify, export.")
+archive_app = typer.Typer(no_args_is_help=True, help="The archive of closed incidents: verify, export, backfill, reseal.")
 
 
 def register(app: typer.Typer) -> None:
@@ -77,3 +78,48 @@ def export(start: str = typer.Option(..., "--from", help="first local date, YYYY
     finally:
         if out:
             target.close()
+
+
+@archive_app.command("backfill")
+def backfill(dry_run: bool = typer.Option(False, "--dry-run", help="name what would be added, add nothing")) -> None:
+    """Archive the incidents that closed before the archive existed, from the closed workflows Temporal shows."""
+    from groupdesk.archive.backfill import backfill as fill
+    from groupdesk.cli.common import gateway_or_fail, run
+
+    db, key = open_archive()
+
+    async def go():
+        return await fill(await gateway_or_fail(settings()), db, key, dry_run)
+
+    done = run(go())
+    for incident_id in done.added:
+        typer.echo(f"{'would add' if dry_run else 'added'} {incident_id}")
+    for line in done.failed:
+        typer.echo(f"not added: {line}", err=True)
+    typer.echo(f"{len(done.added)} {'to add' if dry_run else 'added'}, {done.present} already archived,"
+               f" {len(done.failed)} unreadable")
+    if done.failed:
+        raise typer.Exit(1)
+
+
+@archive_app.command("reseal")
+def reseal(old_key_file: str = typer.Option(..., "--old-key-file",
+                                            help="a file holding the previous GROUPDESK_HASH_KEY (never on the"
+                                                 " command line, where other users could read it)")) -> None:
+    """After rotating GROUPDESK_HASH_KEY: re-seal the chain under the new key, if it verifies under the old one."""
+    from pathlib import Path
+
+    from groupdesk.archive.reseal import ResealRefused, reseal as seal
+
+    try:
+        old = Path(old_key_file).read_text(encoding="utf-8").strip().encode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"--old-key-file: cannot read {old_key_file} ({type(exc).__name__}); give the file holding the old key")
+    if len(old) < 32:
+        fail("--old-key-file: the key in it is shorter than 32 characters; give the previous GROUPDESK_HASH_KEY")
+    db, key = open_archive()
+    try:
+        count = seal(db, old, key)
+    except ResealRefused as exc:
+        fail(str(exc), code=1)
+    typer.echo(f"archive re-sealed under the current key: {count} records")
