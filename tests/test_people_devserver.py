@@ -53,6 +53,9 @@ async def test_service_attitude_closes_from_the_cli_with_only_actions_and_the_pe
         incident_id = json.loads(started.stdout)["id"]
         shown = await show(env, incident_id)
         assert shown["registration"]["person_involved"] == "zhao.min" and shown["owner"] == "sun.li"
+        plain = (await cli(env, "show", incident_id)).stdout
+        assert "owner: sun.li" in plain and "person involved" in plain and "zhao.min" in plain
+        assert "话术 take_over:" in plain
 
         refused = await cli(env, "outcome", incident_id, "take_over", "received", "--as", "zhao.min")
         assert refused.returncode == 2 and "更换当事人" in refused.stderr and len(refused.stderr.splitlines()) == 1, \

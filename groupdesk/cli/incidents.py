@@ -142,6 +142,12 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"
                   f"  status={state.status}  tier={state.warning_tier}{'  DRILL' if state.drill else ''}")
     console.print(f"stage: {state.stage}   people: {state.headcount}   {state.summary}")
+    console.print(f"owner: {state.owner or '-'}" + (f"   person involved (更换当事人, may not act): "
+                                                     f"{state.registration.person_involved}"
+                                                     if state.registration.person_involved else ""))
+    for entry in scripts:
+        for line in entry["lines"] + entry["for_complainant_type"]:
+            console.print(f"话术 {entry['step']}: {line}", highlight=False)
     if period := state.sensitive_period:
         console.print(f"sensitive period: {period.name} ({period.first_day} to {period.last_day}), deadlines"
                       f" x{period.deadline_factor:g}, responsible {period.responsible or '-'}")
