@@ -171,6 +171,14 @@ def yaml_cases(corpus: Path, scratch: Path) -> list[Case]:
         "empty file": ("", "YAML mapping"),
         "tabs and broken brackets": ("id: x\n\tsteps: [\n", "not valid YAML at line 2"),
         "huge file": ("# " + "x" * (300 * 1024) + "\n" + mini, "too large"),
+        "scripts for an unknown complainant type": (mini.replace("    template: started\n", "    template: started\n"
+                                                                 "    scripts_by_complainant_type: {angry: {zh-CN: [x]}}\n", 1),
+                                                    "scripts_by_complainant_type: unknown type 'angry'"),
+        "scripts by type not a mapping": (mini.replace("    template: started\n", "    template: started\n"
+                                                       "    scripts_by_complainant_type: [venting]\n", 1),
+                                          "scripts_by_complainant_type"),
+        "registration requires a field that cannot be": (mini.replace("start: [greet]", "registration_requires: [phone]\n"
+                                                                      "start: [greet]"), "registration_requires"),
     }
     shutil.copytree(corpus / "templates", scratch / "templates", dirs_exist_ok=True)
     cases = []
