@@ -75,7 +75,7 @@ class GroupIncidentWorkflow(LocalEffects):
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried, legacy_codes)
         else:
             self.machine = IncidentMachine.new(start, workflow.now(), legacy_codes)
-            if needs_publicity_alert(start.registration) and workflow.patched("publicity-alert"):
+            if needs_publicity_alert(start.registration) and self.patched("publicity-alert"):
                 people.alert_publicity(self.machine, workflow.now())  # an SMS at the start: new commands
         self.woken = False
         self.published: tuple | None = None
