@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import sqlite3
 import statistics
@@ -353,6 +354,15 @@ def chart(groupdesk: dict, baseline: dict, path: Path) -> None:
     print(f"chart: {path}")
 
 
+def profile(pid: int, name: str) -> subprocess.Popen:
+    """py-spy sampling the groupdesk worker (and its native threads: the SDK's core) into an SVG flame graph."""
+    RESULTS.mkdir(exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
+                             "--output", str(RESULTS / name), "--format", "flamegraph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 class Cpu:
     """CPU seconds used by the server and a worker between two moments (the split the profile needs)."""
 
@@ -389,8 +399,12 @@ async def one_run(args, number: int) -> dict | int:
                 return {"live": rows, "machine": targets.machine()}
             burst = await bench.burst(client, args.burst) if args.burst else None
             gd_cpu = Cpu(server_pid, worker.pid)
+            spy = profile(worker.pid, args.profile) if args.profile and number == args.runs else None
             groupdesk = await bench.run_groupdesk(client, args.incidents, args.time_scale)
             gd_used, base_cpu = gd_cpu.used(), Cpu(server_pid, base_worker.pid)
+            if spy:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its flame graph when interrupted
+                spy.wait(timeout=120)
             baseline = await bench.run_baseline(client, args.incidents, plans_from(groupdesk, args.time_scale))
             base_used = base_cpu.used()
             cpu = {"gd_server": gd_used["server"], "gd_worker": gd_used["worker"],
@@ -459,6 +473,8 @@ if __name__ == "__main__":
     parser.add_argument("--burst", type=int, default=targets.BURST,
                         help="concurrent starts timed to the first SMS before the mass event (0: none)")
     parser.add_argument("--dump-histories", default="", help="write one history per path into this folder")
+    parser.add_argument("--profile", default="", help="py-spy flame graph of the worker in the last run, e.g. "
+                        "worker_profile.svg (under bench/results/)")
     parser.add_argument("--output", default="", help="file name under bench/results/ for the JSON")
     arguments = parser.parse_args()
     if arguments.smoke:

@@ -106,7 +106,13 @@ class Outbox:
         """
         now = _now()
         with self.db.write() as c:
-            created = self._insert(c, row, now)
+            # The usual case, a new message: stored already taken, one statement (not insert, read, take).
+            if self._insert(c, row, now, holder):
+                taken = {f.name: getattr(row, f.name) for f in fields(row)}
+                taken.update(status="sending", provider_id=None, error_code=None, error=None, attempts=1,
+                             created_at=now, updated_at=now)
+                return Claim(OutboxRow(**taken), created=True, owned=True, was="queued")
+            created = False
             stored = c.execute(_BY_KEY_LOCKED, {"k": row.key}).first()
             was, reopened = stored.status, False
             if retry and was == "failed":
@@ -174,10 +180,13 @@ class Outbox:
         with self.db.read() as c:
             return [_row(r) for r in c.execute(query)]
 
-    def _insert(self, c, row: OutboxRow, now: str) -> bool:
+    def _insert(self, c, row: OutboxRow, now: str, holder: str | None = None) -> bool:
+        """Store the row unless its key exists; with a holder it is stored taken for sending (an attempt)."""
         values = {f.name: getattr(row, f.name) for f in fields(row)}
         values.update(status="queued", provider_id=None, error_code=None, error=None, attempts=0,
-                      created_at=now, updated_at=now)
+                      created_at=now, updated_at=now, holder=None)
+        if holder:
+            values.update(status="sending", holder=holder, attempts=1)
         return insert_new(c, messages, "key", values)
 
     @staticmethod

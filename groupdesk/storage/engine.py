@@ -45,6 +45,7 @@ def make_engine(url: str) -> Engine:
         # A writing transaction takes SQLite's write lock at once, so a read-then-write never
         # fails to upgrade its lock; readers (execution option readonly) do not wait for writers.
         readonly = connection.get_execution_options().get("readonly", False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # Straight to the DBAPI connection: through exec_driver_sql it cost a sixth of the outbox's time.
+        connection.connection.dbapi_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
