@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 
 import structlog
@@ -34,7 +35,9 @@ async def start_or_repeat(client: Client, settings: Settings, start: StartIncide
     keys = start_keys(settings, start)
     linked = None
     if not start.repeat_of:
-        linked = latest(archived(open_database(settings), keys, now), await _open(client, keys))
+        # the archive (a database read, off the event loop) and visibility are asked at once
+        linked = latest(*await asyncio.gather(asyncio.to_thread(archived, open_database(settings), keys, now),
+                                              _open(client, keys)))
     base = start.incident_id
     for n in range(1, SAME_DAY_MAX + 1):
         start.incident_id = base if n == 1 else f"{base}-{n}"
