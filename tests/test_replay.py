@@ -53,7 +53,8 @@ def patches_in(path: Path) -> set[str]:
     assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
     assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
             "lang-rejected_then_metrology_inaccurate"} <= names  # director; the inaccurate meter's remedy
-    assert "promises_kept_and_missed" in names, "promises (one kept, one missed) replay"
+    assert {"promises_kept_and_missed", "before-local-effects-promises_kept_and_missed"} <= names, \
+        "promises (one kept, one missed) replay, with and without local effects"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
