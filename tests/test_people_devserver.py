@@ -120,3 +120,22 @@ async def test_media_present_alerts_once_each_and_the_person_involved_gets_nothi
             assert 'id="reg-person-involved">赵敏<' in page and 'data-outcome="done"' in page
             shown = (await lead.get(f"/api/incidents/{incident_id}")).json()
             assert shown["registration"]["media_present"] and shown["scripts"][0]["step"] == "move_to_vip_room"
+
+
+async def test_the_owner_after_a_handover_gets_the_deadline_reminders(dev_env, tmp_path):
+    env = environment(dev_env, tmp_path)
+    settings = Settings(**env)
+    async with build_worker(dev_env.client, settings):
+        started = await cli(env, "start", "--hall", "xicheng", "--lead-name", "周明", "--drill", "--time-scale", "60",
+                            "--json", "--headcount", "8", "--lead-phone", "13900139003", "--summary", "电量异常")
+        assert started.returncode == 0, started.stderr
+        incident_id = json.loads(started.stdout)["id"]
+        handed = await cli(env, "handover", incident_id, "--to", "wang.jun", "--as", "sun.li", "--reason", "主任负责")
+        assert handed.returncode == 0, handed.stderr
+        incident = Gateway(dev_env.client, settings).incident(incident_id)
+        state = await wait_for(incident, lambda s: sum("/reminder/deadline/" in d.key for d in s.deliveries) >= 4,
+                               timeout=30)  # 5 minutes on the playbook's clock: 5 s
+    assert [e for e in state.timeline if e.kind == "handover"][0].at < state.steps["keep_order"].deadline_at
+    reminded = sorted((m.step, m.recipient) for m in Outbox(settings).list(incident_id) if m.purpose == "reminder")
+    assert reminded == [("keep_order", "qian.lei"), ("keep_order", "wang.jun"),
+                        ("move_to_vip_room", "wang.jun"), ("move_to_vip_room", "zhao.min")]
