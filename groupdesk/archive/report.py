@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from groupdesk.archive.chain import PROMISE_FIGURES
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r, archive_steps as s
 
@@ -45,6 +46,8 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             func.sum(s.c.escalations),
         ).select_from(s.join(r, and_(s.c.incident_id == r.c.incident_id, s.c.run_id == r.c.run_id)))
             .where(chosen).group_by(s.c.step).order_by(s.c.step)).all()
+        promised = c.execute(select(*(func.coalesce(func.sum(getattr(r.c, f"promises_{k}")), 0) for k in PROMISE_FIGURES),
+                                    func.sum(case((r.c.promises_missed > 0, 1), else_=0))).where(chosen)).one()
         satisfaction = c.execute(select(r.c.follow_up, r.c.satisfaction, func.count()).where(chosen)
                                  .group_by(r.c.follow_up, r.c.satisfaction)).all()
         category = func.coalesce(r.c.category, "none").label("category")  # none: registered without one
@@ -67,6 +70,9 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
                    "escalations": int(escalations or 0)}
                   for step, visits, avg, peak, missed, escalations in steps],
         "satisfaction": _distribution(satisfaction),
+        # made, kept (on time or late), kept late, ever missed, waived; and the incidents with one missed
+        "promises": {**{k: int(v) for k, v in zip(PROMISE_FIGURES, promised)},
+                     "incidents_with_missed": int(promised[-1] or 0)},
     }
 
 
@@ -96,4 +102,5 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         out += [{"section": "steps", "key": row["step"], "metric": m, "value": row[m]} for m in row if m != "step"]
     out += [{"section": "satisfaction", "key": k, "metric": "incidents", "value": v}
             for k, v in report["satisfaction"].items()]
+    out += [{"section": "promises", "key": "", "metric": k, "value": v} for k, v in report["promises"].items()]
     return out

@@ -80,6 +80,9 @@ def print_tables(data: dict) -> None:
                   f"deadlines missed {t['deadlines_missed']}   escalations {t['escalations']} "
                   f"(in {t['escalated_incidents']} incidents)   repeat complaints {t['repeat_complaints']}   "
                   f"tier 3 or above {t['warning_tier_3']}")
+    p = data["promises"]
+    console.print(f"promises made {p['made']}   kept {p['kept']} (late {p['kept_late']})   missed {p['missed']}"
+                  f" (in {p['incidents_with_missed']} incidents)   waived {p['waived']}")
     if data.get("open") is None:
         console.print("open (still being handled): not counted, Temporal did not answer (TEMPORAL_ADDRESS)")
     else:
@@ -112,7 +115,8 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
                    hall: Optional[str] = typer.Option(None, "--hall"),
                    drills: bool = typer.Option(False, "--with-drills", help="count drills too"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
-    """Per hall and role: overdue steps, escalations caused, repeat complaints, dissatisfied follow-ups."""
+    """Per hall and role: overdue steps, escalations caused, repeat complaints, dissatisfied follow-ups, broken
+    promises."""
     from rich.console import Console
     from rich.table import Table
 
@@ -124,12 +128,13 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     if as_json:
         print_json({"from": first.isoformat(), "to": last.isoformat(), "hall": hall, "ledger": rows})
         return
-    table = Table("hall", "role", "overdue", "escalations", "repeats", "dissatisfied", "incidents",
+    table = Table("hall", "role", "overdue", "escalations", "repeats", "dissatisfied", "promises", "incidents",
                   title=f"accountability {first} .. {last}")
     for row in rows:
         behind = "; ".join(sorted({i for ids in row["incidents"].values() for i in ids}))
         table.add_row(row["hall"], row["role"], str(row["overdue_steps"]), str(row["escalations_caused"]),
-                      str(row["repeat_complaints"]), str(row["dissatisfied_follow_ups"]), behind)
+                      str(row["repeat_complaints"]), str(row["dissatisfied_follow_ups"]), str(row["broken_promises"]),
+                      behind)
     for column in table.columns:
         column.overflow = "fold"  # ids are never cut short, whatever the terminal's width
     Console().print(table)

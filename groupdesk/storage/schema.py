@@ -121,6 +121,9 @@ archive_records = Table(
     Column("category", String(32)),  # the 95598 class registered, if any
     Column("account_key", String(64)),  # keyed hash of the account number (户号), if registered
     Column("community_key", String(64)),  # keyed hash of the community the address names, if registered
+    # migration 0006: the incident's promises (groupdesk.core.promise_models.figures); NULL before promises
+    Column("promises_made", Integer), Column("promises_kept", Integer), Column("promises_kept_late", Integer),
+    Column("promises_missed", Integer), Column("promises_waived", Integer),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
