@@ -39,6 +39,13 @@ def test_a_history_for_every_path_is_committed():
         assert f"before-local-effects-{path}" in names, "histories from before local effects (issue 18) stay"
         assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"{path}.json"), \
             f"{path}.json is recorded with the current command shape (make record-histories)"
+    assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
+    assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
+            "lang-rejected_then_metrology_inaccurate",  # director; the inaccurate meter's remedy
+            "lang-local-effects-plan_raised_then_ended",  # the same after perf-local-effects
+            "lang-local-effects-rejected_then_metrology_inaccurate"} <= names
+    assert {"promises_kept_and_missed", "before-local-effects-promises_kept_and_missed"} <= names, \
+        "promises (one kept, one missed) replay, with and without local effects"
 
 
 def patches_in(path: Path) -> set[str]:
@@ -50,11 +57,6 @@ def patches_in(path: Path) -> set[str]:
             data = marker["details"]["patch-data"]["payloads"][0]["data"]
             found.add(json.loads(base64.b64decode(data))["id"])
     return found
-    assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
-    assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
-            "lang-rejected_then_metrology_inaccurate"} <= names  # director; the inaccurate meter's remedy
-    assert {"promises_kept_and_missed", "before-local-effects-promises_kept_and_missed"} <= names, \
-        "promises (one kept, one missed) replay, with and without local effects"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
