@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
 from activities.calendar import working_day_deadline
+from activities.playbooks import PlaybookActivities
 from activities.reports import ReportActivities
 from activities.sms import SmsActivities
 from groupdesk.approval_codes import ApprovalCodes
@@ -48,7 +49,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         workflows=[GroupIncidentWorkflow, PeriodicReportWorkflow],
         workflow_runner=workflow_runner(),
         activities=[sms.send_messages, sms.send_batch, working_day_deadline, archive.archive_incident,
-                    reports.summaries],
+                    reports.summaries, PlaybookActivities(settings.playbooks_dir).load],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         # Each cached incident keeps its playbook snapshot in memory; fewer cached means less RSS
         # and a replay when an evicted incident wakes.

@@ -43,6 +43,7 @@ PURPOSES: dict[str, Pair] = {
     "promise_missed": ("承诺逾期通知", "promise missed"),
     "promise_kept": ("承诺兑现通知", "promise kept"),
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
+    "reopened": ("回访不满意退回通知", "reopened after a dissatisfied answer"),
 }
 
 PROMISE_STATUS: dict[str, Pair] = {
@@ -60,7 +61,13 @@ FAILED_STATUS: dict[str, Pair] = {
     "retried": ("已重试", "retried"), "skipped": ("已跳过", "skipped"),
 }
 
-FIELDS: dict[str, Pair] = {"calibration_at": ("校验时间", "calibration time")}
+FIELDS: dict[str, Pair] = {
+    "calibration_at": ("校验时间", "calibration time"), "agreed_at": ("约定再谈时间", "agreed time"),
+    "department": ("信访部门", "government office"), "findings": ("调查结论", "findings"),
+    "legal_basis": ("法律依据", "legal basis"), "meeting_at": ("协商时间", "meeting time"),
+    "agreement_no": ("协议编号", "agreement number"), "terms": ("协议条款", "terms"),
+    "mediator": ("调解机构", "mediator"), "case_no": ("案号", "case number"), "ruling": ("裁决结果", "ruling"),
+}
 
 EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
@@ -97,6 +104,14 @@ EVENTS: dict[str, Pair] = {
     "promise_kept": ("承诺兑现", "promise kept"),
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
     "promise_waived": ("承诺豁免", "promise waived"),
+    "handed_over_to": ("转交其他预案处理", "handed over to another playbook"),
+    "handed_over_from": ("由其他事件转来", "handed over from another incident"),
+    "child_started": ("子事件已开始", "child incident started"),
+    "child_result": ("子事件结果", "child incident result"),
+    "reopened": ("回访不满意,重新处理", "reopened after a dissatisfied answer"),
+    "dissatisfied_again": ("再次回访不满意", "dissatisfied again"),
+    "adjourned": ("客户先行离开,约定再谈", "adjourned to an agreed time"),
+    "reported_upward": ("已向上级报告", "reported upward"),
 }
 
 SMS_ERRORS: dict[str, Pair] = {

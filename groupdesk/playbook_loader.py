@@ -14,6 +14,7 @@ from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
 from groupdesk.templating import TemplateProblem, check_template
 from groupdesk.core.validation import IDENTIFIER
 from groupdesk.playbook_plan_checks import warning_plan_problems
+from groupdesk.playbook_links import link_problems, missing_targets
 
 
 class PlaybookError(ValueError):
@@ -83,6 +84,10 @@ def load_playbooks(directory: Path) -> dict[str, Playbook]:
         if playbook.id in found:
             raise PlaybookError(f"{path}: playbook id {playbook.id!r} is used by another file too")
         found[playbook.id] = playbook
+    for playbook in found.values():
+        if missing := missing_targets(playbook, set(found)):
+            raise PlaybookError(f"{directory}: playbook {playbook.id!r} hands over to {', '.join(missing)}, which is"
+                                " not in this folder; add that playbook or change hand_over.playbook")
     return found
 
 
@@ -241,7 +246,7 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
             if outcome.stay:
                 if outcome.next:
                     yield f"{owhere}: stay and next contradict each other; keep one"
-            elif not outcome.next:
+            elif not outcome.next and not (outcome.hand_over and outcome.hand_over.parent == "close"):
                 yield f"{owhere}: no next step; add `next: <step id>` (e.g. next: {close_steps[0] if close_steps else 'close'})"
             elif outcome.next not in steps:
                 yield f"{owhere}: unknown next step {outcome.next!r}; steps are {', '.join(steps)}"
@@ -262,6 +267,7 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
                     yield from role(f"{owhere}, appointment.notify", r, recipients=True)
                 yield from template(f"{owhere}, appointment.template", appt.template, "appointment_reminder")
                 yield from audiences(f"{owhere}, appointment", appt.audiences, appt.notify, "appointment_reminder")
+    yield from link_problems(pb)
     reachable = _reachable(pb)
     for sid in steps:
         if sid not in reachable:

@@ -62,6 +62,21 @@ def resolve(m: IncidentMachine, effects: list) -> list:
     return rest + drain(m)
 
 
+def settle_children(m: IncidentMachine, effects: list, now: datetime, resolution: str = "已签下处理协议") -> list:
+    """Every child incident those effects start is started and ends with `resolution`, as the workflow
+    would report it; the effects back, plus whatever the parent did then."""
+    from groupdesk.core.links import ChildResult
+    from workflows.handover_child import StartChild
+
+    found = list(effects)
+    for effect in effects:
+        if isinstance(effect, StartChild):
+            m.child_started(effect.child_id, now)
+            m.child_finished(ChildResult(id=effect.child_id, status="closed", resolution=resolution), now)
+            found += resolve(m, drain(m))
+    return found
+
+
 def outcome(m: IncidentMachine, step: str, name: str, now: datetime, note: str = "", actor: str | None = None,
             **data: str) -> list:
     """Record an outcome as the step's owner and return (resolved) the effects it made."""

@@ -26,8 +26,10 @@ from groupdesk.core.models import (
     SkipAction,
 )
 from groupdesk.core.workcal import add_working_days
+from groupdesk.core.links import ChildResult
 from machine_helpers import T0, STAFF, delivered, new_machine, no_temporal_server  # noqa: F401  (autouse)
 from workflows import timers
+from workflows.handover_child import StartChild
 from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 
 STEPS = [timedelta(seconds=1), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=10),
@@ -44,12 +46,15 @@ class Run:
         self.sent: list[SendMessages] = []  # every send request the machine made, in order
         self.in_flight: list[SendMessages] = []  # not yet answered by the send activity
         self.calendar: list[ResolveWorkingDays] = []  # not yet answered by the calendar
+        self.children: list[StartChild] = []  # hand-overs whose child incident has not ended
         self.take()
 
     def take(self) -> None:
         for effect in self.m.take_effects():
             if isinstance(effect, ResolveWorkingDays):
                 self.calendar.append(effect)
+            elif isinstance(effect, StartChild):
+                self.children.append(effect)
             else:
                 self.sent.append(effect)
                 self.in_flight.append(effect)
@@ -67,6 +72,8 @@ class Run:
             found.append("decide")
         if self.calendar:
             found.append("calendar")
+        if self.children:
+            found.append("child")
         if self.in_flight:
             found += ["send_ok", "send_failed", "send_gave_up"]
         if any(f.status == "parked" for f in m.state.failed_actions):
@@ -104,6 +111,10 @@ class Run:
             approve = draw(st.booleans())
             m.decide(DecideApproval(decision="approve" if approve else "reject", actor="wang.jun",
                                     reason="" if approve else "现场可控"), self.now)
+        elif move == "child":  # a hand-over's child incident starts and ends
+            child = self.children.pop(0)
+            m.child_started(child.child_id, self.now)
+            m.child_finished(ChildResult(id=child.child_id, status="closed", resolution="已签下处理协议"), self.now)
         elif move == "calendar":  # answers may come in any order, some after their step has moved on
             ask = self.calendar.pop(draw(st.integers(0, len(self.calendar) - 1)))
             m.apply_working_days(ask, add_working_days(ask.start, ask.working_days))
@@ -149,6 +160,8 @@ class Run:
                 assert any(r.key.startswith(announced) and r.key.endswith("/start") for r in self.sent), \
                     f"{sid} started without its message"
         self.check_messages()
+        if s.stage == "waiting_child":
+            assert not active and m.waiting_child() is not None, "a parent that waits has nothing else under way"
         if s.stage in ("follow_up", "closed"):
             assert s.warning_tier == 0, "closing ends the warning plan"
         if s.status == "closed":
@@ -163,7 +176,7 @@ class Run:
         s, pb = self.m.state, self.m.pb
         tail = Counter((r.step, r.key.split("/", 2)[2].split("~")[0]) for r in self.sent if r.retry == 0)
         events = Counter(e.kind for e in s.timeline)
-        assert events["reminder"] == sum(n for k, n in tail.items() if k[1] == "reminder/deadline")
+        assert events["reminder"] == sum(n for k, n in tail.items() if k[1].startswith("reminder/deadline"))
         assert events["escalation"] == sum(n for k, n in tail.items() if k[1].startswith("escalation/"))
         assert events["appointment_reminder"] == sum(n for k, n in tail.items() if "/appointment" in k[1])
         assert events["follow_up_sent"] == sum(n for k, n in tail.items() if k[1] == "follow_up/survey")
@@ -207,7 +220,7 @@ def test_any_path_that_keeps_answering_ends_closed_with_every_message_keyed_once
         if run.m.state.status != "open":
             break
         moves = run.moves()
-        progress = [mv for mv in ("calendar", "decide", "outcome", "send_ok", "follow_up") if mv in moves]
+        progress = [mv for mv in ("calendar", "decide", "outcome", "send_ok", "follow_up", "child") if mv in moves]
         others = [mv for mv in moves if mv not in progress]
         run.play(data.draw(st.sampled_from(progress * 3 + others)) if progress else "wake", data)
         run.check()

@@ -88,14 +88,14 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     for field in outcome.requires_data:
         if not req.data.get(field, "").strip():
             raise rejected(f"outcome {req.outcome!r} needs {field}; pass --data {field}=VALUE")
-    if outcome.appointment:
-        raw = req.data[outcome.appointment.field]
+    for field in {outcome.appointment.field if outcome.appointment else None, outcome.wait_until} - {None}:
+        raw = req.data[field]
         try:
             at = datetime.fromisoformat(raw)
         except ValueError:
             at = None
         if at is None or at.tzinfo is None:
-            raise rejected(f"{outcome.appointment.field} {raw!r} is not a date and time with an offset;"
+            raise rejected(f"{field} {raw!r} is not a date and time with an offset;"
                            " write it like 2026-11-25T10:00+08:00")
 
 

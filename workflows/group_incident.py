@@ -43,6 +43,9 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.core.involved import needs_publicity_alert
     from workflows import checks, people, promise_checks, promises, timers
     from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+    from workflows.handover_child import StartChild
+
+from workflows.child_runner import run_child
 from workflows.local_effects import PATCH as LOCAL_EFFECTS, LocalEffects
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -124,7 +127,8 @@ class GroupIncidentWorkflow(LocalEffects):
                     1, {"step": entry.step or "-"})
 
     def history_too_long(self) -> bool:
-        if workflow.info().get_current_history_length() < self.machine.start.history_budget:
+        if workflow.info().get_current_history_length() < self.machine.start.history_budget \
+                or self.machine.waiting_child():  # a new run could not hear the child's result
             return False
         return self.patched("continue-as-new-budget")  # incidents recorded before it never continue
 
@@ -156,7 +160,10 @@ class GroupIncidentWorkflow(LocalEffects):
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
 
-    async def carry_out(self, effect: SendMessages | ResolveWorkingDays) -> None:
+    async def carry_out(self, effect: SendMessages | ResolveWorkingDays | StartChild) -> None:
+        if isinstance(effect, StartChild):  # a hand-over: another playbook as a child incident
+            await run_child(self, effect)
+            return
         if isinstance(effect, ResolveWorkingDays):
             due = await workflow.execute_activity(
                 declared.working_day_deadline,

@@ -29,6 +29,9 @@ from groupdesk.core.models import (
 from groupdesk.core.playbook import Outcome, Step
 from groupdesk.core.warning_plan import PLAN_STEP, more_severe
 from workflows import timers
+from workflows.adjourn import StayExtras
+from workflows.follow_up import FollowUpReopen
+from workflows.handover_child import ChildLinks, StartChild
 from workflows.machine_ops import OpsChanges
 from workflows.machine_periods import PeriodRules
 from workflows.promises import PromiseChanges
@@ -47,10 +50,11 @@ class ResolveWorkingDays:
     working_days: int
 
 
-Effect = SendMessages | ResolveWorkingDays
+Effect = SendMessages | ResolveWorkingDays | StartChild
 
 
-class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChanges):
+class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChanges, ChildLinks, FollowUpReopen,
+                      StayExtras):
     def __init__(self, start: StartIncident, state: IncidentState, legacy_codes: Random | None = None):
         self.start = start
         self.pb = start.playbook
@@ -72,6 +76,7 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
         machine = cls(start, state)
         machine.log(now, "incident_started", actor=start.started_by,
                     detail=f"{start.headcount} people; {start.summary}")
+        machine.note_parent(now)  # a child incident (hand-over) names its parent
         if start.repeat_of:  # never set in incidents from before repeat complaints: their histories replay
             state.repeat_of, state.repeat_reasons = start.repeat_of, list(start.repeat_reasons)
             machine.log(now, "repeat_complaint", detail=f"{start.repeat_of}: {start.repeat_outcome}"
@@ -152,20 +157,26 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
             purpose = "approval_request" if step.kind == "approval" else "step_started"
             self.effects.append(self.messages.for_step(step_id, purpose, step.notify, step.template, "start"))
 
-    def finish(self, step_id: str, outcome_name: str, actor: str, note: str, now: datetime) -> None:
+    def finish(self, step_id: str, outcome_name: str, actor: str, note: str, now: datetime,
+               data: dict[str, str] | None = None) -> None:
         step = self.pb.steps[step_id]
         outcome = step.outcomes[outcome_name]
         state = self.state.steps[step_id]
         tier_before = self.state.warning_tier
         state.status, state.outcome, state.finished_at = "done", outcome_name, now
+        state.data.update(data or {})
         if step.kind == "approval":
             self.state.approval_code = self.state.approval_key = None  # single use: it dies with the approval
         label = self.pb.outcome_label(step_id, outcome_name)
-        self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else ""))
+        recorded = "".join(f" — {k}: {v}" for k, v in (data or {}).items())
+        self.log(now, "outcome", step_id, actor, detail=label + (f" — {note}" if note else "") + recorded)
         self.set_tier(outcome.set_warning_tier, step_id, actor, now)
         if outcome.notify:
             self.effects.append(self.messages.for_outcome(step_id, outcome_name, outcome, actor, note))
-        self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""))
+        if outcome.hand_over:  # another playbook takes over, as a child incident
+            self.hand_over_child(outcome.hand_over, step_id, actor, now, outcome.next)
+        else:
+            self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""))
         # Reported when the plan ran before or after: the office also hears that it ended.
         self.report_progress(now, step_id, outcome_name, more_severe(tier_before, self.state.warning_tier))
         self.refresh_stage()
@@ -180,10 +191,11 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
             self.state.appointments.append(Appointment(step=step_id, field=appt.field, at=at, remind_at=remind_at))
             detail += f" — {appt.field} {at.isoformat()}"
         self.log(now, "recorded", step_id, actor, detail=detail + (f" — {note}" if note else ""))
-        if outcome.notify:  # e.g. the complainant told the agreed time; each new time is a new message
+        if outcome.notify:  # e.g. the complainant told the agreed time, the director told of 信访; each time anew
             self.effects.append(self.messages.for_outcome(
-                step_id, outcome_name, outcome, actor, note, number=len(self.state.appointments) or 1,
+                step_id, outcome_name, outcome, actor, note, number=self.times_recorded(step_id, outcome_name),
                 appointment_at=data.get(outcome.appointment.field) if outcome.appointment else None))
+        self.after_stay(step_id, outcome_name, outcome, actor, note, data, now)
 
     # ---- what people do -----------------------------------------------------------------
 
@@ -196,8 +208,7 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
         if outcome.stay:
             self.record_stay(req.step, req.outcome, outcome, req.actor, req.note, req.data, now)
         else:
-            self.state.steps[req.step].data = dict(req.data)  # kept with the step (and in the archive)
-            self.finish(req.step, req.outcome, req.actor, req.note, now)
+            self.finish(req.step, req.outcome, req.actor, req.note, now, req.data)
 
     def pending_approvals(self) -> list[str]:
         return [sid for sid in self.active_steps() if self.pb.steps[sid].kind == "approval"]
@@ -212,12 +223,13 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
         return opened
 
     def answer_follow_up(self, req: RecordFollowUp, now: datetime) -> None:
-        """The lead complainant's satisfaction answer closes the incident."""
+        """The lead complainant's satisfaction answer closes the incident (or, dissatisfied, reopens it)."""
         follow = self.state.follow_up
         follow.score, follow.comment, follow.outcome = req.score, req.comment, "answered"
         self.log(now, "follow_up_answered", actor=req.actor,
                  detail=f"satisfaction {req.score}/5" + (f" — {req.comment}" if req.comment else ""))
-        self.close_incident(now, f"follow-up answered: {req.score}/5")
+        if not self.reopen_if_dissatisfied(req, now):
+            self.close_incident(now, f"follow-up answered: {req.score}/5")
 
     def add_note(self, note: AddNote, now: datetime) -> None:
         self.log(now, "note", actor=note.actor, detail=note.text.strip())
@@ -329,6 +341,8 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
         self.state.current_steps = self.active_steps() if self.state.status == "open" else []
         if self.state.status == "closed":
             self.state.stage = "closed"
+        elif self.waiting_child():
+            self.state.stage = "waiting_child"
         elif self.state.follow_up is not None:
             self.state.stage = "follow_up"
         else:

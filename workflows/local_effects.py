@@ -25,7 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.core.batch import SendBatch
     from groupdesk.core.models import ArchiveIncident, SendMessages, WorkingDeadline
     from workflows import timers
+    from workflows.handover_child import StartChild
     from workflows.incident_machine import ResolveWorkingDays
+
+from workflows.child_runner import run_child
 
 PATCH = "perf-local-effects"
 # A local activity that did not return at all (its worker died, it timed out) runs again whole;
@@ -46,6 +49,8 @@ class LocalEffects:
         for effect in self.machine.take_effects():
             if isinstance(effect, ResolveWorkingDays):
                 self._track(self._working_days(effect))
+            elif isinstance(effect, StartChild):  # a hand-over: the other playbook as a child incident
+                self._track(run_child(self, effect))
             else:
                 sends.append(effect)
         if sends:

@@ -47,6 +47,14 @@ PUBLICITY_ALERT = {
 }
 
 
+REOPENED = {
+    "zh-CN": "客户回访不满意({{ score }}/5{% if comment %}:{{ comment }}{% endif %}),事件 {{ incident_id }} "
+             "已退回「{{ step_title }}」,请尽快处理。",
+    "en": "Follow-up answer dissatisfied ({{ score }}/5{% if comment %}: {{ comment }}{% endif %}); incident "
+          "{{ incident_id }} is back at \"{{ step_title }}\": please handle it soon.",
+}
+
+
 class MessageBuilder:
     def __init__(self, start: StartIncident, state: IncidentState):
         self.start = start
@@ -101,15 +109,21 @@ class MessageBuilder:
         return self._request(step, purpose, recipients, template or "", discriminator, extra=extra,
                              audiences=self.pb.steps[step].audiences)
 
+    def _round(self, step: str) -> str:
+        """After an adjournment the step's deadline comes again: its reminders get new keys."""
+        state = self.state.steps.get(step)
+        return f"-r{state.adjourned}" if state and state.adjourned else ""
+
     def reminder(self, step: str, owner: str) -> SendMessages:
         """The step's role and the incident's named owner (首问负责制), one message per person."""
         named = [PERSON_PREFIX + self.state.owner] if self.state.owner else []
-        return self._request(step, "reminder", [owner, *named], self.pb.escalation.reminder_template, "deadline")
+        return self._request(step, "reminder", [owner, *named], self.pb.escalation.reminder_template,
+                             "deadline" + self._round(step))
 
     def escalation(self, step: str, level: int, role: str, overdue_seconds: float) -> SendMessages:
         owner = self.pb.steps[step].owner
         return self._request(
-            step, "escalation", [role], self.pb.escalation.escalation_template, f"level{level}",
+            step, "escalation", [role], self.pb.escalation.escalation_template, f"level{level}" + self._round(step),
             extra={"level": level, "overdue": int(overdue_seconds * self.start.time_scale)},
             escalated_from=owner,
         )
@@ -171,6 +185,11 @@ class MessageBuilder:
                extra: dict[str, Any]) -> SendMessages:
         """A message in groupdesk's own words (not the playbook's), of no step, keyed by `discriminator`."""
         return self._request(None, purpose, recipients, "", discriminator, inline=template, extra=extra)
+
+    def reopened(self, step: str, score: int, comment: str, number: int) -> SendMessages:
+        """The hall lead hears that a dissatisfied answer sent the incident back to a step."""
+        return self._request(step, "reopened", ["hall_lead"], "", f"reopened{number}", inline=REOPENED,
+                             extra={"score": score, "comment": comment})
 
     def follow_up(self, step: str, template: str) -> SendMessages:
         return self._request(step, "follow_up", ["lead_complainant"], template, "survey",

@@ -17,7 +17,9 @@ from typing import TypeVar
 from temporalio import activity
 
 from groupdesk.core.batch import BatchResult, SendBatch
+from groupdesk.core.links import ChildStart
 from groupdesk.core.models import ArchiveIncident, ReportPeriod, SendMessages, SendResult, WorkingDeadline
+from groupdesk.core.playbook import Playbook
 
 F = TypeVar("F", bound=Callable)
 
@@ -54,6 +56,12 @@ def archive_incident(request: ArchiveIncident) -> int:
 def periodic_report_summaries(period: ReportPeriod) -> list[SendMessages]:
     """One summary per hall for the period, built from the archive and stored as a report."""
     _declared("activities.reports.ReportActivities.summaries")
+
+
+@activity.defn(name="load_playbook_snapshot")
+def load_playbook_snapshot(request: ChildStart) -> Playbook:
+    """The current version of a playbook, as the snapshot a child incident (a hand-over) runs."""
+    _declared("activities.playbooks.PlaybookActivities.load")
 
 
 def activity_name(declared: Callable) -> str:

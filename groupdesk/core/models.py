@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from groupdesk.core.links import LinkedIncident, ParentLink
 from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
@@ -14,7 +15,7 @@ from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "handover", "sensitive_period_start",
                   "publicity_alert",
-                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed"]
+                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened"]
 
 
 class StaffRef(BaseModel):
@@ -75,6 +76,7 @@ class StartIncident(BaseModel):
     registration: Registration = Field(default_factory=Registration)  # empty in starts made before it existed
     sensitive_period: SensitivePeriod | None = None  # the calendar's period at the start (none before periods)
     owner: str = ""  # who owns it from the start when not the starter (a more senior person); "" = started_by
+    parent: ParentLink | None = None  # a child incident: the incident that handed it over
 
 
 class RecordOutcome(BaseModel):
@@ -137,7 +139,8 @@ class StepState(BaseModel):
     outcome: str | None = None
     finished_at: datetime | None = None
     arrived_from: list[str] = Field(default_factory=list)
-    data: dict[str, str] = Field(default_factory=dict)  # what the finishing outcome recorded (e.g. accountability)
+    data: dict[str, str] = Field(default_factory=dict)  # what the step's outcomes recorded (accountability, agreement_no)
+    adjourned: int = 0  # times the step was adjourned to an agreed time (its deadline moved there)
 
 
 class Appointment(BaseModel):
@@ -266,6 +269,8 @@ class IncidentState(BaseModel):
     registration: Registration = Field(default_factory=Registration)  # copied from the start
     sensitive_period: SensitivePeriod | None = None  # started inside a sensitive period: deadlines shortened
     promises: list[Promise] = Field(default_factory=list)  # 合理承诺,有诺必行: what staff promised, and by when
+    linked: list[LinkedIncident] = Field(default_factory=list)  # parent and child incidents (hand-overs)
+    reopened: int = 0  # dissatisfied follow-up answers that sent the incident back
 
 
 # Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from groupdesk.core.durations import Span, parse_duration
+from groupdesk.core.links import HandOverSpec, Reopen
 from groupdesk.core.roles import LANGUAGES
 from groupdesk.core.warning_plan import PLAN_STEP, WarningPlan
 
@@ -50,12 +51,15 @@ class Outcome(BaseModel):
     notify: list[str] = Field(default_factory=list)
     template: str | None = None
     appointment: Appointment | None = None
+    hand_over: HandOverSpec | None = None  # start another playbook as a child incident
+    wait_until: str | None = None  # adjourn: the step waits until the time in this data field
 
 
 class FollowUp(BaseModel):
     after: Span
     expires_after: Span
     template: str
+    reopen: Reopen | None = None  # a dissatisfied answer goes back to a step
 
     @field_validator("after", "expires_after", mode="before")
     @classmethod
