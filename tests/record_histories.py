@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from temporalio.client import WorkflowExecutionStatus  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
@@ -26,6 +27,7 @@ from groupdesk.gateway import start_incident  # noqa: E402
 from groupdesk.directory import load_directory  # noqa: E402
 from groupdesk.incidents import prepare_start  # noqa: E402
 from groupdesk.drill import PATHS, RECORDED_ONLY, answer_follow_up  # noqa: E402
+from groupdesk.drill_ladder import LADDER_PATHS  # noqa: E402
 from groupdesk.playbook_loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
 from groupdesk.core import search_attributes as sa  # noqa: E402
@@ -48,7 +50,7 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="record")
         async with build_worker(env.client, settings):
-            for name, drive in {**PATHS, **RECORDED_ONLY}.items():
+            for name, drive in {**PATHS, **RECORDED_ONLY, **LADDER_PATHS}.items():
                 if only and name not in only:
                     continue
                 request = prepare_start(
@@ -60,11 +62,18 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
                     request.sensitive_period = PERIOD
                 handle = await start_incident(env.client, settings, request)
                 await drive(handle)
-                await answer_follow_up(handle)
-                await handle.result()
+                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                    await answer_follow_up(handle)  # a path that closed by itself (a hand-over) has none to answer
+                final = await handle.result()
                 history = await handle.fetch_history()
                 (HISTORIES / f"{prefix}{name}.json").write_text(history.to_json(), encoding="utf-8")
                 print(f"{name}: {len(history.events)} events")
+                for link in final.linked:  # a finished child incident's own history too
+                    child = env.client.get_workflow_handle(link.id)
+                    if (await child.describe()).status == WorkflowExecutionStatus.COMPLETED:
+                        child_history = await child.fetch_history()
+                        (HISTORIES / f"{prefix}{name}-child.json").write_text(child_history.to_json(), encoding="utf-8")
+                        print(f"{name}-child: {len(child_history.events)} events")
             await record_people(env.client, settings, directory, prefix, only)
     await env.shutdown()
 

@@ -46,6 +46,9 @@ def test_a_history_for_every_path_is_committed():
             "lang-local-effects-rejected_then_metrology_inaccurate"} <= names
     assert {"promises_kept_and_missed", "before-local-effects-promises_kept_and_missed"} <= names, \
         "promises (one kept, one missed) replay, with and without local effects"
+    from groupdesk.drill_ladder import LADDER_PATHS
+
+    assert set(LADDER_PATHS) <= names and "ladder-result_disputed-child" in names, "hand-overs replay, both sides"
 
 
 def patches_in(path: Path) -> set[str]:
