@@ -37,7 +37,8 @@ def versions(tmp_path):
     for name in ("talk_with_lead", "director_review"):
         template = root / "templates" / "smart-meter-group-complaint" / f"{name}.zh-CN.j2"
         template.write_text("【v2】" + template.read_text(encoding="utf-8"), encoding="utf-8")
-    v3 = v2.replace("version: 2", "version: 3").replace("next: talk_with_lead", "next: director_review")
+    v3 = v2.replace("version: 2", "version: 3").replace("next: talk_with_lead", "next: director_review") \
+        .replace("to: talk_with_lead", "to: metering_explanation")
     start_talk, end_talk = v3.index("  talk_with_lead:\n"), v3.index("  director_review:\n")
     (tmp_path / "v3.yaml").write_text(v3[:start_talk] + v3[end_talk:], encoding="utf-8")
     shutil.copytree(root / "templates", tmp_path / "templates")
