@@ -35,6 +35,7 @@ from groupdesk.permissions import Viewer, require, require_uninvolved
 from groupdesk.promises import PromiseGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
+from groupdesk.links import with_live_links
 
 
 def _workflow():
@@ -112,11 +113,11 @@ class Incident:
         """The incident's state: queried while open, the workflow's result once closed."""
         described = await self.describe()
         if described.status == WorkflowExecutionStatus.COMPLETED:
-            return await self.result()
+            return await with_live_links(self._handle._client, await self.result())
         if described.status != WorkflowExecutionStatus.RUNNING:
             raise IncidentUnavailable(f"incident {self.id} ended abnormally ({described.status.name});"
                                       " ask ops to look at its history")
-        return await self.live_state()
+        return await with_live_links(self._handle._client, await self.live_state())
 
     async def playbook(self) -> Playbook:
         return await self._handle.query(_workflow().playbook)
