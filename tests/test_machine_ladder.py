@@ -69,8 +69,9 @@ def test_negotiation_ends_in_a_signed_agreement_with_its_number_and_terms():
     (reminder,) = drain(m)
     assert reminder.recipients == ["hall_lead", "lead_complainant"]
     sent = outcome(m, "negotiate", "agreement_signed", at, agreement_no="XC-2026-031", terms="免费复检并退还差额")
-    notice = next(r for r in sent if r.key.endswith("/outcome-agreement_signed"))
-    assert notice.recipients == ["centre_director", "lead_complainant"]
+    (notice,) = [r for r in sent if r.key.endswith("/closed")]  # one message each: the close notice says it
+    assert notice.recipients == ["hall_lead", "centre_director", "lead_complainant"]
+    assert notice.context["resolution"] == "已签下处理协议"
     assert m.state.steps["negotiate"].data == {"meeting_at": at.isoformat(), "agreement_no": "XC-2026-031",
                                                "terms": "免费复检并退还差额"}  # all the step recorded
     entry = next(e for e in m.state.timeline if e.kind == "outcome" and e.step == "negotiate")
@@ -93,7 +94,7 @@ def test_mediation_then_court():
     assert m.state.stage == "follow_up"
 
 
-def test_an_unreasonable_demand_is_refused_lawfully_with_reason_and_basis_and_the_complainant_is_told():
+def test_an_unreasonable_demand_is_refused_lawfully_with_reason_and_basis_and_the_complainant_is_told_once():
     m = ladder()
     request = RecordOutcome(step="investigate", outcome="refused_lawfully", actor="sun.li",
                             data={"legal_basis": "《供电营业规则》第八十条"})
@@ -103,8 +104,11 @@ def test_an_unreasonable_demand_is_refused_lawfully_with_reason_and_basis_and_th
         checks.check_outcome(m, request.model_copy(update={"note": "要求赔偿十倍电费", "data": {}}))
     sent = outcome(m, "investigate", "refused_lawfully", T0, note="要求赔偿十倍电费",
                    legal_basis="《供电营业规则》第八十条")
-    notice = next(r for r in sent if r.key.endswith("/outcome-refused_lawfully"))
-    assert notice.recipients == ["centre_director", "lead_complainant"] and notice.context["reason"] == "要求赔偿十倍电费"
+    (notice,) = [r for r in sent if r.key.endswith("/closed")]
+    assert "lead_complainant" in notice.recipients and "centre_director" in notice.recipients
+    assert notice.context["resolution"] == "依法拒绝无理要求: 要求赔偿十倍电费"
+    assert notice.audience_templates["lead_complainant"] == LADDER.templates["close_complainant"]  # recourse named
+    assert "legal_basis: 《供电营业规则》第八十条" in next(e.detail for e in m.state.timeline if e.kind == "outcome")
     assert m.state.stage == "follow_up"
 
 
@@ -146,7 +150,7 @@ def test_a_disputed_calibration_result_hands_over_to_the_ladder_and_the_parent_w
     result = next(e for e in m.state.timeline if e.kind == "child_result")
     assert result.detail == "inc-1-c1: 已签下处理协议 (satisfaction 5/5)"
     assert m.state.stage == "follow_up" and "dispute-ladder: 已签下处理协议" in m.state.resolution
-    assert by_purpose(drain(m))["step_started"] == [["hall_lead", "centre_director"]]  # the close notice
+    assert by_purpose(drain(m))["step_started"] == [m.pb.steps["close"].notify]  # the close notice
 
 
 def test_a_child_that_cannot_be_started_is_on_the_timeline_and_the_parent_goes_on():
