@@ -13,7 +13,9 @@ from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.directory import load_directory
 from groupdesk.drill import XICHENG, wait_for
 from groupdesk.drill_ladder import _to_calibration, answer, child_of
+from groupdesk.gateway import Incident
 from groupdesk.incidents import prepare_start
+from groupdesk.links import with_live_links
 from groupdesk.playbook_loader import load_playbook
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
@@ -62,12 +64,20 @@ async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_t
         assert kid["playbook"] == "dispute-ladder" and kid["hall_id"] == "xicheng"
         assert kid["registration"] == parent["registration"] and kid["registration"]["account_no"] == "0100123456"
 
+        text = await cli(env, "show", handle.id)
+        assert f"handed over to: {child.id} (dispute-ladder, open)" in text.stdout, text.stdout
         app = create_app(settings, client=dev_env.client)
         async with signed_in(app, "sun.li") as lead:  # the API shows the same link on both sides
             up = (await lead.get(f"/api/incidents/{handle.id}")).json()
             down = (await lead.get(f"/api/incidents/{child.id}")).json()
+            page = (await lead.get(f"/incidents/{handle.id}")).text
         assert [(x["id"], x["relation"]) for x in up["linked"]] == [(child.id, "child")]
         assert [(x["id"], x["relation"]) for x in down["linked"]] == [(handle.id, "parent")]
+        assert 'id="linked"' in page and f'href="/incidents/{child.id}"' in page and "转交处理的事件" in page
+        # what a parent last recorded is replaced by what Temporal knows now (a parent closed on handing over)
+        stale = (await Incident.of(handle).live_state()).model_copy(deep=True)
+        stale.linked[0].status = "starting"
+        assert (await with_live_links(dev_env.client, stale)).linked[0].status == "open"
 
         # the ladder, driven from the CLI with only what its actions offer
         for step, name, data in [("investigate", "objection", {"findings": "换表前后用电对比无异常"}),
@@ -90,3 +100,5 @@ async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_t
         assert closed.status == "closed" and closed.resolution.startswith("dispute-ladder: 已签下处理协议")
         parent = await show(env, handle.id)
         assert [(x["id"], x["status"]) for x in parent["linked"]] == [(child.id, "closed")]
+        stale.linked[0].status = "open"
+        assert (await with_live_links(dev_env.client, stale)).linked[0].status == "closed"

@@ -161,6 +161,9 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     for a in offered:
         console.print(f"may record: {a['step']} {a['outcome']} ({a['label']})"
                       f"{' --data ' + ', '.join(a['data']) if a['data'] else ''} by {', '.join(a['roles'])}")
+    for link in state.linked:
+        console.print(f"{'handed over to' if link.relation == 'child' else 'handed over from'}: {link.id}"
+                      f" ({link.playbook}, {link.status}{', ' + link.result if link.result else ''})")
     if state.failed_actions:
         console.print(f"[red]{len(state.failed_actions)} failed action(s)[/red]: "
                       + "; ".join(f"{f.purpose} {f.step}: {f.error}" for f in state.failed_actions))

@@ -70,6 +70,8 @@ def urgency(row: dict, now: datetime) -> str:
 def stage_words(pb: Playbook | None, row: dict, lang: str) -> str:
     if row.get("stage") == "follow_up":
         return "等待回访" if lang != "en" else "awaiting follow-up"
+    if row.get("stage") == "waiting_child":  # a hand-over: the child incident decides what comes next
+        return "等待转交事件的结果" if lang != "en" else "waiting for the handed-over incident"
     if row.get("status") == "closed" or row.get("stage") == "closed":
         return "已办结" if lang != "en" else "closed"
     steps = [s for s in row.get("current_steps") or [] if pb is None or pb.steps.get(s) is None
