@@ -67,6 +67,7 @@ FIELDS: dict[str, Pair] = {
     "legal_basis": ("法律依据", "legal basis"), "meeting_at": ("协商时间", "meeting time"),
     "agreement_no": ("协议编号", "agreement number"), "terms": ("协议条款", "terms"),
     "mediator": ("调解机构", "mediator"), "case_no": ("案号", "case number"), "ruling": ("裁决结果", "ruling"),
+    "finding": ("查实情况", "what was found"), "measure": ("处理措施", "measure taken"),
 }
 
 EVENTS: dict[str, Pair] = {

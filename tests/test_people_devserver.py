@@ -85,6 +85,9 @@ async def test_service_attitude_closes_from_the_cli_with_only_actions_and_the_pe
     assert recorded == ["take_over", "investigate", "apology", "accountability"]
     assert shown["steps"]["accountability"]["data"] == {"finding": "经核实:finding", "measure": "经核实:measure"}
     assert "zhao.min" not in {m.recipient for m in Outbox(settings).list(incident_id)}
+    async with signed_in(create_app(settings, client=dev_env.client), "wang.jun") as director:
+        page = (await director.get(f"/incidents/{incident_id}")).text  # the closed incident, from its result
+        assert 'id="data-accountability"' in page and "查实情况" in page and "经核实:measure" in page
 
 
 async def test_media_present_alerts_once_each_and_the_person_involved_gets_nothing(dev_env, tmp_path):

@@ -29,6 +29,7 @@ def step_rows(state: IncidentState, pb: Playbook, lang: str) -> list[dict]:
             "outcome": pb.outcome_label(sid, st.outcome, lang) if st and st.outcome else "",
             "deadline": st.deadline_at if st and status == "active" else None,
             "finished": st.finished_at if st and status == "done" else None,
+            "data": dict(st.data) if st else {},  # what the outcome recorded (e.g. the accountability entry)
         })
     return rows
 
