@@ -166,7 +166,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert key in final
     assert final["registration"] == {  # registered at the start, kept to the end
         "address": "幸福里小区3号楼", "account_no": "0101234567", "category": "business", "demands": "换回机械表,退还多收电费",
-        "complainant_type": "venting", "media_present": True}
+        "complainant_type": "venting", "media_present": True, "person_involved": ""}
     assert final["actions"] == [], "nothing may be recorded on a closed incident"
     kinds = [e["kind"] for e in final["timeline"]]
     assert "note" in kinds and "warning_plan_ended" in kinds and kinds[-1] == "incident_closed"
@@ -181,9 +181,10 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
     purposes = Counter(m["purpose"] for m in sms)
     assert purposes["approval_request"] == 1 and purposes["follow_up"] == 1
     assert {"step_started", "reminder", "escalation", "progress_report"} <= set(purposes)
-    # the director's deadline passed while the worker was dead: reminded once after the restart
+    # the director's deadline passed while the worker was dead: reminded once after the restart (and the
+    # incident's owner, the hall lead who started it, told too: 首问负责制)
     assert [m["role"] for m in sms if m["purpose"] == "reminder" and m["step"] == "director_review"] == \
-        ["centre_director"]
+        ["centre_director", "person:sun.li"]
     worker_log = (tmp_path / "worker.log").read_text()
     assert "13800138000" not in worker_log and "+8613800138000" not in worker_log
     print(f"\ndrill incident: wall {wall:.1f}s, {len(sms)} SMS, {len(final['timeline'])} timeline entries")
