@@ -70,6 +70,33 @@ async def adjourned_then_accepted(handle: Target, staff: dict[str, str] = XICHEN
     await record(handle, "talk_with_lead", "accepted", staff["hall_lead"])
 
 
+async def ladder_to_court(handle: Target, staff: dict[str, str] = XICHENG) -> None:
+    """The dispute ladder started on its own: no agreement face to face, a mediator engaged, mediation fails,
+    the court rules."""
+    await record(handle, "investigate", "objection", staff["hall_lead"], findings="抄表数据无误")
+    await record(handle, "negotiate", "no_agreement", staff["hall_lead"])
+    await record(handle, "mediation", "mediator_engaged", staff["centre_director"], mediator="西城区消费者协会")
+    await record(handle, "mediation", "mediation_failed", staff["centre_director"])
+    await record(handle, "judicial", "judgment", staff["centre_director"], case_no="(2026)京0102民初123号",
+                 ruling="驳回诉讼请求")
+
+
+async def ladder_refused(handle: Target, staff: dict[str, str] = XICHENG) -> None:
+    """An unreasonable demand refused lawfully at the investigation (有理有节 依法维权)."""
+    from groupdesk.core.models import RecordOutcome
+
+    await wait_for(handle, lambda st: "investigate" in st.current_steps)
+    await Incident.of(handle).record_outcome(RecordOutcome(
+        step="investigate", outcome="refused_lawfully", actor=staff["hall_lead"], note="要求十倍赔偿",
+        data={"legal_basis": "《供电营业规则》"}))
+
+
+# The dispute ladder's own paths, started as incidents of that playbook (dispute-ladder-<path>.json).
+LADDER_OWN_PATHS: dict[str, Callable[[Target], Awaitable[None]]] = {
+    "to_court": ladder_to_court,
+    "refused_lawfully": ladder_refused,
+}
+
 # Recorded for the replay tests (the child's own history too, where there is one).
 LADDER_PATHS: dict[str, Callable[[Target], Awaitable[None]]] = {
     "ladder-result_disputed": result_disputed,

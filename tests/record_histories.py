@@ -75,7 +75,30 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
                         (HISTORIES / f"{prefix}{name}-child.json").write_text(child_history.to_json(), encoding="utf-8")
                         print(f"{name}-child: {len(child_history.events)} events")
             await record_people(env.client, settings, directory, prefix, only)
+            await record_ladder(env.client, settings, directory, prefix, only)
     await env.shutdown()
+
+
+async def record_ladder(client, settings, directory, prefix: str, only: list[str] | None) -> None:
+    """The dispute ladder's own paths, started on their own: dispute-ladder-<path>.json."""
+    from groupdesk.drill_ladder import LADDER_OWN_PATHS
+
+    playbook = find_playbook(REPO_ROOT / "playbooks", "dispute-ladder")
+    for name, drive in LADDER_OWN_PATHS.items():
+        if only and f"dispute-ladder-{name}" not in only:
+            continue
+        request = prepare_start(
+            directory=directory, playbook=playbook, hall_id="xicheng", headcount=2, lead_name="赵志刚",
+            lead_phone="13600136000", summary="对电表校验结果有异议", started_by="sun.li",
+            incident_id=f"history-dispute-ladder-{name.replace('_', '-')}", drill=True, time_scale=TIME_SCALE,
+        )
+        handle = await start_incident(client, settings, request)
+        await drive(handle)
+        await answer_follow_up(handle)
+        await handle.result()
+        history = await handle.fetch_history()
+        (HISTORIES / f"{prefix}dispute-ladder-{name}.json").write_text(history.to_json(), encoding="utf-8")
+        print(f"dispute-ladder-{name}: {len(history.events)} events")
 
 
 async def record_people(client, settings, directory, prefix: str, only: list[str] | None) -> None:

@@ -50,6 +50,7 @@ def test_a_history_for_every_path_is_committed():
 
     assert set(LADDER_PATHS) <= names and "ladder-result_disputed-child" in names, "hand-overs replay, both sides"
     assert {f"before-local-effects-{n}" for n in LADDER_PATHS} <= names, "hand-overs from before local effects stay"
+    assert {"dispute-ladder-to_court", "dispute-ladder-refused_lawfully"} <= names, "the ladder on its own replays"
     for path in LADDER_PATHS:
         assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"{path}.json"), f"{path}: current shape"
 
