@@ -4,6 +4,8 @@ told once; old snapshots (`min_tier: 3`, no `warning_plan:`) keep their meaning.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from temporalio.exceptions import ApplicationError
 
@@ -312,3 +314,29 @@ def test_the_playbook_page_previews_every_template_of_every_shipped_playbook():
             assert all(p["texts"] for p in template_previews(pb, lang)), pb.id
     labels = [p["label"] for p in template_previews(PLAYBOOK, "zh-CN")]
     assert {"预警升级", "预警结束"} <= set(labels) and "市计量监督局现场校验: 已商定校验时间" in labels
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda raw: raw.pop("topic"), "topic: templates close_notice_complainant, follow_up use {{ topic }}"),
+    (lambda raw: raw["progress_reports"].update(at_or_above=5), "progress_reports.at_or_above: give a tier from 1"),
+    (lambda raw: raw["warning_plan"].update(managed_by="mayor"), "warning_plan.managed_by: unknown role 'mayor'"),
+    (lambda raw: raw["warning_plan"]["ended"].update(template="nope"), "warning_plan.ended.template: unknown template"),
+    (lambda raw: raw["steps"].update(warning_plan=raw["steps"]["keep_order"]), "the warning plan's own"),
+])
+def test_the_loader_names_each_mistake_in_the_plan_language(tmp_path, change, says):
+    import shutil
+
+    import yaml
+
+    from groupdesk.config import REPO_ROOT
+    from groupdesk.playbook_loader import PlaybookError, load_playbook
+
+    source = REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"
+    shutil.copytree(REPO_ROOT / "playbooks" / "templates", tmp_path / "templates")
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    change(raw)
+    if "warning_plan" in raw["steps"]:
+        raw["steps"]["move_to_vip_room"]["outcomes"]["done"]["next"] = "warning_plan"  # reachable
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PlaybookError, match=re.escape(says)):
+        load_playbook(tmp_path / "p.yaml")
