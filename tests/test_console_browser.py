@@ -216,9 +216,9 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
     await expect(operator.locator("[data-count=failed] b")).to_have_text("1", timeout=10000)
     await expect(operator.locator(f"#board tr[data-id='{late}'] .flags")).to_contain_text("短信失败")
 
-    for step in ("move_to_vip_room", "keep_order", "talk_with_lead"):
+    for step, outcome in (("move_to_vip_room", "done"), ("keep_order", "done"), ("talk_with_lead", "not_accepted")):
         async with lead.expect_navigation():
-            await lead.locator(f"#act-{step} button[data-outcome]").last.click()
+            await lead.locator(f"#act-{step} button[data-outcome={outcome}]").click()
     waiting = lead.locator("#act-director_review")
     state = await handle.query(WF.state)
     deadline = state.steps["director_review"].deadline_at

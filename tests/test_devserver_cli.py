@@ -147,7 +147,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert [(a["outcome"], a["roles"]) for a in offered if a["step"] == "warning_plan"] == [
             ("raise", ["centre_director"]), ("end", ["centre_director"])]  # the director's, while the plan runs
         assert calibration["scheduled"]["data"] == ["calibration_at"]
-        assert set(calibration) == {"scheduled", "meter_accurate", "meter_inaccurate"}
+        assert set(calibration) == {"scheduled", "meter_accurate", "meter_inaccurate", "result_disputed"}
         assert calibration["meter_accurate"]["roles"] == ["metrology_bureau", "hall_lead"]
         cli(cli_env, "outcome", incident, "metrology_calibration", "scheduled", "--as", "sun.li",
             "--data", "calibration_at=2030-01-07 10:00")
