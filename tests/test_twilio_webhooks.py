@@ -144,6 +144,25 @@ async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
     assert final.status == "closed" and final.follow_up.score == 4 and final.follow_up.comment == "处理及时"
 
 
+async def test_a_dissatisfied_sms_answer_sends_the_incident_back_to_the_talk(setup, make_start):
+    """Seed 004 (不满意时…尽快加以处理): the lead's reply of 2 reopens the talk; the hall lead is texted."""
+    env, settings, web = setup
+    handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}", drill=True,
+                                                   time_scale=200000.0))
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await record(handle, "talk_with_lead", "accepted", "sun.li")
+    await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+    await visible(env.client, f'{sa.FOLLOW_UP_KEY.name} = "{follow_up_key(settings.hash_key(), LEAD)}"')
+    await post(web, "/twilio/inbound", sms_form(LEAD, "2 电费还是高"))
+    st = await wait_for(handle, lambda s: s.reopened == 1 and "talk_with_lead" in s.current_steps)
+    assert st.status == "open" and st.follow_up is None and st.steps["talk_with_lead"].visit == 2
+    told = await wait_for(handle, lambda s: any("/reopened/" in d.key for d in s.deliveries))
+    assert [d.role for d in told.deliveries if "/reopened/" in d.key] == ["hall_lead"]
+    (sms,) = [m for m in Outbox(settings).list(handle.id) if m.purpose == "reopened"]
+    assert sms.to_number == HALL_LEAD and "2/5" in sms.body and "电费还是高" in sms.body
+
+
 async def test_delivery_reports_only_move_forward(setup, make_start):
     env, settings, web = setup
     handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}"))
