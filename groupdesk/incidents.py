@@ -10,6 +10,7 @@ from groupdesk.directory import Directory
 from groupdesk.core.models import Complainant, Registration, StartIncident
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import validation as v
+from groupdesk.core.applies import headcount_problem as range_problem
 from groupdesk.core.validation import cli_flag
 
 
@@ -23,7 +24,7 @@ class InputError(ValueError):
 def prepare_start(
     *,
     directory: Directory,
-    playbook: Playbook,
+    playbook: Playbook | None,  # None only when the headcount or category is wrong (so nothing is chosen)
     hall_id: str,
     headcount: int,
     lead_name: str,
@@ -48,6 +49,8 @@ def prepare_start(
     if problems:
         field, message = next(iter(problems.items()))
         raise InputError(cli_flag(field), message)
+    if playbook is None:
+        raise InputError(cli_flag("playbook"), "no playbook chosen; name one (see `groupdesk playbooks list`)")
     hall = directory.hall(hall_id)
     return StartIncident(
         incident_id=incident_id, playbook=playbook, hall_id=hall.id, hall_name=hall.name,
@@ -75,7 +78,8 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
                    registration: dict | None = None, playbook: Playbook | None = None) -> dict[str, str]:
     """Every problem with what a hall lead typed, by form field (empty when all is well).
 
-    The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check.
+    The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check;
+    with a `playbook`, the headcount must be in its `applies.headcount` range.
     """
     problems: dict[str, str] = {}
 
@@ -87,6 +91,8 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
         known = ", ".join(h.id for h in directory.halls)
         check("hall", f"unknown hall {v.shown(hall)}; halls in the directory: {known}")
     check("headcount", v.headcount_problem(headcount))
+    if playbook is not None and headcount is not None:
+        check("headcount", range_problem(playbook, headcount))
     check("lead_name", v.name_problem(lead_name, "the lead complainant's name"))
     check("lead_phone", v.phone_problem(lead_phone))
     check("summary", v.summary_problem(summary))

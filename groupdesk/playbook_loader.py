@@ -83,6 +83,9 @@ def load_playbooks(directory: Path) -> dict[str, Playbook]:
         playbook = load_playbook(path)
         if playbook.id in found:
             raise PlaybookError(f"{path}: playbook id {playbook.id!r} is used by another file too")
+        defaults = [p.id for p in found.values() if p.applies.default]
+        if playbook.applies.default and defaults:
+            raise PlaybookError(f"{path}: applies.default: {defaults[0]} is the default already; keep one default")
         found[playbook.id] = playbook
     for playbook in found.values():
         if missing := missing_targets(playbook, set(found)):
@@ -250,6 +253,9 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
                 yield f"{owhere}: no next step; add `next: <step id>` (e.g. next: {close_steps[0] if close_steps else 'close'})"
             elif outcome.next not in steps:
                 yield f"{owhere}: unknown next step {outcome.next!r}; steps are {', '.join(steps)}"
+            if outcome.next_deadline is not None and (outcome.stay or steps.get(outcome.next or "") is None
+                                                      or steps[outcome.next].kind == "close"):
+                yield f"{owhere}, next_deadline: only an outcome that leads to a task or approval step sets its deadline"
             for r in outcome.notify:
                 yield from role(f"{owhere}, notify", r, recipients=True)
             if outcome.notify:
@@ -301,6 +307,7 @@ def _span_problems(pb: Playbook) -> Iterator[str]:
             spans += [(f"step {sid!r}, follow_up.after", step.follow_up.after),
                       (f"step {sid!r}, follow_up.expires_after", step.follow_up.expires_after)]
         for name, outcome in step.outcomes.items():
+            spans.append((f"step {sid!r}, outcome {name!r}, next_deadline", outcome.next_deadline))
             if outcome.appointment:
                 spans.append((f"step {sid!r}, outcome {name!r}, appointment.remind_before",
                               outcome.appointment.remind_before))

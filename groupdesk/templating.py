@@ -35,7 +35,8 @@ USE_VARIABLES: dict[str, dict[str, Any]] = {
     "approval_request": {**STEP_VARIABLES, "approval_code": "482913"},
     "reminder": STEP_VARIABLES,
     "escalation": {**STEP_VARIABLES, "escalated_from": "营业厅负责人", "level": 1, "overdue": "10m"},
-    "outcome_notice": {**STEP_VARIABLES, "outcome_label": "同意", "actor_name": "王军", "reason": ""},
+    "outcome_notice": {**STEP_VARIABLES, "outcome_label": "同意", "actor_name": "王军", "reason": "",
+                       "appointment_at": "11月25日 18:00"},  # appointment_at: a stay outcome's appointment, else empty
     "appointment_reminder": {**STEP_VARIABLES, "appointment_at": "11月25日 10:00"},
     "appointment_notice": {**STEP_VARIABLES, "outcome_label": "已商定校验时间", "actor_name": "孙丽", "reason": "",
                            "appointment_at": "11月25日 10:00"},

@@ -40,7 +40,10 @@ def with_option(flag: str, value: str) -> list[str]:
 def cli_cases(incident: str) -> list[Case]:
     c = lambda name, args, says, codes=(2,): Case("cli", name, args, codes, says)  # noqa: E731
     out = [
-        c("headcount 1", with_option("--headcount", "1"), "--headcount"),
+        c("headcount 1 for a group playbook", with_option("--headcount", "1") + ["--playbook", "smart-meter-group-complaint"],
+          "--headcount"),
+        c("headcount 0", with_option("--headcount", "0"), "--headcount"),
+        c("no playbook for the category", with_option("--category", "grid_construction"), "--playbook"),
         c("headcount 2^40", with_option("--headcount", str(2 ** 40)), "--headcount"),
         c("headcount negative", with_option("--headcount", "-5"), "--headcount"),
         c("headcount not a number", with_option("--headcount", "many"), "--headcount"),
@@ -218,6 +221,8 @@ def api_cases(incident: str) -> list[Case]:
         start("summary 501", "summary", summary="电" * 501),
         start("headcount 2^40", "headcount", headcount=2 ** 40),
         start("headcount text", "headcount", headcount="many"),
+        start("headcount 1 for a group playbook", "headcount", headcount=1, playbook="smart-meter-group-complaint"),
+        start("no playbook for the category", "playbook", category="grid_construction"),
         start("lead name 65", "lead_name", lead_name="张" * 65),
         start("lead name newline", "lead_name", lead_name="张\n三"),
         start("hall quote", "hall", hall='x"'),

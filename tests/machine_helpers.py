@@ -23,8 +23,9 @@ STAFF = {"guide": "zhao.min", "security_guard": "qian.lei", "hall_lead": "sun.li
 
 def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PLAYBOOK,
                 legacy_codes=None) -> IncidentMachine:
+    span = playbook.applies.headcount  # 20 people, or as near as the playbook allows
     request = prepare_start(
-        directory=DIRECTORY, playbook=playbook, hall_id="xicheng", headcount=20, lead_name="张建国",
+        directory=DIRECTORY, playbook=playbook, hall_id="xicheng", headcount=min(max(20, span.min), span.max), lead_name="张建国",
         lead_phone="13800138000", summary="智能电表换装后电量异常增长", started_by="sun.li",
         incident_id="inc-1", drill=time_scale is not None, time_scale=time_scale,
         # a playbook that requires it names the person complained about: the guide (更换当事人)

@@ -3,6 +3,8 @@
     .venv/bin/python tests/record_histories.py        # rewrites tests/histories/*.json
     .venv/bin/python tests/record_histories.py archive-at-close- talk_accepted   # adds archive-at-close-talk_accepted.json
     .venv/bin/python tests/record_histories.py sensitive-period- approved_then_metrology  # started inside a period
+    .venv/bin/python tests/record_histories.py --playbook outage-group-complaint   # every path of that playbook,
+                                                           # as <playbook>-<choices>.json (groupdesk.drill_paths)
 
 Each path of the smart-meter playbook runs as a drill on compressed time, so reminders,
 escalations and the follow-up all happen within seconds and end up in the history.
@@ -140,5 +142,42 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
         print(f"publicity-alert-talk_accepted: {len(history.events)} events")
 
 
+async def record_playbook(playbook_ids: list[str]) -> None:
+    """Every path of each named playbook, driven by groupdesk.drill_paths as the directory's 西城 staff."""
+    from groupdesk.drill_paths import drive, routes
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
+        data_converter=pydantic_data_converter,
+    )
+    directory = load_directory(EXAMPLE_DIRECTORY)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(GROUPDESK_DATA_DIR=Path(tmp), GROUPDESK_TASK_QUEUE="record")
+        async with build_worker(env.client, settings):
+            for playbook_id in playbook_ids:
+                playbook = find_playbook(REPO_ROOT / "playbooks", playbook_id)
+                span = playbook.applies.headcount
+                staff = {role: people[0].id for role in playbook.escalation.chain.keys() | {
+                    s.owner for s in playbook.steps.values()} if (people := directory.staff("xicheng", role))}
+                for name, choice in routes(playbook).items():
+                    request = prepare_start(
+                        directory=directory, playbook=playbook, hall_id="xicheng",
+                        headcount=min(max(18, span.min), span.max), lead_name="张建国", lead_phone="13800138000",
+                        summary="小区频繁停电" if "outage" in playbook_id else "投诉处理", started_by="sun.li",
+                        incident_id=f"history-{name.replace('_', '-')}"[:64], drill=True, time_scale=TIME_SCALE,
+                    )
+                    handle = await start_incident(env.client, settings, request)
+                    await drive(handle, playbook, choice, staff)
+                    await answer_follow_up(handle)
+                    await handle.result()
+                    history = await handle.fetch_history()
+                    (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                    print(f"{name}: {len(history.events)} events")
+    await env.shutdown()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "", sys.argv[2:]))
+    if sys.argv[1:2] == ["--playbook"]:
+        asyncio.run(record_playbook(sys.argv[2:]))
+    else:
+        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "", sys.argv[2:]))

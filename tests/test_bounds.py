@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from groupdesk import visibility
+from groupdesk.config import REPO_ROOT
 from groupdesk.core import validation as v
 from groupdesk.core.durations import parse_duration
 from groupdesk.incidents import InputError, start_problems
@@ -19,8 +20,10 @@ GOOD = dict(hall="xicheng", headcount=20, lead_name="张建国", lead_phone="138
     ({"summary": "电" * 501}, "summary", "501 characters is too long; keep it within 500"),
     ({"lead_name": "张" * 65}, "lead_name", "within 64"),
     ({"lead_name": "张\n三"}, "lead_name", "on one line"),
-    ({"headcount": 2 ** 40}, "headcount", "from 2 to 10,000"),
-    ({"headcount": 1}, "headcount", "at least 2"),
+    ({"headcount": 2 ** 40}, "headcount", "from 1 to 10,000"),
+    ({"headcount": 0}, "headcount", "at least 1"),
+    ({"headcount": 1, "playbook": load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml")},
+     "headcount", "outside playbook smart-meter-group-complaint's range of 2 to 10,000 people"),
     ({"lead_phone": "1" * 5000}, "lead_phone", "is not a phone number"),
     ({"hall": 'x"y'}, "hall", "unknown hall"),
     ({"started_by": "zhao.min"}, "started_by", "only a hall lead starts an incident"),

@@ -136,7 +136,7 @@ async def test_permission_matrix(console):
 async def test_start_validation_and_double_submit(console):
     env, app = console
     async with signed_in(app, HALL_LEAD) as lead:
-        cases = {"headcount": start_body(headcount=1), "lead_phone": start_body(lead_phone="123"),
+        cases = {"headcount": start_body(headcount=1, playbook="smart-meter-group-complaint"), "lead_phone": start_body(lead_phone="123"),
                  "summary": start_body(summary=" "), "time_scale": start_body(drill=False, time_scale=60),
                  "playbook": start_body(playbook="nope")}
         for field, body in cases.items():

@@ -178,9 +178,11 @@ async def test_a_phone_and_a_desk_in_chinese_with_who_must_act(site, browser):
 
     lead = await sign_in(browser, base, "sun.li", "phone")
     await lead.goto(f"{base}/incidents/new")
-    await lead.get_by_label("来访人数").fill("1")
+    await expect(lead.locator("#playbook-choice")).to_contain_text("一位客户投诉")  # picked by situation, described
+    await lead.get_by_label("智能电表集体投诉现场处置").check()
+    await lead.get_by_label("来访人数").fill("1")  # one person is not a group: not for this playbook
     await lead.click("#start-button")
-    await expect(lead.locator("#headcount-error")).to_be_visible()  # inline, beside the field
+    await expect(lead.locator("#headcount-error")).to_contain_text("smart-meter-group-complaint")  # inline, beside it
     await check_page(lead, "start-form", [])
     await lead.get_by_label("来访人数").fill("18")
     await lead.get_by_label("领头人姓名").fill("张建国")

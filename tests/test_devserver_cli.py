@@ -89,7 +89,7 @@ def test_bad_input_is_refused_and_nothing_starts(cli_env):
     before = json.loads(cli(cli_env, "list", "--all", "--json").stdout)
     cases = {
         "--hall": ["--hall", "nowhere"],
-        "--headcount": ["--headcount", "1"],
+        "--headcount": ["--headcount", "0"],  # 1 starts a single complaint; 0 is nobody
         "--lead-phone": ["--lead-phone", "12345"],
         "--time-scale": ["--time-scale", "60"],
         "--playbook": ["--playbook", "no-such-playbook"],

@@ -66,6 +66,16 @@ def patches_in(path: Path) -> set[str]:
     return found
 
 
+@pytest.mark.parametrize("playbook_id", ["outage-group-complaint", "single-complaint"])
+def test_every_path_of_a_library_playbook_has_a_history(playbook_id):
+    from groupdesk.config import REPO_ROOT
+    from groupdesk.drill_paths import routes
+    from groupdesk.playbook_loader import find_playbook
+
+    missing = set(routes(find_playbook(REPO_ROOT / "playbooks", playbook_id))) - {p.stem for p in HISTORIES}
+    assert not missing, f"record them: tests/record_histories.py --playbook {playbook_id} ({missing} missing)"
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path):
     outcome = await replay(history_from_file(path), str(path))

@@ -116,8 +116,10 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
     def active_steps(self) -> list[str]:
         return [sid for sid in self.pb.steps if (s := self.state.steps.get(sid)) and s.status == "active"]
 
-    def enter(self, step_id: str, now: datetime, came_from: str | None, result: str = "") -> None:
+    def enter(self, step_id: str, now: datetime, came_from: str | None, result: str = "",
+              deadline: Span | None = None) -> None:
         step = self.pb.steps[step_id]
+        deadline = deadline or step.deadline  # an outcome's next_deadline, else the step's own
         previous = self.state.steps.get(step_id)
         if step.wait_for:
             arrived = list(previous.arrived_from) if previous and previous.status == "waiting" else []
@@ -138,13 +140,13 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
         if step.kind == "close":
             self._close(step_id, step, now, result)
             return
-        if step.deadline and step.deadline.working_days:
+        if deadline and deadline.working_days:
             # The step's message names its deadline, so it waits for the calendar's answer.
             self.effects.append(ResolveWorkingDays("step", step_id, visit, now,
-                                                   self.deadline_working_days(step.deadline.working_days)))
+                                                   self.deadline_working_days(deadline.working_days)))
             return
-        if step.deadline:
-            state.deadline_at = now + self.deadline_delta(step.deadline)
+        if deadline:
+            state.deadline_at = now + self.deadline_delta(deadline)
         self._announce(step_id)
 
     def _announce(self, step_id: str) -> None:
@@ -176,7 +178,8 @@ class IncidentMachine(OpsChanges, PeriodRules, WarningPlanChanges, PromiseChange
         if outcome.hand_over:  # another playbook takes over, as a child incident
             self.hand_over_child(outcome.hand_over, step_id, actor, now, outcome.next)
         else:
-            self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""))
+            self.enter(outcome.next, now, came_from=step_id, result=label + (f": {note}" if note else ""),
+                       deadline=outcome.next_deadline)
         # Reported when the plan ran before or after: the office also hears that it ended.
         self.report_progress(now, step_id, outcome_name, more_severe(tier_before, self.state.warning_tier))
         self.refresh_stage()

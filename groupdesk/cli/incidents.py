@@ -14,7 +14,7 @@ from groupdesk.actions import actions, step_scripts
 from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, parse_pairs, print_json, run, settings
 from groupdesk.incidents import InputError, parse_local_time, prepare_start
 from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
-from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.playbook_choice import ChoiceError, pick_playbook
 from groupdesk.core import validation as v
 from groupdesk.visibility import list_query
 from groupdesk.core.workcal import format_local
@@ -33,11 +33,12 @@ def register(app: typer.Typer) -> None:
 
 def start(
     hall: str = typer.Option(..., "--hall", help="hall id from the staff directory"),
-    headcount: int = typer.Option(..., "--headcount", help="how many people came (at least 2)"),
+    headcount: int = typer.Option(..., "--headcount", help="how many people came (the playbook says how many it is for)"),
     lead_name: str = typer.Option(..., "--lead-name", help="the lead complainant's name"),
     lead_phone: str = typer.Option(..., "--lead-phone", help="the lead complainant's mobile"),
     summary: str = typer.Option(..., "--summary", help="what the group complains about"),
-    playbook: str = typer.Option("smart-meter-group-complaint", "--playbook"),
+    playbook: Optional[str] = typer.Option(
+        None, "--playbook", help="default: the playbook whose `applies` fits --category and --headcount"),
     drill: bool = typer.Option(False, "--drill", help="a drill: every SMS starts with 【演练】"),
     time_scale: Optional[float] = typer.Option(None, "--time-scale", help="drills only: divide every duration by N"),
     actor: Optional[str] = typer.Option(None, "--as", help="who starts it (default: the hall lead)"),
@@ -56,13 +57,11 @@ def start(
     """Start an incident: a group has come to the hall."""
     s = settings()
     staff = directory(s)
-    if problem := v.playbook_id_problem(playbook):
-        fail(f"--playbook: {problem}")
     try:
-        pb = find_playbook(s.playbooks_dir, playbook)
-    except PlaybookError as exc:
+        pb = pick_playbook(s.playbooks_dir, playbook, category, headcount, {"person_involved": person_involved})
+    except ChoiceError as exc:
         fail(f"--playbook: {exc}")
-    try:
+    try:  # with no playbook chosen, the headcount or category is wrong: prepare_start names it
         request = prepare_start(
             directory=staff, playbook=pb, hall_id=hall, headcount=headcount, lead_name=lead_name,
             lead_phone=lead_phone, summary=summary, started_by=actor, drill=drill, time_scale=time_scale,

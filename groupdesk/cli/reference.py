@@ -49,23 +49,33 @@ def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @playbooks_app.command("list")
 def list_playbooks(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every playbook in the playbooks directory, and whether it is valid."""
+    """Every playbook in the playbooks directory: when it applies, and whether it is valid."""
     rows = []
     for path in playbook_files(settings().playbooks_dir):
         try:
             pb = load_playbook(path)
             rows.append({"id": pb.id, "version": pb.version, "title": pb.title.get("zh-CN", ""),
-                         "steps": list(pb.steps), "file": str(path), "valid": True, "error": None})
+                         "title_en": pb.title.get("en", ""), "description": dict(pb.description),
+                         "applies": pb.applies.model_dump(), "steps": list(pb.steps), "file": str(path),
+                         "valid": True, "error": None})
         except PlaybookError as exc:
-            rows.append({"id": None, "version": None, "title": "", "steps": [], "file": str(path),
-                         "valid": False, "error": str(exc)})
+            rows.append({"id": None, "version": None, "title": "", "title_en": "", "description": {}, "applies": None,
+                         "steps": [], "file": str(path), "valid": False, "error": str(exc)})
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "version", "title", "steps", "file")
+    table = Table(title="playbooks (details: --json)")
+    for column in ("id", "title / when it applies", "categories", "people", "steps"):
+        table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r["id"] or "[red]invalid[/red]", str(r["version"] or ""), r["title"] or (r["error"] or ""),
-                      str(len(r["steps"])), Path(r["file"]).name)
+        applies = r["applies"] or {}
+        span = applies.get("headcount") or {}
+        people = "" if not span else (f"{span['min']}" if span["min"] == span["max"] else f"{span['min']}–{span['max']:,}")
+        about = r["title"] + (f"\n{r['description'].get('zh-CN', '')}" if r["description"] else "")
+        table.add_row(f"{r['id']} v{r['version']}" if r["valid"] else f"[red]invalid[/red] {Path(r['file']).name}",
+                      about if r["valid"] else r["error"] or "",
+                      ", ".join(applies.get("categories", [])) + (" (default)" if applies.get("default") else ""),
+                      people, str(len(r["steps"])))
     Console().print(table)
 
 

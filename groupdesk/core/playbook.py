@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
+from groupdesk.core.applies import Applies
 from groupdesk.core.durations import Span, parse_duration
 from groupdesk.core.links import HandOverSpec, Reopen
 from groupdesk.core.roles import LANGUAGES
@@ -53,6 +54,13 @@ class Outcome(BaseModel):
     appointment: Appointment | None = None
     hand_over: HandOverSpec | None = None  # start another playbook as a child incident
     wait_until: str | None = None  # adjourn: the step waits until the time in this data field
+    # the next step's deadline when reached by this outcome (e.g. a repair crew: urban 45m, rural 90m)
+    next_deadline: Span | None = None
+
+    @field_validator("next_deadline", mode="before")
+    @classmethod
+    def _parse_span(cls, value: object) -> Span | None:
+        return None if value is None else _span(value)
 
 
 class FollowUp(BaseModel):
@@ -129,6 +137,8 @@ class Playbook(BaseModel):
     id: str
     version: int
     title: Text
+    description: Text = Field(default_factory=dict)  # one line: the situation it is for
+    applies: Applies = Field(default_factory=Applies)  # category and headcount it is chosen for
     start: list[str]
     escalation: Escalation
     progress_reports: ProgressReports | None = None

@@ -13,6 +13,8 @@ ROLE_LABELS: dict[str, dict[str, str]] = {
     "city_emergency_office": {"zh-CN": "市局供电服务应急办公室", "en": "city power-supply-service emergency office"},
     "emergency_leadership_office": {"zh-CN": "应急处置领导小组办公室", "en": "emergency leadership group office"},
     "publicity_office": {"zh-CN": "宣传办公室", "en": "publicity office"},
+    "repair_dispatch": {"zh-CN": "供电服务指挥中心抢修调度", "en": "repair dispatch, power-supply service command centre"},
+    "repair_crew": {"zh-CN": "故障抢修班组", "en": "repair crew"},
 }
 
 ROLE_IDS: tuple[str, ...] = tuple(ROLE_LABELS)

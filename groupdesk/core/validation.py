@@ -15,7 +15,7 @@ NAME_MAX = 64
 TEXT_MAX = 2000  # notes, reasons, comments
 DATA_KEYS_MAX = 10
 DATA_VALUE_MAX = 200
-HEADCOUNT_MIN, HEADCOUNT_MAX = 2, 10_000
+HEADCOUNT_MIN, HEADCOUNT_MAX = 1, 10_000  # a playbook's `applies.headcount` narrows it
 TIME_SCALE_MAX = 1_000_000
 PHONE_MAX = 32
 ADDRESS_MAX = 200
@@ -91,7 +91,7 @@ def headcount_problem(value: int | None) -> str | None:
     if value is None:
         return f"give the number of people who came ({HEADCOUNT_MIN} to {HEADCOUNT_MAX:,})"
     if value < HEADCOUNT_MIN:
-        return f"{value} is not a group; a collective complaint has at least {HEADCOUNT_MIN} people"
+        return f"{value} is not a number of people; give at least {HEADCOUNT_MIN}"
     if value > HEADCOUNT_MAX:
         return f"{value:,} is more people than a hall holds; give a number from {HEADCOUNT_MIN} to {HEADCOUNT_MAX:,}"
     return None

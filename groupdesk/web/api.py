@@ -29,7 +29,7 @@ class StartRequest(BaseModel):
     lead_name: str
     lead_phone: str
     summary: str
-    playbook: str = "smart-meter-group-complaint"
+    playbook: str = ""  # empty: the playbook whose `applies` fits the category and headcount
     drill: bool = False
     time_scale: Optional[float] = None
     submit_token: str = ""

@@ -19,6 +19,7 @@ from groupdesk.core.warning_plan import PLAN_STEP
 from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.masking import mask_code
 from groupdesk.outbox import Outbox
+from groupdesk.playbook_choice import valid_playbooks
 from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
@@ -191,10 +192,7 @@ async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_logi
 
 def _start_page(request: Request, viewer: Viewer, form: StartForm, status: int = 200) -> HTMLResponse:
     halls = [h for h in console(request).directory().halls if viewer.may_start(h.id)]
-    try:
-        playbooks = sorted(load_playbooks(console(request).settings.playbooks_dir).values(), key=lambda p: p.id)
-    except PlaybookError:
-        playbooks = []
+    playbooks = valid_playbooks(console(request).settings.playbooks_dir)
     return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks,
                 categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES)
 

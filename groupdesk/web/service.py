@@ -16,7 +16,7 @@ from groupdesk.incidents import InputError, parse_local_time, prepare_start, sta
 from groupdesk.gateway import Gateway
 from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Playbook
-from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.playbook_choice import ChoiceError, pick_playbook
 from groupdesk.permissions import Viewer, require
 from groupdesk.storage.submissions import Submissions
 from groupdesk.web.promises import PromiseConsole
@@ -55,7 +55,7 @@ class StartForm:
     lead_name: str = ""
     lead_phone: str = ""
     summary: str = ""
-    playbook: str = "smart-meter-group-complaint"
+    playbook: str = ""  # empty: the playbook whose `applies` fits the category and headcount
     drill: bool = False
     time_scale: str = ""
     submit_token: str = ""
@@ -146,13 +146,12 @@ class Console(PromiseConsole):
                 time_scale = float(form.time_scale[:32])
             except ValueError:
                 form.errors["time_scale"] = "时间倍率须为数字 / the time scale is a number"
-        if problem := v.playbook_id_problem(form.playbook):
-            form.errors["playbook"] = problem
-        else:
-            try:
-                playbook = find_playbook(self.settings.playbooks_dir, form.playbook)
-            except PlaybookError as exc:
-                form.errors["playbook"] = str(exc)
+        playbook = None
+        try:
+            playbook = pick_playbook(self.settings.playbooks_dir, form.playbook, form.category, headcount,
+                                     form.registration())
+        except ChoiceError as exc:
+            form.errors["playbook"] = str(exc)
         directory = self.directory()
         for field_name, message in start_problems(
                 directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,

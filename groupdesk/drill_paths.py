@@ -1,0 +1,84 @@
+"""Every path of any playbook, and scripted staff that drive an incident down one, for drills and recordings.
+
+A path is a choice of one leaving outcome per branching step it reaches; steps with one way out take it.
+On the way, every appointment a step offers is made once, every outcome that tells the group without leaving
+(an update) is recorded once, and each step is recorded by the first person the directory names for its owner.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from groupdesk.core.models import DecideApproval, RecordOutcome
+from groupdesk.core.playbook import Playbook
+from groupdesk.drill import Target, wait_for
+from groupdesk.gateway import Incident
+
+
+def leaving(pb: Playbook, step_id: str) -> list[str]:
+    return [name for name, o in pb.steps[step_id].outcomes.items() if not o.stay]
+
+
+def routes(pb: Playbook) -> dict[str, dict[str, str]]:
+    """name -> {branching step: outcome} for every distinct path from start to close."""
+    branching = [sid for sid in pb.steps if len(leaving(pb, sid)) > 1]
+    found: dict[str, dict[str, str]] = {}
+    for combo in itertools.product(*(leaving(pb, sid) for sid in branching)):
+        choice = dict(zip(branching, combo))
+        reached, todo, order = set(), list(pb.start), []
+        while todo:
+            sid = todo.pop(0)
+            if sid in reached:
+                continue
+            reached.add(sid)
+            if sid in choice:
+                order.append(sid)
+            todo += [pb.steps[sid].outcomes[name].next for name in ([choice[sid]] if sid in choice else leaving(pb, sid))]
+        taken = {sid: choice[sid] for sid in order}
+        found.setdefault("-".join([pb.id, *taken.values()]), taken)
+    return found
+
+
+def sample_data(field: str) -> str:
+    """A value for an outcome's required data: times two days ahead (appointments), else a word."""
+    if field.endswith("_at"):
+        return (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0).isoformat()
+    return "已记录"
+
+
+async def drive(handle: Target, pb: Playbook, choice: dict[str, str], staff: dict[str, str]) -> None:
+    """Record the path `choice` through the workflow's Updates, as `staff` (role -> person id), until close."""
+    incident = Incident.of(handle)
+    done: set[tuple[str, str]] = set()
+
+    def ready(s, sid: str) -> bool:  # an approval once its request (and code) has gone out
+        return pb.steps[sid].kind != "approval" or any(f"/{sid}#" in d.key and "/approval_request/" in d.key
+                                                      for d in s.deliveries)
+
+    for _ in range(100):
+        state = await wait_for(handle, lambda s: s.status == "closed" or s.follow_up is not None
+                               or any(ready(s, sid) for sid in s.current_steps))
+        if state.status == "closed" or state.follow_up is not None:
+            return
+        sid = next(sid for sid in state.current_steps if ready(state, sid))
+        step = pb.steps[sid]
+        actor = staff[step.owner]
+        if step.kind == "approval":
+            approve = choice.get(sid, "approved") == "approved"
+            await incident.decide(DecideApproval(decision="approve" if approve else "reject", actor=actor,
+                                                 reason="" if approve else "现场可控"))
+            continue
+        for name, o in step.outcomes.items():  # every stay once (an appointment, an update), then leave
+            if o.stay and (sid, name) not in done:
+                done.add((sid, name))
+                await incident.record_outcome(RecordOutcome(
+                    step=sid, outcome=name, actor=actor, note="进展顺利" if o.requires_reason else "",
+                    data={f: sample_data(f) for f in o.requires_data}))
+        name = choice.get(sid) or leaving(pb, sid)[0]
+        o = step.outcomes[name]
+        await incident.record_outcome(RecordOutcome(step=sid, outcome=name, actor=actor,
+                                                    note="原因已说明" if o.requires_reason else "",
+                                                    data={f: sample_data(f) for f in o.requires_data}))
+        await wait_for(handle, lambda s: s.steps[sid].status != "active" or s.steps[sid].visit > state.steps[sid].visit)
+    raise AssertionError(f"{pb.id}: no close after 100 steps")
