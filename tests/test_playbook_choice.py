@@ -40,6 +40,18 @@ def test_naming_the_person_involved_chooses_the_service_attitude_playbook(catego
     assert choose(SHIPPED, None, 25, {"person_involved"}).id == "smart-meter-group-complaint"
 
 
+def test_a_playbook_for_hand_overs_only_is_never_chosen_by_situation():
+    ladder = next(p for p in SHIPPED if p.id == "dispute-ladder")
+    assert ladder.applies.by_name_only
+    for category in (None, "business", "outage", "grid_construction"):
+        for headcount in (1, 2, 20):
+            try:
+                assert choose(SHIPPED, category, headcount).id != "dispute-ladder"
+            except NoChoice as exc:
+                assert "dispute-ladder" not in str(exc)
+    assert pick_playbook(PLAYBOOKS, "dispute-ladder", None, 20).id == "dispute-ladder", "named, it starts"
+
+
 def test_none_or_several_fitting_is_one_line_naming_the_way_out():
     with pytest.raises(NoChoice) as none:
         choose(SHIPPED, "grid_construction", 20)
@@ -49,9 +61,11 @@ def test_none_or_several_fitting_is_one_line_naming_the_way_out():
     assert "single-complaint" not in str(none.value), "only those for this many people"
     assert str(none.value).endswith("; choose one (--playbook), or correct the category") and len(str(none.value)) < 300
     assert "\n" not in str(none.value)
-    twin = SHIPPED[0].model_copy(update={"id": "twin"})
-    with pytest.raises(NoChoice, match=r"several playbooks apply to category \w+ and .* choose one with --playbook"):
-        choose([SHIPPED[0], twin], SHIPPED[0].applies.categories[0], SHIPPED[0].applies.headcount.min)
+    meter = next(p for p in SHIPPED if p.id == "smart-meter-group-complaint")
+    twin = meter.model_copy(update={"id": "twin"})
+    with pytest.raises(NoChoice, match=r"several playbooks apply to category business and 2 people \(smart-meter-group"
+                                       r"-complaint, twin\); choose one with --playbook"):
+        choose([meter, twin], "business", 2)
 
 
 def test_named_playbook_wins_and_a_wrong_headcount_or_category_waits_for_its_own_message():
@@ -99,10 +113,11 @@ def cli(tmp_path, *args):
 
 def test_playbooks_list_shows_when_each_applies(tmp_path):
     rows = {r["id"]: r for r in json.loads(cli(tmp_path, "playbooks", "list", "--json").stdout)}
-    assert {"smart-meter-group-complaint", "outage-group-complaint", "single-complaint"} <= set(rows)
+    assert {"smart-meter-group-complaint", "outage-group-complaint", "single-complaint", "service-attitude-complaint",
+            "dispute-ladder"} <= set(rows)
     for row in rows.values():
         assert row["valid"] and set(row["description"]) == {"zh-CN", "en"} and row["steps"]
-        assert set(row["applies"]) == {"categories", "headcount", "default"}
+        assert set(row["applies"]) == {"categories", "headcount", "default", "by_name_only"}
     assert rows["single-complaint"]["applies"]["headcount"] == {"min": 1, "max": 1}
     table = cli(tmp_path, "playbooks", "list").stdout
     assert "single-complaint" in table and "一位客户投诉" in table

@@ -74,6 +74,7 @@ def list_playbooks(as_json: bool = typer.Option(False, "--json")) -> None:
         about = r["title"] + (f"\n{r['description'].get('zh-CN', '')}" if r["description"] else "")
         table.add_row(f"{r['id']} v{r['version']}" if r["valid"] else f"[red]invalid[/red] {Path(r['file']).name}",
                       about if r["valid"] else r["error"] or "",
+                      "only when named" if applies.get("by_name_only") else
                       ", ".join(applies.get("categories", [])) + (" (default)" if applies.get("default") else ""),
                       people, str(len(r["steps"])))
     Console().print(table)

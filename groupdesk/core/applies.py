@@ -42,6 +42,7 @@ class Applies(BaseModel):
     categories: list[str] = Field(default_factory=lambda: list(CATEGORIES))
     headcount: Headcount = Field(default_factory=Headcount)
     default: bool = False  # chosen when several fit and the start names no category
+    by_name_only: bool = False  # never chosen by category and headcount: named (--playbook) or handed over to
 
     @field_validator("categories")
     @classmethod
@@ -54,7 +55,8 @@ class Applies(BaseModel):
         return value
 
     def fits(self, category: str | None, headcount: int) -> bool:
-        return (not category or category in self.categories) and self.headcount.min <= headcount <= self.headcount.max
+        return not self.by_name_only and (not category or category in self.categories) \
+            and self.headcount.min <= headcount <= self.headcount.max
 
 
 class NoChoice(ValueError):
@@ -85,7 +87,7 @@ def choose(playbooks: Iterable["Playbook"], category: str | None, headcount: int
         return fitting[0]
     what = (f"category {category} and " if category else "") + people(headcount)
     if not fitting:
-        sized = [p for p in every if p.applies.headcount.min <= headcount <= p.applies.headcount.max]
+        sized = [p for p in every if p.applies.fits(None, headcount)]
         raise NoChoice(f"no playbook applies to {what}; " + (f"for {people(headcount)}: " + ", ".join(
             f"{p.id} ({', '.join(p.applies.categories)}" + "".join(f"; needs {f}" for f in p.registration_requires)
             + ")" for p in sized) + "; " if sized else "") + "choose one (--playbook), or correct the category")

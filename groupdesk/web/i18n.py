@@ -103,6 +103,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "playbook_auto_hint": ("按登记的投诉类别和人数选用;未填类别时,几个都适用则用标“默认”的",
                            "the one whose category and headcount fit; with no category, the one marked default"),
     "default_tag": ("默认", "default"),
+    "by_name_only": ("仅手动选择或由其他事件移交", "only when chosen here or handed over"),
     "persons": ("人", "people"),
     "time_scale": ("时间倍率(仅演练)", "Time scale (drills only)"),
     "submit_start": ("发起", "Start"),
