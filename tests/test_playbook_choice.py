@@ -4,6 +4,7 @@ the one that fits, or one line saying why none (or several) do. No server: the r
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -139,3 +140,20 @@ def test_start_refuses_a_headcount_outside_the_playbook_or_no_fitting_playbook(t
                                                          "TEMPORAL_ADDRESS": "127.0.0.1:9"})
     assert result.exit_code == 2 and result.stderr.startswith(says), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_the_console_offers_each_playbook_by_situation_and_shows_the_area_limits(tmp_path):
+    from groupdesk.config import Settings
+    from groupdesk.web.app import create_app
+    from web_helpers import signed_in
+
+    app = create_app(Settings(GROUPDESK_DATA_DIR=tmp_path), client=None)  # no incident is read: no server
+    async with signed_in(app, "sun.li") as lead:
+        form = (await lead.get("/incidents/new")).text
+        assert 'type="radio" name="playbook" value="" checked' in form, "by default: chosen from the situation"
+        for playbook in SHIPPED:
+            assert f'value="{playbook.id}"' in form and playbook.description["zh-CN"] in form
+        assert "仅手动选择或由其他事件移交" in form  # the dispute ladder
+        page = (await lead.get("/playbooks/outage-group-complaint")).text
+        for label, limit in (("城区", "45分钟"), ("农村", "1小时30分钟"), ("边远地区", "2小时")):
+            assert re.search(rf"已派单\({label},[^)]*\): 抢修人员到达现场 \(时限 {limit}\)", page), label
