@@ -154,6 +154,7 @@ async def test_the_console_offers_each_playbook_by_situation_and_shows_the_area_
         for playbook in SHIPPED:
             assert f'value="{playbook.id}"' in form and playbook.description["zh-CN"] in form
         assert "仅手动选择或由其他事件移交" in form  # the dispute ladder
+        assert "须登记被投诉的当事人" in form  # the service-attitude playbook is chosen when the person is named
         page = (await lead.get("/playbooks/outage-group-complaint")).text
         for label, limit in (("城区", "45分钟"), ("农村", "1小时30分钟"), ("边远地区", "2小时")):
             assert re.search(rf"已派单\({label},[^)]*\): 抢修人员到达现场 \(时限 {limit}\)", page), label

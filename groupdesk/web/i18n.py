@@ -104,6 +104,7 @@ WORDS: dict[str, tuple[str, str]] = {
                            "the one whose category and headcount fit; with no category, the one marked default"),
     "default_tag": ("默认", "default"),
     "by_name_only": ("仅手动选择或由其他事件移交", "only when chosen here or handed over"),
+    "needs_person_involved": ("须登记被投诉的当事人", "name the staff member complained about"),
     "persons": ("人", "people"),
     "time_scale": ("时间倍率(仅演练)", "Time scale (drills only)"),
     "submit_start": ("发起", "Start"),
