@@ -132,3 +132,48 @@ def test_single_complaint_the_agreed_feedback_time_is_told_and_reminded_then_a_r
     assert survey.purpose == "follow_up" and survey.recipients == ["lead_complainant"]
     m.answer_follow_up(RecordFollowUp(score=4, actor="sun.li"), follow.send_at + timedelta(hours=1))
     assert m.state.status == "closed"
+
+
+def _outage_closed(m, now):
+    if "talk_with_lead" not in m.state.steps:
+        to_dispatch(m, now)
+    else:
+        record(m, "talk_with_lead", "understood", now)
+    record(m, "dispatch_repair_crew", "dispatched_urban", now, "dispatch.duty")
+    record(m, "crew_on_site", "on_site", now + timedelta(minutes=30), "tang.wei")
+    record(m, "restore_power", "restored", now + timedelta(hours=1), "tang.wei")
+
+
+def _single_closed(m, now):
+    if "contact_customer" not in m.state.steps or m.state.steps["contact_customer"].status == "active":
+        resolve(m, drain(m))
+        record(m, "contact_customer", "contacted", now)
+    record(m, "handling_opinion", "opinion_ready", now + timedelta(days=1))
+    record(m, "reply_customer", "accepted", now + timedelta(days=1, hours=1))
+
+
+@pytest.mark.parametrize("playbook, handle, again", [(OUTAGE, _outage_closed, "talk_with_lead"),
+                                                     (SINGLE, _single_closed, "handling_opinion")],
+                         ids=["outage", "single"])
+def test_a_dissatisfied_follow_up_reopens_then_a_second_hands_over_to_the_ladder(playbook, handle, again):
+    from workflows.handover_child import StartChild
+
+    m = new_machine(playbook=playbook)
+    handle(m, T0)
+    m.fire_due(m.state.follow_up.send_at)
+    resolve(m, drain(m))
+    answered = m.state.follow_up.send_at + timedelta(minutes=1)
+    m.answer_follow_up(RecordFollowUp(score=2, actor="sun.li", comment="还是不满意"), answered)
+    assert m.state.status == "open" and m.state.reopened == 1 and m.state.follow_up is None
+    assert m.state.current_steps == [again] and m.state.steps[again].visit == 2, "handled again (seed 004)"
+    told = next(s for s in sends(resolve(m, drain(m))) if s.purpose == "reopened")
+    assert told.recipients == ["hall_lead"] and told.context["score"] == 2
+    handle(m, answered + timedelta(minutes=5))
+    assert m.state.stage == "follow_up"
+    m.fire_due(m.state.follow_up.send_at)
+    [survey] = sends(resolve(m, drain(m)))
+    assert survey.key.endswith("/close#2/follow_up/survey"), "a new survey for the second close"
+    m.answer_follow_up(RecordFollowUp(score=1, actor="sun.li"), m.state.follow_up.send_at + timedelta(minutes=1))
+    (child,) = [e for e in drain(m) if isinstance(e, StartChild)]
+    assert (child.spec.playbook, child.spec.parent) == ("dispute-ladder", "close")
+    assert m.state.status == "closed" and m.state.resolution == "handed over to dispute-ladder: inc-1-c1"
