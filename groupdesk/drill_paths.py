@@ -2,7 +2,8 @@
 
 A path is a choice of one leaving outcome per branching step it reaches; steps with one way out take it.
 On the way, every appointment a step offers is made once, every outcome that tells the group without leaving
-(an update) is recorded once, and each step is recorded by the first person the directory names for its owner.
+(an update) is recorded once, and each step is recorded by the first person the directory names for its owner;
+a hand-over the incident waits for has its child driven down the child playbook's first path.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from groupdesk.core.models import DecideApproval, RecordOutcome
+from groupdesk.core.models import DecideApproval, IncidentState, RecordOutcome
 from groupdesk.core.playbook import Playbook
 from groupdesk.drill import Target, wait_for
 from groupdesk.gateway import Incident
@@ -80,5 +81,22 @@ async def drive(handle: Target, pb: Playbook, choice: dict[str, str], staff: dic
         await incident.record_outcome(RecordOutcome(step=sid, outcome=name, actor=actor,
                                                     note="原因已说明" if o.requires_reason else "",
                                                     data={f: sample_data(f) for f in o.requires_data}))
+        if o.hand_over is not None and o.hand_over.parent == "wait":  # the child must finish for this to go on
+            await drive_child(handle, o.hand_over.playbook, staff)
         await wait_for(handle, lambda s: s.steps[sid].status != "active" or s.steps[sid].visit > state.steps[sid].visit)
     raise AssertionError(f"{pb.id}: no close after 100 steps")
+
+
+async def drive_child(handle: Target, playbook_id: str, staff: dict[str, str]) -> None:
+    """A waiting hand-over's child incident, driven down its playbook's first path and answered satisfied."""
+    from groupdesk.config import REPO_ROOT
+    from groupdesk.drill import answer_follow_up
+    from groupdesk.playbook_loader import find_playbook
+
+    state = await wait_for(handle, lambda s: any(link.status == "open" for link in s.linked))
+    child_pb = find_playbook(REPO_ROOT / "playbooks", playbook_id)
+    link = next(link for link in state.linked if link.status == "open")
+    parent = handle._handle if isinstance(handle, Incident) else handle
+    child = Incident(parent._client.get_workflow_handle(link.id, result_type=IncidentState))
+    await drive(child, child_pb, next(iter(routes(child_pb).values())), staff)
+    await answer_follow_up(child)

@@ -5,6 +5,8 @@
     .venv/bin/python tests/record_histories.py sensitive-period- approved_then_metrology  # started inside a period
     .venv/bin/python tests/record_histories.py --playbook outage-group-complaint   # every path of that playbook,
                                                            # as <playbook>-<choices>.json (groupdesk.drill_paths)
+    .venv/bin/python tests/record_histories.py --playbook dispute-ladder --only=dispute-ladder-explained  # only that path
+    (a hand-over the parent waits for drives the child too; its history is <path>-child.json)
 
 Each path of the smart-meter playbook runs as a drill on compressed time, so reminders,
 escalations and the follow-up all happen within seconds and end up in the history.
@@ -13,6 +15,7 @@ escalations and the follow-up all happen within seconds and end up in the histor
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -142,9 +145,10 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
         print(f"publicity-alert-talk_accepted: {len(history.events)} events")
 
 
-async def record_playbook(playbook_ids: list[str]) -> None:
+async def record_playbook(playbook_ids: list[str], only: list[str] | None = None) -> None:
     """Every path of each named playbook, driven by groupdesk.drill_paths as the directory's 西城 staff."""
     from groupdesk.drill_paths import drive, routes
+    from groupdesk.drill_people import PERSON_INVOLVED
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
@@ -159,25 +163,49 @@ async def record_playbook(playbook_ids: list[str]) -> None:
                 span = playbook.applies.headcount
                 staff = {role: people[0].id for role in playbook.escalation.chain.keys() | {
                     s.owner for s in playbook.steps.values()} if (people := directory.staff("xicheng", role))}
+                registration = {"person_involved": PERSON_INVOLVED, "category": "service"} \
+                    if "person_involved" in playbook.registration_requires else None
                 for name, choice in routes(playbook).items():
+                    if only and name not in only:
+                        continue
                     request = prepare_start(
                         directory=directory, playbook=playbook, hall_id="xicheng",
                         headcount=min(max(18, span.min), span.max), lead_name="张建国", lead_phone="13800138000",
                         summary="小区频繁停电" if "outage" in playbook_id else "投诉处理", started_by="sun.li",
-                        incident_id=f"history-{name.replace('_', '-')}"[:64], drill=True, time_scale=TIME_SCALE,
+                        incident_id=history_id(name), drill=True, time_scale=TIME_SCALE, registration=registration,
                     )
                     handle = await start_incident(env.client, settings, request)
                     await drive(handle, playbook, choice, staff)
-                    await answer_follow_up(handle)
-                    await handle.result()
-                    history = await handle.fetch_history()
-                    (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
-                    print(f"{name}: {len(history.events)} events")
+                    await save(env.client, handle, name, "")
     await env.shutdown()
+
+
+def history_id(name: str) -> str:
+    """A workflow id for a path's recording, unique even when the path's name is long."""
+    wid = f"history-{name.replace('_', '-')}"
+    return wid if len(wid) <= 64 else f"{wid[:55]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+
+
+async def save(client, handle, name: str, prefix: str) -> None:
+    """Answer the follow-up (unless a hand-over closed it), then write its history and a finished child's."""
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        await answer_follow_up(handle)
+    final = await handle.result()
+    history = await handle.fetch_history()
+    (HISTORIES / f"{prefix}{name}.json").write_text(history.to_json(), encoding="utf-8")
+    print(f"{name}: {len(history.events)} events")
+    for link in final.linked:
+        child = client.get_workflow_handle(link.id)
+        if (await child.describe()).status == WorkflowExecutionStatus.COMPLETED:
+            child_history = await child.fetch_history()
+            (HISTORIES / f"{prefix}{name}-child.json").write_text(child_history.to_json(), encoding="utf-8")
+            print(f"{name}-child: {len(child_history.events)} events")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--playbook"]:
-        asyncio.run(record_playbook(sys.argv[2:]))
+        ids = [a for a in sys.argv[2:] if not a.startswith("--only=")]
+        only = [n for a in sys.argv[2:] if a.startswith("--only=") for n in a[7:].split(",")]
+        asyncio.run(record_playbook(ids, only or None))
     else:
         asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "", sys.argv[2:]))
