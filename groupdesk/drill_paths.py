@@ -41,6 +41,12 @@ def routes(pb: Playbook) -> dict[str, dict[str, str]]:
     return found
 
 
+def reopened_route(pb: Playbook) -> str | None:
+    """The name of the path where two dissatisfied follow-ups reopen, then hand over (if the playbook says so)."""
+    rule = next((s.follow_up.reopen for s in pb.steps.values() if s.kind == "close" and s.follow_up), None)
+    return f"{pb.id}-reopened_then_handed_over" if rule is not None and rule.then is not None else None
+
+
 def sample_data(field: str) -> str:
     """A value for an outcome's required data: times two days ahead (appointments), else a word."""
     if field.endswith("_at"):

@@ -147,7 +147,7 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
 
 async def record_playbook(playbook_ids: list[str], only: list[str] | None = None) -> None:
     """Every path of each named playbook, driven by groupdesk.drill_paths as the directory's 西城 staff."""
-    from groupdesk.drill_paths import drive, routes
+    from groupdesk.drill_paths import drive, reopened_route, routes
     from groupdesk.drill_people import PERSON_INVOLVED
 
     env = await WorkflowEnvironment.start_local(
@@ -165,18 +165,30 @@ async def record_playbook(playbook_ids: list[str], only: list[str] | None = None
                     s.owner for s in playbook.steps.values()} if (people := directory.staff("xicheng", role))}
                 registration = {"person_involved": PERSON_INVOLVED, "category": "service"} \
                     if "person_involved" in playbook.registration_requires else None
+
+                def request_for(name: str):
+                    return prepare_start(
+                        directory=directory, playbook=playbook, hall_id="xicheng",
+                        headcount=min(max(18, span.min), span.max), lead_name="张建国", lead_phone="13800138000",
+                        summary="小区频繁停电" if "outage" in playbook.id else "投诉处理", started_by="sun.li",
+                        incident_id=history_id(name), drill=True, time_scale=TIME_SCALE, registration=registration,
+                    )
+
                 for name, choice in routes(playbook).items():
                     if only and name not in only:
                         continue
-                    request = prepare_start(
-                        directory=directory, playbook=playbook, hall_id="xicheng",
-                        headcount=min(max(18, span.min), span.max), lead_name="张建国", lead_phone="13800138000",
-                        summary="小区频繁停电" if "outage" in playbook_id else "投诉处理", started_by="sun.li",
-                        incident_id=history_id(name), drill=True, time_scale=TIME_SCALE, registration=registration,
-                    )
-                    handle = await start_incident(env.client, settings, request)
+                    handle = await start_incident(env.client, settings, request_for(name))
                     await drive(handle, playbook, choice, staff)
                     await save(env.client, handle, name, "")
+                name = reopened_route(playbook)  # the first path, answered 2 (handled again), then 1 (handed over)
+                if name and (not only or name in only):
+                    handle = await start_incident(env.client, settings, request_for(name))
+                    first = next(iter(routes(playbook).values()))
+                    await drive(handle, playbook, first, staff)
+                    await answer_follow_up(handle, 2)
+                    await drive(handle, playbook, first, staff)
+                    await answer_follow_up(handle, 1)
+                    await save(env.client, handle, name, "", answer=False)
     await env.shutdown()
 
 
@@ -186,9 +198,9 @@ def history_id(name: str) -> str:
     return wid if len(wid) <= 64 else f"{wid[:55]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
-async def save(client, handle, name: str, prefix: str) -> None:
+async def save(client, handle, name: str, prefix: str, answer: bool = True) -> None:
     """Answer the follow-up (unless a hand-over closed it), then write its history and a finished child's."""
-    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+    if answer and (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         await answer_follow_up(handle)
     final = await handle.result()
     history = await handle.fetch_history()

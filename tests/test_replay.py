@@ -77,10 +77,12 @@ def test_the_library_is_found_in_the_directory():
 
 @pytest.mark.parametrize("playbook_id", LIBRARY)
 def test_every_path_of_a_library_playbook_has_a_history(playbook_id):
-    from groupdesk.drill_paths import routes
+    from groupdesk.drill_paths import reopened_route, routes
     from groupdesk.playbook_loader import find_playbook
 
-    missing = set(routes(find_playbook(PLAYBOOKS, playbook_id))) - {p.stem for p in HISTORIES}
+    playbook = find_playbook(PLAYBOOKS, playbook_id)
+    paths = set(routes(playbook)) | ({reopened_route(playbook)} - {None})  # and two dissatisfied follow-ups
+    missing = paths - {p.stem for p in HISTORIES}
     assert not missing, f"record them: tests/record_histories.py --playbook {playbook_id} ({missing} missing)"
 
 
