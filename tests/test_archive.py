@@ -58,7 +58,7 @@ async def test_closed_incidents_are_archived_once_with_their_path_timings_and_ou
     assert (rb["deadlines_missed"], rb["escalations"], rb["warning_tier"]) == (0, 0, 3)
     assert (rb["follow_up"], rb["satisfaction"]) == ("expired", None)
     assert ra["complainant_key"] == complainant_key(settings.hash_key(), "+8613800138000")
-    assert ra["playbook"] == "smart-meter-group-complaint" and ra["playbook_version"] == 1
+    assert ra["playbook"] == "smart-meter-group-complaint" and ra["playbook_version"] == 2
     assert [(s["step"], s["outcome"], s["actor"], s["deadline_missed"], s["escalations"]) for s in steps] == [
         ("move_to_vip_room", "done", "zhao.min", 1, 1), ("keep_order", "done", "qian.lei", 1, 1),
         ("talk_with_lead", "accepted", "sun.li", 0, 0), ("close", "resolved", None, 0, 0)]

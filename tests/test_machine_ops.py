@@ -91,10 +91,11 @@ def test_a_migration_follows_the_newer_version_from_here_on():
     drain(m)
     steps = {**m.pb.steps}
     steps["talk_with_lead"] = steps["talk_with_lead"].model_copy(update={"deadline": steps["keep_order"].deadline})
-    v2 = m.pb.model_copy(update={"version": 2, "steps": steps})
+    old = m.pb.version
+    v2 = m.pb.model_copy(update={"version": old + 1, "steps": steps})
     m.migrate(MigratePlaybook(playbook=v2, actor="ma.ning", reason="缩短时限"), T0 + MIN)
-    assert m.pb.version == 2 and m.state.playbook_version == 2 and m.start.playbook.version == 2
-    assert m.state.timeline[-1].detail == "v1 -> v2: 缩短时限"
+    assert m.pb.version == old + 1 and m.state.playbook_version == old + 1 and m.start.playbook.version == old + 1
+    assert m.state.timeline[-1].detail == f"v{old} -> v{old + 1}: 缩短时限"
     outcome(m, "move_to_vip_room", "done", T0 + 2 * MIN)
     outcome(m, "keep_order", "done", T0 + 2 * MIN)
     assert m.state.steps["talk_with_lead"].deadline_at == T0 + 7 * MIN  # v2's 5 minutes, not v1's 30

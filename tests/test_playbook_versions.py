@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -26,9 +27,11 @@ def versions(tmp_path):
     """v1 in archive/, v2 (shorter talk deadline, new talk template) current, v3 without talk_with_lead."""
     root = tmp_path / "playbooks"
     shutil.copytree(REPO_ROOT / "playbooks", root)
+    shutil.rmtree(root / "archive", ignore_errors=True)  # the repo's own older versions: not these
     (root / "archive").mkdir()
     shutil.copytree(root / "templates", root / "archive" / "templates")
     current = root / "smart-meter-group-complaint.yaml"
+    current.write_text(re.sub(r"(?m)^version: \d+$", "version: 1", current.read_text(encoding="utf-8")), encoding="utf-8")
     shutil.move(current, root / "archive" / "smart-meter-group-complaint-v1.yaml")
     text = (root / "archive" / "smart-meter-group-complaint-v1.yaml").read_text(encoding="utf-8")
     v2 = text.replace("version: 1", "version: 2").replace(
@@ -55,6 +58,18 @@ def test_find_and_diff_versions(versions, monkeypatch):
     assert result.exit_code == 0
     assert "step talk_with_lead: deadline: 30m -> 20m" in result.output
     assert "template talk_with_lead.zh-CN:" in result.output and "+【v2】" in result.output
+
+
+def test_the_library_keeps_the_smart_meter_v1_beside_its_v2():
+    """v2 (this session's remedies, hand-overs, adjourn and 信访) is current; v1 stays findable for its incidents."""
+    root = REPO_ROOT / "playbooks"
+    v1, current = find_playbook(root, "smart-meter-group-complaint", version=1), \
+        find_playbook(root, "smart-meter-group-complaint")
+    assert (v1.version, current.version) == (1, 2)
+    assert "meter_replacement_and_refund" in current.steps and "meter_replacement_and_refund" not in v1.steps
+    result = CliRunner().invoke(app, ["playbooks", "diff", str(root / "archive" / "smart-meter-group-complaint-v1.yaml"),
+                                      str(root / "smart-meter-group-complaint.yaml")])
+    assert result.exit_code == 0 and "step added: meter_replacement_and_refund" in result.output
 
 
 async def test_migrate_a_running_incident(skipping_env, settings, make_start, versions):

@@ -67,7 +67,7 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
     assert got["totals"] == {"incidents": 3, "sla_breached": 1, "sla_breach_rate": round(1 / 3, 4),
                              "deadlines_missed": 2, "escalations": 2, "escalated_incidents": 1,
                              "repeat_complaints": 1, "warning_tier_3": 1}
-    assert got["by_playbook"] == [{"playbook": "smart-meter-group-complaint", "playbook_version": 1, "incidents": 3}]
+    assert got["by_playbook"] == [{"playbook": "smart-meter-group-complaint", "playbook_version": 2, "incidents": 3}]
     assert got["by_hall"] == [{"hall_id": "dongcheng", "incidents": 1}, {"hall_id": "xicheng", "incidents": 2}]
     weeks = Counter("{}-W{:02d}".format(*f.started_at.astimezone(LOCAL_TZ).isocalendar()[:2]) for f in finals)
     assert got["by_week"] == [{"week": w, "incidents": n} for w, n in sorted(weeks.items())]
