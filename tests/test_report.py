@@ -42,11 +42,16 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
         await decide(b, "wang.jun")
         await outcome(b, "metering_explanation", "accepted", "feng.tao")
         finals.append(await b.result())
-        # C: A's complainant again, at the other hall: a repeat complaint, dissatisfied (2)
+        # C: A's complainant again, at the other hall: a repeat complaint, dissatisfied (2) twice: handled again
+        # after the first (seed 004), handed to the dispute ladder after the second (that child is still open)
         c = await start(env, settings, make_start(lead_phone="13800138000", hall_id="dongcheng",
                                                   started_by="wu.fang"))
         await outcome(c, "move_to_vip_room", "done", "wu.fang")
         await outcome(c, "keep_order", "done", "wu.fang")
+        await outcome(c, "talk_with_lead", "accepted", "wu.fang")
+        closed = (await state(c)).timeline[-1].at
+        await env.sleep(add_working_days(closed, 1) - closed + timedelta(minutes=1))
+        await answer_follow_up(c, 2, "wu.fang")
         await outcome(c, "talk_with_lead", "accepted", "wu.fang")
         finals.append(await _follow_up(env, c, 2, "wu.fang"))
         # D: a drill: left out unless asked for
@@ -104,12 +109,13 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
 
 
 def expected_steps(finals):
-    """Per step, from each incident's final step states (not the timeline the archive reads)."""
+    """Per step, from each incident's final step states (not the timeline the archive reads); a step visited
+    again (C's reopened talk and close, which take no time) counts each visit."""
     seen: dict[str, list] = {}
     for final in finals:
         for step_id, st in final.steps.items():
             seconds = round(((st.finished_at or st.started_at) - st.started_at).total_seconds() * final.time_scale)
-            seen.setdefault(step_id, []).append((seconds, int(st.reminded), st.escalation_level))
+            seen.setdefault(step_id, []).extend([(seconds, int(st.reminded), st.escalation_level)] * st.visit)
     return [{"step": step, "visits": len(v), "avg_seconds": round(sum(x[0] for x in v) / len(v), 1),
              "max_seconds": max(x[0] for x in v), "deadline_missed": sum(x[1] for x in v),
              "breach_rate": round(sum(x[1] for x in v) / len(v), 4), "escalations": sum(x[2] for x in v)}
