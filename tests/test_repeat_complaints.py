@@ -61,15 +61,15 @@ async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lea
         await answer_follow_up(a, 5)
         await a.result()
         await talk_accepted(b)
-        await answer_follow_up(b, 2)
+        await answer_follow_up(b, 3)  # (2 or less would reopen it: seed 004)
         await b.result()
         other = make_start(lead_phone=phone, hall_id="dongcheng", started_by="wu.fang", **DRILL,
                            incident_id=incident_id_for("dongcheng", phone, datetime.now(timezone.utc),
                                                        settings.hash_key()))
         d = await start(env, settings, other)
-        assert other.repeat_of == b.id and "满意度 2/5" in other.repeat_outcome
+        assert other.repeat_of == b.id and "满意度 3/5" in other.repeat_outcome
         notice = await _sms(settings, d.id, "repeat_complaint")
-        assert notice.recipient == "wu.fang" and b.id in notice.body and "满意度 2/5" in notice.body
+        assert notice.recipient == "wu.fang" and b.id in notice.body and "满意度 3/5" in notice.body
         assert (await state(d)).repeat_of == b.id
 
         # a different complainant is no repeat
