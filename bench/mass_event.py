@@ -229,12 +229,12 @@ class Bench:
                 "first_sms": [first[r["id"]] - r["started"] for r in results],
                 "events": {p: statistics.mean(v) for p, v in events.items()}}
 
-    async def burst(self, client: Client, n: int) -> dict:
+    async def burst(self, client: Client, n: int, tag: str = "burst") -> dict:
         """n starts at once, on both sides: start -> first SMS (groupdesk) or first activity (baseline)."""
         gateway, outbox, db = Gateway(client, self.settings), Outbox(self.settings), self.data / "baseline.sqlite3"
 
         async def ours(i: int) -> float:
-            request = self.request(i, "burst", 1.0)
+            request = self.request(i, tag, 1.0)
             began = time.time()
             await self.start(gateway, request)
             while not (rows := await asyncio.to_thread(outbox.list, request.incident_id)):
@@ -242,7 +242,7 @@ class Bench:
             return min(ts(m.created_at) for m in rows) - began
 
         async def theirs(i: int) -> float:
-            wid, plan = f"base-burst-{i:05d}", Plan(first_activities=2, updates=1, activities_per_update=1, timer_seconds=3600)
+            wid, plan = f"base-{tag}-{i:05d}", Plan(first_activities=2, updates=1, activities_per_update=1, timer_seconds=3600)
             began = time.time()
             await start_baseline(client, wid, plan)
             while not await asyncio.to_thread(_sent_count, db, wid):
@@ -398,6 +398,12 @@ async def one_run(args, number: int) -> dict | int:
                                        server_pid or worker.pid)
                 return {"live": rows, "machine": targets.machine()}
             burst = await bench.burst(client, args.burst) if args.burst else None
+            if burst and args.eager_burst:  # as `groupdesk dev`: the starting process runs a worker, starts are eager
+                from worker import build_worker
+
+                async with build_worker(client, bench.settings.model_copy(update={"dev_mode": True})):
+                    eager = await bench.burst(client, args.burst, tag="eburst")
+                burst["eager"] = eager["groupdesk"]
             gd_cpu = Cpu(server_pid, worker.pid)
             spy = profile(worker.pid, args.profile) if args.profile and number == args.runs else None
             groupdesk = await bench.run_groupdesk(client, args.incidents, args.time_scale)
@@ -424,6 +430,12 @@ async def one_run(args, number: int) -> dict | int:
                 process.wait(timeout=30)
             if server:
                 server.stop()
+            if args.keep_logs:  # the worker's and server's logs of each run, to read after a failure
+                import shutil
+
+                for log in data.glob("*.log"):
+                    Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(log, Path(args.keep_logs) / f"run{number}-{log.name}")
 
 
 async def main(args) -> int:
@@ -475,6 +487,9 @@ if __name__ == "__main__":
     parser.add_argument("--dump-histories", default="", help="write one history per path into this folder")
     parser.add_argument("--profile", default="", help="py-spy flame graph of the worker in the last run, e.g. "
                         "worker_profile.svg (under bench/results/)")
+    parser.add_argument("--keep-logs", default="", help="copy each run's worker, baseline and server logs here")
+    parser.add_argument("--eager-burst", action="store_true",
+                        help="also time the burst with a worker in this process (eager starts, as groupdesk dev)")
     parser.add_argument("--output", default="", help="file name under bench/results/ for the JSON")
     arguments = parser.parse_args()
     if arguments.smoke:

@@ -56,6 +56,8 @@ def metrics(groupdesk: dict, baseline: dict, burst: dict | None, cpu: dict) -> d
     }
     if burst:
         found[f"burst{burst['n']}_first_sms_p99_s"] = [pct(burst["groupdesk"], 99), pct(burst["baseline"], 99)]
+        if "eager" in burst:
+            found[f"burst{burst['n']}_eager_first_sms_p99_s"] = [pct(burst["eager"], 99), pct(burst["baseline"], 99)]
     return found
 
 
