@@ -452,7 +452,10 @@ async def main(args) -> int:
         for row in runs[-1]["live"]:
             print(f"live {row['live']}: " + ", ".join(f"{k} {row[k]} {v}" for k, v in targets.live_verdicts(row).items()))
         if not args.smoke:
-            (RESULTS / "live_incidents.json").write_text(json.dumps({"runs": runs, "started": before}, indent=2))
+            (RESULTS / "live_incidents.json").write_text(json.dumps(
+                {"runs": runs, "started": before, "note": "live sizes as listed (each adds 20 probe incidents); "
+                 "machine load in machine.loadavg_1_5_15", "verdicts": {
+                     str(row["live"]): targets.live_verdicts(row) for row in runs[-1]["live"]}}, indent=2))
         return 0
     median = targets.median([r["metrics"] for r in runs])
     if args.runs > 1:
