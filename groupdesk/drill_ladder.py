@@ -8,13 +8,13 @@ from typing import Awaitable, Callable
 
 from groupdesk.drill import XICHENG, Target, record, talk_accepted, wait_for
 from groupdesk.gateway import Incident
-from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp
+from groupdesk.core.models import DecideApproval, RecordFollowUp
 
 
 def child_of(handle: Target, number: int = 1) -> Incident:
     """The hand-over's child incident of `handle` (its id is the parent's with -c1, -c2...)."""
-    parent = handle._handle if isinstance(handle, Incident) else handle
-    return Incident(parent._client.get_workflow_handle(f"{parent.id}-c{number}", result_type=IncidentState))
+    parent = Incident.of(handle)
+    return parent.linked(f"{parent.id}-c{number}")
 
 
 async def ladder_agreement(child: Target, staff: dict[str, str] = XICHENG) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from groupdesk.core.models import DecideApproval, IncidentState, RecordOutcome
+from groupdesk.core.models import DecideApproval, RecordOutcome
 from groupdesk.core.playbook import Playbook
 from groupdesk.drill import Target, wait_for
 from groupdesk.gateway import Incident
@@ -102,7 +102,6 @@ async def drive_child(handle: Target, playbook_id: str, staff: dict[str, str]) -
     state = await wait_for(handle, lambda s: any(link.status == "open" for link in s.linked))
     child_pb = find_playbook(REPO_ROOT / "playbooks", playbook_id)
     link = next(link for link in state.linked if link.status == "open")
-    parent = handle._handle if isinstance(handle, Incident) else handle
-    child = Incident(parent._client.get_workflow_handle(link.id, result_type=IncidentState))
+    child = Incident.of(handle).linked(link.id)
     await drive(child, child_pb, next(iter(routes(child_pb).values())), staff)
     await answer_follow_up(child)

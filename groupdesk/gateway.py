@@ -105,6 +105,10 @@ class Incident:
     def id(self) -> str:
         return self._handle.id
 
+    def linked(self, incident_id: str) -> "Incident":
+        """A linked incident (a hand-over's child or parent), reached through the same client."""
+        return Incident(self._handle._client.get_workflow_handle(incident_id, result_type=IncidentState))
+
     async def live_state(self) -> IncidentState:
         """The running workflow's state (a query)."""
         return await self._handle.query(_workflow().state)
@@ -113,11 +117,11 @@ class Incident:
         """The incident's state: queried while open, the workflow's result once closed."""
         described = await self.describe()
         if described.status == WorkflowExecutionStatus.COMPLETED:
-            return await with_live_links(self._handle._client, await self.result())
+            return await with_live_links(self, await self.result())
         if described.status != WorkflowExecutionStatus.RUNNING:
             raise IncidentUnavailable(f"incident {self.id} ended abnormally ({described.status.name});"
                                       " ask ops to look at its history")
-        return await with_live_links(self._handle._client, await self.live_state())
+        return await with_live_links(self, await self.live_state())
 
     async def playbook(self) -> Playbook:
         return await self._handle.query(_workflow().playbook)

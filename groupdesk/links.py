@@ -5,19 +5,24 @@ parent that closed on handing over, or a child, would otherwise show what it kne
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from typing import TYPE_CHECKING
+
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from groupdesk.core.models import IncidentState
 
+if TYPE_CHECKING:
+    from groupdesk.gateway import Incident
 
-async def with_live_links(client: Client, state: IncidentState) -> IncidentState:
+
+async def with_live_links(incident: "Incident", state: IncidentState) -> IncidentState:
     """The state with each linked incident's current status (open, closed or failed)."""
     for link in state.linked:
         if link.status == "failed":
             continue
         try:
-            described = await client.get_workflow_handle(link.id).describe()
+            described = await incident.linked(link.id).describe()
         except RPCError:
             continue  # not started (yet), or gone from Temporal: keep what the workflow recorded
         if described.status == WorkflowExecutionStatus.RUNNING:

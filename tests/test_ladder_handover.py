@@ -77,7 +77,7 @@ async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_t
         # what a parent last recorded is replaced by what Temporal knows now (a parent closed on handing over)
         stale = (await Incident.of(handle).live_state()).model_copy(deep=True)
         stale.linked[0].status = "starting"
-        assert (await with_live_links(dev_env.client, stale)).linked[0].status == "open"
+        assert (await with_live_links(Incident.of(handle), stale)).linked[0].status == "open"
 
         # the ladder, driven from the CLI with only what its actions offer
         for step, name, data in [("investigate", "objection", {"findings": "换表前后用电对比无异常"}),
@@ -101,4 +101,4 @@ async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_t
         parent = await show(env, handle.id)
         assert [(x["id"], x["status"]) for x in parent["linked"]] == [(child.id, "closed")]
         stale.linked[0].status = "open"
-        assert (await with_live_links(dev_env.client, stale)).linked[0].status == "closed"
+        assert (await with_live_links(Incident.of(handle), stale)).linked[0].status == "closed"
