@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from groupdesk import textfiles
 from groupdesk.core.periods import MAX_FACTOR, MIN_FACTOR, SensitivePeriod
 from groupdesk.core.validation import NAME_MAX, shown, text_problem
 from groupdesk.core.workcal import LOCAL_TZ
@@ -104,22 +105,9 @@ def load_calendar(path: Path | None, directory=None) -> Calendar:
 
 
 def _read_yaml(path: Path) -> object:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise PeriodError(f"{path}: {path.stat().st_size:,} bytes is too large; a calendar stays within"
-                              f" {MAX_FILE_BYTES // 1024} KiB")
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)
-    except FileNotFoundError:
-        raise PeriodError(f"{path}: no such calendar file; fix GROUPDESK_SENSITIVE_PERIODS or unset it") from None
-    except UnicodeDecodeError as exc:
-        raise PeriodError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    except OSError as exc:
-        raise PeriodError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise PeriodError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', None) or 'cannot be parsed'};"
-                          " fix the indentation or quoting there") from None
+    text = textfiles.read_text(path, limit=MAX_FILE_BYTES, error=PeriodError, too_large="a calendar stays within",
+                               missing="no such calendar file; fix GROUPDESK_SENSITIVE_PERIODS or unset it")
+    return textfiles.parse_yaml(path, text, error=PeriodError, loader=_DatesAsText)
 
 
 def _describe(error: dict, raw: dict) -> str:

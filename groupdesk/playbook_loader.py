@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from groupdesk.core.durations import MAX_DAYS, MAX_WORKING_DAYS
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
+from groupdesk import textfiles
 from groupdesk.templating import TemplateProblem, check_template
 from groupdesk.core.validation import IDENTIFIER
 from groupdesk.playbook_plan_checks import warning_plan_problems
@@ -27,28 +27,12 @@ MAX_TEMPLATE_CHARS = 2000  # an SMS template: every message carries it to the ac
 
 def read_text(path: Path) -> str:
     """A playbook or template file as text, or PlaybookError naming the file and the fix."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise PlaybookError(f"{path}: {path.stat().st_size:,} bytes is too large; keep a playbook file"
-                                f" within {MAX_FILE_BYTES // 1024} KiB")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: no such playbook file") from None
-    except UnicodeDecodeError as exc:
-        raise PlaybookError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
+    return textfiles.read_text(path, limit=MAX_FILE_BYTES, error=PlaybookError,
+                               too_large="keep a playbook file within", missing="no such playbook file")
 
 
 def read_yaml(path: Path) -> object:
-    try:
-        return yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise PlaybookError(f"{path}: not valid YAML{at}: {problem}; fix the indentation or quoting there") \
-            from None
+    return textfiles.parse_yaml(path, read_text(path), error=PlaybookError)
 
 
 def playbook_files(directory: Path) -> list[Path]:
