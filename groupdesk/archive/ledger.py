@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from groupdesk.archive.report import _latest
+from groupdesk.archive.record import DISSATISFIED
+from groupdesk.archive.report import _latest, dissatisfied
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r, archive_steps as s
 
-DISSATISFIED = 2  # a follow-up score of this or lower counts against the hall
 HALL = "hall"  # what is counted against the hall as a whole, not one role
 
 
@@ -25,10 +26,9 @@ def build_ledger(db: Database, start: date, end: date, hall: str | None = None, 
                          .select_from(s.join(r, and_(s.c.incident_id == r.c.incident_id, s.c.run_id == r.c.run_id)))
                          .where(chosen, or_(s.c.deadline_missed > 0, s.c.escalations > 0))
                          .order_by(r.c.hall_id, s.c.owner_role, r.c.seq)).all()
-        halls = c.execute(select(r.c.hall_id, r.c.incident_id, r.c.repeat_of, r.c.follow_up, r.c.satisfaction,
-                                 r.c.promises_missed)
-                          .where(chosen, or_(r.c.repeat_of.is_not(None), r.c.promises_missed > 0,
-                                             and_(r.c.follow_up == "answered", r.c.satisfaction <= DISSATISFIED)))
+        halls = c.execute(select(r.c.hall_id, r.c.incident_id, r.c.repeat_of, r.c.satisfaction, r.c.promises_missed,
+                                 dissatisfied, r.c.record)
+                          .where(chosen, or_(r.c.repeat_of.is_not(None), r.c.promises_missed > 0, dissatisfied > 0))
                           .order_by(r.c.hall_id, r.c.seq)).all()
     ledger: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -47,7 +47,7 @@ def build_ledger(db: Database, start: date, end: date, hall: str | None = None, 
         if escalations:
             row["escalations_caused"] += escalations
             row["incidents"]["escalations_caused"].append(f"{incident_id}:{step}")
-    for hall_id, incident_id, repeat_of, follow_up, score, missed in halls:
+    for hall_id, incident_id, repeat_of, score, missed, unhappy, record in halls:
         row = entry(hall_id, HALL)
         if missed:  # promises that fell due unkept (kept late or waived afterwards included)
             row["broken_promises"] += missed
@@ -55,7 +55,9 @@ def build_ledger(db: Database, start: date, end: date, hall: str | None = None, 
         if repeat_of:
             row["repeat_complaints"] += 1
             row["incidents"]["repeat_complaints"].append(f"{incident_id} (repeat of {repeat_of})")
-        if follow_up == "answered" and score is not None and score <= DISSATISFIED:
+        if unhappy:  # one an incident, however many of its answers were dissatisfied
+            scores = json.loads(record).get("follow_up_scores") or [score]  # older records: the last answer only
             row["dissatisfied_follow_ups"] += 1
-            row["incidents"]["dissatisfied_follow_ups"].append(f"{incident_id} ({score}/5)")
+            row["incidents"]["dissatisfied_follow_ups"].append(
+                f"{incident_id} ({', then '.join(f'{n}/5' for n in scores)})")
     return [ledger[k] for k in sorted(ledger)]

@@ -65,7 +65,23 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         "outcome_data": {sid: dict(st.data) for sid, st in state.steps.items() if st.data},
         **registered(start, state, key),
         "promises": figures(state.promises),  # made, kept, kept_late, missed, waived
+        **answers(state),
     }
+
+
+DISSATISFIED = 2  # a follow-up score of this or lower counts against the hall
+ANSWERED = re.compile(r"satisfaction (\d)/5")
+
+
+def answers(state: IncidentState) -> dict[str, Any]:
+    """Every follow-up answer's score, in order (those that reopened the incident too), and how many were
+    dissatisfied (the ledger counts the incident once, the report every answer)."""
+    scores = [int(found.group(1)) for e in state.timeline
+              if e.kind == "follow_up_answered" and (found := ANSWERED.match(e.detail))]
+    follow = state.follow_up
+    if not scores and follow and follow.outcome == "answered" and follow.score is not None:
+        scores = [follow.score]  # a timeline without the answer: the last answer alone
+    return {"follow_up_scores": scores, "dissatisfied_answers": sum(1 for n in scores if n <= DISSATISFIED)}
 
 
 def registered(start: StartIncident, state: IncidentState, key: bytes) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 
 from groupdesk.archive.chain import PROMISE_FIGURES
+from groupdesk.archive.record import DISSATISFIED
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r, archive_steps as s
 
@@ -24,6 +25,13 @@ def _latest(start: date, end: date, hall: str | None, drills: bool):
     if not drills:
         latest = latest.where(r.c.drill == 0)
     return r.c.seq.in_(latest.group_by(r.c.incident_id))
+
+
+# Follow-up answers scored DISSATISFIED or lower, those that reopened the incident included; a record archived
+# before the column existed counts its last answer alone.
+dissatisfied = func.coalesce(
+    r.c.dissatisfied_answers,
+    case((and_(r.c.follow_up == "answered", r.c.satisfaction <= DISSATISFIED), 1), else_=0)).label("dissatisfied")
 
 
 def build_report(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False) -> dict[str, Any]:
@@ -50,6 +58,8 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
                                     func.sum(case((r.c.promises_missed > 0, 1), else_=0))).where(chosen)).one()
         satisfaction = c.execute(select(r.c.follow_up, r.c.satisfaction, func.count()).where(chosen)
                                  .group_by(r.c.follow_up, r.c.satisfaction)).all()
+        unhappy = c.execute(select(func.coalesce(func.sum(dissatisfied), 0),
+                                   func.sum(case((dissatisfied > 0, 1), else_=0))).where(chosen)).one()
         category = func.coalesce(r.c.category, "none").label("category")  # none: registered without one
         groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
                   "by_week": grouped(r.c.week), "by_category": grouped(category),
@@ -70,6 +80,8 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
                    "escalations": int(escalations or 0)}
                   for step, visits, avg, peak, missed, escalations in steps],
         "satisfaction": _distribution(satisfaction),
+        # every answer scored 2 or lower (those that reopened the incident too), and the incidents with one
+        "dissatisfied": {"answers": int(unhappy[0] or 0), "incidents": int(unhappy[1] or 0)},
         # made, kept (on time or late), kept late, ever missed, waived; and the incidents with one missed
         "promises": {**{k: int(v) for k, v in zip(PROMISE_FIGURES, promised)},
                      "incidents_with_missed": int(promised[-1] or 0)},
@@ -102,5 +114,6 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         out += [{"section": "steps", "key": row["step"], "metric": m, "value": row[m]} for m in row if m != "step"]
     out += [{"section": "satisfaction", "key": k, "metric": "incidents", "value": v}
             for k, v in report["satisfaction"].items()]
+    out += [{"section": "dissatisfied", "key": "", "metric": k, "value": v} for k, v in report["dissatisfied"].items()]
     out += [{"section": "promises", "key": "", "metric": k, "value": v} for k, v in report["promises"].items()]
     return out

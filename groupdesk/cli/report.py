@@ -108,6 +108,9 @@ def print_tables(data: dict) -> None:
     satisfaction = Table(*data["satisfaction"], title="satisfaction (score 1-5, expired, none)")
     satisfaction.add_row(*map(str, data["satisfaction"].values()))
     console.print(satisfaction)
+    unhappy = data["dissatisfied"]
+    console.print(f"dissatisfied answers (2/5 or lower, reopened included) {unhappy['answers']}"
+                  f" in {unhappy['incidents']} incidents")
 
 
 def accountability(start: str = typer.Option(..., "--from", help="first local date, YYYY-MM-DD"),

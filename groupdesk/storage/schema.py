@@ -124,6 +124,8 @@ archive_records = Table(
     # migration 0006: the incident's promises (groupdesk.core.promise_models.figures); NULL before promises
     Column("promises_made", Integer), Column("promises_kept", Integer), Column("promises_kept_late", Integer),
     Column("promises_missed", Integer), Column("promises_waived", Integer),
+    # migration 0007: follow-up answers scored 2 or lower, those that reopened it included; NULL before
+    Column("dissatisfied_answers", Integer),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
