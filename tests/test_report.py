@@ -78,6 +78,7 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
     assert got["by_week"] == [{"week": w, "incidents": n} for w, n in sorted(weeks.items())]
     assert got["satisfaction"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1, "expired": 1, "none": 0}
     assert got["steps"] == expected_steps(finals)
+    assert got["dissatisfied"] == {"answers": 2, "incidents": 1}  # C's answer that reopened it counts too
 
     with_drills = json.loads(report("--json", "--with-drills"))
     assert with_drills["totals"]["incidents"] == 4 and drill.drill
@@ -99,7 +100,7 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
     by_role = {(r["hall"], r["role"]): r["incidents"] for r in json.loads(ledger.output)["ledger"]}
     assert by_role[("xicheng", "guide")]["overdue_steps"] == [f"{a_id}:move_to_vip_room"]
     assert by_role[("dongcheng", "hall")]["repeat_complaints"] == [f"{c_id} (repeat of {a_id})"]
-    assert by_role[("dongcheng", "hall")]["dissatisfied_follow_ups"] == [f"{c_id} (2/5)"]
+    assert by_role[("dongcheng", "hall")]["dissatisfied_follow_ups"] == [f"{c_id} (2/5, then 2/5)"]
     table = CliRunner().invoke(app, ["accountability", *ALL_DATES, "--hall", "xicheng"], env=env_vars)
     assert table.exit_code == 0 and "xicheng" in table.output and "dongcheng" not in table.output
     print(table.output)
