@@ -112,12 +112,12 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
 def expected_steps(finals):
     """Per step, from each incident's final step states (not the timeline the archive reads); a step visited
     again (C's reopened talk and close, which take no time) counts each visit."""
-    seen: dict[str, list] = {}
+    seen: dict[tuple[str, str], list] = {}
     for final in finals:
         for step_id, st in final.steps.items():
             seconds = round(((st.finished_at or st.started_at) - st.started_at).total_seconds() * final.time_scale)
-            seen.setdefault(step_id, []).extend([(seconds, int(st.reminded), st.escalation_level)] * st.visit)
-    return [{"step": step, "visits": len(v), "avg_seconds": round(sum(x[0] for x in v) / len(v), 1),
+            seen.setdefault((final.playbook, step_id), []).extend([(seconds, int(st.reminded), st.escalation_level)] * st.visit)
+    return [{"playbook": playbook, "step": step, "visits": len(v), "avg_seconds": round(sum(x[0] for x in v) / len(v), 1),
              "max_seconds": max(x[0] for x in v), "deadline_missed": sum(x[1] for x in v),
              "breach_rate": round(sum(x[1] for x in v) / len(v), 4), "escalations": sum(x[2] for x in v)}
-            for step, v in sorted(seen.items())]
+            for (playbook, step), v in sorted(seen.items())]

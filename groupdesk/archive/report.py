@@ -49,11 +49,11 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             rows = c.execute(select(*columns, func.count()).where(chosen).group_by(*columns).order_by(*columns))
             return [dict(zip([col.name for col in columns] + ["incidents"], row)) for row in rows]
 
-        steps = c.execute(select(
-            s.c.step, func.count(), func.avg(s.c.seconds), func.max(s.c.seconds), func.sum(s.c.deadline_missed),
+        steps = c.execute(select(  # per playbook: the same step id (close, investigate) means another step elsewhere
+            r.c.playbook, s.c.step, func.count(), func.avg(s.c.seconds), func.max(s.c.seconds), func.sum(s.c.deadline_missed),
             func.sum(s.c.escalations),
         ).select_from(s.join(r, and_(s.c.incident_id == r.c.incident_id, s.c.run_id == r.c.run_id)))
-            .where(chosen).group_by(s.c.step).order_by(s.c.step)).all()
+            .where(chosen).group_by(r.c.playbook, s.c.step).order_by(r.c.playbook, s.c.step)).all()
         promised = c.execute(select(*(func.coalesce(func.sum(getattr(r.c, f"promises_{k}")), 0) for k in PROMISE_FIGURES),
                                     func.sum(case((r.c.promises_missed > 0, 1), else_=0))).where(chosen)).one()
         satisfaction = c.execute(select(r.c.follow_up, r.c.satisfaction, func.count()).where(chosen)
@@ -75,10 +75,10 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             "warning_tier_3": int(totals[6] or 0),
         },
         **groups,
-        "steps": [{"step": step, "visits": visits, "avg_seconds": round(float(avg or 0), 1), "max_seconds": peak or 0,
+        "steps": [{"playbook": playbook, "step": step, "visits": visits, "avg_seconds": round(float(avg or 0), 1), "max_seconds": peak or 0,
                    "deadline_missed": int(missed or 0), "breach_rate": round((missed or 0) / visits, 4),
                    "escalations": int(escalations or 0)}
-                  for step, visits, avg, peak, missed, escalations in steps],
+                  for playbook, step, visits, avg, peak, missed, escalations in steps],
         "satisfaction": _distribution(satisfaction),
         # every answer scored 2 or lower (those that reopened the incident too), and the incidents with one
         "dissatisfied": {"answers": int(unhappy[0] or 0), "incidents": int(unhappy[1] or 0)},
@@ -111,7 +111,8 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         out += [{"section": "open", "key": row["hall_id"], "metric": "incidents", "value": row["incidents"]}
                 for row in report["open"]["by_hall"]]
     for row in report["steps"]:
-        out += [{"section": "steps", "key": row["step"], "metric": m, "value": row[m]} for m in row if m != "step"]
+        out += [{"section": "steps", "key": f"{row['playbook']}/{row['step']}", "metric": m, "value": row[m]}
+                for m in row if m not in ("playbook", "step")]
     out += [{"section": "satisfaction", "key": k, "metric": "incidents", "value": v}
             for k, v in report["satisfaction"].items()]
     out += [{"section": "dissatisfied", "key": "", "metric": k, "value": v} for k, v in report["dissatisfied"].items()]

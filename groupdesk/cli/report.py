@@ -98,9 +98,9 @@ def print_tables(data: dict) -> None:
     for row in data["by_category_week"]:
         by_category_week.add_row(str(row["category"]), row["week"], str(row["incidents"]))
     console.print(by_category_week)
-    steps = Table("step", "visits", "avg s", "max s", "missed", "breach rate", "escalations", title="time per step")
+    steps = Table("playbook", "step", "visits", "avg s", "max s", "missed", "breach rate", "escalations", title="time per step")
     for row in data["steps"]:
-        steps.add_row(row["step"], str(row["visits"]), f"{row['avg_seconds']:.0f}", str(row["max_seconds"]),
+        steps.add_row(row["playbook"], row["step"], str(row["visits"]), f"{row['avg_seconds']:.0f}", str(row["max_seconds"]),
                       str(row["deadline_missed"]), f"{row['breach_rate']:.0%}", str(row["escalations"]))
     for column in steps.columns:
         column.overflow = "fold"

@@ -92,17 +92,20 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
     report["open"] = await open_or_none(console(request), first, last, [h.id for h in shown], scope, drills)
     ledger = build_ledger(db, first, last, scope, drills)
     names = {h.id: hall_name(directory, h.id, lang) for h in shown}
-    playbooks = list(load_playbooks(console(request).settings.playbooks_dir).values())
+    playbooks = load_playbooks(console(request).settings.playbooks_dir)
 
-    def step_title(step: str) -> str:
-        return next((pb.step_title(step, lang) for pb in playbooks if step in pb.steps), step)
+    def step_title(step: str, playbook: str | None = None) -> str:
+        """The step's title in its playbook (the same id, such as close, names another step elsewhere)."""
+        owner = playbooks.get(playbook) if playbook else None
+        found = owner if owner and step in owner.steps else next((pb for pb in playbooks.values() if step in pb.steps), None)
+        return found.step_title(step, lang) if found else step
 
     t = translator(lang)
     charts = {
         "hall": bars_svg([(names.get(r["hall_id"], r["hall_id"]), r["incidents"]) for r in report["by_hall"]]),
         "week": bars_svg([(r["week"], r["incidents"]) for r in report["by_week"]]),
-        "steps": bars_svg([(step_title(r["step"]), round(r["avg_seconds"] / 60, 1)) for r in report["steps"]]),
-        "sla": bars_svg([(step_title(r["step"]), round(r["breach_rate"] * 100)) for r in report["steps"]], "%"),
+        "steps": bars_svg([(step_title(r["step"], r["playbook"]), round(r["avg_seconds"] / 60, 1)) for r in report["steps"]]),
+        "sla": bars_svg([(step_title(r["step"], r["playbook"]), round(r["breach_rate"] * 100)) for r in report["steps"]], "%"),
         "category": bars_svg([(t(f"cat_{r['category']}") if r["category"] != "none" else t("cat_none"), r["incidents"])
                               for r in report["by_category"]]),
         "satisfaction": bars_svg([(t(f"score_{k}") if not k.isdigit() else f"{k}/5", v)
