@@ -67,18 +67,7 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
                     request.sensitive_period = PERIOD
                 handle = await start_incident(env.client, settings, request)
                 await drive(handle)
-                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                    await answer_follow_up(handle)  # a path that closed by itself (a hand-over) has none to answer
-                final = await handle.result()
-                history = await handle.fetch_history()
-                (HISTORIES / f"{prefix}{name}.json").write_text(history.to_json(), encoding="utf-8")
-                print(f"{name}: {len(history.events)} events")
-                for link in final.linked:  # a finished child incident's own history too
-                    child = env.client.get_workflow_handle(link.id)
-                    if (await child.describe()).status == WorkflowExecutionStatus.COMPLETED:
-                        child_history = await child.fetch_history()
-                        (HISTORIES / f"{prefix}{name}-child.json").write_text(child_history.to_json(), encoding="utf-8")
-                        print(f"{name}-child: {len(child_history.events)} events")
+                await save(env.client, handle, name, prefix)
             await record_people(env.client, settings, directory, prefix, only)
             await record_ladder(env.client, settings, directory, prefix, only)
     await env.shutdown()
@@ -99,11 +88,7 @@ async def record_ladder(client, settings, directory, prefix: str, only: list[str
         )
         handle = await start_incident(client, settings, request)
         await drive(handle)
-        await answer_follow_up(handle)
-        await handle.result()
-        history = await handle.fetch_history()
-        (HISTORIES / f"{prefix}dispute-ladder-{name}.json").write_text(history.to_json(), encoding="utf-8")
-        print(f"dispute-ladder-{name}: {len(history.events)} events")
+        await save(client, handle, f"dispute-ladder-{name}", prefix)
 
 
 async def record_people(client, settings, directory, prefix: str, only: list[str] | None) -> None:
@@ -122,11 +107,7 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
         )
         handle = await start_incident(client, settings, request)
         await drive(handle)
-        await answer_follow_up(handle)
-        await handle.result()
-        history = await handle.fetch_history()
-        (HISTORIES / f"{prefix}service-attitude-{name}.json").write_text(history.to_json(), encoding="utf-8")
-        print(f"service-attitude-{name}: {len(history.events)} events")
+        await save(client, handle, f"service-attitude-{name}", prefix)
     if not only or "publicity-alert-talk_accepted" in only:  # media present: the alert at the start (patched)
         from groupdesk.drill import talk_accepted
 
@@ -138,11 +119,7 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
         )
         handle = await start_incident(client, settings, request)
         await talk_accepted(handle)
-        await answer_follow_up(handle)
-        await handle.result()
-        history = await handle.fetch_history()
-        (HISTORIES / f"{prefix}publicity-alert-talk_accepted.json").write_text(history.to_json(), encoding="utf-8")
-        print(f"publicity-alert-talk_accepted: {len(history.events)} events")
+        await save(client, handle, "publicity-alert-talk_accepted", prefix)
 
 
 async def record_playbook(playbook_ids: list[str], only: list[str] | None = None) -> None:
@@ -199,7 +176,8 @@ def history_id(name: str) -> str:
 
 
 async def save(client, handle, name: str, prefix: str, answer: bool = True) -> None:
-    """Answer the follow-up (unless a hand-over closed it), then write its history and a finished child's."""
+    """Answer the follow-up (unless a hand-over closed it), then write <prefix><name>.json and a finished
+    child's <prefix><name>-child.json."""
     if answer and (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         await answer_follow_up(handle)
     final = await handle.result()
