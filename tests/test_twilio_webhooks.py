@@ -123,14 +123,20 @@ async def test_sms_rejection_with_reason_and_unknown_sender(setup, make_start):
     assert st.rejection_reason == "现场情绪已平稳" and st.current_steps == ["metering_explanation"]
 
 
-async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
-    env, settings, web = setup
+async def surveyed(env, settings, make_start):
+    """A drill accepted at the talk and closed, its follow-up survey sent to the lead."""
     handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}", drill=True,
                                                    time_scale=200000.0))
     await record(handle, "move_to_vip_room", "done", "zhao.min")
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "accepted", "sun.li")
     await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+    return handle
+
+
+async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
+    env, settings, web = setup
+    handle = await surveyed(env, settings, make_start)
     key = follow_up_key(settings.hash_key(), LEAD)
     await visible(env.client, f'{sa.FOLLOW_UP_KEY.name} = "{key}"')
     # keyed: neither the bare SHA-256 of the number nor the same under another key
@@ -147,12 +153,7 @@ async def test_follow_up_answer_by_sms_closes_the_incident(setup, make_start):
 async def test_a_dissatisfied_sms_answer_sends_the_incident_back_to_the_talk(setup, make_start):
     """Seed 004 (不满意时…尽快加以处理): the lead's reply of 2 reopens the talk; the hall lead is texted."""
     env, settings, web = setup
-    handle = await start(env, settings, make_start(incident_id=f"hooks-{uuid.uuid4().hex[:8]}", drill=True,
-                                                   time_scale=200000.0))
-    await record(handle, "move_to_vip_room", "done", "zhao.min")
-    await record(handle, "keep_order", "done", "qian.lei")
-    await record(handle, "talk_with_lead", "accepted", "sun.li")
-    await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+    handle = await surveyed(env, settings, make_start)
     await visible(env.client, f'{sa.FOLLOW_UP_KEY.name} = "{follow_up_key(settings.hash_key(), LEAD)}"')
     await post(web, "/twilio/inbound", sms_form(LEAD, "2 电费还是高"))
     st = await wait_for(handle, lambda s: s.reopened == 1 and "talk_with_lead" in s.current_steps)
