@@ -4,6 +4,7 @@ director above them); `groupdesk promises` finds them; closing is refused until 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -108,6 +109,14 @@ async def console_part(dev_env, settings, iid: str) -> None:
     async with signed_in(app, "sun.li") as lead:
         board = (await lead.get("/")).text
         assert 'id="promises-today"' in board and f'data-promise="{iid}/p1"' in board and "已逾期" in board
+    async with signed_in(app, "sun.li") as watcher:  # an open board gets the list with its live rows
+        stream = asyncio.create_task(watcher.get("/events/board"))
+        await asyncio.sleep(2)
+        assert (await watcher.delete("/api/session")).status_code == 200
+        first = json.loads((await asyncio.wait_for(stream, 15)).text.split("data: ", 1)[1].split("\n", 1)[0])
+        assert [(p["incident"], p["id"]) for p in first["promises_today"] if p["incident"] == iid] == [(iid, "p1")]
+        assert f'data-promise="{iid}/p1"' in first["html"]["promises"] and "已逾期" in first["html"]["promises"]
+    async with signed_in(app, "sun.li") as lead:
         page = (await lead.get(f"/incidents/{iid}")).text
         assert 'id="promise-p1" data-status="missed"' in page and 'data-promise-kept="p1"' in page
         assert 'id="promise-p2" data-status="kept"' in page and 'data-promise-kept="p2"' not in page

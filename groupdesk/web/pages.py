@@ -56,14 +56,19 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
     flash = request.session.pop("flash", None)
     return templates.TemplateResponse(request, name, {
         "viewer": viewer, "t": translator(lang), "lang": lang, "csrf": csrf_token(request), "flash": flash,
-        "local": lambda moment: format_local(moment if isinstance(moment, datetime) else
-                                             datetime.fromisoformat(moment), lang) if moment else "—",
+        "local": lambda moment: _local(moment, lang),
         "role": lambda role: role_label(role, lang), "dev": request.app.state.console.settings.dev_mode,
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
         "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
+
+
+def _local(moment, lang: str) -> str:
+    """A stored moment (datetime or ISO text) in the hall's local time, or a dash."""
+    return format_local(moment if isinstance(moment, datetime) else datetime.fromisoformat(moment), lang) \
+        if moment else "—"
 
 
 def viewer_title(viewer: Viewer, lang: str) -> str:
@@ -162,6 +167,9 @@ def _fragment(request: Request, name: str, **context) -> str:
                                                **context)
 
 
+PROMISES_EVERY = 5  # seconds between two searches for the promises due today, on an open board
+
+
 @router.get("/events/board")
 async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> StreamingResponse:
     """Server-sent events: counts and rows (as data and as rendered HTML), each time they change (checked every second)."""
@@ -171,15 +179,20 @@ async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_logi
     first = [await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)]
 
     async def stream():
-        last = None
+        last, due, tick = None, [], 0
         while not await request.is_disconnected() and session_live(request):  # sign-out ends the stream
             shown = first.pop() if first else \
                 await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)
+            if tick % PROMISES_EVERY == 0:  # one search by due time, not every second
+                due = await due_today(console(request), viewer, lang)
+            shown["promises_today"], tick = due, tick + 1
             payload = json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str)
             if payload != last:
                 last = payload
                 shown["html"] = {"rows": _fragment(request, "board_rows.html", rows=shown["rows"]),
-                                 "counts": _fragment(request, "board_counts.html", counts=shown["counts"])}
+                                 "counts": _fragment(request, "board_counts.html", counts=shown["counts"]),
+                                 "promises": _fragment(request, "promises_today.html", promises_today=due,
+                                                       local=lambda m: _local(m, lang))}
                 yield f"event: board\ndata: {json.dumps(shown, ensure_ascii=False, default=str)}\n\n"
             else:
                 yield ": keep-alive\n\n"

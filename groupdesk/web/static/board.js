@@ -25,6 +25,8 @@
     const data = JSON.parse(e.data);
     table.querySelector('tbody').innerHTML = data.html.rows;
     document.getElementById('counts').innerHTML = data.html.counts;
+    const due = document.getElementById('promises-today-slot');
+    if (due && data.html.promises !== undefined) due.innerHTML = data.html.promises;
     tick();
   });
   tick(); setInterval(tick, 1000);
