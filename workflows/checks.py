@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
@@ -53,7 +54,7 @@ def require_active(machine: IncidentMachine, step_id: str) -> Step:
     return machine.pb.steps[step_id]
 
 
-def require_role(machine: IncidentMachine, actor: str, allowed: list[str], doing: str,
+def require_role(machine: IncidentMachine, actor: str, allowed: Sequence[str], doing: str,
                  current: list[str] | None = None) -> None:
     if actor and actor == machine.state.registration.person_involved:
         raise rejected(involved.refusal(actor, doing))

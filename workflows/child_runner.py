@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 LOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
 # Replaced at the child's start: what the board shows of the child is its own.
-OWN = {sa.STATUS.name, sa.STAGE.name, sa.CURRENT_STEPS.name, sa.WARNING_TIER.name, sa.PLAYBOOK.name,
+OWN = frozenset({sa.STATUS.name, sa.STAGE.name, sa.CURRENT_STEPS.name, sa.WARNING_TIER.name, sa.PLAYBOOK.name,
        sa.REPEAT_OF.name, sa.APPROVAL_KEY.name, sa.FOLLOW_UP_KEY.name, sa.FAILED_ACTIONS.name,
-       sa.NEXT_DEADLINE.name, sa.OVERDUE.name}
+       sa.NEXT_DEADLINE.name, sa.OVERDUE.name})
 
 
 def child_attributes(start: StartIncident) -> TypedSearchAttributes:

@@ -7,7 +7,9 @@ carry: their deadlines, messages and histories are exactly as before.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from groupdesk.core.durations import Span
@@ -19,19 +21,19 @@ if TYPE_CHECKING:
     from groupdesk.core.models import IncidentState, StartIncident
     from workflows.messages import MessageBuilder
 
-PERIOD_START = {
+PERIOD_START = MappingProxyType({
     "zh-CN": "敏感时期({{ period_name }})集体投诉:{{ hall_name }} {{ incident_id }},{{ headcount }}人。"
              "您是本时期该厅的责任人;各环节时限已缩短为平时的{{ factor_percent }}%,事件进展将逐一报送您。",
     "en": "Sensitive period ({{ period_name }}): group complaint {{ incident_id }} at {{ hall_name }}, "
           "{{ headcount }} people. You are the hall's responsible person for this period; every deadline is cut "
           "to {{ factor_percent }}% and each development will be reported to you.",
-}
-PERIOD_PROGRESS = {
+})
+PERIOD_PROGRESS = MappingProxyType({
     "zh-CN": "敏感时期进展({{ period_name }}):{{ hall_name }} {{ incident_id }} — {{ event }}。"
              "当前环节:{{ current_steps }}",
     "en": "Sensitive period ({{ period_name }}) update: {{ incident_id }} at {{ hall_name }} — {{ event }}. "
           "Now: {{ current_steps }}",
-}
+})
 
 
 class PeriodRules:
@@ -79,7 +81,7 @@ class PeriodRules:
         current = {lang: "、".join(pb.step_title(s, lang) for s in self.active_steps()) or "—" for lang in LANGUAGES}
         return event, current
 
-    def _to_responsible(self, step: str | None, purpose: str, discriminator: str, template: dict[str, str],
+    def _to_responsible(self, step: str | None, purpose: str, discriminator: str, template: Mapping[str, str],
                         extra: dict) -> SendMessages:
         period = self.start.sensitive_period
         return self.messages._request(step, purpose, [PERSON_PREFIX + period.responsible], "", discriminator,

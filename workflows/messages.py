@@ -7,6 +7,8 @@ distinguishes this message from its siblings; the activity appends the recipient
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from groupdesk.core.models import IncidentState, Purpose, SendMessages, StartIncident
@@ -25,34 +27,34 @@ def used_by(sources: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
             if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)}
 
 
-REPEAT_NOTICE = {
+REPEAT_NOTICE = MappingProxyType({
     "zh-CN": "重复投诉({{ repeat_reason }}):{{ incident_id }} 与90天内的投诉 {{ earlier_id }} 相关,"
              "前次结果:{{ earlier_outcome }}",
     "en": "Repeat complaint ({{ repeat_reason }}): {{ incident_id }} follows {{ earlier_id }} within 90 days, "
           "outcome: {{ earlier_outcome }}",
-}
+})
 
 
-HANDOVER = {
+HANDOVER = MappingProxyType({
     "zh-CN": "首问负责:事件 {{ incident_id }} 已由 {{ from_owner }} 移交您负责。原因:{{ reason }}",
     "en": "You now own incident {{ incident_id }}, handed over by {{ from_owner }}. Reason: {{ reason }}",
-}
+})
 
 
-PUBLICITY_ALERT = {
+PUBLICITY_ALERT = MappingProxyType({
     "zh-CN": "舆情提示:{{ hall_name }} 事件 {{ incident_id }}({{ headcount }}人,{{ summary }})"
              "{% if media_present %}现场有媒体{% else %}投诉人意在制造轰动效应{% endif %},请立即关注并做好舆情应对。",
     "en": "Publicity alert: incident {{ incident_id }} at {{ hall_name }} ({{ headcount }} people, {{ summary }}):"
           " {% if media_present %}media are present{% else %}the group seeks publicity{% endif %}; act on it now.",
-}
+})
 
 
-REOPENED = {
+REOPENED = MappingProxyType({
     "zh-CN": "客户回访不满意({{ score }}/5{% if comment %}:{{ comment }}{% endif %}),事件 {{ incident_id }} "
              "已退回「{{ step_title }}」,请尽快处理。",
     "en": "Follow-up answer dissatisfied ({{ score }}/5{% if comment %}: {{ comment }}{% endif %}); incident "
           "{{ incident_id }} is back at \"{{ step_title }}\": please handle it soon.",
-}
+})
 
 
 class MessageBuilder:
@@ -76,7 +78,7 @@ class MessageBuilder:
         }
 
     def _request(self, step: str | None, purpose: Purpose, recipients: list[str], template: str,
-                 discriminator: str, extra: dict[str, Any] | None = None, inline: dict[str, str] | None = None,
+                 discriminator: str, extra: dict[str, Any] | None = None, inline: Mapping[str, str] | None = None,
                  audiences: dict[str, str] | None = None, **fields: Any) -> SendMessages:
         visit = self.state.steps[step].visit if step and step in self.state.steps else 1
         key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
@@ -181,7 +183,7 @@ class MessageBuilder:
         return self._request(None, "publicity_alert", recipients, "", "alert", inline=PUBLICITY_ALERT,
                              extra={"media_present": self.start.registration.media_present})
 
-    def inline(self, purpose: Purpose, recipients: list[str], discriminator: str, template: dict[str, str],
+    def inline(self, purpose: Purpose, recipients: list[str], discriminator: str, template: Mapping[str, str],
                extra: dict[str, Any]) -> SendMessages:
         """A message in groupdesk's own words (not the playbook's), of no step, keyed by `discriminator`."""
         return self._request(None, purpose, recipients, "", discriminator, inline=template, extra=extra)

@@ -10,7 +10,7 @@ from groupdesk.core.roles import LEAD_COMPLAINANT
 from workflows.checks import rejected, require_bounded, require_not_closed, require_role, roles_of
 from workflows.incident_machine import IncidentMachine
 
-KEEPERS = ["hall_lead", "centre_director"]  # besides the promise's owner: who may record it kept or re-promise
+KEEPERS = ("hall_lead", "centre_director")  # besides the promise's owner: who may record it kept or re-promise
 
 
 def check_promise(machine: IncidentMachine, req: PromiseChange, now: datetime) -> None:

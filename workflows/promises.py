@@ -11,7 +11,9 @@ kept or the centre director waives them, with a reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from groupdesk.core.models import SendMessages
@@ -24,27 +26,27 @@ if TYPE_CHECKING:
 
 REMIND_AT = 0.8  # the owner is reminded when this share of the time from promising to due has passed
 
-REMINDER = {
+REMINDER = MappingProxyType({
     "zh-CN": "承诺提醒 {{ recipient_name }}:事件 {{ incident_id }} 中承诺「{{ what }}」将于 {{ deadline }} 到期,"
              "请按时兑现并记录。{{ hall_name }}",
     "en": "Promise reminder {{ recipient_name }}: \"{{ what }}\" (incident {{ incident_id }}) is due at "
           "{{ deadline }}; keep it and record it. {{ hall_name }}",
-}
-MISSED = {
+})
+MISSED = MappingProxyType({
     "zh-CN": "承诺逾期 {{ recipient_name }}:{{ hall_name }} 事件 {{ incident_id }} 中 {{ owner_name }} 承诺的"
              "「{{ what }}」已于 {{ deadline }} 到期未兑现,请督办。",
     "en": "Promise missed {{ recipient_name }}: \"{{ what }}\" promised by {{ owner_name }} at {{ hall_name }}"
           " (incident {{ incident_id }}) was due at {{ deadline }} and is not kept; please follow it up.",
-}
-KEPT = {
+})
+KEPT = MappingProxyType({
     "zh-CN": "{{ hall_name }}:您好,我们承诺的「{{ what }}」已兑现。{{ note }}",
     "en": "{{ hall_name }}: what we promised, \"{{ what }}\", is done. {{ note }}",
-}
-CHANGED = {
+})
+CHANGED = MappingProxyType({
     "zh-CN": "{{ hall_name }}:您好,我们承诺的「{{ what }}」时间调整为 {{ deadline }}。原因:{{ note }}",
     "en": "{{ hall_name }}: what we promised, \"{{ what }}\", will now be done by {{ deadline }}."
           " Reason: {{ note }}",
-}
+})
 
 
 def recipient(to: str) -> str:
@@ -188,7 +190,7 @@ class PromiseChanges:
                                                       MISSED))
 
     def _promise_message(self: IncidentMachine, p: Promise, purpose, recipients: list[str], discriminator: str,
-                         template: dict[str, str], extra: dict | None = None) -> SendMessages:
+                         template: Mapping[str, str], extra: dict | None = None) -> SendMessages:
         owner_name = next((s.name for staff in self.start.roster.values() for s in staff if s.id == p.owner), p.owner)
         return self.messages.inline(purpose, recipients, discriminator, template, {
             "what": p.what, "deadline": p.due_at.isoformat() if p.due_at else "", "owner_name": owner_name,

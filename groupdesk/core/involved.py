@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from groupdesk.core.models import Registration
 
-PUBLICITY_ROLES = ["centre_director", "publicity_office"]  # told at once when the media may report it
+PUBLICITY_ROLES = ("centre_director", "publicity_office")  # told at once when the media may report it
 
 
 def ladder(chain: dict[str, str], role: str) -> list[str]:
