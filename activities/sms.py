@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import structlog
@@ -54,7 +54,8 @@ class SmsActivities:
     async def send_batch(self, batch: SendBatch) -> BatchResult:
         """Each request as send_messages would, at once; what failed is returned for the workflow to retry."""
         info = activity.info()
-        return BatchResult(outcomes=await asyncio.gather(*(self._outcome(r, info) for r in batch.requests)))
+        outcomes = await asyncio.gather(*(self._outcome(r, info) for r in batch.requests))
+        return BatchResult(outcomes=outcomes, finished_at=datetime.now(timezone.utc))
 
     async def _outcome(self, request: SendMessages, info) -> SendOutcome:
         with structlog.contextvars.bound_contextvars(

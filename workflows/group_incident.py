@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.handover_child import StartChild
 
 from workflows.child_runner import run_child
-from workflows.local_effects import PATCH as LOCAL_EFFECTS, LocalEffects
+from workflows.local_effects import PATCH as LOCAL_EFFECTS, TIMERS, LocalEffects
 
 SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                         maximum_interval=timedelta(minutes=1), maximum_attempts=8)
@@ -70,8 +70,10 @@ SMS_TIMEOUT = timedelta(seconds=10)
 class GroupIncidentWorkflow(LocalEffects):
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
-        # Incidents started under it take the patches below as given (no marker each) and run local effects.
-        self.local = workflow.patched(LOCAL_EFFECTS)
+        # Incidents started under it take the patches below as given (no marker each) and run local effects;
+        # those started under TIMERS (one marker, which implies LOCAL_EFFECTS) arm their timer on the batch's clock.
+        self.timely = workflow.patched(TIMERS)
+        self.local = self.timely or workflow.patched(LOCAL_EFFECTS)
         # Older incidents drew approval codes from the workflow's random; newer ones get them by activity.
         legacy_codes = None if self.patched("approval-code-activity") else workflow.random()
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
@@ -90,13 +92,16 @@ class GroupIncidentWorkflow(LocalEffects):
     @workflow.run
     async def run(self, start: StartIncident) -> IncidentState:
         while self.machine.state.status == "open":
-            self.publish()
+            if not self.timely:  # perf-timers publishes after firing what is due: one upsert, not two
+                self.publish()
             self.launch_effects()
             seen = len(self.machine.state.timeline)
-            self.machine.fire_due(workflow.now())
+            self.machine.fire_due(self.clock())
             self.count(self.machine.state.timeline[seen:])
             if self.machine.effects or self.machine.state.status != "open":
                 continue
+            if self.timely:
+                self.publish()
             if self.history_too_long() and await self.quiet():
                 workflow.continue_as_new(self.machine.continue_as_new(
                     workflow.now(), workflow.info().get_current_history_length()))

@@ -9,12 +9,22 @@
 - Working-day deadlines and the archive are local activities too (pure arithmetic; idempotent by run id).
 - One timer for the next due moment, kept while that moment stays the same (not one per wake-up).
 - Search attributes are upserted once nothing is in flight, so a workflow task carries one upsert.
+
+Under "perf-timers" (incidents started since; `self.timely`), the timer keeps time with the local activities:
+- A timer armed in a workflow task starts only when the task completes, after its local activities. So it
+  counts from `clock()`: the later of workflow.now() (behind real time in a task that runs local activities:
+  the SDK takes the task's start plus the worker's elapsed time) and when the last batch finished (the
+  worker's clock, read from its marker on replay); and a timer armed earlier in the same task is armed again
+  once a batch lands (its start was never sent: replacing it costs no event).
+- A timer already running is kept when the next due moment (a step's) moves later: no cancel and start per
+  staff action; if it fires before anything is due, the next one is armed then.
+- `fire_due` runs on `clock()` and before `publish`, so a task that fires a reminder upserts once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -31,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.child_runner import run_child
 
 PATCH = "perf-local-effects"
+TIMERS = "perf-timers"
 # A local activity that did not return at all (its worker died, it timed out) runs again whole;
 # what it had already sent is found in the outbox and not sent again.
 WHOLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
@@ -42,6 +53,15 @@ class LocalEffects:
 
     timer: asyncio.Task | None = None
     timer_due = None
+    timely = False  # started under TIMERS (set by the workflow)
+    timer_task = 0  # the workflow task that armed the timer (its history length when it began)
+    timer_clock: datetime | None = None  # the clock it was armed on
+    landed_at: datetime | None = None  # when the last batch finished, by the worker's clock
+
+    def clock(self) -> datetime:
+        """Now, for arming a timer: never earlier than the last batch's end (workflow.now() waits for it)."""
+        now = workflow.now()
+        return max(now, self.landed_at) if self.timely and self.landed_at else now
 
     def launch_local(self) -> None:
         """This transition's effects: working-day deadlines each, and one batch for all its messages."""
@@ -83,6 +103,8 @@ class LocalEffects:
                     self.machine.park_failure(request, str(err.cause or err), attempt, workflow.now())
                 self.wake_on_failure()
                 return
+            if self.timely and result.finished_at is not None:
+                self.landed_at = max(result.finished_at, self.landed_at or result.finished_at)
             again = []
             for request, outcome in zip(pending, result.outcomes):
                 if outcome.result is not None:
@@ -106,6 +128,38 @@ class LocalEffects:
         due = timers.next_due(self.machine)
         if self.timer is not None and self.timer.done():
             self.timer, self.timer_due = None, None
+        if self.timely:
+            ahead = timers.upcoming(self.machine)
+            # Only while steps are under way: a timer firing for nothing in the task of the answer that closes
+            # the incident would fail that task (an update refused), so the follow-up waits on its own timer.
+            self._keep_or_arm(due, keep_sooner=bool(ahead) and not ahead[0].kind.startswith("follow_up"))
+        else:
+            self._arm_unless_settling(due)
+        timer, flying = self.timer, len(self.in_flight)
+        await workflow.wait_condition(lambda: self.woken or bool(self.machine.effects) or len(self.in_flight) < flying
+                                      or (timer is not None and timer.done()))
+        if timer is not None and timer.done():
+            self.timer, self.timer_due = None, None
+
+    def _keep_or_arm(self, due: datetime | None, keep_sooner: bool) -> None:
+        """One timer for `due` on `clock()`; a running one is kept when `due` moved later (it fires early)."""
+        task, clock = workflow.info().get_current_history_length(), self.clock()
+        if self.timer is not None and self.timer_task == task:  # not sent yet: replace it freely
+            if due == self.timer_due and clock == self.timer_clock:
+                return
+        elif self.timer is not None and keep_sooner and due >= self.timer_due:
+            return  # sooner than needed: when it fires with nothing due, the next one is armed
+        elif self.timer is None and due is None:
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer, self.timer_due, self.timer_task, self.timer_clock = None, due, task, clock
+        if due is not None:
+            self.timer = asyncio.create_task(workflow.sleep(
+                max((due - clock).total_seconds(), 0.001), summary="next playbook deadline"))
+
+    def _arm_unless_settling(self, due: datetime | None) -> None:
+        """Before "perf-timers": the timer counts from workflow.now() and is replaced whenever `due` moves."""
         # While messages are in flight (they land in this workflow task) a timer due sooner is enough:
         # the deadline may still move, so re-arm once they have landed, not for every step of the way.
         settling = bool(self.in_flight) and self.timer is not None and (due is None or self.timer_due <= due)
@@ -116,11 +170,6 @@ class LocalEffects:
             if due is not None:
                 self.timer = asyncio.create_task(workflow.sleep(
                     max((due - workflow.now()).total_seconds(), 0.001), summary="next playbook deadline"))
-        timer, flying = self.timer, len(self.in_flight)
-        await workflow.wait_condition(lambda: self.woken or bool(self.machine.effects) or len(self.in_flight) < flying
-                                      or (timer is not None and timer.done()))
-        if timer is not None and timer.done():
-            self.timer, self.timer_due = None, None
 
     async def archive_local(self) -> None:
         from workflows.group_incident import ARCHIVE_RETRY, ARCHIVE_TIMEOUT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
 from groupdesk.core.models import SendMessages, SendResult
@@ -24,3 +26,6 @@ class SendOutcome(BaseModel):
 
 class BatchResult(BaseModel):
     outcomes: list[SendOutcome]  # in the order of the batch's requests
+    # When the batch finished, by the worker's clock: the workflow's clock (workflow.now()) stays at the start
+    # of the task while a local activity runs, so timers armed after it count from here. None in old markers.
+    finished_at: datetime | None = None
