@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 # A history with regular activities (recorded before local effects), for the canary and the tampering test.
 WITH_ACTIVITIES = Path(__file__).parent / "histories" / "before-local-effects-approved_then_explained.json"
+CURRENT = "perf-timers"  # the one patch marker a new incident records (it implies every older patch)
 
 
 def test_a_history_for_every_path_is_committed():
@@ -37,8 +38,10 @@ def test_a_history_for_every_path_is_committed():
     assert "handed_over" in names, "a handover (首问负责制) replays"
     for path in [*PATHS, "handed_over"]:
         assert f"before-local-effects-{path}" in names, "histories from before local effects (issue 18) stay"
-        assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"{path}.json"), \
+        assert patches_in(HISTORIES[0].parent / f"{path}.json") == {CURRENT}, \
             f"{path}.json is recorded with the current command shape (make record-histories)"
+        assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"before-perf-timers-{path}.json"), \
+            "histories from before the timer on the batch's clock (issue 18) stay"
     assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
     assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
             "lang-rejected_then_metrology_inaccurate",  # director; the inaccurate meter's remedy
@@ -52,7 +55,8 @@ def test_a_history_for_every_path_is_committed():
     assert {f"before-local-effects-{n}" for n in LADDER_PATHS} <= names, "hand-overs from before local effects stay"
     assert {"dispute-ladder-to_court", "dispute-ladder-refused_lawfully"} <= names, "the ladder on its own replays"
     for path in LADDER_PATHS:
-        assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"{path}.json"), f"{path}: current shape"
+        assert patches_in(HISTORIES[0].parent / f"{path}.json") == {CURRENT}, f"{path}: current shape"
+        assert f"before-perf-timers-{path}" in names
 
 
 def patches_in(path: Path) -> set[str]:
