@@ -1,10 +1,13 @@
 """Issue 18: a transition's messages go out in one local activity; only what failed is tried again; a start from
-a process that runs a worker on the queue is eager."""
+a process that runs a worker on the queue is eager; a slow gateway does not make the deadline timer late."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -13,7 +16,8 @@ from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.outbox import Outbox
-from helpers import start
+from helpers import running_worker, start, state
+from test_twilio_incident import twilio_env
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -56,3 +60,50 @@ async def test_a_start_is_eager_where_this_client_runs_a_worker_and_normal_elsew
     handle = await start(dev_env, elsewhere, make_start(drill=True))  # no worker here: a normal start
     assert getattr(handle, "__temporal_eagerly_started") is False
     assert (await handle.describe()).status.name == "RUNNING"
+
+
+# A slow SMS gateway does not make deadlines late: the deadline timer counts from when the transition's messages
+# went out, not from the start of the workflow task that sent them (perf-timers).
+SLOW = 0.5  # seconds the fake gateway takes to answer each message (one at a time: 4 messages, 2 s)
+BATCH = timedelta(seconds=4 * SLOW)
+TOLERANCE = timedelta(milliseconds=500)
+
+
+async def history_with_timer(handle) -> list:
+    for _ in range(200):
+        events = (await handle.fetch_history()).events
+        if any(e.HasField("timer_started_event_attributes") for e in events):
+            return events
+        await asyncio.sleep(0.1)
+    raise AssertionError("no deadline timer was started")
+
+
+def patch_ids(events) -> list[str]:
+    return [json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+            for e in events if e.marker_recorded_event_attributes.marker_name == "core_patch"]
+
+
+async def test_the_first_deadline_timer_fires_at_the_deadline_though_the_messages_took_seconds(
+        dev_env, httpserver, tmp_path, make_start, monkeypatch):
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    fake = FakeTwilio(httpserver).install()
+    fake.delay = SLOW
+    settings = Settings(**{**twilio_env(fake, tmp_path, f"lag-{uuid.uuid4().hex[:6]}"),
+                           "GROUPDESK_TWILIO_TIMEOUT": "10"})
+    async with running_worker(dev_env, settings):
+        handle = await start(dev_env, settings, make_start(drill=True, time_scale=60.0))  # 5 min -> 5 s
+        events = await history_with_timer(handle)
+        st = await state(handle)
+    first_task = events[:next(i for i, e in enumerate(events) if e.HasField("timer_started_event_attributes")) + 1]
+    task_started: datetime = next(e.event_time.ToDatetime() for e in first_task
+                                  if e.HasField("workflow_task_started_event_attributes"))
+    timer = first_task[-1]
+    started_at = timer.event_time.ToDatetime()
+    assert started_at - task_started >= BATCH * 0.9, "the messages held the task open"
+    fires_at = started_at + timer.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+    deadline = min(s.deadline_at for s in st.steps.values() if s.deadline_at).replace(tzinfo=None)
+    assert abs(fires_at - deadline) <= TOLERANCE, f"fires {(fires_at - deadline).total_seconds():+.2f} s off"
+    # the timer armed before the messages landed was replaced in the same task: that cost no event
+    assert not any(e.HasField("timer_canceled_event_attributes") for e in first_task)
+    assert patch_ids(events) == ["perf-timers"], "a new incident carries one patch marker"
