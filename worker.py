@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sys
+from datetime import date
 
 import structlog
 from temporalio.client import Client
@@ -18,10 +19,10 @@ from activities.sms import SmsActivities
 from groupdesk.approval_codes import ApprovalCodes
 from groupdesk.codec import codec_from_settings
 from groupdesk.config import Settings, get_settings
+from groupdesk.core.workcal import is_working_day
 from groupdesk.directory import current_directory, load_directory
 from groupdesk.logs import configure_logging
 from groupdesk.outbox import Outbox
-from groupdesk.storage import open_database
 from groupdesk.sms_provider import make_provider
 from groupdesk.storage import open_database
 from workflows.group_incident import GroupIncidentWorkflow
@@ -35,6 +36,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     """A worker with every workflow and activity; fails at once on a bad directory or provider."""
     load_directory(settings.directory)  # a broken directory stops the worker here, not at the first SMS
     codec_from_settings(settings)  # so do malformed encryption keys
+    is_working_day(date.today())  # loads the holiday calendar (~80 ms) now, not in the first incident's deadline
     sms = SmsActivities(
         outbox=Outbox(settings),
         provider=make_provider(settings),

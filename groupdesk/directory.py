@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -105,14 +106,18 @@ class Directory(BaseModel):
         return [r for r, ids in (hall.roles.items() if hall else []) if person_id in ids]
 
 
-_cache: dict[Path, tuple[tuple[int, int], Directory]] = {}
+_cache: dict[Path | str, tuple[tuple[int, int, int, int], Directory]] = {}
 
 
 def current_directory(path: Path) -> Directory:
-    """The directory as the file says now; parsed again only when the file changes."""
-    path = Path(path).resolve()
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
+    """The directory as the file says now; parsed again only when the file changes.
+
+    Called for every SMS, so it costs one stat: the path is not resolved (that was one lstat per
+    component), and the stamp carries the inode, so a file swapped in under the same name (a
+    Kubernetes ConfigMap, a rename over it) or the same relative path from another directory is read anew.
+    """
+    stat = os.stat(path)
+    stamp = (stat.st_ino, stat.st_dev, stat.st_mtime_ns, stat.st_size)
     cached = _cache.get(path)
     if cached and cached[0] == stamp:
         return cached[1]

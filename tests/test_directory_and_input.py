@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from groupdesk.directory import DirectoryError, load_directory
+from groupdesk.directory import DirectoryError, current_directory, load_directory
 from groupdesk.incidents import InputError
 
 
@@ -33,6 +34,28 @@ halls:
 """)
     with pytest.raises(DirectoryError, match=r"person 'li.si' \(李四\): mobile '12345' is not a valid phone number"):
         load_directory(path)
+
+
+ONE_PERSON = """
+people:
+  - {{id: li.si, name: 李四, mobile: "{mobile}"}}
+halls:
+  - {{id: h1, name: 一厅, centre: c, roles: {{guide: [li.si]}}}}
+"""
+
+
+def test_the_next_send_reads_a_corrected_number_even_when_the_file_is_swapped(tmp_path):
+    """The worker reads the directory at every send: an edit in place and a file renamed over it
+    (how a ConfigMap or an editor's save replaces it) are both seen, without a restart."""
+    path = write(tmp_path, ONE_PERSON.format(mobile="13800000001"))
+    assert current_directory(path).person("li.si").mobile == "+8613800000001"
+    assert current_directory(path) is current_directory(path)  # unchanged: not parsed again
+    replacement = tmp_path / "new.yaml"
+    replacement.write_text(ONE_PERSON.format(mobile="13800000002"), encoding="utf-8")
+    stat = path.stat()
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime: only the inode tells
+    os.replace(replacement, path)
+    assert current_directory(path).person("li.si").mobile == "+8613800000002"
 
 
 def test_unknown_person_and_role_are_named(tmp_path):
