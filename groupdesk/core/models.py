@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from groupdesk.core.links import LinkedIncident, ParentLink
 from groupdesk.core.periods import SensitivePeriod
-from groupdesk.core.playbook import Playbook
 from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
+from groupdesk.core.snapshots import SharedPlaybook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "handover", "sensitive_period_start",
@@ -55,7 +55,7 @@ class Registration(BaseModel):
 
 class StartIncident(BaseModel):
     incident_id: str
-    playbook: Playbook  # the snapshot: later edits of the YAML never reach this incident
+    playbook: SharedPlaybook  # the snapshot: later edits of the YAML never reach this incident (one parsed copy)
     hall_id: str
     hall_name: str
     hall_name_en: str = ""
@@ -201,7 +201,7 @@ class RetryAction(BaseModel):
 
 
 class MigratePlaybook(BaseModel):
-    playbook: Playbook  # the newer version's snapshot
+    playbook: SharedPlaybook  # the newer version's snapshot
     actor: str
     reason: str = ""
     roles: CurrentRoles = None
