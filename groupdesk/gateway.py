@@ -36,6 +36,7 @@ from groupdesk.promises import PromiseGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 from groupdesk.links import with_live_links
+from groupdesk.updates import execute_update
 
 
 def _workflow():
@@ -152,31 +153,31 @@ class Incident:
             await asyncio.sleep(poll)
 
     async def record_outcome(self, req: RecordOutcome) -> Ack:
-        return await self._handle.execute_update(_workflow().record_outcome, req)
+        return await execute_update(self._handle, _workflow().record_outcome, req)
 
     async def decide(self, req: DecideApproval) -> Ack:
-        return await self._handle.execute_update(_workflow().decide_approval, req)
+        return await execute_update(self._handle, _workflow().decide_approval, req)
 
     async def follow_up(self, req: RecordFollowUp) -> Ack:
-        return await self._handle.execute_update(_workflow().record_follow_up, req)
+        return await execute_update(self._handle, _workflow().record_follow_up, req)
 
     async def retry(self, req: RetryAction) -> Ack:
-        return await self._handle.execute_update(_workflow().retry_action, req)
+        return await execute_update(self._handle, _workflow().retry_action, req)
 
     async def hand_over(self, req: HandOver) -> Ack:
-        return await self._handle.execute_update(_workflow().hand_over, req)
+        return await execute_update(self._handle, _workflow().hand_over, req)
 
     async def skip(self, req: SkipAction) -> Ack:
-        return await self._handle.execute_update(_workflow().skip_action, req)
+        return await execute_update(self._handle, _workflow().skip_action, req)
 
     async def promise(self, req: PromiseChange) -> PromiseAck:
-        return await self._handle.execute_update(_workflow().promise, req)
+        return await execute_update(self._handle, _workflow().promise, req)
 
     async def migrate(self, req: MigratePlaybook) -> Ack:
-        return await self._handle.execute_update(_workflow().migrate_playbook, req)
+        return await execute_update(self._handle, _workflow().migrate_playbook, req)
 
     async def record_reset(self, req: RecordReset) -> Ack:
-        return await self._handle.execute_update(_workflow().record_reset, req)
+        return await execute_update(self._handle, _workflow().record_reset, req)
 
     async def note(self, req: AddNote) -> None:
         await self._handle.signal(_workflow().add_note, req)

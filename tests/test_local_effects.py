@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
+from temporalio.service import RPCError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.outbox import Outbox
+from groupdesk.updates import execute_update, not_ready
 from helpers import running_worker, start, state
 from test_twilio_incident import twilio_env
 from worker import build_worker
@@ -107,3 +112,43 @@ async def test_the_first_deadline_timer_fires_at_the_deadline_though_the_message
     # the timer armed before the messages landed was replaced in the same task: that cost no event
     assert not any(e.HasField("timer_canceled_event_attributes") for e in first_task)
     assert patch_ids(events) == ["perf-timers"], "a new incident carries one patch marker"
+
+
+@workflow.defn(name="BusyWhenClosed")
+class BusyWhenClosed:
+    """A stand-in for an incident whose closing task is still running when its deadline timer fires."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    @workflow.run
+    async def run(self) -> str:
+        asyncio.ensure_future(workflow.sleep(0.5))  # the deadline, due while the closing task is busy
+        await workflow.wait_condition(lambda: self.closed)
+        return "closed"
+
+    @workflow.update
+    async def close(self, note: str) -> str:
+        if not workflow.unsafe.is_replaying() and workflow.info().get_current_history_length() < 10:
+            time.sleep(1.5)  # the first time only: the timer fires on the server meanwhile
+        self.closed = True
+        return note
+
+
+async def test_an_action_that_meets_a_firing_timer_is_sent_again_not_refused(dev_env):
+    """The server aborts an Update whose workflow task failed because a timer fired under a closing task
+    (WorkflowNotReady); the gateway sends it again, so the hall lead's close is recorded, not refused."""
+    queue = f"busy-{uuid.uuid4().hex[:6]}"
+    async with Worker(dev_env.client, task_queue=queue, workflows=[BusyWhenClosed], debug_mode=True,
+                      workflow_runner=UnsandboxedWorkflowRunner()):
+        raw = await dev_env.client.start_workflow(BusyWhenClosed.run, id=f"{queue}-raw", task_queue=queue)
+        await asyncio.sleep(0.2)
+        with pytest.raises(RPCError) as refused:
+            await raw.execute_update(BusyWhenClosed.close, "结案")
+        assert not_ready(refused.value), refused.value
+        await raw.terminate()
+
+        handle = await dev_env.client.start_workflow(BusyWhenClosed.run, id=f"{queue}-kind", task_queue=queue)
+        await asyncio.sleep(0.2)
+        assert await execute_update(handle, BusyWhenClosed.close, "结案") == "结案"
+        assert await handle.result() == "closed"
