@@ -12,13 +12,14 @@ import asyncio
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import ResetReapplyType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from groupdesk import visibility
 from groupdesk.client import IncidentUnavailable, incident_id_for, incident_row
@@ -36,7 +37,6 @@ from groupdesk.promises import PromiseGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 from groupdesk.links import with_live_links
-from groupdesk.updates import execute_update
 
 
 def _workflow():
@@ -62,24 +62,11 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
 
 async def _start_workflow(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
     """Start the incident's workflow with its first search attributes; a twin id is refused by Temporal."""
-    from groupdesk.archive.record import complainant_key
-    from groupdesk.repeat_start import repeat_search_values
+    from groupdesk.start_attributes import start_attributes
 
     if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
         start = start.model_copy(update={"follow_up_key": follow_up_key(settings.hash_key(), start.lead.phone)})
-    attributes = TypedSearchAttributes([
-        SearchAttributePair(sa.STATUS, "open"),
-        SearchAttributePair(sa.STAGE, "+".join(start.playbook.start)),
-        SearchAttributePair(sa.CURRENT_STEPS, list(start.playbook.start)),
-        SearchAttributePair(sa.WARNING_TIER, 0),
-        SearchAttributePair(sa.HALL, start.hall_id),
-        SearchAttributePair(sa.PLAYBOOK, start.playbook.id),
-        SearchAttributePair(sa.HEADCOUNT, start.headcount),
-        SearchAttributePair(sa.DRILL, start.drill),
-        SearchAttributePair(sa.COMPLAINANT, complainant_key(settings.hash_key(), start.lead.phone)),
-    ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else [])
-      + ([SearchAttributePair(sa.SENSITIVE_PERIOD, start.sensitive_period.name)] if start.sensitive_period else [])
-      + ([SearchAttributePair(sa.REPEAT_KEYS, matched)] if (matched := repeat_search_values(settings, start)) else []))
+    attributes = start_attributes(settings, start)
     return await client.start_workflow(
         _workflow().run, start, id=start.incident_id, task_queue=settings.task_queue,
         search_attributes=attributes,
@@ -89,6 +76,32 @@ async def _start_workflow(client: Client, settings: Settings, start: StartIncide
         # first workflow task comes back with the start and runs here at once; otherwise a normal start.
         request_eager_start=True,
     )
+
+
+# A staff action whose workflow task failed under it (a timer fired while the task that closes the incident
+# ran: the server rejects that completion and aborts the Update with WorkflowNotReady, nothing of it applied)
+# is sent again under the same Update id, a few times, before the error is shown.
+UPDATE_TRIES = 4
+UPDATE_PAUSE_S = 0.2  # grows with each try: 0.2, 0.4, 0.6 s
+
+
+def not_ready(err: RPCError) -> bool:
+    """The server aborted the Update because the workflow task under it failed (retryable by the caller)."""
+    details = getattr(err.grpc_status, "details", None) or []
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and \
+        any(d.type_url.endswith("WorkflowNotReadyFailure") for d in details)
+
+
+async def execute_update(handle: WorkflowHandle, update: Any, arg: Any) -> Any:
+    """`handle.execute_update(update, arg)`, sent again while the server says the workflow was not ready."""
+    update_id = str(uuid.uuid4())
+    for attempt in range(1, UPDATE_TRIES + 1):
+        try:
+            return await handle.execute_update(update, arg, id=update_id)
+        except RPCError as err:
+            if attempt == UPDATE_TRIES or not not_ready(err):
+                raise
+            await asyncio.sleep(UPDATE_PAUSE_S * attempt)
 
 
 class Incident:

@@ -20,7 +20,7 @@ from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.outbox import Outbox
-from groupdesk.updates import execute_update, not_ready
+from groupdesk.gateway import execute_update, not_ready
 from helpers import running_worker, start, state
 from test_twilio_incident import twilio_env
 from worker import build_worker
