@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     # the HMAC key of every phone hash and approval code: at least 32 random characters
     hash_key_value: str = Field("", alias="GROUPDESK_HASH_KEY")
     dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
-    # Incidents kept in the worker's memory between their tasks (~0.27 MB each on top of ~145 MB): 400 keeps
-    # a worker near 250 MB however many incidents are open (5,000 live: <= 300 MB); an evicted incident
+    # Incidents kept in the worker's memory between their tasks (~0.27 MB each on top of ~145 MB): at 400 a
+    # worker measured 271 MB with 1,000 open (target: 5,000 open within 300 MB); an evicted incident
     # replays its history when it next wakes (~0.15 s of worker CPU for a whole drill's worth of wakes).
     # Raise it on a worker with memory to spare and many incidents active at once (README, Operations).
     max_cached_workflows: int = Field(400, alias="GROUPDESK_MAX_CACHED_WORKFLOWS", ge=0)
