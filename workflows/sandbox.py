@@ -13,7 +13,7 @@ What is passed through (one shared copy in the worker), besides what the SDK pas
 
 The workflow modules themselves (`WORKFLOW_MODULES`, the ones with a `@workflow.defn`) are still
 re-imported in a fresh sandbox for every run, as the SDK intends: their globals and class objects
-are per run, and the sandbox's run-time restrictions (no `datetime.now()`, no file access, ...)
+are per run, and the sandbox's run-time restrictions (no wall clock, no file access, ...)
 still guard them. Passing them through too would save another ~3 ms of CPU and ~30 KiB per
 instance (measured with 1.35); that is not worth losing the sandbox where the workflow's own code
 lives. What that re-import no longer pays is compiling the source: the worker runs with
