@@ -72,7 +72,7 @@ async def run(time_scale: float, repeat: int, encrypt: bool = False) -> list[dic
                     request = prepare_start(
                         directory=directory, playbook=playbook, hall_id="xicheng", headcount=20,
                         lead_name="张建国", lead_phone="13800138000", summary="智能电表换装后电量异常增长",
-                        started_by="sun.li", incident_id=f"bench-{name}-{n}", drill=True, time_scale=time_scale,
+                        started_by="sun.li", incident_id=f"bench-{name.replace('_', '-')}-{n}", drill=True, time_scale=time_scale,
                     )
                     began = time.monotonic()
                     incident = gateway.incident(await gateway.start(hall_lead, request))
