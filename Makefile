@@ -51,8 +51,7 @@ bench-smoke: install
 bench: install
 	$(PIP) -e '.[test,bench]'
 	$(BIN)/python bench/mass_event.py --incidents 300 --runs 3 --eager-burst --profile worker_profile.svg
-	$(BIN)/python bench/mass_event.py --incidents 200 --time-scale 600
-	$(BIN)/python bench/mass_event.py --live 1000,5000
+	$(BIN)/python bench/mass_event.py --live 1000,5000 --runs 3
 	$(BIN)/python bench/drill_incident.py --encrypt
 
 record-histories: install

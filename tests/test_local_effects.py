@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from fake_twilio import FakeTwilio
 from groupdesk.config import Settings
 from groupdesk.drill import wait_for
 from groupdesk.outbox import Outbox
@@ -33,10 +33,7 @@ async def test_rate_limited_messages_are_retried_alone_and_sent_once(dev_env, tm
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     fake = FakeTwilio(httpserver).install()
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"local-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-                        TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
-                        GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_TWILIO_TIMEOUT="2")
+    settings = Settings(**twilio_env(fake, tmp_path, f"local-{uuid.uuid4().hex[:6]}"))
     fake.script = [429, 429]  # the first two messages of the first transition are rate limited
     async with build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, make_start(drill=True, time_scale=3000.0))

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from fake_twilio import FakeTwilio
 from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.directory import load_directory
 from groupdesk.drill import wait_for
@@ -17,6 +17,7 @@ from groupdesk.incidents import prepare_start
 from groupdesk.outbox import Outbox
 from groupdesk.playbook_loader import load_playbook
 from helpers import start, visible, run_cli as cli
+from test_twilio_incident import twilio_env
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -35,11 +36,8 @@ def world(dev_env, tmp_path, httpserver, monkeypatch):
             person["mobile"] = BROKEN  # mistyped: Twilio refuses it
     directory_file = tmp_path / "directory.yaml"
     directory_file.write_text(yaml.safe_dump(staff, allow_unicode=True), encoding="utf-8")
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_DIRECTORY=str(directory_file), GROUPDESK_TASK_QUEUE=f"ops-{uuid.uuid4().hex[:6]}",
-               GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-               TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
-               GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_TWILIO_TIMEOUT="2")
+    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DIRECTORY=str(directory_file),
+               **twilio_env(fake, tmp_path, f"ops-{uuid.uuid4().hex[:6]}"))
     fake.refuse[BROKEN] = (400, 21211, "The 'To' number is not a valid phone number.")
     return dev_env, Settings(**env), env, fake, directory_file
 
