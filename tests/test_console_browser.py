@@ -20,16 +20,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import async_playwright, expect
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.core.models import IncidentState
 from groupdesk.playbook_loader import find_playbook
-from groupdesk.web.app import create_app
 from groupdesk.core.workcal import format_local
-from web_helpers import identifier_pattern
+from web_helpers import identifier_pattern, serving
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
@@ -111,15 +109,8 @@ async def site(dev_env, tmp_path_factory, make_httpserver):
                         TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
                         GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=f"http://127.0.0.1:{port}",
                         GROUPDESK_TWILIO_TIMEOUT="2")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=dev_env.client), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    async with build_worker(dev_env.client, settings):
-        yield dev_env, f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        await serving
+    async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
+        yield dev_env, url
     make_httpserver.clear()
 
 

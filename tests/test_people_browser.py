@@ -4,16 +4,14 @@ reads why they cannot act and gets no buttons. Every page fits the phone, every 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import async_playwright, expect
 
 from groupdesk.config import Settings
-from groupdesk.web.app import create_app
+from web_helpers import serving
 from test_console_browser import A11Y_JS, CHROMIUM, CHROMIUM_ARGS, LAYOUT_JS, SIZES, free_port, sign_in
 from worker import build_worker
 
@@ -25,15 +23,8 @@ async def site(dev_env, tmp_path_factory):
     port = free_port()
     settings = Settings(GROUPDESK_DATA_DIR=tmp_path_factory.mktemp("people"), GROUPDESK_DEV_MODE="true",
                         GROUPDESK_TASK_QUEUE=f"people-ui-{uuid.uuid4().hex[:6]}")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=dev_env.client), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    async with build_worker(dev_env.client, settings):
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        await serving
+    async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
+        yield url
 
 
 async def fits_the_phone(page, name: str) -> None:

@@ -3,14 +3,12 @@ every console page passes; screenshots with GROUPDESK_SCREENSHOTS=docs/screensho
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import async_playwright
 
 from groupdesk.config import Settings
-from groupdesk.web.app import create_app
+from web_helpers import serving
 from test_console_browser import CHROMIUM, CHROMIUM_ARGS, check_page, free_port, sign_in
 from test_reports_page import archive_two
 
@@ -20,14 +18,8 @@ async def served(dev_env, tmp_path, make_start):
     port = free_port()
     settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true")
     ids = archive_two(settings, make_start)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=dev_env.client), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ids
-    server.should_exit = True
-    await serving
+    async with serving(settings, dev_env.client, port) as url:
+        yield url, ids
 
 
 async def test_the_report_page_on_a_phone_and_a_desk(served):

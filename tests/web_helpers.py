@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 
@@ -30,3 +31,22 @@ def identifier_pattern(playbook: Playbook) -> re.Pattern:
              *PURPOSES, "active", "done", "waiting", "follow_up", "xicheng", "dongcheng", "calibration_at", "open",
              "closed", "parked"}
     return re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
+
+
+@contextlib.asynccontextmanager
+async def serving(settings, client, port: int):
+    """The console for `settings` served on 127.0.0.1:`port` (for a browser); yields its base URL."""
+    import uvicorn
+
+    from groupdesk.web.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
