@@ -16,14 +16,14 @@ from activities.calendar import working_day_deadline
 from activities.playbooks import PlaybookActivities
 from activities.reports import ReportActivities
 from activities.sms import SmsActivities
-from groupdesk.approval_codes import ApprovalCodes
-from groupdesk.codec import codec_from_settings
-from groupdesk.config import Settings, get_settings
+from groupdesk.messaging.approval_codes import ApprovalCodes
+from groupdesk.engine.codec import codec_from_settings
+from groupdesk.runtime.config import Settings, get_settings
 from groupdesk.core.workcal import is_working_day
-from groupdesk.directory import current_directory, load_directory
-from groupdesk.logs import configure_logging
-from groupdesk.outbox import Outbox
-from groupdesk.sms_provider import make_provider
+from groupdesk.people.directory import current_directory, load_directory
+from groupdesk.runtime.logs import configure_logging
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.provider import make_provider
 from groupdesk.storage import open_database
 from workflows.group_incident import GroupIncidentWorkflow
 from workflows.periodic_report import PeriodicReportWorkflow
@@ -54,7 +54,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
                     reports.summaries, PlaybookActivities(settings.playbooks_dir).load],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         # Each cached incident costs ~0.27 MB of RSS; fewer cached means less memory and a replay
-        # when an evicted incident wakes (GROUPDESK_MAX_CACHED_WORKFLOWS, groupdesk/config.py).
+        # when an evicted incident wakes (GROUPDESK_MAX_CACHED_WORKFLOWS, groupdesk/runtime/config.py).
         max_cached_workflows=settings.max_cached_workflows,
     )
 
@@ -62,13 +62,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 async def connect_worker_client(settings: Settings) -> Client:
     """The worker's client (with the metrics runtime); `groupdesk dev` gives the console the same one, so
     a start from the console is eager: its first workflow task runs here without a round trip to the queue."""
-    from groupdesk.client import connect
+    from groupdesk.engine.client import connect
 
     return await connect(settings, runtime=metrics_runtime(settings.metrics_port))
 
 
 async def run_worker(settings: Settings | None = None, client: Client | None = None) -> None:
-    from groupdesk.client import ensure_search_attributes
+    from groupdesk.engine.client import ensure_search_attributes
 
     settings = settings or get_settings()
     open_database(settings)  # migrated (and earlier SQLite files imported) before any task is taken
@@ -89,7 +89,7 @@ async def ensure_report_schedules(client: Client, settings: Settings) -> None:
     """The weekly and monthly report schedules exist once any worker has started (a failure is logged, not fatal)."""
     from temporalio.service import RPCError
 
-    from groupdesk.schedules import ensure_schedules
+    from groupdesk.record.schedules import ensure_schedules
 
     try:
         log.info("report schedules checked", created=await ensure_schedules(client, settings))

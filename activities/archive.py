@@ -7,8 +7,8 @@ from temporalio import activity
 
 from groupdesk.core import activities as declared
 from groupdesk.core.activities import implements
-from groupdesk.archive.chain import append
-from groupdesk.archive.record import build_record
+from groupdesk.record.chain import append
+from groupdesk.record.archive_record import build_record
 from groupdesk.core.models import ArchiveIncident
 from groupdesk.storage import Database
 

@@ -10,7 +10,7 @@ from groupdesk.core import activities as declared
 from groupdesk.core.activities import implements
 from groupdesk.core.links import ChildStart
 from groupdesk.core.playbook import Playbook
-from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.playbooks.loader import PlaybookError, find_playbook
 
 
 class PlaybookActivities:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 
 from groupdesk.core import activities as declared
 from groupdesk.core.activities import implements
-from groupdesk.archive.report import build_report
+from groupdesk.record.report import build_report
 from groupdesk.core.models import ReportPeriod, SendMessages
 from groupdesk.storage import Database
 from groupdesk.storage.dialect import insert_new

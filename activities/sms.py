@@ -12,17 +12,17 @@ from temporalio.exceptions import ApplicationError
 
 from groupdesk.core import activities as declared, involved
 from groupdesk.core.activities import implements
-from groupdesk.approval_codes import ApprovalCodes
-from groupdesk.directory import Directory, Person
+from groupdesk.messaging.approval_codes import ApprovalCodes
+from groupdesk.people.directory import Directory, Person
 from groupdesk.core.durations import format_seconds
-from groupdesk.masking import mask_phone
+from groupdesk.runtime.masking import mask_phone
 from groupdesk.core.batch import BatchResult, SendBatch, SendOutcome
 from groupdesk.core.models import Delivery, SendMessages, SendResult
-from groupdesk.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
+from groupdesk.messaging.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
 from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX, role_label
-from groupdesk.sms_errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
-from groupdesk.sms_provider import SmsProvider
-from groupdesk.templating import render
+from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+from groupdesk.messaging.provider import SmsProvider
+from groupdesk.playbooks.templating import render
 from groupdesk.core.workcal import format_local
 
 DRILL_PREFIX = "【演练】"

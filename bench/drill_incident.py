@@ -22,16 +22,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from groupdesk.binaries import temporal_cli  # noqa: E402
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
-from groupdesk.directory import load_directory  # noqa: E402
-from groupdesk.drill import PATHS, answer_follow_up  # noqa: E402
-from groupdesk.gateway import Gateway  # noqa: E402
-from groupdesk.incidents import prepare_start  # noqa: E402
-from groupdesk.logs import configure_logging  # noqa: E402
-from groupdesk.outbox import Outbox  # noqa: E402
-from groupdesk.permissions import viewer_for  # noqa: E402
-from groupdesk.playbook_loader import find_playbook  # noqa: E402
+from groupdesk.engine.binaries import temporal_cli  # noqa: E402
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
+from groupdesk.people.directory import load_directory  # noqa: E402
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up  # noqa: E402
+from groupdesk.incidents.gateway import Gateway  # noqa: E402
+from groupdesk.incidents.registration import prepare_start  # noqa: E402
+from groupdesk.runtime.logs import configure_logging  # noqa: E402
+from groupdesk.messaging.outbox import Outbox  # noqa: E402
+from groupdesk.people.permissions import viewer_for  # noqa: E402
+from groupdesk.playbooks.loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
 from groupdesk.core import search_attributes as sa  # noqa: E402
 
@@ -49,7 +49,7 @@ async def run(time_scale: float, repeat: int, encrypt: bool = False) -> list[dic
 
     from temporalio.client import Client
 
-    from groupdesk.codec import data_converter
+    from groupdesk.engine.codec import data_converter
 
     configure_logging("console", level=logging.WARNING)
     env = await WorkflowEnvironment.start_local(

@@ -38,18 +38,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 import targets  # noqa: E402
 from baseline import Plan, drive as drive_baseline, history_length as baseline_history_length, \
     start as start_baseline  # noqa: E402
-from groupdesk.config import EXAMPLE_DIRECTORY, Settings  # noqa: E402
-from groupdesk.devserver import DevServer  # noqa: E402
-from groupdesk.directory import load_directory  # noqa: E402
-from groupdesk.drill import staff_of  # noqa: E402
-from groupdesk.gateway import Gateway  # noqa: E402
-from groupdesk.incidents import prepare_start  # noqa: E402
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings  # noqa: E402
+from groupdesk.engine.devserver import DevServer  # noqa: E402
+from groupdesk.people.directory import load_directory  # noqa: E402
+from groupdesk.drills.smart_meter import staff_of  # noqa: E402
+from groupdesk.incidents.gateway import Gateway  # noqa: E402
+from groupdesk.incidents.registration import prepare_start  # noqa: E402
 from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome  # noqa: E402
-from groupdesk.visibility import list_query  # noqa: E402
+from groupdesk.engine.visibility import list_query  # noqa: E402
 from groupdesk.web.board import first_page as board_page  # noqa: E402
-from groupdesk.outbox import Outbox  # noqa: E402
-from groupdesk.permissions import viewer_for  # noqa: E402
-from groupdesk.playbook_loader import find_playbook  # noqa: E402
+from groupdesk.messaging.outbox import Outbox  # noqa: E402
+from groupdesk.people.permissions import viewer_for  # noqa: E402
+from groupdesk.playbooks.loader import find_playbook  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STAFF_POLL = 0.5  # scripted staff look at their incident twice a second (groupdesk and baseline alike)
@@ -467,9 +467,9 @@ async def one_run(args, number: int) -> dict | int:
 
 
 async def main(args) -> int:
-    import groupdesk.drill
+    import groupdesk.drills.smart_meter
 
-    groupdesk.drill.POLL_SECONDS = STAFF_POLL
+    groupdesk.drills.smart_meter.POLL_SECONDS = STAFF_POLL
     before = targets.machine()
     runs = []
     for number in range(1, args.runs + 1):

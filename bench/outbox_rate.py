@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from groupdesk.outbox import Outbox, OutboxRow  # noqa: E402
+from groupdesk.messaging.outbox import Outbox, OutboxRow  # noqa: E402
 
 
 def row(n: int) -> OutboxRow:

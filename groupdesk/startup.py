@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 from pydantic import ValidationError
 
-from groupdesk.config import Settings
+from groupdesk.runtime.config import Settings
 
 Process = Literal["console", "worker", "dev"]
 NEW_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
@@ -43,8 +43,8 @@ def _line(error: dict) -> str:
 
 def problems(settings: Settings, process: Process) -> list[str]:
     """What stops this process from starting safely, one line each (empty: start)."""
-    from groupdesk.codec import CodecSettingsError, codec_from_settings
-    from groupdesk.directory import DirectoryError, load_directory
+    from groupdesk.engine.codec import CodecSettingsError, codec_from_settings
+    from groupdesk.people.directory import DirectoryError, load_directory
 
     found: list[str] = []
     try:
@@ -62,7 +62,7 @@ def problems(settings: Settings, process: Process) -> list[str]:
     if process != "worker":
         found += _accounts_problems(settings)
     if settings.sms_provider == "twilio":
-        from groupdesk.twilio_sms import TwilioProvider, TwilioSettingsError
+        from groupdesk.messaging.twilio import TwilioProvider, TwilioSettingsError
 
         try:
             TwilioProvider.from_settings(settings)
@@ -93,7 +93,7 @@ def problems(settings: Settings, process: Process) -> list[str]:
 def _accounts_problems(settings: Settings) -> list[str]:
     import yaml
 
-    from groupdesk.accounts import load_accounts
+    from groupdesk.people.accounts import load_accounts
 
     try:
         accounts = load_accounts(settings.accounts)
@@ -102,11 +102,11 @@ def _accounts_problems(settings: Settings) -> list[str]:
                 " point it at a YAML file with `accounts: {staff_id: argon2 hash}`"]
     bad = [person for person, stored in accounts.items() if not str(stored).startswith("$argon2")]
     return [f"GROUPDESK_ACCOUNTS: {', '.join(bad[:3])} has no argon2 hash; make one with"
-            " python -c \"from groupdesk.accounts import hash_password; print(hash_password('...'))\""] if bad else []
+            " python -c \"from groupdesk.people.accounts import hash_password; print(hash_password('...'))\""] if bad else []
 
 
 def _calendar_problems(settings: Settings, staff) -> list[str]:
-    from groupdesk.periods import PeriodError, load_calendar
+    from groupdesk.playbooks.periods import PeriodError, load_calendar
 
     try:
         load_calendar(settings.sensitive_periods, staff)

@@ -105,7 +105,7 @@ def cli_cases(incident: str) -> list[Case]:
         c("reject reason 3000", ["approve", incident, "--as", "wang.jun", "--reject", "--reason", "r" * 3000],
           "--reason"),
         c("approve nothing waiting", ["approve", incident, "--as", "wang.jun"], "no approval waiting"),
-        # --as is held to the console's permission rules (groupdesk.permissions) before anything is sent
+        # --as is held to the console's permission rules (groupdesk.people.permissions) before anything is sent
         c("approve by a hall lead", ["approve", incident, "--as", "sun.li"], "--as: sun.li is not the centre director"),
         c("note by someone unknown", ["note", incident, "hello", "--as", "no.body"], "--as: no.body may not see"),
         c("note empty", ["note", incident, " ", "--as", "sun.li"], "TEXT"),

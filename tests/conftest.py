@@ -10,11 +10,11 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_cli, temporal_test_server
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
-from groupdesk.directory import load_directory
-from groupdesk.incidents import prepare_start
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.engine.binaries import temporal_cli, temporal_test_server
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.people.directory import load_directory
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.playbooks.loader import load_playbook
 from groupdesk.core import search_attributes as sa
 
 PLAYBOOK_FILE = REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from temporalio.client import WorkflowHandle
 
-from groupdesk.gateway import start_incident
+from groupdesk.incidents.gateway import start_incident
 from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow
 
@@ -92,7 +92,7 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
     import asyncio
     import re
 
-    from groupdesk.keyed import code_key
+    from groupdesk.runtime.keyed import code_key
     from groupdesk.core import search_attributes as sa
 
     for _ in range(tries):
@@ -110,7 +110,7 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
 
 async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     """`groupdesk ARGS` in a subprocess with only the given groupdesk/Twilio settings, without blocking the loop."""
-    from groupdesk.config import REPO_ROOT
+    from groupdesk.runtime.config import REPO_ROOT
 
     full = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_"))} | env
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.incidents import prepare_start
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.incidents.registration import prepare_start
 from groupdesk.core.models import DecideApproval, Delivery, RecordOutcome, SendMessages, SendResult
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.playbooks.loader import load_playbook
 from groupdesk.core.workcal import add_working_days
 from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 
@@ -125,7 +125,7 @@ def told_once(effects: list, hall: str = "xicheng") -> None:
 def text(request: SendMessages, role: str, lang: str = "zh-CN", name: str = "收件人") -> str:
     """What `role` reads: the request rendered as the send activity renders it."""
     from activities.sms import _context, source_for
-    from groupdesk.templating import render
+    from groupdesk.playbooks.templating import render
 
     return render(source_for(request, role, lang), _context(request, role, name, lang))
 
@@ -144,8 +144,8 @@ def no_temporal_server(monkeypatch):
 
     monkeypatch.setattr(WorkflowEnvironment, "start_local", refuse)
     monkeypatch.setattr(WorkflowEnvironment, "start_time_skipping", refuse)
-    monkeypatch.setattr("groupdesk.binaries.temporal_cli", refuse)
-    monkeypatch.setattr("groupdesk.binaries.temporal_test_server", refuse)
+    monkeypatch.setattr("groupdesk.engine.binaries.temporal_cli", refuse)
+    monkeypatch.setattr("groupdesk.engine.binaries.temporal_test_server", refuse)
 
 
 __all__ = ["T0", "timedelta"]

@@ -4,7 +4,7 @@
     .venv/bin/python tests/record_histories.py archive-at-close- talk_accepted   # adds archive-at-close-talk_accepted.json
     .venv/bin/python tests/record_histories.py sensitive-period- approved_then_metrology  # started inside a period
     .venv/bin/python tests/record_histories.py --playbook outage-group-complaint   # every path of that playbook,
-                                                           # as <playbook>-<choices>.json (groupdesk.drill_paths)
+                                                           # as <playbook>-<choices>.json (groupdesk.drills.paths)
     .venv/bin/python tests/record_histories.py --playbook dispute-ladder --only=dispute-ladder-explained  # only that path
     (a hand-over the parent waits for drives the child too; its history is <path>-child.json)
 
@@ -26,14 +26,14 @@ from temporalio.client import WorkflowExecutionStatus  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from groupdesk.binaries import temporal_cli  # noqa: E402
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
-from groupdesk.gateway import start_incident  # noqa: E402
-from groupdesk.directory import load_directory  # noqa: E402
-from groupdesk.incidents import prepare_start  # noqa: E402
-from groupdesk.drill import PATHS, RECORDED_ONLY, answer_follow_up  # noqa: E402
-from groupdesk.drill_ladder import LADDER_PATHS  # noqa: E402
-from groupdesk.playbook_loader import find_playbook  # noqa: E402
+from groupdesk.engine.binaries import temporal_cli  # noqa: E402
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
+from groupdesk.incidents.gateway import start_incident  # noqa: E402
+from groupdesk.people.directory import load_directory  # noqa: E402
+from groupdesk.incidents.registration import prepare_start  # noqa: E402
+from groupdesk.drills.smart_meter import PATHS, RECORDED_ONLY, answer_follow_up  # noqa: E402
+from groupdesk.drills.handovers import LADDER_PATHS  # noqa: E402
+from groupdesk.playbooks.loader import find_playbook  # noqa: E402
 from worker import build_worker  # noqa: E402
 from groupdesk.core import search_attributes as sa  # noqa: E402
 from groupdesk.core.periods import SensitivePeriod  # noqa: E402
@@ -75,7 +75,7 @@ async def main(prefix: str = "", only: list[str] | None = None) -> None:
 
 async def record_ladder(client, settings, directory, prefix: str, only: list[str] | None) -> None:
     """The dispute ladder's own paths, started on their own: dispute-ladder-<path>.json."""
-    from groupdesk.drill_ladder import LADDER_OWN_PATHS
+    from groupdesk.drills.handovers import LADDER_OWN_PATHS
 
     playbook = find_playbook(REPO_ROOT / "playbooks", "dispute-ladder")
     for name, drive in LADDER_OWN_PATHS.items():
@@ -93,7 +93,7 @@ async def record_ladder(client, settings, directory, prefix: str, only: list[str
 
 async def record_people(client, settings, directory, prefix: str, only: list[str] | None) -> None:
     """The service-attitude playbook's paths (更换当事人): service-attitude-<path>.json."""
-    from groupdesk.drill_people import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_PATHS
+    from groupdesk.drills.service_attitude import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_PATHS
 
     playbook = find_playbook(REPO_ROOT / "playbooks", SERVICE_ATTITUDE)
     for name, drive in SERVICE_ATTITUDE_PATHS.items():
@@ -109,7 +109,7 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
         await drive(handle)
         await save(client, handle, f"service-attitude-{name}", prefix)
     if not only or "publicity-alert-talk_accepted" in only:  # media present: the alert at the start (patched)
-        from groupdesk.drill import talk_accepted
+        from groupdesk.drills.smart_meter import talk_accepted
 
         request = prepare_start(
             directory=directory, playbook=find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint"),
@@ -123,9 +123,9 @@ async def record_people(client, settings, directory, prefix: str, only: list[str
 
 
 async def record_playbook(playbook_ids: list[str], only: list[str] | None = None) -> None:
-    """Every path of each named playbook, driven by groupdesk.drill_paths as the directory's 西城 staff."""
-    from groupdesk.drill_paths import drive, reopened_route, routes
-    from groupdesk.drill_people import PERSON_INVOLVED
+    """Every path of each named playbook, driven by groupdesk.drills.paths as the directory's 西城 staff."""
+    from groupdesk.drills.paths import drive, reopened_route, routes
+    from groupdesk.drills.service_attitude import PERSON_INVOLVED
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,

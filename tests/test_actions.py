@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.actions import actions, waiting_on
-from groupdesk.config import REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.incidents import prepare_start
-from groupdesk.labels import event_label, event_text, purpose_label, step_status
+from groupdesk.incidents.actions import actions, waiting_on
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.web.labels import event_label, event_text, purpose_label, step_status
 from groupdesk.core.models import TimelineEntry
-from groupdesk.playbook_loader import find_playbook
+from groupdesk.playbooks.loader import find_playbook
 from workflows.incident_machine import IncidentMachine
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from helpers import answer_follow_up, decide, outcome, running_worker, settle, start, state, through_talk, timeline
 from activities.archive import ArchiveActivities
-from groupdesk.archive.record import complainant_key
+from groupdesk.record.repeat_keys import complainant_key
 from groupdesk.cli import app
 from groupdesk.core.models import ArchiveIncident
 from groupdesk.storage import open_database

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from conftest import utc
-from groupdesk.archive.chain import append, verify
-from groupdesk.archive.record import build_record
+from groupdesk.record.chain import append, verify
+from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
 from groupdesk.storage import Database
 from workflows.incident_machine import IncidentMachine

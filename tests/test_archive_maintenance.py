@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from groupdesk.archive.chain import verify
+from groupdesk.record.chain import verify
 from groupdesk.cli import app
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records
@@ -60,8 +60,8 @@ def test_a_tampered_chain_is_not_resealed(archive, tmp_path):  # noqa: F811
 
 @pytest.mark.devserver
 async def test_backfill_archives_what_closed_before_the_archive(dev_env, tmp_path, make_start):
-    from groupdesk.config import Settings
-    from groupdesk.drill import answer_follow_up, talk_accepted
+    from groupdesk.runtime.config import Settings
+    from groupdesk.drills.smart_meter import answer_follow_up, talk_accepted
     from groupdesk.storage import open_database
     from helpers import run_cli, start
     from worker import build_worker

@@ -22,12 +22,12 @@ import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
 from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, webhook_cases, with_option, yaml_cases
-from groupdesk.gateway import Gateway
-from groupdesk.visibility import list_query
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
-from groupdesk.directory import load_directory
-from groupdesk.drill import wait_for
-from groupdesk.outbox import Outbox
+from groupdesk.incidents.gateway import Gateway
+from groupdesk.engine.visibility import list_query
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.messaging.outbox import Outbox
 from helpers import start, visible
 from web_helpers import PASSWORD
 from worker import build_worker

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from groupdesk.config import Settings
-from groupdesk.gateway import Gateway
-from groupdesk.visibility import list_query
+from groupdesk.runtime.config import Settings
+from groupdesk.incidents.gateway import Gateway
+from groupdesk.engine.visibility import list_query
 from groupdesk.web.board import first_page
 from groupdesk.core import search_attributes as sa
 from helpers import running_worker, start, visible

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from groupdesk import visibility
-from groupdesk.config import REPO_ROOT
+from groupdesk.engine import visibility
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core import validation as v
 from groupdesk.core.durations import parse_duration
-from groupdesk.incidents import InputError, start_problems
-from groupdesk.playbook_loader import PlaybookError, load_playbook
+from groupdesk.incidents.registration import InputError, start_problems
+from groupdesk.playbooks.loader import PlaybookError, load_playbook
 from workflows.messages import used_by
 
 GOOD = dict(hall="xicheng", headcount=20, lead_name="张建国", lead_phone="13800138000", summary="电量异常",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_cli
-from groupdesk.client import ensure_search_attributes
+from groupdesk.engine.binaries import temporal_cli
+from groupdesk.engine.client import ensure_search_attributes
 from groupdesk.core import search_attributes as sa
 
 

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 
-from groupdesk.config import Settings
-from groupdesk.drill import wait_for
+from groupdesk.runtime.config import Settings
+from groupdesk.drills.smart_meter import wait_for
 from groupdesk.web.app import create_app
 from web_helpers import signed_in
 from worker import build_worker

@@ -23,9 +23,9 @@ import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.config import REPO_ROOT, Settings
+from groupdesk.runtime.config import REPO_ROOT, Settings
 from groupdesk.core.models import IncidentState
-from groupdesk.playbook_loader import find_playbook
+from groupdesk.playbooks.loader import find_playbook
 from groupdesk.core.workcal import format_local
 from web_helpers import identifier_pattern, serving
 from worker import build_worker

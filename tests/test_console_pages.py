@@ -9,11 +9,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.drill import wait_for
+from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.drills.smart_meter import wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.web.app import create_app
-from groupdesk.playbook_loader import find_playbook
+from groupdesk.playbooks.loader import find_playbook
 from helpers import approval_code_by_sms
 from web_helpers import identifier_pattern
 from worker import build_worker

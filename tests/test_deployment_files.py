@@ -11,7 +11,7 @@ import typer.main
 import yaml
 
 from groupdesk.cli import app as cli_app
-from groupdesk.config import REPO_ROOT, Settings
+from groupdesk.runtime.config import REPO_ROOT, Settings
 from groupdesk.core import search_attributes as sa
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
-from groupdesk.devserver import port_open
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.engine.devserver import port_open
 
 pytestmark = pytest.mark.devserver
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 
 pytestmark = pytest.mark.devserver
 GROUPDESK = [sys.executable, "-m", "groupdesk.cli"]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.directory import DirectoryError, current_directory, load_directory
-from groupdesk.incidents import InputError
+from groupdesk.people.directory import DirectoryError, current_directory, load_directory
+from groupdesk.incidents.registration import InputError
 
 
 def test_example_directory_has_two_halls_with_every_role(directory):

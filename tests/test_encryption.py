@@ -12,13 +12,13 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
-from groupdesk.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
-from groupdesk.config import Settings
-from groupdesk.drill import PATHS, answer_follow_up
+from groupdesk.engine.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
+from groupdesk.runtime.config import Settings
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
-from groupdesk.replay import replay
+from groupdesk.engine.replay import replay
 from groupdesk.web.app import create_app
-from groupdesk.gateway import start_incident
+from groupdesk.incidents.gateway import start_incident
 from web_helpers import signed_in
 from worker import build_worker
 

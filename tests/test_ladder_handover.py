@@ -9,14 +9,14 @@ import uuid
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
-from groupdesk.directory import load_directory
-from groupdesk.drill import XICHENG, wait_for
-from groupdesk.drill_ladder import _to_calibration, answer, child_of
-from groupdesk.gateway import Incident
-from groupdesk.incidents import prepare_start
-from groupdesk.links import with_live_links
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import XICHENG, wait_for
+from groupdesk.drills.handovers import _to_calibration, answer, child_of
+from groupdesk.incidents.gateway import Incident
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.incidents.links import with_live_links
+from groupdesk.playbooks.loader import load_playbook
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
 from web_helpers import signed_in
@@ -77,7 +77,7 @@ async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_t
         # what a parent last recorded is replaced by what Temporal knows now (a parent closed on handing over)
         stale = (await Incident.of(handle).live_state()).model_copy(deep=True)
         stale.linked[0].status = "starting"
-        assert (await with_live_links(Incident.of(handle), stale)).linked[0].status == "open"
+        assert (await with_live_links(Incident.of(handle).describe_linked, stale)).linked[0].status == "open"
 
         # the ladder, driven from the CLI with only what its actions offer
         for step, name, data in [("investigate", "objection", {"findings": "换表前后用电对比无异常"}),
@@ -101,4 +101,4 @@ async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_t
         parent = await show(env, handle.id)
         assert [(x["id"], x["status"]) for x in parent["linked"]] == [(child.id, "closed")]
         stale.linked[0].status = "open"
-        assert (await with_live_links(Incident.of(handle), stale)).linked[0].status == "closed"
+        assert (await with_live_links(Incident.of(handle).describe_linked, stale)).linked[0].status == "closed"

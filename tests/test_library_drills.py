@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.config import Settings
-from groupdesk.outbox import Outbox
+from groupdesk.runtime.config import Settings
+from groupdesk.messaging.outbox import Outbox
 from typer.testing import CliRunner
 
 from groupdesk.cli import app

@@ -17,10 +17,10 @@ from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from fake_twilio import FakeTwilio
-from groupdesk.config import Settings
-from groupdesk.drill import wait_for
-from groupdesk.outbox import Outbox
-from groupdesk.gateway import execute_update, not_ready
+from groupdesk.runtime.config import Settings
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.incidents.gateway import execute_update, not_ready
 from helpers import running_worker, start, state
 from test_twilio_incident import twilio_env
 from worker import build_worker

@@ -355,7 +355,7 @@ def test_no_one_gets_two_messages_for_one_event():
 
 def test_the_report_after_the_plan_ends_says_so_instead_of_tier_0():
     from activities.sms import _context, source_for
-    from groupdesk.templating import render
+    from groupdesk.playbooks.templating import render
 
     m = new_machine()
     to_director(m)

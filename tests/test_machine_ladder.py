@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.actions import actions
-from groupdesk.config import REPO_ROOT
+from groupdesk.incidents.actions import actions
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.links import ChildResult
 from groupdesk.core.models import RecordFollowUp, RecordOutcome
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.playbooks.loader import load_playbook
 from machine_helpers import (  # noqa: F401  (autouse)
     T0,
     by_purpose,

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import RecordFollowUp, RecordOutcome
 from groupdesk.core.workcal import add_working_days
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.playbooks.loader import load_playbook
 from machine_helpers import T0, decide, drain, new_machine, no_temporal_server, resolve, sends  # noqa: F401
 
 OUTAGE = load_playbook(REPO_ROOT / "playbooks" / "outage-group-complaint.yaml")

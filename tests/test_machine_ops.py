@@ -10,7 +10,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import AddNote, DeliveryReport, MigratePlaybook, RecordReset, RetryAction, SkipAction
 from machine_helpers import (
     T0,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from activities.sms import _context, source_for
 from groupdesk.core.models import RecordOutcome, SendMessages
 from groupdesk.core.periods import SensitivePeriod
-from groupdesk.templating import render
+from groupdesk.playbooks.templating import render
 from machine_helpers import (
     DIRECTORY,
     PLAYBOOK,
@@ -23,7 +23,7 @@ from machine_helpers import (
     sends,
     to_director,
 )
-from groupdesk.incidents import prepare_start
+from groupdesk.incidents.registration import prepare_start
 from workflows import timers
 from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
 

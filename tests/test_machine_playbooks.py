@@ -12,10 +12,10 @@ from datetime import timedelta
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import DecideApproval, RecordFollowUp, RecordOutcome, SendMessages
 from groupdesk.core.playbook import Playbook
-from groupdesk.playbook_loader import load_playbooks
+from groupdesk.playbooks.loader import load_playbooks
 from machine_helpers import T0, new_machine, no_temporal_server, resolve, settle_children  # noqa: F401  (autouse)
 
 PLAYBOOKS = load_playbooks(REPO_ROOT / "playbooks")
@@ -97,7 +97,7 @@ def test_every_path_of_every_playbook_closes_with_its_messages(pb):
 
 
 def test_the_smart_meter_playbook_has_exactly_the_seven_drill_paths():
-    from groupdesk.drill import PATHS
+    from groupdesk.drills.smart_meter import PATHS
 
     pb = PLAYBOOKS["smart-meter-group-complaint"]
     routes = {walk(pb, choice)[0] for choice in choices(pb)}

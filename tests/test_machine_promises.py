@@ -123,7 +123,7 @@ def test_closing_is_refused_while_a_promise_is_open_until_the_director_waives_it
     change(m, T0 + 3 * MIN, "waive", promise="", actor="wang.jun", note="客户当场表示不需要回电")  # every open one
     assert [(p.id, p.status) for p in m.state.promises] == [("p1", "kept"), ("p2", "waived")]
     checks.check_outcome(m, accept)  # now it may close
-    from groupdesk.archive.record import build_record
+    from groupdesk.record.archive_record import build_record
 
     record = build_record(m.start, m.state, "run-1", b"k" * 32)  # (issue 16's report reads these from the archive)
     assert record["promises"] == {"made": 2, "kept": 1, "kept_late": 0, "missed": 0, "waived": 1}

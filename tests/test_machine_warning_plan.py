@@ -9,7 +9,7 @@ import re
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.actions import actions
+from groupdesk.incidents.actions import actions
 from groupdesk.core.models import RecordOutcome
 from groupdesk.core.playbook import ProgressReports
 from groupdesk.core.warning_plan import at_or_above, more_severe, most_severe, tier_name
@@ -232,7 +232,7 @@ def _directory():
 
 
 def test_the_timeline_says_the_tier_in_words_most_severe_first():
-    from groupdesk.labels import event_text
+    from groupdesk.web.labels import event_text
 
     m = approved()
     plan(m, "raise", T0 + 10 * MIN)
@@ -271,8 +271,8 @@ def _every_moment(pb, choice: dict[str, str]):
 def test_no_shipped_playbook_tells_one_person_twice_at_one_moment():
     import itertools
 
-    from groupdesk.config import REPO_ROOT
-    from groupdesk.playbook_loader import load_playbooks
+    from groupdesk.runtime.config import REPO_ROOT
+    from groupdesk.playbooks.loader import load_playbooks
 
     for pb in load_playbooks(REPO_ROOT / "playbooks").values():
         options = {sid: [n for n, o in s.outcomes.items() if not o.stay]
@@ -286,7 +286,7 @@ def test_inside_a_sensitive_period_each_change_of_the_plan_reaches_the_responsib
     from datetime import date
 
     from groupdesk.core.periods import SensitivePeriod
-    from groupdesk.incidents import prepare_start
+    from groupdesk.incidents.registration import prepare_start
     from machine_helpers import DIRECTORY
     from workflows.incident_machine import IncidentMachine
 
@@ -305,8 +305,8 @@ def test_inside_a_sensitive_period_each_change_of_the_plan_reaches_the_responsib
 
 
 def test_the_playbook_page_previews_every_template_of_every_shipped_playbook():
-    from groupdesk.config import REPO_ROOT
-    from groupdesk.playbook_loader import load_playbooks
+    from groupdesk.runtime.config import REPO_ROOT
+    from groupdesk.playbooks.loader import load_playbooks
     from groupdesk.web.diagram import template_previews
 
     for pb in load_playbooks(REPO_ROOT / "playbooks").values():
@@ -328,8 +328,8 @@ def test_the_loader_names_each_mistake_in_the_plan_language(tmp_path, change, sa
 
     import yaml
 
-    from groupdesk.config import REPO_ROOT
-    from groupdesk.playbook_loader import PlaybookError, load_playbook
+    from groupdesk.runtime.config import REPO_ROOT
+    from groupdesk.playbooks.loader import PlaybookError, load_playbook
 
     source = REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"
     shutil.copytree(REPO_ROOT / "playbooks" / "templates", tmp_path / "templates")

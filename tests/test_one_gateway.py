@@ -1,12 +1,12 @@
-"""One door to running incidents: no module but groupdesk/gateway.py holds a workflow handle."""
+"""One door to running incidents: no module but groupdesk/incidents/gateway.py holds a workflow handle."""
 
 from __future__ import annotations
 
 import re
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 
-GATEWAY = REPO_ROOT / "groupdesk" / "gateway.py"
+GATEWAY = REPO_ROOT / "groupdesk" / "incidents" / "gateway.py"
 # bench/baseline.py drives its own bare workflow (the engine's baseline, not groupdesk), so it keeps its handle
 NOT_GROUPDESK = {REPO_ROOT / "bench" / "baseline.py"}
 # describe(), result() and the like need a handle, which only get_workflow_handle and start_workflow give
@@ -27,7 +27,7 @@ def handle_calls(path) -> list[str]:
 
 def test_no_module_but_the_gateway_holds_a_workflow_handle():
     found = [hit for path in sources() for hit in handle_calls(path)]
-    assert not found, "only groupdesk/gateway.py may touch a workflow; use it instead:\n" + "\n".join(found)
+    assert not found, "only groupdesk/incidents/gateway.py may touch a workflow; use it instead:\n" + "\n".join(found)
 
 
 def test_the_check_finds_what_it_looks_for():

@@ -22,7 +22,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from groupdesk.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
 from web_helpers import PASSWORD
 from worker import build_worker
 

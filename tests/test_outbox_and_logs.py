@@ -9,10 +9,10 @@ import structlog
 from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SmsActivities
-from groupdesk.logs import configure_logging
+from groupdesk.runtime.logs import configure_logging
 from groupdesk.core.models import Complainant, SendMessages
-from groupdesk.outbox import Outbox
-from groupdesk.sms_provider import OutboxProvider, PermanentSmsError
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.provider import OutboxProvider, PermanentSmsError
 
 
 class CountingProvider(OutboxProvider):

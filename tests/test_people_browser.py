@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
-from groupdesk.config import Settings
+from groupdesk.runtime.config import Settings
 from web_helpers import serving
 from test_console_browser import A11Y_JS, CHROMIUM, CHROMIUM_ARGS, LAYOUT_JS, SIZES, free_port, sign_in
 from worker import build_worker

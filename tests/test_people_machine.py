@@ -12,13 +12,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SmsActivities
-from groupdesk.actions import actions, step_scripts, waiting_on
+from groupdesk.incidents.actions import actions, step_scripts, waiting_on
 from groupdesk.core import involved
 from groupdesk.core.models import HandOver, RecordOutcome
-from groupdesk.incidents import InputError, prepare_start
-from groupdesk.involvement import holders
-from groupdesk.outbox import Outbox
-from groupdesk.sms_provider import OutboxProvider
+from groupdesk.incidents.registration import InputError, prepare_start
+from groupdesk.people.involvement import holders
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.provider import OutboxProvider
 from machine_helpers import DIRECTORY, PLAYBOOK, T0, by_purpose, drain, new_machine
 from workflows import checks, people
 from workflows.incident_machine import IncidentMachine

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY, Settings
-from groupdesk.directory import load_directory
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.people.directory import load_directory
 from groupdesk.core.workcal import LOCAL_TZ
-from groupdesk.incidents import InputError
-from groupdesk.periods import PeriodError, load_calendar, mark_start
+from groupdesk.incidents.registration import InputError
+from groupdesk.incidents.registration import mark_start
+from groupdesk.playbooks.periods import PeriodError, load_calendar
 
 CALENDAR = """\
 periods:
@@ -81,8 +82,8 @@ def test_overlapping_periods_for_one_hall_are_refused(tmp_path):
 
 @pytest.mark.devserver
 async def test_an_incident_inside_a_period_on_the_real_server(dev_env, tmp_path):
-    from groupdesk.drill import wait_for
-    from groupdesk.outbox import Outbox
+    from groupdesk.drills.smart_meter import wait_for
+    from groupdesk.messaging.outbox import Outbox
     from groupdesk.web.app import create_app
     from helpers import run_cli as cli
     from web_helpers import signed_in

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from groupdesk.cli import app
-from groupdesk.config import REPO_ROOT
-from groupdesk.core.applies import NoChoice, choose
-from groupdesk.playbook_choice import ChoiceError, pick_playbook, valid_playbooks
-from groupdesk.playbook_loader import PlaybookError, load_playbook, load_playbooks
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.playbooks.choice import NoChoice, choose
+from groupdesk.playbooks.choice import ChoiceError, pick_playbook, valid_playbooks
+from groupdesk.playbooks.loader import PlaybookError, load_playbook, load_playbooks
 
 PLAYBOOKS = REPO_ROOT / "playbooks"
 SHIPPED = valid_playbooks(PLAYBOOKS)
@@ -143,7 +143,7 @@ def test_start_refuses_a_headcount_outside_the_playbook_or_no_fitting_playbook(t
 
 
 async def test_the_console_offers_each_playbook_by_situation_and_shows_the_area_limits(tmp_path):
-    from groupdesk.config import Settings
+    from groupdesk.runtime.config import Settings
     from groupdesk.web.app import create_app
     from web_helpers import signed_in
 

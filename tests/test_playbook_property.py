@@ -25,12 +25,12 @@ from temporalio.service import RPCError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_test_server
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
-from groupdesk.directory import load_directory
-from groupdesk.incidents import prepare_start
+from groupdesk.engine.binaries import temporal_test_server
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.people.directory import load_directory
+from groupdesk.incidents.registration import prepare_start
 from groupdesk.core.models import RecordOutcome
-from groupdesk.playbook_loader import PlaybookError, load_playbook
+from groupdesk.playbooks.loader import PlaybookError, load_playbook
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 from workflows.group_incident import GroupIncidentWorkflow as WF

@@ -10,9 +10,9 @@ from temporalio.client import WorkflowUpdateFailedError
 from typer.testing import CliRunner
 
 from groupdesk.cli import app
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import MigratePlaybook
-from groupdesk.playbook_loader import find_playbook, load_playbook
+from groupdesk.playbooks.loader import find_playbook, load_playbook
 from helpers import WF, messages, outcome, running_worker, settle, start, through_talk
 
 

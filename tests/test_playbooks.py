@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from groupdesk.cli import app
-from groupdesk.playbook_loader import PlaybookError, load_playbook
+from groupdesk.playbooks.loader import PlaybookError, load_playbook
 from groupdesk.core.roles import ROLE_IDS
 
 CORPUS = Path(__file__).parent / "bad_playbooks"

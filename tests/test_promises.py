@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.config import Settings
-from groupdesk.drill import wait_for
-from groupdesk.outbox import Outbox
+from groupdesk.runtime.config import Settings
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
 from web_helpers import signed_in

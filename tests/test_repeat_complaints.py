@@ -11,10 +11,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from helpers import messages, running_worker, start, state, visible
 from groupdesk.web.app import create_app
 from web_helpers import signed_in
-from groupdesk.client import incident_id_for
-from groupdesk.gateway import Gateway
-from groupdesk.drill import answer_follow_up, talk_accepted, wait_for
-from groupdesk.visibility import equals, incidents
+from groupdesk.engine.client import incident_id_for
+from groupdesk.incidents.gateway import Gateway
+from groupdesk.drills.smart_meter import answer_follow_up, talk_accepted, wait_for
+from groupdesk.engine.visibility import equals, incidents
 from groupdesk.core import search_attributes as sa
 
 DRILL = dict(drill=True, time_scale=20_000.0)

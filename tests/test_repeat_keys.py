@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from conftest import utc
-from groupdesk.archive.chain import append, verify
-from groupdesk.archive.record import build_record
-from groupdesk.archive.repeats import archived
-from groupdesk.repeat_keys import community_of, match_keys
+from groupdesk.record.chain import append, verify
+from groupdesk.record.archive_record import build_record
+from groupdesk.record.repeats import archived
+from groupdesk.record.repeat_keys import community_of, match_keys
 from groupdesk.storage import Database
 from workflows.incident_machine import IncidentMachine
 

@@ -17,7 +17,7 @@ from workflows.group_incident import GroupIncidentWorkflow
 # replayer are not workflow code and are passed through as they are.
 with workflow.unsafe.imports_passed_through():
     from groupdesk.cli import app
-    from groupdesk.replay import history_from_file, replay
+    from groupdesk.engine.replay import history_from_file, replay
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 # A history with regular activities (recorded before local effects), for the canary and the tampering test.
@@ -26,7 +26,7 @@ CURRENT = "perf-timers"  # the one patch marker a new incident records (it impli
 
 
 def test_a_history_for_every_path_is_committed():
-    from groupdesk.drill import PATHS
+    from groupdesk.drills.smart_meter import PATHS
 
     names = {p.stem for p in HISTORIES}
     assert set(PATHS) <= names, f"record them: make record-histories ({set(PATHS) - names} missing)"
@@ -49,7 +49,7 @@ def test_a_history_for_every_path_is_committed():
             "lang-local-effects-rejected_then_metrology_inaccurate"} <= names
     assert {"promises_kept_and_missed", "before-local-effects-promises_kept_and_missed"} <= names, \
         "promises (one kept, one missed) replay, with and without local effects"
-    from groupdesk.drill_ladder import LADDER_PATHS
+    from groupdesk.drills.handovers import LADDER_PATHS
 
     assert set(LADDER_PATHS) <= names and "ladder-result_disputed-child" in names, "hand-overs replay, both sides"
     assert {f"before-local-effects-{n}" for n in LADDER_PATHS} <= names, "hand-overs from before local effects stay"
@@ -81,8 +81,8 @@ def test_the_library_is_found_in_the_directory():
 
 @pytest.mark.parametrize("playbook_id", LIBRARY)
 def test_every_path_of_a_library_playbook_has_a_history(playbook_id):
-    from groupdesk.drill_paths import reopened_route, routes
-    from groupdesk.playbook_loader import find_playbook
+    from groupdesk.drills.paths import reopened_route, routes
+    from groupdesk.playbooks.loader import find_playbook
 
     playbook = find_playbook(PLAYBOOKS, playbook_id)
     paths = set(routes(playbook)) | ({reopened_route(playbook)} - {None})  # and two dissatisfied follow-ups

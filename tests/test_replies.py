@@ -1,6 +1,6 @@
 import pytest
 
-from groupdesk.replies import ApprovalReply, SurveyReply, parse_reply
+from groupdesk.messaging.replies import ApprovalReply, SurveyReply, parse_reply
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from conftest import utc
-from groupdesk.archive.chain import append, verify
-from groupdesk.archive.ledger import build_ledger
-from groupdesk.archive.record import build_record
-from groupdesk.archive.report import build_report
+from groupdesk.record.chain import append, verify
+from groupdesk.record.ledger import build_ledger
+from groupdesk.record.archive_record import build_record
+from groupdesk.record.report import build_report
 from groupdesk.core.models import RecordFollowUp, RecordOutcome
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records

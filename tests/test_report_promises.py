@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from typer.testing import CliRunner
 
 from conftest import utc
-from groupdesk.archive.chain import append, verify
-from groupdesk.archive.ledger import build_ledger
-from groupdesk.archive.record import build_record
-from groupdesk.archive.report import build_report
+from groupdesk.record.chain import append, verify
+from groupdesk.record.ledger import build_ledger
+from groupdesk.record.archive_record import build_record
+from groupdesk.record.report import build_report
 from groupdesk.cli import app
 from groupdesk.core.models import PromiseChange
 from groupdesk.storage import Database
@@ -86,7 +86,7 @@ async def test_the_report_and_the_ledger_count_the_promises_kept_and_missed(data
         text = CliRunner().invoke(app, ["report", *period], env=env).output
         assert "promises made 3   kept 2 (late 1)   missed 2 (in 2 incidents)   waived 1" in text
 
-        from groupdesk.config import Settings
+        from groupdesk.runtime.config import Settings
         from groupdesk.web.app import create_app
         from web_helpers import signed_in
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from helpers import messages
-from groupdesk.archive.chain import append
-from groupdesk.archive.record import build_record
+from groupdesk.record.chain import append
+from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
-from groupdesk.replay import replay
-from groupdesk.schedules import ensure_schedules, schedule_id
+from groupdesk.engine.replay import replay
+from groupdesk.record.schedules import ensure_schedules, schedule_id
 from groupdesk.storage import open_database
 from groupdesk.storage.schema import reports
 from workflows.incident_machine import IncidentMachine

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest_asyncio
 from playwright.async_api import async_playwright
 
-from groupdesk.config import Settings
+from groupdesk.runtime.config import Settings
 from web_helpers import serving
 from test_console_browser import CHROMIUM, CHROMIUM_ARGS, check_page, free_port, sign_in
 from test_reports_page import archive_two

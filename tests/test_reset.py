@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
-from groupdesk.drill import record, wait_for
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.core.models import DecideApproval
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 from helpers import WF, decide, start
 from worker import build_worker
 

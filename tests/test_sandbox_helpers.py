@@ -19,7 +19,7 @@ from temporalio.worker._workflow_instance import WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox._restrictions import RestrictedModule
 from temporalio.worker.workflow_sandbox._runner import _fake_info
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from workflows.group_incident import GroupIncidentWorkflow
 from workflows.sandbox import WORKFLOW_HELPERS, workflow_runner
 

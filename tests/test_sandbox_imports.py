@@ -14,7 +14,7 @@ import pytest
 from temporalio import activity
 from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core import activities as declared
 from groupdesk.core.activities import activity_name, implements
 from groupdesk.core.models import SendMessages, SendResult
@@ -46,8 +46,8 @@ def forbidden(modules: list[str]) -> list[str]:
 
 def test_the_check_sees_io_modules():
     """The check itself: importing the outbox is caught (else every module below would pass vacuously)."""
-    caught = forbidden(imported_by("groupdesk.outbox"))
-    assert "groupdesk.outbox" in caught and "sqlalchemy" in caught
+    caught = forbidden(imported_by("groupdesk.messaging.outbox"))
+    assert "groupdesk.messaging.outbox" in caught and "sqlalchemy" in caught
 
 
 @pytest.mark.parametrize("module", WORKFLOW_MODULES + CORE_MODULES)

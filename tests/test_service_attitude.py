@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from groupdesk.archive.record import build_record
-from groupdesk.config import REPO_ROOT
+from groupdesk.record.archive_record import build_record
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import HandOver, RecordFollowUp, RecordOutcome
-from groupdesk.drill_people import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_ACTS
-from groupdesk.incidents import InputError, prepare_start
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.drills.service_attitude import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_ACTS
+from groupdesk.incidents.registration import InputError, prepare_start
+from groupdesk.playbooks.loader import load_playbook
 from machine_helpers import DIRECTORY, T0, drain
 from workflows import checks
 from workflows.incident_machine import IncidentMachine

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import structlog
 
-from groupdesk.accounts import hash_password
-from groupdesk.config import EXAMPLE_ACCOUNTS, Settings
-from groupdesk.logs import configure_logging
+from groupdesk.people.accounts import hash_password
+from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, Settings
+from groupdesk.runtime.logs import configure_logging
 from groupdesk.web import auth
 from groupdesk.web.app import create_app
 from groupdesk.web.throttle import Limits, SignInThrottle, mask_address

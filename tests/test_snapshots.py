@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from groupdesk.core import snapshots
 from groupdesk.core.models import StartIncident
 from groupdesk.core.playbook import Playbook
-from groupdesk.replay import history_from_file, replay
+from groupdesk.engine.replay import history_from_file, replay
 from tests.machine_helpers import PLAYBOOK, new_machine
 
 HISTORIES = Path(__file__).parent / "histories"

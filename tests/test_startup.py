@@ -16,8 +16,8 @@ import urllib.request
 import pytest
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
-from groupdesk.config import REPO_ROOT
-from groupdesk.devserver import port_open
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.engine.devserver import port_open
 
 CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 SECRET = "s" * 40
@@ -119,9 +119,9 @@ def test_a_production_console_with_its_settings_starts_with_secure_cookies(tmp_p
 
 
 def test_data_files_are_created_private_and_old_ones_are_tightened(tmp_path):
-    from groupdesk.config import Settings
-    from groupdesk.inbox import Inbox
-    from groupdesk.outbox import Outbox
+    from groupdesk.runtime.config import Settings
+    from groupdesk.messaging.inbox import Inbox
+    from groupdesk.messaging.outbox import Outbox
     from groupdesk.web.sessions import SessionStore
 
     data = tmp_path / "data"

@@ -14,11 +14,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from groupdesk import outbox as outbox_module
-from groupdesk.approval_codes import ApprovalCodes
-from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.inbox import Inbox
-from groupdesk.outbox import Outbox, OutboxRow
+from groupdesk.messaging import outbox as outbox_module
+from groupdesk.messaging.approval_codes import ApprovalCodes
+from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.messaging.inbox import Inbox
+from groupdesk.messaging.outbox import Outbox, OutboxRow
 from groupdesk.storage import Database, migrate, open_database
 from groupdesk.storage.submissions import Submissions
 from groupdesk.web.sessions import SessionStore

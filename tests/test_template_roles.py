@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from activities.sms import _context, source_for
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import SendMessages
-from groupdesk.playbook_loader import find_playbook
-from groupdesk.templating import TemplateProblem, check_template, render
+from groupdesk.playbooks.loader import find_playbook
+from groupdesk.playbooks.templating import TemplateProblem, check_template, render
 
 PLAYBOOK = find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint")
 
@@ -73,7 +73,7 @@ def test_the_complainant_gets_its_own_template_through_the_message_builder(make_
 def _variant(tmp_path, old: str, new: str):
     import shutil
 
-    from groupdesk.playbook_loader import PlaybookError, load_playbook
+    from groupdesk.playbooks.loader import PlaybookError, load_playbook
 
     source = REPO_ROOT / "playbooks"
     shutil.copytree(source / "templates", tmp_path / "templates", dirs_exist_ok=True)

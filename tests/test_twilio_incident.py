@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.outbox import Outbox
+from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.messaging.outbox import Outbox
 from helpers import messages, outcome, running_worker, settle, start, state, timeline
 
 GUIDE = "+8613900000101"

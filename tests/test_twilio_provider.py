@@ -11,10 +11,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SmsActivities
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, basic_auth
-from groupdesk.config import Settings
+from groupdesk.runtime.config import Settings
 from groupdesk.core.models import SendMessages
-from groupdesk.outbox import Outbox
-from groupdesk.twilio_sms import TwilioProvider, TwilioSettingsError
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.twilio import TwilioProvider, TwilioSettingsError
 
 PUBLIC_URL = "https://groupdesk.example.org"
 

@@ -13,11 +13,11 @@ from collections import Counter
 
 import pytest
 
-from groupdesk.gateway import start_incident
-from groupdesk.config import REPO_ROOT, Settings
-from groupdesk.drill import PATHS, answer_follow_up
+from groupdesk.incidents.gateway import start_incident
+from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 
 pytestmark = pytest.mark.devserver
 INCIDENTS = 8

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 
 pytestmark = pytest.mark.devserver
 
@@ -59,7 +59,7 @@ def test_everything_is_imported_from_the_wheel(venv):
     found = subprocess.run(
         [str(venv / "venv" / "bin" / "python"), "-c",
          "import groupdesk.web.app, groupdesk.storage, workflows.group_incident, activities.sms, worker, playbooks;"
-         "from groupdesk.config import Settings; from groupdesk.storage import migrate; s = Settings();"
+         "from groupdesk.runtime.config import Settings; from groupdesk.storage import migrate; s = Settings();"
          "print(groupdesk.__file__); print(worker.__file__); print(s.playbooks_dir); print(migrate.head())"],
         capture_output=True, text=True, cwd=venv, env={"PATH": "/usr/bin:/bin"})
     assert found.returncode == 0, found.stderr

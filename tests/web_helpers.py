@@ -8,7 +8,7 @@ import re
 
 import httpx
 
-from groupdesk.labels import EVENTS, PURPOSES
+from groupdesk.web.labels import EVENTS, PURPOSES
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import RECIPIENT_IDS
 

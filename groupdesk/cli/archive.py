@@ -30,7 +30,7 @@ def open_archive():
 
 
 def period(start: str, end: str):
-    from groupdesk.archive.query import parse_day
+    from groupdesk.record.query import parse_day
 
     try:
         first, last = parse_day("--from", start), parse_day("--to", end)
@@ -44,7 +44,7 @@ def period(start: str, end: str):
 @archive_app.command("verify")
 def verify() -> None:
     """Walk the chain; name every altered, removed or reordered record (exit 1 if any)."""
-    from groupdesk.archive.chain import verify as walk
+    from groupdesk.record.chain import verify as walk
 
     db, key = open_archive()
     verdict = walk(db, key)
@@ -62,7 +62,7 @@ def export(start: str = typer.Option(..., "--from", help="first local date, YYYY
            hall: Optional[str] = typer.Option(None, "--hall"),
            out: Optional[str] = typer.Option(None, "--out", help="a CSV file (default: standard output)")) -> None:
     """Archived incidents that started in the period, as CSV (no phone, no complainant name)."""
-    from groupdesk.archive.query import EXPORT_COLUMNS, records
+    from groupdesk.record.query import EXPORT_COLUMNS, records
 
     first, last = period(start, end)
     db, _ = open_archive()
@@ -83,7 +83,7 @@ def export(start: str = typer.Option(..., "--from", help="first local date, YYYY
 @archive_app.command("backfill")
 def backfill(dry_run: bool = typer.Option(False, "--dry-run", help="name what would be added, add nothing")) -> None:
     """Archive the incidents that closed before the archive existed, from the closed workflows Temporal shows."""
-    from groupdesk.archive.backfill import backfill as fill
+    from groupdesk.record.backfill import backfill as fill
     from groupdesk.cli.common import gateway_or_fail, run
 
     db, key = open_archive()
@@ -109,7 +109,7 @@ def reseal(old_key_file: str = typer.Option(..., "--old-key-file",
     """After rotating GROUPDESK_HASH_KEY: re-seal the chain under the new key, if it verifies under the old one."""
     from pathlib import Path
 
-    from groupdesk.archive.reseal import ResealRefused, reseal as seal
+    from groupdesk.record.reseal import ResealRefused, reseal as seal
 
     try:
         old = Path(old_key_file).read_text(encoding="utf-8").strip().encode("utf-8")

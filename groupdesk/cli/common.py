@@ -11,13 +11,13 @@ import typer
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from groupdesk.client import IncidentUnavailable
-from groupdesk.config import Settings
-from groupdesk.directory import Directory, DirectoryError, load_directory
-from groupdesk.incidents import InputError
-from groupdesk.permissions import Forbidden
+from groupdesk.engine.client import IncidentUnavailable
+from groupdesk.runtime.config import Settings
+from groupdesk.people.directory import Directory, DirectoryError, load_directory
+from groupdesk.incidents.registration import InputError
+from groupdesk.people.permissions import Forbidden
 from groupdesk.core.validation import shown
-from groupdesk.visibility import QueryValueError
+from groupdesk.engine.visibility import QueryValueError
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -50,20 +50,20 @@ def print_json(value: Any) -> None:
 
 async def gateway_or_fail(s: Settings):
     """The gateway to running incidents, connected (or one line saying Temporal cannot be reached)."""
-    from groupdesk.gateway import Gateway
+    from groupdesk.incidents.gateway import Gateway
 
     return Gateway(await connect_or_fail(s), s)
 
 
 def acting(s: Settings, actor: str):
     """Who `--as` names, held to the same permission rules as in the console."""
-    from groupdesk.permissions import acting_as
+    from groupdesk.people.permissions import acting_as
 
     return acting_as(directory(s), actor)
 
 
 async def connect_or_fail(s: Settings) -> Client:
-    from groupdesk.client import connect
+    from groupdesk.engine.client import connect
 
     try:
         return await connect(s)

@@ -8,9 +8,9 @@ import signal
 import typer
 
 from groupdesk.cli.common import fail
-from groupdesk.datafiles import private_dir
-from groupdesk.devserver import DevServer, DevServerError
-from groupdesk.logs import configure_logging
+from groupdesk.runtime.datafiles import private_dir
+from groupdesk.engine.devserver import DevServer, DevServerError
+from groupdesk.runtime.logs import configure_logging
 from groupdesk.startup import refuse, settings_or_exit
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -53,7 +53,7 @@ def dev(allow_public: bool = typer.Option(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     private_dir(s.data_dir)
-    from groupdesk.devserver import port_open
+    from groupdesk.engine.devserver import port_open
 
     if port_open(s.web_host, s.web_port):
         fail(f"port {s.web_port} on {s.web_host} is already in use; set GROUPDESK_WEB_PORT to a free port")

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from groupdesk.cli.common import fail, gateway_or_fail, run, settings
-from groupdesk.replay import history_from_file, replay
+from groupdesk.engine.replay import history_from_file, replay
 
 history_app = typer.Typer(no_args_is_help=True, help="Export incident histories.")
 
@@ -43,7 +43,7 @@ def replay_command(files: Optional[list[Path]] = typer.Argument(None, help="expo
         fail("give history FILEs or --workflow-id ID")
     s = settings()
 
-    from groupdesk.codec import CodecSettingsError, data_converter
+    from groupdesk.engine.codec import CodecSettingsError, data_converter
 
     try:
         converter = data_converter(s)

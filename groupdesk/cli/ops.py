@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, print_json, run, settings
 from groupdesk.core.durations import parse_duration
 from groupdesk.core.validation import shown
-from groupdesk.playbook_loader import PlaybookError, find_playbook
+from groupdesk.playbooks.loader import PlaybookError, find_playbook
 from groupdesk.core.workcal import format_local
 
 ops_app = typer.Typer(no_args_is_help=True, help="Failed steps: list, retry, skip.")
@@ -158,7 +158,7 @@ def reset(incident_id: str, to_step: str = typer.Option(..., "--to-step"),
           resend: bool = typer.Option(False, "--resend", help="send again messages already sent after that point")
           ) -> None:
     """Reset an incident to just before a step began (Temporal reset); recorded on the incident."""
-    from groupdesk.reset import ResetError
+    from groupdesk.incidents.reset import ResetError
 
     _require_ops(actor)
     if not reason.strip():

@@ -24,7 +24,7 @@ def list_periods(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every sensitive period: dates, halls, deadline factor, responsible person per hall (exit 2 if invalid)."""
-    from groupdesk.periods import PeriodError, calendar_rows, load_calendar
+    from groupdesk.playbooks.periods import PeriodError, calendar_rows, load_calendar
 
     s = settings()
     staff = directory(s)

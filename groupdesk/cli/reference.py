@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from groupdesk.cli.common import directory, fail, print_json, settings
-from groupdesk.masking import mask_code, mask_phone
-from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
+from groupdesk.runtime.masking import mask_code, mask_phone
+from groupdesk.playbooks.loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.core.roles import ROLE_IDS, role_label
 
 playbooks_app = typer.Typer(no_args_is_help=True, help="List and validate playbooks.")
@@ -83,7 +83,7 @@ def list_playbooks(as_json: bool = typer.Option(False, "--json")) -> None:
 @playbooks_app.command("diff")
 def diff(old: Path = typer.Argument(..., help="a playbook file"), new: Path = typer.Argument(...)) -> None:
     """What changed between two playbook files (steps, outcomes, deadlines, templates)."""
-    from groupdesk.playbook_diff import diff_playbooks
+    from groupdesk.playbooks.diff import diff_playbooks
 
     try:
         a, b = load_playbook(old), load_playbook(new)
@@ -116,7 +116,7 @@ def list_sms(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Messages stored in the outbox, oldest first."""
-    from groupdesk.outbox import Outbox  # the database layer loads only for the commands that use it
+    from groupdesk.messaging.outbox import Outbox  # the database layer loads only for the commands that use it
 
     rows = Outbox(settings()).list(incident_id=incident)
     if as_json:

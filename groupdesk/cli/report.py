@@ -26,7 +26,7 @@ def report(start: str = typer.Option(..., "--from", help="first local date, YYYY
            as_csv: bool = typer.Option(False, "--csv")) -> None:
     """Incidents by playbook, hall, category and week; open ones (Temporal counts); time per step; SLA breaches;
     escalations; repeats; satisfaction."""
-    from groupdesk.archive.report import build_report, csv_rows
+    from groupdesk.record.report import build_report, csv_rows
 
     if as_json and as_csv:
         fail("--json and --csv: choose one")
@@ -50,9 +50,9 @@ def open_or_none(first, last, hall: str | None, drills: bool) -> dict | None:
     import asyncio
 
     from groupdesk.cli.common import directory, settings
-    from groupdesk.client import connect
-    from groupdesk.gateway import Gateway
-    from groupdesk.open_count import open_incidents
+    from groupdesk.engine.client import connect
+    from groupdesk.incidents.gateway import Gateway
+    from groupdesk.record.open_count import open_incidents
 
     s = settings()
     halls = [h.id for h in directory(s).halls]
@@ -123,7 +123,7 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     from rich.console import Console
     from rich.table import Table
 
-    from groupdesk.archive.ledger import build_ledger
+    from groupdesk.record.ledger import build_ledger
 
     first, last = period(start, end)
     db, _ = open_archive()
@@ -150,7 +150,7 @@ schedules_app = typer.Typer(no_args_is_help=True, help="Temporal Schedules of th
 def ensure() -> None:
     """Create the weekly and monthly report schedules if missing (workers also do it when they start)."""
     from groupdesk.cli.common import connect_or_fail, run, settings
-    from groupdesk.schedules import SCHEDULES, ensure_schedules, schedule_id
+    from groupdesk.record.schedules import SCHEDULES, ensure_schedules, schedule_id
 
     s = settings()
 

@@ -1,19 +1,10 @@
-"""When a playbook applies (95598 category, headcount), and choosing one for a start that names none.
-
-Pure: the loader reads `applies:` from each YAML, the CLI, the console and the API call `choose`.
-"""
+"""When a playbook applies (95598 category, headcount): the `applies:` section the loader reads from each YAML."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from groupdesk.core.validation import CATEGORIES, HEADCOUNT_MAX, HEADCOUNT_MIN, shown
-
-if TYPE_CHECKING:
-    from groupdesk.core.playbook import Playbook
 
 GROUP_MIN = 2  # a collective complaint (集体投诉): what a playbook that says nothing applies to
 
@@ -57,39 +48,3 @@ class Applies(BaseModel):
     def fits(self, category: str | None, headcount: int) -> bool:
         return not self.by_name_only and (not category or category in self.categories) \
             and self.headcount.min <= headcount <= self.headcount.max
-
-
-class NoChoice(ValueError):
-    """No playbook, or more than one, fits; the message says which and how to choose."""
-
-
-def headcount_problem(playbook: "Playbook", headcount: int) -> str | None:
-    """The chosen playbook's range, as `--headcount`'s problem."""
-    span = playbook.applies.headcount
-    if span.min <= headcount <= span.max:
-        return None
-    return (f"{headcount:,} is outside playbook {playbook.id}'s range of {span}; give a number in it"
-            " or choose another playbook")
-
-
-def choose(playbooks: Iterable["Playbook"], category: str | None, headcount: int,
-           given: Iterable[str] = ()) -> "Playbook":
-    """The one playbook that fits the category (any, if none given), the headcount and the registration
-    fields it requires (`registration_requires`, among `given`). Of several: with no category given, the one
-    marked `default`; else the one that requires a field given (the more specific)."""
-    every, given = sorted(playbooks, key=lambda p: p.id), set(given)
-    fitting = [p for p in every if p.applies.fits(category, headcount) and set(p.registration_requires) <= given]
-    if len(fitting) > 1 and not category:
-        fitting = [p for p in fitting if p.applies.default] or fitting
-    if len(fitting) > 1:
-        fitting = [p for p in fitting if p.registration_requires] or fitting
-    if len(fitting) == 1:
-        return fitting[0]
-    what = (f"category {category} and " if category else "") + people(headcount)
-    if not fitting:
-        sized = [p for p in every if p.applies.fits(None, headcount)]
-        raise NoChoice(f"no playbook applies to {what}; " + (f"for {people(headcount)}: " + ", ".join(
-            f"{p.id} ({', '.join(p.applies.categories)}" + "".join(f"; needs {f}" for f in p.registration_requires)
-            + ")" for p in sized) + "; " if sized else "") + "choose one (--playbook), or correct the category")
-    raise NoChoice(f"several playbooks apply to {what} ({', '.join(p.id for p in fitting)});"
-                   " choose one with --playbook")

@@ -1,6 +1,6 @@
 """Sensitive periods (敏感时期, seed 000: 两会) as an incident keeps them: the snapshot and its arithmetic.
 
-The calendar file is read outside workflow code (groupdesk/periods.py); an incident started inside a
+The calendar file is read outside workflow code (groupdesk/playbooks/periods.py); an incident started inside a
 period carries that period in its start request, so editing the calendar never changes a running one.
 """
 

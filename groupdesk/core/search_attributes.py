@@ -15,7 +15,7 @@ DRILL = SearchAttributeKey.for_bool("GroupdeskDrill")
 # Whether an approval waits ("-" no, "pending" while its SMS goes out, else the keyed hash of
 # its code: never the code), and the keyed hash of the lead complainant's phone while a
 # follow-up answer is awaited (never the number), by which that SMS answer finds the incident.
-# Both hashes are made outside workflow code (groupdesk/keyed.py).
+# Both hashes are made outside workflow code (groupdesk/runtime/keyed.py).
 # The attribute keeps the name it had when it held the code itself, so running incidents are still found.
 APPROVAL_KEY = SearchAttributeKey.for_keyword("GroupdeskApprovalCode")
 FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
@@ -31,7 +31,7 @@ OVERDUE = SearchAttributeKey.for_bool("GroupdeskOverdue")
 COMPLAINANT = SearchAttributeKey.for_keyword("GroupdeskComplainant")
 REPEAT_OF = SearchAttributeKey.for_keyword("GroupdeskRepeatOf")
 # Set at start by the client: keyed hashes of the registered account number and community ("account:<hash>",
-# "community:<hash>"), how a repeat complaint by either finds an open incident (groupdesk/repeat_keys.py).
+# "community:<hash>"), how a repeat complaint by either finds an open incident (groupdesk/record/repeat_keys.py).
 REPEAT_KEYS = SearchAttributeKey.for_keyword_list("GroupdeskRepeatKeys")
 # Set at start by the client: the name of the sensitive period the incident started in (the board's flag).
 SENSITIVE_PERIOD = SearchAttributeKey.for_keyword("GroupdeskSensitivePeriod")

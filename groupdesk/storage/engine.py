@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 
-from groupdesk.datafiles import private_file
+from groupdesk.runtime.datafiles import private_file
 
 
 def sqlite_url(path: Path) -> str:

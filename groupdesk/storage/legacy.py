@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from groupdesk.datafiles import tighten
+from groupdesk.runtime.datafiles import tighten
 from groupdesk.storage import schema
 from groupdesk.storage.dialect import insert_new
 

@@ -92,7 +92,7 @@ sign_in_sessions = Table(
     Index("sign_in_sessions_person", "person"),
 )
 
-# The archive of closed incidents (groupdesk/archive): append-only, each row chained to the one before
+# The archive of closed incidents (groupdesk/record): append-only, each row chained to the one before
 # by a keyed hash; the head row (id 1) names the last row, so a removed tail shows too.
 archive_records = Table(
     "archive_records", metadata,
@@ -159,7 +159,7 @@ archive_head = Table(
     Column("mac", String(64), nullable=False),
 )
 
-# Periodic reports as the schedule built them (groupdesk/archive/report.py's figures, as JSON).
+# Periodic reports as the schedule built them (groupdesk/record/report.py's figures, as JSON).
 reports = Table(
     "reports", metadata,
     Column("key", String(200), primary_key=True),

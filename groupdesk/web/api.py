@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from groupdesk.actions import actions, step_scripts
+from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.core.models import SECRET_STATE_FIELDS
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session

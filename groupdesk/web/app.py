@@ -13,9 +13,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from groupdesk.client import IncidentUnavailable
-from groupdesk.config import Settings
-from groupdesk.datafiles import private_dir
+from groupdesk.engine.client import IncidentUnavailable
+from groupdesk.runtime.config import Settings
+from groupdesk.runtime.datafiles import private_dir
 from groupdesk.web.api import router as api_router
 from groupdesk.web.auth import SignIns
 from groupdesk.web.codec_server import router as codec_router
@@ -23,7 +23,8 @@ from groupdesk.web.limits import install as install_limits
 from groupdesk.web.pages import SignInRequired, router as pages_router
 from groupdesk.web.operations import ops_or_token
 from groupdesk.web.permissions import Forbidden
-from groupdesk.web.service import Console, Rejected
+from groupdesk.web.errors import Rejected
+from groupdesk.web.service import Console
 from groupdesk.web.twilio_webhooks import router as twilio_router
 
 log = structlog.get_logger("groupdesk.web")
@@ -38,14 +39,14 @@ class Services:
 
     async def client(self) -> Client:
         if self._client is None:
-            from groupdesk.client import connect
+            from groupdesk.engine.client import connect
 
             self._client = await connect(self.settings)
         return self._client
 
     async def gateway(self):
         """The one door to running incidents, over this app's client."""
-        from groupdesk.gateway import Gateway
+        from groupdesk.incidents.gateway import Gateway
 
         return Gateway(await self.client(), self.settings)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from groupdesk.accounts import check_password, load_accounts
+from groupdesk.people.accounts import check_password, load_accounts
 from groupdesk.web.permissions import Viewer, viewer_for
 from groupdesk.web.sessions import SessionStore, account_stamp
 from groupdesk.web.throttle import SignInThrottle

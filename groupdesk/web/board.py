@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from groupdesk.directory import Directory
-from groupdesk.labels import hall_name
+from groupdesk.people.directory import Directory
+from groupdesk.web.labels import hall_name
 from groupdesk.core.playbook import Playbook
 from groupdesk.web.diagram import levels
 from groupdesk.core import search_attributes as sa
@@ -21,7 +21,7 @@ def approval_steps(playbooks: dict[str, Playbook]) -> list[str]:
 
 
 def _quoted(values) -> str:
-    from groupdesk.visibility import literal
+    from groupdesk.engine.visibility import literal
 
     return ", ".join(literal(v, "value") for v in values)
 
@@ -102,7 +102,7 @@ _playbooks: dict[str, tuple[tuple, dict[str, Playbook]]] = {}
 
 def current_playbooks(directory) -> dict[str, Playbook]:
     """The playbooks on disk, loaded again only when a file changes (the board asks every second)."""
-    from groupdesk.playbook_loader import PlaybookError, load_playbooks, playbook_files
+    from groupdesk.playbooks.loader import PlaybookError, load_playbooks, playbook_files
 
     files = playbook_files(directory)
     stamp = tuple((str(p), p.stat().st_mtime_ns) for p in files)
@@ -119,7 +119,7 @@ def current_playbooks(directory) -> dict[str, Playbook]:
 
 def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, drill: bool | None) -> str | None:
     """The open incidents this viewer may see, with the board's filters; None when they may see none."""
-    from groupdesk.client import list_query
+    from groupdesk.engine.client import list_query
 
     query = list_query(hall=hall, status="open", tier=tier, drill=drill, stage=stage)
     if not viewer.sees_everything:
@@ -134,7 +134,7 @@ async def urgent_rows(gateway, query: str, now: datetime, size: int = PAGE) -> l
     """The `size` most urgent rows without reading every open incident: overdue ones, then those due
     within SOON, then others, each a visibility query with a limit (Temporal's SQL visibility has no
     ORDER BY on custom attributes, so urgency is asked for bucket by bucket)."""
-    from groupdesk.visibility import moment
+    from groupdesk.engine.visibility import moment
 
     soon = moment(now + SOON)
     buckets = (f" AND {sa.OVERDUE.name} = true",

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from groupdesk.codec import codec_from_settings
+from groupdesk.engine.codec import codec_from_settings
 from groupdesk.web.auth import current_viewer
 from groupdesk.web.operations import bearer, token_matches
 

@@ -6,7 +6,7 @@ from html import escape
 
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import role_label
-from groupdesk.templating import render, variables_for
+from groupdesk.playbooks.templating import render, variables_for
 from groupdesk.web.i18n import duration_words
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 190, 64, 70, 26

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from groupdesk.visibility import QueryValueError
+from groupdesk.engine.visibility import QueryValueError
 
 MAX_BODY_BYTES = 64 * 1024
 TOO_LARGE = (f"request body is over {MAX_BODY_BYTES // 1024} KiB; send less (a summary is at most 500 characters,"
@@ -76,7 +76,7 @@ def describe(error: dict) -> str:
 
 def install(app: FastAPI) -> None:
     """Add the body limit and the handlers that turn bad input into one line per field."""
-    from groupdesk.web.service import Invalid
+    from groupdesk.web.errors import Invalid
 
     app.add_middleware(BodyLimit)
 

@@ -8,7 +8,7 @@ from fastapi import Response
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from groupdesk.visibility import list_query
+from groupdesk.engine.visibility import list_query
 
 
 async def render_metrics(console) -> Response:

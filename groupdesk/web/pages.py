@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from groupdesk.core import validation as v
-from groupdesk.actions import actions, step_scripts, waiting_on
+from groupdesk.incidents.actions import actions, step_scripts, waiting_on
 from groupdesk.core.warning_plan import PLAN_STEP
-from groupdesk.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
-from groupdesk.masking import mask_code
-from groupdesk.outbox import Outbox
-from groupdesk.playbook_choice import valid_playbooks
-from groupdesk.playbook_loader import PlaybookError, find_playbook, load_playbooks
+from groupdesk.web.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
+from groupdesk.runtime.masking import mask_code
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.playbooks.choice import valid_playbooks
+from groupdesk.playbooks.loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
 from groupdesk.web.diagram import escalation_ladders, escalation_rule, playbook_svg, template_previews
@@ -28,8 +28,9 @@ from groupdesk.web.board import board as board_view, current_playbooks
 from groupdesk.web.i18n import duration_words, tier_label, translator
 from groupdesk.web.incident_view import step_rows, timeline, timeline_steps
 from groupdesk.web.permissions import Forbidden, Viewer
-from groupdesk.web.promises import due_today, page_rows as promise_rows
-from groupdesk.web.service import Rejected, StartForm
+from groupdesk.web.promise_console import due_today, page_rows as promise_rows
+from groupdesk.web.errors import Rejected
+from groupdesk.web.service import StartForm
 from groupdesk.core.workcal import format_local
 
 router = APIRouter(include_in_schema=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.auth import check_csrf
 from groupdesk.web.pages import back_to, console, page, viewer_or_login
 from groupdesk.web.permissions import Viewer, require

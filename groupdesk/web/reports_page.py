@@ -8,11 +8,11 @@ from html import escape
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from groupdesk.archive.ledger import build_ledger
-from groupdesk.archive.query import parse_day
-from groupdesk.archive.report import build_report
-from groupdesk.labels import hall_name
-from groupdesk.playbook_loader import load_playbooks
+from groupdesk.record.ledger import build_ledger
+from groupdesk.record.query import parse_day
+from groupdesk.record.report import build_report
+from groupdesk.web.labels import hall_name
+from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.storage import open_database
 from groupdesk.web.pages import console, lang_of, page, viewer_or_login
@@ -44,7 +44,7 @@ async def open_or_none(service, first: date, last: date, halls: list[str], hall:
                        drills: bool) -> dict | None:
     """Open incidents of the period, by the gateway's visibility counts; None if Temporal does not answer
     (the archive's figures still show)."""
-    from groupdesk.open_count import open_incidents
+    from groupdesk.record.open_count import open_incidents
 
     try:
         gateway = await service.gateway()

@@ -7,45 +7,21 @@ from dataclasses import dataclass, field
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from groupdesk import visibility
+from groupdesk.engine import visibility
 from groupdesk.core import validation as v
-from groupdesk.config import Settings
-from groupdesk.datafiles import private_file
-from groupdesk.directory import Directory, load_directory
-from groupdesk.incidents import InputError, parse_local_time, prepare_start, start_problems
-from groupdesk.gateway import Gateway
+from groupdesk.runtime.config import Settings
+from groupdesk.runtime.datafiles import private_file
+from groupdesk.people.directory import Directory, load_directory
+from groupdesk.incidents.registration import InputError, parse_local_time, prepare_start, start_problems
+from groupdesk.incidents.gateway import Gateway
 from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Playbook
-from groupdesk.playbook_choice import ChoiceError, pick_playbook
-from groupdesk.permissions import Viewer, require
+from groupdesk.playbooks.choice import ChoiceError, pick_playbook
+from groupdesk.people.permissions import Viewer, require
 from groupdesk.storage.submissions import Submissions
-from groupdesk.web.promises import PromiseConsole
+from groupdesk.web.errors import Invalid, Rejected, check, refuse
+from groupdesk.web.promise_console import PromiseConsole
 from groupdesk.core import search_attributes as sa
-
-
-class Rejected(Exception):
-    """The workflow refused the request (its validator said why)."""
-
-
-class Invalid(Rejected):
-    """What was sent is out of bounds or malformed (422); the message starts with the field's name."""
-
-    def __init__(self, field: str, message: str, status: int = 422):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status = status  # 400 for a bad filter, 422 for a bad body
-
-
-def check(problems: dict[str, str]) -> None:
-    """Raise Invalid for the first problem, if any."""
-    for field, message in problems.items():
-        raise Invalid(field, message)
-
-
-def refuse(field: str, problem: str | None) -> None:
-    """Raise Invalid naming `field` if there is a problem."""
-    if problem:
-        raise Invalid(field, problem)
 
 
 @dataclass

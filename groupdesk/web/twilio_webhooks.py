@@ -8,15 +8,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from groupdesk.approval_codes import ApprovalCodes
+from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.core.phones import normalise_phone
-from groupdesk.directory import load_directory
-from groupdesk.inbox import Inbox
-from groupdesk.keyed import follow_up_key
-from groupdesk.masking import mask_phone
+from groupdesk.people.directory import load_directory
+from groupdesk.messaging.inbox import Inbox
+from groupdesk.runtime.keyed import follow_up_key
+from groupdesk.runtime.masking import mask_phone
 from groupdesk.core.models import DecideApproval, DeliveryReport, RecordFollowUp
-from groupdesk.outbox import Outbox
-from groupdesk.replies import ApprovalReply, SurveyReply, parse_reply
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.replies import ApprovalReply, SurveyReply, parse_reply
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.workcal import format_local
 from groupdesk.core import search_attributes as sa

@@ -1,0 +1,1 @@
+"""Running incidents: the gateway (the one door), starting and registering, links, actions, promises."""

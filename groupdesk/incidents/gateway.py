@@ -1,0 +1,396 @@
+"""The one door to running incidents: the only module that holds a workflow handle.
+
+The CLI, the console, the Twilio webhooks, drills and benchmarks start, change, read and list
+incidents through here. `Incident` is one incident's handle (unchecked: the workflow's validators
+still refuse what they refuse); `Gateway` adds what staff do, each checked by the permission rules
+of groupdesk.people.permissions first, so `--as USER` on the command line is held to the console's rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import ResetReapplyType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from groupdesk.engine import visibility
+from groupdesk.engine.client import IncidentUnavailable, incident_id_for, incident_row
+from groupdesk.runtime.config import Settings
+from groupdesk.incidents.registration import InputError, mark_start
+from groupdesk.runtime.keyed import follow_up_key
+from groupdesk.core.models import (
+    Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
+    RecordFollowUp, RecordOutcome,
+    RecordReset, RetryAction, SkipAction, StartIncident,
+)
+from groupdesk.core import involved
+from groupdesk.people.permissions import Viewer, require, require_uninvolved
+from groupdesk.incidents.promises import PromiseGateway
+from groupdesk.core.playbook import Playbook
+from groupdesk.core import search_attributes as sa
+from groupdesk.incidents.links import with_live_links
+from groupdesk.incidents.repeat_start import start_or_repeat
+from groupdesk.incidents.start_attributes import start_attributes
+
+
+def _workflow():
+    from workflows.group_incident import GroupIncidentWorkflow
+
+    return GroupIncidentWorkflow
+
+
+async def start_incident(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
+    """Start the incident; a repeat complaint is linked to the earlier one and, where the same hall, lead
+    and day already had an incident that is resolved or closed, given the next free id (`-2`, `-3`...).
+
+    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started.
+    An incident of the same lead at the same hall and day still being handled refuses the start
+    (WorkflowAlreadyStartedError), as before: that is a second click, not a second complaint.
+    """
+    mark_start(settings, start, datetime.now(timezone.utc))
+    return await start_or_repeat(client, settings, start, _start_workflow,
+                                 lambda incident_id: Incident(client.get_workflow_handle(incident_id, result_type=IncidentState)))
+
+
+async def _start_workflow(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
+    """Start the incident's workflow with its first search attributes; a twin id is refused by Temporal."""
+    if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
+        start = start.model_copy(update={"follow_up_key": follow_up_key(settings.hash_key(), start.lead.phone)})
+    attributes = start_attributes(settings, start)
+    return await client.start_workflow(
+        _workflow().run, start, id=start.incident_id, task_queue=settings.task_queue,
+        search_attributes=attributes,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        # Eager: when this process runs a worker on the queue with this client (`groupdesk dev`, tests), the
+        # first workflow task comes back with the start and runs here at once; otherwise a normal start.
+        request_eager_start=True,
+    )
+
+
+# A staff action whose workflow task failed under it (a timer fired while the task that closes the incident
+# ran: the server rejects that completion and aborts the Update with WorkflowNotReady, nothing of it applied)
+# is sent again under the same Update id, a few times, before the error is shown.
+UPDATE_TRIES = 4
+UPDATE_PAUSE_S = 0.2  # grows with each try: 0.2, 0.4, 0.6 s
+
+
+def not_ready(err: RPCError) -> bool:
+    """The server aborted the Update because the workflow task under it failed (retryable by the caller)."""
+    details = getattr(err.grpc_status, "details", None) or []
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and \
+        any(d.type_url.endswith("WorkflowNotReadyFailure") for d in details)
+
+
+async def execute_update(handle: WorkflowHandle, update: Any, arg: Any) -> Any:
+    """`handle.execute_update(update, arg)`, sent again while the server says the workflow was not ready."""
+    update_id = str(uuid.uuid4())
+    for attempt in range(1, UPDATE_TRIES + 1):
+        try:
+            return await handle.execute_update(update, arg, id=update_id)
+        except RPCError as err:
+            if attempt == UPDATE_TRIES or not not_ready(err):
+                raise
+            await asyncio.sleep(UPDATE_PAUSE_S * attempt)
+
+
+class Incident:
+    """One incident's workflow: its updates, signals, queries, result and history."""
+
+    def __init__(self, handle: WorkflowHandle):
+        self._handle = handle
+
+    @classmethod
+    def of(cls, target: "Incident | WorkflowHandle") -> "Incident":
+        """An Incident from an Incident or from a handle a test started with start_incident."""
+        return target if isinstance(target, Incident) else cls(target)
+
+    @property
+    def id(self) -> str:
+        return self._handle.id
+
+    def linked(self, incident_id: str) -> "Incident":
+        """A linked incident (a hand-over's child or parent), reached through the same client."""
+        return Incident(self._handle._client.get_workflow_handle(incident_id, result_type=IncidentState))
+
+    async def describe_linked(self, incident_id: str):
+        return await self.linked(incident_id).describe()
+
+    async def live_state(self) -> IncidentState:
+        """The running workflow's state (a query)."""
+        return await self._handle.query(_workflow().state)
+
+    async def state(self) -> IncidentState:
+        """The incident's state: queried while open, the workflow's result once closed."""
+        described = await self.describe()
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            return await with_live_links(self.describe_linked, await self.result())
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            raise IncidentUnavailable(f"incident {self.id} ended abnormally ({described.status.name});"
+                                      " ask ops to look at its history")
+        return await with_live_links(self.describe_linked, await self.live_state())
+
+    async def playbook(self) -> Playbook:
+        return await self._handle.query(_workflow().playbook)
+
+    async def result(self) -> IncidentState:
+        return await self._handle.result()
+
+    async def history(self) -> WorkflowHistory:
+        return await self._handle.fetch_history()
+
+    async def describe(self):
+        """What Temporal says of the execution: status, start time, search attributes, run id."""
+        return await self._handle.describe()
+
+    async def run_id(self) -> str:
+        return (await self.describe()).run_id
+
+    async def wait_for(self, predicate: Callable[[IncidentState], bool], timeout: float = 120,
+                       poll: float = 0.1) -> IncidentState:
+        """Poll the state until `predicate` holds; TimeoutError naming the stage if it never does."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = await self.live_state()
+            if predicate(state):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.id}: still at {state.stage}")
+            await asyncio.sleep(poll)
+
+    async def record_outcome(self, req: RecordOutcome) -> Ack:
+        return await execute_update(self._handle, _workflow().record_outcome, req)
+
+    async def decide(self, req: DecideApproval) -> Ack:
+        return await execute_update(self._handle, _workflow().decide_approval, req)
+
+    async def follow_up(self, req: RecordFollowUp) -> Ack:
+        return await execute_update(self._handle, _workflow().record_follow_up, req)
+
+    async def retry(self, req: RetryAction) -> Ack:
+        return await execute_update(self._handle, _workflow().retry_action, req)
+
+    async def hand_over(self, req: HandOver) -> Ack:
+        return await execute_update(self._handle, _workflow().hand_over, req)
+
+    async def skip(self, req: SkipAction) -> Ack:
+        return await execute_update(self._handle, _workflow().skip_action, req)
+
+    async def promise(self, req: PromiseChange) -> PromiseAck:
+        return await execute_update(self._handle, _workflow().promise, req)
+
+    async def migrate(self, req: MigratePlaybook) -> Ack:
+        return await execute_update(self._handle, _workflow().migrate_playbook, req)
+
+    async def record_reset(self, req: RecordReset) -> Ack:
+        return await execute_update(self._handle, _workflow().record_reset, req)
+
+    async def note(self, req: AddNote) -> None:
+        await self._handle.signal(_workflow().add_note, req)
+
+    async def report_delivery(self, req: DeliveryReport) -> None:
+        await self._handle.signal(_workflow().report_delivery, req)
+
+
+def _as_now(req, viewer: Viewer, hall: str):
+    """The request with the actor's roles at `hall` as the directory says now: the workflow's validators check
+    those (not the roster copied at the start), so who may act is who the SMS go to."""
+    return req.model_copy(update={"roles": viewer.roles_at(hall)})
+
+
+class Gateway(PromiseGateway):
+    """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
+
+    def __init__(self, client: Client, settings: Settings):
+        self.client = client
+        self.settings = settings
+
+    def incident(self, incident_id: str, run_id: str | None = None) -> Incident:
+        return Incident(self.client.get_workflow_handle(incident_id, run_id=run_id, result_type=IncidentState))
+
+    # ---- reading ------------------------------------------------------------------------
+
+    async def state(self, incident_id: str) -> IncidentState:
+        return await self.incident(incident_id).state()
+
+    async def view(self, viewer: Viewer, incident_id: str) -> tuple[IncidentState, Playbook]:
+        """The incident and the playbook it runs, if the viewer may see its hall (Forbidden otherwise)."""
+        from groupdesk.playbooks.loader import find_playbook
+
+        incident = self.incident(incident_id)
+        state = await incident.state()
+        require(viewer.may_view(state.hall_id), f"{viewer.id} may not see incidents of hall {state.hall_id}")
+        if state.status == "open":
+            return state, await incident.playbook()
+        return state, find_playbook(self.settings.playbooks_dir, state.playbook, version=state.playbook_version)
+
+    async def history_json(self, incident_id: str) -> str:
+        return (await self.incident(incident_id).history()).to_json()
+
+    async def list(self, query: str, limit: int | None = None) -> list[dict]:
+        """Incidents matching a query from groupdesk.engine.visibility (which escapes every value)."""
+        rows = []
+        async for wf in self.client.list_workflows(query, limit=limit, page_size=1000):
+            rows.append(incident_row(wf))
+        return rows
+
+    async def count(self, query: str) -> int:
+        """How many incidents match a query from groupdesk.engine.visibility (the board's counts)."""
+        return (await self.client.count_workflows(query)).count
+
+    async def find_open(self, key, value: str) -> str | None:
+        """The open incident whose search attribute `key` is `value` (an SMS reply's code or key), if any."""
+        try:
+            query = visibility.open_with(key, value)
+        except visibility.QueryValueError:
+            return None
+        async for found in self.client.list_workflows(query, limit=1):
+            return found.id
+        return None
+
+    async def failures(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
+        """For ops: incidents whose workflow died, then actions parked as failed across open incidents."""
+        return await self._dead(hall, since) + await self.parked(hall, since)
+
+    async def parked(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
+        rows = []
+        async for wf in self.client.list_workflows(visibility.with_failures(hall)):
+            state = await self.incident(wf.id).state()
+            for action in state.failed_actions:
+                if action.status == "parked" and (since is None or action.at >= since):
+                    rows.append({"incident_id": state.id, "hall": state.hall_id, "step": action.step or "-",
+                                 "purpose": action.purpose, "recipients": action.request.get("recipients", []),
+                                 "attempts": action.attempts, "error": action.error, "at": action.at.isoformat()})
+        return rows
+
+    async def _dead(self, hall: str | None, since: datetime | None) -> list[dict]:
+        rows = []
+        async for wf in self.client.list_workflows(visibility.dead(since, hall), limit=500):
+            rows.append({"incident_id": wf.id, "hall": wf.typed_search_attributes.get(sa.HALL), "step": "-",
+                         "purpose": "incident", "recipients": [], "attempts": 0,
+                         "error": f"workflow {wf.status.name.lower()}; the incident is not running (see its history)",
+                         "at": (wf.close_time or wf.start_time).isoformat(), "execution": wf.status.name.lower()})
+        return rows
+
+    # ---- what staff do, each checked by the permission rules ------------------------------
+
+    def _acting(self, viewer: Viewer, state: IncidentState, playbook: Playbook) -> list[str]:
+        """The viewer's roles at the incident's hall now, with those they stand in for (更换当事人)."""
+        from groupdesk.people.directory import current_directory
+        from groupdesk.people.involvement import acting_roles
+
+        roles = viewer.roles_at(state.hall_id)
+        if not state.registration.person_involved:
+            return roles
+        return acting_roles(current_directory(self.settings.directory), state, playbook, roles)
+
+    def assign_id(self, request: StartIncident) -> str:
+        """Give a pending request its id: the same hall, lead complainant and day give the same id."""
+        if request.incident_id == "pending":
+            request.incident_id = incident_id_for(request.hall_id, request.lead.phone, datetime.now(timezone.utc),
+                                                  self.settings.hash_key())
+        return request.incident_id
+
+    async def start(self, viewer: Viewer, request: StartIncident) -> str:
+        """Start a validated request (groupdesk.incidents.registration.prepare_start); WorkflowAlreadyStartedError for a twin."""
+        require(viewer.may_start(request.hall_id), f"{viewer.id} is not the hall lead of {request.hall_id}")
+        self.assign_id(request)
+        await start_incident(self.client, self.settings, request)
+        return request.incident_id
+
+    async def record_outcome(self, viewer: Viewer, incident_id: str, req: RecordOutcome) -> Ack:
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"record the outcome of {req.step}")
+        roles = self._acting(viewer, state, playbook)
+        step = playbook.steps.get(req.step)
+        if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
+            require(step.may_record(set(roles)), f"{viewer.id} may not record {req.step} at hall {state.hall_id}")
+        return await self.incident(incident_id).record_outcome(req.model_copy(update={"roles": roles}))
+
+    async def decide(self, viewer: Viewer, incident_id: str, req: DecideApproval) -> Ack:
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"decide on {incident_id}")
+        roles = self._acting(viewer, state, playbook)
+        require("centre_director" in roles, f"{viewer.id} is not the centre director for {state.hall_id}")
+        if req.decision == "reject" and not req.reason.strip():
+            raise InputError("reason", "不同意须说明理由 / a rejection needs a reason")
+        return await self.incident(incident_id).decide(req.model_copy(update={"roles": roles}))
+
+    async def follow_up(self, viewer: Viewer, incident_id: str, req: RecordFollowUp) -> Ack:
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"record the follow-up of {incident_id}")
+        roles = self._acting(viewer, state, playbook)
+        require(bool({"hall_lead", "centre_director"} & set(roles)),
+                f"{viewer.id} may not record the follow-up of hall {state.hall_id}")
+        return await self.incident(incident_id).follow_up(req.model_copy(update={"roles": roles}))
+
+    async def hand_over(self, viewer: Viewer, incident_id: str, to: str, reason: str) -> Ack:
+        """首问负责制: the owner (or the hall lead, or the director) names the next owner, who must hold a role
+        at the hall in the directory now; the workflow tells them by SMS."""
+        from groupdesk.people.directory import load_directory
+
+        state, playbook = await self.view(viewer, incident_id)
+        require_uninvolved(viewer, state, f"hand over {incident_id}")
+        roles = self._acting(viewer, state, playbook)
+        require(viewer.id == state.owner or bool({"hall_lead", "centre_director"} & set(roles)),
+                f"{viewer.id} may not hand over {incident_id}: its owner is {state.owner}")
+        directory = load_directory(self.settings.directory)
+        if not directory.roles_of(state.hall_id, to):
+            raise InputError("to", f"{to!r} holds no role at hall {state.hall_id}; name a staff member of the hall"
+                                   " (see `groupdesk directory`)")
+        if to == state.registration.person_involved:
+            raise InputError("to", involved.refusal(to, f"own {incident_id}"))
+        return await self.incident(incident_id).hand_over(
+            HandOver(actor=viewer.id, to=to, reason=reason, roles=roles))
+
+    async def note(self, viewer: Viewer, incident_id: str, req: AddNote,
+                   room_problem: Callable[[IncidentState], str | None]) -> str | None:
+        """Add a note unless `room_problem` finds one with the state (returned, nothing sent)."""
+        state, _ = await self.view(viewer, incident_id)
+        require(viewer.may_note(state.hall_id), f"{viewer.id} holds no role at hall {state.hall_id}")
+        if problem := room_problem(state):
+            return problem
+        await self.incident(incident_id).note(_as_now(req, viewer, state.hall_id))
+        return None
+
+    async def retry(self, viewer: Viewer, incident_id: str, step: str) -> Ack:
+        require(viewer.ops, "only the ops team retries failed steps")
+        return await self.incident(incident_id).retry(RetryAction(step=step, actor=viewer.id,
+                                                                      roles=viewer.roles_at(None)))
+
+    async def skip(self, viewer: Viewer, incident_id: str, step: str, reason: str) -> Ack:
+        require(viewer.ops, "only the ops team skips failed steps")
+        return await self.incident(incident_id).skip(SkipAction(step=step, actor=viewer.id, reason=reason,
+                                                                    roles=viewer.roles_at(None)))
+
+    async def migrate(self, viewer: Viewer, incident_id: str, playbook: Playbook, reason: str = "") -> Ack:
+        require(viewer.ops, "only the ops team moves incidents to another playbook version")
+        return await self.incident(incident_id).migrate(MigratePlaybook(playbook=playbook, actor=viewer.id,
+                                                                        reason=reason, roles=viewer.roles_at(None)))
+
+    async def reset(self, viewer: Viewer, incident_id: str, to_step: str, reason: str, resend: bool = False) -> str:
+        """Reset to just before `to_step` began (later updates and signals are not re-applied) and record who,
+        where and why in the new run; returns the new run id. ResetError if the step never began."""
+        from groupdesk.incidents.reset import reset_point
+
+        require(viewer.ops, "only the ops team resets incidents")
+        incident = self.incident(incident_id)
+        history, run_id = await incident.history(), await incident.run_id()
+        event_id = reset_point(history, to_step)
+        response = await self.client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
+            namespace=self.client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=incident_id, run_id=run_id),
+            reason=reason, workflow_task_finish_event_id=event_id, request_id=str(uuid.uuid4()),
+            reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_NONE,
+        ))
+        await self.incident(incident_id, run_id=response.run_id).record_reset(
+            RecordReset(actor=viewer.id, reason=reason, to_step=to_step, resend=resend, roles=viewer.roles_at(None)))
+        return response.run_id

@@ -1,0 +1,144 @@
+"""Turning what a hall lead types into a valid StartIncident, or an error naming the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from groupdesk.core.phones import normalise_phone
+from groupdesk.people import involvement
+from groupdesk.people.directory import Directory, DirectoryError, load_directory
+from groupdesk.playbooks.periods import PeriodError, load_calendar
+from groupdesk.core.models import Complainant, Registration, StartIncident
+from groupdesk.core.playbook import Playbook
+from groupdesk.core import validation as v
+from groupdesk.playbooks.choice import headcount_problem as range_problem
+from groupdesk.core.validation import cli_flag
+
+
+class InputError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def prepare_start(
+    *,
+    directory: Directory,
+    playbook: Playbook | None,  # None only when the headcount or category is wrong (so nothing is chosen)
+    hall_id: str,
+    headcount: int,
+    lead_name: str,
+    lead_phone: str,
+    summary: str,
+    started_by: str | None,
+    incident_id: str,
+    drill: bool = False,
+    time_scale: float | None = None,
+    lead_lang: str = "zh-CN",
+    history_budget: int = 2000,
+    registration: dict | None = None,
+) -> StartIncident:
+    """A valid StartIncident, or InputError naming the first wrong field by its command-line flag."""
+    if started_by is None:
+        leads = directory.staff(hall_id, "hall_lead") if directory.hall(hall_id) else []
+        started_by = leads[0].id if leads else None
+    problems = start_problems(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
+                              lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
+                              lead_lang=lead_lang, started_by=started_by, registration=registration,
+                              incident_id=None if incident_id == "pending" else incident_id, playbook=playbook)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InputError(cli_flag(field), message)
+    if playbook is None:
+        raise InputError(cli_flag("playbook"), "no playbook chosen; name one (see `groupdesk playbooks list`)")
+    hall = directory.hall(hall_id)
+    return StartIncident(
+        incident_id=incident_id, playbook=playbook, hall_id=hall.id, hall_name=hall.name,
+        hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
+        lead=Complainant(name=lead_name.strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
+        summary=summary.strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
+        history_budget=history_budget, registration=(reg := registered(registration or {})),
+        owner=involvement.owner_for(directory, hall.id, playbook, reg.person_involved, started_by),
+    )
+
+
+def registered(fields: dict) -> Registration:
+    """The registration as typed (already checked): text trimmed, empty choices left out."""
+    return Registration(
+        address=(fields.get("address") or "").strip(), account_no=(fields.get("account_no") or "").strip(),
+        category=fields.get("category") or None, demands=(fields.get("demands") or "").strip(),
+        complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
+        person_involved=(fields.get("person_involved") or "").strip(),
+    )
+
+
+def start_problems(directory: Directory, *, hall: str, headcount: int | None, lead_name: str, lead_phone: str,
+                   summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN",
+                   started_by: str | None = None, incident_id: str | None = None,
+                   registration: dict | None = None, playbook: Playbook | None = None) -> dict[str, str]:
+    """Every problem with what a hall lead typed, by form field (empty when all is well).
+
+    The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check;
+    with a `playbook`, the headcount must be in its `applies.headcount` range.
+    """
+    problems: dict[str, str] = {}
+
+    def check(field: str, problem: str | None) -> None:
+        if problem:
+            problems.setdefault(field, problem)
+
+    if directory.hall(hall) is None:
+        known = ", ".join(h.id for h in directory.halls)
+        check("hall", f"unknown hall {v.shown(hall)}; halls in the directory: {known}")
+    check("headcount", v.headcount_problem(headcount))
+    if playbook is not None and headcount is not None:
+        check("headcount", range_problem(playbook, headcount))
+    check("lead_name", v.name_problem(lead_name, "the lead complainant's name"))
+    check("lead_phone", v.phone_problem(lead_phone))
+    check("summary", v.summary_problem(summary))
+    check("time_scale", v.time_scale_problem(time_scale, drill))
+    if lead_lang not in ("zh-CN", "en"):
+        check("lead_lang", f"{v.shown(lead_lang)} is not supported; use zh-CN or en")
+    fields = registration or {}
+    for field, problem in v.registration_problems(
+            **{k: fields.get(k) or "" for k in ("address", "account_no", "category", "demands", "complainant_type")}).items():
+        check(field, problem)
+    if incident_id is not None:
+        check("incident_id", v.incident_id_problem(incident_id))
+    if directory.hall(hall) is not None:
+        check("started_by", starter_problem(directory, hall, started_by))
+        check("person_involved", involvement.person_problem(directory, hall, fields.get("person_involved") or "",
+                                                            started_by, playbook))
+    return problems
+
+
+def starter_problem(directory: Directory, hall_id: str, person_id: str | None) -> str | None:
+    """Only a hall lead of the hall starts its incidents: on the command line as in the console."""
+    leads = [p.id for p in directory.staff(hall_id, "hall_lead")]
+    if person_id is None:
+        return f"hall {hall_id} has no hall lead in the directory; add one, then start again"
+    if person_id not in leads:
+        return (f"{v.shown(person_id)} is not a hall lead of {hall_id}; only a hall lead starts an incident"
+                f" (hall leads: {', '.join(leads) or 'none'})")
+    return None
+
+
+def parse_local_time(raw: str) -> datetime:
+    """A time typed by staff; without an offset it is Asia/Shanghai local time."""
+    from groupdesk.core.workcal import LOCAL_TZ
+
+    value = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+
+
+def mark_start(settings, start: StartIncident, now: datetime) -> None:
+    """Give a start request the period it falls in (unless it has one): the snapshot the incident keeps.
+    A calendar that does not load refuses the start (InputError naming the setting), never ignored."""
+    if start.sensitive_period is not None or not settings.sensitive_periods:
+        return
+    try:
+        calendar = load_calendar(settings.sensitive_periods, load_directory(settings.directory))
+    except (PeriodError, DirectoryError) as exc:
+        raise InputError("GROUPDESK_SENSITIVE_PERIODS", str(exc)) from None
+    start.sensitive_period = calendar.period_at(start.hall_id, now)

@@ -1,0 +1,120 @@
+"""The report of a period, by SQL aggregation over the archive (never by querying workflows).
+
+A period is the local dates the incidents started on, both included; an incident reset and
+closed again counts once, by its latest record; drills are left out unless asked for.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from groupdesk.record.chain import PROMISE_FIGURES
+from groupdesk.record.archive_record import DISSATISFIED
+from groupdesk.storage import Database
+from groupdesk.storage.schema import archive_records as r, archive_steps as s
+
+
+def _latest(start: date, end: date, hall: str | None, drills: bool):
+    """The records of the period: the latest of each incident."""
+    latest = select(func.max(r.c.seq)).where(r.c.started_on >= start.isoformat(), r.c.started_on <= end.isoformat())
+    if hall:
+        latest = latest.where(r.c.hall_id == hall)
+    if not drills:
+        latest = latest.where(r.c.drill == 0)
+    return r.c.seq.in_(latest.group_by(r.c.incident_id))
+
+
+# Follow-up answers scored DISSATISFIED or lower, those that reopened the incident included; a record archived
+# before the column existed counts its last answer alone.
+dissatisfied = func.coalesce(
+    r.c.dissatisfied_answers,
+    case((and_(r.c.follow_up == "answered", r.c.satisfaction <= DISSATISFIED), 1), else_=0)).label("dissatisfied")
+
+
+def build_report(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False) -> dict[str, Any]:
+    chosen = _latest(start, end, hall, drills)
+    breached = func.sum(case((r.c.deadlines_missed > 0, 1), else_=0))
+    with db.read() as c:
+        totals = c.execute(select(
+            func.count(), breached, func.coalesce(func.sum(r.c.deadlines_missed), 0),
+            func.coalesce(func.sum(r.c.escalations), 0), func.sum(case((r.c.escalations > 0, 1), else_=0)),
+            func.sum(case((r.c.repeat_of.is_not(None), 1), else_=0)),
+            func.sum(case((r.c.warning_tier.between(1, 3), 1), else_=0)),  # tier 3 or more severe (一级 is the most)
+        ).where(chosen)).one()
+
+        def grouped(*columns):
+            rows = c.execute(select(*columns, func.count()).where(chosen).group_by(*columns).order_by(*columns))
+            return [dict(zip([col.name for col in columns] + ["incidents"], row)) for row in rows]
+
+        steps = c.execute(select(  # per playbook: the same step id (close, investigate) means another step elsewhere
+            r.c.playbook, s.c.step, func.count(), func.avg(s.c.seconds), func.max(s.c.seconds), func.sum(s.c.deadline_missed),
+            func.sum(s.c.escalations),
+        ).select_from(s.join(r, and_(s.c.incident_id == r.c.incident_id, s.c.run_id == r.c.run_id)))
+            .where(chosen).group_by(r.c.playbook, s.c.step).order_by(r.c.playbook, s.c.step)).all()
+        promised = c.execute(select(*(func.coalesce(func.sum(getattr(r.c, f"promises_{k}")), 0) for k in PROMISE_FIGURES),
+                                    func.sum(case((r.c.promises_missed > 0, 1), else_=0))).where(chosen)).one()
+        satisfaction = c.execute(select(r.c.follow_up, r.c.satisfaction, func.count()).where(chosen)
+                                 .group_by(r.c.follow_up, r.c.satisfaction)).all()
+        unhappy = c.execute(select(func.coalesce(func.sum(dissatisfied), 0),
+                                   func.sum(case((dissatisfied > 0, 1), else_=0))).where(chosen)).one()
+        category = func.coalesce(r.c.category, "none").label("category")  # none: registered without one
+        groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
+                  "by_week": grouped(r.c.week), "by_category": grouped(category),
+                  "by_category_week": grouped(category, r.c.week)}
+    count = totals[0]
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills},
+        "totals": {
+            "incidents": count, "sla_breached": int(totals[1] or 0),
+            "sla_breach_rate": round((totals[1] or 0) / count, 4) if count else 0.0,
+            "deadlines_missed": int(totals[2]), "escalations": int(totals[3]),
+            "escalated_incidents": int(totals[4] or 0), "repeat_complaints": int(totals[5] or 0),
+            "warning_tier_3": int(totals[6] or 0),
+        },
+        **groups,
+        "steps": [{"playbook": playbook, "step": step, "visits": visits, "avg_seconds": round(float(avg or 0), 1), "max_seconds": peak or 0,
+                   "deadline_missed": int(missed or 0), "breach_rate": round((missed or 0) / visits, 4),
+                   "escalations": int(escalations or 0)}
+                  for playbook, step, visits, avg, peak, missed, escalations in steps],
+        "satisfaction": _distribution(satisfaction),
+        # every answer scored 2 or lower (those that reopened the incident too), and the incidents with one
+        "dissatisfied": {"answers": int(unhappy[0] or 0), "incidents": int(unhappy[1] or 0)},
+        # made, kept (on time or late), kept late, ever missed, waived; and the incidents with one missed
+        "promises": {**{k: int(v) for k, v in zip(PROMISE_FIGURES, promised)},
+                     "incidents_with_missed": int(promised[-1] or 0)},
+    }
+
+
+def _distribution(rows) -> dict[str, int]:
+    """Scores 1-5 answered, then follow-ups that expired or never were (always every key, for a chart)."""
+    found = {str(n): 0 for n in range(1, 6)} | {"expired": 0, "none": 0}
+    for follow_up, score, count in rows:
+        key = str(score) if follow_up == "answered" and score else ("expired" if follow_up == "expired" else "none")
+        found[key] += count
+    return found
+
+
+def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report flattened for a spreadsheet: section, key, metric, value."""
+    out = [{"section": "totals", "key": "", "metric": k, "value": v} for k, v in report["totals"].items()]
+    for section, key in (("by_playbook", "playbook"), ("by_hall", "hall_id"), ("by_week", "week"),
+                         ("by_category", "category")):
+        out += [{"section": section, "key": row[key], "metric": "incidents", "value": row["incidents"]}
+                for row in report[section]]
+    out += [{"section": "by_category_week", "key": f"{row['category']} {row['week']}", "metric": "incidents",
+             "value": row["incidents"]} for row in report["by_category_week"]]
+    if report.get("open"):
+        out += [{"section": "open", "key": "", "metric": "incidents", "value": report["open"]["incidents"]}]
+        out += [{"section": "open", "key": row["hall_id"], "metric": "incidents", "value": row["incidents"]}
+                for row in report["open"]["by_hall"]]
+    for row in report["steps"]:
+        out += [{"section": "steps", "key": f"{row['playbook']}/{row['step']}", "metric": m, "value": row[m]}
+                for m in row if m not in ("playbook", "step")]
+    out += [{"section": "satisfaction", "key": k, "metric": "incidents", "value": v}
+            for k, v in report["satisfaction"].items()]
+    out += [{"section": "dissatisfied", "key": "", "metric": k, "value": v} for k, v in report["dissatisfied"].items()]
+    out += [{"section": "promises", "key": "", "metric": k, "value": v} for k, v in report["promises"].items()]
+    return out

@@ -1,0 +1,113 @@
+"""Settings from the environment, so the same commands run against the dev server or a cluster."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE = Path(__file__).resolve().parent.parent  # groupdesk/
+REPO_ROOT = PACKAGE.parent
+EXAMPLE_DIRECTORY = PACKAGE / "examples" / "directory.yaml"
+EXAMPLE_ACCOUNTS = PACKAGE / "examples" / "accounts.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True, env_ignore_empty=True)
+
+    temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE")
+    temporal_tls_cert: str = Field("", alias="TEMPORAL_TLS_CERT")
+    temporal_tls_key: str = Field("", alias="TEMPORAL_TLS_KEY")
+    temporal_tls_ca: str = Field("", alias="TEMPORAL_TLS_CA")
+    temporal_api_key: str = Field("", alias="TEMPORAL_API_KEY")
+    task_queue: str = Field("groupdesk", alias="GROUPDESK_TASK_QUEUE")
+    data_dir: Path = Field(REPO_ROOT / ".groupdesk", alias="GROUPDESK_DATA_DIR")
+    # outbox, inbox, console forms: sqlite:///<data dir>/groupdesk.sqlite3 unless set (postgresql+psycopg://…)
+    database_url: str = Field("", alias="GROUPDESK_DATABASE_URL")
+    directory: Path = Field(EXAMPLE_DIRECTORY, alias="GROUPDESK_DIRECTORY")
+    playbooks_dir: Path = Field(REPO_ROOT / "playbooks", alias="GROUPDESK_PLAYBOOKS_DIR")
+    sensitive_periods: Path | None = Field(None, alias="GROUPDESK_SENSITIVE_PERIODS")  # the calendar (groupdesk/playbooks/periods.py)
+    sms_provider: Literal["outbox", "twilio"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
+    twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str = Field("", alias="TWILIO_FROM_NUMBER")
+    twilio_messaging_service_sid: str = Field("", alias="TWILIO_MESSAGING_SERVICE_SID")
+    twilio_api_base: str = Field("", alias="GROUPDESK_TWILIO_API_BASE")
+    twilio_timeout: float = Field(10.0, alias="GROUPDESK_TWILIO_TIMEOUT")
+    public_url: str = Field("", alias="GROUPDESK_PUBLIC_URL")
+    accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
+    secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
+    # the HMAC key of every phone hash and approval code: at least 32 random characters
+    hash_key_value: str = Field("", alias="GROUPDESK_HASH_KEY")
+    dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
+    # Incidents kept in the worker's memory between their tasks (~0.27 MB each on top of ~145 MB): at 400 a
+    # worker measured 271 MB with 1,000 open (target: 5,000 open within 300 MB); an evicted incident
+    # replays its history when it next wakes (~0.15 s of worker CPU for a whole drill's worth of wakes).
+    # Raise it on a worker with memory to spare and many incidents active at once (README, Operations).
+    max_cached_workflows: int = Field(400, alias="GROUPDESK_MAX_CACHED_WORKFLOWS", ge=0)
+    metrics_port: int = Field(0, alias="GROUPDESK_METRICS_PORT")  # worker: Prometheus /metrics; 0 = off
+    health_port: int = Field(0, alias="GROUPDESK_HEALTH_PORT")  # worker: /healthz; 0 = off
+    web_host: str = Field("127.0.0.1", alias="GROUPDESK_WEB_HOST")
+    web_port: int = Field(8800, alias="GROUPDESK_WEB_PORT")
+    log_format: Literal["console", "json"] = Field("console", alias="GROUPDESK_LOG_FORMAT")
+    codec_keys: str = Field("", alias="GROUPDESK_CODEC_KEYS")
+    codec_key_id: str = Field("", alias="GROUPDESK_CODEC_KEY_ID")
+    codec_token: str = Field("", alias="GROUPDESK_CODEC_TOKEN")
+    metrics_token: str = Field("", alias="GROUPDESK_METRICS_TOKEN")
+    codec_cors_origins: str = Field("http://127.0.0.1:8233,http://localhost:8233", alias="GROUPDESK_CODEC_CORS_ORIGINS")
+    history_budget: int = Field(2000, alias="GROUPDESK_HISTORY_BUDGET", ge=200)
+    register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
+    dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
+
+    @field_validator("hash_key_value")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("GROUPDESK_HASH_KEY must be at least 32 random characters")
+        return value
+
+    def session_secret(self) -> str:
+        """GROUPDESK_SECRET_KEY, or (in dev and tests; production refuses to start without it,
+        see startup.py) one made once and kept 0600 in the data dir."""
+        return self.secret_key or self._kept_secret("secret_key")
+
+    def hash_key(self) -> bytes:
+        """GROUPDESK_HASH_KEY, or (dev and tests) one made once and kept 0600 in the data dir: keys every HMAC."""
+        return (self.hash_key_value or self._kept_secret("hash_key")).encode("utf-8")
+
+    def _kept_secret(self, name: str) -> str:
+        """A random secret in the data dir (0600), made once even if two processes race to make it."""
+        import os
+        import secrets
+
+        from groupdesk.runtime.datafiles import private_dir
+
+        path = self.data_dir / name
+        if path.exists() and not path.read_text(encoding="utf-8").strip():
+            path.unlink()  # an empty leftover of an interrupted write
+        if not path.exists():
+            private_dir(self.data_dir)
+            draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_urlsafe(32))
+            try:
+                os.link(draft, path)  # atomic: the first one made wins, the others read it
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text(encoding="utf-8").strip()
+
+    @property
+    def dev_server_db(self) -> Path:
+        return self.data_dir / "temporal.sqlite3"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
