@@ -14,7 +14,7 @@ from groupdesk.archive.record import build_record
 from groupdesk.archive.repeats import archived
 from groupdesk.repeat_keys import community_of, match_keys
 from groupdesk.storage import Database
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 KEY = b"k" * 40
 T0 = utc(2026, 11, 2, 2, 0)
