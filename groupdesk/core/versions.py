@@ -31,17 +31,22 @@ class Branch:
     meaning: str
 
 
-_MARKED = ", ".join(f"'{patch}'" for patch in DEPRECATED + RETIRED[:1])
+def _ids(patches: tuple[str, ...]) -> str:
+    return ", ".join(f"'{patch}'" for patch in patches)
+
+
+# No marker of any release: TemporalChangeVersion unset, or (once the incident upserted anything, on SQL
+# visibility) an empty list, which `NOT IN` matches and `IS NULL` does not.
+_UNMARKED = f"(TemporalChangeVersion IS NULL OR TemporalChangeVersion NOT IN ({_ids(DEPRECATED + RETIRED)}))"
 BRANCHES = (
-    Branch(ENGINE, True, f"GroupdeskEngine = '{ENGINE}' AND TemporalChangeVersion IS NULL",
+    Branch(ENGINE, True, f"GroupdeskEngine = '{ENGINE}' AND {_UNMARKED}",
            "started by this release or later: no patch marker"),
     Branch("perf-timers", True, "TemporalChangeVersion = 'perf-timers'",
            "started by the previous release: replays here (deprecate_patch); must end before the next release"),
     Branch("perf-local-effects", False, "TemporalChangeVersion = 'perf-local-effects'",
            "local effects, timer on the task's clock: retired, must end before this release runs them"),
-    Branch("remote-activities", False,
-           f"TemporalChangeVersion IS NOT NULL AND TemporalChangeVersion NOT IN ({_MARKED})",
+    Branch("remote-activities", False, f"TemporalChangeVersion IN ({_ids(RETIRED[1:])})",
            "one activity per message, a timer per wake-up: retired, must end before this release runs them"),
-    Branch("before-patches", False, "TemporalChangeVersion IS NULL AND GroupdeskEngine IS NULL",
+    Branch("before-patches", False, f"GroupdeskEngine IS NULL AND {_UNMARKED}",
            "started before the first patch: retired, must end before this release runs them"),
 )

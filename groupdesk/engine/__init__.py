@@ -1,0 +1,1 @@
+"""The Temporal engine as groupdesk uses it: client, codec, visibility, dev server, replay, versions."""
