@@ -1,5 +1,6 @@
-"""The versioning policy on the real dev server: a new incident records no patch marker and names its engine;
-`groupdesk ops versions` counts open incidents by the branch of code they need, from visibility (the SDK's
+"""The versioning policy on the real dev server: no marker in a new incident, and the drain check.
+
+A new incident records no patch marker and names its engine; `groupdesk ops versions` counts open incidents by the branch of code they need, from visibility (the SDK's
 `TemporalChangeVersion` and groupdesk's `GroupdeskEngine`), and `--check` fails while any needs a retired one.
 
 Incidents of earlier releases are stood in for by a workflow of the same type that records the patch markers

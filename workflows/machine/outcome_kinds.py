@@ -1,6 +1,6 @@
-"""Every kind of outcome, one entry each in `KINDS`, and recording an outcome: the registry is the only place
-that knows what a kind does.
+"""Every kind of outcome, one entry each in `KINDS`, and recording an outcome.
 
+The registry is the only place that knows what a kind does.
 An outcome either leaves its step (`next`, `hand_over`) or stays on it (`stay: true`), and a stay may carry
 more kinds at once (the smart-meter `adjourned`: an appointment, adjourning, and a report upward). Each entry
 says what marks it in the playbook and, as needed: where a leaving outcome goes, which data fields the

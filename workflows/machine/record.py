@@ -1,6 +1,7 @@
-"""An incident as the machine keeps it: start, playbook snapshot, state, effects to carry out, and the primitives
-every part of the machine shares (the timeline, scaled time, the stage). The bottom of `workflows.machine`:
-it imports nothing of the machine but its message builder.
+"""An incident as the machine keeps it: start, snapshot, state, effects to carry out, shared primitives.
+
+The primitives every part of the machine shares: the timeline, scaled time, the stage. The bottom of
+`workflows.machine`: it imports nothing of the machine but its message builder.
 
 Every function of the machine takes this record first and is pure: given `now`, no I/O, no clock, no
 Temporal. What the workflow must do (send, ask the calendar, start a child) is appended to `effects`.
