@@ -75,7 +75,7 @@ class SmsActivities:
         directory: Directory = self._directory_loader()
         deliveries: list[Delivery] = []
         code = approval_key = None
-        if request.purpose == "approval_request" and "approval_code" not in request.context:
+        if request.purpose == "approval_request":  # its code is made here, never in workflow code
             if self.codes is None:
                 raise ApplicationError("this worker has no approval-code store", type="NoApprovalCodes",
                                        non_retryable=True)

@@ -12,7 +12,7 @@ from groupdesk.incidents.registration import prepare_start
 from groupdesk.core.models import DecideApproval, Delivery, RecordOutcome, SendMessages, SendResult
 from groupdesk.playbooks.loader import load_playbook
 from groupdesk.core.workcal import add_working_days
-from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+from workflows.machine.incident import IncidentMachine, ResolveWorkingDays
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Shanghai
 PLAYBOOK = load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml")
@@ -21,8 +21,7 @@ STAFF = {"guide": "zhao.min", "security_guard": "qian.lei", "hall_lead": "sun.li
          "metering_technician": "feng.tao", "metrology_bureau": "metrology.duty"}
 
 
-def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PLAYBOOK,
-                legacy_codes=None) -> IncidentMachine:
+def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PLAYBOOK) -> IncidentMachine:
     span = playbook.applies.headcount  # 20 people, or as near as the playbook allows
     request = prepare_start(
         directory=DIRECTORY, playbook=playbook, hall_id="xicheng", headcount=min(max(20, span.min), span.max), lead_name="张建国",
@@ -31,7 +30,7 @@ def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PL
         # a playbook that requires it names the person complained about: the guide (更换当事人)
         registration={"person_involved": "zhao.min"} if "person_involved" in playbook.registration_requires else None,
     )
-    return IncidentMachine.new(request, now, legacy_codes)
+    return IncidentMachine.new(request, now)
 
 
 def drain(m: IncidentMachine) -> list:
@@ -67,7 +66,7 @@ def settle_children(m: IncidentMachine, effects: list, now: datetime, resolution
     """Every child incident those effects start is started and ends with `resolution`, as the workflow
     would report it; the effects back, plus whatever the parent did then."""
     from groupdesk.core.links import ChildResult
-    from workflows.handover_child import StartChild
+    from workflows.machine.record import StartChild
 
     found = list(effects)
     for effect in effects:

@@ -14,7 +14,7 @@ from groupdesk.incidents.registration import prepare_start
 from groupdesk.web.labels import event_label, event_text, purpose_label, step_status
 from groupdesk.core.models import TimelineEntry
 from groupdesk.playbooks.loader import find_playbook
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 DIRECTORY = load_directory(REPO_ROOT / "groupdesk" / "examples" / "directory.yaml")
@@ -91,7 +91,6 @@ def test_a_drill_scales_the_grace(machine):
 
 def test_data_fields_and_stay_outcomes(machine):
     m = at_approval(machine)
-    m.state.approval_code = None
     m.finish("director_review", "approved", "wang.jun", "", T0 + timedelta(minutes=5))
     m.finish("metering_explanation", "not_accepted", "feng.tao", "", T0 + timedelta(minutes=6))
     offered = {a["outcome"]: a for a in actions(m.state, PLAYBOOK, DIRECTORY)}
@@ -110,7 +109,6 @@ IDENTIFIER = re.compile(r"[a-z]+_[a-z_]+|\b(?:active|done|waiting|xicheng|guide|
 
 def test_every_timeline_entry_reads_without_identifiers(machine):
     m = at_approval(machine)
-    m.state.approval_code = None
     m.finish("director_review", "approved", "wang.jun", "", T0 + timedelta(minutes=5))
     m.finish("metering_explanation", "not_accepted", "feng.tao", "", T0 + timedelta(minutes=6))
     m.state.steps["metrology_calibration"].deadline_at = T0 + timedelta(days=5)

@@ -17,7 +17,7 @@ from groupdesk.record.chain import append, verify
 from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
 from groupdesk.storage import Database
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 KEY = b"k" * 40
 

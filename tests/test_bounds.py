@@ -10,7 +10,7 @@ from groupdesk.core import validation as v
 from groupdesk.core.durations import parse_duration
 from groupdesk.incidents.registration import InputError, start_problems
 from groupdesk.playbooks.loader import PlaybookError, load_playbook
-from workflows.messages import used_by
+from workflows.machine.messages import used_by
 
 GOOD = dict(hall="xicheng", headcount=20, lead_name="张建国", lead_phone="13800138000", summary="电量异常",
             drill=False, time_scale=None, started_by="sun.li")

@@ -25,9 +25,10 @@ from machine_helpers import (  # noqa: F401  (autouse)
     resolve,
     to_director,
 )
-from workflows import checks, timers
-from workflows.handover_child import StartChild
-from workflows.incident_machine import IncidentMachine
+from workflows import checks
+from workflows.machine import timers
+from workflows.machine.record import StartChild
+from workflows.machine.incident import IncidentMachine
 
 MIN = timedelta(minutes=1)
 LADDER = load_playbook(REPO_ROOT / "playbooks" / "dispute-ladder.yaml")

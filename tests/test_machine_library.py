@@ -156,7 +156,7 @@ def _single_closed(m, now):
                                                      (SINGLE, _single_closed, "handling_opinion")],
                          ids=["outage", "single"])
 def test_a_dissatisfied_follow_up_reopens_then_a_second_hands_over_to_the_ladder(playbook, handle, again):
-    from workflows.handover_child import StartChild
+    from workflows.machine.record import StartChild
 
     m = new_machine(playbook=playbook)
     handle(m, T0)

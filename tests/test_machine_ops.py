@@ -1,11 +1,10 @@
 """The incident machine without a server, beyond the playbook's paths: what sending, ops and
 time outside the playbook change (parked failures, retries, skips, delivery reports, resets,
-migrations, notes, continue-as-new, legacy approval codes), with `now` passed in.
+migrations, notes, continue-as-new, the approval code's hash), with `now` passed in.
 """
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 from datetime import timedelta
@@ -25,13 +24,13 @@ from machine_helpers import (
     sends,
     to_director,
 )
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 MIN = timedelta(minutes=1)
 
 
 def test_the_machine_imports_no_temporal_at_all():
-    code = ("import sys, workflows.incident_machine, workflows.timers, workflows.messages;"
+    code = ("import sys, workflows.machine.incident, workflows.machine.timers, workflows.machine.messages;"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'temporalio'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -121,11 +120,13 @@ def test_continuing_as_new_hands_over_the_whole_state():
     assert again.state.current_steps == ["talk_with_lead"] and by_purpose(effects) == {"step_started": [["hall_lead"]]}
 
 
-def test_a_legacy_incident_draws_its_code_from_the_random_it_is_given():
-    m = new_machine(legacy_codes=random.Random(7))
+def test_an_approval_request_carries_no_code_the_workflow_made():
+    """Codes are made by the send activity, outside workflow code; the machine keeps only their keyed hash."""
+    m = new_machine()
     (request,) = sends(to_director(m))
-    expected = str(random.Random(7).randint(100000, 999999))
-    assert m.state.approval_code == expected and request.context["approval_code"] == expected
-    assert m.shown_state().approval_code is None
+    assert request.purpose == "approval_request" and "approval_code" not in request.context
+    assert "approval_code" not in m.state.model_dump() and m.state.approval_key is None
+    m.record_sent(request, delivered(request, key="hmac-of-code"), T0)
+    assert m.state.approval_key == "hmac-of-code" and m.shown_state().approval_key is None
     decide(m, T0 + MIN)
-    assert m.state.approval_code is None
+    assert m.state.approval_key is None

@@ -24,8 +24,8 @@ from machine_helpers import (
     to_director,
 )
 from groupdesk.incidents.registration import prepare_start
-from workflows import timers
-from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+from workflows.machine import timers
+from workflows.machine.incident import IncidentMachine, ResolveWorkingDays
 
 MIN = timedelta(minutes=1)
 TWO_SESSIONS = SensitivePeriod(name="全国两会", first_day=date(2026, 11, 20), last_day=date(2026, 11, 30),

@@ -11,8 +11,9 @@ from temporalio.exceptions import ApplicationError
 
 from groupdesk.core.models import DecideApproval, PromiseChange, RecordOutcome
 from machine_helpers import T0, drain, new_machine, no_temporal_server, outcome, resolve, sends  # noqa: F401
-from workflows import checks, promise_checks, timers
-from workflows.incident_machine import ResolveWorkingDays
+from workflows import checks, promise_checks
+from workflows.machine import timers
+from workflows.machine.record import ResolveWorkingDays
 
 MIN = timedelta(minutes=1)
 

@@ -28,9 +28,9 @@ from groupdesk.core.models import (
 from groupdesk.core.workcal import add_working_days
 from groupdesk.core.links import ChildResult
 from machine_helpers import T0, STAFF, delivered, new_machine, no_temporal_server  # noqa: F401  (autouse)
-from workflows import timers
-from workflows.handover_child import StartChild
-from workflows.incident_machine import IncidentMachine, ResolveWorkingDays
+from workflows.machine import timers
+from workflows.machine.record import StartChild
+from workflows.machine.incident import IncidentMachine, ResolveWorkingDays
 
 STEPS = [timedelta(seconds=1), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=10),
          timedelta(hours=1), timedelta(days=1), timedelta(days=3)]
@@ -165,7 +165,7 @@ class Run:
         if s.stage in ("follow_up", "closed"):
             assert s.warning_tier == 0, "closing ends the warning plan"
         if s.status == "closed":
-            assert s.approval_key is None and s.approval_code is None and timers.upcoming(m) == []
+            assert s.approval_key is None and timers.upcoming(m) == []
             assert s.timeline[-1].kind == "incident_closed"
         assert [e.at for e in s.timeline] == sorted(e.at for e in s.timeline)
         first = [r.key for r in self.sent if r.retry == 0]

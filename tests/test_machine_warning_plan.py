@@ -288,7 +288,7 @@ def test_inside_a_sensitive_period_each_change_of_the_plan_reaches_the_responsib
     from groupdesk.core.periods import SensitivePeriod
     from groupdesk.incidents.registration import prepare_start
     from machine_helpers import DIRECTORY
-    from workflows.incident_machine import IncidentMachine
+    from workflows.machine.incident import IncidentMachine
 
     request = prepare_start(
         directory=DIRECTORY, playbook=PLAYBOOK, hall_id="xicheng", headcount=20, lead_name="张建国",

@@ -20,8 +20,9 @@ from groupdesk.people.involvement import holders
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.messaging.provider import OutboxProvider
 from machine_helpers import DIRECTORY, PLAYBOOK, T0, by_purpose, drain, new_machine
-from workflows import checks, people
-from workflows.incident_machine import IncidentMachine
+from workflows import checks
+from workflows.machine import people
+from workflows.machine.incident import IncidentMachine
 
 MIN = timedelta(minutes=1)
 CHAIN = PLAYBOOK.escalation.chain
@@ -130,15 +131,15 @@ async def test_one_message_per_person_and_none_to_the_person_involved(tmp_path, 
     ({"media_present": True}, "media present"), ({"complainant_type": "publicity"}, "publicity"),
     ({"complainant_type": "venting"}, None), ({}, None)])
 def test_publicity_or_media_alerts_the_director_and_the_publicity_office_once(registration, alerted):
-    m = machine(**registration)
-    drain(m)
-    assert people.alert_publicity(m, T0) is bool(alerted)
+    m = machine(**registration)  # the alert is part of the start
     effects = by_purpose(drain(m))
+    entries = [e for e in m.state.timeline if e.kind == "publicity_alert"]
     if alerted:
-        assert effects == {"publicity_alert": [["centre_director", "publicity_office"]]}
-        assert alerted in [e for e in m.state.timeline if e.kind == "publicity_alert"][0].detail
+        assert effects["publicity_alert"] == [["centre_director", "publicity_office"]]
+        assert len(entries) == 1 and alerted in entries[0].detail
     else:
-        assert effects == {}
+        assert "publicity_alert" not in effects and entries == []
+        assert people.alert_publicity(m, T0) is False and drain(m) == []
 
 
 async def test_a_person_holding_both_alerted_roles_gets_one_message(tmp_path, directory):
@@ -146,9 +147,8 @@ async def test_a_person_holding_both_alerted_roles_gets_one_message(tmp_path, di
     both.hall("xicheng").roles["publicity_office"] = ["wang.jun", "publicity.duty"]
     sms = SmsActivities(Outbox(f"sqlite:///{tmp_path}/o.db"), OutboxProvider(), lambda: both)
     m = machine(media_present=True)
-    drain(m)
-    people.alert_publicity(m, T0)
-    result = await ActivityEnvironment().run(sms.send_messages, drain(m)[0])
+    (alert,) = [e for e in drain(m) if getattr(e, "purpose", "") == "publicity_alert"]
+    result = await ActivityEnvironment().run(sms.send_messages, alert)
     assert sorted(d.recipient for d in result.deliveries) == ["publicity.duty", "wang.jun"]
     assert "媒体" in sms.outbox.list("inc-p")[0].body
 

@@ -14,7 +14,7 @@ from groupdesk.record.archive_record import build_record
 from groupdesk.record.repeats import archived
 from groupdesk.record.repeat_keys import community_of, match_keys
 from groupdesk.storage import Database
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 KEY = b"k" * 40
 T0 = utc(2026, 11, 2, 2, 0)

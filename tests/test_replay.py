@@ -1,4 +1,10 @@
-"""Recorded incident histories must keep replaying against the current workflow code."""
+"""Recorded incident histories replay against the current workflow code, as the versioning policy says.
+
+tests/histories/*.json: every current path of every playbook, recorded by this code (no patch marker).
+tests/histories/perf-timers/: recorded by the previous release; replayed while `deprecate_patch("perf-timers")`
+is kept (groupdesk.core.versions.DEPRECATED). tests/histories/retired/: recorded under branches this code no
+longer has; kept for one release, never replayed (they do not replay: their incidents must end first).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from temporalio import workflow
 from typer.testing import CliRunner
 
 from groupdesk.core.models import IncidentState, StartIncident
+from groupdesk.core.versions import DEPRECATED, RETIRED
 from workflows.group_incident import GroupIncidentWorkflow
 
 # This module defines a workflow (ReorderedIncident), so the sandbox re-imports it; the CLI and the
@@ -19,44 +26,13 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.cli import app
     from groupdesk.engine.replay import history_from_file, replay
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
-# A history with regular activities (recorded before local effects), for the canary and the tampering test.
-WITH_ACTIVITIES = Path(__file__).parent / "histories" / "before-local-effects-approved_then_explained.json"
-CURRENT = "perf-timers"  # the one patch marker a new incident records (it implies every older patch)
-
-
-def test_a_history_for_every_path_is_committed():
-    from groupdesk.drills.smart_meter import PATHS
-
-    names = {p.stem for p in HISTORIES}
-    assert set(PATHS) <= names, f"record them: make record-histories ({set(PATHS) - names} missing)"
-    for path in ("talk_accepted", "approved_then_metrology", "rejected_then_explained"):
-        assert f"before-sms-replies-{path}" in names, "histories from before a patch stay"
-    for path in PATHS:
-        assert f"before-approval-code-activity-{path}" in names, "histories from before a patch stay"
-    assert {"archive-at-close-talk_accepted", "archive-at-close-approved_then_metrology"} <= names
-    assert "handed_over" in names, "a handover (首问负责制) replays"
-    for path in [*PATHS, "handed_over"]:
-        assert f"before-local-effects-{path}" in names, "histories from before local effects (issue 18) stay"
-        assert patches_in(HISTORIES[0].parent / f"{path}.json") == {CURRENT}, \
-            f"{path}.json is recorded with the current command shape (make record-histories)"
-        assert "perf-local-effects" in patches_in(HISTORIES[0].parent / f"before-perf-timers-{path}.json"), \
-            "histories from before the timer on the batch's clock (issue 18) stay"
-    assert "sensitive-period-approved_then_metrology" in names, "an incident inside a sensitive period replays"
-    assert {"lang-plan_raised_then_ended", "lang-approved_then_metrology",  # the plan raised and ended by the
-            "lang-rejected_then_metrology_inaccurate",  # director; the inaccurate meter's remedy
-            "lang-local-effects-plan_raised_then_ended",  # the same after perf-local-effects
-            "lang-local-effects-rejected_then_metrology_inaccurate"} <= names
-    assert {"promises_kept_and_missed", "before-local-effects-promises_kept_and_missed"} <= names, \
-        "promises (one kept, one missed) replay, with and without local effects"
-    from groupdesk.drills.handovers import LADDER_PATHS
-
-    assert set(LADDER_PATHS) <= names and "ladder-result_disputed-child" in names, "hand-overs replay, both sides"
-    assert {f"before-local-effects-{n}" for n in LADDER_PATHS} <= names, "hand-overs from before local effects stay"
-    assert {"dispute-ladder-to_court", "dispute-ladder-refused_lawfully"} <= names, "the ladder on its own replays"
-    for path in LADDER_PATHS:
-        assert patches_in(HISTORIES[0].parent / f"{path}.json") == {CURRENT}, f"{path}: current shape"
-        assert f"before-perf-timers-{path}" in names
+HISTORIES = Path(__file__).parent / "histories"
+CURRENT = sorted(HISTORIES.glob("*.json"))
+KEPT_FOR = {patch: sorted((HISTORIES / patch).glob("*.json")) for patch in DEPRECATED}
+RETIRED_FILES = sorted((HISTORIES / "retired").glob("*.json"))
+REPLAYED = CURRENT + [p for files in KEPT_FOR.values() for p in files]
+# A history whose hand-over loads the child's playbook by activity: the tampering test renames that activity.
+WITH_ACTIVITY = HISTORIES / "ladder-result_disputed.json"
 
 
 def patches_in(path: Path) -> set[str]:
@@ -70,6 +46,20 @@ def patches_in(path: Path) -> set[str]:
     return found
 
 
+def test_a_current_history_for_every_drill_is_committed():
+    from groupdesk.drills.smart_meter import PATHS, RECORDED_ONLY
+    from groupdesk.drills.handovers import LADDER_OWN_PATHS, LADDER_PATHS
+    from groupdesk.drills.service_attitude import SERVICE_ATTITUDE_PATHS
+
+    names = {p.stem for p in CURRENT}
+    wanted = {*PATHS, *RECORDED_ONLY, *LADDER_PATHS, "ladder-result_disputed-child",
+              *(f"dispute-ladder-{n}" for n in LADDER_OWN_PATHS), *(f"service-attitude-{n}" for n in SERVICE_ATTITUDE_PATHS),
+              "publicity-alert-talk_accepted", "sensitive-period-approved_then_metrology", "periodic-report-weekly"}
+    assert wanted <= names, f"record them: make record-histories ({sorted(wanted - names)} missing)"
+    for path in CURRENT:
+        assert patches_in(path) == set(), f"{path.name}: a current history records no patch marker"
+
+
 # every playbook in playbooks/ (archive/ holds older versions, whose incidents the histories of their day cover)
 PLAYBOOKS = Path(__file__).parent.parent / "playbooks"
 LIBRARY = [p.stem for p in sorted(PLAYBOOKS.glob("*.yaml"))]
@@ -80,17 +70,41 @@ def test_the_library_is_found_in_the_directory():
 
 
 @pytest.mark.parametrize("playbook_id", LIBRARY)
-def test_every_path_of_a_library_playbook_has_a_history(playbook_id):
+def test_every_path_of_a_library_playbook_has_a_current_history(playbook_id):
     from groupdesk.drills.paths import reopened_route, routes
     from groupdesk.playbooks.loader import find_playbook
 
     playbook = find_playbook(PLAYBOOKS, playbook_id)
     paths = set(routes(playbook)) | ({reopened_route(playbook)} - {None})  # and two dissatisfied follow-ups
-    missing = paths - {p.stem for p in HISTORIES}
+    missing = paths - {p.stem for p in CURRENT}
     assert not missing, f"record them: tests/record_histories.py --playbook {playbook_id} ({missing} missing)"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+def test_histories_of_a_deprecated_patch_are_kept_while_it_is():
+    for patch, files in KEPT_FOR.items():
+        assert len(files) >= 50, f"tests/histories/{patch}/: the previous release's paths"
+        for path in files:
+            assert patches_in(path) == {patch}, f"{path.name}: recorded under {patch} alone"
+
+
+def test_retired_histories_are_kept_apart_and_carry_only_retired_branches():
+    assert len(RETIRED_FILES) >= 50
+    assert not set(RETIRED_FILES) & set(REPLAYED)
+    for path in RETIRED_FILES:
+        assert patches_in(path) <= set(RETIRED), f"{path.name}: only retired patches (or none, before patches)"
+
+
+@pytest.mark.parametrize("name", ["before-perf-timers-talk_accepted",  # perf-local-effects
+                                  "before-local-effects-talk_accepted",  # a remote activity per message
+                                  "before-sms-replies-talk_accepted"])  # before the first patch
+async def test_a_retired_branch_no_longer_replays(name):
+    """Why its open incidents must end before this release runs: this code cannot continue them."""
+    path = HISTORIES / "retired" / f"{name}.json"
+    outcome = await replay(history_from_file(path), str(path))
+    assert outcome.error and "nondetermin" in outcome.error.lower()
+
+
+@pytest.mark.parametrize("path", REPLAYED, ids=[str(p.relative_to(HISTORIES)) for p in REPLAYED])
 async def test_history_replays(path):
     outcome = await replay(history_from_file(path), str(path))
     assert outcome.error is None, f"{path.name}: {outcome.error}"
@@ -107,19 +121,20 @@ class ReorderedIncident(GroupIncidentWorkflow):
 
 
 async def test_a_non_deterministic_change_is_caught_and_located():
-    outcome = await replay(history_from_file(WITH_ACTIVITIES), "canary", workflows=(ReorderedIncident,))
+    outcome = await replay(history_from_file(HISTORIES / "talk_accepted.json"), "canary",
+                           workflows=(ReorderedIncident,))
     assert outcome.error and "nondetermin" in outcome.error.lower()
-    # events 5-6: the approval-code-activity patch that __init__ records; the timer meets the next command
-    assert outcome.diverged_at.startswith("event 7 (MARKER_RECORDED)")
+    # event 5: the first command of the first workflow task (its messages' local activity) meets the timer
+    assert outcome.diverged_at.startswith("event 5 (MARKER_RECORDED)")
 
 
 def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):
     runner = CliRunner()
-    ok = runner.invoke(app, ["replay", *map(str, HISTORIES)])
-    assert ok.exit_code == 0 and f"{len(HISTORIES)} replayed, 0 failed" in ok.output
-    data = json.loads(WITH_ACTIVITIES.read_text(encoding="utf-8"))
+    ok = runner.invoke(app, ["replay", *map(str, REPLAYED)])
+    assert ok.exit_code == 0 and f"{len(REPLAYED)} replayed, 0 failed" in ok.output
+    data = json.loads(WITH_ACTIVITY.read_text(encoding="utf-8"))
     scheduled = next(e for e in data["events"] if "activityTaskScheduledEventAttributes" in e)
-    scheduled["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "send_letters"
+    scheduled["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "load_playbook_file"
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(data), encoding="utf-8")
     bad = runner.invoke(app, ["replay", str(tampered)])

@@ -16,7 +16,7 @@ from groupdesk.core.models import RecordFollowUp, RecordOutcome
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records
 from machine_helpers import resolve
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 KEY = b"k" * 40
 MIN = timedelta(minutes=1)

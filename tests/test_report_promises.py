@@ -17,7 +17,7 @@ from groupdesk.cli import app
 from groupdesk.core.models import PromiseChange
 from groupdesk.storage import Database
 from workflows import promise_checks
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 KEY = b"k" * 40
 MIN = timedelta(minutes=1)

@@ -19,7 +19,7 @@ from groupdesk.engine.replay import replay
 from groupdesk.record.schedules import ensure_schedules, schedule_id
 from groupdesk.storage import open_database
 from groupdesk.storage.schema import reports
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 from worker import run_worker
 
 

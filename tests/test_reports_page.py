@@ -14,7 +14,7 @@ from groupdesk.runtime.config import Settings
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import identifier_pattern, signed_in
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 
 def archive_two(settings, make_start) -> list[str]:

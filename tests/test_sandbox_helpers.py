@@ -106,7 +106,7 @@ def test_a_new_run_re_imports_only_its_workflow_module_and_does_not_compile_it_a
     own = {name for name, module in first.importer.new_modules.items()
            if module is not sys.modules.get(name) and not isinstance(module, RestrictedModule)}
     assert own == {"__main__", "workflows", "workflows.group_incident"}
-    for helper in ("workflows.incident_machine", "workflows.timers", "workflows.local_effects", "workflows.checks"):
+    for helper in ("workflows.machine.incident", "workflows.board", "workflows.effects", "workflows.checks"):
         assert first.importer.new_modules[helper] is sys.modules[helper]
     classes = [instance.globals_and_locals["__temporal_workflow_class"] for instance in (first, second)]
     assert classes[0] is not classes[1] and classes[0] is not GroupIncidentWorkflow  # each run its own module

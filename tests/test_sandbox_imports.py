@@ -21,8 +21,8 @@ from groupdesk.core.models import SendMessages, SendResult
 from workflows import sandbox
 from workflows.sandbox import WORKFLOW_HELPERS, workflow_runner
 
-WORKFLOW_MODULES = sorted(f"workflows.{p.stem}" for p in (REPO_ROOT / "workflows").glob("*.py")
-                          if p.stem not in ("__init__", "sandbox"))
+WORKFLOW_MODULES = sorted(".".join(p.relative_to(REPO_ROOT).with_suffix("").parts)
+                          for p in (REPO_ROOT / "workflows").rglob("*.py") if p.stem not in ("__init__", "sandbox"))
 CORE_MODULES = sorted(f"groupdesk.core.{p.stem}" for p in (REPO_ROOT / "groupdesk" / "core").glob("*.py")
                       if p.stem != "__init__")
 IO_LIBRARIES = ("sqlite3", "_sqlite3", "sqlalchemy", "twilio", "psycopg", "fastapi", "httpx", "structlog")
@@ -57,7 +57,7 @@ def test_workflow_code_imports_no_io(module):
 
 def test_worker_sandbox_passes_through_only_the_core_and_the_helpers():
     added = workflow_runner().restrictions.passthrough_modules - SandboxRestrictions.default.passthrough_modules
-    assert added == {"groupdesk.core", *WORKFLOW_HELPERS}
+    assert added == {"groupdesk.core", "workflows.machine", *WORKFLOW_HELPERS}
     passed = workflow_runner().restrictions.passthrough_modules
     assert not {"groupdesk", "workflows", *sandbox.WORKFLOW_MODULES} & passed
     # every workflow module is one or the other, so a new helper is not silently re-imported per run

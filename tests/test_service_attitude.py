@@ -18,7 +18,7 @@ from groupdesk.incidents.registration import InputError, prepare_start
 from groupdesk.playbooks.loader import load_playbook
 from machine_helpers import DIRECTORY, T0, drain
 from workflows import checks
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 PLAYBOOK = load_playbook(REPO_ROOT / "playbooks" / f"{SERVICE_ATTITUDE}.yaml")
 HISTORIES = Path(__file__).parent / "histories"

@@ -18,7 +18,7 @@ from tests.machine_helpers import PLAYBOOK, new_machine
 HISTORIES = Path(__file__).parent / "histories"
 # a few long paths of different playbooks: a hand-over, promises, the warning plan, a period, the ladder
 DRILLS = ["approved_then_metrology", "handed_over", "promises_kept_and_missed",
-          "lang-local-effects-plan_raised_then_ended",
+          "plan_raised_then_ended",
           "sensitive-period-approved_then_metrology", "ladder-reopened_then_handed_over",
           "outage-group-complaint-escalate-approved-dispatched_rural", "service-attitude-director_apology"]
 

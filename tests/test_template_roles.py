@@ -57,8 +57,8 @@ def test_a_step_template_defaults_to_the_step_id():
 def test_the_complainant_gets_its_own_template_through_the_message_builder(make_start):
     from datetime import datetime, timezone
 
-    from workflows.messages import MessageBuilder
-    from workflows.incident_machine import IncidentMachine
+    from workflows.machine.messages import MessageBuilder
+    from workflows.machine.incident import IncidentMachine
 
     machine = IncidentMachine.new(make_start(), datetime(2026, 11, 23, 2, tzinfo=timezone.utc))
     request = MessageBuilder(machine.start, machine.state).for_step(

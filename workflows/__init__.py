@@ -1,0 +1,1 @@
+"""Temporal workflow code: the incident workflow, its machine and helpers, and the periodic report."""

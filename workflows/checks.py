@@ -12,8 +12,9 @@ from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
-from workflows.incident_machine import IncidentMachine
-from workflows.promises import closing_problem
+from workflows.machine.incident import IncidentMachine
+from workflows.machine.outcome_kinds import time_fields
+from workflows.machine.promises import closing_problem
 
 
 def rejected(message: str) -> ApplicationError:
@@ -89,7 +90,7 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     for field in outcome.requires_data:
         if not req.data.get(field, "").strip():
             raise rejected(f"outcome {req.outcome!r} needs {field}; pass --data {field}=VALUE")
-    for field in {outcome.appointment.field if outcome.appointment else None, outcome.wait_until} - {None}:
+    for field in dict.fromkeys(time_fields(outcome)):  # an appointment's time, adjourning's, ...
         raw = req.data[field]
         try:
             at = datetime.fromisoformat(raw)
@@ -126,8 +127,6 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
                        f"{', '.join(machine.active_steps()) or 'none'}")
     step_id = pending[0]
     require_role(machine, req.actor, [machine.pb.steps[step_id].owner], f"decide {step_id}", req.roles)
-    if req.code and req.code != machine.state.approval_code:
-        raise rejected(f"code {req.code} is not the code of the approval waiting in {machine.state.id}")
     if req.decision == "reject" and not req.reason.strip():
         raise rejected("a rejection needs a reason; pass --reason TEXT")
     decided = machine.pb.steps[step_id].outcomes.get("approved" if req.decision == "approve" else "rejected")

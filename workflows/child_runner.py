@@ -1,11 +1,14 @@
-"""Starting a hand-over's child incident from the workflow: load its playbook (an activity), start it
-as a child workflow that outlives this one, and (a parent that waits) report its result to the machine."""
+"""Starting a hand-over's child incident from the workflow: its playbook loaded, the child workflow started.
+
+The playbook is loaded by an activity; the child runs on when this incident closes, and a parent that waits
+reports the child's result to its machine.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
@@ -16,16 +19,15 @@ with workflow.unsafe.imports_passed_through():
     from groupdesk.core import activities as declared, search_attributes as sa
     from groupdesk.core.links import ChildStart
     from groupdesk.core.models import IncidentState, StartIncident
-    from workflows.handover_child import StartChild, result_of
-
-if TYPE_CHECKING:
-    from workflows.group_incident import GroupIncidentWorkflow
+    from workflows.machine.children import result_of
+    from workflows.machine.incident import IncidentMachine
+    from workflows.machine.record import StartChild
 
 LOAD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
-# Replaced at the child's start: what the board shows of the child is its own.
+# Replaced at the child's start, or published by the child itself: what the board shows of the child is its own.
 OWN = frozenset({sa.STATUS.name, sa.STAGE.name, sa.CURRENT_STEPS.name, sa.WARNING_TIER.name, sa.PLAYBOOK.name,
        sa.REPEAT_OF.name, sa.APPROVAL_KEY.name, sa.FOLLOW_UP_KEY.name, sa.FAILED_ACTIONS.name,
-       sa.NEXT_DEADLINE.name, sa.OVERDUE.name})
+       sa.NEXT_DEADLINE.name, sa.OVERDUE.name, sa.ENGINE.name})
 
 
 def child_attributes(start: StartIncident) -> TypedSearchAttributes:
@@ -40,8 +42,9 @@ def child_attributes(start: StartIncident) -> TypedSearchAttributes:
     ])
 
 
-async def run_child(wf: GroupIncidentWorkflow, effect: StartChild) -> None:
-    machine = wf.machine
+async def run_child(machine: IncidentMachine, effect: StartChild, wake: Callable[[], None],
+                    keep: Callable[[asyncio.Task], None]) -> None:
+    """Start the child and tell the machine; `keep` holds the task that awaits a child the parent waits for."""
     try:
         playbook = await workflow.execute_activity(
             declared.load_playbook_snapshot, ChildStart(playbook=effect.spec.playbook),
@@ -54,25 +57,22 @@ async def run_child(wf: GroupIncidentWorkflow, effect: StartChild) -> None:
             parent_close_policy=ParentClosePolicy.ABANDON)
     except (ActivityError, ChildWorkflowError, WorkflowAlreadyStartedError) as err:
         machine.child_failed(effect.child_id, str(getattr(err, "cause", None) or err), workflow.now())
-        wf.woken = True
+        wake()
         return
     machine.child_started(effect.child_id, workflow.now())
-    wf.woken = True
+    wake()
     if effect.spec.parent == "wait":
         # Awaited apart from the messages in flight: those must not look busy (and hold back the board's
-        # search attributes) for as long as the child runs. Kept on the workflow so the task lives on.
-        task = asyncio.create_task(await_result(wf, effect.child_id, handle))
-        awaiting = wf.__dict__.setdefault("awaiting_children", set())
-        awaiting.add(task)
-        task.add_done_callback(awaiting.discard)
+        # search attributes) for as long as the child runs.
+        keep(asyncio.create_task(await_result(machine, effect.child_id, handle, wake)))
 
 
-async def await_result(wf: GroupIncidentWorkflow, child_id: str, handle) -> None:
+async def await_result(machine: IncidentMachine, child_id: str, handle, wake: Callable[[], None]) -> None:
     """The child's result, recorded by the parent that waits for it."""
     try:
         final = await handle
     except ChildWorkflowError as err:
-        wf.machine.child_failed(child_id, str(err.cause or err), workflow.now())
+        machine.child_failed(child_id, str(err.cause or err), workflow.now())
     else:
-        wf.machine.child_finished(result_of(final), workflow.now())
-    wf.woken = True
+        machine.child_finished(result_of(final), workflow.now())
+    wake()

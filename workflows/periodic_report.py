@@ -1,5 +1,7 @@
-"""The periodic report: run by a Temporal Schedule, it builds the period's figures from the archive and
-sends each hall's summary to its centre director and the emergency leadership office."""
+"""The periodic report workflow: each hall's summary of the period, sent to its director and the office.
+
+Run by a Temporal Schedule, it builds the period's figures from the archive and sends each hall's summary to
+its centre director and the emergency leadership office."""
 
 from __future__ import annotations
 

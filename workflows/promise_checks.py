@@ -8,7 +8,7 @@ from groupdesk.core import validation as bounds
 from groupdesk.core.promise_models import UNRESOLVED, Promise, PromiseChange, parse_due
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from workflows.checks import rejected, require_bounded, require_not_closed, require_role, roles_of
-from workflows.incident_machine import IncidentMachine
+from workflows.machine.incident import IncidentMachine
 
 KEEPERS = ("hall_lead", "centre_director")  # besides the promise's owner: who may record it kept or re-promise
 

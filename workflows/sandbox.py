@@ -5,8 +5,8 @@ What is passed through (one shared copy in the worker), besides what the SDK pas
 
 - the pure core (`groupdesk.core`): one copy of its pydantic classes serves every run, so inputs
   built outside a workflow validate inside it;
-- the workflow helpers (`WORKFLOW_HELPERS`: the incident machine, the checks, the timers, the local
-  effects, ...). They hold no state: every module-level value is immutable and nothing in them reads
+- the workflow helpers (`WORKFLOW_HELPERS`: the incident machine, the checks, the board, the effects
+  runner, the deadline timer, ...). They hold no state: every module-level value is immutable and nothing in them reads
   the clock, randomness or files (tests/test_sandbox_imports.py reads their source for both), so a
   shared copy behaves as a fresh one. Re-importing them for every new incident cost about half of
   the ~16 ms of CPU that creating one workflow instance took, and 100 KiB per cached incident.
@@ -37,11 +37,14 @@ from types import CodeType
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 WORKFLOW_MODULES = ("workflows.group_incident", "workflows.periodic_report")
-WORKFLOW_HELPERS = tuple(f"workflows.{name}" for name in (
-    "adjourn", "checks", "child_runner", "follow_up", "handover_child", "incident_machine", "local_effects",
-    "machine_ops", "machine_periods", "messages", "people", "promise_checks", "promises", "timers",
-    "warning_plan"))
-PASSTHROUGH = ("groupdesk.core", *WORKFLOW_HELPERS)
+WORKFLOW_HELPERS = (
+    *(f"workflows.{name}" for name in ("board", "checks", "child_runner", "deadline_timer", "effects",
+                                        "promise_checks")),
+    *(f"workflows.machine.{name}" for name in ("children", "follow_up", "incident", "messages", "ops",
+                                                "outcome_kinds", "people", "periods", "plan", "progress",
+                                                "promises", "record", "steps", "timers")),
+)
+PASSTHROUGH = ("groupdesk.core", "workflows.machine", *WORKFLOW_HELPERS)
 
 
 class _CachedCodeLoader(importlib.machinery.SourceFileLoader):

@@ -1,4 +1,4 @@
-"""Ops: failed steps across incidents, retry or skip them, one at a time or after an outage."""
+"""Ops: failed steps across incidents, retry or skip them; resets, migrations, and the versions drain check."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import WorkflowUpdateFailedError
 
-from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, print_json, run, settings
+from groupdesk.cli.common import acting, connect_or_fail, directory, fail, gateway_or_fail, print_json, run, settings
 from groupdesk.core.durations import parse_duration
 from groupdesk.core.validation import shown
 from groupdesk.playbooks.loader import PlaybookError, find_playbook
 from groupdesk.core.workcal import format_local
 
-ops_app = typer.Typer(no_args_is_help=True, help="Failed steps: list, retry, skip.")
+ops_app = typer.Typer(no_args_is_help=True, help="Failed steps: list, retry, skip; resets, migrations; versions.")
 
 
 def register(app: typer.Typer) -> None:
@@ -175,3 +175,31 @@ def reset(incident_id: str, to_step: str = typer.Option(..., "--to-step"),
     run_id = run(go())
     typer.echo(f"{incident_id}: reset to before {to_step} (new run {run_id})"
                + ("; messages will be sent again" if resend else "; messages already sent are not sent again"))
+
+
+@ops_app.command("versions")
+def versions(as_json: bool = typer.Option(False, "--json"),
+             check: bool = typer.Option(False, "--check", help="exit 1 while an open incident needs a branch "
+                                                               "this release does not run (the drain check)")) -> None:
+    """Open incidents by the branch of workflow code they need; those on a retired branch must end first."""
+    from groupdesk.engine.versions import as_json as rows_as_json, open_by_branch
+
+    s = settings()
+
+    async def go():
+        return await open_by_branch(await connect_or_fail(s))
+
+    rows = run(go())
+    waiting = sum(r.open for r in rows if not r.runs_here)
+    if as_json:
+        print_json(rows_as_json(rows))
+    else:
+        table = Table("branch", "open", "this release runs them", "what")
+        for r in rows:
+            table.add_row(r.branch, str(r.open), "yes" if r.runs_here else "[red]no[/red]" if r.open else "no",
+                          r.meaning)
+        Console().print(table)
+        typer.echo(f"{waiting} open incident(s) need a branch this release does not run: let them end before"
+                   " deploying it" if waiting else "every open incident runs on this release's workflow code")
+    if check and waiting:
+        raise typer.Exit(1)

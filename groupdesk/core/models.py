@@ -92,7 +92,6 @@ class DecideApproval(BaseModel):
     decision: Literal["approve", "reject"]
     actor: str
     reason: str = ""
-    code: str = ""  # legacy: a plaintext code, from incidents whose workflow made the code
     code_key: str = ""  # given when the decision came by SMS reply: the keyed hash of the code replied with
     roles: CurrentRoles = None
 
@@ -257,7 +256,6 @@ class IncidentState(BaseModel):
     follow_up: FollowUpState | None = None
     resolution: str | None = None
     rejection_reason: str | None = None
-    approval_code: str | None = None  # legacy (read from old histories only): codes are no longer made here
     approval_key: str | None = None  # keyed hash of the pending approval's code (never the code); cleared once decided
     action_retries: int = 0  # ops retries made: numbers each retry's messages
     resend_epoch: int = 0  # bumped by a reset with --resend: messages get new idempotency keys
@@ -273,9 +271,9 @@ class IncidentState(BaseModel):
     reopened: int = 0  # dissatisfied follow-up answers that sent the incident back
 
 
-# Kept in the workflow (so old histories replay and a continued run keeps its approval's hash),
-# never shown: the state query blanks them and what shows a state to people leaves them out.
-SECRET_STATE_FIELDS = {"approval_code", "approval_key"}
+# Kept in the workflow (a continued run keeps its approval's hash), never shown: the state query blanks it
+# and what shows a state to people leaves it out.
+SECRET_STATE_FIELDS = {"approval_key"}
 
 
 class Ack(BaseModel):

@@ -42,9 +42,14 @@ SENSITIVE_PERIOD = SearchAttributeKey.for_keyword("GroupdeskSensitivePeriod")
 PROMISE_DUE = SearchAttributeKey.for_datetime("GroupdeskPromiseDue")
 PROMISES = SearchAttributeKey.for_keyword_list("GroupdeskPromises")
 
+# Published by the workflow in its first upsert: which execution mode runs the incident (groupdesk.core.versions).
+# With TemporalChangeVersion (the patch markers an incident recorded) it tells `groupdesk ops versions` which
+# incidents still need code of an earlier release.
+ENGINE = SearchAttributeKey.for_keyword("GroupdeskEngine")
+
 ALL = (STATUS, STAGE, CURRENT_STEPS, WARNING_TIER, HALL, PLAYBOOK, HEADCOUNT, DRILL, APPROVAL_KEY, FOLLOW_UP_KEY,
        FAILED_ACTIONS, NEXT_DEADLINE, OVERDUE, COMPLAINANT, REPEAT_OF, SENSITIVE_PERIOD,
-       REPEAT_KEYS, PROMISE_DUE, PROMISES)
+       REPEAT_KEYS, PROMISE_DUE, PROMISES, ENGINE)
 
 
 def cli_flags() -> list[str]:

@@ -105,10 +105,8 @@ class MessageBuilder:
 
     def for_step(self, step: str, purpose: Purpose, recipients: list[str], template: str | None,
                  discriminator: str) -> SendMessages:
-        # A legacy incident's code was made by the workflow; otherwise the send activity makes it.
-        extra = {"approval_code": self.state.approval_code} if purpose == "approval_request" \
-            and self.state.approval_code else None
-        return self._request(step, purpose, recipients, template or "", discriminator, extra=extra,
+        # An approval request's code is made by the send activity, outside workflow code.
+        return self._request(step, purpose, recipients, template or "", discriminator,
                              audiences=self.pb.steps[step].audiences)
 
     def _round(self, step: str) -> str:
@@ -187,6 +185,12 @@ class MessageBuilder:
                extra: dict[str, Any]) -> SendMessages:
         """A message in groupdesk's own words (not the playbook's), of no step, keyed by `discriminator`."""
         return self._request(None, purpose, recipients, "", discriminator, inline=template, extra=extra)
+
+    def to_person(self, step: str | None, purpose: Purpose, person: str, discriminator: str,
+                  template: Mapping[str, str], extra: dict[str, Any]) -> SendMessages:
+        """A message in groupdesk's own words to one staff member, about `step` (or none)."""
+        return self._request(step, purpose, [PERSON_PREFIX + person], "", discriminator, inline=template,
+                             extra=extra)
 
     def reopened(self, step: str, score: int, comment: str, number: int) -> SendMessages:
         """The hall lead hears that a dissatisfied answer sent the incident back to a step."""

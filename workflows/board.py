@@ -1,0 +1,66 @@
+"""What the board and `groupdesk list` filter on, published as search attributes: only what changed.
+
+Published once nothing is in flight, so a workflow task carries one upsert; an upsert carries only the
+attributes whose value differs from what the incident already has (`workflow.info()` keeps it, start attributes
+included), and a task where nothing differs upserts nothing.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from groupdesk.core import search_attributes as sa
+    from groupdesk.core.versions import ENGINE
+    from workflows.machine import promises, timers
+    from workflows.machine.incident import IncidentMachine
+
+
+def reply_keys(m: IncidentMachine) -> tuple[str, str]:
+    """What lets an SMS reply find this incident: keyed hashes made outside the workflow, never a code or a
+    number; "pending" while an approval's SMS (and so its code) is on its way."""
+    s = m.state
+    follow = s.follow_up
+    awaiting = follow is not None and follow.sent and follow.outcome == "pending"
+    if s.approval_key:
+        code = s.approval_key
+    elif m.pending_approvals():
+        code = "pending"
+    else:
+        code = "-"
+    return code, (m.start.follow_up_key or "legacy") if awaiting else "-"
+
+
+def wanted(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
+    """Every published attribute's value now; None: not set."""
+    s = m.state
+    ahead = timers.upcoming(m)
+    now = workflow.now()
+    overdue = any(st.deadline_at is not None and st.deadline_at <= now
+                  for sid in m.active_steps() if (st := s.steps[sid]))
+    code_key, follow_up_key = reply_keys(m)
+    values: dict[SearchAttributeKey, object] = {
+        sa.STATUS: s.status, sa.STAGE: s.stage or "-", sa.CURRENT_STEPS: list(s.current_steps),
+        sa.WARNING_TIER: s.warning_tier, sa.APPROVAL_KEY: code_key, sa.FOLLOW_UP_KEY: follow_up_key,
+        sa.FAILED_ACTIONS: sum(1 for f in s.failed_actions if f.status == "parked"),
+        sa.NEXT_DEADLINE: ahead[0].due_at if ahead else None, sa.OVERDUE: overdue,
+        sa.ENGINE: ENGINE,
+    }
+    if m.state.promises:  # incidents without promises never carry these
+        next_due, statuses = promises.published(m)
+        values[sa.PROMISE_DUE], values[sa.PROMISES] = next_due, list(statuses)
+    return values
+
+
+def publish(m: IncidentMachine) -> None:
+    """Upsert the attributes whose value changed; nothing when none did."""
+    current = {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}
+    updates = []
+    for key, value in wanted(m).items():
+        if value is None and key.name in current:
+            updates.append(key.value_unset())
+        elif value is not None and current.get(key.name) != value:
+            updates.append(key.value_set(value))
+    if updates:
+        workflow.upsert_search_attributes(updates)

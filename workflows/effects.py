@@ -1,0 +1,140 @@
+"""Carrying out the machine's effects: each transition's messages in one local activity, and the rest.
+
+- The messages one transition calls for go out in ONE local activity (`send_batch`): a marker in the history.
+  The outbox keeps them exactly-once (a message is stored and taken under its idempotency key before the
+  provider is called), so a crashed worker's successor running the batch again sends nothing twice.
+- A request that failed is retried by the workflow, alone, on SMS_RETRY's backoff; after the last attempt it
+  is parked for ops. Working-day deadlines and the archive are local activities too; a hand-over starts a
+  child workflow (workflows/child_runner.py).
+- The clock: a timer armed in a workflow task starts only when the task completes, after its local
+  activities; `clock()` is the later of workflow.now() and when the last batch finished (the worker's clock,
+  read from the batch's marker on replay), so deadlines are counted from when the messages went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from groupdesk.core import activities as declared
+    from groupdesk.core.batch import SendBatch
+    from groupdesk.core.models import ArchiveIncident, SendMessages, WorkingDeadline
+    from workflows.machine.incident import IncidentMachine
+    from workflows.machine.record import ResolveWorkingDays, StartChild
+
+from workflows.child_runner import run_child
+
+# The workflow's own retries of a request the provider refused for now (a rate limit, a gateway down).
+SMS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                        maximum_interval=timedelta(minutes=1), maximum_attempts=8)
+# A local activity that did not return at all (its worker died, it timed out) runs again whole;
+# what it had already sent is found in the outbox and not sent again.
+WHOLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                          maximum_attempts=5)
+# Short, so a batch held by a worker that died is run soon by another.
+SMS_TIMEOUT = timedelta(seconds=10)
+# The archive waits for its database as long as it takes: a closed incident is never left out of it.
+ARCHIVE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ARCHIVE_TIMEOUT = timedelta(seconds=30)
+
+
+def sms_retry(time_scale: float) -> RetryPolicy:
+    """A drill on compressed time also compresses the backoff between attempts (not the attempts)."""
+    if time_scale <= 1:
+        return SMS_RETRY
+    return RetryPolicy(initial_interval=max(SMS_RETRY.initial_interval / time_scale, timedelta(milliseconds=20)),
+                       backoff_coefficient=2.0, maximum_attempts=SMS_RETRY.maximum_attempts,
+                       maximum_interval=max(SMS_RETRY.maximum_interval / time_scale, timedelta(milliseconds=100)))
+
+
+def backoff(policy: RetryPolicy, attempt: int) -> timedelta:
+    """The wait before attempt `attempt + 1`, as Temporal's own retry policy would have it."""
+    wait = policy.initial_interval * (policy.backoff_coefficient ** (attempt - 1))
+    return min(wait, policy.maximum_interval) if policy.maximum_interval else wait
+
+
+class Effects:
+    """What is in flight for one incident; `wake` tells the workflow's loop that something changed."""
+
+    def __init__(self, machine: IncidentMachine, wake: Callable[[], None]):
+        self.machine = machine
+        self.wake = wake
+        self.in_flight: set[asyncio.Task] = set()
+        self.awaiting_children: set[asyncio.Task] = set()  # apart: a waited-for child must not look busy
+        self.landed_at: datetime | None = None  # when the last batch finished, by the worker's clock
+
+    def clock(self) -> datetime:
+        """Now, for firing what is due and arming a timer: never earlier than the last batch's end."""
+        now = workflow.now()
+        return max(now, self.landed_at) if self.landed_at else now
+
+    def launch(self) -> None:
+        """This transition's effects: working-day deadlines each, the child starts, one batch for its messages."""
+        sends: list[SendMessages] = []
+        for effect in self.machine.take_effects():
+            if isinstance(effect, ResolveWorkingDays):
+                self._track(self._working_days(effect))
+            elif isinstance(effect, StartChild):  # a hand-over: the other playbook as a child incident
+                self._track(run_child(self.machine, effect, self.wake, self._keep_awaiting))
+            else:
+                sends.append(effect)
+        if sends:
+            self._track(self._send_batch(sends))
+
+    def _track(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    def _keep_awaiting(self, task: asyncio.Task) -> None:
+        self.awaiting_children.add(task)
+        task.add_done_callback(self.awaiting_children.discard)
+
+    async def _working_days(self, effect: ResolveWorkingDays) -> None:
+        due = await workflow.execute_local_activity(
+            declared.working_day_deadline, WorkingDeadline(start=effect.start, working_days=effect.working_days),
+            start_to_close_timeout=timedelta(seconds=10))
+        self.machine.apply_working_days(effect, due)
+        self.wake()
+
+    async def _send_batch(self, requests: list[SendMessages]) -> None:
+        policy = sms_retry(self.machine.start.time_scale)
+        pending, attempt = requests, 1
+        while pending:
+            try:
+                result = await workflow.execute_local_activity(
+                    declared.send_batch, SendBatch(requests=pending, attempt=attempt),
+                    start_to_close_timeout=SMS_TIMEOUT, retry_policy=WHOLE_RETRY)
+            except ActivityError as err:
+                for request in pending:
+                    self.machine.park_failure(request, str(err.cause or err), attempt, workflow.now())
+                self.wake()  # the failure flag must reach the board now, not at the next deadline
+                return
+            if result.finished_at is not None:
+                self.landed_at = max(result.finished_at, self.landed_at or result.finished_at)
+            again = []
+            for request, outcome in zip(pending, result.outcomes):
+                if outcome.result is not None:
+                    self.machine.record_sent(request, outcome.result, workflow.now())
+                elif outcome.retryable and attempt < policy.maximum_attempts:
+                    again.append(request)
+                else:
+                    self.machine.park_failure(request, outcome.error, attempt, workflow.now())
+            self.wake()  # publish what changed (an approval key, a failure) once nothing is in flight
+            if again:
+                await workflow.sleep(backoff(policy, attempt), summary="SMS retry backoff")
+                attempt += 1
+            pending = again
+
+    async def archive(self) -> None:
+        """The closed incident into the archive (idempotent by run id)."""
+        await workflow.execute_local_activity(
+            declared.archive_incident, ArchiveIncident(start=self.machine.start.model_copy(update={"carried": None}),
+                                                       state=self.machine.state, run_id=workflow.info().run_id),
+            start_to_close_timeout=ARCHIVE_TIMEOUT, retry_policy=ARCHIVE_RETRY)

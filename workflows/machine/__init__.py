@@ -1,0 +1,1 @@
+"""The incident machine: one class (`incident.IncidentMachine`) over plain functions, pure and given `now`."""
