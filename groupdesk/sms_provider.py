@@ -17,7 +17,10 @@ log = structlog.get_logger("groupdesk.sms")
 
 
 class SmsProvider(Protocol):
-    name: str
+    name: str  # the provider, as the outbox row records it
+    channel: str  # what it sends over ("sms"); another channel (e.g. WeCom) is another provider
+    templates: bool  # sends only approved templates with parameters (Aliyun, Tencent Cloud)
+    settles_unknown: bool  # reconcile() can tell whether it has a message; if not, a maybe-sent one is parked
 
     async def send(self, message: OutboxRow) -> str | None:
         """Hand the message over and return the provider's id for it.
@@ -33,6 +36,9 @@ class OutboxProvider:
     """Messages stay in the outbox (and the log); nothing leaves the machine."""
 
     name = "outbox"
+    channel = "sms"
+    templates = False
+    settles_unknown = True
 
     async def send(self, message: OutboxRow) -> str | None:
         log.info("sms stored", to=mask_phone(message.to_number), purpose=message.purpose, chars=len(message.body))
@@ -44,10 +50,6 @@ class OutboxProvider:
 
 def make_provider(settings) -> SmsProvider:
     """The configured provider; a missing or inconsistent setting fails here, at worker start."""
-    if settings.sms_provider == "outbox":
-        return OutboxProvider()
-    if settings.sms_provider == "twilio":
-        from groupdesk.twilio_sms import TwilioProvider
+    from groupdesk.messaging.channels import build
 
-        return TwilioProvider.from_settings(settings)
-    raise ValueError(f"GROUPDESK_SMS_PROVIDER={settings.sms_provider!r} is not known; use outbox or twilio")
+    return build(settings, settings.sms_provider)
