@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from groupdesk.core.models import (
+    Delivery,
     DeliveryReport,
     FailedAction,
     HandOver,
@@ -69,12 +70,27 @@ class OpsChanges:
     def report_delivery(self: IncidentMachine, report: DeliveryReport, now: datetime) -> bool:
         """A message the provider accepted but could not deliver; True if it is one of ours."""
         for delivery in self.state.deliveries:
+            if delivery.key == report.key and report.status == "delivered":
+                return self.settle_unknown(delivery, now)
             if delivery.key == report.key:
                 delivery.status, delivery.error = "undelivered", f"{report.status} {report.error_code}".strip()
                 self.log(now, "sms_undelivered", detail=f"{delivery.role} {delivery.to_masked}:"
                          f" {report.status}{' (' + report.error_code + ')' if report.error_code else ''}")
                 return True
         return False
+
+    def settle_unknown(self: IncidentMachine, delivery: Delivery, now: datetime) -> bool:
+        """A message parked as maybe-sent (Tencent Cloud cannot tell) that its delivery report shows
+        delivered: sent after all, and its parked action waits for ops no longer."""
+        if delivery.status != "failed":
+            return False
+        delivery.status, delivery.error = "sent", ""
+        for action in self.state.failed_actions:
+            if action.status == "parked" and delivery.key.startswith(str(action.request.get("key", "")) + "/") \
+                    and delivery.role in action.request.get("recipients", []):
+                action.status, action.resolved_at, action.reason = "skipped", now, "delivered (delivery report)"
+        self.log(now, "sms_settled", detail=f"{delivery.role} {delivery.to_masked}: delivered")
+        return True
 
     # ---- ops ----------------------------------------------------------------------------
 

@@ -119,3 +119,25 @@ def template_problems(settings) -> list[str]:
     except RegistryError as exc:
         return [str(exc)]
     return expressibility_problems(sources)[:5] + coverage_problems(sources, registry, providers)
+
+
+def sms_refusal(settings, playbook) -> str | None:
+    """Why this playbook may not start: a template of it that a domestic provider its messages may go to
+    cannot take, or has not approved (one line naming the template and the provider), else None."""
+    from groupdesk.messaging.sms_templates import (
+        RegistryError, coverage_problems, expressibility_problems, playbook_sources, registry_for,
+    )
+
+    try:
+        providers = routes_of(settings).template_providers()
+    except RoutesError as exc:
+        return str(exc)
+    if not providers:
+        return None
+    sources = playbook_sources(playbook)
+    try:
+        problems = expressibility_problems(sources) or coverage_problems(
+            sources, registry_for(settings.playbooks_dir), providers, limit=1)
+    except RegistryError as exc:
+        return str(exc)
+    return f"playbook {playbook.id} cannot start: {problems[0]}" if problems else None

@@ -106,7 +106,7 @@ def network_error(provider: str, exc: BaseException, text: str = "") -> Exceptio
         return RetryableSmsError(f"could not connect to {provider} in time")
     if "refused" in said or "name or service not known" in said or "nodename nor servname" in said \
             or "failed to resolve" in said or "temporary failure in name resolution" in said:
-        return RetryableSmsError(f"cannot connect to {provider}: {said[:160]}")
+        return RetryableSmsError(f"cannot connect to {provider} (refused or not found): not sent")
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in said or "timeout" in said:
         return UnknownOutcomeError(f"{provider} did not answer in time")
-    return UnknownOutcomeError(f"connection to {provider} lost while sending: {said[:160]}")
+    return UnknownOutcomeError(f"connection to {provider} lost while sending (it may have the message)")

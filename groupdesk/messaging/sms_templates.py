@@ -19,6 +19,7 @@ from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
 from groupdesk.messaging.template_text import NotExpressible, Shape, shape_of
 
 REGISTRY_FILE = "sms_templates.yaml"
+ANSWER_PREFIX = "groupdesk/answer_"  # the answers to replies: sent on their own, never in a drill
 STATUSES = ("approved", "reviewing", "rejected", "unregistered")
 MAX_BYTES = 4 * 1024 * 1024
 HEADER = """\
@@ -144,7 +145,7 @@ def own_sources() -> dict[str, str]:
                 found[f"groupdesk/{name.lower()}.{lang}"] = source
     for name, langs in ANSWERS.items():
         for lang, source in langs.items():
-            found[f"groupdesk/answer_{name}.{lang}"] = source
+            found[f"{ANSWER_PREFIX}{name}.{lang}"] = source
     return found
 
 
@@ -174,7 +175,7 @@ def needed(sources: dict[str, str], provider: str) -> dict[str, Need]:
             shape = shape_of(source)
         except NotExpressible:
             continue  # named by expressibility_problems
-        for drill in (False, True):
+        for drill in ((False,) if label.startswith(ANSWER_PREFIX) else (False, True)):  # answers are never drills
             need = found.setdefault(shape.text(provider, drill), Need(shape, [], drill))
             need.used_by.append(label + (" (drill)" if drill else ""))
     return found
