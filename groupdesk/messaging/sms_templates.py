@@ -98,7 +98,7 @@ class Registry:
     def save(self) -> None:
         """Written whole to a temporary file and moved into place: a reader never sees half a file."""
         data = {p: [e.as_yaml() for e in self.entries[p].values()] for p in TEMPLATE_PROVIDERS if self.entries[p]}
-        body = HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+        body = HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
         draft = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         draft.write_text(body, encoding="utf-8")
         os.replace(draft, self.path)
