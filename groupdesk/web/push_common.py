@@ -9,6 +9,7 @@ import uuid
 import structlog
 from fastapi import HTTPException, Request
 from pydantic import ValidationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from groupdesk.core.models import DeliveryReport
 from groupdesk.core.roles import LEAD_COMPLAINANT
@@ -55,8 +56,13 @@ async def apply_report(services, provider: str, row: OutboxRow | None, status: s
     settled = status == "delivered" and row.status == "unknown"
     if settled or (status in ("undelivered", "failed") and row.recipient != LEAD_COMPLAINANT):
         gateway = await services.gateway()
-        await gateway.incident(row.incident_id).report_delivery(
-            DeliveryReport(key=row.key, status=status, error_code=error_code))
+        try:
+            await gateway.incident(row.incident_id).report_delivery(
+                DeliveryReport(key=row.key, status=status, error_code=error_code))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("delivery report after the incident ended", provider=provider)  # the outbox has it
     return moved
 
 
