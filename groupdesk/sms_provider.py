@@ -48,8 +48,19 @@ class OutboxProvider:
         return None  # nothing left the machine, so sending again is the answer
 
 
-def make_provider(settings) -> SmsProvider:
-    """The configured provider; a missing or inconsistent setting fails here, at worker start."""
-    from groupdesk.messaging.channels import build
+def make_provider(settings, name: str | None = None) -> SmsProvider:
+    """The provider `name` (default GROUPDESK_SMS_PROVIDER); a missing or inconsistent setting fails here."""
+    name = name or settings.sms_provider
+    if name == "aliyun":
+        from groupdesk.messaging.aliyun import AliyunProvider
 
-    return build(settings, settings.sms_provider)
+        return AliyunProvider.from_settings(settings)
+    if name == "tencent":
+        from groupdesk.messaging.tencent import TencentProvider
+
+        return TencentProvider.from_settings(settings)
+    if name == "twilio":
+        from groupdesk.twilio_sms import TwilioProvider
+
+        return TwilioProvider.from_settings(settings)
+    return OutboxProvider()

@@ -35,21 +35,9 @@ def routes_of(settings) -> Routes:
 
 def build(settings, name: str):
     """One provider from the settings (ProviderSettingsError / TwilioSettingsError naming the variable)."""
-    if name == "aliyun":
-        from groupdesk.messaging.aliyun import AliyunProvider
+    from groupdesk.sms_provider import make_provider
 
-        return AliyunProvider.from_settings(settings)
-    if name == "tencent":
-        from groupdesk.messaging.tencent import TencentProvider
-
-        return TencentProvider.from_settings(settings)
-    if name == "twilio":
-        from groupdesk.twilio_sms import TwilioProvider
-
-        return TwilioProvider.from_settings(settings)
-    from groupdesk.sms_provider import OutboxProvider
-
-    return OutboxProvider()
+    return make_provider(settings, name)
 
 
 def make_channels(settings) -> Channels:
