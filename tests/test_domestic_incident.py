@@ -114,6 +114,8 @@ async def test_a_drill_through_approval_and_follow_up_by_pushed_replies(provider
         shown = timeline(st, await handle.query(WF.playbook), load_directory(EXAMPLE_DIRECTORY),
                          Outbox(settings).list(handle.id), "zh-CN")
         assert {i["state"] for i in shown if i["type"] == "sms"} == {"已送达", "未送达"}
+        assert all(i["template"] and i["provider"] == provider and i["body"].startswith("【西城供电】（演练）")
+                   for i in shown if i["type"] == "sms")  # the timeline shows what `sms list` shows
 
         await record(handle, "metering_explanation", "not_accepted", "feng.tao")
         await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at="2030-03-04T10:00:00+08:00")

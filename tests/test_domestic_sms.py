@@ -20,7 +20,7 @@ from fake_aliyun import BEIJING
 from groupdesk.config import REPO_ROOT, Settings
 from groupdesk.core.batch import SendBatch
 from groupdesk.core.models import SendMessages
-from groupdesk.messaging.channels import build, make_channels, settings_problems, sms_refusal, template_problems
+from groupdesk.messaging.channels import make_channels, settings_problems, sms_refusal, template_problems
 from groupdesk.messaging.domestic import out_id_for
 from groupdesk.messaging.routes import RoutesError, parse_routes
 from groupdesk.messaging.sms_templates import Entry, expressibility_problems, registry_for
