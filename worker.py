@@ -23,7 +23,8 @@ from groupdesk.core.workcal import is_working_day
 from groupdesk.people.directory import current_directory, load_directory
 from groupdesk.runtime.logs import configure_logging
 from groupdesk.messaging.outbox import Outbox
-from groupdesk.messaging.provider import make_provider
+from groupdesk.messaging.channels import make_channels
+from groupdesk.messaging.sms_templates import cached_registry
 from groupdesk.storage import open_database
 from workflows.group_incident import GroupIncidentWorkflow
 from workflows.periodic_report import PeriodicReportWorkflow
@@ -39,9 +40,10 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     is_working_day(date.today())  # loads the holiday calendar (~80 ms) now, not in the first incident's deadline
     sms = SmsActivities(
         outbox=Outbox(settings),
-        provider=make_provider(settings),
+        provider=make_channels(settings),  # every provider GROUPDESK_SMS_ROUTES uses
         directory_loader=lambda: current_directory(settings.directory),
         codes=ApprovalCodes.for_settings(settings),
+        registry_loader=lambda: cached_registry(settings.playbooks_dir),
     )
     archive = ArchiveActivities(open_database(settings), settings.hash_key())
     reports = ReportActivities(open_database(settings), lambda: current_directory(settings.directory))

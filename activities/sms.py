@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import structlog
@@ -20,12 +20,12 @@ from groupdesk.core.batch import BatchResult, SendBatch, SendOutcome
 from groupdesk.core.models import Delivery, SendMessages, SendResult
 from groupdesk.messaging.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
 from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX, role_label
+from groupdesk.messaging.channels import Channels
+from groupdesk.messaging.outgoing import PARKED_UNKNOWN, Prepared, prepare
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
 from groupdesk.messaging.provider import SmsProvider
-from groupdesk.playbooks.templating import render
 from groupdesk.core.workcal import format_local
 
-DRILL_PREFIX = "【演练】"
 TIME_KEYS = ("deadline", "appointment_at")
 HIDDEN_CODE = "******"  # what a recipient other than the approver reads in place of the code
 
@@ -33,10 +33,12 @@ log = structlog.get_logger("groupdesk.activities.sms")
 
 
 class SmsActivities:
-    def __init__(self, outbox: Outbox, provider: SmsProvider, directory_loader,
-                 codes: ApprovalCodes | None = None):
+    def __init__(self, outbox: Outbox, provider: SmsProvider | Channels, directory_loader,
+                 codes: ApprovalCodes | None = None, registry_loader=None):
         self.outbox = outbox
-        self.provider = provider
+        # The providers in use and the routes among them (one provider: every number goes to it).
+        self.channels = provider if isinstance(provider, Channels) else Channels.single(provider)
+        self._registry_loader = registry_loader  # the SMS template registry, for Aliyun and Tencent Cloud
         self.codes = codes  # approval codes are made here, outside workflow code
         # Read at every send, so a corrected phone number is used by the next message.
         self._directory_loader = directory_loader
@@ -65,7 +67,8 @@ class SmsActivities:
             try:
                 return SendOutcome(result=await self._send_all(request))
             except ApplicationError as exc:
-                return SendOutcome(error=str(exc), retryable=not exc.non_retryable)
+                wait = exc.next_retry_delay.total_seconds() if exc.next_retry_delay else 0.0
+                return SendOutcome(error=str(exc), retryable=not exc.non_retryable, retry_after=wait)
             except Exception as exc:  # a database or network error: the next attempt may get through
                 log.warning("sms batch request failed", error=type(exc).__name__)
                 return SendOutcome(error=f"{type(exc).__name__}: {exc}", retryable=True)
@@ -119,16 +122,20 @@ class SmsActivities:
     async def _send_one(self, request: SendMessages, role: str, person_id: str, name: str, phone: str,
                         lang: str, bound, extra: dict[str, str]) -> Delivery:
         key = f"{request.key}/{person_id}"
-        body = render(source_for(request, role, lang), {**_context(request, role, name, lang), **extra})
-        if request.drill:
-            body = DRILL_PREFIX + body
+        provider = self.channels.for_number(phone)  # by route, now; the row keeps it
+        prepared: Prepared = prepare(provider, source_for(request, role, lang),
+                                     {**_context(request, role, name, lang), **extra}, request.drill, key,
+                                     self._registry_loader)
         info = activity.info()
         claim = await asyncio.to_thread(self.outbox.claim_to_send, OutboxRow(
             key=key, incident_id=request.incident_id, step=request.step, purpose=request.purpose,
-            recipient=person_id, role=role, to_number=phone, lang=lang, body=body, drill=request.drill,
-            provider=self.provider.name,
-        ), f"{info.workflow_id}/{info.activity_id}#{info.attempt}", request.retry)
+            recipient=person_id, role=role, to_number=phone, lang=lang, body=prepared.body, drill=request.drill,
+            provider=provider.name, channel=provider.channel, template_code=prepared.template_code,
+            params=prepared.params, out_id=prepared.out_id,
+        ), f"{info.workflow_id}/{info.activity_id}#{info.attempt}", request.retry,
+            reopen_unknown=not provider.settles_unknown)
         row = claim.row
+        sender = self.channels.named(row.provider) or provider  # the provider chosen when it was stored
         if claim.reopened:
             bound.info("sms retried by ops", key=key, to=mask_phone(phone))
         masked = mask_phone(phone)
@@ -139,38 +146,61 @@ class SmsActivities:
         if not claim.owned:
             # Another worker is sending it right now: never two at once; look again on the next attempt.
             raise ApplicationError("being sent by another worker, will check again", type="SmsRetryable")
+
+        def failed(code: str, reason: str) -> Delivery:
+            bound.warning("sms refused", key=key, to=masked, code=code)
+            _sms_metric("groupdesk_sms_failed", request, sender.name, code)
+            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed",
+                            error=f"{code}: {reason}")
+
+        async def parked(why: str) -> Delivery:
+            """Maybe sent, and this provider cannot tell: parked as unknown for ops (or a delivery report)."""
+            await asyncio.to_thread(self.outbox.mark, key, "unknown", None, why)
+            bound.warning("sms outcome unknown, parked", key=key, to=masked, provider=sender.name)
+            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed",
+                            error=f"unknown: {why}. {PARKED_UNKNOWN}")
+
         if claim.was in UNCERTAIN_STATUSES:
             # An earlier attempt may have reached the provider: look before sending again.
-            provider_id = await self._reconcile(row, key, bound)
+            current = await asyncio.to_thread(self.outbox.get, key)
+            if current and current.provider_id:  # a delivery report already named it
+                await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=current.provider_id)
+                return done
+            if not sender.settles_unknown:
+                return await parked(row.error or "the worker stopped while the provider had the message")
+            provider_id = await self._reconcile(sender, row)
             if provider_id:
                 await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
                 bound.info("sms found at the provider, not resent", key=key, to=masked)
                 return done
             await asyncio.to_thread(self.outbox.mark, key, "sending", attempt=True)
+        if prepared.problem:
+            await asyncio.to_thread(self.outbox.mark, key, "failed", prepared.problem[0], prepared.problem[1])
+            return failed(*prepared.problem)
         try:
-            provider_id = await self.provider.send(row)
+            provider_id = await sender.send(row)
         except PermanentSmsError as exc:
             await asyncio.to_thread(self.outbox.mark, key, "failed", exc.code, exc.reason)
-            bound.warning("sms refused", key=key, to=masked, code=exc.code)
-            _sms_metric("groupdesk_sms_failed", request, self.provider.name, exc.code)
-            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed", error=str(exc))
+            return failed(exc.code, exc.reason)
         except RetryableSmsError as exc:
             await asyncio.to_thread(self.outbox.mark, key, "queued", None, str(exc))
-            raise ApplicationError(f"not sent, will retry: {exc}", type="SmsRetryable") from None
+            wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+            raise ApplicationError(f"not sent, will retry: {exc}", type="SmsRetryable",
+                                   next_retry_delay=wait) from None
         except UnknownOutcomeError as exc:
+            if not sender.settles_unknown:
+                return await parked(str(exc))
             await asyncio.to_thread(self.outbox.mark, key, "unknown", None, str(exc))
             raise ApplicationError(f"outcome unknown, will check before resending: {exc}",
                                    type="SmsUnknownOutcome") from None
         await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
-        _sms_metric("groupdesk_sms_sent", request, self.provider.name)
+        _sms_metric("groupdesk_sms_sent", request, sender.name)
         return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent")
 
-    async def _reconcile(self, row: OutboxRow, key: str, bound) -> str | None:
-        current = await asyncio.to_thread(self.outbox.get, key)
-        if current and current.provider_id:  # a delivery report already named it
-            return current.provider_id
+    @staticmethod
+    async def _reconcile(sender, row: OutboxRow) -> str | None:
         try:
-            return await self.provider.reconcile(row)
+            return await sender.reconcile(row)
         except UnknownOutcomeError as exc:
             raise ApplicationError(f"cannot tell whether the message was sent: {exc}", type="SmsUnknownOutcome") \
                 from None

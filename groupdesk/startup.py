@@ -68,6 +68,7 @@ def problems(settings: Settings, process: Process) -> list[str]:
             TwilioProvider.from_settings(settings)
         except TwilioSettingsError as exc:
             found.append(str(exc))
+    found += [line for line in _messaging_problems(settings, process) if line not in found]
     if process == "dev" or settings.dev_mode:
         return found
     if process == "console":
@@ -88,6 +89,17 @@ def problems(settings: Settings, process: Process) -> list[str]:
         found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be an https:// address when"
                      " GROUPDESK_SMS_PROVIDER=twilio (Twilio posts replies and delivery reports to it)")
     return found
+
+
+def _messaging_problems(settings: Settings, process: Process) -> list[str]:
+    """The SMS providers in use (GROUPDESK_SMS_PROVIDER, GROUPDESK_SMS_ROUTES): their settings, their push
+    addresses' token in production, and an approved template for every message a domestic one sends."""
+    from groupdesk.messaging import channels
+
+    found = channels.settings_problems(settings)
+    if not (process == "dev" or settings.dev_mode):
+        found += channels.production_problems(settings)
+    return found + (channels.template_problems(settings) if not found else [])
 
 
 def _accounts_problems(settings: Settings) -> list[str]:

@@ -68,7 +68,7 @@ def test_talk_accepted_closes_and_asks_the_calendar_for_the_follow_up():
     assert [type(e).__name__ for e in effects] == ["SendMessages", "ResolveWorkingDays"]
     close, ask = effects
     assert close.recipients == ["hall_lead", "centre_director", "lead_complainant"] and close.key.endswith("/step_started/closed")
-    assert close.context["warning_ended"] is False
+    assert "warning_plan_ended" not in [e.kind for e in m.state.timeline]  # no plan ran, none ended at close
     assert isinstance(ask, ResolveWorkingDays) and ask.target == "follow_up" and ask.working_days == 1
     assert m.state.stage == "follow_up" and m.state.current_steps == ["close"]
     assert timers.upcoming(m) == []  # the close step has no deadline; the follow-up waits for the calendar
@@ -151,9 +151,10 @@ def test_approved_starts_the_warning_plan_and_its_progress_reports():
     assert m.state.warning_tier == 3
     assert "warning_tier" in kinds(m)
     purposes = by_purpose(effects)
-    # the city emergency office is told the plan started; the leadership office hears it once, in the report
-    assert purposes["progress_report"] == [["city_emergency_office"], ["emergency_leadership_office"]]
-    assert purposes["step_started"] == [["metering_technician", "hall_lead"]]
+    # the city emergency office and the hall lead are told the plan started; the leadership office hears it
+    # once, in the report; the technicians' step tells only them
+    assert purposes["progress_report"] == [["city_emergency_office", "hall_lead"], ["emergency_leadership_office"]]
+    assert purposes["step_started"] == [["metering_technician"]]
     report = [e for e in sends(effects) if e.key.endswith("/report1")]
     assert report and report[0].context["current_steps"]["zh-CN"] == "计量专业技术人员现场讲解"
     assert m.state.steps["director_review"].outcome == "approved"
@@ -164,7 +165,7 @@ def test_rejected_needs_no_warning_plan_and_keeps_the_reason():
     to_director(m)
     effects = decide(m, T0 + 5 * MIN, approve=False, reason="现场可控")
     assert m.state.warning_tier == 0 and m.state.rejection_reason == "现场可控"
-    assert by_purpose(effects) == {"step_started": [["metering_technician", "hall_lead"]]}
+    assert by_purpose(effects) == {"progress_report": [["hall_lead"]], "step_started": [["metering_technician"]]}
     assert m.state.current_steps == ["metering_explanation"]
     decided = next(e for e in m.state.timeline if e.kind == "outcome" and e.step == "director_review")
     assert decided.detail == "不启动预警 — 现场可控" and decided.actor == "wang.jun"
@@ -178,7 +179,7 @@ def test_approved_then_explained_ends_the_warning_plan_at_close():
     assert m.state.warning_tier == 0
     assert "warning_plan_ended" in kinds(m)
     close = next(e for e in sends(effects) if e.key.endswith("/closed"))
-    assert close.context["warning_ended"] is True
+    assert [e.kind for e in m.state.timeline].count("warning_plan_ended") == 1  # the plan ended with the close
     # the city emergency office is told the plan ended; the close is reported to the leadership office
     # as well (the plan ran before it)
     assert [(e.key.rsplit("/", 1)[1], e.recipients) for e in sends(effects) if e.purpose == "progress_report"] \
@@ -365,5 +366,5 @@ def test_the_report_after_the_plan_ends_says_so_instead_of_tier_0():
     assert report.context["tier_name"] == {"zh-CN": "", "en": ""}
     texts = {lang: render(source_for(report, "emergency_leadership_office", lang),
                           _context(report, "emergency_leadership_office", "应急办", lang)) for lang in ("zh-CN", "en")}
-    assert "预警已结束" in texts["zh-CN"] and "0级" not in texts["zh-CN"]
-    assert "warning plan ended" in texts["en"] and "tier 0" not in texts["en"]
+    assert "预警:已结束" in texts["zh-CN"] and "0级" not in texts["zh-CN"]
+    assert "warning plan: ended" in texts["en"] and "tier 0" not in texts["en"]

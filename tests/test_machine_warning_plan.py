@@ -57,7 +57,7 @@ def test_a_plan_raised_to_tier_2_and_then_1_keeps_the_progress_reports_going():
     raised = [e for e in m.state.timeline if e.kind == "warning_tier"][-1]
     assert raised.detail == "warning tier 2 (raised from 3)" and raised.actor == "wang.jun"
     report = next(e for e in sends(effects) if "/report" in e.key)
-    assert text(report, "emergency_leadership_office").startswith("进展报告:西城营业厅集体投诉(20人,二级预警)")
+    assert text(report, "emergency_leadership_office").startswith("进展报告:西城营业厅集体投诉(20人,预警:二级)")
     assert "升级为二级预警" in text(report, "emergency_leadership_office")
     plan(m, "raise", T0 + 11 * MIN)
     assert m.state.warning_tier == 1
@@ -101,7 +101,7 @@ def test_the_director_ends_the_plan_as_an_action_and_each_office_is_told_once():
     notice, report = sends(effects)
     assert notice.recipients == ["city_emergency_office"] and report.recipients == ["emergency_leadership_office"]
     assert "三级供电服务预警预案已结束(王军)" in text(notice, "city_emergency_office")
-    assert "预警已结束" in text(report, "emergency_leadership_office")
+    assert "预警:已结束" in text(report, "emergency_leadership_office")
     assert "0级" not in text(report, "emergency_leadership_office")
     # the plan is over: closing neither ends it again nor reports it
     effects = outcome(m, "metering_explanation", "accepted", T0 + 40 * MIN)
@@ -133,7 +133,7 @@ def test_a_plan_running_at_close_ends_automatically_and_the_city_office_is_told(
     assert notice.recipients == ["city_emergency_office"]
     assert "二级供电服务预警预案已结束(事件办结,自动结束)" in text(notice, "city_emergency_office")
     close = next(e for e in sends(effects) if e.key.endswith("/closed"))
-    assert "二级供电服务预警预案随之自动结束" in text(close, "hall_lead")
+    assert "已办结" in text(close, "hall_lead")  # the plan's end is the city office's notice, not a branch here
 
 
 def test_after_a_rejection_the_hall_lead_is_told_the_reason_and_so_is_whoever_the_yaml_names():
@@ -141,10 +141,11 @@ def test_after_a_rejection_the_hall_lead_is_told_the_reason_and_so_is_whoever_th
     to_director(m)
     effects = decide(m, T0 + 5 * MIN, approve=False, reason="现场可控,暂不启动")
     told_once(effects)
-    (start,) = sends(effects)
-    assert "主任未同意启动预警预案,理由:现场可控,暂不启动" in text(start, "hall_lead")
+    rejected, start = sends(effects)  # the rejection's own notice to the hall lead, the technicians' step
+    assert rejected.recipients == ["hall_lead"] and start.recipients == ["metering_technician"]
+    assert "主任未同意启动预警预案,理由:现场可控,暂不启动" in text(rejected, "hall_lead")
     assert "现场可控" not in text(start, "metering_technician")
-    assert "reason: 现场可控" in text(start, "hall_lead", "en")
+    assert "reason: 现场可控" in text(rejected, "hall_lead", "en")
     # a playbook may name others: they get the rejection with its reason
     pb = PLAYBOOK.model_copy(deep=True)
     rejected = pb.steps["director_review"].outcomes["rejected"]
@@ -154,7 +155,7 @@ def test_after_a_rejection_the_hall_lead_is_told_the_reason_and_so_is_whoever_th
     m = new_machine(playbook=pb)
     to_director(m)
     effects = decide(m, T0 + 5 * MIN, approve=False, reason="现场可控")
-    notice = next(e for e in sends(effects) if e.recipients == ["security_department"])
+    notice = next(e for e in sends(effects) if e.recipients == ["security_department"])  # instead of the lead
     assert text(notice, "security_department") == "王军未同意启动预警:现场可控"
 
 

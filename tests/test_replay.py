@@ -62,7 +62,7 @@ def test_a_current_history_for_every_drill_is_committed():
 
 # every playbook in playbooks/ (archive/ holds older versions, whose incidents the histories of their day cover)
 PLAYBOOKS = Path(__file__).parent.parent / "playbooks"
-LIBRARY = [p.stem for p in sorted(PLAYBOOKS.glob("*.yaml"))]
+LIBRARY = [p.stem for p in sorted(PLAYBOOKS.glob("*.yaml")) if p.name != "sms_templates.yaml"]  # not a playbook
 
 
 def test_the_library_is_found_in_the_directory():

@@ -84,9 +84,10 @@ async def test_approved_then_technicians_then_metrology_then_close(skipping_env,
     msgs = messages(settings, final.id)
     by = Counter((m.purpose, m.role) for m in msgs)
     assert by[("approval_request", "centre_director")] == 1
-    # approval: the city emergency office is told the plan started; the leadership office by the report alone
+    # approval: the city emergency office is told the plan started and the hall lead hears the decision;
+    # the leadership office by the report alone
     started_plan = [m for m in msgs if "/outcome-approved/" in m.key]
-    assert {m.role for m in started_plan} == {"city_emergency_office"}
+    assert {m.role for m in started_plan} == {"city_emergency_office", "hall_lead"}
     # while tier 3: every change of step reported to the leadership office
     reports = [m for m in msgs if m.purpose == "progress_report" and m.step is None and "/report" in m.key]
     assert len(reports) == 3 and {m.role for m in reports} == {"emergency_leadership_office"}
@@ -112,7 +113,10 @@ async def test_rejected_approval_records_reason_and_keeps_the_tier(skipping_env,
     assert st.rejection_reason == "现场可控,暂不启动预警"
     assert any("现场可控" in e.detail for e in timeline(st, "outcome", "director_review"))
     msgs = messages(settings, st.id)
-    assert not [m for m in msgs if m.purpose == "progress_report"], "no warning plan, no reports"
+    assert not [m for m in msgs if m.purpose == "progress_report" and "/report" in m.key], "no warning plan, no reports"
+    # the hall lead hears the refusal and its reason at once, by the outcome's own notice
+    refused = [m for m in msgs if "/outcome-rejected/" in m.key]
+    assert [m.role for m in refused] == ["hall_lead"] and "现场可控" in refused[0].body
     assert not timeline(st, "warning_plan_ended")
 
 

@@ -118,17 +118,18 @@ class Effects:
                 return
             if result.finished_at is not None:
                 self.landed_at = max(result.finished_at, self.landed_at or result.finished_at)
-            again = []
+            again, wait = [], 0.0
             for request, outcome in zip(pending, result.outcomes):
                 if outcome.result is not None:
                     self.machine.record_sent(request, outcome.result, workflow.now())
                 elif outcome.retryable and attempt < policy.maximum_attempts:
                     again.append(request)
+                    wait = max(wait, outcome.retry_after)  # a provider's rate window: not hammered
                 else:
                     self.machine.park_failure(request, outcome.error, attempt, workflow.now())
             self.wake()  # publish what changed (an approval key, a failure) once nothing is in flight
             if again:
-                await workflow.sleep(backoff(policy, attempt), summary="SMS retry backoff")
+                await workflow.sleep(max(backoff(policy, attempt), timedelta(seconds=wait)), summary="SMS retry backoff")
                 attempt += 1
             pending = again
 

@@ -12,6 +12,21 @@ from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="groupdesk: run collective-complaint incidents (集体投诉) as Temporal workflows.")
+@app.callback()
+def _check_settings(ctx: typer.Context) -> None:
+    """Every command starts only with settings that parse and SMS providers whose settings are whole."""
+    if "--help" in sys.argv[1:] or ctx.resilient_parsing:  # help is shown whatever the settings
+        return
+    from groupdesk.cli.common import settings
+    from groupdesk.messaging.channels import settings_problems
+
+    lines = settings_problems(settings())
+    for line in lines[:-1]:
+        typer.echo(f"error: {line}", err=True)
+    if lines:
+        fail(lines[-1])
+
+
 incidents.register(app)
 reference.register(app)
 dev.register(app)

@@ -11,6 +11,7 @@ from rich.table import Table
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk.incidents.actions import actions, step_scripts
+from groupdesk.messaging.channels import sms_refusal
 from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, parse_pairs, print_json, run, settings
 from groupdesk.incidents.registration import InputError, parse_local_time, prepare_start
 from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
@@ -61,6 +62,8 @@ def start(
         pb = pick_playbook(s.playbooks_dir, playbook, category, headcount, {"person_involved": person_involved})
     except ChoiceError as exc:
         fail(f"--playbook: {exc}")
+    if pb is not None and (refused := sms_refusal(s, pb)):
+        fail(f"--playbook: {refused}")  # a message it sends has no approved template where it goes
     try:  # with no playbook chosen, the headcount or category is wrong: prepare_start names it
         request = prepare_start(
             directory=staff, playbook=pb, hall_id=hall, headcount=headcount, lead_name=lead_name,

@@ -10,18 +10,21 @@ from rich.console import Console
 from rich.table import Table
 
 from groupdesk.cli.common import directory, fail, print_json, settings
-from groupdesk.runtime.masking import mask_code, mask_phone
+from groupdesk.runtime.masking import mask_phone
 from groupdesk.playbooks.loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.core.roles import ROLE_IDS, role_label
 
 playbooks_app = typer.Typer(no_args_is_help=True, help="List and validate playbooks.")
-sms_app = typer.Typer(no_args_is_help=True, help="Messages in the outbox.")
+sms_app = typer.Typer(no_args_is_help=True, help="Messages in the outbox; the domestic providers' templates.")
 
 
 def register(app: typer.Typer) -> None:
     app.command("directory")(show_directory)
     app.add_typer(playbooks_app, name="playbooks")
     app.add_typer(sms_app, name="sms")
+    from groupdesk.cli import sms
+
+    sms.register(sms_app)
 
 
 def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
@@ -98,32 +101,23 @@ def validate_playbooks(files: Optional[list[Path]] = typer.Argument(None, help="
     paths = files or playbook_files(settings().playbooks_dir)
     if not paths:
         fail(f"no playbooks found in {settings().playbooks_dir}")
+    from groupdesk.messaging.channels import sms_refusal
+    from groupdesk.messaging.sms_templates import expressibility_problems, playbook_sources
+
     bad = 0
     for path in paths:
         try:
             pb = load_playbook(path)
-            typer.echo(f"ok: {path} ({pb.id} v{pb.version}, {len(pb.steps)} steps, {len(pb.templates)} templates)")
         except PlaybookError as exc:
             bad += 1
             typer.echo(f"invalid: {exc}", err=True)
+            continue
+        if refused := sms_refusal(settings(), pb):  # a domestic provider in use cannot send one of its texts
+            bad += 1
+            typer.echo(f"invalid: {path}: {refused}", err=True)
+            continue
+        typer.echo(f"ok: {path} ({pb.id} v{pb.version}, {len(pb.steps)} steps, {len(pb.templates)} templates)")
+        for line in expressibility_problems(playbook_sources(pb)):  # only Twilio and the outbox can send these
+            typer.echo(f"  note: {line}; Aliyun and Tencent Cloud send only fixed text with values", err=True)
     if bad:
         raise typer.Exit(1)
-
-
-@sms_app.command("list")
-def list_sms(
-    incident: Optional[str] = typer.Option(None, "--incident"),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Messages stored in the outbox, oldest first."""
-    from groupdesk.messaging.outbox import Outbox  # the database layer loads only for the commands that use it
-
-    rows = Outbox(settings()).list(incident_id=incident)
-    if as_json:
-        print_json([{**r.as_json(), "body": mask_code(r.purpose, r.body)} for r in rows])
-        return
-    table = Table("time", "incident", "step", "purpose", "to", "status", "body")
-    for r in rows:
-        table.add_row(r.created_at[11:19], r.incident_id, r.step or "", r.purpose,
-                      f"{r.role} {mask_phone(r.to_number)}", r.status, mask_code(r.purpose, r.body))
-    Console().print(table)

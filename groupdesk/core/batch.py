@@ -22,6 +22,7 @@ class SendOutcome(BaseModel):
     result: SendResult | None = None
     error: str = ""
     retryable: bool = False
+    retry_after: float = 0.0  # seconds the provider asked to wait (its rate window); 0: the usual backoff
 
 
 class BatchResult(BaseModel):

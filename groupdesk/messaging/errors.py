@@ -13,7 +13,14 @@ class PermanentSmsError(Exception):
 
 
 class RetryableSmsError(Exception):
-    """Certainly not sent (rate limit, queue full, connection refused): safe to try again."""
+    """Certainly not sent (rate limit, queue full, connection refused): safe to try again.
+
+    `retry_after`: seconds the provider asks to wait (its rate window), so the next attempt does not hammer it.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UnknownOutcomeError(Exception):

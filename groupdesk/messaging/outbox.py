@@ -47,6 +47,10 @@ class OutboxRow:
     attempts: int = 0
     created_at: str = ""
     updated_at: str = ""
+    channel: str = "sms"  # the kind of message (migration 0008); its provider sends it over this channel
+    template_code: str | None = None  # a domestic provider's approved template (free text: None)
+    params: str | None = None  # the template's parameters as sent, JSON (an object, or a list for Tencent)
+    out_id: str | None = None  # the compact id the send carried (Aliyun OutId, Tencent SessionContext)
 
     def as_json(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -69,7 +73,8 @@ _BY_KEY = select(messages).where(messages.c.key == bindparam("k"))
 _BY_KEY_LOCKED = _BY_KEY.with_for_update()
 _TAKE = update(messages).where(messages.c.key == bindparam("k")).values(
     status="sending", holder=bindparam("h"), updated_at=bindparam("t"), attempts=messages.c.attempts + bindparam("inc"))
-_REOPEN_AND_TAKE = _TAKE.values(to_number=bindparam("to"), body=bindparam("b"), error_code=None, error=None)
+_REOPEN_AND_TAKE = _TAKE.values(to_number=bindparam("to"), body=bindparam("b"), template_code=bindparam("tc"),
+                                params=bindparam("pa"), error_code=None, error=None)
 _MARK = {holding: update(messages).where(messages.c.key == bindparam("k")).values(
     status=bindparam("st"), error_code=bindparam("ec"), error=bindparam("er"), updated_at=bindparam("t"),
     attempts=messages.c.attempts + bindparam("inc"), **({} if holding else {"holder": None}),
@@ -95,7 +100,7 @@ class Outbox:
             created = self._insert(c, row, _now())
             return _row(self._select(c, row.key)), created
 
-    def claim_to_send(self, row: OutboxRow, holder: str, retry: bool = False) -> Claim:
+    def claim_to_send(self, row: OutboxRow, holder: str, retry: bool = False, reopen_unknown: bool = False) -> Claim:
         """Store the row unless its key exists and, in the same transaction, take it for sending.
 
         It is taken when queued, when its own sender gave up on it (unknown), when the same activity's
@@ -103,6 +108,8 @@ class Outbox:
         holder went silent for HOLD. `retry`: an ops retry re-opens a message refused for good, to the
         number and text the directory gives now. A message taken straight from queued counts an attempt
         here (the sender calls the provider next); an uncertain one is looked up first, then marked.
+        `reopen_unknown`: the provider cannot say whether it has a message (Tencent Cloud), so a message
+        parked as unknown is sent again only by an ops retry, which re-opens it like a failed one.
         """
         now = _now()
         with self.db.write() as c:
@@ -115,7 +122,7 @@ class Outbox:
             created = False
             stored = c.execute(_BY_KEY_LOCKED, {"k": row.key}).first()
             was, reopened = stored.status, False
-            if retry and was == "failed":
+            if retry and (was == "failed" or (was == "unknown" and reopen_unknown)):
                 was, reopened = "queued", True
             fresh = (datetime.now(timezone.utc) - HOLD).isoformat(timespec="milliseconds")
             held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
@@ -126,8 +133,10 @@ class Outbox:
                 inc = int(was not in UNCERTAIN_STATUSES)
                 params = {"k": row.key, "h": holder, "t": now, "inc": inc}
                 if reopened:
-                    c.execute(_REOPEN_AND_TAKE, {**params, "to": row.to_number, "b": row.body})
-                    data.update(to_number=row.to_number, body=row.body, error_code=None, error=None)
+                    c.execute(_REOPEN_AND_TAKE, {**params, "to": row.to_number, "b": row.body,
+                                                 "tc": row.template_code, "pa": row.params})
+                    data.update(to_number=row.to_number, body=row.body, template_code=row.template_code,
+                                params=row.params, error_code=None, error=None)
                 else:
                     c.execute(_TAKE, params)
                 data.update(status="sending", updated_at=now, attempts=data["attempts"] + inc)
@@ -165,6 +174,26 @@ class Outbox:
             elif row is not None and provider_id and not row.provider_id:
                 c.execute(update(messages).where(messages.c.key == key).values(provider_id=provider_id))
         return moved
+
+    def find(self, provider: str, provider_id: str | None = None, out_id: str | None = None) -> OutboxRow | None:
+        """The message a provider's report names, by the id the send carried or the provider's own id."""
+        query = select(messages).where(messages.c.provider == provider)
+        if out_id:
+            query = query.where(messages.c.out_id == out_id)
+        elif provider_id:
+            query = query.where(messages.c.provider_id == provider_id)
+        else:
+            return None
+        with self.db.read() as c:
+            found = c.execute(query.limit(1)).first()
+        return _row(found) if found else None
+
+    def unknown_to(self, provider: str, to_number: str) -> list[OutboxRow]:
+        """Messages to this number whose outcome the provider never told (no id of its own yet)."""
+        query = select(messages).where(messages.c.provider == provider, messages.c.to_number == to_number,
+                                       messages.c.status == "unknown", messages.c.provider_id.is_(None))
+        with self.db.read() as c:
+            return [_row(r) for r in c.execute(query)]
 
     def get(self, key: str) -> OutboxRow | None:
         with self.db.read() as c:

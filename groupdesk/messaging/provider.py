@@ -17,7 +17,10 @@ log = structlog.get_logger("groupdesk.sms")
 
 
 class SmsProvider(Protocol):
-    name: str
+    name: str  # the provider, as the outbox row records it
+    channel: str  # what it sends over ("sms"); another channel (e.g. WeCom) is another provider
+    templates: bool  # sends only approved templates with parameters (Aliyun, Tencent Cloud)
+    settles_unknown: bool  # reconcile() can tell whether it has a message; if not, a maybe-sent one is parked
 
     async def send(self, message: OutboxRow) -> str | None:
         """Hand the message over and return the provider's id for it.
@@ -33,6 +36,9 @@ class OutboxProvider:
     """Messages stay in the outbox (and the log); nothing leaves the machine."""
 
     name = "outbox"
+    channel = "sms"
+    templates = False
+    settles_unknown = True
 
     async def send(self, message: OutboxRow) -> str | None:
         log.info("sms stored", to=mask_phone(message.to_number), purpose=message.purpose, chars=len(message.body))
@@ -42,12 +48,19 @@ class OutboxProvider:
         return None  # nothing left the machine, so sending again is the answer
 
 
-def make_provider(settings) -> SmsProvider:
-    """The configured provider; a missing or inconsistent setting fails here, at worker start."""
-    if settings.sms_provider == "outbox":
-        return OutboxProvider()
-    if settings.sms_provider == "twilio":
+def make_provider(settings, name: str | None = None) -> SmsProvider:
+    """The provider `name` (default GROUPDESK_SMS_PROVIDER); a missing or inconsistent setting fails here."""
+    name = name or settings.sms_provider
+    if name == "aliyun":
+        from groupdesk.messaging.aliyun import AliyunProvider
+
+        return AliyunProvider.from_settings(settings)
+    if name == "tencent":
+        from groupdesk.messaging.tencent import TencentProvider
+
+        return TencentProvider.from_settings(settings)
+    if name == "twilio":
         from groupdesk.messaging.twilio import TwilioProvider
 
         return TwilioProvider.from_settings(settings)
-    raise ValueError(f"GROUPDESK_SMS_PROVIDER={settings.sms_provider!r} is not known; use outbox or twilio")
+    return OutboxProvider()

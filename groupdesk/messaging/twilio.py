@@ -33,6 +33,9 @@ class TwilioSettingsError(ValueError):
 
 class TwilioProvider:
     name = "twilio"
+    channel = "sms"
+    templates = False
+    settles_unknown = True
 
     def __init__(self, client: Client, public_url: str, from_number: str = "", messaging_service_sid: str = ""):
         self.client = client

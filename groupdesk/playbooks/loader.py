@@ -35,8 +35,11 @@ def read_yaml(path: Path) -> object:
     return textfiles.parse_yaml(path, read_text(path), error=PlaybookError)
 
 
+NOT_PLAYBOOKS = {"sms_templates.yaml"}  # the SMS template registry lives beside the playbooks
+
+
 def playbook_files(directory: Path) -> list[Path]:
-    return sorted(p for p in Path(directory).glob("*.yaml") if p.is_file())
+    return sorted(p for p in Path(directory).glob("*.yaml") if p.is_file() and p.name not in NOT_PLAYBOOKS)
 
 
 def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     directory: Path = Field(EXAMPLE_DIRECTORY, alias="GROUPDESK_DIRECTORY")
     playbooks_dir: Path = Field(REPO_ROOT / "playbooks", alias="GROUPDESK_PLAYBOOKS_DIR")
     sensitive_periods: Path | None = Field(None, alias="GROUPDESK_SENSITIVE_PERIODS")  # the calendar (groupdesk/playbooks/periods.py)
-    sms_provider: Literal["outbox", "twilio"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
+    sms_provider: Literal["outbox", "twilio", "aliyun", "tencent"] = Field("outbox", alias="GROUPDESK_SMS_PROVIDER")
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
     twilio_from_number: str = Field("", alias="TWILIO_FROM_NUMBER")
@@ -39,6 +39,24 @@ class Settings(BaseSettings):
     twilio_api_base: str = Field("", alias="GROUPDESK_TWILIO_API_BASE")
     twilio_timeout: float = Field(10.0, alias="GROUPDESK_TWILIO_TIMEOUT")
     public_url: str = Field("", alias="GROUPDESK_PUBLIC_URL")
+    # ---- domestic SMS providers (groupdesk/messaging/aliyun.py, tencent.py, routes.py) ----
+    # by country calling code, e.g. 86=aliyun,852=twilio,*=twilio; empty: every number to GROUPDESK_SMS_PROVIDER
+    sms_routes: str = Field("", alias="GROUPDESK_SMS_ROUTES")
+    aliyun_access_key_id: str = Field("", alias="ALIBABA_CLOUD_ACCESS_KEY_ID")
+    aliyun_access_key_secret: str = Field("", alias="ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+    aliyun_sign_name: str = Field("", alias="GROUPDESK_ALIYUN_SIGN_NAME")
+    aliyun_api_base: str = Field("", alias="GROUPDESK_ALIYUN_API_BASE")
+    aliyun_timeout: float = Field(5.0, alias="GROUPDESK_ALIYUN_TIMEOUT")
+    aliyun_variable_limit: int = Field(35, alias="GROUPDESK_ALIYUN_VARIABLE_LIMIT")  # 35 unless Aliyun lifted it
+    tencent_secret_id: str = Field("", alias="TENCENTCLOUD_SECRET_ID")
+    tencent_secret_key: str = Field("", alias="TENCENTCLOUD_SECRET_KEY")
+    tencent_sms_app_id: str = Field("", alias="GROUPDESK_TENCENT_SMS_APP_ID")
+    tencent_sign_name: str = Field("", alias="GROUPDESK_TENCENT_SIGN_NAME")
+    tencent_region: str = Field("ap-guangzhou", alias="GROUPDESK_TENCENT_REGION")
+    tencent_api_base: str = Field("", alias="GROUPDESK_TENCENT_API_BASE")
+    tencent_timeout: float = Field(5.0, alias="GROUPDESK_TENCENT_TIMEOUT")
+    # the secret path segment of the domestic providers' push addresses (/aliyun/{token}/report ...)
+    webhook_token: str = Field("", alias="GROUPDESK_WEBHOOK_TOKEN")
     accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
     secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
     # the HMAC key of every phone hash and approval code: at least 32 random characters

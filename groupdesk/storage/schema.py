@@ -29,7 +29,15 @@ messages = Table(
     Column("holder", String(600)),  # the activity attempt that is sending it now
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # migration 0008: sms (later other channels); a domestic provider's approved template, its parameters
+    # (JSON), and the compact id each send carried (Aliyun OutId, Tencent SessionContext)
+    Column("channel", String(16), nullable=False, default="sms", server_default="sms"),
+    Column("template_code", String(64)),
+    Column("params", Text),
+    Column("out_id", String(32)),
     Index("messages_incident", "incident_id", "created_at"),
+    Index("messages_out_id", "out_id"),
+    Index("messages_provider_id", "provider", "provider_id"),
 )
 
 # Inbound SMS already handled, by Twilio MessageSid: a redelivered webhook is answered, not redone.

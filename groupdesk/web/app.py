@@ -44,6 +44,14 @@ class Services:
             self._client = await connect(self.settings)
         return self._client
 
+    def channels(self):
+        """The SMS providers in use (built once, when a reply is first answered through one)."""
+        if getattr(self, "_channels", None) is None:
+            from groupdesk.messaging.channels import make_channels
+
+            self._channels = make_channels(self.settings)
+        return self._channels
+
     async def gateway(self):
         """The one door to running incidents, over this app's client."""
         from groupdesk.incidents.gateway import Gateway
@@ -64,6 +72,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="groupdesk",
                        same_site="lax", https_only=not settings.dev_mode, max_age=12 * 3600)
     app.include_router(twilio_router)
+    from groupdesk.web import aliyun_webhooks, tencent_webhooks
+
+    app.include_router(aliyun_webhooks.router)  # Aliyun's and Tencent Cloud's pushes, behind a path token
+    app.include_router(tencent_webhooks.router)
     app.include_router(api_router)
     app.include_router(pages_router)
     from groupdesk.web import promises
@@ -87,7 +99,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     def wants_json(request: Request) -> bool:
-        return request.url.path.startswith(("/api", "/twilio", "/events", "/codec"))
+        return request.url.path.startswith(("/api", "/twilio", "/aliyun", "/tencent", "/events", "/codec"))
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):

@@ -155,6 +155,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "show": ("显示", "Show"),
     "sms_to": ("短信", "SMS"),
     "sms_text": ("短信内容", "Message text"),
+    "sms_template": ("短信模板", "Template"),
     "by": ("记录人", "by"),
     "who": ("人员", "Who"),
     "owner": ("负责", "Owner"),

@@ -61,6 +61,7 @@ def timeline(state: IncidentState, pb: Playbook, directory: Directory | None, me
             "to": f"{name}({role_label(m.role, lang)})" if name else role_label(m.role, lang),
             "number": mask_phone(m.to_number), "state": delivery_label(m.status, lang),
             "code": m.error_code or "", "body": m.body, "lang": m.lang, "bad": m.status in BAD_DELIVERY,
+            "provider": m.provider, "template": m.template_code or "",  # a domestic provider's approved template
         })
     items.sort(key=lambda i: (i["at"], i["order"]))
     if step:

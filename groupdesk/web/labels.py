@@ -91,6 +91,7 @@ EVENTS: dict[str, Pair] = {
     "follow_up_answered": ("回访结果", "survey answered"),
     "sms_failed": ("短信发送失败", "SMS failed"),
     "sms_undelivered": ("短信未送达", "SMS undelivered"),
+    "sms_settled": ("短信确认已送达", "SMS confirmed delivered"),
     "action_retried": ("已重试", "retried"),
     "action_skipped": ("已跳过", "skipped"),
     "playbook_migrated": ("预案升级", "playbook upgraded"),
@@ -123,6 +124,15 @@ SMS_ERRORS: dict[str, Pair] = {
     "21610": ("对方已退订短信,请改用其他方式联系", "the recipient has unsubscribed; reach them another way"),
     "21612": ("该号码无法从发送号码送达", "this number cannot be reached from the sending number"),
     "21614": ("不是手机号码,请在人员名录中填写手机", "the number is not a mobile number"),
+    "unknown": ("发送结果未知(服务商无法确认):等待状态报告,或由运维重发或标记已发送",
+                "outcome unknown (the provider cannot tell): a delivery report settles it, or ops resend or"
+                " mark it sent"),
+    "no-template": ("服务商无已审核通过的短信模板,请运维同步模板", "the provider has no approved template for it"),
+    "isv.MOBILE_NUMBER_ILLEGAL": ("号码无效,请在人员名录中更正", "the number is not a valid mobile number"),
+    "isv.AMOUNT_NOT_ENOUGH": ("短信账户余额不足,请充值后由运维重试", "the SMS account is out of credit"),
+    "isv.SMS_TEMPLATE_ILLEGAL": ("短信模板未审核通过,请运维同步模板", "the template is not approved"),
+    "FailedOperation.TemplateIncorrectOrUnapproved": ("短信模板未审核通过,请运维同步模板", "the template is not approved"),
+    "InvalidParameterValue.IncorrectPhoneNumber": ("号码无效,请在人员名录中更正", "the number is not a valid mobile number"),
 }
 
 CLOSE_REASONS: dict[str, Pair] = {
@@ -291,7 +301,7 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
             purpose, roles, rest = found.groups()
             to = f" → {roles_text(roles, lang)}" if roles else ""
             return f"{purpose_label(purpose, lang)}{to}" + (f": {error_text(rest.rstrip(')'), lang)}" if rest else "")
-    if kind == "sms_undelivered":
+    if kind in ("sms_undelivered", "sms_settled"):
         role, _, rest = detail.partition(" ")
         return f"{role_label(role, lang)} {rest}"
     if kind == "playbook_migrated":

@@ -6,9 +6,12 @@ by `groupdesk dev` (GROUPDESK_DEV_MODE) and each route is for ops.
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.auth import check_csrf
 from groupdesk.web.pages import back_to, console, page, viewer_or_login
@@ -34,11 +37,20 @@ async def phone(request: Request, viewer: Viewer = Depends(ops_only)) -> HTMLRes
 
 @router.post("/phone/reply", dependencies=[Depends(check_csrf)])
 async def phone_reply(request: Request, viewer: Viewer = Depends(ops_only)):
-    """The same reply logic as a Twilio inbound SMS, from the simulated phone."""
-    from groupdesk.web.twilio_webhooks import handle_reply
-
+    """The same reply path as the provider in use for that number: Twilio's, or a domestic provider's
+    pushed reply (done once, answered by an approved template through that provider, in the outbox)."""
     f = await request.form()
     sender, body = str(f.get("phone", "")), str(f.get("body", ""))
-    answer = await handle_reply(request.app.state.services, sender, body)
+    services = request.app.state.services
+    provider = services.channels().routes.provider_for(sender)
+    if provider in TEMPLATE_PROVIDERS:
+        from groupdesk.web.push_common import take_reply
+
+        said = await take_reply(services, provider, f"phone:{uuid.uuid4().hex}", sender, body)
+        answer = said.text if said else ""
+    else:
+        from groupdesk.web.twilio_webhooks import handle_reply
+
+        answer = await handle_reply(services, sender, body)
     request.session["phone_replies"] = {sender: [body, answer]}
     return back_to(f"/phone#{sender}")

@@ -12,6 +12,7 @@ from groupdesk.core import validation as v
 from groupdesk.runtime.config import Settings
 from groupdesk.runtime.datafiles import private_file
 from groupdesk.people.directory import Directory, load_directory
+from groupdesk.messaging.channels import sms_refusal
 from groupdesk.incidents.registration import InputError, parse_local_time, prepare_start, start_problems
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
@@ -128,6 +129,8 @@ class Console(PromiseConsole):
                                      form.registration())
         except ChoiceError as exc:
             form.errors["playbook"] = str(exc)
+        if playbook is not None and "playbook" not in form.errors and (refused := sms_refusal(self.settings, playbook)):
+            form.errors["playbook"] = refused  # a message it sends has no approved template where it goes
         directory = self.directory()
         for field_name, message in start_problems(
                 directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,

@@ -41,18 +41,25 @@ HANDOVER = MappingProxyType({
 })
 
 
-PUBLICITY_ALERT = MappingProxyType({
-    "zh-CN": "舆情提示:{{ hall_name }} 事件 {{ incident_id }}({{ headcount }}人,{{ summary }})"
-             "{% if media_present %}现场有媒体{% else %}投诉人意在制造轰动效应{% endif %},请立即关注并做好舆情应对。",
+# Two texts, not one with {% if %}: Aliyun and Tencent Cloud send only fixed text with values in it.
+PUBLICITY_ALERT_MEDIA = MappingProxyType({
+    "zh-CN": "舆情提示:{{ hall_name }} 事件 {{ incident_id }}({{ headcount }}人,{{ summary }})现场有媒体,"
+             "请立即关注并做好舆情应对。",
     "en": "Publicity alert: incident {{ incident_id }} at {{ hall_name }} ({{ headcount }} people, {{ summary }}):"
-          " {% if media_present %}media are present{% else %}the group seeks publicity{% endif %}; act on it now.",
+          " media are present; act on it now.",
+})
+PUBLICITY_ALERT_SEEKER = MappingProxyType({
+    "zh-CN": "舆情提示:{{ hall_name }} 事件 {{ incident_id }}({{ headcount }}人,{{ summary }})投诉人意在制造"
+             "轰动效应,请立即关注并做好舆情应对。",
+    "en": "Publicity alert: incident {{ incident_id }} at {{ hall_name }} ({{ headcount }} people, {{ summary }}):"
+          " the group seeks publicity; act on it now.",
 })
 
 
 REOPENED = MappingProxyType({
-    "zh-CN": "客户回访不满意({{ score }}/5{% if comment %}:{{ comment }}{% endif %}),事件 {{ incident_id }} "
+    "zh-CN": "客户回访不满意({{ score }}/5,留言:{{ comment or \"无\" }}),事件 {{ incident_id }} "
              "已退回「{{ step_title }}」,请尽快处理。",
-    "en": "Follow-up answer dissatisfied ({{ score }}/5{% if comment %}: {{ comment }}{% endif %}); incident "
+    "en": "Follow-up answer dissatisfied ({{ score }}/5, comment: {{ comment or \"none\" }}); incident "
           "{{ incident_id }} is back at \"{{ step_title }}\": please handle it soon.",
 })
 
@@ -178,8 +185,9 @@ class MessageBuilder:
 
     def publicity_alert(self, recipients: list[str]) -> SendMessages:
         """Media present, or a group out for publicity: the director and the publicity office, at once."""
-        return self._request(None, "publicity_alert", recipients, "", "alert", inline=PUBLICITY_ALERT,
-                             extra={"media_present": self.start.registration.media_present})
+        media = self.start.registration.media_present
+        return self._request(None, "publicity_alert", recipients, "", "alert",
+                             inline=PUBLICITY_ALERT_MEDIA if media else PUBLICITY_ALERT_SEEKER)
 
     def inline(self, purpose: Purpose, recipients: list[str], discriminator: str, template: Mapping[str, str],
                extra: dict[str, Any]) -> SendMessages:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from groupdesk.core.models import (
+    Delivery,
     DeliveryReport,
     FailedAction,
     HandOver,
@@ -67,12 +68,28 @@ def park_failure(rec: Record, request: SendMessages, error: str, attempts: int,
 def report_delivery(rec: Record, report: DeliveryReport, now: datetime) -> bool:
     """A message the provider accepted but could not deliver; True if it is one of ours."""
     for delivery in rec.state.deliveries:
+        if delivery.key == report.key and report.status == "delivered":
+            return settle_unknown(rec, delivery, now)
         if delivery.key == report.key:
             delivery.status, delivery.error = "undelivered", f"{report.status} {report.error_code}".strip()
             rec.log(now, "sms_undelivered", detail=f"{delivery.role} {delivery.to_masked}:"
                     f" {report.status}{' (' + report.error_code + ')' if report.error_code else ''}")
             return True
     return False
+
+
+def settle_unknown(rec: Record, delivery: Delivery, now: datetime) -> bool:
+    """A message parked as maybe-sent (Tencent Cloud cannot tell) that its delivery report shows
+    delivered: sent after all, and its parked action waits for ops no longer."""
+    if delivery.status != "failed":
+        return False
+    delivery.status, delivery.error = "sent", ""
+    for action in rec.state.failed_actions:
+        if action.status == "parked" and delivery.key.startswith(str(action.request.get("key", "")) + "/") \
+                and delivery.role in action.request.get("recipients", []):
+            action.status, action.resolved_at, action.reason = "skipped", now, "delivered (delivery report)"
+    rec.log(now, "sms_settled", detail=f"{delivery.role} {delivery.to_masked}: delivered")
+    return True
 
 
 # ---- ops ----------------------------------------------------------------------------

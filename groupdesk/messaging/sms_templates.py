@@ -1,0 +1,203 @@
+"""The SMS template registry (sms_templates.yaml beside the playbooks): each distinct text a domestic
+provider must approve, in that provider's syntax, with the code it approved and its review status.
+
+The Jinja2 templates stay the source of truth; the registry only says which approved template sends
+each of them. Identical texts (the deadline reminders of several playbooks) share one entry; a drill's
+text, which starts （演练）, is an entry of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from groupdesk.core.playbook import Playbook
+from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
+from groupdesk.messaging.template_text import NotExpressible, Shape, shape_of
+
+REGISTRY_FILE = "sms_templates.yaml"
+ANSWER_PREFIX = "groupdesk/answer_"  # the answers to replies: sent on their own, never in a drill
+STATUSES = ("approved", "reviewing", "rejected", "unregistered")
+MAX_BYTES = 4 * 1024 * 1024
+HEADER = """\
+# groupdesk's SMS templates as Aliyun and Tencent Cloud must approve them (README: SMS through Aliyun and
+# Tencent Cloud). One entry per distinct text in the provider's syntax: Aliyun ${name}, Tencent {1}, {2}...
+# Written by `groupdesk sms templates sync|submit --provider ...`; `code` and `status` come from the provider.
+# status: approved | reviewing | rejected | unregistered (not filed yet: `groupdesk sms templates submit`)
+"""
+
+
+class RegistryError(ValueError):
+    """The registry file cannot be read; the message names the file and the fix."""
+
+
+@dataclass
+class Entry:
+    text: str
+    code: str = ""
+    status: str = "unregistered"
+    name: str = ""  # the template name filed with the provider
+    variables: list[str] = field(default_factory=list)
+    used_by: list[str] = field(default_factory=list)  # playbook/template.lang, or groupdesk/<message>
+    reason: str = ""  # the provider's reason for a rejection
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved" and bool(self.code)
+
+    def as_yaml(self) -> dict:
+        data = {"text": self.text, "name": self.name, "variables": self.variables, "used_by": self.used_by,
+                "code": self.code, "status": self.status}
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass
+class Registry:
+    path: Path
+    entries: dict[str, dict[str, Entry]]  # provider -> text -> entry
+
+    @classmethod
+    def load(cls, path: Path) -> "Registry":
+        path = Path(path)
+        if not path.exists():
+            return cls(path, {p: {} for p in TEMPLATE_PROVIDERS})
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                raise RegistryError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; it lists templates only")
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise RegistryError(f"{path} cannot be read ({type(exc).__name__}); restore it from git or run"
+                                " `groupdesk sms templates sync --provider ...` to write it again") from None
+        if not isinstance(raw, dict):
+            raise RegistryError(f"{path}: a mapping of provider -> list of templates is expected")
+        entries: dict[str, dict[str, Entry]] = {p: {} for p in TEMPLATE_PROVIDERS}
+        for provider, items in raw.items():
+            if provider not in TEMPLATE_PROVIDERS or not isinstance(items, list):
+                raise RegistryError(f"{path}: {str(provider)[:20]!r} is not a list under aliyun or tencent")
+            for n, item in enumerate(items, 1):
+                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                    raise RegistryError(f"{path}: {provider} item {n} has no text")
+                status = str(item.get("status") or "unregistered")
+                if status not in STATUSES:
+                    raise RegistryError(f"{path}: {provider} item {n}: status {status[:20]!r} is not one of"
+                                        f" {', '.join(STATUSES)}")
+                entries[provider][item["text"]] = Entry(
+                    text=item["text"], code=str(item.get("code") or ""), status=status,
+                    name=str(item.get("name") or ""), variables=[str(v) for v in item.get("variables") or []],
+                    used_by=[str(u) for u in item.get("used_by") or []], reason=str(item.get("reason") or ""))
+        return cls(path, entries)
+
+    def get(self, provider: str, text: str) -> Entry | None:
+        return self.entries.get(provider, {}).get(text)
+
+    def save(self) -> None:
+        """Written whole to a temporary file and moved into place: a reader never sees half a file."""
+        data = {p: [e.as_yaml() for e in self.entries[p].values()] for p in TEMPLATE_PROVIDERS if self.entries[p]}
+        body = HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
+        draft = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        draft.write_text(body, encoding="utf-8")
+        os.replace(draft, self.path)
+
+
+def registry_for(playbooks_dir: Path) -> Registry:
+    return Registry.load(Path(playbooks_dir) / REGISTRY_FILE)
+
+
+_cache: dict[Path, tuple[int, Registry]] = {}
+
+
+def cached_registry(playbooks_dir: Path) -> Registry:
+    """The registry as the file is now: read again only when it changed (a sync while the worker runs)."""
+    path = Path(playbooks_dir) / REGISTRY_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        stamp = 0
+    hit = _cache.get(path)
+    if hit is None or hit[0] != stamp:
+        hit = _cache[path] = (stamp, Registry.load(path))
+    return hit[1]
+
+
+def playbook_sources(pb: Playbook) -> dict[str, str]:
+    """Every template of the playbook, by `playbook/name.lang`."""
+    return {f"{pb.id}/{name}.{lang}": source for name, langs in sorted(pb.templates.items())
+            for lang, source in sorted(langs.items())}
+
+
+def own_sources() -> dict[str, str]:
+    """groupdesk's own words (not a playbook's): the notices of its workflow and the answers to replies."""
+    from groupdesk.messaging.reply_texts import ANSWERS
+    from workflows.machine import messages, periods as machine_periods, promises
+
+    found = {}
+    for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
+                                      "PUBLICITY_ALERT_SEEKER", "REOPENED")),
+                          (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
+                          (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS"))):
+        for name in names:
+            for lang, source in getattr(module, name).items():
+                found[f"groupdesk/{name.lower()}.{lang}"] = source
+    for name, langs in ANSWERS.items():
+        for lang, source in langs.items():
+            found[f"{ANSWER_PREFIX}{name}.{lang}"] = source
+    return found
+
+
+def expressibility_problems(sources: dict[str, str]) -> list[str]:
+    """One line per template that no domestic provider can take, with why and the fix."""
+    problems = []
+    for label, source in sources.items():
+        try:
+            shape_of(source)
+        except NotExpressible as exc:
+            problems.append(f"template {label}.j2 cannot be an Aliyun or Tencent template: it {exc}")
+    return problems
+
+
+@dataclass
+class Need:
+    shape: Shape
+    used_by: list[str]
+    drill: bool
+
+
+def needed(sources: dict[str, str], provider: str) -> dict[str, Need]:
+    """Each distinct text the provider must approve for these templates (each also as a drill)."""
+    found: dict[str, Need] = {}
+    for label, source in sources.items():
+        try:
+            shape = shape_of(source)
+        except NotExpressible:
+            continue  # named by expressibility_problems
+        for drill in ((False,) if label.startswith(ANSWER_PREFIX) else (False, True)):  # answers are never drills
+            need = found.setdefault(shape.text(provider, drill), Need(shape, [], drill))
+            need.used_by.append(label + (" (drill)" if drill else ""))
+    return found
+
+
+def coverage_problems(sources: dict[str, str], registry: Registry, providers: list[str], limit: int = 3) -> list[str]:
+    """Each template text that has no approved template at a provider its messages may go to."""
+    problems: list[str] = []
+    for provider in providers:
+        missing = [(text, need) for text, need in needed(sources, provider).items()
+                   if not ((entry := registry.get(provider, text)) and entry.approved)]
+        for text, need in missing[:limit]:
+            entry = registry.get(provider, text)
+            status = entry.status if entry else "unregistered"
+            problems.append(f"template {need.used_by[0]}: no approved {provider} template for “{_short(text)}”"
+                            f" ({status}); file it with `groupdesk sms templates submit --provider {provider}`,"
+                            f" then `groupdesk sms templates sync --provider {provider}` once approved")
+        if len(missing) > limit:
+            problems.append(f"... and {len(missing) - limit} more texts without an approved {provider} template"
+                            f" (`groupdesk sms templates export --provider {provider}` lists them)")
+    return problems
+
+
+def _short(text: str, n: int = 24) -> str:
+    return text if len(text) <= n else text[:n] + "…"
