@@ -23,9 +23,9 @@ APPROVE, REJECT, REASON_QUESTION = "approve", "reject", "reason"
 MAX_REASONS = 10  # WeCom's drop-down holds at most 10 options
 MAX_REASON_CHARS = 16  # and shows about 16 characters of each
 DEFAULT_REASONS = [
-    {"zh-CN": "现场秩序可控,暂不启动", "en": "Order on site is under control"},
+    {"zh-CN": "现场秩序可控，暂不启动", "en": "Order on site is under control"},
     {"zh-CN": "已另有处置安排", "en": "Other arrangements are in hand"},
-    {"zh-CN": "不符合预案启动条件", "en": "The plan's conditions are not met"},
+    {"zh-CN": "不符合预案启动条件", "en": "Plan conditions are not met"},
 ]
 WORDS = {
     "zh-CN": {"source": "集体投诉处置", "approve": "同意", "reject": "不同意", "reasons": "不同意理由",
@@ -95,8 +95,9 @@ def incident_link(public_url: str, incident_id: str) -> str:
 def approval_card(task_id: str, request: ApprovalRequest) -> tuple[dict, dict[str, str]]:
     """The card to send, and its refusal reasons by option id (kept to read the click's choice)."""
     w = _words(request.lang)
-    reasons = {f"r{n}": _cut(text, MAX_REASON_CHARS) for n, text in enumerate(request.reasons or
-                                                                              reasons_in(None, request.lang), 1)}
+    limit = MAX_REASON_CHARS if request.lang == "zh-CN" else 2 * MAX_REASON_CHARS
+    reasons = {f"r{n}": _cut(text, limit) for n, text in enumerate(request.reasons or
+                                                                   reasons_in(None, request.lang), 1)}
     title = (w["drill"] if request.drill else "") + request.title
     card: dict[str, Any] = {
         "card_type": "button_interaction",
