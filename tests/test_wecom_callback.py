@@ -23,9 +23,11 @@ from fake_wecom import (
 )
 from groupdesk.config import EXAMPLE_DIRECTORY, Settings
 from groupdesk.drill import record
-from groupdesk.messaging.wecom.cards import ApprovalRequest, approval_card, task_id_for
-from groupdesk.messaging.wecom.channel import Sent, WecomChannel, WecomMessage
-from groupdesk.messaging.wecom.store import SentCard, WecomCards
+from groupdesk.core.models import SendMessages
+from groupdesk.messaging.wecom.cards import task_id_for
+from groupdesk.messaging.wecom.channel import Sent, WecomChannel
+from groupdesk.messaging.wecom.outgoing import send_approval_card
+from groupdesk.messaging.wecom.store import WecomCards
 from groupdesk.outbox import Outbox
 from groupdesk.storage import open_database
 from groupdesk.storage.schema import approval_codes
@@ -55,7 +57,7 @@ async def setup(dev_env, tmp_path):
 
 
 async def card_for_the_director(env, settings, fake, make_start, userid="WangJun", person="wang.jun"):
-    """An incident waiting for the director, and its approval card sent to them on WeCom and registered."""
+    """An incident waiting for the director, and its approval card sent to them on WeCom as the send path will."""
     handle = await start(env, settings, make_start(incident_id=f"wecom-{uuid.uuid4().hex[:8]}"))
     await record(handle, "move_to_vip_room", "done", "zhao.min")
     await record(handle, "keep_order", "done", "qian.lei")
@@ -64,19 +66,25 @@ async def card_for_the_director(env, settings, fake, make_start, userid="WangJun
     with open_database(settings).read() as c:
         request_key, code_key = c.execute(select(approval_codes.c.request_key, approval_codes.c.code_key).where(
             approval_codes.c.incident_id == handle.id, approval_codes.c.status == "open")).one()
-    message_key = next(m.key for m in Outbox(settings).list(handle.id) if m.purpose == "approval_request")
-    task_id = task_id_for(settings.hash_key(), message_key)
-    card, reasons = approval_card(task_id, ApprovalRequest(
-        incident_id=handle.id, hall_name="西城营业厅", headcount=20, summary="智能电表换装后电量异常增长",
-        deadline="—", title="主任审批启动三级供电服务预警预案", reasons=[r["zh-CN"] for r in REASONS]))
-    cards = WecomCards(settings)
-    assert cards.register(SentCard(task_id=task_id, message_key=message_key, incident_id=handle.id, hall_id="xicheng",
-                                   request_key=request_key, code_key=code_key, person=person, userid=userid,
-                                   lang="zh-CN", card=card, reasons=reasons))
-    sent = await WecomChannel.from_settings(settings).send(
-        WecomMessage(key=message_key, userid=userid, purpose="approval_request", card=card))
+    row = next(m for m in Outbox(settings).list(handle.id) if m.purpose == "approval_request")
+    send = SendMessages(  # the request as the workflow gave it to the send activity
+        incident_id=handle.id, hall_id="xicheng", step="director_review", purpose="approval_request",
+        key=request_key, recipients=["centre_director"], template={"zh-CN": "-"}, step_title={
+            "zh-CN": "主任审批启动三级供电服务预警预案"}, context={
+            "hall_name": {"zh-CN": "西城营业厅", "en": "Xicheng"}, "headcount": 20, "incident_id": handle.id,
+            "summary": "智能电表换装后电量异常增长", "deadline": "2026-11-24T02:20:00+00:00"})
+    assert row.key.startswith(request_key)
+    sent = await send_approval_card(
+        WecomChannel.from_settings(settings), WecomCards(settings), hash_key=settings.hash_key(), send=send,
+        message_key=row.key, person_id=person, userid=userid, lang="zh-CN", code_key=code_key, public_url=PUBLIC,
+        reasons=REASONS)
     assert isinstance(sent, Sent)
-    cards.sent(task_id, sent.response_code)
+    registered = WecomCards(settings).get(task_id_for(settings.hash_key(), row.key))
+    assert registered.response_code == fake.delivered[-1]["response_code"] and registered.status == "open"
+    task_id, reasons = registered.task_id, registered.reasons
+    card = fake.delivered[-1]["template_card"]
+    assert card["task_id"] == task_id and {r["keyname"]: r["value"] for r in card["horizontal_content_list"]} == {
+        "事件": handle.id, "营业厅": "西城营业厅", "人数": "20人", "审批期限": "11月24日 10:20"}
     return handle, task_id, reasons
 
 
