@@ -30,9 +30,19 @@ class SettingsProblems(Exception):
 def load_settings(**overrides) -> Settings:
     """Settings from the environment; a value that does not parse is one line naming its variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsProblems([_line(error) for error in exc.errors()]) from None
+    if channel_lines := _staff_channel_problems(settings):
+        raise SettingsProblems(channel_lines)
+    return settings
+
+
+def _staff_channel_problems(settings: Settings) -> list[str]:
+    """GROUPDESK_STAFF_CHANNEL=wecom and its app: checked here, so every CLI command refuses a bad one too."""
+    from groupdesk.messaging.wecom.settings import wecom_problems
+
+    return wecom_problems(settings)
 
 
 def _line(error: dict) -> str:
@@ -88,6 +98,10 @@ def problems(settings: Settings, process: Process) -> list[str]:
             not any(line.startswith("GROUPDESK_PUBLIC_URL") for line in found):
         found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be an https:// address when"
                      " GROUPDESK_SMS_PROVIDER=twilio (Twilio posts replies and delivery reports to it)")
+    if settings.staff_channel == "wecom" and not settings.public_url.startswith("https://") and \
+            not any(line.startswith("GROUPDESK_PUBLIC_URL") for line in found):
+        found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be an https:// address when"
+                     " GROUPDESK_STAFF_CHANNEL=wecom (WeCom sign-in returns to it; approval cards link to it)")
     return found
 
 

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from groupdesk.cli import archive, db, report, dev, history, incidents, ops, periods, promises, reference
+from groupdesk.cli import wecom
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -37,6 +38,7 @@ archive.register(app)
 report.register(app)
 periods.register(app)
 promises.register(app)
+wecom.register(app)
 
 
 def run(args: list[str] | None = None) -> int:

@@ -28,13 +28,14 @@ def register(app: typer.Typer) -> None:
 
 
 def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Halls and who holds each role there."""
-    d = directory(settings())
+    """Halls and who holds each role there, and who is reached on WeCom (企业微信)."""
+    s = settings()
+    d = directory(s)
     halls = [
         {
             "id": hall.id, "name": hall.name, "name_en": hall.name_en, "centre": hall.centre,
-            "roles": {role: [{"id": p.id, "name": p.name, "phone": p.mobile, "lang": p.lang}
-                             for p in d.staff(hall.id, role)] for role in ROLE_IDS},
+            "roles": {role: [{"id": p.id, "name": p.name, "phone": p.mobile, "lang": p.lang,
+                              "wecom_userid": p.wecom_userid} for p in d.staff(hall.id, role)] for role in ROLE_IDS},
         }
         for hall in d.halls
     ]
@@ -45,9 +46,17 @@ def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
     for hall in halls:
         table = Table("role", "staff", title=f"{hall['id']} — {hall['name']}")
         for role, people in hall["roles"].items():
-            table.add_row(f"{role} ({role_label(role)})",
-                          ", ".join(f"{p['id']} {p['name']} {mask_phone(p['phone'])}" for p in people) or "—")
+            table.add_row(f"{role} ({role_label(role)})", ", ".join(
+                f"{p['id']} {p['name']} {mask_phone(p['phone'])}" + (" [企业微信]" if p["wecom_userid"] else "")
+                for p in people) or "—")
         console.print(table)
+    on_wecom = s.staff_channel == "wecom"
+    table = Table("person", "name", "wecom_userid", "staff messages by",
+                  title=f"企业微信 WeCom (GROUPDESK_STAFF_CHANNEL={s.staff_channel})")
+    for p in d.people:
+        table.add_row(p.id, p.name, p.wecom_userid or "—", "WeCom, SMS if WeCom fails" if on_wecom and p.wecom_userid
+                      else "SMS")
+    console.print(table)
 
 
 @playbooks_app.command("list")

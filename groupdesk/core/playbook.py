@@ -91,6 +91,8 @@ class Step(BaseModel):
     scripts_by_complainant_type: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     follow_up: FollowUp | None = None  # close steps only
+    # approval steps: reasons the director may pick for 不同意 on a WeCom card (each {zh-CN: ..., en: ...})
+    refusal_reasons: list[Text] = Field(default_factory=list)
 
     @field_validator("deadline", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from groupdesk.core.models import StaffRef
 from groupdesk.core.phones import normalise_phone
 from groupdesk.core.roles import LANGUAGES, ROLE_IDS
+from groupdesk.messaging.wecom.settings import userid_problem
 
 
 class DirectoryError(ValueError):
@@ -22,12 +23,20 @@ class Person(BaseModel):
     name: str
     mobile: str
     lang: str = "zh-CN"
+    wecom_userid: str | None = None  # their WeCom (企业微信) member account, if staff messages may go there
 
     @field_validator("lang")
     @classmethod
     def _known_lang(cls, value: str) -> str:
         if value not in LANGUAGES:
             raise ValueError(f"unknown language {value!r}; use one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("wecom_userid")
+    @classmethod
+    def _wecom_userid(cls, value: str | None) -> str | None:
+        if value is not None and (problem := userid_problem(value)):
+            raise ValueError(f"wecom_userid {problem}")
         return value
 
 
@@ -64,6 +73,11 @@ class Directory(BaseModel):
                 person.mobile = normalise_phone(person.mobile)
             except ValueError as exc:
                 raise ValueError(f"person {person.id!r} ({person.name}): mobile {exc}") from None
+        userids: dict[str, str] = {}
+        for person in self.people:  # WeCom ignores case when it checks a userid is unique
+            if person.wecom_userid and (twin := userids.setdefault(person.wecom_userid.lower(), person.id)) != person.id:
+                raise ValueError(f"person {person.id!r}: wecom_userid {person.wecom_userid!r} is also {twin!r}'s;"
+                                 " each member has their own")
         hall_ids: set[str] = set()
         for hall in self.halls:
             if hall.id in hall_ids:
@@ -83,6 +97,11 @@ class Directory(BaseModel):
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)
+
+    def by_wecom_userid(self, userid: str) -> Person | None:
+        """The person whose WeCom account this is (WeCom compares userids without case)."""
+        wanted = (userid or "").lower()
+        return next((p for p in self.people if p.wecom_userid and p.wecom_userid.lower() == wanted), None)
 
     def hall(self, hall_id: str) -> Hall | None:
         return next((h for h in self.halls if h.id == hall_id), None)

@@ -231,6 +231,7 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
             yield f"{where}: no outcomes; add at least one with its `next` step"
         if step.kind == "approval" and set(step.outcomes) != {"approved", "rejected"}:
             yield f"{where}: an approval step has exactly the outcomes approved and rejected"
+        yield from _refusal_reason_problems(where, step)
         for name, outcome in step.outcomes.items():
             owhere = f"{where}, outcome {name!r}"
             if outcome.stay:
@@ -283,6 +284,20 @@ def _registration_problems(pb: Playbook) -> Iterator[str]:
     for name in pb.registration_requires:
         if name != "person_involved":
             yield f"registration_requires: {name[:40]!r} cannot be required; only person_involved can"
+
+
+def _refusal_reason_problems(where: str, step) -> Iterator[str]:
+    """What a WeCom approval card can offer: at most 10 reasons, each short enough to read (16 characters)."""
+    if step.refusal_reasons and step.kind != "approval":
+        yield f"{where}, refusal_reasons: only an approval step has them (the director picks one to refuse)"
+    if len(step.refusal_reasons) > 10:
+        yield f"{where}, refusal_reasons: {len(step.refusal_reasons)} is too many; a WeCom card offers at most 10"
+    for n, reason in enumerate(step.refusal_reasons, 1):
+        if not reason.get("zh-CN", "").strip():
+            yield f"{where}, refusal_reasons #{n}: give its zh-CN text"
+        for lang, text in reason.items():
+            if len(text) > 16 and lang == "zh-CN":
+                yield f"{where}, refusal_reasons #{n}: {text[:20]!r} is over 16 characters; WeCom shows no more"
 
 
 def _span_problems(pb: Playbook) -> Iterator[str]:

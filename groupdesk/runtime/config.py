@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
 
+    # ---- staff on WeCom (企业微信): checked at every start by groupdesk/messaging/wecom/settings.py ----
+    staff_channel: Literal["sms", "wecom"] = Field("sms", alias="GROUPDESK_STAFF_CHANNEL")
+    wecom_corp_id: str = Field("", alias="GROUPDESK_WECOM_CORP_ID")
+    wecom_agent_id: str = Field("", alias="GROUPDESK_WECOM_AGENT_ID")
+    wecom_secret: str = Field("", alias="GROUPDESK_WECOM_SECRET")
+    wecom_token: str = Field("", alias="GROUPDESK_WECOM_TOKEN")  # the app's callback Token
+    wecom_aes_key: str = Field("", alias="GROUPDESK_WECOM_AES_KEY")  # its EncodingAESKey (43 characters)
+    wecom_api_base: str = Field("https://qyapi.weixin.qq.com", alias="GROUPDESK_WECOM_API_BASE")  # + /cgi-bin/...
+    wecom_oauth_base: str = Field("https://open.weixin.qq.com", alias="GROUPDESK_WECOM_OAUTH_BASE")  # sign-in page
+
     @field_validator("hash_key_value")
     @classmethod
     def _long_enough(cls, value: str) -> str:

@@ -100,6 +100,47 @@ sign_in_sessions = Table(
     Index("sign_in_sessions_person", "person"),
 )
 
+# Staff on WeCom (groupdesk/messaging/wecom, migration 0009): the app's access token shared by every process,
+# each approval card sent (found again by its task_id when clicked), and each callback event handled once.
+wecom_tokens = Table(
+    "wecom_tokens", metadata,
+    Column("app", String(100), primary_key=True),  # corp id / agent id
+    Column("token", String(600)),
+    Column("expires_at", Float, nullable=False, default=0),
+    Column("lease_until", Float, nullable=False, default=0),  # one process fetches while the others wait
+    Column("failed_until", Float, nullable=False, default=0),  # a refused gettoken is not asked again before
+    Column("error", Text),
+    Column("fetches", Integer, nullable=False, default=0),
+)
+wecom_cards = Table(
+    "wecom_cards", metadata,
+    Column("task_id", String(128), primary_key=True),
+    Column("message_key", String(512), nullable=False, unique=True),  # the outbox key it was sent under
+    Column("incident_id", String(200), nullable=False),
+    Column("hall_id", String(100), nullable=False),
+    Column("request_key", String(512), nullable=False),  # the approval request (approval_codes.request_key)
+    Column("code_key", String(128), nullable=False),  # its code's keyed hash: a click decides only that approval
+    Column("person", String(200), nullable=False),
+    Column("userid", String(64), nullable=False),
+    Column("lang", String(16), nullable=False),
+    Column("card", Text, nullable=False),  # the card as sent (JSON), updated in place after a click
+    Column("reasons", Text, nullable=False),  # refusal reasons by option id (JSON)
+    Column("response_code", String(200)),  # from the send: one later update of the card
+    Column("status", String(16), nullable=False),  # open, decided, expired
+    Column("outcome", String(400)),  # who decided what, when (or why it expired)
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Index("wecom_cards_request", "request_key"),
+)
+wecom_events = Table(
+    "wecom_events", metadata,
+    Column("event_key", String(64), primary_key=True),  # hash of the event's identity: a redelivery is the same
+    Column("task_id", String(128)),
+    Column("outcome", String(32)),
+    Column("received_at", String(40), nullable=False),
+)
+
+# The archive of closed incidents (groupdesk/record): append-only, each row chained to the one before
 # The archive of closed incidents (groupdesk/record): append-only, each row chained to the one before
 # by a keyed hash; the head row (id 1) names the last row, so a removed tail shows too.
 archive_records = Table(

@@ -86,6 +86,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     app.include_router(reports_router)
     app.include_router(codec_router)
+    if settings.staff_channel == "wecom":  # WeCom's callback URL and sign-in with WeCom
+        from groupdesk.web import wecom, wecom_sign_in
+
+        app.include_router(wecom.router)
+        app.include_router(wecom_sign_in.router)
     if settings.dev_mode:  # the phone simulator can reply as the director: never outside `groupdesk dev`
         from groupdesk.web.phone import router as phone_router
 

@@ -11,7 +11,7 @@ from fastapi import HTTPException, Request
 
 from groupdesk.people.accounts import check_password, load_accounts
 from groupdesk.web.permissions import Viewer, viewer_for
-from groupdesk.web.sessions import SessionStore, account_stamp
+from groupdesk.web.sessions import SessionStore, account_stamp, wecom_stamp
 from groupdesk.web.throttle import SignInThrottle
 
 MAX_HASHES = 2  # argon2id takes 64 MiB a hash: at most this many at once
@@ -40,7 +40,19 @@ class SignIns:
 
     def stamp(self, person: str) -> str | None:
         stored = self.accounts().get(person)
-        return account_stamp(stored) if stored else None
+        if stored:
+            return account_stamp(stored)
+        return self._wecom_stamp(person)
+
+    def _wecom_stamp(self, person: str) -> str | None:
+        """Someone without a password, signed in through WeCom: their session lasts while the directory gives them
+        the same wecom_userid (and the staff channel is WeCom)."""
+        if self.settings.staff_channel != "wecom":
+            return None
+        from groupdesk.people.directory import current_directory
+
+        found = current_directory(self.settings.directory).person(person)
+        return wecom_stamp(found.wecom_userid) if found and found.wecom_userid else None
 
     async def verify(self, person: str, password: str, address: str) -> bool:
         """True for the right password of a person in the directory; 429 when throttled, 503 when saturated."""

@@ -11,6 +11,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "failed": ("失败步骤", "Failed steps"),
     "phone": ("手机模拟", "Phone simulator"),
     "sign_in": ("登录", "Sign in"),
+    "sign_in_wecom": ("企业微信登录", "Sign in with WeCom"),
     "sign_out": ("退出", "Sign out"),
     "staff_id": ("工号", "Staff id"),
     "password": ("密码", "Password"),

@@ -27,6 +27,11 @@ def account_stamp(password_hash: str) -> str:
     return _digest("stamp:" + password_hash)[:32]
 
 
+def wecom_stamp(userid: str) -> str:
+    """For someone signed in through WeCom without a password: changes when their wecom_userid does."""
+    return _digest("wecom:" + userid.lower())[:32]
+
+
 class SessionStore:
     def __init__(self, target, lifetime: float = 12 * 3600, clock: Callable[[], float] = time.time):
         """`target`: a Database, settings, a database URL, or the path of a SQLite file."""
