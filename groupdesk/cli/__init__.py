@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from groupdesk.cli import archive, db, report, dev, history, incidents, ops, periods, promises, reference
+from groupdesk.cli import archive, attachments, db, report, dev, history, incidents, ops, periods, promises, reference
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -22,6 +22,7 @@ archive.register(app)
 report.register(app)
 periods.register(app)
 promises.register(app)
+attachments.register(app)
 
 
 def run(args: list[str] | None = None) -> int:

@@ -241,7 +241,10 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 for m in Outbox(console(request).settings).list(incident_id)]
     step_filter = request.query_params.get("step") or None
     mine = actions(state, playbook, directory, viewer=viewer.id, lang=lang)
-    return page(request, "incident.html", viewer, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
+    from groupdesk.web.attachments import panel
+
+    evidence = await panel(console(request), viewer, state, playbook, lang)
+    return page(request, "incident.html", viewer, **evidence, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
                 steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
                 plan_acts=[a for a in mine if a["step"] == PLAN_STEP],  # raise or end the running plan

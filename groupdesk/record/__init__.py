@@ -1,0 +1,1 @@
+"""The record of closed incidents: the hash-chained archive, evidence kept with it, reports and the ledger."""
