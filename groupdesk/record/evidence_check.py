@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import warnings
 import zipfile
@@ -29,6 +30,7 @@ OTHERS = ((b"GIF8", "a GIF"), (b"II*\x00", "a TIFF"), (b"MM\x00*", "a TIFF"), (b
 HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta|form)[\s>/]",
                   re.IGNORECASE)
 PATH_CHARACTERS = re.compile(r"[/\\:\x00-\x1f\x7f]")
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # a refused PDF is one line to the user, not warnings in the log
 
 
 class EvidenceRefused(InputError):
