@@ -25,9 +25,14 @@ def _shown(row: dict) -> dict:
 
 
 def _guarded(coro):
-    """run(), with the evidence store's failures as one line too."""
+    """run(), with the evidence store's failures as one line too (and warnings, not info, logged to stderr: stdout
+    is the command's answer)."""
+    import logging
+
+    from groupdesk.logs import configure_logging
     from groupdesk.record.evidence_store import StoreUnavailable
 
+    configure_logging(settings().log_format, logging.WARNING)
     try:
         return run(coro)
     except StoreUnavailable as exc:

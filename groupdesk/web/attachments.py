@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 from temporalio.client import WorkflowExecutionStatus
 
 from groupdesk.core.models import IncidentState
@@ -32,9 +33,9 @@ def console(request: Request):
     return request.app.state.console
 
 
-async def _read(upload: UploadFile | None) -> tuple[bytes, str]:
+async def _read(upload: object) -> tuple[bytes, str]:
     """The uploaded file (never more than the limit and one byte read) and its name."""
-    if upload is None or not isinstance(upload, UploadFile):
+    if not isinstance(upload, UploadFile):
         raise EvidenceRefused("file", "no file was sent; send the photo or the scan as the form field `file`")
     data = await upload.read(MAX_BYTES + 1)
     if problem := size_problem(len(data)):
