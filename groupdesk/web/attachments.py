@@ -132,7 +132,7 @@ async def panel(console_, viewer: Viewer, state: IncidentState, playbook: Playbo
     directory = console_.directory()
     en = lang == "en"
     shown = [{**r, "who": person_name(directory, r["added_by"], lang), "kind": KIND[r["media_type"]][en],
-              "megabytes": megabytes(r["size"]), "step_title": playbook.step_title(r["step"], lang) if r["step"] else ""}
+              "megabytes": megabytes(r["size"]) if r["size"] >= 1024 * 1024 else f"{max(1, round(r['size'] / 1024))} KB", "step_title": playbook.step_title(r["step"], lang) if r["step"] else ""}
              for r in rows]
     may_attach = viewer.may_note(state.hall_id) and \
         (await gateway.incident(state.id).describe()).status == WorkflowExecutionStatus.RUNNING
