@@ -123,7 +123,7 @@ def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, d
 
     query = list_query(hall=hall, status="open", tier=tier, drill=drill, stage=stage)
     if not viewer.sees_everything:
-        halls = sorted(viewer.halls())
+        halls = sorted(viewer.visible_halls())
         if not halls:
             return None
         query += f" AND {sa.HALL.name} IN ({_quoted(halls)})"

@@ -77,7 +77,7 @@ def viewer_title(viewer: Viewer, lang: str) -> str:
         return t("ops_title")
     if viewer.operator:
         return t("operator_title")
-    return "、".join(role_label(r, lang) for r in sorted(viewer.roles)) or t("staff_title")
+    return "、".join(role_label(r, lang) for r in [*sorted(viewer.roles), *sorted(viewer.units)]) or t("staff_title")
 
 
 def back_to(url: str, flash: str | None = None, request: Request | None = None) -> RedirectResponse:
