@@ -188,6 +188,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "evidence_hint": ("照片(JPEG/PNG/WebP)或 PDF,每个不超过 10 MB,每起事件最多 50 个;照片的位置等信息会被去除。",
                       "A photo (JPEG, PNG, WebP) or a PDF, up to 10 MB each and 50 per incident; a photo's location"
                       " and other metadata are removed."),
+    # reports up the hierarchy
+    "unit": ("单位", "Unit"), "unit_kind": ("层级", "Level"), "rollup": ("各级汇总", "Roll-up by unit"),
+    "incidents_col": ("集体投诉", "Incidents"), "escalation_count": ("升级次数", "Escalations"),
+    "tier3_col": ("三级及以上预警", "Tier 3 or above"), "sla_breached_col": ("超时", "Past a deadline"),
+    "download_xlsx": ("下载表格(Excel)", "Download spreadsheet (Excel)"),
 }
 
 
