@@ -159,3 +159,44 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
         whole = await province.get(f"{period}&unit=north")
         assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 7  # the roll-up's chart too
         assert (await province.get(f"{period}&unit=nowhere")).status_code == 400
+
+
+@pytest.mark.devserver
+async def test_the_board_reads_a_unit_within_the_viewers_scope(hierarchy, dev_env, playbook):
+    import asyncio
+    import time
+    import uuid
+
+    from groupdesk.gateway import start_incident
+
+    settings = hierarchy.model_copy(update={"task_queue": f"roll-{uuid.uuid4().hex[:6]}"})
+    directory = load_directory(settings.directory)
+    ids = {}
+    for hall in ("xicheng", "haidian", "tongzhou"):  # no worker: the incidents wait, visibility lists them
+        start = prepare_start(directory=directory, playbook=playbook, hall_id=hall, headcount=10, lead_name="张三",
+                              lead_phone=f"1370013{uuid.uuid4().int % 10000:04d}", summary="电量异常",
+                              started_by="sun.li", incident_id=f"board-{hall}-{uuid.uuid4().hex[:6]}")
+        ids[hall] = (await start_incident(dev_env.client, settings, start)).id
+    app = create_app(settings, client=dev_env.client)
+
+    async def board_ids(web, query="", want=None):
+        """The incidents the board shows, once it shows `want` (visibility follows a start shortly after)."""
+        deadline = time.monotonic() + 60
+        while True:
+            page = (await web.get(f"/{query}")).text
+            found = {hall for hall, incident in ids.items() if incident in page}
+            if want is None or found == want or time.monotonic() > deadline:
+                return found, page
+            await asyncio.sleep(0.5)
+
+    async with signed_in(app, "song.yu") as province:  # everything is listed: visibility has caught up
+        assert (await board_ids(province, "?unit=north", set(ids)))[0] == set(ids)
+    async with signed_in(app, "he.ping") as manager:
+        found, page = await board_ids(manager, "", {"xicheng", "haidian"})
+        assert found == {"xicheng", "haidian"} and "甲一县公司" in page  # the unit filter offers the county
+        assert (await board_ids(manager, "?unit=county-a1"))[0] == {"haidian"}
+    async with signed_in(app, "city.b") as manager:
+        assert (await board_ids(manager))[0] == {"tongzhou"}  # never city A's halls
+        assert (await board_ids(manager, "?unit=city-a"))[0] == set()
+    for incident in ids.values():
+        await dev_env.client.get_workflow_handle(incident).terminate("test over")

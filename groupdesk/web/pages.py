@@ -133,7 +133,7 @@ def _filters(request: Request) -> dict:
     tier = q.get("tier", "")
     drill = {"drill": True, "real": False}.get(q.get("kind", ""))
     return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isascii() and tier.isdigit() else None,
-            "stage": q.get("stage") or None, "drill": drill}
+            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None}
 
 
 def _stages(request: Request, lang: str) -> list[tuple[str, str]]:
@@ -155,8 +155,10 @@ def _board_words(lang: str) -> dict:
 async def board(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
     lang = lang_of(request)
     shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **_filters(request))
-    halls = [h for h in console(request).directory().halls if viewer.may_view(h.id)]
-    return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls,
+    directory = console(request).directory()
+    halls = [h for h in directory.halls if viewer.may_view(h.id)]
+    units = [u for u in directory.units if any(viewer.may_view(h) for h in directory.halls_below(u.id))]
+    return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls, units=units,
                 stages=_stages(request, lang), query=request.url.query, q=request.query_params,
                 words=_board_words(lang), promises_today=await due_today(console(request), viewer, lang))
 
