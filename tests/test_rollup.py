@@ -200,3 +200,25 @@ async def test_the_board_reads_a_unit_within_the_viewers_scope(hierarchy, dev_en
         assert (await board_ids(manager, "?unit=city-a"))[0] == set()
     for incident in ids.values():
         await dev_env.client.get_workflow_handle(incident).terminate("test over")
+
+
+def test_the_monthly_report_texts_each_units_managers_their_roll_up(hierarchy):
+    from activities.reports import ReportActivities
+    from groupdesk.core.models import ReportPeriod
+    from groupdesk.templating import render
+
+    directory = load_directory(hierarchy.directory)
+    activities = ReportActivities(open_database(hierarchy), lambda: directory)
+    weekly = activities.summaries(ReportPeriod(kind="weekly", first="2026-11-01", last="2026-11-07"))
+    assert {m.purpose for m in weekly} == {"periodic_report"}  # the weekly report stays per hall
+    monthly = activities.summaries(ReportPeriod(kind="monthly", first="2026-11-01", last="2026-11-30"))
+    units = {m.key.rsplit("/", 1)[1]: m for m in monthly if m.purpose == "periodic_report_unit"}
+    assert sorted(units) == ["city-a", "city-b", "north"]  # the units with managers; the county has none
+    assert units["city-a"].recipients == ["person:he.ping"] and units["north"].recipients == ["person:song.yu"]
+    for unit, message in units.items():
+        c = message.context
+        assert (c["incidents"], c["breached"], c["dissatisfied"]) == EXPECTED[unit], unit
+    text = render(units["city-b"].template["zh-CN"], {k: (v["zh-CN"] if isinstance(v, dict) else v)
+                                                       for k, v in units["city-b"].context.items()})
+    assert text == "【月统计 2026-11-01至2026-11-30】乙市公司(下辖1个营业厅):集体投诉 2 起,超时 0 起,升级 0 次," \
+                   "重复投诉 0 起,三级及以上预警 0 起,不满意 1 起。"
