@@ -103,12 +103,11 @@ async def report_data(request: Request, viewer: Viewer, start: str, end: str, ha
         raise Forbidden(f"{viewer.id} does not see every hall of unit {unit}")
     shown = [h for h in directory.halls if allowed is None or h.id in allowed]
     scope = None if unit else (hall or None)
-    if not unit and scope is None and allowed is not None and not {h.id for h in directory.halls} <= allowed:
-        mine = [u for u in units if any(u.id in ids for ids in viewer.units.values())]
-        if mine:  # a unit manager: their unit, summed
-            unit = mine[0].id
-        else:
-            scope = shown[0].id  # someone of some halls only: one of theirs, never the sum with others'
+    mine = [u for u in units if any(u.id in ids for ids in viewer.units.values())]
+    if not unit and scope is None and mine:
+        unit = mine[0].id  # a unit manager: their unit, with its roll-up
+    elif not unit and scope is None and allowed is not None and not {h.id for h in directory.halls} <= allowed:
+        scope = shown[0].id  # someone of some halls only: one of theirs, never the sum with others'
     db = open_database(console(request).settings)
     below = directory.halls_below(unit) if unit else None
     report = unit_report(db, directory, first, last, unit, drills, lang) if unit else \
