@@ -191,6 +191,7 @@ async def test_the_board_reads_a_unit_within_the_viewers_scope(hierarchy, dev_en
 
     async with signed_in(app, "song.yu") as province:  # everything is listed: visibility has caught up
         assert (await board_ids(province, "?unit=north", set(ids)))[0] == set(ids)
+        assert (await province.get("/?unit=nowhere")).status_code == 400
     async with signed_in(app, "he.ping") as manager:
         found, page = await board_ids(manager, "", {"xicheng", "haidian"})
         assert found == {"xicheng", "haidian"} and "甲一县公司" in page  # the unit filter offers the county

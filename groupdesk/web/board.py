@@ -169,10 +169,10 @@ async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None,
     unit_halls = None
     if unit:
         if console.directory().unit(unit) is None:
-            from groupdesk.web.service import Invalid
+            from groupdesk.visibility import QueryValueError
 
-            raise Invalid("unit", f"unknown unit {unit[:60]!r}; units: "
-                                  f"{', '.join(u.id for u in console.directory().units)}", 400)
+            raise QueryValueError(f"unit: unknown unit {unit[:60]!r}; units: "
+                                  f"{', '.join(u.id for u in console.directory().units)}")
         unit_halls = console.directory().halls_below(unit)
     query = scope_query(viewer, hall, tier, stage, drill, unit_halls)
     if query is None:
