@@ -78,8 +78,8 @@ def test_a_polyglot_file_is_refused(kind):
     assert "(a polyglot file)" in line, line
 
 
-def test_the_table_keeps_both_hashes_holds_one_copy_and_at_most_50_files(tmp_path):
-    db, store = open_database(tmp_path / "g.sqlite3"), LocalStore(tmp_path / "attachments")
+def test_the_table_keeps_both_hashes_holds_one_copy_and_at_most_50_files(tmp_path, database_url):
+    db, store = open_database(database_url), LocalStore(tmp_path / "attachments")  # SQLite, then PostgreSQL
     table = Attachments(db, store)
     photo = check(files.photo_jpeg(), "电表.jpg")
     row, created = table.add("inc-1", "xicheng", "talk_with_lead", "sun.li", photo, "电表.jpg")

@@ -134,6 +134,12 @@ async def test_the_api_and_the_console_upload_and_download(dev_env, tmp_path, s3
         async with signed_in(app, "sun.li") as other:  # the lead of another hall: neither sees nor attaches
             assert (await other.get(f"{url}/{row['stored_sha256']}")).status_code == 403
             assert (await other.post(url, files={"file": ("x.jpg", photo, "image/jpeg")})).status_code == 403
+        async with signed_in(app, "he.ping") as manager:  # the city's manager sees and downloads, attaches nothing
+            assert [r["id"] for r in (await manager.get(url)).json()] == [row["id"]]
+            refused = await manager.post(url, files={"file": ("x.jpg", photo, "image/jpeg")})
+            assert refused.status_code == 403 and "holds no role at hall dongcheng" in refused.text
+            page = (await manager.get(f"/incidents/{handle.id}")).text
+            assert "电表.jpg" in page and 'id="attach-form"' not in page
         async with signed_in(app, "wu.fang") as lead:  # the console: the page lists it, the form takes another
             page = (await lead.get(f"/incidents/{handle.id}")).text
             assert f'href="/incidents/{handle.id}/attachments/{row["stored_sha256"]}"' in page and "电表.jpg" in page

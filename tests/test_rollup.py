@@ -153,6 +153,7 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
     async with signed_in(app, "he.ping") as manager:  # city A's manager reads the city, the county, a centre
         city = await manager.get(period)
         assert '<li><b>4</b> 起已办结</li>' in city.text and "通州营业厅" not in city.text
+        assert (await manager.get("/api/me")).json()["units"] == {"city_service_manager": ["city-a"]}
         county = await manager.get(f"{period}&unit=county-a1")
         assert '<li><b>1</b> 起已办结</li>' in county.text and 'data-unit="haidian"' in county.text
     async with signed_in(app, "song.yu") as province:
