@@ -47,7 +47,7 @@ def _staff_channel_problems(settings: Settings) -> list[str]:
 
 def _line(error: dict) -> str:
     name = ".".join(str(part) for part in error["loc"]) or "settings"
-    wanted = _EXPECTED.get(error["type"]) or error["msg"].removeprefix("Input should be ").rstrip(".")
+    wanted = _EXPECTED.get(error["type"]) or error["msg"].removeprefix("Input should be ").removeprefix("Value error, ").rstrip(".")
     return f"{name}={str(error.get('input'))[:40]!r} is not valid: it should be {wanted}; fix it in the environment"
 
 

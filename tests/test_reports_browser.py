@@ -3,9 +3,10 @@ every console page passes; screenshots with GROUPDESK_SCREENSHOTS=docs/screensho
 
 from __future__ import annotations
 
+import io
 
 import pytest_asyncio
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from groupdesk.runtime.config import Settings
 from web_helpers import serving
@@ -34,4 +35,28 @@ async def test_the_report_page_on_a_phone_and_a_desk(served):
         await page.wait_for_url(f"{base}/reports?start=2026-11-01&end=2026-11-30*")
         assert await page.locator("svg.chart").count() == 6  # by hall, week, category; time and deadlines missed per step; satisfaction
         await check_page(page, "reports", ids)
+        await browser.close()
+
+
+async def test_a_city_manager_reads_the_city_on_a_phone_and_downloads_it(served):
+    base, ids = served
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await sign_in(browser, base, "he.ping", "phone")  # city_service_manager of 示例市供电公司
+        await page.goto(f"{base}/reports?start=2026-11-01&end=2026-11-30")
+        rows = page.locator("#rollup tbody tr")
+        await expect(rows).to_have_count(4)  # the city, its centre, the centre's two halls
+        await expect(rows.first).to_contain_text("示例市供电公司")
+        await expect(page.locator("select[name=unit] option[selected]")).to_have_text("示例市供电公司")
+        assert await page.locator("svg.chart").count() == 7  # the roll-up's chart besides the six
+        await check_page(page, "reports-city", ids)
+        async with page.expect_download() as downloading:
+            await page.click("#xlsx")
+        sheet = await downloading.value
+        assert sheet.suggested_filename == "groupdesk-capital-city-2026-11-01-2026-11-30.xlsx"
+        from openpyxl import load_workbook
+
+        with open(await sheet.path(), "rb") as got:
+            book = load_workbook(io.BytesIO(got.read()))
+        assert book["各级汇总"]["B2"].value == "示例市供电公司" and book["各级汇总"]["E2"].value == 2
         await browser.close()

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from groupdesk.cli import archive, db, report, dev, history, incidents, ops, periods, promises, reference
+from groupdesk.cli import archive, attachments, db, report, dev, history, incidents, ops, periods, promises, reference
 from groupdesk.cli import wecom
 from groupdesk.cli.common import fail
 
@@ -39,6 +39,7 @@ report.register(app)
 periods.register(app)
 promises.register(app)
 wecom.register(app)
+attachments.register(app)
 
 
 def run(args: list[str] | None = None) -> int:

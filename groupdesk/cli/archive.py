@@ -43,17 +43,28 @@ def period(start: str, end: str):
 
 @archive_app.command("verify")
 def verify() -> None:
-    """Walk the chain; name every altered, removed or reordered record (exit 1 if any)."""
+    """Walk the chain; name every altered, removed or reordered record and every evidence file missing or altered
+    (exit 1 if any)."""
     from groupdesk.record.chain import verify as walk
+    from groupdesk.record.attachments import Attachments
+    from groupdesk.record.evidence_store import StoreUnavailable, store_for
 
     db, key = open_archive()
     verdict = walk(db, key)
     for problem in verdict.problems:
         typer.echo(problem)
-    if not verdict.intact:
-        typer.echo(f"archive NOT intact: {len(verdict.problems)} problem(s) in {verdict.count} records", err=True)
+    try:  # every evidence file against the hash its row keeps
+        files, missing = Attachments(db, store_for(settings())).verify()
+    except StoreUnavailable as exc:
+        fail(str(exc), code=1)
+    for problem in missing:
+        typer.echo(problem)
+    if not verdict.intact or missing:
+        evidence = f"; {len(missing)} evidence file(s) missing or altered" if missing else ""
+        typer.echo(f"archive NOT intact: {len(verdict.problems)} problem(s) in {verdict.count} records{evidence}",
+                   err=True)
         raise typer.Exit(1)
-    typer.echo(f"archive intact: {verdict.count} records, chain head {verdict.head[:16]}")
+    typer.echo(f"archive intact: {verdict.count} records, chain head {verdict.head[:16]}; {files} evidence files")
 
 
 @archive_app.command("export")

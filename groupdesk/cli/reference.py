@@ -33,7 +33,7 @@ def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
     d = directory(s)
     halls = [
         {
-            "id": hall.id, "name": hall.name, "name_en": hall.name_en, "centre": hall.centre,
+            "id": hall.id, "name": hall.name, "name_en": hall.name_en, "centre": hall.centre, "unit": hall.unit,
             "roles": {role: [{"id": p.id, "name": p.name, "phone": p.mobile, "lang": p.lang,
                               "wecom_userid": p.wecom_userid} for p in d.staff(hall.id, role)] for role in ROLE_IDS},
         }
@@ -57,6 +57,13 @@ def show_directory(as_json: bool = typer.Option(False, "--json")) -> None:
         table.add_row(p.id, p.name, p.wecom_userid or "—", "WeCom, SMS if WeCom fails" if on_wecom and p.wecom_userid
                       else "SMS")
     console.print(table)
+    if d.units:
+        units = Table("unit", "kind", "parent", "managers", "halls below", title="units")
+        for unit in d.units:
+            managers = ", ".join(f"{pid} ({role_label(role)})" for role, ids in unit.roles.items() for pid in ids)
+            units.add_row(f"{unit.id} {unit.name}", unit.kind, unit.parent or "—", managers or "—",
+                          ", ".join(d.halls_below(unit.id)) or "—")
+        console.print(units)
 
 
 @playbooks_app.command("list")

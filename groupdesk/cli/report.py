@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from groupdesk.cli.archive import open_archive, period
-from groupdesk.cli.common import fail, print_json
+from groupdesk.cli.common import fail, print_json, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -23,17 +23,23 @@ def report(start: str = typer.Option(..., "--from", help="first local date, YYYY
            hall: Optional[str] = typer.Option(None, "--hall"),
            drills: bool = typer.Option(False, "--with-drills", help="count drills too"),
            as_json: bool = typer.Option(False, "--json"),
-           as_csv: bool = typer.Option(False, "--csv")) -> None:
+           as_csv: bool = typer.Option(False, "--csv"),
+           unit: Optional[str] = typer.Option(None, "--unit", help="a unit of the directory (province, city, county,"
+                                                                  " centre): its halls, with the roll-up"),
+           xlsx: Optional[str] = typer.Option(None, "--xlsx", help="also write the report as a spreadsheet (.xlsx)")) -> None:
     """Incidents by playbook, hall, category and week; open ones (Temporal counts); time per step; SLA breaches;
-    escalations; repeats; satisfaction."""
-    from groupdesk.record.report import build_report, csv_rows
+    escalations; repeats; satisfaction; with --unit, the roll-up of every unit and hall below it."""
+    from groupdesk.record.report import csv_rows
 
     if as_json and as_csv:
         fail("--json and --csv: choose one")
+    if unit and hall:
+        fail("--unit and --hall: choose one (a hall, or a unit's halls)")
     first, last = period(start, end)
-    db, _ = open_archive()
-    data = build_report(db, first, last, hall, drills)
-    data["open"] = open_or_none(first, last, hall, drills)
+    data, halls = build(first, last, hall, unit, drills)
+    data["open"] = open_or_none(first, last, hall, drills, halls)
+    if xlsx:
+        write_xlsx(data, xlsx)
     if as_json:
         print_json(data)
     elif as_csv:
@@ -44,7 +50,42 @@ def report(start: str = typer.Option(..., "--from", help="first local date, YYYY
         print_tables(data)
 
 
-def open_or_none(first, last, hall: str | None, drills: bool) -> dict | None:
+def build(first, last, hall: str | None, unit: str | None, drills: bool, lang: str = "zh-CN"):
+    """(the report, the halls it covers: None for every hall); one line and exit 2 for an unknown unit."""
+    from groupdesk.record.report import build_report
+    from groupdesk.cli.common import directory
+    from groupdesk.record.rollup import UnknownUnit, unit_report
+
+    db, _ = open_archive()
+    if not unit:
+        return build_report(db, first, last, hall, drills), None
+    staff = directory(settings())
+    try:
+        return unit_report(db, staff, first, last, unit, drills, lang), staff.halls_below(unit)
+    except UnknownUnit as exc:
+        fail(f"--unit: {exc}")
+
+
+def write_xlsx(data: dict, target: str) -> None:
+    from pathlib import Path
+
+    from groupdesk.record.workbook import save_workbook
+
+    path = Path(target)
+    if path.suffix.lower() != ".xlsx":
+        fail(f"--xlsx: {target} does not end in .xlsx; give a file name such as report.xlsx")
+    if not path.parent.is_dir():
+        fail(f"--xlsx: the folder {path.parent} does not exist; give a file in an existing folder")
+    from groupdesk.cli.common import directory
+
+    names = {h.id: h.name for h in directory(settings()).halls}
+    try:
+        save_workbook(data, path, names)
+    except OSError as exc:
+        fail(f"--xlsx: cannot write {target} ({exc.strerror}); give a writable file")
+
+
+def open_or_none(first, last, hall: str | None, drills: bool, halls: list[str] | None = None) -> dict | None:
     """Open incidents of the period from Temporal's visibility counts; None if it cannot answer: the archive's
     figures never wait for Temporal."""
     import asyncio
@@ -55,7 +96,7 @@ def open_or_none(first, last, hall: str | None, drills: bool) -> dict | None:
     from groupdesk.record.open_count import open_incidents
 
     s = settings()
-    halls = [h.id for h in directory(s).halls]
+    halls = [h.id for h in directory(s).halls] if halls is None else halls
 
     async def go() -> dict:
         gateway = Gateway(await asyncio.wait_for(connect(s), 10), s)
@@ -111,13 +152,21 @@ def print_tables(data: dict) -> None:
     unhappy = data["dissatisfied"]
     console.print(f"dissatisfied answers (2/5 or lower, reopened included) {unhappy['answers']}"
                   f" in {unhappy['incidents']} incidents")
+    if data.get("rollup"):
+        from groupdesk.record.rollup import FIGURE_NAMES
+
+        rollup = Table("unit", "kind", *FIGURE_NAMES, title=f"roll-up of {data['period']['unit']}")
+        for row in data["rollup"]:
+            rollup.add_row("  " * row["level"] + row["name"], row["kind"], *(str(row[k]) for k in FIGURE_NAMES))
+        console.print(rollup)
 
 
 def accountability(start: str = typer.Option(..., "--from", help="first local date, YYYY-MM-DD"),
                    end: str = typer.Option(..., "--to", help="last local date, YYYY-MM-DD (included)"),
                    hall: Optional[str] = typer.Option(None, "--hall"),
                    drills: bool = typer.Option(False, "--with-drills", help="count drills too"),
-                   as_json: bool = typer.Option(False, "--json")) -> None:
+                   as_json: bool = typer.Option(False, "--json"),
+                   unit: Optional[str] = typer.Option(None, "--unit", help="a unit: the halls below it")) -> None:
     """Per hall and role: overdue steps, escalations caused, repeat complaints, dissatisfied follow-ups, broken
     promises."""
     from rich.console import Console
@@ -125,11 +174,21 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
 
     from groupdesk.record.ledger import build_ledger
 
+    from groupdesk.cli.common import directory
+
+    if unit and hall:
+        fail("--unit and --hall: choose one (a hall, or a unit's halls)")
     first, last = period(start, end)
     db, _ = open_archive()
-    rows = build_ledger(db, first, last, hall, drills)
+    halls = None
+    if unit:
+        staff = directory(settings())
+        if staff.unit(unit) is None:
+            fail(f"--unit: unknown unit {unit[:60]!r}; units: {', '.join(u.id for u in staff.units) or 'none'}")
+        halls = staff.halls_below(unit)
+    rows = build_ledger(db, first, last, hall, drills, halls)
     if as_json:
-        print_json({"from": first.isoformat(), "to": last.isoformat(), "hall": hall, "ledger": rows})
+        print_json({"from": first.isoformat(), "to": last.isoformat(), "hall": hall, "unit": unit, "ledger": rows})
         return
     table = Table("hall", "role", "overdue", "escalations", "repeats", "dissatisfied", "promises", "incidents",
                   title=f"accountability {first} .. {last}")

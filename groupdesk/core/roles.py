@@ -19,6 +19,16 @@ ROLE_LABELS: dict[str, dict[str, str]] = {
 
 ROLE_IDS: tuple[str, ...] = tuple(ROLE_LABELS)
 
+# Roles held at a unit above the halls (groupdesk/people/units.py), not at a hall: they read, they do not act.
+UNIT_ROLE_LABELS: dict[str, dict[str, str]] = {
+    "city_service_manager": {"zh-CN": "市公司客户服务管理人员", "en": "city company service manager"},
+    "province_service_manager": {"zh-CN": "省公司客户服务管理人员", "en": "provincial company service manager"},
+}
+UNIT_KIND_LABELS: dict[str, dict[str, str]] = {
+    "province": {"zh-CN": "省公司", "en": "provincial company"}, "city": {"zh-CN": "市公司", "en": "city company"},
+    "county": {"zh-CN": "县公司", "en": "county company"}, "centre": {"zh-CN": "客户服务中心", "en": "service centre"},
+}
+
 # Not a staff role: messages can also go to the lead complainant of the incident.
 LEAD_COMPLAINANT = "lead_complainant"
 PERSON_PREFIX = "person:"  # a recipient that is one staff member (by id), not the holders of a role
@@ -32,4 +42,4 @@ def role_label(role: str, lang: str = "zh-CN") -> str:
         return "领头投诉人" if lang == "zh-CN" else "lead complainant"
     if role.startswith(PERSON_PREFIX):  # one named person: the incident's owner (首问负责人)
         return "首问负责人" if lang == "zh-CN" else "incident owner"
-    return ROLE_LABELS.get(role, {}).get(lang, role)
+    return (ROLE_LABELS.get(role) or UNIT_ROLE_LABELS.get(role, {})).get(lang, role)

@@ -34,6 +34,7 @@ from groupdesk.core.models import (
 from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
+from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 from groupdesk.incidents.links import with_live_links
@@ -206,7 +207,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway):
+class Gateway(PromiseGateway, EvidenceGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):

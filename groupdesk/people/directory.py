@@ -12,6 +12,7 @@ from groupdesk.core.models import StaffRef
 from groupdesk.core.phones import normalise_phone
 from groupdesk.core.roles import LANGUAGES, ROLE_IDS
 from groupdesk.messaging.wecom.settings import userid_problem
+from groupdesk.people.units import Unit, check_units, halls_below
 
 
 class DirectoryError(ValueError):
@@ -45,6 +46,7 @@ class Hall(BaseModel):
     name: str
     name_en: str = ""
     centre: str
+    unit: str = ""  # the id of its customer service centre among the directory's `units` (reports up the hierarchy)
     roles: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("roles")
@@ -61,6 +63,7 @@ class Directory(BaseModel):
     halls: list[Hall]
     ops: list[str] = Field(default_factory=list)  # who may retry, skip and replay: not tied to a hall
     operators: list[str] = Field(default_factory=list)  # the command centre: sees everything, changes nothing
+    units: list[Unit] = Field(default_factory=list)  # province > city > county > centre, above the halls
 
     @model_validator(mode="after")
     def _check(self) -> "Directory":
@@ -93,7 +96,28 @@ class Directory(BaseModel):
             for pid in getattr(self, group):
                 if pid not in seen:
                     raise ValueError(f"{group}: no person with id {pid!r} in people; add them or fix the id")
+        check_units(self.units, self.hall_units(), seen)
         return self
+
+    def hall_units(self) -> dict[str, str]:
+        """hall id -> the id of its centre unit ("" when it names none)."""
+        return {hall.id: hall.unit for hall in self.halls}
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return next((u for u in self.units if u.id == unit_id), None)
+
+    def halls_below(self, unit_id: str) -> list[str]:
+        """The halls under a unit (its centres' halls), in the directory's order."""
+        return halls_below(self.units, self.hall_units(), unit_id)
+
+    def unit_roles_of(self, person_id: str) -> dict[str, set[str]]:
+        """role -> the units where the person holds it (city_service_manager, province_service_manager)."""
+        held: dict[str, set[str]] = {}
+        for unit in self.units:
+            for role, ids in unit.roles.items():
+                if person_id in ids:
+                    held.setdefault(role, set()).add(unit.id)
+        return held
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)

@@ -21,9 +21,16 @@ class Viewer:
     roles: dict[str, set[str]] = field(default_factory=dict)  # role -> halls where the person holds it
     ops: bool = False
     operator: bool = False
+    units: dict[str, set[str]] = field(default_factory=dict)  # unit role -> units where the person holds it
+    unit_halls: set[str] = field(default_factory=set)  # the halls below those units: seen, not acted on
 
     def halls(self) -> set[str]:
+        """The halls where the person holds a role (and so may act, within the playbook's rules)."""
         return set().union(*self.roles.values()) if self.roles else set()
+
+    def visible_halls(self) -> set[str]:
+        """The halls whose incidents, figures and evidence the person sees (ops and operators: every hall)."""
+        return self.halls() | self.unit_halls
 
     def roles_at(self, hall: str | None) -> list[str]:
         """The roles held at `hall` now (ops held everywhere), as the workflow's validators are told them."""
@@ -37,7 +44,7 @@ class Viewer:
         return self.ops or self.operator
 
     def may_view(self, hall: str) -> bool:
-        return self.sees_everything or hall in self.halls()
+        return self.sees_everything or hall in self.visible_halls()
 
     def may_start(self, hall: str) -> bool:
         return self.holds("hall_lead", hall)
@@ -60,7 +67,7 @@ class Viewer:
             return "ops"
         if self.operator:
             return "operator"
-        return ", ".join(sorted(self.roles)) or "staff"
+        return ", ".join(sorted(self.roles) + sorted(self.units)) or "staff"
 
 
 def viewer_for(directory: Directory, person_id: str) -> Viewer | None:
@@ -71,8 +78,10 @@ def viewer_for(directory: Directory, person_id: str) -> Viewer | None:
     for hall in directory.halls:
         for role in directory.roles_of(hall.id, person_id):
             roles.setdefault(role, set()).add(hall.id)
+    units = directory.unit_roles_of(person_id)
+    below = {hall for ids in units.values() for unit in ids for hall in directory.halls_below(unit)}
     return Viewer(id=person.id, name=person.name, roles=roles, ops=person_id in directory.ops,
-                  operator=person_id in directory.operators)
+                  operator=person_id in directory.operators, units=units, unit_halls=below)
 
 
 def acting_as(directory: Directory, person_id: str) -> Viewer:

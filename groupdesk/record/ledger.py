@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, Collection
 
 from sqlalchemy import and_, or_, select
 
@@ -16,10 +16,11 @@ from groupdesk.storage.schema import archive_records as r, archive_steps as s
 HALL = "hall"  # what is counted against the hall as a whole, not one role
 
 
-def build_ledger(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False) -> list[dict]:
+def build_ledger(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False,
+                 halls: Collection[str] | None = None) -> list[dict]:
     """Rows of hall, role: overdue steps, escalations caused, repeat complaints, dissatisfied follow-ups,
     broken promises (counted against the hall: the archive keeps each incident's promise counts)."""
-    chosen = _latest(start, end, hall, drills)
+    chosen = _latest(start, end, hall, drills, halls)
     with db.read() as c:
         late = c.execute(select(r.c.hall_id, s.c.owner_role, s.c.incident_id, s.c.step, s.c.deadline_missed,
                                 s.c.escalations)

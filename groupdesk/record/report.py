@@ -7,7 +7,7 @@ closed again counts once, by its latest record; drills are left out unless asked
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Collection
 
 from sqlalchemy import and_, case, func, select
 
@@ -17,11 +17,13 @@ from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r, archive_steps as s
 
 
-def _latest(start: date, end: date, hall: str | None, drills: bool):
-    """The records of the period: the latest of each incident."""
+def _latest(start: date, end: date, hall: str | None, drills: bool, halls: Collection[str] | None = None):
+    """The records of the period: the latest of each incident (of one hall, or of `halls`: a unit's)."""
     latest = select(func.max(r.c.seq)).where(r.c.started_on >= start.isoformat(), r.c.started_on <= end.isoformat())
     if hall:
         latest = latest.where(r.c.hall_id == hall)
+    if halls is not None:
+        latest = latest.where(r.c.hall_id.in_(sorted(halls)))
     if not drills:
         latest = latest.where(r.c.drill == 0)
     return r.c.seq.in_(latest.group_by(r.c.incident_id))
@@ -34,8 +36,12 @@ dissatisfied = func.coalesce(
     case((and_(r.c.follow_up == "answered", r.c.satisfaction <= DISSATISFIED), 1), else_=0)).label("dissatisfied")
 
 
-def build_report(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False) -> dict[str, Any]:
-    chosen = _latest(start, end, hall, drills)
+def build_report(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False,
+                 halls: Collection[str] | None = None) -> dict[str, Any]:
+    """The period's figures, of every hall, one hall, or `halls` (those below a unit: groupdesk.record.rollup adds
+    the unit's roll-up). Sections are keys of the result; a new one (counts by channel, findings, referrals,
+    corrective actions, frequent-outage lines) is one more key here, one more sheet in groupdesk.record.workbook."""
+    chosen = _latest(start, end, hall, drills, halls)
     breached = func.sum(case((r.c.deadlines_missed > 0, 1), else_=0))
     with db.read() as c:
         totals = c.execute(select(
@@ -66,7 +72,8 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
                   "by_category_week": grouped(category, r.c.week)}
     count = totals[0]
     return {
-        "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills},
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills,
+                   **({"halls": sorted(halls)} if halls is not None else {})},
         "totals": {
             "incidents": count, "sla_breached": int(totals[1] or 0),
             "sla_breach_rate": round((totals[1] or 0) / count, 4) if count else 0.0,

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     history_budget: int = Field(2000, alias="GROUPDESK_HISTORY_BUDGET", ge=200)
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
+    # evidence files (groupdesk/record/evidence_store.py): <data dir>/attachments unless s3://bucket/prefix
+    attachments_url: str = Field("", alias="GROUPDESK_ATTACHMENTS_URL")
+    attachments_endpoint_url: str = Field("", alias="GROUPDESK_ATTACHMENTS_ENDPOINT_URL")  # MinIO and the like
 
     # ---- staff on WeCom (企业微信): checked at every start by groupdesk/messaging/wecom/settings.py ----
     staff_channel: Literal["sms", "wecom"] = Field("sms", alias="GROUPDESK_STAFF_CHANNEL")
@@ -96,6 +99,15 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: str) -> str:
         if value and len(value) < 32:
             raise ValueError("GROUPDESK_HASH_KEY must be at least 32 random characters")
+        return value
+
+    @field_validator("attachments_url")
+    @classmethod
+    def _s3_url(cls, value: str) -> str:
+        if value:
+            from groupdesk.record.evidence_store import parse_url
+
+            parse_url(value)
         return value
 
     def session_secret(self) -> str:

@@ -219,3 +219,34 @@ reports = Table(
     Column("built_at", String(40), nullable=False),
     Column("report", Text, nullable=False),
 )
+
+# Evidence attached to incidents (groupdesk/record/attachments.py), the files themselves content-addressed in the
+# evidence store by `stored_sha256`; each download logged. Migration 0010.
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(200), nullable=False),
+    Column("hall_id", String(100), nullable=False),  # who may download it, even after Temporal forgot the incident
+    Column("step", String(100)),
+    Column("added_by", String(200), nullable=False),
+    Column("name", String(200), nullable=False),  # the file's name as sent (no path), or ""
+    Column("media_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),  # of the stored copy
+    Column("original_size", Integer, nullable=False),
+    Column("original_sha256", String(64), nullable=False),
+    Column("stored_sha256", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("incident_id", "stored_sha256", name="attachments_incident_file"),
+    Index("attachments_stored", "stored_sha256"),
+)
+attachment_downloads = Table(
+    "attachment_downloads", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("attachment_id", Integer, nullable=False),
+    Column("incident_id", String(200), nullable=False),
+    Column("stored_sha256", String(64), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("via", String(16), nullable=False),  # cli, console, api
+    Column("at", String(40), nullable=False),
+    Index("attachment_downloads_incident", "incident_id", "at"),
+)

@@ -92,6 +92,7 @@ async def sign_out(request: Request) -> dict:
 @router.get("/me")
 async def me(request: Request, viewer: Viewer = Depends(require_viewer)) -> dict:
     return {"id": viewer.id, "name": viewer.name, "roles": {r: sorted(h) for r, h in viewer.roles.items()},
+            "units": {r: sorted(u) for r, u in viewer.units.items()},
             "ops": viewer.ops, "operator": viewer.operator, "csrf_token": csrf_token(request)}
 
 

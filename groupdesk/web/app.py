@@ -85,6 +85,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     from groupdesk.web.reports_page import router as reports_router
 
     app.include_router(reports_router)
+    from groupdesk.web import attachments
+
+    app.include_router(attachments.api)
+    app.include_router(attachments.pages)
     app.include_router(codec_router)
     if settings.staff_channel == "wecom":  # WeCom's callback URL and sign-in with WeCom
         from groupdesk.web import wecom, wecom_sign_in
@@ -100,7 +104,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.codec_cors_origins.split(",") if o],
                        allow_credentials=True, allow_methods=["POST", "OPTIONS"],
                        allow_headers=["Content-Type", "Authorization", "X-Namespace"])
-    install_limits(app)  # outermost: a body over the limit is refused before anything reads it
+    # outermost: a body over the limit is refused before anything reads it (an evidence upload's limit is the file's)
+    install_limits(app, larger=((attachments.UPLOAD_PATH, attachments.UPLOAD_LIMIT, attachments.TOO_LARGE),))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     def wants_json(request: Request) -> bool:

@@ -117,16 +117,20 @@ def current_playbooks(directory) -> dict[str, Playbook]:
     return found
 
 
-def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, drill: bool | None) -> str | None:
-    """The open incidents this viewer may see, with the board's filters; None when they may see none."""
+def scope_query(viewer, hall: str | None, tier: int | None, stage: str | None, drill: bool | None,
+                unit_halls: list[str] | None = None) -> str | None:
+    """The open incidents this viewer may see (of the halls below a unit, when one is chosen), with the board's
+    filters; None when they may see none."""
     from groupdesk.engine.client import list_query
 
     query = list_query(hall=hall, status="open", tier=tier, drill=drill, stage=stage)
-    if not viewer.sees_everything:
-        halls = sorted(viewer.halls())
+    halls = None if viewer.sees_everything else viewer.visible_halls()
+    if unit_halls is not None:
+        halls = set(unit_halls) if halls is None else halls & set(unit_halls)
+    if halls is not None:
         if not halls:
             return None
-        query += f" AND {sa.HALL.name} IN ({_quoted(halls)})"
+        query += f" AND {sa.HALL.name} IN ({_quoted(sorted(halls))})"
     return query
 
 
@@ -158,10 +162,19 @@ async def first_page(gateway, query: str, playbooks: dict[str, Playbook], direct
     return {"counts": counts, "rows": board_rows(rows, playbooks, directory, lang, now)}
 
 
-async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None, stage=None, drill=None) -> dict:
+async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None, stage=None, drill=None,
+                unit=None) -> dict:
     """What the board shows: counts of every incident in scope at the top, and the first page of rows."""
     playbooks = current_playbooks(console.settings.playbooks_dir)
-    query = scope_query(viewer, hall, tier, stage, drill)
+    unit_halls = None
+    if unit:
+        if console.directory().unit(unit) is None:
+            from groupdesk.engine.visibility import QueryValueError
+
+            raise QueryValueError(f"unit: unknown unit {unit[:60]!r}; units: "
+                                  f"{', '.join(u.id for u in console.directory().units)}")
+        unit_halls = console.directory().halls_below(unit)
+    query = scope_query(viewer, hall, tier, stage, drill, unit_halls)
     if query is None:
         return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS}},
                 "rows": []}

@@ -183,6 +183,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "deadline_in": ("时限", "deadline"),
     "no_one": ("名录中暂无人员", "nobody in the directory"),
     "follow_up_by": ("回访由营业厅负责人或主任记录", "the hall lead or the director records the answer"),
+    # evidence (附件) on the incident page
+    "evidence": ("证据材料", "Evidence"), "no_evidence": ("暂无证据材料", "no evidence attached"),
+    "evidence_file": ("拍照或选择文件", "Take a photo or choose a file"), "evidence_step": ("所属环节", "Step"),
+    "no_step": ("不指定", "none"), "attach": ("上传", "Attach"),
+    "evidence_hint": ("照片(JPEG/PNG/WebP)或 PDF,每个不超过 10 MB,每起事件最多 50 个;照片的位置等信息会被去除。",
+                      "A photo (JPEG, PNG, WebP) or a PDF, up to 10 MB each and 50 per incident; a photo's location"
+                      " and other metadata are removed."),
+    # reports up the hierarchy
+    "unit": ("单位", "Unit"), "unit_kind": ("层级", "Level"), "rollup": ("各级汇总", "Roll-up by unit"),
+    "incidents_col": ("集体投诉", "Incidents"), "escalation_count": ("升级次数", "Escalations"),
+    "tier3_col": ("三级及以上预警", "Tier 3 or above"), "sla_breached_col": ("超时", "Past a deadline"),
+    "download_xlsx": ("下载表格(Excel)", "Download spreadsheet (Excel)"),
 }
 
 

@@ -33,6 +33,7 @@ PURPOSES: dict[str, Pair] = {
     "follow_up": ("满意度回访", "satisfaction survey"),
     "repeat_complaint": ("重复投诉提示", "repeat complaint"),
     "periodic_report": ("定期统计报告", "periodic report"),
+    "periodic_report_unit": ("单位月度汇总", "unit monthly roll-up"),
     "handover": ("移交负责通知", "handover notice"),
     "sensitive_period_start": ("敏感时期责任人通知", "sensitive-period notice"),
     "publicity_alert": ("舆情提示", "publicity alert"),

@@ -3,6 +3,8 @@ requests (422, one line per field) and filter values that cannot enter a visibil
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,17 +25,28 @@ class BodyTooLarge(HTTPException):
 class BodyLimit:
     """Refuse a declared Content-Length over the limit unread; count the bytes of any other body as it comes."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES,
+                 larger: tuple[tuple[str, int, str], ...] = ()):
         self.app = app
         self.max_bytes = max_bytes
+        # (path pattern, limit, the line when over it) for the POSTs that carry a file (evidence uploads)
+        self.larger = [(re.compile(pattern), size, line) for pattern, size, line in larger]
+
+    def limit(self, scope: Scope) -> tuple[int, str]:
+        if scope.get("method") == "POST":
+            for pattern, size, line in self.larger:
+                if pattern.match(scope.get("path", "")):
+                    return size, line
+        return self.max_bytes, TOO_LARGE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, too_large = self.limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await JSONResponse({"detail": too_large}, status_code=413)(scope, receive, send)
             return
         received = 0
         started = False
@@ -43,7 +56,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge()
             return message
 
@@ -57,7 +70,7 @@ class BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+            await JSONResponse({"detail": too_large}, status_code=413)(scope, receive, send)
 
 
 def field_name(loc: tuple) -> str:
@@ -74,11 +87,12 @@ def describe(error: dict) -> str:
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
-def install(app: FastAPI) -> None:
-    """Add the body limit and the handlers that turn bad input into one line per field."""
+def install(app: FastAPI, larger: tuple[tuple[str, int, str], ...] = ()) -> None:
+    """Add the body limit (`larger`: paths whose POST may carry more) and the handlers that turn bad input into one
+    line per field."""
     from groupdesk.web.errors import Invalid
 
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, larger=larger)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError):

@@ -79,7 +79,7 @@ def viewer_title(viewer: Viewer, lang: str) -> str:
         return t("ops_title")
     if viewer.operator:
         return t("operator_title")
-    return "、".join(role_label(r, lang) for r in sorted(viewer.roles)) or t("staff_title")
+    return "、".join(role_label(r, lang) for r in [*sorted(viewer.roles), *sorted(viewer.units)]) or t("staff_title")
 
 
 def back_to(url: str, flash: str | None = None, request: Request | None = None) -> RedirectResponse:
@@ -135,7 +135,7 @@ def _filters(request: Request) -> dict:
     tier = q.get("tier", "")
     drill = {"drill": True, "real": False}.get(q.get("kind", ""))
     return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isascii() and tier.isdigit() else None,
-            "stage": q.get("stage") or None, "drill": drill}
+            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None}
 
 
 def _stages(request: Request, lang: str) -> list[tuple[str, str]]:
@@ -157,8 +157,10 @@ def _board_words(lang: str) -> dict:
 async def board(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
     lang = lang_of(request)
     shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **_filters(request))
-    halls = [h for h in console(request).directory().halls if viewer.may_view(h.id)]
-    return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls,
+    directory = console(request).directory()
+    halls = [h for h in directory.halls if viewer.may_view(h.id)]
+    units = [u for u in directory.units if any(viewer.may_view(h) for h in directory.halls_below(u.id))]
+    return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls, units=units,
                 stages=_stages(request, lang), query=request.url.query, q=request.query_params,
                 words=_board_words(lang), promises_today=await due_today(console(request), viewer, lang))
 
@@ -243,7 +245,10 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
                 for m in Outbox(console(request).settings).list(incident_id)]
     step_filter = request.query_params.get("step") or None
     mine = actions(state, playbook, directory, viewer=viewer.id, lang=lang)
-    return page(request, "incident.html", viewer, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
+    from groupdesk.web.attachments import panel
+
+    evidence = await panel(console(request), viewer, state, playbook, lang)
+    return page(request, "incident.html", viewer, **evidence, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
                 steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
                 plan_acts=[a for a in mine if a["step"] == PLAN_STEP],  # raise or end the running plan

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from html import escape
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from groupdesk.record.ledger import build_ledger
 from groupdesk.record.query import parse_day
 from groupdesk.record.report import build_report
 from groupdesk.web.labels import hall_name
 from groupdesk.playbooks.loader import load_playbooks
-from groupdesk.core.roles import role_label
+from groupdesk.core.roles import UNIT_KIND_LABELS, role_label
+from groupdesk.record.rollup import unit_report
+from groupdesk.record.workbook import workbook_bytes
 from groupdesk.storage import open_database
 from groupdesk.web.pages import console, lang_of, page, viewer_or_login
 from groupdesk.web.i18n import translator
@@ -63,15 +67,25 @@ def halls_for(viewer: Viewer) -> set[str] | None:
     """The halls whose figures this person sees (None: all); Forbidden for roles without reports."""
     if viewer.sees_everything:
         return None
-    halls = set().union(*(viewer.roles.get(role, set()) for role in REPORT_ROLES))
+    halls = set().union(*(viewer.roles.get(role, set()) for role in REPORT_ROLES)) | viewer.unit_halls
     if not halls:
-        raise Forbidden("reports are for hall leads, centre directors, the command centre and ops")
+        raise Forbidden("reports are for hall leads, centre directors, unit managers, the command centre and ops")
     return halls
 
 
-@router.get("/reports")
-async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), start: str = "", end: str = "",
-                  hall: str = "", drills: bool = False) -> HTMLResponse:
+class BadPeriod(ValueError):
+    pass
+
+
+def units_for(directory, allowed: set[str] | None) -> list:
+    """The units whose every hall this person sees (a city manager: the city and what is under it)."""
+    return [u for u in directory.units if allowed is None or set(directory.halls_below(u.id)) <= allowed]
+
+
+async def report_data(request: Request, viewer: Viewer, start: str, end: str, hall: str, unit: str,
+                      drills: bool) -> dict:
+    """What the page and its spreadsheet show, within the viewer's scope: the report (with the unit's roll-up when
+    a unit is read), the ledger, the halls and units offered. BadPeriod (400) for a date that does not parse."""
     allowed = halls_for(viewer)
     lang, directory = lang_of(request), console(request).directory()
     today = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
@@ -79,19 +93,43 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
         first = parse_day("from", start) if start else today - timedelta(days=30)
         last = parse_day("to", end) if end else today
     except ValueError as exc:
-        return page(request, "reports.html", viewer, status=400, error=str(exc), first=start, last=end, hall=hall,
-                    halls=[])
+        raise BadPeriod(str(exc)) from None
     if hall and allowed is not None and hall not in allowed:
         raise Forbidden(f"{viewer.id} does not see the figures of hall {hall}")
+    units = units_for(directory, allowed)
+    if unit and directory.unit(unit) is None:
+        raise BadPeriod(f"unit: unknown unit {unit[:60]!r}; units: {', '.join(u.id for u in directory.units)}")
+    if unit and unit not in {u.id for u in units}:
+        raise Forbidden(f"{viewer.id} does not see every hall of unit {unit}")
     shown = [h for h in directory.halls if allowed is None or h.id in allowed]
-    scope = hall or None
-    if scope is None and allowed is not None and not {h.id for h in directory.halls} <= allowed:
+    scope = None if unit else (hall or None)
+    mine = [u for u in units if any(u.id in ids for ids in viewer.units.values())]
+    if not unit and scope is None and mine:
+        unit = mine[0].id  # a unit manager: their unit, with its roll-up
+    elif not unit and scope is None and allowed is not None and not {h.id for h in directory.halls} <= allowed:
         scope = shown[0].id  # someone of some halls only: one of theirs, never the sum with others'
     db = open_database(console(request).settings)
-    report = build_report(db, first, last, scope, drills)
-    report["open"] = await open_or_none(console(request), first, last, [h.id for h in shown], scope, drills)
-    ledger = build_ledger(db, first, last, scope, drills)
-    names = {h.id: hall_name(directory, h.id, lang) for h in shown}
+    below = directory.halls_below(unit) if unit else None
+    report = unit_report(db, directory, first, last, unit, drills, lang) if unit else \
+        build_report(db, first, last, scope, drills)
+    counted = below if below is not None else [h.id for h in shown]
+    report["open"] = await open_or_none(console(request), first, last, counted, scope, drills)
+    report["ledger"] = build_ledger(db, first, last, scope, drills, below)
+    return {"report": report, "first": first, "last": last, "scope": scope, "unit": unit or "", "shown": shown,
+            "units": units, "names": {h.id: hall_name(directory, h.id, lang) for h in shown}}
+
+
+@router.get("/reports")
+async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), start: str = "", end: str = "",
+                  hall: str = "", unit: str = "", drills: bool = False) -> HTMLResponse:
+    lang = lang_of(request)
+    try:
+        data = await report_data(request, viewer, start, end, hall, unit, drills)
+    except BadPeriod as exc:
+        return page(request, "reports.html", viewer, status=400, error=str(exc), first=start, last=end, hall=hall,
+                    halls=[], units=[], unit=unit)
+    report, names = data["report"], data["names"]
+    ledger = report.pop("ledger")
     playbooks = load_playbooks(console(request).settings.playbooks_dir)
 
     def step_title(step: str, playbook: str | None = None) -> str:
@@ -111,9 +149,29 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
         "satisfaction": bars_svg([(t(f"score_{k}") if not k.isdigit() else f"{k}/5", v)
                                   for k, v in report["satisfaction"].items()]),
     }
+    if report.get("rollup"):
+        charts["rollup"] = bars_svg([("　" * r["level"] + r["name"], r["incidents"]) for r in report["rollup"]])
     for row in ledger:
         row["role_label"] = "—" if row["role"] == "hall" else role_label(row["role"], lang)
         row["hall_label"] = names.get(row["hall"], row["hall"])
         row["behind"] = sorted({_in_words(i, step_title) for ids in row["incidents"].values() for i in ids})
-    return page(request, "reports.html", viewer, report=report, ledger=ledger, charts=charts, first=first.isoformat(),
-                last=last.isoformat(), hall=scope or "", halls=shown, drills=drills, error=None)
+    query = urlencode({"start": data["first"].isoformat(), "end": data["last"].isoformat(), "hall": data["scope"] or "",
+                       "unit": data["unit"], **({"drills": "true"} if drills else {})})
+    return page(request, "reports.html", viewer, report=report, ledger=ledger, charts=charts,
+                first=data["first"].isoformat(), last=data["last"].isoformat(), hall=data["scope"] or "",
+                halls=data["shown"], units=data["units"], unit=data["unit"], drills=drills, error=None,
+                kind=lambda k: UNIT_KIND_LABELS.get(k, {}).get(lang, t("hall")), xlsx=f"/reports.xlsx?{query}")
+
+
+@router.get("/reports.xlsx")
+async def reports_xlsx(request: Request, viewer: Viewer = Depends(viewer_or_login), start: str = "", end: str = "",
+                       hall: str = "", unit: str = "", drills: bool = False) -> Response:
+    """The same figures as the page, as a spreadsheet (a sheet per table, Chinese headers, charts)."""
+    try:
+        data = await report_data(request, viewer, start, end, hall, unit, drills)
+    except BadPeriod as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    name = f"groupdesk-{data['unit'] or data['scope'] or 'all'}-{data['first']}-{data['last']}.xlsx"
+    content = await asyncio.to_thread(workbook_bytes, data["report"], data["names"])
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})

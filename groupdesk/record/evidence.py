@@ -1,0 +1,83 @@
+"""What staff do with evidence, through the gateway (a mixin of groupdesk.incidents.gateway.Gateway): attach a file to an
+incident while its workflow runs (until the archive record is written), list it, download it (logged).
+
+Who: staff holding a role at the incident's hall attach; whoever may see the incident lists and downloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from temporalio.client import WorkflowExecutionStatus
+
+from groupdesk.core import validation as v
+from groupdesk.people.permissions import Viewer, require
+from groupdesk.record.attachments import Attachments
+from groupdesk.record.evidence_check import EvidenceRefused, check
+from groupdesk.record.evidence_store import store_for
+from groupdesk.storage import open_database
+
+log = structlog.get_logger("groupdesk.evidence")
+VIA = ("cli", "console", "api")
+
+
+class EvidenceGateway:
+    """Needs `settings`, `incident(id)` and `view(viewer, id)` from the Gateway it is mixed into."""
+
+    def attachments_table(self) -> Attachments:
+        return Attachments(open_database(self.settings), store_for(self.settings))
+
+    async def attach(self, viewer: Viewer, incident_id: str, data: bytes, name: str = "",
+                     step: str | None = None) -> tuple[dict, bool]:
+        """Check the file, store it and its row: (row, created). EvidenceRefused (one line) for a file, a step or
+        an incident that cannot take it; Forbidden for someone who holds no role at the incident's hall."""
+        if problem := v.incident_id_problem(incident_id):
+            raise EvidenceRefused("incident_id", problem)
+        state, playbook = await self.view(viewer, incident_id)
+        require(viewer.may_note(state.hall_id),
+                f"{viewer.id} holds no role at hall {state.hall_id}; staff of the hall attach evidence")
+        if step and step not in playbook.steps:
+            raise EvidenceRefused("step", f"{v.shown(step)} is not a step of {playbook.id}; steps: "
+                                          f"{', '.join(playbook.steps)}")
+        if (await self.incident(incident_id).describe()).status != WorkflowExecutionStatus.RUNNING:
+            raise EvidenceRefused("incident_id", f"{incident_id} is archived: evidence is attached until the archive"
+                                                 " record is written, while the incident runs", 409)
+        evidence = await asyncio.to_thread(check, data, name)  # decoding a photo takes a while: off the loop
+        row, created = await asyncio.to_thread(self.attachments_table().add, incident_id, state.hall_id,
+                                               step or None, viewer.id, evidence, name)
+        if created:
+            await self.evidence_added(incident_id, row)
+        return row, created
+
+    async def evidence_added(self, incident_id: str, row: dict) -> None:
+        """Called once per file newly stored for a running incident: the place where the incident hears of it.
+        Today it is logged only; the incident's timeline is not told (issue 29, phase 2: a workflow signal from
+        here, so the attachment shows on the timeline and in the archive record)."""
+        log.info("evidence attached", incident_id=incident_id, step=row["step"], attachment=row["id"],
+                 media_type=row["media_type"], stored_sha256=row["stored_sha256"][:16])
+
+    async def evidence(self, viewer: Viewer, incident_id: str) -> list[dict]:
+        """The incident's attachments, if the viewer may see the incident."""
+        if problem := v.incident_id_problem(incident_id):
+            raise EvidenceRefused("incident_id", problem)
+        rows = await asyncio.to_thread(self.attachments_table().list, incident_id)
+        if rows:  # the hall is on the rows: no need to ask Temporal (which may have forgotten the incident)
+            require(viewer.may_view(rows[0]["hall_id"]), f"{viewer.id} may not see incidents of hall {rows[0]['hall_id']}")
+        else:
+            await self.view(viewer, incident_id)
+        return rows
+
+    async def evidence_file(self, viewer: Viewer, incident_id: str, sha: str, via: str) -> tuple[dict, bytes]:
+        """One attachment and its content for a viewer who may see the incident; the download is logged."""
+        if problem := v.incident_id_problem(incident_id):
+            raise EvidenceRefused("incident_id", problem)
+        table = self.attachments_table()
+        row = await asyncio.to_thread(table.find, incident_id, sha)
+        if row is None:
+            raise EvidenceRefused("sha256", f"{incident_id} has no attachment {v.shown(sha[:64])}; see"
+                                            f" `groupdesk attachments list {incident_id}`", 404)
+        require(viewer.may_view(row["hall_id"]), f"{viewer.id} may not see incidents of hall {row['hall_id']}")
+        content = await asyncio.to_thread(table.content, row, viewer.id, via)
+        log.info("evidence downloaded", incident_id=incident_id, attachment=row["id"], by=viewer.id, via=via)
+        return row, content
