@@ -11,15 +11,14 @@ import httpx
 from groupdesk.web.labels import EVENTS, PURPOSES
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import RECIPIENT_IDS
-
-PASSWORD = "groupdesk-demo"
+from helpers import TEST_PASSWORD
 
 
 @contextlib.asynccontextmanager
 async def signed_in(app, person: str | None):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web:
         if person:
-            response = await web.post("/api/session", json={"person": person, "password": PASSWORD})
+            response = await web.post("/api/session", json={"person": person, "password": TEST_PASSWORD})
             assert response.status_code == 200, response.text
             web.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         yield web

@@ -39,11 +39,13 @@ class Settings(BaseSettings):
     twilio_api_base: str = Field("", alias="GROUPDESK_TWILIO_API_BASE")
     twilio_timeout: float = Field(10.0, alias="GROUPDESK_TWILIO_TIMEOUT")
     public_url: str = Field("", alias="GROUPDESK_PUBLIC_URL")
-    accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
+    # sign-in accounts (argon2id hashes); required outside `groupdesk dev`, which falls back to the examples
+    accounts: Path | None = Field(None, alias="GROUPDESK_ACCOUNTS")
     secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
     # the HMAC key of every phone hash and approval code: at least 32 random characters
     hash_key_value: str = Field("", alias="GROUPDESK_HASH_KEY")
-    dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
+    # X-Forwarded-For counts only from these proxies (CIDRs, comma-separated; default: none)
+    trusted_proxies: str = Field("", alias="GROUPDESK_TRUSTED_PROXIES")
     # Incidents kept in the worker's memory between their tasks (~0.27 MB each on top of ~145 MB): at 400 a
     # worker measured 271 MB with 1,000 open (target: 5,000 open within 300 MB); an evicted incident
     # replays its history when it next wakes (~0.15 s of worker CPU for a whole drill's worth of wakes).
@@ -63,12 +65,27 @@ class Settings(BaseSettings):
     register_search_attributes: bool = Field(False, alias="GROUPDESK_REGISTER_SEARCH_ATTRIBUTES")
     dev_ui_port: int = Field(8233, alias="GROUPDESK_DEV_UI_PORT")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        networks(value)  # a malformed CIDR stops every process at start, naming the variable
+        return value
+
     @field_validator("hash_key_value")
     @classmethod
     def _long_enough(cls, value: str) -> str:
         if value and len(value) < 32:
             raise ValueError("GROUPDESK_HASH_KEY must be at least 32 random characters")
         return value
+
+    def accounts_file(self, dev: bool) -> Path | None:
+        """GROUPDESK_ACCOUNTS; only `groupdesk dev` (and tests that ask for dev) falls back to the example
+        accounts, whose password the README prints."""
+        return self.accounts or (EXAMPLE_ACCOUNTS if dev else None)
+
+    def proxies(self) -> tuple:
+        """GROUPDESK_TRUSTED_PROXIES as networks."""
+        return networks(self.trusted_proxies)
 
     def session_secret(self) -> str:
         """GROUPDESK_SECRET_KEY, or (in dev and tests; production refuses to start without it,
@@ -106,6 +123,19 @@ class Settings(BaseSettings):
     @property
     def dev_server_db(self) -> Path:
         return self.data_dir / "temporal.sqlite3"
+
+
+def networks(raw: str) -> tuple:
+    """`10.0.0.0/8, 192.0.2.7` as ip networks; ValueError naming the entry that is not one."""
+    import ipaddress
+
+    found = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item[:40]!r} is not an address or a CIDR such as 10.0.0.0/8") from None
+    return tuple(found)
 
 
 @lru_cache

@@ -58,7 +58,7 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
     return templates.TemplateResponse(request, name, {
         "viewer": viewer, "t": translator(lang), "lang": lang, "csrf": csrf_token(request), "flash": flash,
         "local": lambda moment: _local(moment, lang),
-        "role": lambda role: role_label(role, lang), "dev": request.app.state.console.settings.dev_mode,
+        "role": lambda role: role_label(role, lang), "dev": request.app.state.dev,
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
         "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
