@@ -12,9 +12,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
-from groupdesk.engine.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
-from groupdesk.runtime.config import Settings
-from groupdesk.drills.smart_meter import PATHS, answer_follow_up
+from groupdesk.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
+from helpers import setup_for
+from groupdesk.drill import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
 from groupdesk.engine.replay import replay
 from groupdesk.web.app import create_app
@@ -53,8 +53,8 @@ def test_bad_keys_are_named(raw, named):
 
 @pytest.mark.devserver
 async def test_raw_history_holds_no_name_or_phone_and_replays_with_the_codec(dev_env, tmp_path, make_start):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"enc-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_CODEC_KEYS=f"k1={KEY_A}", GROUPDESK_CODEC_KEY_ID="k1", GROUPDESK_CODEC_TOKEN="tok")
+    settings = setup_for(tmp_path, queue="enc", GROUPDESK_CODEC_KEYS=f"k1={KEY_A}", GROUPDESK_CODEC_KEY_ID="k1",
+                         GROUPDESK_CODEC_TOKEN="tok").settings
     address = dev_env.client.service_client.config.target_host
     sealed = await Client.connect(address, data_converter=data_converter(settings))
     async with build_worker(sealed, settings):

@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import utc
-from groupdesk.record.chain import append
-from groupdesk.record.archive_record import build_record
-from groupdesk.runtime.config import Settings
+from groupdesk.archive.chain import append
+from groupdesk.archive.record import build_record
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import identifier_pattern, signed_in
@@ -36,8 +35,7 @@ def archive_two(settings, make_start) -> list[str]:
 
 
 @pytest.fixture
-def site(tmp_path, make_start, playbook):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true")
+def site(settings, make_start, playbook):
     return create_app(settings), archive_two(settings, make_start), playbook
 
 

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from temporalio.client import WorkflowUpdateFailedError
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
-from groupdesk.people.directory import load_directory
-from groupdesk.drills.smart_meter import wait_for
-from groupdesk.incidents.registration import prepare_start
-from groupdesk.playbooks.loader import load_playbook
+from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.directory import load_directory
+from groupdesk.drill import wait_for
+from groupdesk.incidents import prepare_start
+from groupdesk.playbook_loader import load_playbook
 from helpers import outcome, start, run_cli as cli
 from worker import build_worker
 
@@ -20,13 +20,12 @@ pytestmark = pytest.mark.devserver
 
 
 
-async def test_a_guide_added_after_the_start_records_their_step_from_the_cli(dev_env, tmp_path):
+async def test_a_guide_added_after_the_start_records_their_step_from_the_cli(dev_env, dev_setup, tmp_path):
     staff = yaml.safe_load(EXAMPLE_DIRECTORY.read_text(encoding="utf-8"))
     directory_file = tmp_path / "directory.yaml"
     directory_file.write_text(yaml.safe_dump(staff, allow_unicode=True), encoding="utf-8")
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_DIRECTORY=str(directory_file), GROUPDESK_TASK_QUEUE=f"roster-{uuid.uuid4().hex[:6]}")
-    settings = Settings(**env)
+    setup = dev_setup.but(GROUPDESK_DIRECTORY=directory_file)
+    env, settings = setup.env, setup.settings
     request = prepare_start(directory=load_directory(directory_file),
                             playbook=load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"),
                             hall_id="xicheng", headcount=9, lead_name="张建国", lead_phone="13800138000",

@@ -13,12 +13,11 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
-from groupdesk.drills.smart_meter import record, wait_for
-from groupdesk.messaging.outbox import Outbox
+from groupdesk.drill import record, wait_for
+from groupdesk.outbox import Outbox
 from groupdesk.web.app import create_app
-from groupdesk.runtime.keyed import follow_up_key
-from helpers import approval_code_by_sms, visible, WF, decide, start
+from groupdesk.keyed import follow_up_key
+from helpers import approval_code_by_sms, setup_for, visible, WF, decide, start
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -30,10 +29,8 @@ DIRECTOR, HALL_LEAD, LEAD = "+8613900000301", "+8613900000103", "+8613800138000"
 
 @pytest_asyncio.fixture
 async def setup(dev_env, tmp_path, database_url):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DATABASE_URL=database_url,
-                        GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        GROUPDESK_TASK_QUEUE=f"hooks-{uuid.uuid4().hex[:6]}", GROUPDESK_PUBLIC_URL=PUBLIC,
-                        TWILIO_AUTH_TOKEN=TOKEN)
+    settings = setup_for(tmp_path, queue="hooks", GROUPDESK_DATABASE_URL=database_url, GROUPDESK_PUBLIC_URL=PUBLIC,
+                         TWILIO_AUTH_TOKEN=TOKEN).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
@@ -200,10 +197,9 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     fake = FakeTwilio(httpserver).install()
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"tw-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=TOKEN,
-                        TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
-                        GROUPDESK_PUBLIC_URL=PUBLIC)
+    settings = setup_for(tmp_path, queue="tw", GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                         TWILIO_AUTH_TOKEN=TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
+                         GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=PUBLIC).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:

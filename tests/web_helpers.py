@@ -34,12 +34,13 @@ def identifier_pattern(playbook: Playbook) -> re.Pattern:
 
 @contextlib.asynccontextmanager
 async def serving(settings, client, port: int):
-    """The console for `settings` served on 127.0.0.1:`port` (for a browser); yields its base URL."""
+    """The console for `settings` served on 127.0.0.1:`port` for a browser, as `groupdesk dev` serves it (plain
+    http on this machine, so its cookies are not https-only); yields its base URL."""
     import uvicorn
 
     from groupdesk.web.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=client, dev=True), host="127.0.0.1", port=port,
                                            log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

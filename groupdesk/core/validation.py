@@ -69,7 +69,12 @@ def normal_text(value: str) -> str:
 
 
 def normal_fields(request):
-    """A request (a pydantic model) with every text field, and every text value of a map, as it is kept."""
+    """A request (a pydantic model) with every text field, and every text value of a map, as it is kept;
+    a plain text as it is kept; anything else as it is."""
+    if isinstance(request, str):
+        return normal_text(request)
+    if not hasattr(request, "model_copy"):
+        return request
     changes: dict = {}
     for name, value in request:
         if isinstance(value, str) and (kept := normal_text(value)) != value:
