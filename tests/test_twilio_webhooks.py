@@ -169,19 +169,22 @@ async def test_delivery_reports_only_move_forward(setup, make_start):
     guide = [m for m in outbox.list(handle.id) if m.role == "guide"][0]
     path = f"/twilio/status?key={guide.key.replace('/', '%2F').replace('#', '%23')}"
 
+    sid = "SM" + "1" * 32
+
     async def report(status, **extra):
-        form = {"MessageSid": "SM123", "MessageStatus": status, "To": guide.to_number, **extra}
+        form = {"MessageSid": sid, "MessageStatus": status, "To": guide.to_number, **extra}
         return await post(web, path, form)
 
     assert (await post(web, path, {"MessageSid": "SM1", "MessageStatus": "delivered"}, signed=False)).status_code == 403
     assert outbox.get(guide.key).status == "sent"
     assert (await report("delivered")).status_code == 204
     await report("sent")  # late and out of order
-    assert outbox.get(guide.key).status == "delivered" and outbox.get(guide.key).provider_id == "SM123"
+    assert outbox.get(guide.key).status == "delivered" and outbox.get(guide.key).provider_id == sid
 
     lead = [m for m in outbox.list(handle.id) if m.role == "hall_lead"][0]
     path = f"/twilio/status?key={lead.key.replace('/', '%2F').replace('#', '%23')}"
-    await post(web, path, {"MessageSid": "SM9", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    await post(web, path, {"MessageSid": "SM" + "9" * 32, "MessageStatus": "undelivered",
+                                "ErrorCode": "30003"})
     assert outbox.get(lead.key).status == "undelivered" and outbox.get(lead.key).error_code == "30003"
     st = await wait_for(handle, lambda s: any(e.kind == "sms_undelivered" for e in s.timeline))
     (entry,) = [e for e in st.timeline if e.kind == "sms_undelivered"]

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from groupdesk.cli.common import directory, fail, print_json, settings
-from groupdesk.runtime.masking import mask_code, mask_phone
-from groupdesk.playbooks.loader import PlaybookError, load_playbook, playbook_files
+from groupdesk.cli.common import directory, fail, filters, print_json, settings
+from groupdesk.masking import mask_code, mask_phone
+from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.core.roles import ROLE_IDS, role_label
 
 playbooks_app = typer.Typer(no_args_is_help=True, help="List and validate playbooks.")
@@ -118,7 +118,9 @@ def list_sms(
     """Messages stored in the outbox, oldest first."""
     from groupdesk.messaging.outbox import Outbox  # the database layer loads only for the commands that use it
 
-    rows = Outbox(settings()).list(incident_id=incident)
+    s = settings()
+    filters(s, incident=incident)
+    rows = Outbox(s).list(incident_id=incident)
     if as_json:
         print_json([{**r.as_json(), "body": mask_code(r.purpose, r.body)} for r in rows])
         return

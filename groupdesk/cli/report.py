@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from groupdesk.cli.archive import open_archive, period
-from groupdesk.cli.common import fail, print_json
+from groupdesk.cli.common import fail, filters, print_json, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +31,7 @@ def report(start: str = typer.Option(..., "--from", help="first local date, YYYY
     if as_json and as_csv:
         fail("--json and --csv: choose one")
     first, last = period(start, end)
+    filters(settings(), hall=hall)
     db, _ = open_archive()
     data = build_report(db, first, last, hall, drills)
     data["open"] = open_or_none(first, last, hall, drills)
@@ -49,10 +50,10 @@ def open_or_none(first, last, hall: str | None, drills: bool) -> dict | None:
     figures never wait for Temporal."""
     import asyncio
 
-    from groupdesk.cli.common import directory, settings
-    from groupdesk.engine.client import connect
-    from groupdesk.incidents.gateway import Gateway
-    from groupdesk.record.open_count import open_incidents
+    from groupdesk.cli.common import directory
+    from groupdesk.client import connect
+    from groupdesk.gateway import Gateway
+    from groupdesk.open_count import open_incidents
 
     s = settings()
     halls = [h.id for h in directory(s).halls]
@@ -126,6 +127,7 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     from groupdesk.record.ledger import build_ledger
 
     first, last = period(start, end)
+    filters(settings(), hall=hall)
     db, _ = open_archive()
     rows = build_ledger(db, first, last, hall, drills)
     if as_json:

@@ -154,6 +154,15 @@ def time_scale_problem(value: float | None, drill: bool) -> str | None:
     return None
 
 
+TIERS = (0, 4)  # warning tiers: 0 none, 4 .. 1 (一级, the most severe)
+
+
+def tier_problem(value: int | None) -> str | None:
+    if value is not None and not TIERS[0] <= value <= TIERS[1]:
+        return f"{value} is not a warning tier; give {TIERS[0]} (none) to {TIERS[1]}"
+    return None
+
+
 def incident_id_problem(value: str) -> str | None:
     if not INCIDENT_ID.match(value or ""):
         return (f"{shown(value)} is not an incident id; use 3 to 64 lower-case letters, digits and '-',"

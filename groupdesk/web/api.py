@@ -6,10 +6,10 @@ from typing import Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.core.models import SECRET_STATE_FIELDS
+from groupdesk.web.limits import StrictBody
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
 from groupdesk.web.permissions import Viewer
@@ -18,12 +18,12 @@ from groupdesk.web.service import StartForm
 router = APIRouter(prefix="/api")
 
 
-class SignIn(BaseModel):
+class SignIn(StrictBody):
     person: str
     password: str
 
 
-class StartRequest(BaseModel):
+class StartRequest(StrictBody):
     hall: str
     headcount: int
     lead_name: str
@@ -42,33 +42,33 @@ class StartRequest(BaseModel):
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
 
 
-class OutcomeRequest(BaseModel):
+class OutcomeRequest(StrictBody):
     step: str
     outcome: str
     note: str = ""
     data: dict[str, str] = {}
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(StrictBody):
     approve: bool
     reason: str = ""
 
 
-class FollowUpRequest(BaseModel):
+class FollowUpRequest(StrictBody):
     score: int
     comment: str = ""
 
 
-class NoteRequest(BaseModel):
+class NoteRequest(StrictBody):
     text: str
 
 
-class HandoverRequest(BaseModel):
+class HandoverRequest(StrictBody):
     to: str
     reason: str
 
 
-class SkipRequest(BaseModel):
+class SkipRequest(StrictBody):
     reason: str
 
 

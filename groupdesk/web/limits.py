@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from groupdesk.engine.visibility import QueryValueError
@@ -13,6 +14,17 @@ from groupdesk.engine.visibility import QueryValueError
 MAX_BODY_BYTES = 64 * 1024
 TOO_LARGE = (f"request body is over {MAX_BODY_BYTES // 1024} KiB; send less (a summary is at most 500 characters,"
              " a note 2,000)")
+
+
+class StrictBody(BaseModel):
+    """A JSON request body: every type exact (`"headcount": true` is not 1, `"15"` is not 15, 1 is not true)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+WANTED = {"int_type": "a whole number (not text, not true/false)", "bool_type": "true or false (not 1, not text)",
+          "string_type": "text", "float_type": "a number (not text, not true/false)", "dict_type": "an object",
+          "list_type": "a list", "model_type": "an object", "model_attributes_type": "an object"}
 
 
 class BodyTooLarge(HTTPException):
@@ -71,13 +83,17 @@ def describe(error: dict) -> str:
         return "required; give it"
     if kind == "json_invalid":
         return "not valid JSON; send a JSON object"
+    if kind in WANTED:
+        return f"should be {WANTED[kind]}"
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def install(app: FastAPI) -> None:
     """Add the body limit and the handlers that turn bad input into one line per field."""
     from groupdesk.web.errors import Invalid
+    from groupdesk.web.text_input import TextInput
 
+    app.add_middleware(TextInput)  # inside the limit: it reads only bodies the limit let through
     app.add_middleware(BodyLimit)
 
     @app.exception_handler(RequestValidationError)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
 from groupdesk.core.roles import LEAD_COMPLAINANT
-from groupdesk.people.permissions import Viewer
+from groupdesk.core.workcal import LOCAL_TZ
+from groupdesk.directory import Directory
+from groupdesk.labels import PROMISE_STATUS, person_name, pick
+from groupdesk.permissions import Viewer
+from groupdesk.promises import add_problems, normalise_due, parse_when
+from groupdesk.web.limits import StrictBody
 from groupdesk.web.auth import check_csrf, require_viewer
 from groupdesk.web.pages import _act, viewer_or_login
 
@@ -16,23 +20,23 @@ api = APIRouter(prefix="/api")
 pages = APIRouter(include_in_schema=False)
 
 
-class PromiseRequest(BaseModel):
+class PromiseRequest(StrictBody):
     what: str
     due: str
     owner: str
     to: str = LEAD_COMPLAINANT
 
 
-class KeptRequest(BaseModel):
+class KeptRequest(StrictBody):
     note: str = ""
 
 
-class DueRequest(BaseModel):
+class DueRequest(StrictBody):
     due: str
     reason: str
 
 
-class WaiveRequest(BaseModel):
+class WaiveRequest(StrictBody):
     reason: str
     promise: str = ""  # empty: every promise not kept
 

@@ -8,11 +8,12 @@ from html import escape
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from groupdesk.record.ledger import build_ledger
-from groupdesk.record.query import parse_day
-from groupdesk.record.report import build_report
-from groupdesk.web.labels import hall_name
-from groupdesk.playbooks.loader import load_playbooks
+from groupdesk.archive.ledger import build_ledger
+from groupdesk.archive.query import parse_day, period_problem
+from groupdesk.core import validation as v
+from groupdesk.archive.report import build_report
+from groupdesk.labels import hall_name
+from groupdesk.playbook_loader import load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.storage import open_database
 from groupdesk.web.pages import console, lang_of, page, viewer_or_login
@@ -76,10 +77,15 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
     lang, directory = lang_of(request), console(request).directory()
     today = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
     try:
-        first = parse_day("from", start) if start else today - timedelta(days=30)
-        last = parse_day("to", end) if end else today
+        first = parse_day("start", start) if start else today - timedelta(days=30)
+        last = parse_day("end", end) if end else today
+        problem = period_problem(first, last, ("start", "end"))
     except ValueError as exc:
-        return page(request, "reports.html", viewer, status=400, error=str(exc), first=start, last=end, hall=hall,
+        problem = str(exc)
+    if not problem and hall and directory.hall(hall) is None:
+        problem = f"hall: unknown hall {v.shown(hall)}; halls: {', '.join(h.id for h in directory.halls)}"
+    if problem:
+        return page(request, "reports.html", viewer, status=400, error=problem, first=start, last=end, hall=hall,
                     halls=[])
     if hall and allowed is not None and hall not in allowed:
         raise Forbidden(f"{viewer.id} does not see the figures of hall {hall}")

@@ -81,8 +81,8 @@ class Console(PromiseConsole):
         if hall and self.directory().hall(hall) is None:
             raise Invalid("hall", f"unknown hall {v.shown(hall)}; halls: "
                                   f"{', '.join(h.id for h in self.directory().halls)}", 400)
-        if tier is not None and not 0 <= tier <= 4:
-            raise Invalid("tier", f"{tier} is not a warning tier; give 0 to 4", 400)
+        if problem := v.tier_problem(tier):
+            raise Invalid("tier", problem, 400)
         if stage and (problem := v.identifier_problem(stage, "step")):
             raise Invalid("stage", problem, 400)
 
