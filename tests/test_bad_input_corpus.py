@@ -20,7 +20,8 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, webhook_cases, with_option, yaml_cases
+from bad_input_cases import (Case, api_cases, calendar_cases, cli_cases, directory_cases, webhook_cases, with_option,
+                             yaml_cases)
 from groupdesk.gateway import Gateway
 from groupdesk.visibility import list_query
 from groupdesk.config import REPO_ROOT
@@ -29,6 +30,7 @@ from groupdesk.drill import wait_for
 from groupdesk.outbox import Outbox
 from helpers import TEST_PASSWORD, setup_for, start, visible
 from worker import build_worker
+from workflows.group_incident import GroupIncidentWorkflow as WF
 
 pytestmark = pytest.mark.devserver
 PUBLIC, TOKEN = "https://groupdesk.example.org", "corpus-webhook-token"
@@ -95,6 +97,8 @@ def judge_http(case: Case) -> str:
         return "broken"
     if status not in case.expect or case.says not in text:
         return "unclear"
+    if case.location is not None and case.result.get("location") != case.location:
+        return "unclear"  # a redirect goes exactly where it must: a path on this site
     if case.channel == "api" and status >= 400 and case.result.get("json"):
         detail = case.result["json"].get("detail")
         if not isinstance(detail, str) or len(detail) > 400:
@@ -121,23 +125,29 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
     await wait_for(handle, lambda s: len(s.deliveries) >= 4)  # its first SMS are out; its deadline is 5 min away
     await visible(env.client, f'WorkflowId = "{handle.id}"')
     executions, stored = await all_executions(env.client), len(Outbox(settings).list(limit=100_000))
+    guide = next(m for m in Outbox(settings).list(handle.id) if m.role == "guide")  # delivery reports name it
+    recorded = people_entries(await handle.query(WF.state))
     began = time.monotonic()
 
     directory = load_directory(settings.directory)
     director = directory.person("wang.jun").mobile
-    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path)
+    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path) + directory_cases(tmp_path)
     await run_cli_batch(cli_env(setup), cli)
     # and a few through the installed `groupdesk` script itself, one process each
     script = Path(sys.executable).parent / "groupdesk"
     for name, args, says in [("script: summary 100 kB", with_option("--summary", "x" * 100_000), "--summary"),
                              ("script: incident id", with_option("--incident-id", '../../x y"z'), "--incident-id"),
-                             ("script: list hall quote", ["list", "--hall", 'x"'], "--hall")]:
+                             ("script: list hall quote", ["list", "--hall", 'x"'], "--hall"),
+                             # bytes that are not UTF-8 arrive as lone surrogates: the text rule names them
+                             ("script: note not UTF-8", ["note", handle.id, b"\xff\xfe", "--as", "sun.li"], "TEXT"),
+                             ("script: sms list incident injection", ["sms", "list", "--incident", "x' OR 1=1 --"],
+                              "--incident")]:
         done = await run([str(script), *args], cli_env(setup))
-        case = Case("cli", name, args, (2,), says)
+        case = Case("cli", name, [a if isinstance(a, str) else repr(a) for a in args], (2,), says)
         case.result = {"code": done.returncode, "out": done.stdout, "err": done.stderr}
         cli.append(case)
 
-    http = api_cases(handle.id) + webhook_cases(director, "+86" + "13800138000")
+    http = api_cases(handle.id) + webhook_cases(director, "+86" + "13800138000", guide.key)
     clients: dict[str, httpx.AsyncClient] = {}
     try:
         for case in http:
@@ -150,7 +160,8 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
             except ValueError:
                 parsed = None
             case.result = {"status": response.status_code, "text": response.text,
-                           "json": parsed if isinstance(parsed, dict) else None}
+                           "json": parsed if isinstance(parsed, dict) else None,
+                           "location": response.headers.get("location")}
     finally:
         for web in clients.values():
             await web.aclose()
@@ -182,6 +193,14 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
     await asyncio.sleep(1)  # visibility trails a start by a moment
     assert await all_executions(env.client) == executions, "a bad input started an incident"
     assert len(Outbox(settings).list(limit=100_000)) == stored, "a bad input stored an SMS"
+    assert Outbox(settings).get(guide.key) == guide, "a refused delivery report changed the message"
+    assert people_entries(await handle.query(WF.state)) == recorded, "a bad input reached the timeline"
+
+
+def people_entries(state) -> list:
+    """What people recorded on the incident (not the timers' reminders, which go on during the corpus)."""
+    return [(e.kind, e.step, e.detail) for e in state.timeline
+            if e.kind in ("outcome", "recorded", "note", "handover", "follow_up_answered", "action_skipped")]
 
 
 async def test_a_terminated_incident_leaves_the_list_and_the_board(world, make_start):

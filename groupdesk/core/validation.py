@@ -235,12 +235,14 @@ def data_problems(data: dict[str, str]) -> dict[str, str]:
 
 
 def data_size_problem(data: dict[str, str]) -> str | None:
-    """The size bounds alone (what the workflow's validator checks; the names are the playbook's)."""
+    """The size bounds and the text rule (what the workflow's validator checks; the names are the playbook's)."""
     if len(data) > DATA_KEYS_MAX:
         return f"{len(data)} values is too many; give at most {DATA_KEYS_MAX}"
     for key, value in data.items():
         if len(key) > NAME_MAX or len(value) > DATA_VALUE_MAX:
             return f"{shown(key)} is too long; names are at most {NAME_MAX} and values {DATA_VALUE_MAX} characters"
+        if problem := hidden_problem(normal_text(value)):
+            return f"{shown(key)} {problem}"
     return None
 
 
