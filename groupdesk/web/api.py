@@ -6,6 +6,7 @@ from typing import Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict
 
 from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.core.models import SECRET_STATE_FIELDS
@@ -18,9 +19,12 @@ from groupdesk.web.service import StartForm
 router = APIRouter(prefix="/api")
 
 
+# Each body's examples are a request that does what it says in some state of an incident (the fuzzer starts
+# from them; docs show them): ids of the example directory and the shipped playbooks, never a real password.
 class SignIn(StrictBody):
     person: str
     password: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"person": "sun.li", "password": "your password"}]})
 
 
 class StartRequest(StrictBody):
@@ -40,6 +44,9 @@ class StartRequest(StrictBody):
     complainant_type: str = ""
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"hall": "xicheng", "headcount": 15, "lead_name": "张建国", "lead_phone": "13800138000",
+         "summary": "智能电表换装后电量异常", "drill": True, "category": "business"}]})
 
 
 class OutcomeRequest(StrictBody):
@@ -47,29 +54,37 @@ class OutcomeRequest(StrictBody):
     outcome: str
     note: str = ""
     data: dict[str, str] = {}
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"step": "move_to_vip_room", "outcome": "done"}, {"step": "keep_order", "outcome": "done", "note": "秩序良好"}]})
 
 
 class DecisionRequest(StrictBody):
     approve: bool
     reason: str = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True},
+                                                              {"approve": False, "reason": "先由计量人员解释"}]})
 
 
 class FollowUpRequest(StrictBody):
     score: int
     comment: str = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"score": 5, "comment": "处理及时"}]})
 
 
 class NoteRequest(StrictBody):
     text: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "客户情绪稳定"}]})
 
 
 class HandoverRequest(StrictBody):
     to: str
     reason: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "zhao.min", "reason": "交接班"}]})
 
 
 class SkipRequest(StrictBody):
     reason: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "已电话通知"}]})
 
 
 def console(request: Request):

@@ -87,6 +87,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
                        allow_credentials=True, allow_methods=["POST", "OPTIONS"],
                        allow_headers=["Content-Type", "Authorization", "X-Namespace"])
     install_limits(app)  # outermost: a body over the limit is refused before anything reads it
+    from groupdesk.web import openapi_links
+
+    openapi_links.install(app)  # from a started incident to every operation on it
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     def wants_json(request: Request) -> bool:

@@ -100,7 +100,8 @@ def install(app: FastAPI) -> None:
     async def malformed(request: Request, exc: RequestValidationError):
         lines: dict[str, str] = {}
         for error in exc.errors():
-            lines.setdefault(field_name(tuple(error.get("loc", ()))), describe(error))
+            where = "body" if error.get("type") == "json_invalid" else field_name(tuple(error.get("loc", ())))
+            lines.setdefault(where, describe(error))
         return JSONResponse({"detail": "\n".join(f"{f}: {m}" for f, m in lines.items()), "errors": lines},
                             status_code=422)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import ConfigDict
 
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.workcal import LOCAL_TZ
@@ -25,20 +26,24 @@ class PromiseRequest(StrictBody):
     due: str
     owner: str
     to: str = LEAD_COMPLAINANT
+    model_config = ConfigDict(json_schema_extra={"examples": [{"what": "一小时内回电", "due": "1h", "owner": "sun.li"}]})
 
 
 class KeptRequest(StrictBody):
     note: str = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已回电"}]})
 
 
 class DueRequest(StrictBody):
     due: str
     reason: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"due": "2h", "reason": "数据导出需审批"}]})
 
 
 class WaiveRequest(StrictBody):
     reason: str
     promise: str = ""  # empty: every promise not kept
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "客户已当面确认"}]})
 
 
 def _console(request: Request):

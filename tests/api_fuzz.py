@@ -1,0 +1,367 @@
+"""schemathesis against the console's API, as each role, from the app's own OpenAPI (with its links).
+
+For each role: the examples of every operation, then generated valid and invalid requests, aimed at incidents
+prepared in the states where that role's operations apply (fresh, awaiting the director, at the follow-up,
+with a promise, with a parked failed SMS); then schemathesis's stateful run, which follows the OpenAPI links
+from `POST /api/incidents` to every operation on `{incident_id}`. Every answer is counted by role and operation:
+no 5xx anywhere, and every operation a role may call reaches a 2xx.
+
+    make test runs a short one (tests/test_openapi_fuzz.py); a longer one writes the committed report:
+    .venv/bin/python tests/api_fuzz.py --generated 60 --stateful 40 --out docs/security/fuzz-coverage.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+import schemathesis  # noqa: E402
+import uvicorn  # noqa: E402
+from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
+from hypothesis.errors import Unsatisfiable  # noqa: E402
+from schemathesis.generation import GenerationMode  # noqa: E402
+
+ROLES = {"hall_lead": "sun.li", "guide": "zhao.min", "security_guard": "qian.lei", "centre_director": "wang.jun",
+         "operator": "lin.yue", "ops": "ma.ning"}
+EVERYONE = frozenset(ROLES)
+AT_THE_HALL = frozenset({"hall_lead", "guide", "security_guard", "centre_director"})
+# Who may call each operation (the console's permission rules: groupdesk/permissions.py, web/service.py), in the
+# state the fuzzer prepares for it. Twilio's webhooks are Twilio's, signed: the bad-input corpus covers them.
+MAY = {
+    "POST /api/session": EVERYONE, "DELETE /api/session": EVERYONE, "GET /api/me": EVERYONE,
+    "GET /healthz": EVERYONE, "GET /api/incidents": EVERYONE, "GET /api/approvals": EVERYONE,
+    "GET /api/promises": EVERYONE, "GET /api/incidents/{incident_id}": EVERYONE,
+    "POST /api/incidents": frozenset({"hall_lead"}),
+    "POST /api/incidents/{incident_id}/outcomes": frozenset({"hall_lead", "guide", "security_guard"}),
+    "POST /api/incidents/{incident_id}/approval": frozenset({"centre_director"}),
+    "POST /api/incidents/{incident_id}/follow-up": frozenset({"hall_lead", "centre_director"}),
+    "POST /api/incidents/{incident_id}/notes": AT_THE_HALL,
+    "POST /api/incidents/{incident_id}/handover": frozenset({"hall_lead", "centre_director"}),
+    "GET /api/failed": frozenset({"ops"}),
+    "POST /api/incidents/{incident_id}/failed/{step}/retry": frozenset({"ops"}),
+    "POST /api/incidents/{incident_id}/failed/{step}/skip": frozenset({"ops"}),
+    "POST /api/incidents/{incident_id}/promises": AT_THE_HALL,
+    "POST /api/incidents/{incident_id}/promises/{promise_id}/kept": frozenset({"hall_lead", "centre_director"}),
+    "POST /api/incidents/{incident_id}/promises/{promise_id}/due": frozenset({"hall_lead", "centre_director"}),
+    "POST /api/incidents/{incident_id}/promises/waive": frozenset({"centre_director"}),
+}
+SIGNED_BY_TWILIO = {"POST /twilio/status", "POST /twilio/inbound"}
+# which prepared incident an operation is aimed at (the rest: a fresh one)
+STATE_OF = {"approval": "approval", "follow-up": "follow_up", "promises/{promise_id}": "promise",
+            "promises/waive": "promise"}
+
+
+def state_for(label: str) -> str:
+    return next((state for part, state in STATE_OF.items() if part in label), "fresh")
+
+
+@dataclass
+class Coverage:
+    """What each role's requests got, by operation: status counts."""
+
+    statuses: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    linked: Counter = field(default_factory=Counter)  # 2xx in stateful scenarios, on an incident a scenario started
+    seconds: float = 0.0
+
+    def record(self, role: str, label: str, status: int) -> None:
+        self.statuses[(role, label)][status] += 1
+
+    def server_errors(self) -> list[str]:
+        return [f"{role} {label}: {dict(c)}" for (role, label), c in self.statuses.items()
+                if any(s >= 500 for s in c)]
+
+    def reached(self, role: str, label: str) -> bool:
+        return any(200 <= s < 300 for s in self.statuses.get((role, label), {}))
+
+    def missing(self) -> list[str]:
+        """Operations a role may call that never reached a 2xx."""
+        return [f"{role} {label}" for label, roles in MAY.items() for role in sorted(roles)
+                if role in {r for r, _ in self.statuses} and not self.reached(role, label)]
+
+    def report(self, command: str) -> str:
+        roles = sorted({r for r, _ in self.statuses}, key=list(ROLES).index)
+        total = sum(sum(c.values()) for c in self.statuses.values())
+        lines = ["# API fuzzing: what each role reached", "",
+                 f"schemathesis {schemathesis.__version__} against the console's OpenAPI (with its links), one run"
+                 f" as each role: {total:,} requests in {self.seconds:.0f} s, "
+                 f"{sum(1 for c in self.statuses.values() for s in c.elements() if s >= 500)} answered 5xx.", "",
+                 f"Reproduce: `{command}`", "",
+                 "Per role: the operations it may call that reached a 2xx (of those it may call), and the requests"
+                 " sent. A cell: requests `2xx/4xx/5xx`; `-` the role may not call it (its requests are refused).",
+                 " The last column: 2xx answers in schemathesis's stateful scenarios on an incident the scenario"
+                 " itself started, reached through the links from `POST /api/incidents` (operations: how many).",
+                 "", "| role | reached | requests | 2xx through links |", "|---|---|---|---|"]
+        for role in roles:
+            may = [label for label, who in MAY.items() if role in who]
+            linked = {label: n for (r, label), n in self.linked.items() if r == role}
+            lines.append(f"| {role} ({ROLES[role]}) | {sum(self.reached(role, l) for l in may)} of {len(may)} |"
+                         f" {sum(sum(c.values()) for (r, _), c in self.statuses.items() if r == role):,} |"
+                         f" {sum(linked.values())} ({len(linked)}) |")
+        lines += ["", "| operation | " + " | ".join(roles) + " |", "|---|" + "---|" * len(roles)]
+        for label in sorted({lab for _, lab in self.statuses}):
+            cells = []
+            for role in roles:
+                c = self.statuses.get((role, label), Counter())
+                ok = sum(n for s, n in c.items() if 200 <= s < 300)
+                bad = sum(n for s, n in c.items() if 400 <= s < 500)
+                broken = sum(n for s, n in c.items() if s >= 500)
+                mark = "" if role in MAY.get(label, ()) else " -"
+                cells.append(f"{ok}/{bad}/{broken}{mark}")
+            lines.append(f"| `{label}` | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+class ConsoleThread:
+    """The console served by uvicorn on its own thread (its own loop and Temporal connection), for real HTTP."""
+
+    def __init__(self, app, port: int):
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the console did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+async def prepare(client, settings, role: str) -> dict[str, str]:
+    """Incidents for one role's operations: fresh (a failed SMS parked at its first step), awaiting the director,
+    at the follow-up, with promise p1 of the hall lead's."""
+    from groupdesk.core.models import PromiseChange
+    from groupdesk.directory import load_directory
+    from groupdesk.drill import _to_director, talk_accepted, wait_for
+    from groupdesk.gateway import Incident, start_incident
+    from groupdesk.incidents import prepare_start
+    from groupdesk.playbook_loader import find_playbook
+
+    directory = load_directory(settings.directory)
+    playbook = find_playbook(settings.playbooks_dir, "smart-meter-group-complaint")
+    made = {}
+    for n, state in enumerate(("fresh", "approval", "follow_up", "promise")):
+        request = prepare_start(directory=directory, playbook=playbook, hall_id="xicheng", headcount=12,
+                                lead_name="张建国", lead_phone=f"1390013{uuid.uuid4().int % 10000:04d}",
+                                summary="电量异常", started_by="sun.li", drill=True,
+                                incident_id=f"fuzz-{role.replace('_', '-')}-{state.replace('_', '-')}-"
+                                            f"{uuid.uuid4().hex[:6]}")
+        handle = Incident(await start_incident(client, settings, request))
+        if state == "approval":
+            await _to_director(handle, {"guide": "zhao.min", "security_guard": "qian.lei", "hall_lead": "sun.li"})
+            await wait_for(handle, lambda st: "director_review" in st.current_steps)
+        elif state == "follow_up":
+            await talk_accepted(handle)
+            await wait_for(handle, lambda st: st.stage == "follow_up")
+        elif state == "promise":
+            for what in ("一小时内回电", "今天下班前提供电量明细"):
+                await handle.promise(PromiseChange(kind="add", actor="sun.li", what=what, owner="sun.li",
+                                                   owner_role="hall_lead", due="2h"))
+        else:
+            await wait_for(handle, lambda st: any(f.step == "move_to_vip_room" for f in st.failed_actions))
+        made[state] = handle.id
+    return made
+
+
+def with_vocabulary(raw: dict, settings) -> dict:
+    """The console's schema with this deployment's words as enums (halls, staff, step and outcome ids, promise
+    ids) and the form of a mobile: generated requests then name things that exist, as staff would, so they get
+    past the first check into the workflow. Invalid ones still come from the negative phase."""
+    import copy
+
+    from groupdesk.core import validation as v
+    from groupdesk.directory import load_directory
+    from groupdesk.playbook_loader import load_playbooks
+
+    directory, playbooks = load_directory(settings.directory), load_playbooks(settings.playbooks_dir).values()
+    staff = sorted(p.id for p in directory.people)
+    words = {"hall": sorted(h.id for h in directory.halls), "to": staff, "owner": staff, "person": staff,
+             "step": sorted({s for pb in playbooks for s in pb.steps}),
+             "outcome": sorted({o for pb in playbooks for st in pb.steps.values() for o in st.outcomes}),
+             "promise": ["p1", "p2"], "category": list(v.CATEGORIES), "complainant_type": list(v.COMPLAINANT_TYPES)}
+    plain = "^[\u4e00-\u9fa5A-Za-z0-9]{1,30}$"  # a few words on one line, as typed
+    forms = {"lead_phone": {"pattern": "^1[3-9][0-9]{9}$"}, "account_no": {"pattern": "^[0-9]{4,12}$"},
+             "headcount": {"minimum": 2, "maximum": 10_000}, "drill": {"enum": [True]},
+             "time_scale": {"anyOf": [{"type": "number", "minimum": 1, "maximum": 1000}, {"type": "null"}]},
+             "person_involved": {"enum": [""]}, "due": {"pattern": "^[1-9][0-9]?[hm]$"},
+             "score": {"minimum": 1, "maximum": 5}, "submit_token": {"pattern": "^[a-z0-9]{8,16}$"},
+             **{name: {"pattern": plain} for name in ("lead_name", "summary", "address", "demands", "what", "reason",
+                                                      "text", "note", "comment")}}
+    schema = copy.deepcopy(raw)
+    for component in schema.get("components", {}).get("schemas", {}).values():
+        for name, prop in component.get("properties", {}).items():
+            if name in words and prop.get("type") == "string":
+                prop["enum"] = words[name]
+            elif name in forms:
+                prop.update(forms[name])
+    return schema
+
+
+def sign_in(base_url: str, person: str, password: str) -> dict[str, str]:
+    """The session as headers: the cookie is Secure (production), so it is sent by hand over this plain http."""
+    answer = requests.post(f"{base_url}/api/session", json={"person": person, "password": password}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return {"Cookie": f"groupdesk={answer.cookies['groupdesk']}", "X-CSRF-Token": answer.json()["csrf_token"]}
+
+
+def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password: str, generated: int,
+              stateful: int, coverage: Coverage) -> None:
+    from schemathesis.checks import not_a_server_error
+
+    session = requests.Session()
+    headers = sign_in(base_url, ROLES[role], password)
+    aims = {"incident_id": None, "step": "move_to_vip_room", "promise_id": None}
+
+    def call(case, label: str, aim: bool) -> None:
+        if aim:
+            for name in case.path_parameters or {}:
+                if name == "promise_id":  # kept: p1; a new due time: p2 (a kept promise keeps its time)
+                    case.path_parameters[name] = "p2" if label.endswith("/due") else "p1"
+                elif name in aims:
+                    case.path_parameters[name] = aims[name] or world[state_for(label)]
+        if label == "POST /api/session" and aim:
+            case.body = {"person": ROLES[role], "password": password}
+        # signing in again ends the session it is sent with: sign-ins go without ours
+        response = case.call(base_url=base_url, session=session,
+                             headers={} if label == "POST /api/session" else headers)
+        coverage.record(role, label, response.status_code)
+        case.validate_response(response, checks=[not_a_server_error])
+
+    operations = [r.ok() for r in schema.get_all_operations()]
+    for operation in operations:
+        label = f"{operation.method.upper()} {operation.path}"
+        if label in SIGNED_BY_TWILIO or label == "DELETE /api/session":
+            continue
+        runs = [(s, 2, True) for s in schema.get_strategies_from_examples(operation)] or \
+            [(operation.as_strategy(), 2, True)]
+        runs += [(operation.as_strategy(generation_mode=GenerationMode.POSITIVE), generated, True),
+                 (operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), max(1, generated // 2), False)]
+        for strategy, examples, aim in runs:
+            @given(case=strategy)
+            @hsettings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                       suppress_health_check=list(HealthCheck))
+            def check(case):
+                call(case, label, aim)
+
+            try:
+                check()
+            except Unsatisfiable:
+                pass  # nothing in this operation can be made invalid (e.g. no parameters)
+    if stateful:
+        # signing in or out would end the session the scenario runs in; Twilio's webhooks are signed by Twilio
+        machine = schema.exclude(path_regex="^/(api/session|twilio/)").as_state_machine()
+
+        class AsRole(machine):
+            def get_call_kwargs(self, case):
+                return {"base_url": base_url, "session": session, "headers": headers}
+
+            def after_call(self, response, case):
+                label = f"{case.operation.method.upper()} {case.operation.path}"
+                coverage.record(role, label, response.status_code)
+                # a 2xx on an incident in a scenario: its id came from a start, through the OpenAPI links
+                if "{incident_id}" in label and 200 <= response.status_code < 300:
+                    coverage.linked[(role, label)] += 1
+
+            def validate_response(self, response, case, additional_checks=None, **kwargs):
+                assert response.status_code < 500, f"{case.operation.label}: {response.status_code}"
+
+        AsRole.run(settings=hsettings(max_examples=stateful, stateful_step_count=6, deadline=None, database=None,
+                                      derandomize=True, suppress_health_check=list(HealthCheck)))
+    signed_out = requests.delete(f"{base_url}/api/session", headers=headers, timeout=30)  # last: it ends the session
+    coverage.record(role, "DELETE /api/session", signed_out.status_code)
+
+
+def twilio_refusing_the_guide():
+    """A fake Twilio (real client, local HTTP) that refuses the xicheng guide's number: every incident parks it."""
+    from pytest_httpserver import HTTPServer
+
+    from fake_twilio import FakeTwilio
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    fake = FakeTwilio(server).install()
+    fake.refuse["+8613900000101"] = (400, 21211, "The 'To' number is not a valid phone number.")
+    return server, fake
+
+
+async def run(temporal, data_dir: Path, *, generated: int, stateful: int, roles=tuple(ROLES)) -> Coverage:
+    """The whole fuzz against `temporal` (a WorkflowEnvironment): a worker here, the console on its thread."""
+    from fake_twilio import twilio_env
+    from groupdesk.web.app import create_app
+    from groupdesk.web.throttle import Limits
+    from helpers import TEST_PASSWORD, setup_for
+    from pg_cluster import free_port
+    from worker import build_worker
+
+    server, fake = twilio_refusing_the_guide()
+    try:
+        settings = setup_for(data_dir, temporal, queue="fuzz", **twilio_env(fake)).settings
+        app = create_app(settings)  # production: it connects to Temporal itself, on the server thread's loop
+        # the fuzzer signs in with wrong passwords by the hundred from one address: not what the throttle is for
+        app.state.sign_ins.throttle.limits = Limits(per_account=5, per_address=1_000_000)
+        schema = schemathesis.openapi.from_dict(with_vocabulary(app.openapi(), settings))
+        coverage, began = Coverage(), time.monotonic()
+        async with build_worker(temporal.client, settings):
+            worlds = {role: await prepare(temporal.client, settings, role) for role in roles}
+            port = free_port()
+            with ConsoleThread(app, port):
+                for role in roles:
+                    await asyncio.to_thread(fuzz_role, schema, f"http://127.0.0.1:{port}", role, worlds[role],
+                                            TEST_PASSWORD, generated, stateful, coverage)
+        coverage.seconds = time.monotonic() - began
+        return coverage
+    finally:
+        server.clear()
+        server.stop()
+
+
+async def main() -> None:
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from groupdesk.binaries import temporal_cli
+    from groupdesk.core import search_attributes as sa
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generated", type=int, default=60, help="generated valid requests per operation and role")
+    parser.add_argument("--stateful", type=int, default=40, help="stateful scenarios (following links) per role")
+    parser.add_argument("--out", type=Path, help="write the coverage report (markdown) here")
+    args = parser.parse_args()
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()), search_attributes=sa.ALL,
+                                                data_converter=pydantic_data_converter)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            coverage = await run(env, Path(tmp), generated=args.generated, stateful=args.stateful)
+    finally:
+        await env.shutdown()
+    command = f".venv/bin/python tests/api_fuzz.py --generated {args.generated} --stateful {args.stateful}" \
+              + (f" --out {args.out}" if args.out else "")
+    text = coverage.report(command)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    print(text)
+    problems = coverage.server_errors() + [f"never 2xx: {m}" for m in coverage.missing()]
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
