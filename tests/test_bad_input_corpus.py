@@ -20,8 +20,8 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from bad_input_cases import (Case, api_cases, calendar_cases, cli_cases, directory_cases, webhook_cases, with_option,
-                             yaml_cases)
+import bad_input_round_two as round_two
+from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, with_option, yaml_cases
 from groupdesk.gateway import Gateway
 from groupdesk.visibility import list_query
 from groupdesk.config import REPO_ROOT
@@ -131,7 +131,8 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
 
     directory = load_directory(settings.directory)
     director = directory.person("wang.jun").mobile
-    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path) + directory_cases(tmp_path)
+    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path) \
+        + round_two.cli_cases(handle.id) + round_two.directory_cases(tmp_path)
     await run_cli_batch(cli_env(setup), cli)
     # and a few through the installed `groupdesk` script itself, one process each
     script = Path(sys.executable).parent / "groupdesk"
@@ -147,7 +148,8 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
         case.result = {"code": done.returncode, "out": done.stdout, "err": done.stderr}
         cli.append(case)
 
-    http = api_cases(handle.id) + webhook_cases(director, "+86" + "13800138000", guide.key)
+    http = api_cases(handle.id) + round_two.api_cases(handle.id) \
+        + round_two.webhook_cases(director, "+86" + "13800138000", guide.key)
     clients: dict[str, httpx.AsyncClient] = {}
     try:
         for case in http:

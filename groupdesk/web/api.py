@@ -10,7 +10,7 @@ from pydantic import ConfigDict
 
 from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.core.models import SECRET_STATE_FIELDS
-from groupdesk.web.limits import StrictBody
+from groupdesk.web.bodies import StrictBody
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
 from groupdesk.web.permissions import Viewer

@@ -16,7 +16,7 @@ from temporalio.api.common.v1 import Payload
 
 from groupdesk.engine.codec import codec_from_settings
 from groupdesk.web.auth import current_viewer
-from groupdesk.web.limits import StrictBody
+from groupdesk.web.bodies import StrictBody
 from groupdesk.web.operations import bearer, token_matches
 from groupdesk.web.service import Invalid
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from groupdesk.engine.visibility import QueryValueError
@@ -14,12 +13,6 @@ from groupdesk.engine.visibility import QueryValueError
 MAX_BODY_BYTES = 64 * 1024
 TOO_LARGE = (f"request body is over {MAX_BODY_BYTES // 1024} KiB; send less (a summary is at most 500 characters,"
              " a note 2,000)")
-
-
-class StrictBody(BaseModel):
-    """A JSON request body: every type exact (`"headcount": true` is not 1, `"15"` is not 15, 1 is not true)."""
-
-    model_config = ConfigDict(strict=True)
 
 
 WANTED = {"int_type": "a whole number (not text, not true/false)", "bool_type": "true or false (not 1, not text)",

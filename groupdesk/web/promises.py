@@ -13,7 +13,7 @@ from groupdesk.directory import Directory
 from groupdesk.labels import PROMISE_STATUS, person_name, pick
 from groupdesk.permissions import Viewer
 from groupdesk.promises import add_problems, normalise_due, parse_when
-from groupdesk.web.limits import StrictBody
+from groupdesk.web.bodies import StrictBody
 from groupdesk.web.auth import check_csrf, require_viewer
 from groupdesk.web.pages import _act, viewer_or_login
 
