@@ -2,8 +2,9 @@
 
 For each role: the examples of every operation, then generated valid and invalid requests, aimed at incidents
 prepared in the states where that role's operations apply (fresh, awaiting the director, at the follow-up,
-with a promise, with a parked failed SMS); then schemathesis's stateful run, which follows the OpenAPI links
-from `POST /api/incidents` to every operation on `{incident_id}`. Every answer is counted by role and operation:
+with a promise, with a parked failed SMS); then a start followed through the OpenAPI links (from `POST
+/api/incidents` to every operation on `{incident_id}`, from a new promise to its operations), and
+schemathesis's stateful scenarios, which follow the same links. Every answer is counted by role and operation:
 no 5xx anywhere, and every operation a role may call reaches a 2xx.
 
     make test runs a short one (tests/test_openapi_fuzz.py); a longer one writes the committed report:
@@ -100,8 +101,11 @@ class Coverage:
                  f"Reproduce: `{command}`", "",
                  "Per role: the operations it may call that reached a 2xx (of those it may call), and the requests"
                  " sent. A cell: requests `2xx/4xx/5xx`; `-` the role may not call it (its requests are refused).",
-                 " The last column: 2xx answers in schemathesis's stateful scenarios on an incident the scenario"
-                 " itself started, reached through the links from `POST /api/incidents` (operations: how many).",
+                 " The last column: 2xx answers on an incident reached only through the OpenAPI links from"
+                 " `POST /api/incidents` (the example start followed link by link with each target's example, then"
+                 " schemathesis's stateful scenarios), and over how many operations; only a hall lead starts one."
+                 " Operations on an incident that reach no 2xx through links need a state another role makes"
+                 " first (the director decides only after the guide, the guard and the hall lead have acted).",
                  "", "| role | reached | requests | 2xx through links |", "|---|---|---|---|"]
         for role in roles:
             may = [label for label, who in MAY.items() if role in who]
@@ -263,6 +267,7 @@ def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password:
                 check()
             except Unsatisfiable:
                 pass  # nothing in this operation can be made invalid (e.g. no parameters)
+    follow_links(schema, base_url, role, session, headers, coverage)
     if stateful:
         # signing in or out would end the session the scenario runs in; Twilio's webhooks are signed by Twilio
         machine = schema.exclude(path_regex="^/(api/session|twilio/)").as_state_machine()
@@ -285,6 +290,54 @@ def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password:
                                       derandomize=True, suppress_health_check=list(HealthCheck)))
     signed_out = requests.delete(f"{base_url}/api/session", headers=headers, timeout=30)  # last: it ends the session
     coverage.record(role, "DELETE /api/session", signed_out.status_code)
+
+
+def example_body(raw: dict, operation) -> object:
+    """The first example of an operation's JSON body, as the OpenAPI gives it (None: it takes no body)."""
+    spec = raw["paths"][operation.path][operation.method.lower()]
+    body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    if body is None:
+        return None
+    if "$ref" in body:
+        body = raw["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    return (body.get("examples") or [{}])[0]
+
+
+def follow_links(schema, base_url: str, role: str, session, headers: dict, coverage: Coverage) -> None:
+    """Start an incident with the example, then follow every link of the 201 (and of a new promise's 201) with
+    each target's example body: the OpenAPI alone leads from a start to every operation on it."""
+    raw = schema.raw_schema
+
+    def call(operation, path_parameters: dict, body) -> requests.Response:
+        case = schema.make_case(operation=operation, path_parameters=path_parameters,
+                                **({} if body is None else {"body": body, "media_type": "application/json"}))
+        response = case.call(base_url=base_url, session=session, headers=headers)
+        label = f"{operation.method.upper()} {operation.path}"
+        coverage.record(role, label, response.status_code)
+        if path_parameters and 200 <= response.status_code < 300:
+            coverage.linked[(role, label)] += 1
+        assert response.status_code < 500, f"{label}: {response.status_code} {response.text[:200]}"
+        return response
+
+    def follow(operation, response, request_path: dict) -> None:
+        spec = raw["paths"][operation.path][operation.method.lower()]
+        links = spec.get("responses", {}).get(str(response.status_code), {}).get("links", {})
+        for link in links.values():
+            target = schema.find_operation_by_id(link["operationId"])
+            values = {name: (response.json()[source.rsplit("/", 1)[1]] if source.startswith("$response.body")
+                             else request_path[source.rsplit(".", 1)[1]]) for name, source in link["parameters"].items()}
+            for name, value in (("step", "move_to_vip_room"), ("promise_id", "p1")):  # what the link leaves open
+                if "{" + name + "}" in target.path:
+                    values.setdefault(name, value)
+            got = call(target, values, example_body(raw, target))
+            if 200 <= got.status_code < 300:
+                follow(target, got, values)
+
+    start = schema.find_operation_by_id(raw["paths"]["/api/incidents"]["post"]["operationId"])
+    body = dict(example_body(raw, start), lead_phone=f"1350013{uuid.uuid4().int % 10000:04d}")  # a new lead
+    started = call(start, {}, body)
+    if started.status_code == 201:
+        follow(start, started, {})
 
 
 def twilio_refusing_the_guide():

@@ -151,6 +151,9 @@ async def test_start_validation_and_double_submit(console):
         assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
         listed = [r for r in (await lead.get("/api/incidents")).json() if r["id"] == first.json()["id"]]
         assert len(listed) <= 1
+    async with signed_in(app, GUIDE) as guide:  # the same form token from someone who may not start: no id back
+        replayed = await guide.post("/api/incidents", json=body)
+        assert replayed.status_code == 403 and first.json()["id"] not in replayed.text
 
 
 async def test_registration_round_trip(console):

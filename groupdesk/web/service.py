@@ -109,10 +109,11 @@ class Console(PromiseConsole):
         if len(form.submit_token) > 64:
             form.errors["submit_token"] = "too long; reload the form (a token is at most 64 characters)"
             return None
-        if form.submit_token and (existing := self._submitted(form.submit_token)):
-            return existing  # the same form sent twice: one incident
-        if self.directory().hall(form.hall) is not None:
+        hall_known = self.directory().hall(form.hall) is not None
+        if hall_known:  # before anything else: a known form token tells nobody else which incident it started
             require(viewer.may_start(form.hall), f"{viewer.id} is not the hall lead of {form.hall}")
+        if hall_known and form.submit_token and (existing := self._submitted(form.submit_token)):
+            return existing  # the same form sent twice: one incident
         headcount = _whole_number(form.headcount)
         if form.headcount.strip() and headcount is None:
             form.errors["headcount"] = "人数须为整数 / the number of people is a whole number"
