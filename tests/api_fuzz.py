@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import threading
@@ -83,6 +84,11 @@ class Coverage:
         return [f"{role} {label}: {dict(c)}" for (role, label), c in self.statuses.items()
                 if any(s >= 500 for s in c)]
 
+    def unauthorised(self) -> int:
+        """2xx answers to a role not among those who may call the operation."""
+        return sum(n for (role, label), c in self.statuses.items() if label in MAY and role not in MAY[label]
+                   for status, n in c.items() if 200 <= status < 300)
+
     def reached(self, role: str, label: str) -> bool:
         return any(200 <= s < 300 for s in self.statuses.get((role, label), {}))
 
@@ -97,10 +103,12 @@ class Coverage:
         lines = ["# API fuzzing: what each role reached", "",
                  f"schemathesis {schemathesis.__version__} against the console's OpenAPI (with its links), one run"
                  f" as each role: {total:,} requests in {self.seconds:.0f} s, "
-                 f"{sum(1 for c in self.statuses.values() for s in c.elements() if s >= 500)} answered 5xx.", "",
-                 f"Reproduce: `{command}`", "",
+                 f"{sum(1 for c in self.statuses.values() for s in c.elements() if s >= 500)} answered 5xx;"
+                 f" {self.unauthorised()} answered 2xx to a role that may not call the operation.", "",
+                 f"Reproduce: `{command}` (this run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
+                 f" {os.cpu_count()} cores).", "",
                  "Per role: the operations it may call that reached a 2xx (of those it may call), and the requests"
-                 " sent. A cell: requests `2xx/4xx/5xx`; `-` the role may not call it (its requests are refused).",
+                 " sent. A cell: requests `2xx/4xx/5xx`; `-` the role may not call it (its requests are refused)."
                  " The last column: 2xx answers on an incident reached only through the OpenAPI links from"
                  " `POST /api/incidents` (the example start followed link by link with each target's example, then"
                  " schemathesis's stateful scenarios), and over how many operations; only a hall lead starts one."
