@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from groupdesk.logs import configure_logging  # noqa: E402
+from groupdesk.runtime.logs import configure_logging  # noqa: E402
 from groupdesk.startup import settings_or_exit  # noqa: E402
 from worker import run_worker  # noqa: E402
 

@@ -100,12 +100,12 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-MAKE_HASH = "python -c \"from groupdesk.accounts import hash_password; print(hash_password(input()))\""
+MAKE_HASH = "python -c \"from groupdesk.people.accounts import hash_password; print(hash_password(input()))\""
 
 
 def _accounts_problems(settings: Settings, process: Process) -> list[str]:
     """Accounts that parse; outside `groupdesk dev` given explicitly, and none opened by a shipped password."""
-    from groupdesk.accounts import load_accounts, with_example_passwords
+    from groupdesk.people.accounts import load_accounts, with_example_passwords
 
     path = settings.accounts_file(dev=process == "dev")
     if path is None:

@@ -39,7 +39,7 @@ ROLES = {"hall_lead": "sun.li", "guide": "zhao.min", "security_guard": "qian.lei
          "operator": "lin.yue", "ops": "ma.ning"}
 EVERYONE = frozenset(ROLES)
 AT_THE_HALL = frozenset({"hall_lead", "guide", "security_guard", "centre_director"})
-# Who may call each operation (the console's permission rules: groupdesk/permissions.py, web/service.py), in the
+# Who may call each operation (the console's permission rules: groupdesk/people/permissions.py, web/service.py), in the
 # state the fuzzer prepares for it. Twilio's webhooks are Twilio's, signed: the bad-input corpus covers them.
 MAY = {
     "POST /api/session": EVERYONE, "DELETE /api/session": EVERYONE, "GET /api/me": EVERYONE,
@@ -159,11 +159,11 @@ async def prepare(client, settings, role: str) -> dict[str, str]:
     """Incidents for one role's operations: fresh (a failed SMS parked at its first step), awaiting the director,
     at the follow-up, with promise p1 of the hall lead's."""
     from groupdesk.core.models import PromiseChange
-    from groupdesk.directory import load_directory
-    from groupdesk.drill import _to_director, talk_accepted, wait_for
-    from groupdesk.gateway import Incident, start_incident
-    from groupdesk.incidents import prepare_start
-    from groupdesk.playbook_loader import find_playbook
+    from groupdesk.people.directory import load_directory
+    from groupdesk.drills.smart_meter import _to_director, talk_accepted, wait_for
+    from groupdesk.incidents.gateway import Incident, start_incident
+    from groupdesk.incidents.registration import prepare_start
+    from groupdesk.playbooks.loader import find_playbook
 
     directory = load_directory(settings.directory)
     playbook = find_playbook(settings.playbooks_dir, "smart-meter-group-complaint")
@@ -198,8 +198,8 @@ def with_vocabulary(raw: dict, settings) -> dict:
     import copy
 
     from groupdesk.core import validation as v
-    from groupdesk.directory import load_directory
-    from groupdesk.playbook_loader import load_playbooks
+    from groupdesk.people.directory import load_directory
+    from groupdesk.playbooks.loader import load_playbooks
 
     directory, playbooks = load_directory(settings.directory), load_playbooks(settings.playbooks_dir).values()
     staff = sorted(p.id for p in directory.people)
@@ -396,7 +396,7 @@ async def main() -> None:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
-    from groupdesk.binaries import temporal_cli
+    from groupdesk.engine.binaries import temporal_cli
     from groupdesk.core import search_attributes as sa
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -23,7 +23,7 @@ def directory_cases(scratch: Path) -> list[Case]:
     """Bad staff directories through `groupdesk directory` (exit 2, one line naming the file and the field)."""
     import yaml
 
-    from groupdesk.config import EXAMPLE_DIRECTORY
+    from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 
     def variant(change) -> str:
         staff = yaml.safe_load(EXAMPLE_DIRECTORY.read_text(encoding="utf-8"))

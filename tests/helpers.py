@@ -44,7 +44,7 @@ def accounts_file(directory: Path | None = None, real_cost: bool = False) -> Pat
     import yaml
     from argon2 import PasswordHasher
 
-    from groupdesk.config import EXAMPLE_DIRECTORY
+    from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 
     people = [p["id"] for p in yaml.safe_load(Path(directory or EXAMPLE_DIRECTORY).read_text("utf-8"))["people"]]
     hasher = PasswordHasher() if real_cost else PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -68,7 +68,7 @@ class Setup:
 
     @functools.cached_property
     def settings(self):
-        from groupdesk.config import Settings
+        from groupdesk.runtime.config import Settings
 
         return Settings(**self.env)
 
@@ -93,7 +93,7 @@ def setup_for(data_dir: Path, temporal=None, *, queue: str = "test", production:
     """Settings for a test: its data dir, a task queue of its own, the example directory with test accounts,
     the Temporal of `temporal` (a WorkflowEnvironment, or an address) if given, and with `production` the keys
     worker.py and `groupdesk console` insist on; `variables` (GROUPDESK_...=value) add or override."""
-    from groupdesk.config import EXAMPLE_DIRECTORY
+    from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 
     directory = Path(variables.get("GROUPDESK_DIRECTORY") or EXAMPLE_DIRECTORY)
     env = {"GROUPDESK_DATA_DIR": str(data_dir), "GROUPDESK_TASK_QUEUE": f"{queue}-{uuid.uuid4().hex[:6]}",

@@ -11,12 +11,12 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 
-from groupdesk.approval_codes import ApprovalCodes
-from groupdesk.client import incident_id_for
-from groupdesk.config import EXAMPLE_DIRECTORY
-from groupdesk.directory import load_directory
-from groupdesk.drill import record, staff_of
-from groupdesk.keyed import code_key
+from groupdesk.messaging.approval_codes import ApprovalCodes
+from groupdesk.engine.client import incident_id_for
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import record, staff_of
+from groupdesk.runtime.keyed import code_key
 from groupdesk.web.app import create_app
 from helpers import WF, approval_code_by_sms, setup_for, start, visible
 from test_twilio_webhooks import DIRECTOR, PUBLIC, TOKEN, post, reply_text, sms_form

@@ -60,7 +60,7 @@ def test_a_tampered_chain_is_not_resealed(archive, tmp_path):  # noqa: F811
 
 @pytest.mark.devserver
 async def test_backfill_archives_what_closed_before_the_archive(dev_env, dev_setup, tmp_path, make_start):
-    from groupdesk.drill import answer_follow_up, talk_accepted
+    from groupdesk.drills.smart_meter import answer_follow_up, talk_accepted
     from groupdesk.storage import open_database
     from helpers import run_cli, start
     from worker import build_worker

@@ -22,12 +22,12 @@ from twilio.request_validator import RequestValidator
 
 import bad_input_round_two as round_two
 from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, with_option, yaml_cases
-from groupdesk.gateway import Gateway
-from groupdesk.visibility import list_query
-from groupdesk.config import REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.drill import wait_for
-from groupdesk.outbox import Outbox
+from groupdesk.incidents.gateway import Gateway
+from groupdesk.engine.visibility import list_query
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.messaging.outbox import Outbox
 from helpers import TEST_PASSWORD, setup_for, start, visible
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from groupdesk.gateway import Gateway
-from groupdesk.visibility import list_query
+from groupdesk.incidents.gateway import Gateway
+from groupdesk.engine.visibility import list_query
 from groupdesk.web.board import first_page
 from groupdesk.core import search_attributes as sa
 from helpers import running_worker, start, visible

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 
-from groupdesk.drill import wait_for
+from groupdesk.drills.smart_meter import wait_for
 from groupdesk.web.app import create_app
 from helpers import setup_for
 from web_helpers import signed_in

@@ -22,7 +22,7 @@ import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import IncidentState
 from groupdesk.playbooks.loader import find_playbook
 from groupdesk.core.workcal import format_local

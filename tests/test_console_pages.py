@@ -12,7 +12,7 @@ from groupdesk.runtime.config import REPO_ROOT, Settings
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.web.app import create_app
-from groupdesk.playbook_loader import find_playbook
+from groupdesk.playbooks.loader import find_playbook
 from helpers import TEST_PASSWORD, approval_code_by_sms
 from web_helpers import identifier_pattern
 from worker import build_worker

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from helpers import PRODUCTION_KEYS
 
 pytestmark = pytest.mark.devserver

@@ -12,9 +12,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
-from groupdesk.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
+from groupdesk.engine.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
 from helpers import setup_for
-from groupdesk.drill import PATHS, answer_follow_up
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
 from groupdesk.engine.replay import replay
 from groupdesk.web.app import create_app

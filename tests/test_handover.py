@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.drill import wait_for
-from groupdesk.incidents import prepare_start
-from groupdesk.outbox import Outbox
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.playbooks.loader import load_playbook
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
 from web_helpers import signed_in

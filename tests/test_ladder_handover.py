@@ -9,14 +9,14 @@ import uuid
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.drill import XICHENG, wait_for
-from groupdesk.drill_ladder import _to_calibration, answer, child_of
-from groupdesk.gateway import Incident
-from groupdesk.incidents import prepare_start
-from groupdesk.links import with_live_links
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import XICHENG, wait_for
+from groupdesk.drills.handovers import _to_calibration, answer, child_of
+from groupdesk.incidents.gateway import Incident
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.incidents.links import with_live_links
+from groupdesk.playbooks.loader import load_playbook
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
 from web_helpers import signed_in

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 from typer.testing import CliRunner
 
 from groupdesk.cli import app

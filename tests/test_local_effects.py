@@ -17,9 +17,9 @@ from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from fake_twilio import FakeTwilio
-from groupdesk.drill import wait_for
-from groupdesk.outbox import Outbox
-from groupdesk.gateway import execute_update, not_ready
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.incidents.gateway import execute_update, not_ready
 from fake_twilio import twilio_env
 from helpers import running_worker, setup_for, start, state
 from worker import build_worker

@@ -21,12 +21,12 @@ from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.client import connect
-from groupdesk.gateway import start_incident
-from groupdesk.config import REPO_ROOT
-from groupdesk.drill import PATHS, answer_follow_up, record, wait_for
+from groupdesk.engine.client import connect
+from groupdesk.incidents.gateway import start_incident
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up, record, wait_for
 from groupdesk.core.models import IncidentState
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 from helpers import approval_code_by_sms, setup_for
 from pg_cluster import free_port
 

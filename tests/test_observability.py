@@ -14,11 +14,11 @@ import uuid
 import pytest
 import structlog
 
-from groupdesk.gateway import start_incident
-from groupdesk.client import connect
-from groupdesk.config import REPO_ROOT
-from groupdesk.drill import PATHS, answer_follow_up
-from groupdesk.logs import configure_logging
+from groupdesk.incidents.gateway import start_incident
+from groupdesk.engine.client import connect
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up
+from groupdesk.runtime.logs import configure_logging
 from groupdesk.web.app import create_app
 from helpers import setup_for
 from web_helpers import signed_in

@@ -10,12 +10,12 @@ import pytest
 import yaml
 
 from fake_twilio import FakeTwilio, twilio_env
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.drill import wait_for
-from groupdesk.incidents import prepare_start
-from groupdesk.outbox import Outbox
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.playbooks.loader import load_playbook
 from helpers import setup_for, start, visible, run_cli as cli
 from worker import build_worker
 from groupdesk.core import search_attributes as sa

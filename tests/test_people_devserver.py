@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY
-from groupdesk.directory import load_directory
-from groupdesk.drill import wait_for
-from groupdesk.gateway import Gateway
-from groupdesk.outbox import Outbox
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.incidents.gateway import Gateway
+from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, setup_for
 from web_helpers import signed_in

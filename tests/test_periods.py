@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from helpers import setup_for
-from groupdesk.directory import load_directory
+from groupdesk.people.directory import load_directory
 from groupdesk.core.workcal import LOCAL_TZ
 from groupdesk.incidents.registration import InputError
 from groupdesk.incidents.registration import mark_start

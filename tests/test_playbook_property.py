@@ -25,11 +25,11 @@ from temporalio.service import RPCError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from groupdesk.binaries import temporal_test_server
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.engine.binaries import temporal_test_server
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
 from helpers import setup_for
-from groupdesk.directory import load_directory
-from groupdesk.incidents import prepare_start
+from groupdesk.people.directory import load_directory
+from groupdesk.incidents.registration import prepare_start
 from groupdesk.core.models import RecordOutcome
 from groupdesk.playbooks.loader import PlaybookError, load_playbook
 from worker import build_worker

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.drill import wait_for
-from groupdesk.outbox import Outbox
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
 from web_helpers import signed_in

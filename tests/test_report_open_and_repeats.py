@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from groupdesk.config import EXAMPLE_DIRECTORY
-from groupdesk.directory import load_directory
-from groupdesk.drill import staff_of, talk_accepted, wait_for
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import staff_of, talk_accepted, wait_for
 from groupdesk.core.workcal import LOCAL_TZ
 from groupdesk.record.repeat_keys import match_keys, search_values
 from groupdesk.web.app import create_app

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import utc
-from groupdesk.archive.chain import append
-from groupdesk.archive.record import build_record
+from groupdesk.record.chain import append
+from groupdesk.record.archive_record import build_record
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import identifier_pattern, signed_in

@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
-from groupdesk.drill import record, wait_for
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.core.models import DecideApproval
 from groupdesk.messaging.outbox import Outbox
 from helpers import WF, decide, start

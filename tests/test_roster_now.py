@@ -8,11 +8,11 @@ import pytest
 import yaml
 from temporalio.client import WorkflowUpdateFailedError
 
-from groupdesk.config import EXAMPLE_DIRECTORY, REPO_ROOT
-from groupdesk.directory import load_directory
-from groupdesk.drill import wait_for
-from groupdesk.incidents import prepare_start
-from groupdesk.playbook_loader import load_playbook
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from groupdesk.people.directory import load_directory
+from groupdesk.drills.smart_meter import wait_for
+from groupdesk.incidents.registration import prepare_start
+from groupdesk.playbooks.loader import load_playbook
 from helpers import outcome, start, run_cli as cli
 from worker import build_worker
 

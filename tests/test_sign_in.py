@@ -13,9 +13,9 @@ import httpx
 import pytest
 import structlog
 
-from groupdesk.accounts import hash_password
-from groupdesk.config import EXAMPLE_ACCOUNTS
-from groupdesk.logs import configure_logging
+from groupdesk.people.accounts import hash_password
+from groupdesk.runtime.config import EXAMPLE_ACCOUNTS
+from groupdesk.runtime.logs import configure_logging
 from groupdesk.web import auth
 from groupdesk.web.app import create_app
 from groupdesk.web.throttle import Limits, SignInThrottle, mask_address
@@ -228,7 +228,7 @@ async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path, accoun
 
 
 def test_the_forwarded_address_walks_from_the_right():
-    from groupdesk.config import networks
+    from groupdesk.runtime.config import networks
     from groupdesk.web.proxies import forwarded_for
 
     trusted = networks("10.0.0.0/8,2001:db8::/32")

@@ -16,8 +16,8 @@ import urllib.request
 import pytest
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
-from groupdesk.config import EXAMPLE_ACCOUNTS, REPO_ROOT
-from groupdesk.devserver import port_open
+from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, REPO_ROOT
+from groupdesk.engine.devserver import port_open
 from helpers import accounts_file
 
 CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()

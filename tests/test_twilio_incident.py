@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from fake_twilio import FakeTwilio, twilio_env
-from groupdesk.config import REPO_ROOT
-from groupdesk.outbox import Outbox
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.messaging.outbox import Outbox
 from helpers import messages, outcome, running_worker, settle, setup_for, start, state, timeline
 
 GUIDE = "+8613900000101"

@@ -13,10 +13,10 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from groupdesk.drill import record, wait_for
-from groupdesk.outbox import Outbox
+from groupdesk.drills.smart_meter import record, wait_for
+from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
-from groupdesk.keyed import follow_up_key
+from groupdesk.runtime.keyed import follow_up_key
 from helpers import approval_code_by_sms, setup_for, visible, WF, decide, start
 from worker import build_worker
 from groupdesk.core import search_attributes as sa

@@ -12,12 +12,12 @@ from collections import Counter
 
 import pytest
 
-from groupdesk.gateway import start_incident
-from groupdesk.client import connect
-from groupdesk.config import REPO_ROOT
-from groupdesk.drill import PATHS, answer_follow_up
+from groupdesk.incidents.gateway import start_incident
+from groupdesk.engine.client import connect
+from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
-from groupdesk.outbox import Outbox
+from groupdesk.messaging.outbox import Outbox
 from helpers import setup_for
 
 pytestmark = pytest.mark.devserver

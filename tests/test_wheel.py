@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.config import REPO_ROOT
+from groupdesk.runtime.config import REPO_ROOT
 from helpers import setup_for
 
 pytestmark = pytest.mark.devserver

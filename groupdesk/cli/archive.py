@@ -30,7 +30,7 @@ def open_archive():
 
 
 def period(start: str, end: str):
-    from groupdesk.archive.query import parse_day, period_problem
+    from groupdesk.record.query import parse_day, period_problem
 
     try:
         first, last = parse_day("--from", start), parse_day("--to", end)

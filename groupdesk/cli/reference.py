@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from groupdesk.cli.common import directory, fail, filters, print_json, settings
-from groupdesk.masking import mask_code, mask_phone
-from groupdesk.playbook_loader import PlaybookError, load_playbook, playbook_files
+from groupdesk.runtime.masking import mask_code, mask_phone
+from groupdesk.playbooks.loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.core.roles import ROLE_IDS, role_label
 
 playbooks_app = typer.Typer(no_args_is_help=True, help="List and validate playbooks.")

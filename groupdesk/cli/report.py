@@ -51,9 +51,9 @@ def open_or_none(first, last, hall: str | None, drills: bool) -> dict | None:
     import asyncio
 
     from groupdesk.cli.common import directory
-    from groupdesk.client import connect
-    from groupdesk.gateway import Gateway
-    from groupdesk.open_count import open_incidents
+    from groupdesk.engine.client import connect
+    from groupdesk.incidents.gateway import Gateway
+    from groupdesk.record.open_count import open_incidents
 
     s = settings()
     halls = [h.id for h in directory(s).halls]

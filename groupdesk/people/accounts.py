@@ -17,7 +17,7 @@ EXAMPLE_PASSWORDS = ("groupdesk-demo",)
 
 def load_accounts(path: Path) -> dict[str, str]:
     """`accounts: {staff_id: argon2 hash}` from a YAML file; ValueError naming the file and the fix."""
-    from groupdesk.textfiles import parse_yaml, read_text
+    from groupdesk.playbooks.textfiles import parse_yaml, read_text
 
     path = Path(path)
     text = read_text(path, limit=1024 * 1024, error=ValueError, too_large="keep an accounts file within",

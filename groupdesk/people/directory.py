@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from groupdesk import textfiles
+from groupdesk.playbooks import textfiles
 from groupdesk.core import validation as v
 from groupdesk.core.models import StaffRef
 from groupdesk.core.phones import normalise_phone

@@ -10,11 +10,11 @@ from pydantic import ValidationError
 from groupdesk.core.durations import MAX_DAYS, MAX_WORKING_DAYS
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
-from groupdesk import textfiles
-from groupdesk.templating import TemplateProblem, check_template
+from groupdesk.playbooks import textfiles
+from groupdesk.playbooks.templating import TemplateProblem, check_template
 from groupdesk.core.validation import IDENTIFIER, PLAYBOOK_ID
-from groupdesk.playbook_plan_checks import warning_plan_problems
-from groupdesk.playbook_links import link_problems, missing_targets
+from groupdesk.playbooks.plan_checks import warning_plan_problems
+from groupdesk.playbooks.link_checks import link_problems, missing_targets
 
 
 class PlaybookError(ValueError):

@@ -11,7 +11,7 @@ from fastapi import HTTPException, Request
 
 import structlog
 
-from groupdesk.accounts import check_password, is_example_password, load_accounts
+from groupdesk.people.accounts import check_password, is_example_password, load_accounts
 from groupdesk.web.permissions import Viewer, viewer_for
 from groupdesk.web.proxies import client_address as forwarded_for_client
 from groupdesk.web.sessions import SessionStore, account_stamp

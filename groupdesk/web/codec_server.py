@@ -18,7 +18,7 @@ from groupdesk.engine.codec import codec_from_settings
 from groupdesk.web.auth import current_viewer
 from groupdesk.web.bodies import StrictBody
 from groupdesk.web.operations import bearer, token_matches
-from groupdesk.web.service import Invalid
+from groupdesk.web.errors import Invalid
 
 router = APIRouter(prefix="/codec", include_in_schema=False)
 MAX_PAYLOADS = 1000

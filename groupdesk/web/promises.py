@@ -8,11 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ConfigDict
 
 from groupdesk.core.roles import LEAD_COMPLAINANT
-from groupdesk.core.workcal import LOCAL_TZ
-from groupdesk.directory import Directory
-from groupdesk.labels import PROMISE_STATUS, person_name, pick
-from groupdesk.permissions import Viewer
-from groupdesk.promises import add_problems, normalise_due, parse_when
+from groupdesk.people.permissions import Viewer
 from groupdesk.web.bodies import StrictBody
 from groupdesk.web.auth import check_csrf, require_viewer
 from groupdesk.web.pages import _act, viewer_or_login

@@ -8,12 +8,12 @@ from html import escape
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from groupdesk.archive.ledger import build_ledger
-from groupdesk.archive.query import parse_day, period_problem
+from groupdesk.record.ledger import build_ledger
+from groupdesk.record.query import parse_day, period_problem
 from groupdesk.core import validation as v
-from groupdesk.archive.report import build_report
-from groupdesk.labels import hall_name
-from groupdesk.playbook_loader import load_playbooks
+from groupdesk.record.report import build_report
+from groupdesk.web.labels import hall_name
+from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.storage import open_database
 from groupdesk.web.pages import console, lang_of, page, viewer_or_login

@@ -10,11 +10,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.core.phones import normalise_phone
-from groupdesk.directory import load_directory
-from groupdesk.inbox import Inbox
-from groupdesk.keyed import follow_up_key
+from groupdesk.people.directory import load_directory
+from groupdesk.messaging.inbox import Inbox
+from groupdesk.runtime.keyed import follow_up_key
 from groupdesk.messaging.callback_fields import TWILIO_INBOUND, TWILIO_STATUS, Field, callback_problem
-from groupdesk.masking import mask_phone
+from groupdesk.runtime.masking import mask_phone
 from groupdesk.core.models import DecideApproval, DeliveryReport, RecordFollowUp
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.messaging.replies import ApprovalReply, SurveyReply, parse_reply
