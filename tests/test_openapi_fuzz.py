@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from api_fuzz import MAY, ROLES, run
+from api_fuzz import run
+from fuzz_coverage import MAY, ROLES
 
 pytestmark = pytest.mark.devserver
 GENERATED = 2  # valid requests per operation and role, besides its examples (the committed run uses 60)
