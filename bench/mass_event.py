@@ -110,7 +110,6 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
         env.update(TEMPORAL_ADDRESS=self.address, GROUPDESK_DATA_DIR=str(self.data), GROUPDESK_TASK_QUEUE="bench",
                    GROUPDESK_LOG_FORMAT="json", BASELINE_DB=str(self.data / "baseline.sqlite3"),
-                   GROUPDESK_DEV_MODE="true",  # processes on this machine: no production keys needed
                    **(extra_env or {}))
         log = self.data / f"{name}.log"
         process = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=open(log, "wb"),
@@ -417,7 +416,8 @@ async def one_run(args, number: int) -> dict | int:
         bench = Bench(data, address)
         bench.dump = Path(args.dump_histories) if args.dump_histories else None
         try:
-            worker = bench.spawn(["worker.py"], "worker", "worker started",
+            # the worker as `groupdesk dev` runs it: no payload encryption, like the baseline
+            worker = bench.spawn(["bench/local_worker.py"], "worker", "worker started",
                                  {"GROUPDESK_MAX_CACHED_WORKFLOWS": str(args.max_cached)} if args.max_cached else None)
             base_worker = bench.spawn(["bench/baseline.py", "worker"], "baseline", "baseline worker started")
             client = await Client.connect(address, data_converter=pydantic_data_converter)
@@ -429,7 +429,7 @@ async def one_run(args, number: int) -> dict | int:
             if burst and args.eager_burst:  # as `groupdesk dev`: the starting process runs a worker, starts are eager
                 from worker import build_worker
 
-                async with build_worker(client, bench.settings.model_copy(update={"dev_mode": True})):
+                async with build_worker(client, bench.settings):
                     eager = await bench.burst(client, args.burst, tag="eburst")
                 burst["eager"] = eager["groupdesk"]
             gd_cpu = Cpu(server_pid, worker.pid)

@@ -1,11 +1,12 @@
 """Before a long-running process starts: settings that parse, and what production requires.
 
-Production is anything but `groupdesk dev` (GROUPDESK_DEV_MODE false). Every problem is one
-line naming the setting and the fix; the process then exits 2 having started nothing.
+Production is every process but `groupdesk dev`: the kind of process decides, no setting does. Every
+problem is one line naming the setting and the fix; the process then exits 2 having started nothing.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal, NoReturn
@@ -47,7 +48,9 @@ def _staff_channel_problems(settings: Settings) -> list[str]:
 
 def _line(error: dict) -> str:
     name = ".".join(str(part) for part in error["loc"]) or "settings"
-    wanted = _EXPECTED.get(error["type"]) or error["msg"].removeprefix("Input should be ").removeprefix("Value error, ").rstrip(".")
+    if error["type"] == "value_error":  # a validator's own words (config.py): already name the fix
+        return f"{name}={str(error.get('input'))[:40]!r}: {error['msg'].removeprefix('Value error, ')}"
+    wanted = _EXPECTED.get(error["type"]) or error["msg"].removeprefix("Input should be ").rstrip(".")
     return f"{name}={str(error.get('input'))[:40]!r} is not valid: it should be {wanted}; fix it in the environment"
 
 
@@ -70,7 +73,7 @@ def problems(settings: Settings, process: Process) -> list[str]:
     else:
         found += _calendar_problems(settings, staff)
     if process != "worker":
-        found += _accounts_problems(settings)
+        found += _accounts_problems(settings, process)
     if settings.sms_provider == "twilio":
         from groupdesk.messaging.twilio import TwilioProvider, TwilioSettingsError
 
@@ -79,8 +82,11 @@ def problems(settings: Settings, process: Process) -> list[str]:
         except TwilioSettingsError as exc:
             found.append(str(exc))
     found += [line for line in _messaging_problems(settings, process) if line not in found]
-    if process == "dev" or settings.dev_mode:
+    if process == "dev":
         return found
+    if _truthy(os.environ.get("GROUPDESK_DEV_MODE", "")):
+        found.append("GROUPDESK_DEV_MODE is set, but only `groupdesk dev` runs in dev mode (the phone simulator,"
+                     f" the example accounts); a {process} always runs as production: remove the variable")
     if process == "console":
         if not settings.secret_key:
             found.append(f"GROUPDESK_SECRET_KEY is not set: the console signs its session cookies with it;"
@@ -111,24 +117,40 @@ def _messaging_problems(settings: Settings, process: Process) -> list[str]:
     from groupdesk.messaging import channels
 
     found = channels.settings_problems(settings)
-    if not (process == "dev" or settings.dev_mode):
+    if process != "dev":
         found += channels.production_problems(settings)
     return found + (channels.template_problems(settings) if not found else [])
 
 
-def _accounts_problems(settings: Settings) -> list[str]:
-    import yaml
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
-    from groupdesk.people.accounts import load_accounts
 
+MAKE_HASH = "python -c \"from groupdesk.people.accounts import hash_password; print(hash_password(input()))\""
+
+
+def _accounts_problems(settings: Settings, process: Process) -> list[str]:
+    """Accounts that parse; outside `groupdesk dev` given explicitly, and none opened by a shipped password."""
+    from groupdesk.people.accounts import load_accounts, with_example_passwords
+
+    path = settings.accounts_file(dev=process == "dev")
+    if path is None:
+        return ["GROUPDESK_ACCOUNTS is not set: a production console signs in only the accounts you made; point it"
+                f" at a YAML file `accounts: {{staff_id: argon2 hash}}` (a hash: {MAKE_HASH})"]
     try:
-        accounts = load_accounts(settings.accounts)
-    except (OSError, ValueError, AttributeError, yaml.YAMLError) as exc:
-        return [f"GROUPDESK_ACCOUNTS={str(settings.accounts)!r} cannot be read ({type(exc).__name__});"
-                " point it at a YAML file with `accounts: {staff_id: argon2 hash}`"]
-    bad = [person for person, stored in accounts.items() if not str(stored).startswith("$argon2")]
-    return [f"GROUPDESK_ACCOUNTS: {', '.join(bad[:3])} has no argon2 hash; make one with"
-            " python -c \"from groupdesk.people.accounts import hash_password; print(hash_password('...'))\""] if bad else []
+        accounts = load_accounts(path)
+    except (OSError, ValueError) as exc:
+        return [f"GROUPDESK_ACCOUNTS: {str(exc).splitlines()[0][:300]}"]
+    bad = [person for person, stored in accounts.items() if not stored.startswith("$argon2")]
+    if bad:
+        return [f"GROUPDESK_ACCOUNTS: {', '.join(bad[:3])} has no argon2 hash; make one with {MAKE_HASH}"]
+    if process == "dev":
+        return []
+    shipped = with_example_passwords(accounts)
+    return [f"GROUPDESK_ACCOUNTS: {', '.join(shipped[:5])}{' and others' if len(shipped) > 5 else ''}"
+            f" {'has' if len(shipped) == 1 else 'have'} a password shipped with groupdesk's examples (the README"
+            f" prints it); give {'it' if len(shipped) == 1 else 'them'} a password of their own ({MAKE_HASH})"
+            ] if shipped else []
 
 
 def _calendar_problems(settings: Settings, staff) -> list[str]:

@@ -26,6 +26,7 @@ class Case:
     says: str = ""  # the one-line answer names this (a field, a flag, the fix)
     who: str = "sun.li"  # API: signed in as
     result: dict = field(default_factory=dict)
+    location: str | None = None  # a redirect: exactly where it must send the browser
 
 
 def with_option(flag: str, value: str) -> list[str]:
@@ -161,6 +162,8 @@ def cli_cases(incident: str) -> list[Case]:
 
 def yaml_cases(corpus: Path, scratch: Path) -> list[Case]:
     """Bad playbooks through `groupdesk playbooks validate` (exit 1: invalid, one line each)."""
+    from bad_input_round_two import DEEP, LAUGHS
+
     mini = (corpus / "_valid_mini.yaml").read_text(encoding="utf-8")
     made = {
         "deadline 3000000d": (mini.replace("deadline: 5m", "deadline: 3000000d"), "step 'greet', deadline"),
@@ -182,6 +185,9 @@ def yaml_cases(corpus: Path, scratch: Path) -> list[Case]:
                                           "scripts_by_complainant_type"),
         "registration requires a field that cannot be": (mini.replace("start: [greet]", "registration_requires: [phone]\n"
                                                                       "start: [greet]"), "registration_requires"),
+        "nested 2,000 deep": (mini + DEEP, "nested more than 32 levels"),
+        "a billion laughs": (mini + LAUGHS, "once its aliases"),
+        "id with a path": (mini.replace("id: mini", "id: ../../mini"), "not a playbook id"),
     }
     shutil.copytree(corpus / "templates", scratch / "templates", dirs_exist_ok=True)
     cases = []
@@ -317,33 +323,6 @@ def api_cases(incident: str) -> list[Case]:
     ]
 
 
-def webhook_cases(director: str, lead: str) -> list[Case]:
-    """(method, path, {form, signed}) -> the app signs like Twilio when signed is true."""
-    def hook(name, path, form, expect, says="", signed=True, **extra):
-        return Case("webhook", name, ("POST", path, {"form": form, "signed": signed, **extra}), expect, says)
-
-    def sms(sender, text, sid=None):
-        return {"MessageSid": sid if sid is not None else "SM" + uuid.uuid4().hex, "From": sender,
-                "To": "+15005550006", "Body": text}
-
-    return [
-        hook("inbound unsigned", "/twilio/inbound", sms(director, "1 123456"), (403,), "invalid signature", False),
-        hook("inbound forged", "/twilio/inbound", sms(director, "1 123456"), (403,), "invalid signature",
-             token="forged"),
-        hook("status unsigned", "/twilio/status?key=x", {"MessageStatus": "delivered"}, (403,), "invalid", False),
-        hook("inbound 100 kB body", "/twilio/inbound", sms(director, "1 " + "9" * 100_000), (413,), "request body"),
-        hook("inbound sid 1000 chars", "/twilio/inbound", sms(director, "hi", sid="S" * 1000), (400,), "MessageSid"),
-        hook("inbound no sid", "/twilio/inbound", sms(director, "hi", sid=""), (400,), "MessageSid"),
-        hook("inbound garbage from", "/twilio/inbound", sms("not a phone", "hello"), (200,), "<Message>"),
-        hook("inbound wrong code", "/twilio/inbound", sms(director, "1 000000"), (200,), "<Message>"),
-        hook("inbound code with quote", "/twilio/inbound", sms(director, '1 12"34'), (200,), "<Message>"),
-        hook("inbound survey comment 3000", "/twilio/inbound", sms(lead, "5 " + "好" * 3000), (200,), "<Message>"),
-        hook("status unknown key", "/twilio/status?key=nope", {"MessageStatus": "delivered", "MessageSid": "SMx"},
-             (204,)),
-        hook("status garbage state", "/twilio/status?key=x", {"MessageStatus": "exploded" * 100}, (204,)),
-    ]
-
-
 CALENDAR = """\
 periods:
   - name: 全国两会
@@ -357,6 +336,8 @@ periods:
 
 def calendar_cases(scratch: Path) -> list[Case]:
     """Bad sensitive-period calendars through `groupdesk periods list --file` (exit 2, one line naming the field)."""
+    from bad_input_round_two import DEEP, LAUGHS, RLO
+
     made = {
         "factor 1.5": (CALENDAR.replace("0.5", "1.5"), "periods[0] (全国两会).deadline_factor"),
         "factor 0": (CALENDAR.replace("0.5", "0"), ".deadline_factor"),
@@ -378,6 +359,9 @@ def calendar_cases(scratch: Path) -> list[Case]:
         "a list": ("- name: x\n", "YAML mapping `periods:`"),
         "broken YAML": ("periods: [\n\t- x", "not valid YAML at line"),
         "100 kB": ("# " + "x" * 100_000 + "\n" + CALENDAR, "too large"),
+        "nested 2,000 deep": (CALENDAR + DEEP, "nested more than 32 levels"),
+        "a billion laughs": (CALENDAR + LAUGHS, "once its aliases"),
+        "name with a bidi override": (CALENDAR.replace("全国两会", f"全国{RLO}两会"), ".name"),
     }
     cases = []
     for n, (name, (text, says)) in enumerate(made.items()):

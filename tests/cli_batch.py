@@ -1,6 +1,7 @@
 """Runs many `groupdesk` command lines in one process, each through `groupdesk.cli.run` as the script does.
 
-Reads a JSON list of argument lists on stdin, prints a JSON list of {args, code, out, err}. The
+Reads a JSON list of argument lists (or of {"args": [...], "env": {NAME: value}} for a command that runs
+with some settings changed) on stdin, prints a JSON list of {args, code, out, err}. The
 imports are paid once instead of once per case; an exception that escapes a command is printed
 as its traceback, as the real script would print it.
 """
@@ -18,9 +19,12 @@ import traceback
 MARK = "\n@@groupdesk-cli-batch@@\n"  # the results follow it (the Temporal core may log to stdout first)
 
 
-def run_one(run, args: list[str]) -> dict:
+def run_one(run, case: list[str] | dict) -> dict:
+    args, env = (case["args"], case.get("env", {})) if isinstance(case, dict) else (case, {})
     out, err = io.StringIO(), io.StringIO()
     code = 0
+    before = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = run(args)
@@ -29,6 +33,11 @@ def run_one(run, args: list[str]) -> dict:
         except BaseException:  # noqa: BLE001 - what a user would see
             traceback.print_exc()
             code = 1
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     return {"args": args, "code": code, "out": out.getvalue(), "err": err.getvalue()}
 
 

@@ -32,10 +32,19 @@ def directory():
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        GROUPDESK_DATA_DIR=tmp_path / "data", GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-        GROUPDESK_TASK_QUEUE=f"test-{uuid.uuid4().hex[:8]}",
-    )
+    """A test's settings in this process, with no Temporal address (its worker and client are given one)."""
+    from helpers import setup_for
+
+    return setup_for(tmp_path / "data").settings
+
+
+@pytest.fixture
+def dev_setup(dev_env, tmp_path):
+    """A test's settings against the module's dev server: `.env` for the CLI and processes it runs, `.settings`
+    in this process, `.but(NAME=value)` for a variant (helpers.Setup)."""
+    from helpers import setup_for
+
+    return setup_for(tmp_path / "data", dev_env)
 
 
 @pytest_asyncio.fixture

@@ -18,6 +18,13 @@ FROM_NUMBER = "+15005550006"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
+def twilio_env(fake: "FakeTwilio") -> dict[str, str]:
+    """The Twilio settings of a groupdesk whose SMS go to this fake (add them to helpers.setup_for)."""
+    return dict(GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+                TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
+                GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_TWILIO_TIMEOUT="2")
+
+
 @dataclass
 class FakeTwilio:
     server: object

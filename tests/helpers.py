@@ -1,13 +1,22 @@
-"""Driving incidents in tests the way staff do: through the workflow's Updates."""
+"""Driving incidents in tests the way staff do (through the workflow's Updates), and the one way a test
+gets groupdesk's settings (`setup_for`, and the `settings` / `dev_setup` fixtures in conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import base64
 import contextlib
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from temporalio.client import WorkflowHandle
 
@@ -18,6 +27,85 @@ from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow
 
 WF = GroupIncidentWorkflow
+
+# Tests sign in with this password: the shipped example password (groupdesk-demo) opens nothing outside
+# `groupdesk dev`, so a test's console has accounts of its own, as a production one must.
+TEST_PASSWORD = "tests-only-password-5e1b"
+# What production insists on (startup.py): the keys worker.py and `groupdesk console` need to start at all.
+PRODUCTION_KEYS = {"GROUPDESK_SECRET_KEY": "test-secret-" + "s" * 40, "GROUPDESK_HASH_KEY": "test-hash-" + "h" * 40,
+                   "GROUPDESK_CODEC_KEYS": "k1=" + base64.b64encode(b"groupdesk tests' payload key: 32").decode()}
+
+
+@functools.lru_cache
+def accounts_file(directory: Path | None = None, real_cost: bool = False, without: tuple[str, ...] = ()) -> Path:
+    """A GROUPDESK_ACCOUNTS file for every person of `directory` (default: the example) but those `without` (people
+    who sign in only through WeCom), all with TEST_PASSWORD;
+    hashed with small argon2 parameters (verifying reads them from the hash), so signing in stays quick, unless
+    `real_cost` (the production parameters, for tests that time a sign-in)."""
+    import yaml
+    from argon2 import PasswordHasher
+
+    from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+
+    people = [p["id"] for p in yaml.safe_load(Path(directory or EXAMPLE_DIRECTORY).read_text("utf-8"))["people"]
+              if p["id"] not in without]
+    hasher = PasswordHasher() if real_cost else PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # a salt each: changing one account's hash changes only it
+        hashed = list(pool.map(lambda _: hasher.hash(TEST_PASSWORD), people))
+    folder = Path(tempfile.mkdtemp(prefix="groupdesk-accounts-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "accounts.yaml"
+    path.write_text(yaml.safe_dump({"accounts": dict(zip(people, hashed))}), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One test's groupdesk settings, once: `env` (the variables) for the processes it runs (the CLI, worker.py,
+    `groupdesk console`), `settings` for the same in this process."""
+
+    env: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def settings(self):
+        from groupdesk.runtime.config import Settings
+
+        return Settings(**self.env)
+
+    def but(self, **variables) -> "Setup":
+        """The same with some variables changed (a value of None removes one)."""
+        env = dict(self.env)
+        for name, value in variables.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = str(value)
+        return Setup(env)
+
+    def process_env(self) -> dict[str, str]:
+        """A whole environment for a subprocess: this one's, with nothing groupdesk reads from the runner's."""
+        outside = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_", "TEMPORAL_"))}
+        return outside | self.env
+
+
+def setup_for(data_dir: Path, temporal=None, *, queue: str = "test", production: bool = False,
+              **variables) -> Setup:
+    """Settings for a test: its data dir, a task queue of its own, the example directory with test accounts,
+    the Temporal of `temporal` (a WorkflowEnvironment, or an address) if given, and with `production` the keys
+    worker.py and `groupdesk console` insist on; `variables` (GROUPDESK_...=value) add or override."""
+    from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+
+    directory = Path(variables.get("GROUPDESK_DIRECTORY") or EXAMPLE_DIRECTORY)
+    env = {"GROUPDESK_DATA_DIR": str(data_dir), "GROUPDESK_TASK_QUEUE": f"{queue}-{uuid.uuid4().hex[:6]}",
+           "GROUPDESK_DIRECTORY": str(EXAMPLE_DIRECTORY), "GROUPDESK_ACCOUNTS": str(accounts_file(directory))}
+    if temporal is not None:
+        env["TEMPORAL_ADDRESS"] = temporal if isinstance(temporal, str) else \
+            temporal.client.service_client.config.target_host
+    if production:
+        env.update(PRODUCTION_KEYS)
+    return Setup(env).but(**variables)
 
 
 @contextlib.asynccontextmanager

@@ -13,12 +13,12 @@ from temporalio.api.enums.v1 import EventType
 
 from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.engine.client import incident_id_for
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import record, staff_of
 from groupdesk.runtime.keyed import code_key
 from groupdesk.web.app import create_app
-from helpers import WF, approval_code_by_sms, start, visible
+from helpers import WF, approval_code_by_sms, setup_for, start, visible
 from test_twilio_webhooks import DIRECTOR, PUBLIC, TOKEN, post, reply_text, sms_form
 from web_helpers import signed_in
 from worker import build_worker
@@ -29,9 +29,7 @@ pytestmark = pytest.mark.devserver
 
 @pytest_asyncio.fixture
 async def site(dev_env, tmp_path):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        GROUPDESK_TASK_QUEUE=f"codes-{uuid.uuid4().hex[:6]}", GROUPDESK_PUBLIC_URL=PUBLIC,
-                        TWILIO_AUTH_TOKEN=TOKEN)
+    settings = setup_for(tmp_path, queue="codes", GROUPDESK_PUBLIC_URL=PUBLIC, TWILIO_AUTH_TOKEN=TOKEN).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings), signed_in(app, None) as web:
         yield dev_env, settings, app, web

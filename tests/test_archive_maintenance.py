@@ -59,16 +59,14 @@ def test_a_tampered_chain_is_not_resealed(archive, tmp_path):  # noqa: F811
 
 
 @pytest.mark.devserver
-async def test_backfill_archives_what_closed_before_the_archive(dev_env, tmp_path, make_start):
-    from groupdesk.runtime.config import Settings
+async def test_backfill_archives_what_closed_before_the_archive(dev_env, dev_setup, tmp_path, make_start):
     from groupdesk.drills.smart_meter import answer_follow_up, talk_accepted
     from groupdesk.storage import open_database
     from helpers import run_cli, start
     from worker import build_worker
 
-    shared = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-                  GROUPDESK_TASK_QUEUE=f"backfill-{uuid.uuid4().hex[:6]}", GROUPDESK_HASH_KEY="h" * 40)
-    worker_settings = Settings(**shared, GROUPDESK_DATA_DIR=str(tmp_path / "worker"))
+    shared = dev_setup.but(GROUPDESK_HASH_KEY="h" * 40)
+    worker_settings = shared.but(GROUPDESK_DATA_DIR=tmp_path / "worker").settings
     async with build_worker(dev_env.client, worker_settings):
         handle = await start(dev_env, worker_settings, make_start(
             incident_id=f"backfill-{uuid.uuid4().hex[:8]}", drill=True, time_scale=20_000.0,
@@ -80,12 +78,13 @@ async def test_backfill_archives_what_closed_before_the_archive(dev_env, tmp_pat
         written = json.loads(c.execute(select(archive_records.c.record)).scalar_one())
 
     # an archive that did not exist when it closed: backfilled from Temporal, the very same record
-    env = {**shared, "GROUPDESK_DATA_DIR": str(tmp_path / "later")}
+    later = shared.but(GROUPDESK_DATA_DIR=tmp_path / "later")
+    env = later.env
     dry = await run_cli(env, "archive", "backfill", "--dry-run")
     assert dry.returncode == 0 and f"would add {handle.id}" in dry.stdout, dry.stderr
     done = await run_cli(env, "archive", "backfill")
     assert done.returncode == 0 and f"added {handle.id}" in done.stdout, done.stderr
-    with open_database(Settings(**env)).read() as c:
+    with open_database(later.settings).read() as c:
         filled = [json.loads(r) for r in c.execute(select(archive_records.c.record)).scalars()]
     assert filled == [written] and written["category"] == "business" and written["account_key"]
     again = await run_cli(env, "archive", "backfill")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -21,16 +20,17 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, webhook_cases, with_option, yaml_cases
+import bad_input_round_two as round_two
+from bad_input_cases import Case, api_cases, calendar_cases, cli_cases, with_option, yaml_cases
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.engine.visibility import list_query
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.messaging.outbox import Outbox
-from helpers import start, visible
-from web_helpers import PASSWORD
+from helpers import TEST_PASSWORD, setup_for, start, visible
 from worker import build_worker
+from workflows.group_incident import GroupIncidentWorkflow as WF
 
 pytestmark = pytest.mark.devserver
 PUBLIC, TOKEN = "https://groupdesk.example.org", "corpus-webhook-token"
@@ -40,21 +40,17 @@ CORPUS = Path(__file__).parent / "bad_playbooks"
 @pytest_asyncio.fixture(scope="module")
 async def world(dev_env, tmp_path_factory):
     data = tmp_path_factory.mktemp("corpus")
-    settings = Settings(GROUPDESK_DATA_DIR=data, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        GROUPDESK_TASK_QUEUE=f"corpus-{uuid.uuid4().hex[:6]}", GROUPDESK_PUBLIC_URL=PUBLIC,
-                        TWILIO_AUTH_TOKEN=TOKEN)
+    setup = setup_for(data, dev_env, queue="corpus", GROUPDESK_PUBLIC_URL=PUBLIC, TWILIO_AUTH_TOKEN=TOKEN)
+    settings = setup.settings
     from groupdesk.web.app import create_app
 
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings):
-        yield dev_env, settings, app, data
+        yield dev_env, settings, app, setup
 
 
-def cli_env(env, settings) -> dict:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
-    clean.update(TEMPORAL_ADDRESS=env.client.service_client.config.target_host,
-                 GROUPDESK_DATA_DIR=str(settings.data_dir), GROUPDESK_TASK_QUEUE=settings.task_queue)
-    return clean
+def cli_env(setup) -> dict:
+    return setup.process_env()
 
 
 async def run(args: list[str], env: dict, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -101,6 +97,8 @@ def judge_http(case: Case) -> str:
         return "broken"
     if status not in case.expect or case.says not in text:
         return "unclear"
+    if case.location is not None and case.result.get("location") != case.location:
+        return "unclear"  # a redirect goes exactly where it must: a path on this site
     if case.channel == "api" and status >= 400 and case.result.get("json"):
         detail = case.result["json"].get("detail")
         if not isinstance(detail, str) or len(detail) > 400:
@@ -111,7 +109,7 @@ def judge_http(case: Case) -> str:
 async def signed_in_client(app, person: str) -> httpx.AsyncClient:
     web = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver", timeout=60)
     if person:
-        response = await web.post("/api/session", json={"person": person, "password": PASSWORD})
+        response = await web.post("/api/session", json={"person": person, "password": TEST_PASSWORD})
         assert response.status_code == 200, response.text
         web.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return web
@@ -122,28 +120,36 @@ async def all_executions(client) -> int:
 
 
 async def test_the_bad_input_corpus(world, make_start, tmp_path):
-    env, settings, app, _ = world
+    env, settings, app, setup = world
     handle = await start(env, settings, make_start(incident_id=f"corpus-{uuid.uuid4().hex[:8]}"))
     await wait_for(handle, lambda s: len(s.deliveries) >= 4)  # its first SMS are out; its deadline is 5 min away
     await visible(env.client, f'WorkflowId = "{handle.id}"')
     executions, stored = await all_executions(env.client), len(Outbox(settings).list(limit=100_000))
+    guide = next(m for m in Outbox(settings).list(handle.id) if m.role == "guide")  # delivery reports name it
+    recorded = people_entries(await handle.query(WF.state))
     began = time.monotonic()
 
     directory = load_directory(settings.directory)
     director = directory.person("wang.jun").mobile
-    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path)
-    await run_cli_batch(cli_env(env, settings), cli)
+    cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path) \
+        + round_two.cli_cases(handle.id) + round_two.directory_cases(tmp_path)
+    await run_cli_batch(cli_env(setup), cli)
     # and a few through the installed `groupdesk` script itself, one process each
     script = Path(sys.executable).parent / "groupdesk"
     for name, args, says in [("script: summary 100 kB", with_option("--summary", "x" * 100_000), "--summary"),
                              ("script: incident id", with_option("--incident-id", '../../x y"z'), "--incident-id"),
-                             ("script: list hall quote", ["list", "--hall", 'x"'], "--hall")]:
-        done = await run([str(script), *args], cli_env(env, settings))
-        case = Case("cli", name, args, (2,), says)
+                             ("script: list hall quote", ["list", "--hall", 'x"'], "--hall"),
+                             # bytes that are not UTF-8 arrive as lone surrogates: the text rule names them
+                             ("script: note not UTF-8", ["note", handle.id, b"\xff\xfe", "--as", "sun.li"], "TEXT"),
+                             ("script: sms list incident injection", ["sms", "list", "--incident", "x' OR 1=1 --"],
+                              "--incident")]:
+        done = await run([str(script), *args], cli_env(setup))
+        case = Case("cli", name, [a if isinstance(a, str) else repr(a) for a in args], (2,), says)
         case.result = {"code": done.returncode, "out": done.stdout, "err": done.stderr}
         cli.append(case)
 
-    http = api_cases(handle.id) + webhook_cases(director, "+86" + "13800138000")
+    http = api_cases(handle.id) + round_two.api_cases(handle.id) \
+        + round_two.webhook_cases(director, "+86" + "13800138000", guide.key)
     clients: dict[str, httpx.AsyncClient] = {}
     try:
         for case in http:
@@ -156,7 +162,8 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
             except ValueError:
                 parsed = None
             case.result = {"status": response.status_code, "text": response.text,
-                           "json": parsed if isinstance(parsed, dict) else None}
+                           "json": parsed if isinstance(parsed, dict) else None,
+                           "location": response.headers.get("location")}
     finally:
         for web in clients.values():
             await web.aclose()
@@ -188,10 +195,18 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
     await asyncio.sleep(1)  # visibility trails a start by a moment
     assert await all_executions(env.client) == executions, "a bad input started an incident"
     assert len(Outbox(settings).list(limit=100_000)) == stored, "a bad input stored an SMS"
+    assert Outbox(settings).get(guide.key) == guide, "a refused delivery report changed the message"
+    assert people_entries(await handle.query(WF.state)) == recorded, "a bad input reached the timeline"
+
+
+def people_entries(state) -> list:
+    """What people recorded on the incident (not the timers' reminders, which go on during the corpus)."""
+    return [(e.kind, e.step, e.detail) for e in state.timeline
+            if e.kind in ("outcome", "recorded", "note", "handover", "follow_up_answered", "action_skipped")]
 
 
 async def test_a_terminated_incident_leaves_the_list_and_the_board(world, make_start):
-    env, settings, app, _ = world
+    env, settings, app, setup = world
     handle = await start(env, settings, make_start(incident_id=f"dead-{uuid.uuid4().hex[:8]}", drill=True))
     await wait_for(handle, lambda s: len(s.deliveries) >= 4)
     await visible(env.client, f'WorkflowId = "{handle.id}" AND ExecutionStatus = "Running"')
@@ -216,7 +231,7 @@ async def test_a_terminated_incident_leaves_the_list_and_the_board(world, make_s
         assert flagged and "terminated" in flagged[0]["error"]
     finally:
         await ops.aclose()
-    env_vars = cli_env(env, settings)
+    env_vars = cli_env(setup)
     listed = await run([sys.executable, "-m", "groupdesk.cli", "list", "--json"], env_vars)
     assert listed.returncode == 0 and handle.id not in listed.stdout
     failed = await run([sys.executable, "-m", "groupdesk.cli", "ops", "failed", "--json"], env_vars)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 
-from groupdesk.runtime.config import Settings
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.engine.visibility import list_query
 from groupdesk.web.board import first_page
@@ -16,9 +14,8 @@ from helpers import running_worker, start, visible
 pytestmark = pytest.mark.devserver
 
 
-async def test_first_page_is_a_page_with_the_overdue_first_and_counts_of_all(dev_env, tmp_path, make_start, playbook):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"board-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_DEV_MODE="true")
+async def test_first_page_is_a_page_with_the_overdue_first_and_counts_of_all(dev_env, dev_setup, make_start, playbook):
+    settings = dev_setup.settings
     async with running_worker(dev_env, settings):
         calm = [make_start(drill=True) for _ in range(3)]
         late = make_start(drill=True, time_scale=100000.0)  # its first deadline passes at once

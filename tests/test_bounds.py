@@ -131,3 +131,46 @@ def _copy_mini(tmp_path, old: str, new: str):
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("text,one_line,says", [
+    ("客户\u202e同意", False, "U+202E RIGHT-TO-LEFT OVERRIDE, which reorders"),
+    ("a\u2066b\u2069", False, "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("a\u200fb", False, "U+200F RIGHT-TO-LEFT MARK"),
+    ("已\u200b引导", False, "U+200B ZERO WIDTH SPACE, which shows as nothing"),
+    ("\ufeff回电", False, "U+FEFF"),
+    ("a\u0085b", True, "line break"),
+    ("a\u009b2Jb", False, "control character (U+009B)"),
+    ("a\x1bb", False, "control character (U+001B)"),
+    ("a\ud800", False, "lone surrogate"),
+    ("第一行\n第二行", True, "on one line"),
+    ("a\tb", True, "on one line"),
+    ("a\u2028b", False, "U+2028 line break"),
+])
+def test_the_one_text_rule_names_what_is_hidden(text, one_line, says):
+    """The rule every free-text field follows (names, notes, summaries, reasons, the directory, the calendar)."""
+    problem = v.text_problem(text, 500, one_line=one_line)
+    assert problem and says in problem, problem
+
+
+@pytest.mark.parametrize("text", ["第一行\n第二行\t缩进", "第一行\r\n第二行", "全角\u3000空格", "Zoë", "e\u0301",
+                                  "😀", "生僻字\ue000"])
+def test_plain_text_passes_and_is_kept_as_nfc(text):
+    assert v.text_problem(text, 500) is None
+    kept = v.normal_text(text)
+    assert "\r" not in kept and kept == __import__("unicodedata").normalize("NFC", kept)
+    assert v.normal_text("e\u0301") == "é" and len(v.normal_text("e\u0301")) == 1
+
+
+def test_the_length_bound_counts_what_is_kept():
+    assert v.text_problem("e\u0301" * 64, 64, one_line=True) is None  # 64 letters, 128 code points as typed
+    assert "too long" in v.text_problem("é" * 65, 64, one_line=True)
+
+
+def test_requests_reach_the_workflow_as_kept():
+    from groupdesk.core.models import AddNote, RecordOutcome
+
+    sent = v.normal_fields(RecordOutcome(step="s", outcome="o", actor="a", note="Zoe\u0301\r\n!",
+                                         data={"room": "e\u0301"}))
+    assert sent.note == "Zo\u00e9\n!" and sent.data == {"room": "\u00e9"}
+    assert v.normal_fields(AddNote(actor="a", text="plain")).text == "plain"

@@ -9,9 +9,9 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 
-from groupdesk.runtime.config import Settings
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.web.app import create_app
+from helpers import setup_for
 from web_helpers import signed_in
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -24,9 +24,8 @@ METRICS_TOKEN = "scraper-" + uuid.uuid4().hex
 
 
 @pytest_asyncio.fixture
-async def console(dev_env, tmp_path):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"web-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_METRICS_TOKEN=METRICS_TOKEN)
+async def console(dev_env, dev_setup):
+    settings = dev_setup.but(GROUPDESK_METRICS_TOKEN=METRICS_TOKEN).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings):
         yield dev_env, app
@@ -152,6 +151,9 @@ async def test_start_validation_and_double_submit(console):
         assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
         listed = [r for r in (await lead.get("/api/incidents")).json() if r["id"] == first.json()["id"]]
         assert len(listed) <= 1
+    async with signed_in(app, GUIDE) as guide:  # the same form token from someone who may not start: no id back
+        replayed = await guide.post("/api/incidents", json=body)
+        assert replayed.status_code == 403 and first.json()["id"] not in replayed.text
 
 
 async def test_registration_round_trip(console):
@@ -208,8 +210,7 @@ async def test_temporal_facing_paths_and_the_phone_simulator(console, tmp_path):
         assert "groupdesk_open_incidents" in (await ops.get("/metrics")).text
         assert "/api/incidents" in (await ops.get("/openapi.json")).json()["paths"]
 
-    dev = create_app(Settings(GROUPDESK_DATA_DIR=tmp_path / "dev", GROUPDESK_DEV_MODE="true",
-                              GROUPDESK_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:6]}"), client=env.client)
+    dev = create_app(setup_for(tmp_path / "dev", env).settings, client=env.client, dev=True)
     director_phone = "+8613900000301"  # wang.jun
     for person in EVERYONE:
         async with signed_in(dev, person) as web:

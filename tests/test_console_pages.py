@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from groupdesk.drills.smart_meter import wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.web.app import create_app
 from groupdesk.playbooks.loader import find_playbook
-from helpers import approval_code_by_sms
+from helpers import TEST_PASSWORD, approval_code_by_sms
 from web_helpers import identifier_pattern
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -23,11 +22,10 @@ pytestmark = pytest.mark.devserver
 
 
 @pytest_asyncio.fixture
-async def app(dev_env, tmp_path):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"pages-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_DEV_MODE="true")
-    async with build_worker(dev_env.client, settings):
-        yield dev_env, create_app(settings, client=dev_env.client)
+async def app(dev_env, dev_setup):
+    settings = dev_setup.settings
+    async with build_worker(dev_env.client, settings):  # as `groupdesk dev` serves it: the phone simulator too
+        yield dev_env, create_app(settings, client=dev_env.client, dev=True)
 
 
 def settings_of(site) -> Settings:
@@ -52,7 +50,7 @@ class Browser:
 
     async def sign_in(self, person: str) -> "Browser":
         await self.get("/login")
-        response = await self.post("/login", {"person": person, "password": "groupdesk-demo"})
+        response = await self.post("/login", {"person": person, "password": TEST_PASSWORD})
         assert response.status_code == 303, response.text
         await self.get("/")
         return self

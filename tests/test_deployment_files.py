@@ -93,6 +93,8 @@ def test_start_order_is_acyclic_and_waits_for_health_or_completion():
 def test_only_the_console_is_published_and_temporal_is_internal():
     published = {name for name, s in SERVICES.items() if s.get("ports")}
     assert published == {"console"}, published
+    # plain http stays on the host's loopback, for a TLS proxy in front (the session cookie is Secure)
+    assert all(str(port).startswith("127.0.0.1:") for port in SERVICES["console"]["ports"]), SERVICES["console"]
     assert COMPOSE["networks"]["internal"]["internal"] is True
     for name in ("postgresql", "temporal", "temporal-schema", "temporal-setup", "migrate"):
         assert SERVICES[name]["networks"] == ["internal"], name
@@ -125,6 +127,14 @@ def test_images_are_pinned_and_resources_limited():
         assert limits.get("cpus") and limits.get("memory"), f"{name}: no resource limits"
     for base in re.findall(r"^FROM (\S+)", DOCKERFILE, re.M):
         assert re.search(r":\d+\.\d+\.\d+", base), f"Dockerfile base {base} is not pinned to a release"
+
+
+def test_the_console_signs_in_only_accounts_given_to_it():
+    console = SERVICES["console"]
+    (given,) = console["configs"]
+    assert console["environment"]["GROUPDESK_ACCOUNTS"] == given["target"]
+    assert COMPOSE["configs"][given["source"]]["file"].startswith("${GROUPDESK_ACCOUNTS_FILE:?")
+    assert "GROUPDESK_DEV_MODE" not in ENV_EXAMPLE  # dev mode is `groupdesk dev`, never a setting
 
 
 def test_groupdesk_services_set_only_settings_the_code_reads():

@@ -7,30 +7,26 @@ incident finishes and no message was stored twice.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from groupdesk.runtime.config import REPO_ROOT
+from helpers import PRODUCTION_KEYS
 
 pytestmark = pytest.mark.devserver
 GROUPDESK = [sys.executable, "-m", "groupdesk.cli"]
 
 
 @pytest.fixture
-def cli_env(dev_env, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
-    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-               GROUPDESK_DATA_DIR=str(tmp_path / "data"), GROUPDESK_TASK_QUEUE=f"e2e-{uuid.uuid4().hex[:8]}",
-               GROUPDESK_LOG_FORMAT="json", GROUPDESK_DEV_MODE="true")  # a worker on this machine
-    return env
+def cli_env(dev_setup):
+    # worker.py is production: its keys, and the CLI's the same, so both seal and open payloads alike
+    return dev_setup.but(GROUPDESK_LOG_FORMAT="json", **PRODUCTION_KEYS).process_env()
 
 
 def cli(env, *args, ok=True) -> subprocess.CompletedProcess:

@@ -32,7 +32,8 @@ from groupdesk.messaging.outbox import Outbox
 from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.web.app import create_app
 from groupdesk.web.incident_view import timeline
-from helpers import WF, start, visible
+from groupdesk.engine.client import connect
+from helpers import WF, setup_for, start, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -40,8 +41,7 @@ DIRECTOR, HALL_LEAD, LEAD = "+8613900000301", "+8613900000103", "+8613800138000"
 
 
 def settings_for(provider, fake, tmp_path, playbooks) -> Settings:
-    return Settings(**provider_env(provider, fake), GROUPDESK_PLAYBOOKS_DIR=playbooks, GROUPDESK_DATA_DIR=tmp_path,
-                    GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY, GROUPDESK_TASK_QUEUE=f"cn-{uuid.uuid4().hex[:6]}")
+    return setup_for(tmp_path, queue="cn", **provider_env(provider, fake), GROUPDESK_PLAYBOOKS_DIR=playbooks).settings
 
 
 def reply_body(provider: str, sender: str, text: str, n: int):
@@ -192,10 +192,11 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
     fake = fake_for(provider, threaded_server)
     playbooks = approved_playbooks(tmp_path, provider, fake)
     fake.script = [("hang", 8)]  # the provider has the first message; the worker dies before it hears so
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
-    env.update(provider_env(provider, fake), GROUPDESK_DATA_DIR=str(tmp_path / "data"),
-               GROUPDESK_PLAYBOOKS_DIR=str(playbooks), GROUPDESK_TASK_QUEUE=f"kill-{uuid.uuid4().hex[:6]}",
-               TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DEV_MODE="true")
+    setup = setup_for(tmp_path / "data", dev_env, queue="kill", production=True,  # worker.py is always production
+                      **provider_env(provider, fake), GROUPDESK_PLAYBOOKS_DIR=playbooks,
+                      GROUPDESK_HASH_KEY=f"test-hash-{uuid.uuid4().hex}")  # its own incident id for the same lead
+    env = setup.process_env()
+    client = await connect(setup.settings)  # as the workers do: payloads sealed with the production keys
     log = tmp_path / "worker.log"
 
     def start_worker():
@@ -227,22 +228,20 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
             await until(lambda: outbox.get(held.key).status == "unknown", "not parked as unknown", 90)
             rows = await until(lambda: len(r := outbox.list(incident)) == 4 and r, "not all stored", 60)
             assert sorted(r.status for r in rows) == ["sent", "sent", "sent", "unknown"]
-            handle = dev_env.client.get_workflow_handle(incident)
+            handle = client.get_workflow_handle(incident)
             st = await wait_for(handle, lambda s: bool(s.failed_actions))
             (parked,) = st.failed_actions
             assert parked.status == "parked" and parked.error.startswith("unknown:")
             assert any(e.kind == "sms_failed" for e in st.timeline)
-            await visible(dev_env.client, f'WorkflowId = "{incident}" AND {sa.FAILED_ACTIONS.name} = 1')  # the board
-            settings = Settings(**provider_env("tencent", fake), GROUPDESK_DATA_DIR=tmp_path / "data",
-                                GROUPDESK_PLAYBOOKS_DIR=playbooks, GROUPDESK_TASK_QUEUE=env["GROUPDESK_TASK_QUEUE"])
-            app = create_app(settings, client=dev_env.client)
+            await visible(client, f'WorkflowId = "{incident}" AND {sa.FAILED_ACTIONS.name} = 1')  # the board
+            app = create_app(setup.settings, client=client)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
                 done = await web.post(f"/tencent/{WEBHOOK_TOKEN}/report", json=fake.reports(True, [hung]))
             assert done.status_code == 200 and outbox.get(held.key).status == "delivered"
             assert outbox.get(held.key).provider_id == hung["serial_no"]
             st = await wait_for(handle, lambda s: any(e.kind == "sms_settled" for e in s.timeline))
             assert st.failed_actions[0].status == "skipped" and "delivery report" in st.failed_actions[0].reason
-            await visible(dev_env.client, f'WorkflowId = "{incident}" AND {sa.FAILED_ACTIONS.name} = 0')
+            await visible(client, f'WorkflowId = "{incident}" AND {sa.FAILED_ACTIONS.name} = 0')
     finally:
         worker.terminate()
         worker.wait(timeout=20)

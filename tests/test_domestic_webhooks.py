@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from domestic_helpers import PROVIDERS, WEBHOOK_TOKEN, approved_playbooks, fake_for, provider_env
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
 from groupdesk.web.app import create_app
+from helpers import setup_for
 from web_helpers import signed_in
 
 DIRECTOR, STRANGER = "+8613900000301", "+8613712345678"
@@ -20,8 +20,8 @@ DIRECTOR, STRANGER = "+8613900000301", "+8613712345678"
 def world(request, httpserver, tmp_path):
     provider = request.param
     fake = fake_for(provider, httpserver)
-    settings = Settings(**provider_env(provider, fake), GROUPDESK_PLAYBOOKS_DIR=approved_playbooks(tmp_path, provider, fake),
-                        GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY)
+    settings = setup_for(tmp_path, **provider_env(provider, fake),
+                         GROUPDESK_PLAYBOOKS_DIR=approved_playbooks(tmp_path, provider, fake)).settings
     return provider, fake, settings
 
 
@@ -76,7 +76,7 @@ async def test_five_wrong_codes_lock_approval_by_sms_from_that_phone(world):
 ])
 async def test_tencent_fields_out_of_bounds_are_one_line_and_400(httpserver, tmp_path, path, body, field):
     fake = fake_for("tencent", httpserver)
-    settings = Settings(**provider_env("tencent", fake), GROUPDESK_DATA_DIR=tmp_path)
+    settings = setup_for(tmp_path, **provider_env("tencent", fake)).settings
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
         sent = await web.post(f"/tencent/{WEBHOOK_TOKEN}/{path}", **({"content": body} if isinstance(body, str)
@@ -93,7 +93,7 @@ async def test_tencent_fields_out_of_bounds_are_one_line_and_400(httpserver, tmp
 ])
 async def test_aliyun_fields_out_of_bounds_are_one_line_and_400(httpserver, tmp_path, path, body, field):
     fake = fake_for("aliyun", httpserver)
-    settings = Settings(**provider_env("aliyun", fake), GROUPDESK_DATA_DIR=tmp_path)
+    settings = setup_for(tmp_path, **provider_env("aliyun", fake)).settings
     sent = await post(settings, f"/aliyun/{WEBHOOK_TOKEN}/{path}", body)
     assert sent.status_code == 400 and sent.json()["code"] == 1 and sent.json()["msg"].startswith(field)
     assert fake.requests == []
@@ -101,7 +101,7 @@ async def test_aliyun_fields_out_of_bounds_are_one_line_and_400(httpserver, tmp_
 
 @pytest.mark.parametrize("token", ["", "k" * 40])
 async def test_a_wrong_or_unset_token_is_not_found(httpserver, tmp_path, token):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_WEBHOOK_TOKEN=token)
+    settings = setup_for(tmp_path, GROUPDESK_WEBHOOK_TOKEN=token).settings
     for provider in PROVIDERS:
         for path in ("report", "reply"):
             assert (await post(settings, f"/{provider}/{WEBHOOK_TOKEN}/{path}", [])).status_code == 404
@@ -117,7 +117,7 @@ async def test_a_report_for_no_message_of_ours_changes_nothing(world):
 
 async def test_the_dev_phone_replies_through_the_providers_reply_path(world):
     provider, fake, settings = world
-    app = create_app(settings.model_copy(update={"dev_mode": True}))
+    app = create_app(settings, dev=True)
     async with signed_in(app, "ma.ning") as ops:
         done = await ops.post("/phone/reply", data={"phone": STRANGER, "body": "你好"})
     assert done.status_code == 303

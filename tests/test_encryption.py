@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
 from groupdesk.engine.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
-from groupdesk.runtime.config import Settings
+from helpers import setup_for
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
 from groupdesk.engine.replay import replay
@@ -53,8 +53,8 @@ def test_bad_keys_are_named(raw, named):
 
 @pytest.mark.devserver
 async def test_raw_history_holds_no_name_or_phone_and_replays_with_the_codec(dev_env, tmp_path, make_start):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"enc-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_CODEC_KEYS=f"k1={KEY_A}", GROUPDESK_CODEC_KEY_ID="k1", GROUPDESK_CODEC_TOKEN="tok")
+    settings = setup_for(tmp_path, queue="enc", GROUPDESK_CODEC_KEYS=f"k1={KEY_A}", GROUPDESK_CODEC_KEY_ID="k1",
+                         GROUPDESK_CODEC_TOKEN="tok").settings
     address = dev_env.client.service_client.config.target_host
     sealed = await Client.connect(address, data_converter=data_converter(settings))
     async with build_worker(sealed, settings):
@@ -78,9 +78,16 @@ async def test_raw_history_holds_no_name_or_phone_and_replays_with_the_codec(dev
         assert (await anonymous.post("/codec/decode", json=body)).status_code == 401
     async with signed_in(app, "sun.li") as lead:
         assert (await lead.post("/codec/decode", json=body)).status_code == 403
+    sealed_data = bytearray(base64.b64decode(body["payloads"][0]["data"]))
+    sealed_data[-1] ^= 1  # one bit of the ciphertext changed: the seal does not open
+    altered = {"payloads": [{**body["payloads"][0], "data": base64.b64encode(bytes(sealed_data)).decode()}]}
     async with signed_in(app, "ma.ning") as ops:
         decoded = await ops.post("/codec/decode", json=body)
+        refused = await ops.post("/codec/decode", json=altered)
+        garbled = await ops.post("/codec/decode", json={"payloads": [{"data": "not base64!"}]})
     assert decoded.status_code == 200 and "欧阳建国" in base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
+    assert refused.status_code == 400 and refused.json()["detail"].startswith("payloads: a payload does not open")
+    assert garbled.status_code == 422 and "payloads.0.data: not base64" in garbled.json()["detail"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as ui:
         by_token = await ui.post("/codec/decode", json=body, headers={"Authorization": "Bearer tok"})
     assert by_token.status_code == 200

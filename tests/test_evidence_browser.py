@@ -5,7 +5,6 @@ line; the page passes every console check. Screenshots with GROUPDESK_SCREENSHOT
 from __future__ import annotations
 
 import io
-import uuid
 
 import pytest
 import pytest_asyncio
@@ -13,12 +12,11 @@ from PIL import Image
 from playwright.async_api import async_playwright, expect
 
 import evidence_files as files
-from groupdesk.runtime.config import Settings
 from groupdesk.record.attachments import Attachments
 from groupdesk.record.evidence_check import sha256
 from groupdesk.record.evidence_store import store_for
 from groupdesk.storage import open_database
-from helpers import start
+from helpers import setup_for, start
 from test_console_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, SIZES, check_page, free_port, sign_in
 from test_evidence_doors import request_for
 from web_helpers import serving
@@ -30,8 +28,7 @@ pytestmark = [pytest.mark.devserver, pytest.mark.browser]
 @pytest_asyncio.fixture
 async def served(dev_env, tmp_path):
     port = free_port()
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true",
-                        GROUPDESK_TASK_QUEUE=f"evb-{uuid.uuid4().hex[:6]}")
+    settings = setup_for(tmp_path, queue="evb").settings
     async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, request_for())
         yield url, settings, handle

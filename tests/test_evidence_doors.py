@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 import evidence_files as files
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.registration import prepare_start
@@ -20,7 +20,7 @@ from groupdesk.record.evidence_check import sha256
 from groupdesk.record.evidence_store import store_for
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
-from helpers import answer_follow_up, outcome, run_cli as cli, start
+from helpers import answer_follow_up, outcome, run_cli as cli, setup_for, start
 from test_evidence import s3  # noqa: F401 - moto's S3 API server, a fixture
 from web_helpers import signed_in
 from worker import build_worker
@@ -42,9 +42,8 @@ def one_line(result) -> str:
 
 
 async def test_the_cli_attaches_lists_and_gets_until_the_record_is_written(dev_env, tmp_path):
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=f"ev-{uuid.uuid4().hex[:6]}")
-    settings = Settings(**env)
+    setup = setup_for(tmp_path, dev_env, queue="ev")
+    env, settings = setup.env, setup.settings
     photo, gif, link = tmp_path / "电表.jpg", tmp_path / "meter.jpg", tmp_path / "polyglot.jpg"
     photo.write_bytes(files.photo_jpeg())
     gif.write_bytes(files.gif())
@@ -95,9 +94,8 @@ async def test_the_cli_attaches_lists_and_gets_until_the_record_is_written(dev_e
 
 async def test_the_api_and_the_console_upload_and_download(dev_env, tmp_path, s3):  # noqa: F811
     endpoint, client = s3
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"ev-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_DEV_MODE="true", GROUPDESK_ATTACHMENTS_URL="s3://evidence/halls",
-                        GROUPDESK_ATTACHMENTS_ENDPOINT_URL=endpoint)
+    settings = setup_for(tmp_path, queue="ev", GROUPDESK_ATTACHMENTS_URL="s3://evidence/halls",
+                         GROUPDESK_ATTACHMENTS_ENDPOINT_URL=endpoint).settings
     app = create_app(settings, client=dev_env.client)
     photo = files.photo_jpeg()
     async with build_worker(dev_env.client, settings):

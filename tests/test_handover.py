@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.registration import prepare_start
@@ -22,10 +22,8 @@ from worker import build_worker
 pytestmark = pytest.mark.devserver
 
 
-async def test_handover_from_the_cli_and_the_console(dev_env, tmp_path):
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=f"owner-{uuid.uuid4().hex[:6]}")
-    settings = Settings(**env)
+async def test_handover_from_the_cli_and_the_console(dev_env, dev_setup):
+    env, settings = dev_setup.env, dev_setup.settings
     request = prepare_start(directory=load_directory(EXAMPLE_DIRECTORY),
                             playbook=load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"),
                             hall_id="xicheng", headcount=9, lead_name="张建国", lead_phone="13800138000",

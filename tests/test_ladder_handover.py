@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import XICHENG, wait_for
 from groupdesk.drills.handovers import _to_calibration, answer, child_of
@@ -31,10 +31,8 @@ async def show(env: dict, incident_id: str) -> dict:
     return json.loads(shown.stdout)
 
 
-async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_the_parent_waits(dev_env, tmp_path):
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=f"ladder-{uuid.uuid4().hex[:6]}")
-    settings = Settings(**env)
+async def test_a_disputed_result_hands_over_to_the_ladder_linked_both_ways_and_the_parent_waits(dev_env, dev_setup):
+    env, settings = dev_setup.env, dev_setup.settings
     request = prepare_start(directory=load_directory(EXAMPLE_DIRECTORY),
                             playbook=load_playbook(REPO_ROOT / "playbooks" / "smart-meter-group-complaint.yaml"),
                             hall_id="xicheng", headcount=12, lead_name="张建国", lead_phone="13800138000",

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.runtime.config import Settings
 from groupdesk.messaging.outbox import Outbox
 from typer.testing import CliRunner
 
@@ -26,10 +25,8 @@ SCALE = 20_000  # 1 working day (the follow-up) in about 5 s
 
 
 @pytest.fixture
-async def world(dev_env, tmp_path):
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=f"library-{uuid.uuid4().hex[:6]}")
-    settings = Settings(**env)
+async def world(dev_env, dev_setup):
+    env, settings = dev_setup.env, dev_setup.settings
     async with build_worker(dev_env.client, settings):
         halls = json.loads((await cli(env, "directory", "--json")).stdout)
         yield env, settings, next(h for h in halls if h["id"] == "xicheng")["roles"]

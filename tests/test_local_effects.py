@@ -17,13 +17,12 @@ from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from fake_twilio import FakeTwilio
-from groupdesk.runtime.config import Settings
-from groupdesk.core.models import IncidentState
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.incidents.gateway import execute_update, not_ready
-from helpers import running_worker, start, state
-from test_twilio_incident import twilio_env
+from fake_twilio import twilio_env
+from helpers import running_worker, setup_for, start, state
+from groupdesk.core.models import IncidentState
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -47,7 +46,7 @@ async def test_rate_limited_messages_are_retried_alone_and_sent_once(dev_env, tm
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     fake = FakeTwilio(httpserver).install()
-    settings = Settings(**twilio_env(fake, tmp_path, f"local-{uuid.uuid4().hex[:6]}"))
+    settings = setup_for(tmp_path, queue="local", **twilio_env(fake)).settings
     fake.script = [429, 429]  # the first two messages of the first transition are rate limited
     async with build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, make_start(drill=True, time_scale=3000.0))
@@ -65,14 +64,12 @@ async def test_rate_limited_messages_are_retried_alone_and_sent_once(dev_env, tm
 
 
 async def test_a_start_is_eager_where_this_client_runs_a_worker_and_normal_elsewhere(dev_env, tmp_path, make_start):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"eager-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_DEV_MODE="true")
+    settings = setup_for(tmp_path, queue="eager").settings
     async with build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, make_start(drill=True))
         assert getattr(handle, "__temporal_eagerly_started") is True, "its first workflow task came with the start"
         await wait_for(handle, lambda s: len(s.deliveries) >= 1)
-    elsewhere = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"nobody-{uuid.uuid4().hex[:6]}",
-                         GROUPDESK_DEV_MODE="true")
+    elsewhere = setup_for(tmp_path, queue="nobody").settings
     handle = await start(dev_env, elsewhere, make_start(drill=True))  # no worker here: a normal start
     assert getattr(handle, "__temporal_eagerly_started") is False
     assert (await handle.describe()).status.name == "RUNNING"
@@ -105,8 +102,7 @@ async def test_the_first_deadline_timer_fires_at_the_deadline_though_the_message
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     fake = FakeTwilio(httpserver).install()
     fake.delay = SLOW
-    settings = Settings(**{**twilio_env(fake, tmp_path, f"lag-{uuid.uuid4().hex[:6]}"),
-                           "GROUPDESK_TWILIO_TIMEOUT": "10"})
+    settings = setup_for(tmp_path, queue="lag", **{**twilio_env(fake), "GROUPDESK_TWILIO_TIMEOUT": "10"}).settings
     async with running_worker(dev_env, settings):
         handle = await start(dev_env, settings, make_start(drill=True, time_scale=60.0))  # 5 min -> 5 s
         events = await history_with_timer(handle)

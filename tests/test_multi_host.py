@@ -7,8 +7,6 @@ the code a worker issued."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 import signal
 import subprocess
 import sys
@@ -25,19 +23,17 @@ from twilio.request_validator import RequestValidator
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.engine.client import connect
 from groupdesk.incidents.gateway import start_incident
-from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up, record, wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.messaging.outbox import Outbox
-from helpers import approval_code_by_sms
+from helpers import approval_code_by_sms, setup_for
 from pg_cluster import free_port
 
 pytestmark = pytest.mark.devserver
 INCIDENTS = 6
 PUBLIC = "https://groupdesk.example.org"
-CODEC_KEYS = "k1=" + base64.b64encode(b"multi-host-test-key-32-bytes-ok!").decode()  # as in production
 FINAL = ("sent", "delivered")
-HASH_KEY = "multi-host-test-hash-key-0123456789abcdef"
 DIRECTOR = "+8613900000301"
 
 
@@ -52,14 +48,11 @@ def slow_gateway():
 
 
 def host_env(dev_env, database_url: str, gateway: FakeTwilio, data_dir, queue: str, sender: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_", "TEMPORAL_"))}
-    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_TASK_QUEUE=queue,
-               GROUPDESK_DATA_DIR=str(data_dir), GROUPDESK_DATABASE_URL=database_url,
-               GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-               TWILIO_FROM_NUMBER=sender, GROUPDESK_TWILIO_API_BASE=gateway.base_url,
-               GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_SECRET_KEY="multi-host-test-secret-0123456789abcdef",
-               GROUPDESK_CODEC_KEYS=CODEC_KEYS, GROUPDESK_HASH_KEY=HASH_KEY)
-    return env
+    """One host's processes: production (the same keys on every host), the shared database and task queue."""
+    return setup_for(data_dir, dev_env, production=True, GROUPDESK_TASK_QUEUE=queue,
+                     GROUPDESK_DATABASE_URL=database_url, GROUPDESK_SMS_PROVIDER="twilio",
+                     TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER=sender,
+                     GROUPDESK_TWILIO_API_BASE=gateway.base_url, GROUPDESK_PUBLIC_URL=PUBLIC).process_env()
 
 
 def spawn(command: list[str], env: dict, log) -> subprocess.Popen:
@@ -83,9 +76,8 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
             assert all(w.poll() is None for w in workers) and time.monotonic() - began < 60, \
                 [log.read_text(errors="replace")[-2000:] for log in logs[:2]]
             await asyncio.sleep(0.1)
-        settings = Settings(GROUPDESK_DATA_DIR=tmp_path / "driver", GROUPDESK_DATABASE_URL=url,
-                            GROUPDESK_TASK_QUEUE=queue, GROUPDESK_CODEC_KEYS=CODEC_KEYS,
-                            GROUPDESK_HASH_KEY=HASH_KEY, TEMPORAL_ADDRESS=envs[0]["TEMPORAL_ADDRESS"])
+        settings = setup_for(tmp_path / "driver", dev_env, production=True, GROUPDESK_DATABASE_URL=url,
+                             GROUPDESK_TASK_QUEUE=queue).settings
         client = await connect(settings)  # payloads are encrypted: the driver holds the key too
         paths = list(PATHS.items())
         handles = []

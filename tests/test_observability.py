@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -16,10 +15,12 @@ import pytest
 import structlog
 
 from groupdesk.incidents.gateway import start_incident
-from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.engine.client import connect
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.runtime.logs import configure_logging
 from groupdesk.web.app import create_app
+from helpers import setup_for
 from web_helpers import signed_in
 
 
@@ -40,12 +41,9 @@ def fetch(url: str) -> tuple[int, str]:
 @pytest.mark.devserver
 async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_env, tmp_path, make_start):
     metrics, health = free_port(), free_port()
-    queue = f"obs-{uuid.uuid4().hex[:6]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
-    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=queue, GROUPDESK_METRICS_PORT=str(metrics), GROUPDESK_HEALTH_PORT=str(health),
-               GROUPDESK_DEV_MODE="true",  # a worker on this machine: no production keys needed
-               GROUPDESK_LOG_FORMAT="json")
+    setup = setup_for(tmp_path, dev_env, queue="obs", production=True,  # worker.py is always production
+                      GROUPDESK_METRICS_PORT=metrics, GROUPDESK_HEALTH_PORT=health, GROUPDESK_LOG_FORMAT="json")
+    env = setup.process_env()
     log = tmp_path / "worker.log"
     worker = subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=REPO_ROOT, stdout=open(log, "wb"),
                               stderr=subprocess.STDOUT)
@@ -55,15 +53,16 @@ async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_en
             assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
         assert fetch(f"http://127.0.0.1:{health}/healthz") == (200, '{"status":"ok"}')
-        settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=queue)
+        settings = setup.settings
+        client = await connect(settings)  # as the worker does: payloads sealed with the production keys
         request = make_start(incident_id=f"obs-{uuid.uuid4().hex[:8]}", drill=True, time_scale=50000.0)
-        handle = await start_incident(dev_env.client, settings, request)
+        handle = await start_incident(client, settings, request)
         await PATHS["approved_then_explained"](handle)
         await answer_follow_up(handle)
         await handle.result()
         time.sleep(1.5)
         status, text = fetch(f"http://127.0.0.1:{metrics}/metrics")
-        async with signed_in(create_app(settings, client=dev_env.client), "ma.ning") as web:  # ops
+        async with signed_in(create_app(settings, client=client), "ma.ning") as web:  # ops
             console_metrics = (await web.get("/metrics")).text
             console_health = await web.get("/healthz")
     finally:

@@ -1,104 +1,38 @@
-"""schemathesis against the console's OpenAPI: whatever it generates, no answer is a 5xx.
-
-The console runs in uvicorn on its own thread (its own event loop and Temporal connection), signed
-in as a hall lead with the CSRF header; a worker serves the task queue in case an input starts an
-incident. The schema comes from the app object, so it does not matter who may read /openapi.json.
-"""
+"""schemathesis against the console's OpenAPI, as each role (tests/api_fuzz.py): whatever it sends, no answer is
+a 5xx, every operation a role may call reaches a 2xx, and the OpenAPI links a started incident to every
+operation on it. A short run here; docs/security/fuzz-coverage.md is a longer one's report."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
-import uuid
-
 import pytest
-import requests
-import schemathesis
-import uvicorn
-from hypothesis import HealthCheck, given, settings as hsettings
-from hypothesis.errors import Unsatisfiable
-from schemathesis.generation import GenerationMode
-from schemathesis.checks import not_a_server_error
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
-from web_helpers import PASSWORD
-from worker import build_worker
+from api_fuzz import run
+from fuzz_coverage import MAY, ROLES
 
 pytestmark = pytest.mark.devserver
-MAX_EXAMPLES = 20  # per operation: about a minute for the whole API on two cores
-SKIPPED = {("DELETE", "/api/session")}  # signing out would leave the rest of the run unauthenticated
+GENERATED = 2  # valid requests per operation and role, besides its examples (the committed run uses 60)
+STATEFUL = 2  # link-following scenarios per role
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+async def test_every_role_reaches_what_it_may_call_and_nothing_answers_5xx(dev_env, tmp_path):
+    coverage = await run(dev_env, tmp_path, generated=GENERATED, stateful=STATEFUL)
+    total = sum(sum(c.values()) for c in coverage.statuses.values())
+    print(f"\nschemathesis: {total} requests as {len(ROLES)} roles, {coverage.seconds:.0f} s")
+    assert not coverage.server_errors(), coverage.server_errors()
+    assert not coverage.missing(), coverage.missing()
+    assert coverage.unauthorised() == 0, "a role got a 2xx from an operation it may not call"
+    assert {label for _, label in coverage.statuses} >= set(MAY), "every operation was tried"
 
 
-class ConsoleThread:
-    def __init__(self, app, port: int):
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the console did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def fuzz(schema, base_url: str, session: requests.Session, headers: dict) -> dict[str, int]:
-    """Valid-looking requests (MAX_EXAMPLES per operation), then some that break the schema on purpose."""
-    tried: dict[str, int] = {}
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if (operation.method.upper(), operation.path) in SKIPPED:
-            continue
-        label = f"{operation.method.upper()} {operation.path}"
-        tried[label] = 0
-        for mode, examples in ((GenerationMode.POSITIVE, MAX_EXAMPLES), (GenerationMode.NEGATIVE, MAX_EXAMPLES // 2)):
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @hsettings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                       suppress_health_check=list(HealthCheck))
-            def check(case):
-                tried[label] += 1
-                case.call_and_validate(base_url=base_url, session=session, headers=headers,
-                                       checks=[not_a_server_error])
-
-            try:
-                check()
-            except Unsatisfiable:
-                pass  # nothing in this operation can be made invalid (e.g. no parameters)
-    return tried
-
-
-async def test_no_server_errors_anywhere_in_the_api(dev_env, tmp_path):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-                        GROUPDESK_TASK_QUEUE=f"fuzz-{uuid.uuid4().hex[:6]}")
+def test_a_started_incident_links_to_every_operation_on_it(tmp_path):
     from groupdesk.web.app import create_app
+    from helpers import setup_for
 
-    app = create_app(settings)  # connects to Temporal itself, on the server thread's loop
-    schema = schemathesis.openapi.from_dict(app.openapi())
-    port = free_port()
-    began = time.monotonic()
-    async with build_worker(dev_env.client, settings):
-        with ConsoleThread(app, port):
-            base_url = f"http://127.0.0.1:{port}"
-            session = requests.Session()
-            signed = session.post(f"{base_url}/api/session", json={"person": "sun.li", "password": PASSWORD},
-                                  timeout=30)
-            assert signed.status_code == 200, signed.text
-            headers = {"X-CSRF-Token": signed.json()["csrf_token"]}
-            tried = await asyncio.to_thread(fuzz, schema, base_url, session, headers)
-    print(f"\nschemathesis: {sum(tried.values())} requests over {len(tried)} operations, no 5xx,"
-          f" {time.monotonic() - began:.0f} s")
-    assert len(tried) >= 10 and all(n > 0 for n in tried.values()), tried
+    schema = create_app(setup_for(tmp_path).settings).openapi()
+    on_an_incident = {op["operationId"] for path, item in schema["paths"].items() if "{incident_id}" in path
+                      for op in item.values()}
+    links = schema["paths"]["/api/incidents"]["post"]["responses"]["201"]["links"]
+    assert set(links) == on_an_incident and len(on_an_incident) >= 12
+    assert all(link["parameters"]["incident_id"] == "$response.body#/id" for link in links.values())
+    promise = schema["paths"]["/api/incidents/{incident_id}/promises"]["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["promise_id"] for link in promise.values()} == {"$response.body#/id"}

@@ -9,15 +9,14 @@ from collections import Counter
 import pytest
 import yaml
 
-from fake_twilio import FakeTwilio
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from fake_twilio import FakeTwilio, twilio_env
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.registration import prepare_start
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.playbooks.loader import load_playbook
-from helpers import start, visible, run_cli as cli
-from test_twilio_incident import twilio_env
+from helpers import setup_for, start, visible, run_cli as cli
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -36,10 +35,9 @@ def world(dev_env, tmp_path, httpserver, monkeypatch):
             person["mobile"] = BROKEN  # mistyped: Twilio refuses it
     directory_file = tmp_path / "directory.yaml"
     directory_file.write_text(yaml.safe_dump(staff, allow_unicode=True), encoding="utf-8")
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DIRECTORY=str(directory_file),
-               **twilio_env(fake, tmp_path, f"ops-{uuid.uuid4().hex[:6]}"))
+    setup = setup_for(tmp_path, dev_env, queue="ops", GROUPDESK_DIRECTORY=directory_file, **twilio_env(fake))
     fake.refuse[BROKEN] = (400, 21211, "The 'To' number is not a valid phone number.")
-    return dev_env, Settings(**env), env, fake, directory_file
+    return dev_env, setup.settings, setup.env, fake, directory_file
 
 
 

@@ -4,13 +4,11 @@ reads why they cannot act and gets no buttons. Every page fits the phone, every 
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
-from groupdesk.runtime.config import Settings
+from helpers import setup_for
 from web_helpers import serving
 from test_console_browser import A11Y_JS, CHROMIUM, CHROMIUM_ARGS, LAYOUT_JS, SIZES, free_port, sign_in
 from worker import build_worker
@@ -21,8 +19,7 @@ pytestmark = [pytest.mark.devserver, pytest.mark.browser]
 @pytest_asyncio.fixture(scope="module")
 async def site(dev_env, tmp_path_factory):
     port = free_port()
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path_factory.mktemp("people"), GROUPDESK_DEV_MODE="true",
-                        GROUPDESK_TASK_QUEUE=f"people-ui-{uuid.uuid4().hex[:6]}")
+    settings = setup_for(tmp_path_factory.mktemp("people"), dev_env, queue="people-ui").settings
     async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
         yield url
 

@@ -5,17 +5,16 @@ director and the publicity office once each; the person involved getting none of
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
-from helpers import run_cli as cli
+from helpers import run_cli as cli, setup_for
 from web_helpers import signed_in
 from worker import build_worker
 
@@ -25,9 +24,8 @@ DIRECTORY = load_directory(EXAMPLE_DIRECTORY)
 START = ["start", "--hall", "xicheng", "--lead-name", "李秀英", "--drill", "--time-scale", "20000", "--json"]
 
 
-def environment(dev_env, tmp_path) -> dict:
-    return dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-                GROUPDESK_TASK_QUEUE=f"people-{uuid.uuid4().hex[:6]}")
+def environment(dev_env, tmp_path):
+    return setup_for(tmp_path, dev_env, queue="people")
 
 
 async def show(env, incident_id) -> dict:
@@ -43,8 +41,8 @@ def acting_for(action: dict, person_involved: str) -> str:
 
 
 async def test_service_attitude_closes_from_the_cli_with_only_actions_and_the_person_refused(dev_env, tmp_path):
-    env = environment(dev_env, tmp_path)
-    settings = Settings(**env)
+    setup = environment(dev_env, tmp_path)
+    env, settings = setup.env, setup.settings
     async with build_worker(dev_env.client, settings):
         started = await cli(env, *START, "--headcount", "2", "--lead-phone", "13900139001", "--summary", "营业员态度生硬",
                             "--playbook", "service-attitude-complaint", "--person-involved", "zhao.min",
@@ -91,8 +89,8 @@ async def test_service_attitude_closes_from_the_cli_with_only_actions_and_the_pe
 
 
 async def test_media_present_alerts_once_each_and_the_person_involved_gets_nothing(dev_env, tmp_path):
-    env = environment(dev_env, tmp_path)
-    settings = Settings(**env)
+    setup = environment(dev_env, tmp_path)
+    env, settings = setup.env, setup.settings
     async with build_worker(dev_env.client, settings):
         started = await cli(env, *START, "--headcount", "25", "--lead-phone", "13900139002", "--summary", "电费异常",
                             "--media", "--person-involved", "zhao.min", "--complainant-type", "publicity")
@@ -126,8 +124,8 @@ async def test_media_present_alerts_once_each_and_the_person_involved_gets_nothi
 
 
 async def test_the_owner_after_a_handover_gets_the_deadline_reminders(dev_env, tmp_path):
-    env = environment(dev_env, tmp_path)
-    settings = Settings(**env)
+    setup = environment(dev_env, tmp_path)
+    env, settings = setup.env, setup.settings
     async with build_worker(dev_env.client, settings):
         started = await cli(env, "start", "--hall", "xicheng", "--lead-name", "周明", "--drill", "--time-scale", "60",
                             "--json", "--headcount", "8", "--lead-phone", "13900139003", "--summary", "电量异常")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+from helpers import setup_for
 from groupdesk.people.directory import load_directory
 from groupdesk.core.workcal import LOCAL_TZ
 from groupdesk.incidents.registration import InputError
@@ -58,7 +59,7 @@ def test_a_period_covers_its_halls_on_their_local_dates(tmp_path):
 
 
 def test_a_start_gets_its_period_from_the_configured_calendar_and_a_bad_one_refuses_it(tmp_path, make_start):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_SENSITIVE_PERIODS=calendar_file(tmp_path))
+    settings = setup_for(tmp_path, GROUPDESK_SENSITIVE_PERIODS=calendar_file(tmp_path)).settings
     start = make_start()
     mark_start(settings, start, datetime(2027, 3, 10, 2, 0, tzinfo=timezone.utc))
     assert start.sensitive_period.name == "全国两会"
@@ -90,11 +91,9 @@ async def test_an_incident_inside_a_period_on_the_real_server(dev_env, tmp_path)
     from worker import build_worker
 
     today = datetime.now(LOCAL_TZ).date()
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=f"periods-{uuid.uuid4().hex[:6]}",
-               GROUPDESK_SENSITIVE_PERIODS=str(calendar_file(tmp_path, str(today - timedelta(days=1)),
-                                                             str(today + timedelta(days=1)))))
-    settings = Settings(**env)
+    setup = setup_for(tmp_path, dev_env, queue="periods", GROUPDESK_SENSITIVE_PERIODS=calendar_file(
+        tmp_path, str(today - timedelta(days=1)), str(today + timedelta(days=1))))
+    env, settings = setup.env, setup.settings
     listed = await cli(env, "periods", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [p["name"] for p in json.loads(listed.stdout)["periods"]] == ["全国两会", "迎峰度夏"]
@@ -138,7 +137,7 @@ def test_a_bad_calendar_stops_the_worker_and_the_console_at_start(tmp_path):
 
     path = tmp_path / "periods.yaml"
     path.write_text(CALENDAR.format(first="2027-03-03", last="2027-03-15").replace("0.5", "2"), encoding="utf-8")
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_SENSITIVE_PERIODS=path)
+    settings = setup_for(tmp_path, GROUPDESK_SENSITIVE_PERIODS=path).settings
     for process in ("worker", "console", "dev"):
         (line,) = [p for p in problems(settings, process) if "SENSITIVE" in p]
         assert line.startswith("GROUPDESK_SENSITIVE_PERIODS: ") and "deadline_factor" in line

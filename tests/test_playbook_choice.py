@@ -143,11 +143,11 @@ def test_start_refuses_a_headcount_outside_the_playbook_or_no_fitting_playbook(t
 
 
 async def test_the_console_offers_each_playbook_by_situation_and_shows_the_area_limits(tmp_path):
-    from groupdesk.runtime.config import Settings
+    from helpers import setup_for
     from groupdesk.web.app import create_app
     from web_helpers import signed_in
 
-    app = create_app(Settings(GROUPDESK_DATA_DIR=tmp_path), client=None)  # no incident is read: no server
+    app = create_app(setup_for(tmp_path).settings, client=None)  # no incident is read: no server
     async with signed_in(app, "sun.li") as lead:
         form = (await lead.get("/incidents/new")).text
         assert 'type="radio" name="playbook" value="" checked' in form, "by default: chosen from the situation"

@@ -26,7 +26,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from groupdesk.engine.binaries import temporal_test_server
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
+from helpers import setup_for
 from groupdesk.people.directory import load_directory
 from groupdesk.incidents.registration import prepare_start
 from groupdesk.core.models import RecordOutcome
@@ -130,8 +131,7 @@ def test_accepted_playbooks_run_their_first_steps_without_failed_tasks():
     loop = Loop()
     scratch = Path(tempfile.mkdtemp(prefix="groupdesk-prop-"))
     shutil.copytree(SHIPPED.parent / "templates", scratch / "templates")
-    settings = Settings(GROUPDESK_DATA_DIR=scratch / "data", GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        GROUPDESK_TASK_QUEUE=f"prop-{uuid.uuid4().hex[:6]}")
+    settings = setup_for(scratch / "data", queue="prop").settings
 
     async def up():
         env = await WorkflowEnvironment.start_time_skipping(

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from groupdesk.runtime.config import Settings
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
@@ -22,10 +21,8 @@ from worker import build_worker
 pytestmark = pytest.mark.devserver
 
 
-async def test_a_drill_with_one_promise_missed_and_one_kept(dev_env, tmp_path, make_start):
-    env = dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=f"promise-{uuid.uuid4().hex[:6]}")
-    settings = Settings(**env)
+async def test_a_drill_with_one_promise_missed_and_one_kept(dev_env, dev_setup, make_start):
+    env, settings = dev_setup.env, dev_setup.settings
     request = make_start(incident_id=f"promise-{uuid.uuid4().hex[:8]}", drill=True, time_scale=120)
     async with build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, request)

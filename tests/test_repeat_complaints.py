@@ -36,7 +36,7 @@ async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lea
 
         # the same lead, the same hall, the same day, after the first was resolved: a new, linked incident,
         # started from the console; the form sent twice (same token) names that new incident both times
-        app = create_app(settings.model_copy(update={"dev_mode": True}), client=env.client)
+        app = create_app(settings, client=env.client)
         form = {"hall": "xicheng", "headcount": 12, "lead_name": "张建国", "lead_phone": phone, "summary": "又来了",
                 "drill": True, "time_scale": 20_000, "submit_token": "form-1"}
         async with signed_in(app, "sun.li") as web:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import staff_of, talk_accepted, wait_for
 from groupdesk.core.workcal import LOCAL_TZ
@@ -27,12 +27,6 @@ DRILL = dict(drill=True, time_scale=20_000.0)
 STAFF = {hall: staff_of(load_directory(EXAMPLE_DIRECTORY), hall) for hall in ("xicheng", "dongcheng")}
 
 
-@pytest.fixture
-def env_vars(dev_env, tmp_path) -> dict:
-    return dict(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-                GROUPDESK_TASK_QUEUE=f"i16-{uuid.uuid4().hex[:6]}")
-
-
 def phone() -> str:
     return f"+86138{random.randint(10_000_000, 99_999_999)}"
 
@@ -43,9 +37,9 @@ def incident(make_start, hall: str = "xicheng", **registration):
                       incident_id=f"i16-{uuid.uuid4().hex[:10]}", **DRILL)
 
 
-async def test_the_report_counts_categories_by_week_and_the_open_incidents(dev_env, env_vars, make_start):
+async def test_the_report_counts_categories_by_week_and_the_open_incidents(dev_env, dev_setup, make_start):
     """Runs first in this module: the open incidents the server holds are the two left open here."""
-    settings = Settings(**env_vars)
+    settings = dev_setup.settings
     today = datetime.now(timezone.utc).astimezone(LOCAL_TZ)
     week = "{}-W{:02d}".format(*today.isocalendar()[:2])
     async with build_worker(dev_env.client, settings):
@@ -62,7 +56,7 @@ async def test_the_report_counts_categories_by_week_and_the_open_incidents(dev_e
             await visible(dev_env.client, f'WorkflowId = "{handle.id}"')
 
         period = ["--from", today.date().isoformat(), "--to", today.date().isoformat()]
-        done = await cli(env_vars, "report", *period, "--with-drills", "--json")
+        done = await cli(dev_setup.env, "report", *period, "--with-drills", "--json")
         assert done.returncode == 0, done.stderr
         got = json.loads(done.stdout)
         assert got["totals"]["incidents"] == 3
@@ -72,14 +66,14 @@ async def test_the_report_counts_categories_by_week_and_the_open_incidents(dev_e
                                            for c in ("business", "none", "outage")]
         assert got["open"] == {"incidents": 2, "by_hall": [{"hall_id": "dongcheng", "incidents": 1},
                                                            {"hall_id": "xicheng", "incidents": 1}]}
-        real_only = json.loads((await cli(env_vars, "report", *period, "--json")).stdout)
+        real_only = json.loads((await cli(dev_setup.env, "report", *period, "--json")).stdout)
         assert real_only["open"] == {"incidents": 0, "by_hall": [{"hall_id": "dongcheng", "incidents": 0},
                                                                  {"hall_id": "xicheng", "incidents": 0}]}
-        one_hall = json.loads((await cli(env_vars, "report", *period, "--with-drills", "--hall", "xicheng",
+        one_hall = json.loads((await cli(dev_setup.env, "report", *period, "--with-drills", "--hall", "xicheng",
                                          "--json")).stdout)
         assert one_hall["open"] == {"incidents": 1, "by_hall": [{"hall_id": "xicheng", "incidents": 1}]}
         assert [r["category"] for r in one_hall["by_category"]] == ["business", "none"]
-        table = (await cli(env_vars, "report", *period, "--with-drills", "--csv")).stdout
+        table = (await cli(dev_setup.env, "report", *period, "--with-drills", "--csv")).stdout
         assert "by_category,outage,incidents,1" in table and f"by_category_week,business {week},incidents,1" in table
         assert "open,,incidents,2" in table
 
@@ -93,8 +87,8 @@ async def test_the_report_counts_categories_by_week_and_the_open_incidents(dev_e
         assert "引导客户至VIP室" in sla_chart and "0%" in sla_chart  # nothing was late here
 
 
-async def test_a_repeat_by_account_or_community_while_the_first_is_open(dev_env, env_vars, make_start):
-    settings = Settings(**env_vars)
+async def test_a_repeat_by_account_or_community_while_the_first_is_open(dev_env, dev_setup, make_start):
+    settings = dev_setup.settings
     async with build_worker(dev_env.client, settings):
         first = incident(make_start, "xicheng", account_no="1234-5678", address="阳光花园5栋")
         a = await start(dev_env, settings, first)
@@ -111,7 +105,7 @@ async def test_a_repeat_by_account_or_community_while_the_first_is_open(dev_env,
         by_community = incident(make_start, "xicheng", address="北京市西城区阳光花园3号楼")
         c = await start(dev_env, settings, by_community)
         assert (by_community.repeat_of, by_community.repeat_reasons) == (a.id, ["same_community"])
-        shown = json.loads((await cli(env_vars, "show", c.id, "--json")).stdout)
+        shown = json.loads((await cli(dev_setup.env, "show", c.id, "--json")).stdout)
         assert (shown["repeat_of"], shown["repeat_reasons"]) == (a.id, ["same_community"])
         assert "同一小区" in (await _sms(settings, c.id)).body
         async with signed_in(create_app(settings, client=dev_env.client), "sun.li") as lead:

@@ -86,12 +86,11 @@ async def test_the_report_and_the_ledger_count_the_promises_kept_and_missed(data
         text = CliRunner().invoke(app, ["report", *period], env=env).output
         assert "promises made 3   kept 2 (late 1)   missed 2 (in 2 incidents)   waived 1" in text
 
-        from groupdesk.runtime.config import Settings
         from groupdesk.web.app import create_app
+        from helpers import setup_for
         from web_helpers import signed_in
 
-        site = create_app(Settings(GROUPDESK_DATABASE_URL=db.url, GROUPDESK_DATA_DIR=tmp_path / "data",
-                                   GROUPDESK_DEV_MODE="true"))
+        site = create_app(setup_for(tmp_path / "data", GROUPDESK_DATABASE_URL=db.url).settings)
         async with signed_in(site, "wang.jun") as web:
             page = (await web.get("/reports?start=2026-11-01&end=2026-11-30&drills=true")).text
         assert '<li id="promises"><b>2</b> 项承诺已兑现 · <b>2</b> 项承诺逾期 (共 3)</li>' in page

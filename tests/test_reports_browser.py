@@ -8,16 +8,15 @@ import io
 import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
-from groupdesk.runtime.config import Settings
 from web_helpers import serving
 from test_console_browser import CHROMIUM, CHROMIUM_ARGS, check_page, free_port, sign_in
 from test_reports_page import archive_two
 
 
 @pytest_asyncio.fixture
-async def served(dev_env, tmp_path, make_start):
+async def served(dev_env, dev_setup, make_start):
     port = free_port()
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true")
+    settings = dev_setup.settings
     ids = archive_two(settings, make_start)
     async with serving(settings, dev_env.client, port) as url:
         yield url, ids

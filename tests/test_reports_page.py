@@ -10,7 +10,6 @@ import pytest
 from conftest import utc
 from groupdesk.record.chain import append
 from groupdesk.record.archive_record import build_record
-from groupdesk.runtime.config import Settings
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import identifier_pattern, signed_in
@@ -36,8 +35,7 @@ def archive_two(settings, make_start) -> list[str]:
 
 
 @pytest.fixture
-def site(tmp_path, make_start, playbook):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DEV_MODE="true")
+def site(settings, make_start, playbook):
     return create_app(settings), archive_two(settings, make_start), playbook
 
 
@@ -69,5 +67,9 @@ async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site)
         await web.get("/lang/en")
         english = await web.get(period)
         bad = await web.get("/reports?start=2026-13-01")
+        backwards = await web.get("/reports?start=2026-11-30&end=2026-11-01")
+        nowhere = await web.get("/reports?hall=nowhere")
     assert "incidents closed" in english.text and "Move the group to the VIP room" in english.text
-    assert bad.status_code == 400 and "from: &#39;2026-13-01&#39; is not a date; use YYYY-MM-DD" in bad.text
+    assert bad.status_code == 400 and "start: &#39;2026-13-01&#39; is not a date; use YYYY-MM-DD" in bad.text
+    assert backwards.status_code == 400 and "end: 2026-11-01 is before start 2026-11-30" in backwards.text
+    assert nowhere.status_code == 400 and "hall: unknown hall" in nowhere.text

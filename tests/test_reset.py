@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.core.models import DecideApproval
 from groupdesk.messaging.outbox import Outbox
@@ -41,11 +41,8 @@ async def at_metering(env, settings, make_start):
 
 
 @pytest.mark.parametrize("resend", [False, True])
-async def test_reset_to_a_step(dev_env, tmp_path, make_start, resend):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        GROUPDESK_TASK_QUEUE=f"reset-{uuid.uuid4().hex[:6]}")
-    env = {"TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
-           "GROUPDESK_DATA_DIR": str(tmp_path), "GROUPDESK_TASK_QUEUE": settings.task_queue}
+async def test_reset_to_a_step(dev_env, dev_setup, tmp_path, make_start, resend):
+    settings, env = dev_setup.settings, dev_setup.env
     async with build_worker(dev_env.client, settings):
         handle = await at_metering(dev_env, settings, make_start)
         refused = await cli(env, "ops", "reset", handle.id, "--to-step", "metrology_calibration",

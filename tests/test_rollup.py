@@ -17,7 +17,8 @@ from conftest import utc
 from groupdesk.record.chain import append
 from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
-from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+from helpers import setup_for
 from groupdesk.people.directory import load_directory
 from groupdesk.incidents.registration import prepare_start
 from groupdesk.record.workbook import KINDS, PROMISES, ROLLUP, TOTALS
@@ -62,11 +63,7 @@ def hierarchy(tmp_path, playbook):
                         "tongzhou": "centre-b"}[hall["id"]]
     path = tmp_path / "directory.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    accounts = yaml.safe_load(EXAMPLE_ACCOUNTS.read_text(encoding="utf-8"))
-    accounts["accounts"]["city.b"] = accounts["accounts"]["he.ping"]  # the same demo password
-    (tmp_path / "accounts.yaml").write_text(yaml.safe_dump(accounts), encoding="utf-8")
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path / "data", GROUPDESK_DIRECTORY=path, GROUPDESK_DEV_MODE="true",
-                        GROUPDESK_ACCOUNTS=tmp_path / "accounts.yaml")
+    settings = setup_for(tmp_path / "data", GROUPDESK_DIRECTORY=path).settings  # accounts for city.b too
     directory, key, db = load_directory(path), settings.hash_key(), open_database(settings)
     n = 0
     for hall, incidents in INCIDENTS.items():

@@ -14,26 +14,27 @@ import pytest
 import structlog
 
 from groupdesk.people.accounts import hash_password
-from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, Settings
+from groupdesk.runtime.config import EXAMPLE_ACCOUNTS
 from groupdesk.runtime.logs import configure_logging
 from groupdesk.web import auth
 from groupdesk.web.app import create_app
 from groupdesk.web.throttle import Limits, SignInThrottle, mask_address
-from web_helpers import PASSWORD, signed_in
+from helpers import TEST_PASSWORD as PASSWORD, accounts_file, setup_for
+from web_helpers import signed_in
 
 
 @pytest.fixture
 def accounts(tmp_path):
+    """Accounts hashed as production hashes them (these tests time a sign-in), in a file a test may change."""
     path = tmp_path / "accounts.yaml"
-    shutil.copy(EXAMPLE_ACCOUNTS, path)
+    shutil.copy(accounts_file(real_cost=True), path)
     return path
 
 
 @pytest.fixture
 def app(tmp_path, accounts):
     # No Temporal here: signing in never talks to it.
-    return create_app(Settings(GROUPDESK_DATA_DIR=tmp_path / "data", GROUPDESK_ACCOUNTS=accounts,
-                               TEMPORAL_ADDRESS="127.0.0.1:9"))
+    return create_app(setup_for(tmp_path / "data", "127.0.0.1:9", GROUPDESK_ACCOUNTS=accounts).settings)
 
 
 def client(app, address: str = "203.0.113.7") -> httpx.AsyncClient:
@@ -170,13 +171,71 @@ async def test_production_cookies_are_secure_and_dev_cookies_are_not(app, tmp_pa
     async with client(app) as web:
         response = await attempt(web, "sun.li", PASSWORD)
         assert "secure" in response.headers["set-cookie"].lower()
-    dev = create_app(Settings(GROUPDESK_DATA_DIR=tmp_path / "dev", GROUPDESK_DEV_MODE="true"))
+    dev = create_app(setup_for(tmp_path / "dev").settings, dev=True)
     async with client(dev) as web:
         response = await attempt(web, "sun.li", PASSWORD)
         assert response.status_code == 200 and "secure" not in response.headers["set-cookie"].lower()
+
+
+async def test_the_shipped_accounts_open_only_groupdesk_dev(tmp_path, monkeypatch):
+    """The example accounts' password is in the README: a production console refuses it even when an operator
+    points GROUPDESK_ACCOUNTS at the example file; only the dev app (`groupdesk dev`) falls back to them."""
+    monkeypatch.setenv("GROUPDESK_DEV_MODE", "true")  # a variable turns nothing on: dev is create_app's argument
+    copied = setup_for(tmp_path / "prod", GROUPDESK_ACCOUNTS=EXAMPLE_ACCOUNTS).settings
+    unset = setup_for(tmp_path / "unset", GROUPDESK_ACCOUNTS=None).settings
+    for production in (create_app(copied), create_app(unset)):
+        async with client(production) as web:
+            assert (await attempt(web, "ma.ning", "groupdesk-demo")).status_code == 401
+            assert (await web.get("/phone")).status_code == 404  # no phone simulator
+            assert (await web.get("/docs")).status_code == 303  # docs for signed-in ops only
+    async with client(create_app(unset, dev=True)) as web:
+        assert (await attempt(web, "ma.ning", "groupdesk-demo")).status_code == 200
+        assert (await web.get("/phone")).status_code == 200
 
 
 async def test_health_says_only_ok_or_not(app):
     async with client(app) as web:
         response = await web.get("/healthz")
     assert response.status_code == 503 and response.json() == {"status": "unavailable"}
+
+
+async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path, accounts):
+    """By default the header is ignored: a client cannot dodge the address throttle by writing one. Behind a
+    proxy in GROUPDESK_TRUSTED_PROXIES each client is counted by the address the proxy saw."""
+    def console(name: str, **variables):
+        app = create_app(setup_for(tmp_path / name, "127.0.0.1:9", GROUPDESK_ACCOUNTS=accounts, **variables).settings)
+        app.state.sign_ins.throttle.limits = Limits(per_account=5, per_address=3)  # 3 per address, not 20: quick
+        return app
+
+    async def failures_until_locked(app, peer: str, forwarded) -> int:
+        async with client(app, peer) as web:
+            for n in range(1, 8):
+                response = await web.post("/api/session", json={"person": f"nobody{n}", "password": "x"},
+                                          headers={"X-Forwarded-For": forwarded(n)})
+                if response.status_code == 429:
+                    return n
+        return 0
+
+    # a spoofer changing the header on every try is still one address: locked after 3
+    assert await failures_until_locked(console("plain"), "127.0.0.1", lambda n: f"198.51.100.{n}") == 4
+    behind = console("proxy", GROUPDESK_TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.1")
+    # through the trusted proxies, 7 different clients: nobody is locked
+    assert await failures_until_locked(behind, "10.1.2.3", lambda n: f"203.0.113.{n}, 192.0.2.1") == 0
+    # one client behind them, whatever it writes left of what the proxy appended: locked after 3
+    assert await failures_until_locked(behind, "10.1.2.3", lambda n: f"1.1.1.{n}, 203.0.113.99") == 4
+    # a peer that is not a trusted proxy: its header counts for nothing
+    assert await failures_until_locked(behind, "198.51.100.77", lambda n: f"203.0.113.{n}") == 4
+
+
+def test_the_forwarded_address_walks_from_the_right():
+    from groupdesk.runtime.config import networks
+    from groupdesk.web.proxies import forwarded_for
+
+    trusted = networks("10.0.0.0/8,2001:db8::/32")
+    assert forwarded_for("10.0.0.2", "203.0.113.5, 10.0.0.9", trusted) == "203.0.113.5"
+    assert forwarded_for("10.0.0.2", "", trusted) == "10.0.0.2"
+    assert forwarded_for("10.0.0.2", "junk", trusted) == "10.0.0.2"
+    assert forwarded_for("198.51.100.1", "203.0.113.5", trusted) == "198.51.100.1"
+    assert forwarded_for("2001:db8::1", "2001:0db8:0::7, 198.51.100.3", trusted) == "198.51.100.3"
+    with pytest.raises(ValueError, match="'10.0.0.0/33' is not an address"):
+        networks("10.0.0.0/33")

@@ -16,12 +16,14 @@ import urllib.request
 import pytest
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
-from groupdesk.runtime.config import REPO_ROOT
+from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, REPO_ROOT
 from groupdesk.engine.devserver import port_open
+from helpers import accounts_file
 
 CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 SECRET = "s" * 40
-PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS, "GROUPDESK_HASH_KEY": SECRET}
+PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS, "GROUPDESK_HASH_KEY": SECRET,
+              "GROUPDESK_ACCOUNTS": str(accounts_file())}
 TWILIO = {"GROUPDESK_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
           "TWILIO_FROM_NUMBER": FROM_NUMBER, "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}
 COMMANDS = {"console": ["-m", "groupdesk.cli", "console"], "worker": ["worker.py"], "dev": ["-m", "groupdesk.cli", "dev"]}
@@ -43,13 +45,19 @@ def environment(tmp_path, **settings) -> dict:
 
 CASES = [  # process, settings, the settings each error line must name (one line each)
     ("console", {"GROUPDESK_WEB_PORT": "eighty"}, ["GROUPDESK_WEB_PORT"]),
-    ("console", {}, ["GROUPDESK_SECRET_KEY", "GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS"]),
+    ("console", {}, ["GROUPDESK_ACCOUNTS", "GROUPDESK_SECRET_KEY", "GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS"]),
+    # the shipped example accounts (password in the README): refused, the accounts named
+    ("console", {**PRODUCTION, "GROUPDESK_ACCOUNTS": str(EXAMPLE_ACCOUNTS)}, ["zhao.min, qian.lei, sun.li"]),
+    # no variable makes a production process a dev one
+    ("console", {**PRODUCTION, "GROUPDESK_DEV_MODE": "true"}, ["GROUPDESK_DEV_MODE"]),
+    ("worker", {**PRODUCTION, "GROUPDESK_DEV_MODE": "1"}, ["GROUPDESK_DEV_MODE"]),
+    ("console", {**PRODUCTION, "GROUPDESK_TRUSTED_PROXIES": "10.0.0.0/33"}, ["GROUPDESK_TRUSTED_PROXIES"]),
     ("console", {**PRODUCTION, "GROUPDESK_SECRET_KEY": "short"}, ["GROUPDESK_SECRET_KEY"]),
     ("console", {**PRODUCTION, **TWILIO, "GROUPDESK_PUBLIC_URL": "http://groupdesk.example.org"},
      ["GROUPDESK_PUBLIC_URL"]),
     ("console", {**PRODUCTION, "GROUPDESK_CODEC_KEYS": "k1=not-base64"}, ["GROUPDESK_CODEC_KEYS"]),
     ("console", {**PRODUCTION, "GROUPDESK_ACCOUNTS": "/nonexistent/accounts.yaml"}, ["GROUPDESK_ACCOUNTS"]),
-    ("worker", {**TWILIO, "TWILIO_ACCOUNT_SID": "", "GROUPDESK_DEV_MODE": "true"}, ["TWILIO_ACCOUNT_SID"]),
+    ("worker", {**PRODUCTION, **TWILIO, "TWILIO_ACCOUNT_SID": ""}, ["TWILIO_ACCOUNT_SID"]),
     ("worker", {"GROUPDESK_CODEC_KEYS": "k1=c2hvcnQ=", "GROUPDESK_HASH_KEY": SECRET}, ["GROUPDESK_CODEC_KEYS"]),
     ("worker", {}, ["GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS"]),
     ("worker", {**PRODUCTION, "GROUPDESK_HASH_KEY": "short"}, ["GROUPDESK_HASH_KEY"]),
@@ -80,6 +88,23 @@ def test_a_bad_setting_is_one_line_and_nothing_starts(process, settings, named, 
     ports = [env[k].rpartition(":")[2] for k in ("TEMPORAL_ADDRESS", "GROUPDESK_WEB_PORT", "GROUPDESK_DEV_UI_PORT")]
     assert not any(port_open("127.0.0.1", int(p)) for p in ports if p.isdigit())
     assert not (tmp_path / "data" / "temporal.sqlite3").exists()
+
+
+def test_one_account_with_the_example_password_is_named(tmp_path):
+    """An accounts file of the operator's own, where one account kept the README's password."""
+    import yaml
+
+    mine = yaml.safe_load(accounts_file().read_text(encoding="utf-8"))["accounts"]
+    shipped = yaml.safe_load(EXAMPLE_ACCOUNTS.read_text(encoding="utf-8"))["accounts"]
+    mixed = tmp_path / "accounts.yaml"
+    mixed.write_text(yaml.safe_dump({"accounts": {**mine, "ma.ning": shipped["ma.ning"]}}), encoding="utf-8")
+    env = environment(tmp_path, **{**PRODUCTION, "GROUPDESK_ACCOUNTS": str(mixed)})
+    done = subprocess.run([sys.executable, *COMMANDS["console"]], env=env, cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: GROUPDESK_ACCOUNTS: ma.ning has a password shipped"), lines
+    assert "sun.li" not in lines[0] and "groupdesk-demo" not in lines[0]
 
 
 def test_dev_allow_public_is_the_explicit_way_out(tmp_path):

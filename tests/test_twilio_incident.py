@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from groupdesk.runtime.config import REPO_ROOT, Settings
+from fake_twilio import FakeTwilio, twilio_env
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.messaging.outbox import Outbox
-from helpers import messages, outcome, running_worker, settle, start, state, timeline
+from helpers import messages, outcome, running_worker, settle, setup_for, start, state, timeline
 
 GUIDE = "+8613900000101"
 
@@ -27,20 +25,13 @@ def _no_twilio_host_rewrites(monkeypatch):
     monkeypatch.delenv("TWILIO_REGION", raising=False)
 
 
-def twilio_env(fake, data_dir, queue) -> dict[str, str]:
-    return dict(GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-                TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
-                GROUPDESK_PUBLIC_URL="https://groupdesk.example.org", GROUPDESK_TWILIO_TIMEOUT="2",
-                GROUPDESK_DATA_DIR=str(data_dir), GROUPDESK_TASK_QUEUE=queue)
-
-
 @pytest.mark.parametrize("code,reason", [(21211, "not a valid phone number"), (21610, "unsubscribed")])
 async def test_a_refused_number_parks_the_message_and_the_playbook_goes_on(skipping_env, httpserver, tmp_path,
                                                                            make_start, code, reason):
     env = skipping_env
     fake = FakeTwilio(httpserver).install()
     fake.refuse[GUIDE] = (400, code, "refused by Twilio")
-    settings = Settings(**twilio_env(fake, tmp_path, f"tw-{uuid.uuid4().hex[:6]}"))
+    settings = setup_for(tmp_path, queue="tw", **twilio_env(fake)).settings
     async with running_worker(env, settings):
         handle = await start(env, settings, make_start())
         st = await settle(env, handle)
@@ -64,10 +55,8 @@ async def test_a_refused_number_parks_the_message_and_the_playbook_goes_on(skipp
 def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_env, httpserver, tmp_path):
     fake = FakeTwilio(httpserver).install()
     fake.script = [("hang", 3)]  # Twilio accepts the first message, but the worker dies before hearing so
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "GROUPDESK_"))}
-    env.update(twilio_env(fake, tmp_path / "data", f"kill-{uuid.uuid4().hex[:6]}"),
-               TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-               GROUPDESK_DEV_MODE="true")  # a worker on this machine: no production keys needed
+    # worker.py is production: its keys; the CLI gets the same settings, so both seal payloads alike
+    env = setup_for(tmp_path / "data", dev_env, queue="kill", production=True, **twilio_env(fake)).process_env()
     log = tmp_path / "worker.log"
 
     def start_worker():

@@ -13,12 +13,11 @@ import pytest
 import pytest_asyncio
 from twilio.request_validator import RequestValidator
 
-from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
 from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from groupdesk.runtime.keyed import follow_up_key
-from helpers import approval_code_by_sms, visible, WF, decide, start
+from helpers import approval_code_by_sms, setup_for, visible, WF, decide, start
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -30,10 +29,8 @@ DIRECTOR, HALL_LEAD, LEAD = "+8613900000301", "+8613900000103", "+8613800138000"
 
 @pytest_asyncio.fixture
 async def setup(dev_env, tmp_path, database_url):
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_DATABASE_URL=database_url,
-                        GROUPDESK_DIRECTORY=EXAMPLE_DIRECTORY,
-                        GROUPDESK_TASK_QUEUE=f"hooks-{uuid.uuid4().hex[:6]}", GROUPDESK_PUBLIC_URL=PUBLIC,
-                        TWILIO_AUTH_TOKEN=TOKEN)
+    settings = setup_for(tmp_path, queue="hooks", GROUPDESK_DATABASE_URL=database_url, GROUPDESK_PUBLIC_URL=PUBLIC,
+                         TWILIO_AUTH_TOKEN=TOKEN).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
@@ -172,19 +169,22 @@ async def test_delivery_reports_only_move_forward(setup, make_start):
     guide = [m for m in outbox.list(handle.id) if m.role == "guide"][0]
     path = f"/twilio/status?key={guide.key.replace('/', '%2F').replace('#', '%23')}"
 
+    sid = "SM" + "1" * 32
+
     async def report(status, **extra):
-        form = {"MessageSid": "SM123", "MessageStatus": status, "To": guide.to_number, **extra}
+        form = {"MessageSid": sid, "MessageStatus": status, "To": guide.to_number, **extra}
         return await post(web, path, form)
 
     assert (await post(web, path, {"MessageSid": "SM1", "MessageStatus": "delivered"}, signed=False)).status_code == 403
     assert outbox.get(guide.key).status == "sent"
     assert (await report("delivered")).status_code == 204
     await report("sent")  # late and out of order
-    assert outbox.get(guide.key).status == "delivered" and outbox.get(guide.key).provider_id == "SM123"
+    assert outbox.get(guide.key).status == "delivered" and outbox.get(guide.key).provider_id == sid
 
     lead = [m for m in outbox.list(handle.id) if m.role == "hall_lead"][0]
     path = f"/twilio/status?key={lead.key.replace('/', '%2F').replace('#', '%23')}"
-    await post(web, path, {"MessageSid": "SM9", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    await post(web, path, {"MessageSid": "SM" + "9" * 32, "MessageStatus": "undelivered",
+                                "ErrorCode": "30003"})
     assert outbox.get(lead.key).status == "undelivered" and outbox.get(lead.key).error_code == "30003"
     st = await wait_for(handle, lambda s: any(e.kind == "sms_undelivered" for e in s.timeline))
     (entry,) = [e for e in st.timeline if e.kind == "sms_undelivered"]
@@ -200,10 +200,9 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     fake = FakeTwilio(httpserver).install()
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=f"tw-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=TOKEN,
-                        TWILIO_FROM_NUMBER=FROM_NUMBER, GROUPDESK_TWILIO_API_BASE=fake.base_url,
-                        GROUPDESK_PUBLIC_URL=PUBLIC)
+    settings = setup_for(tmp_path, queue="tw", GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                         TWILIO_AUTH_TOKEN=TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
+                         GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=PUBLIC).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -14,10 +13,12 @@ from collections import Counter
 import pytest
 
 from groupdesk.incidents.gateway import start_incident
-from groupdesk.runtime.config import REPO_ROOT, Settings
+from groupdesk.engine.client import connect
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
 from groupdesk.messaging.outbox import Outbox
+from helpers import setup_for
 
 pytestmark = pytest.mark.devserver
 INCIDENTS = 8
@@ -29,10 +30,8 @@ def spawn_worker(env: dict, log) -> subprocess.Popen:
 
 
 async def test_sigkill_one_of_two_workers_mid_batch(dev_env, tmp_path, make_start):
-    queue = f"pair-{uuid.uuid4().hex[:6]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
-    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host, GROUPDESK_DATA_DIR=str(tmp_path),
-               GROUPDESK_TASK_QUEUE=queue, GROUPDESK_DEV_MODE="true")  # workers on this machine
+    setup = setup_for(tmp_path, dev_env, queue="pair", production=True)  # worker.py is always production
+    env = setup.process_env()
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     workers = [spawn_worker(env, log) for log in logs]
     began = time.monotonic()
@@ -40,18 +39,19 @@ async def test_sigkill_one_of_two_workers_mid_batch(dev_env, tmp_path, make_star
         while not all(b"worker started" in log.read_bytes() for log in logs):
             assert all(w.poll() is None for w in workers) and time.monotonic() - began < 30
             await asyncio.sleep(0.1)
-        settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=queue)
+        settings = setup.settings
+        client = await connect(settings)  # as the workers do: payloads sealed with the production keys
         paths = list(PATHS.items())
         handles = []
         for n in range(INCIDENTS):
             request = make_start(incident_id=f"pair-{n}-{uuid.uuid4().hex[:6]}", drill=True, time_scale=20000.0,
                                  lead_phone=f"1380013{n:04d}")
-            handles.append((paths[n % len(paths)], await start_incident(dev_env.client, settings, request)))
+            handles.append((paths[n % len(paths)], await start_incident(client, settings, request)))
 
         async def run(path, handle):
             await path[1](handle)
             await answer_follow_up(handle)
-            return await dev_env.client.get_workflow_handle(handle.id, result_type=IncidentState).result()
+            return await client.get_workflow_handle(handle.id, result_type=IncidentState).result()
 
         batch = asyncio.gather(*(run(path, handle) for path, handle in handles))
         await asyncio.sleep(2)

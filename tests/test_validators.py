@@ -62,6 +62,11 @@ async def test_refusals(skipping_env, settings, make_start):
                                       **{f"k{i}": "v" for i in range(11)}), "data: 11 values is too many")
         await refused(handle, outcome(handle, "move_to_vip_room", "done", "zhao.min", calibration_at="9" * 201),
                       "values 200 characters")
+        # the one text rule holds in the workflow's own validators too (groupdesk/core/validation.py)
+        await refused(handle, outcome(handle, "move_to_vip_room", "done", "zhao.min", note="已\u202e引导"),
+                      "note: contains U+202E RIGHT-TO-LEFT OVERRIDE")
+        await refused(handle, outcome(handle, "move_to_vip_room", "done", "zhao.min", room="A\u009b1"),
+                      "control character (U+009B)")
         await handle.signal(WF.add_note, AddNote(actor="sun.li", text="长" * 2001))  # a signal cannot be refused:
         assert not [e for e in (await settle(ENV["env"], handle)).timeline if e.kind == "note"]  # it is dropped
         await through_talk(handle)

@@ -17,7 +17,6 @@ import pytest
 from temporalio import workflow
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from groupdesk.runtime.config import Settings
 from groupdesk.core import search_attributes as sa
 from groupdesk.core.versions import ENGINE, OPEN_INCIDENTS
 from groupdesk.drills.smart_meter import wait_for
@@ -48,16 +47,12 @@ EARLIER = {  # branch -> the markers its incidents recorded (tests/histories/ret
 }
 
 
-async def versions(settings: Settings, *flags: str):
-    done = await run_cli({"TEMPORAL_ADDRESS": settings.temporal_address, "GROUPDESK_DATA_DIR":
-                          str(settings.data_dir)}, "ops", "versions", *flags)
-    return done
+async def versions(setup, *flags: str):
+    return await run_cli(setup.env, "ops", "versions", *flags)
 
 
-async def test_ops_versions_counts_open_incidents_by_the_branch_they_need(dev_env, tmp_path, make_start):
-    queue = f"versions-{uuid.uuid4().hex[:6]}"
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path, GROUPDESK_TASK_QUEUE=queue, GROUPDESK_DEV_MODE="true",
-                        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host)
+async def test_ops_versions_counts_open_incidents_by_the_branch_they_need(dev_env, dev_setup, make_start):
+    settings = dev_setup.settings
     async with build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, make_start(drill=True))  # a current incident
         await wait_for(handle, lambda s: len(s.deliveries) >= 1)
@@ -69,7 +64,7 @@ async def test_ops_versions_counts_open_incidents_by_the_branch_they_need(dev_en
     assert "TemporalChangeVersion" not in (described.raw_description.workflow_execution_info.search_attributes
                                            .indexed_fields)
 
-    done = await versions(settings, "--check")  # no retired branch has an open incident
+    done = await versions(dev_setup, "--check")  # no retired branch has an open incident
     assert done.returncode == 0, done.stderr
     assert "every open incident runs on this release's workflow code" in done.stdout
 
@@ -82,7 +77,7 @@ async def test_ops_versions_counts_open_incidents_by_the_branch_they_need(dev_en
         expected = {"one-mode": 1, **{branch: len(ms) for branch, ms in EARLIER.items()}}
         rows = {}
         for _ in range(100):  # visibility trails the workflows by a moment
-            done = await versions(settings, "--json")
+            done = await versions(dev_setup, "--json")
             assert done.returncode == 0, done.stderr
             rows = {row["branch"]: row for row in json.loads(done.stdout)}
             if {name: row["open"] for name, row in rows.items()} == expected:
@@ -93,7 +88,7 @@ async def test_ops_versions_counts_open_incidents_by_the_branch_they_need(dev_en
         total = (await dev_env.client.count_workflows(OPEN_INCIDENTS)).count
         assert total == sum(expected.values()), "every open incident is counted once"
 
-        done = await versions(settings, "--check")
+        done = await versions(dev_setup, "--check")
         assert done.returncode == 1
         assert "4 open incident(s) need a branch this release does not run" in done.stdout
         for branch in expected:

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from fake_wecom import FakeWecom, settings_env
-from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, EXAMPLE_DIRECTORY, Settings
+from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+from helpers import accounts_file, setup_for
 from groupdesk.web.app import create_app
 
 
@@ -25,13 +26,10 @@ def fake():
 def make(fake, tmp_path, **more):
     directory = tmp_path / "directory.yaml"
     directory.write_text(EXAMPLE_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
-    accounts = tmp_path / "accounts.yaml"
-    accounts.write_text("\n".join(line for line in EXAMPLE_ACCOUNTS.read_text(encoding="utf-8").splitlines()
-                                  if not line.strip().startswith("wang.jun:")) + "\n", encoding="utf-8")
-    settings = Settings(GROUPDESK_DATA_DIR=tmp_path / "data", GROUPDESK_DEV_MODE="true",
-                        GROUPDESK_DIRECTORY=directory, GROUPDESK_ACCOUNTS=accounts,
-                        GROUPDESK_PUBLIC_URL="http://testserver", **settings_env(fake.base_url), **more)
-    return create_app(settings), directory
+    accounts = accounts_file(directory, without=("wang.jun",))  # the director has no password
+    settings = setup_for(tmp_path / "data", GROUPDESK_DIRECTORY=directory, GROUPDESK_ACCOUNTS=accounts,
+                         GROUPDESK_PUBLIC_URL="http://testserver", **settings_env(fake.base_url), **more).settings
+    return create_app(settings, dev=True), directory
 
 
 async def through_wecom(web: httpx.AsyncClient, fake: FakeWecom, who: dict) -> httpx.Response:

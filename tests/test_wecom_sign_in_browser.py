@@ -8,7 +8,6 @@ callback URL carried to another browser (a login CSRF) signs no one in; sign-out
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
 from fake_wecom import FakeWecom, settings_env
-from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, Settings
+from helpers import accounts_file, setup_for
 from test_console_browser import A11Y_JS, CHROMIUM, CHROMIUM_ARGS, LAYOUT_JS, SIZES, free_port
 from web_helpers import serving
 from worker import build_worker
@@ -28,13 +27,10 @@ pytestmark = [pytest.mark.devserver, pytest.mark.browser]
 async def site(dev_env, tmp_path_factory):
     fake = FakeWecom().start()
     data = tmp_path_factory.mktemp("wecom-sign-in")
-    accounts = data / "accounts.yaml"  # the example accounts less the director's: he has no password
-    accounts.write_text("\n".join(line for line in EXAMPLE_ACCOUNTS.read_text(encoding="utf-8").splitlines()
-                                  if not line.strip().startswith("wang.jun:")) + "\n", encoding="utf-8")
+    accounts = accounts_file(without=("wang.jun",))  # the director has no password
     port = free_port()
-    settings = Settings(GROUPDESK_DATA_DIR=data / "data", GROUPDESK_DEV_MODE="true", GROUPDESK_ACCOUNTS=accounts,
-                        GROUPDESK_TASK_QUEUE=f"wecom-ui-{uuid.uuid4().hex[:6]}",
-                        GROUPDESK_PUBLIC_URL=f"http://127.0.0.1:{port}", **settings_env(fake.base_url))
+    settings = setup_for(data / "data", queue="wecom-ui", GROUPDESK_ACCOUNTS=accounts,
+                         GROUPDESK_PUBLIC_URL=f"http://127.0.0.1:{port}", **settings_env(fake.base_url)).settings
     try:
         async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
             yield url, fake

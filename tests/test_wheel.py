@@ -4,7 +4,6 @@ fresh virtualenv (third-party libraries borrowed from the test environment, grou
 
 from __future__ import annotations
 
-import base64
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from groupdesk.runtime.config import REPO_ROOT
+from helpers import setup_for
 
 pytestmark = pytest.mark.devserver
 
@@ -71,12 +71,10 @@ def test_everything_is_imported_from_the_wheel(venv):
 def test_console_and_worker_start_from_the_wheel(venv, dev_env):
     bin_dir = venv / "venv" / "bin"
     web_port, health_port = free_port(), free_port()
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(venv), "GROUPDESK_DATA_DIR": str(venv / "data"),
-           "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
-           "GROUPDESK_TASK_QUEUE": "wheel", "GROUPDESK_HEALTH_PORT": str(health_port),
-           "GROUPDESK_SECRET_KEY": "wheel-test-secret-key-0123456789abcdef",
-           "GROUPDESK_HASH_KEY": "wheel-test-hash-key-0123456789abcdef",
-           "GROUPDESK_CODEC_KEYS": "k1=" + base64.b64encode(b"wheel-test-key-of-32-bytes-long!").decode()}
+    # production (both always are), with the wheel's own directory and playbooks: no path into this checkout
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(venv),
+           **setup_for(venv / "data", dev_env, production=True, GROUPDESK_DIRECTORY=None, GROUPDESK_TASK_QUEUE="wheel",
+                       GROUPDESK_HEALTH_PORT=health_port).env}
     logs = venv / "console.log", venv / "worker.log"
     console = subprocess.Popen([str(bin_dir / "groupdesk"), "console", "--port", str(web_port)], env=env, cwd=venv,
                                stdout=open(logs[0], "wb"), stderr=subprocess.STDOUT)

@@ -11,15 +11,14 @@ import httpx
 from groupdesk.web.labels import EVENTS, PURPOSES
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import RECIPIENT_IDS
-
-PASSWORD = "groupdesk-demo"
+from helpers import TEST_PASSWORD
 
 
 @contextlib.asynccontextmanager
 async def signed_in(app, person: str | None):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web:
         if person:
-            response = await web.post("/api/session", json={"person": person, "password": PASSWORD})
+            response = await web.post("/api/session", json={"person": person, "password": TEST_PASSWORD})
             assert response.status_code == 200, response.text
             web.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         yield web
@@ -35,12 +34,13 @@ def identifier_pattern(playbook: Playbook) -> re.Pattern:
 
 @contextlib.asynccontextmanager
 async def serving(settings, client, port: int):
-    """The console for `settings` served on 127.0.0.1:`port` (for a browser); yields its base URL."""
+    """The console for `settings` served on 127.0.0.1:`port` for a browser, as `groupdesk dev` serves it (plain
+    http on this machine, so its cookies are not https-only); yields its base URL."""
     import uvicorn
 
     from groupdesk.web.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, client=client, dev=True), host="127.0.0.1", port=port,
                                            log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from groupdesk.cli.common import fail, settings
+from groupdesk.cli.common import fail, filters, settings
 
 archive_app = typer.Typer(no_args_is_help=True, help="The archive of closed incidents: verify, export, backfill, reseal.")
 
@@ -30,14 +30,14 @@ def open_archive():
 
 
 def period(start: str, end: str):
-    from groupdesk.record.query import parse_day
+    from groupdesk.record.query import parse_day, period_problem
 
     try:
         first, last = parse_day("--from", start), parse_day("--to", end)
     except ValueError as exc:
         fail(str(exc))
-    if last < first:
-        fail(f"--to: {last} is before --from {first}; give the first day, then the last")
+    if problem := period_problem(first, last):
+        fail(problem)
     return first, last
 
 
@@ -76,6 +76,7 @@ def export(start: str = typer.Option(..., "--from", help="first local date, YYYY
     from groupdesk.record.query import EXPORT_COLUMNS, records
 
     first, last = period(start, end)
+    filters(settings(), hall=hall)
     db, _ = open_archive()
     rows = records(db, first, last, hall)
     try:

@@ -44,6 +44,19 @@ def directory(s: Settings) -> Directory:
         fail(str(exc))
 
 
+def filters(s: Settings, *, hall: str | None = None, tier: int | None = None, incident: str | None = None) -> None:
+    """A list's filters checked like every other input: an unknown hall, a tier that does not exist or a
+    malformed incident id is one line naming the flag, exit 2 (not an empty list that looks like an answer)."""
+    from groupdesk.core import validation as v
+
+    if hall is not None and directory(s).hall(hall) is None:
+        fail(f"--hall: unknown hall {shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
+    if problem := v.tier_problem(tier):
+        fail(f"--tier: {problem}")
+    if incident is not None and (problem := v.incident_id_problem(incident)):
+        fail(f"--incident: {problem}")
+
+
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 

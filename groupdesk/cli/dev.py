@@ -22,22 +22,24 @@ def register(app: typer.Typer) -> None:
 
 
 def console(host: str = typer.Option(None, "--host"), port: int = typer.Option(None, "--port")) -> None:
-    """Run the web console and webhooks alone, against whatever TEMPORAL_ADDRESS points at."""
+    """Run the web console and webhooks alone, against whatever TEMPORAL_ADDRESS points at: always production."""
     import uvicorn
 
     from groupdesk.storage import StorageUnavailable
     from groupdesk.web.app import create_app
 
-    s = settings_or_exit("console")  # production: secret key, codec keys, https public URL, or exit 2
+    # production: accounts of your own, secret key, codec keys, https public URL, or exit 2
+    s = settings_or_exit("console")
     configure_logging(s.log_format)
     host, port = host or s.web_host, port or s.web_port
-    mode = "DEV MODE (phone simulator on; never expose this)" if s.dev_mode else "production"
     try:
         app = create_app(s)
     except StorageUnavailable as exc:
         fail(str(exc))
-    typer.echo(f"groupdesk console  http://{host}:{port}  (Temporal at {s.temporal_address}; {mode})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    proxies = f"X-Forwarded-For from {s.trusted_proxies}" if s.trusted_proxies else "no trusted proxy"
+    typer.echo(f"groupdesk console  http://{host}:{port}  (Temporal at {s.temporal_address}; production; {proxies})")
+    # the client address is the app's to decide (GROUPDESK_TRUSTED_PROXIES), not uvicorn's 127.0.0.1 default
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def dev(allow_public: bool = typer.Option(
@@ -45,7 +47,7 @@ def dev(allow_public: bool = typer.Option(
     """Start the Temporal dev server (SQLite in the data dir, web UI) and a worker; Ctrl-C stops all."""
     from groupdesk.storage import StorageUnavailable
 
-    s = settings_or_exit("dev", GROUPDESK_DEV_MODE=True)
+    s = settings_or_exit("dev")
     if not allow_public:
         refuse_public(s)
     configure_logging(s.log_format)
@@ -68,8 +70,9 @@ def dev(allow_public: bool = typer.Option(
         f"\nTemporal dev server  {s.temporal_address}  (data: {s.dev_server_db})\n"
         f"Temporal web UI      {server.ui_url}\n"
         f"Worker               task queue {s.task_queue}, SMS provider {s.sms_provider}\n"
-        f"groupdesk console    http://{s.web_host}:{s.web_port}  (sign in as sun.li / wang.jun / lin.yue,"
-        " password groupdesk-demo)\n\n"
+        f"groupdesk console    http://{s.web_host}:{s.web_port}  ("
+        + ("sign in with an account of GROUPDESK_ACCOUNTS" if s.accounts else
+           "sign in as sun.li / wang.jun / lin.yue, password groupdesk-demo") + ")\n\n"
         "Start an incident (in another terminal, after `source .venv/bin/activate`):\n"
         "  groupdesk start --hall xicheng --headcount 20 --lead-name 张先生 --lead-phone 13800138000 \\\n"
         "      --summary '智能电表换装后电量异常' --drill --time-scale 60\n"
@@ -115,7 +118,8 @@ async def _serve(s) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main.cancel)  # the worker shuts down cleanly, then the server stops
     client = await connect_worker_client(s)  # one client for console and worker: starts are eager
-    web = uvicorn.Server(uvicorn.Config(create_app(s, client=client), host=s.web_host, port=s.web_port, log_level="warning"))
+    web = uvicorn.Server(uvicorn.Config(create_app(s, client=client, dev=True), host=s.web_host, port=s.web_port,
+                                        log_level="warning", proxy_headers=False))
     web.install_signal_handlers = lambda: None  # ours above stop everything together
     serving = asyncio.create_task(web.serve())
     try:

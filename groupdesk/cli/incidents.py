@@ -12,7 +12,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.messaging.channels import sms_refusal
-from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, parse_pairs, print_json, run, settings
+from groupdesk.cli.common import (acting, directory, fail, filters, gateway_or_fail, parse_pairs, print_json, run,
+                                  settings)
 from groupdesk.incidents.registration import InputError, parse_local_time, prepare_start
 from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.playbooks.choice import ChoiceError, pick_playbook
@@ -100,8 +101,7 @@ def list_command(
 ) -> None:
     """List incidents (open ones unless --all, which also shows dead ones), through Temporal visibility."""
     s = settings()
-    if hall is not None and directory(s).hall(hall) is None:
-        fail(f"--hall: unknown hall {v.shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
+    filters(s, hall=hall, tier=tier)
 
     async def go() -> list[dict]:
         gateway = await gateway_or_fail(s)

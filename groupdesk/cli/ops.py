@@ -11,9 +11,8 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import WorkflowUpdateFailedError
 
-from groupdesk.cli.common import acting, connect_or_fail, directory, fail, gateway_or_fail, print_json, run, settings
+from groupdesk.cli.common import acting, connect_or_fail, fail, filters, gateway_or_fail, print_json, run, settings
 from groupdesk.core.durations import parse_duration
-from groupdesk.core.validation import shown
 from groupdesk.playbooks.loader import PlaybookError, find_playbook
 from groupdesk.core.workcal import format_local
 
@@ -49,8 +48,7 @@ def failed(hall: Optional[str] = typer.Option(None, "--hall"),
     """Actions parked as failed across open incidents, and incidents whose workflow died."""
     s = settings()
     cutoff = _since(since)
-    if hall is not None and directory(s).hall(hall) is None:
-        fail(f"--hall: unknown hall {shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
+    filters(s, hall=hall)
 
     async def go():
         return await (await gateway_or_fail(s)).failures(hall, cutoff)
@@ -79,6 +77,7 @@ def retry(incident_id: Optional[str] = typer.Argument(None), step: Optional[str]
     if all_failed:
         if incident_id or step:
             fail("--all-failed takes no ID or STEP")
+        filters(s, hall=hall)
         _retry_all(s, actor, hall, _since(since))
         return
     if not (incident_id and step):

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from groupdesk.cli.common import acting, directory, fail, gateway_or_fail, print_json, run, settings
+from groupdesk.cli.common import acting, fail, filters, gateway_or_fail, print_json, run, settings
 from groupdesk.cli.incidents import check_target
 from groupdesk.core import validation as v
 from groupdesk.core.models import PromiseChange
@@ -126,8 +126,7 @@ def list_promises(
 ) -> None:
     """Promises of running incidents (found by their search attributes, not by reading every incident)."""
     s = settings()
-    if hall is not None and directory(s).hall(hall) is None:
-        fail(f"--hall: unknown hall {v.shown(hall)}; halls: {', '.join(h.id for h in directory(s).halls)}")
+    filters(s, hall=hall)
     try:
         before = parse_when(due_before) if due_before is not None else None
     except ValueError as exc:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from groupdesk.cli.archive import open_archive, period
-from groupdesk.cli.common import fail, print_json, settings
+from groupdesk.cli.common import fail, filters, print_json, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +36,7 @@ def report(start: str = typer.Option(..., "--from", help="first local date, YYYY
     if unit and hall:
         fail("--unit and --hall: choose one (a hall, or a unit's halls)")
     first, last = period(start, end)
+    filters(settings(), hall=hall)
     data, halls = build(first, last, hall, unit, drills)
     data["open"] = open_or_none(first, last, hall, drills, halls)
     if xlsx:
@@ -90,7 +91,7 @@ def open_or_none(first, last, hall: str | None, drills: bool, halls: list[str] |
     figures never wait for Temporal."""
     import asyncio
 
-    from groupdesk.cli.common import directory, settings
+    from groupdesk.cli.common import directory
     from groupdesk.engine.client import connect
     from groupdesk.incidents.gateway import Gateway
     from groupdesk.record.open_count import open_incidents
@@ -179,6 +180,7 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     if unit and hall:
         fail("--unit and --hall: choose one (a hall, or a unit's halls)")
     first, last = period(start, end)
+    filters(settings(), hall=hall)
     db, _ = open_archive()
     halls = None
     if unit:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from groupdesk.cli.common import acting, fail, gateway_or_fail, print_json, run, settings
+from groupdesk.cli.common import acting, fail, filters, gateway_or_fail, print_json, run, settings
 from groupdesk.runtime.masking import mask_code, mask_phone
 from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
 
@@ -39,7 +39,9 @@ def list_sms(incident: Optional[str] = typer.Option(None, "--incident"),
     """Messages stored in the outbox, oldest first: provider, template and parameters, the text the phone got."""
     from groupdesk.messaging.outbox import Outbox  # the database layer loads only for the commands that use it
 
-    rows = Outbox(settings()).list(incident_id=incident)
+    s = settings()
+    filters(s, incident=incident)
+    rows = Outbox(s).list(incident_id=incident)
     if as_json:
         print_json([{**r.as_json(), "to": mask_phone(r.to_number), "body": mask_code(r.purpose, r.body),
                      "params": _params(r.purpose, r.params)} for r in rows])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 SUMMARY_MAX = 500
 NAME_MAX = 64
@@ -24,18 +25,17 @@ PROMISE_MAX = 500  # what was promised
 PROMISES_MAX = 50  # promises in one incident
 CATEGORIES = ("service", "business", "outage", "power_quality", "grid_construction")  # 95598; business incl. metering
 COMPLAINANT_TYPES = ("venting", "authority", "gain", "publicity")  # seed 003
-ACCOUNT_NO = re.compile(r"^[0-9][0-9-]{3,31}$")  # 户号: digits (a '-' allowed), 4 to 32
+ACCOUNT_NO = re.compile(r"^[0-9][0-9-]{3,31}\Z")  # 户号: digits (a '-' allowed), 4 to 32
 SHOWN_MAX = 40  # how much of a bad value an error message repeats
 # All the free text an incident's timeline may hold (notes, reasons, comments): the state travels whole
 # in queries, in its result and across a continue-as-new, all of which Temporal caps at 2 MB.
 TIMELINE_TEXT_MAX = 200_000
 
-INCIDENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # playbook step, outcome and data-key ids
-STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-PLAYBOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps tab, newline and carriage return
-_LINE_BREAK = re.compile(r"[\t\n\r\x0b\x0c\u2028\u2029]")
+INCIDENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")  # playbook step, outcome and data-key ids
+STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+PLAYBOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
+MULTI_LINE = "\n\t"  # the only control characters a multi-line field (a note, a reason) may hold
 
 # How each field is called on the command line, when that differs from its form / JSON name.
 CLI_FLAGS = {
@@ -61,18 +61,65 @@ def shown(value: object) -> str:
     return repr(text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX] + "…")
 
 
+def normal_text(value: str) -> str:
+    """Text as it is kept: Unicode NFC (one code point per letter, as it is shown), and a browser's CR LF
+    line ends as LF. Every check below reads text this way, and every door stores it this way."""
+    value = unicodedata.normalize("NFC", value or "")
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+
+
+def normal_fields(request):
+    """A request (a pydantic model) with every text field, and every text value of a map, as it is kept;
+    a plain text as it is kept; anything else as it is."""
+    if isinstance(request, str):
+        return normal_text(request)
+    if not hasattr(request, "model_copy"):
+        return request
+    changes: dict = {}
+    for name, value in request:
+        if isinstance(value, str) and (kept := normal_text(value)) != value:
+            changes[name] = kept
+        elif isinstance(value, dict) and value and all(isinstance(x, str) for x in value.values()):
+            kept_map = {key: normal_text(x) for key, x in value.items()}
+            if kept_map != value:
+                changes[name] = kept_map
+    return request.model_copy(update=changes) if changes else request
+
+
+def hidden_problem(value: str, *, multi_line: bool = False) -> str | None:
+    """The one rule for characters that are not what they look like: C0 and C1 controls (newline and tab
+    only in a multi-line field), bidi overrides, isolates and marks, zero-width and other format characters,
+    line and paragraph separators, lone surrogates. None if the text is plain."""
+    for char in value:
+        if char.isprintable() and char != "\u3164":  # (fast path; U+3164 Hangul filler prints as nothing)
+            continue
+        kind = unicodedata.category(char)
+        if kind in ("Zs", "Co", "Cn") or (multi_line and char in MULTI_LINE):
+            continue  # spaces, private use (some rare hanzi live there), code points newer than Python's table
+        code = f"U+{ord(char):04X}"
+        if char in "\n\t\r\x0b\x0c\x85\u2028\u2029":
+            return "contains a line break or tab; write it on one line" if not multi_line else \
+                f"contains a {code} line break; use a plain new line"
+        if kind == "Cs":
+            return f"contains a lone surrogate ({code}), which is not text; send valid UTF-8"
+        name = unicodedata.name(char, "")
+        if kind == "Cc":
+            return f"contains a control character ({code}); remove it"
+        if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069" or char in "\u200e\u200f\u061c":
+            return f"contains {code} {name}, which reorders how the text reads; remove it"
+        return f"contains {code} {name or 'an invisible character'}, which shows as nothing; remove it"
+    return None
+
+
 def text_problem(value: str | None, limit: int, *, required: str | None = None, one_line: bool = False) -> str | None:
-    """Free text: within `limit` characters, no control characters; `required` says what to write if empty."""
-    value = value or ""
+    """Free text, read as it is kept (normal_text): within `limit` characters, none hidden (hidden_problem);
+    `required` says what to write if empty."""
+    value = normal_text(value or "")
     if required and not value.strip():
         return required
     if len(value) > limit:
         return f"{len(value):,} characters is too long; keep it within {limit:,}"
-    if one_line and (_CONTROL.search(value) or _LINE_BREAK.search(value)):
-        return "contains a line break or control character; write it on one line"
-    if _CONTROL.search(value):
-        return "contains a control character; remove it"
-    return None
+    return hidden_problem(value, multi_line=not one_line)
 
 
 def name_problem(value: str | None, what: str) -> str | None:
@@ -104,6 +151,15 @@ def time_scale_problem(value: float | None, drill: bool) -> str | None:
         return "only a drill may run on compressed time; add --drill"
     if not math.isfinite(value) or not 1 <= value <= TIME_SCALE_MAX:
         return f"{value} is out of range; give a number from 1 to {TIME_SCALE_MAX}"
+    return None
+
+
+TIERS = (0, 4)  # warning tiers: 0 none, 4 .. 1 (一级, the most severe)
+
+
+def tier_problem(value: int | None) -> str | None:
+    if value is not None and not TIERS[0] <= value <= TIERS[1]:
+        return f"{value} is not a warning tier; give {TIERS[0]} (none) to {TIERS[1]}"
     return None
 
 
@@ -179,12 +235,14 @@ def data_problems(data: dict[str, str]) -> dict[str, str]:
 
 
 def data_size_problem(data: dict[str, str]) -> str | None:
-    """The size bounds alone (what the workflow's validator checks; the names are the playbook's)."""
+    """The size bounds and the text rule (what the workflow's validator checks; the names are the playbook's)."""
     if len(data) > DATA_KEYS_MAX:
         return f"{len(data)} values is too many; give at most {DATA_KEYS_MAX}"
     for key, value in data.items():
         if len(key) > NAME_MAX or len(value) > DATA_VALUE_MAX:
             return f"{shown(key)} is too long; names are at most {NAME_MAX} and values {DATA_VALUE_MAX} characters"
+        if problem := hidden_problem(normal_text(value)):
+            return f"{shown(key)} {problem}"
     return None
 
 
@@ -205,7 +263,7 @@ def promise_what_problem(value: str | None) -> str | None:
     return text_problem(value, PROMISE_MAX, required="say what was promised, e.g. 5个工作日内反馈校验结果")
 
 
-PROMISE_ID = re.compile(r"^p[1-9][0-9]{0,3}$")
+PROMISE_ID = re.compile(r"^p[1-9][0-9]{0,3}\Z")
 
 
 def promise_id_problem(value: str) -> str | None:

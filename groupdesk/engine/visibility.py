@@ -17,7 +17,7 @@ from groupdesk.core import search_attributes as sa
 WORKFLOW_TYPE = "GroupIncident"
 RUNNING = 'ExecutionStatus = "Running"'
 DEAD = ("Terminated", "Failed", "TimedOut", "Canceled")
-_SAFE = re.compile(r"^[\w.:+@-]{1,128}$")  # ids, codes, hashes, step names: no quotes, no spaces
+_SAFE = re.compile(r"^[\w.:+@-]{1,128}\Z")  # ids, codes, hashes, step names: no quotes, no spaces
 
 
 class QueryValueError(ValueError):

@@ -35,6 +35,7 @@ from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.record.evidence import EvidenceGateway
+from groupdesk.core.validation import normal_fields
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 from groupdesk.incidents.links import with_live_links
@@ -92,8 +93,9 @@ def not_ready(err: RPCError) -> bool:
 
 
 async def execute_update(handle: WorkflowHandle, update: Any, arg: Any) -> Any:
-    """`handle.execute_update(update, arg)`, sent again while the server says the workflow was not ready."""
-    update_id = str(uuid.uuid4())
+    """`handle.execute_update(update, arg)` with the text as it is kept (NFC), sent again while the server says
+    the workflow was not ready."""
+    update_id, arg = str(uuid.uuid4()), normal_fields(arg)
     for attempt in range(1, UPDATE_TRIES + 1):
         try:
             return await handle.execute_update(update, arg, id=update_id)
@@ -195,7 +197,7 @@ class Incident:
         return await execute_update(self._handle, _workflow().record_reset, req)
 
     async def note(self, req: AddNote) -> None:
-        await self._handle.signal(_workflow().add_note, req)
+        await self._handle.signal(_workflow().add_note, normal_fields(req))
 
     async def report_delivery(self, req: DeliveryReport) -> None:
         await self._handle.signal(_workflow().report_delivery, req)

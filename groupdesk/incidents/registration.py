@@ -56,18 +56,18 @@ def prepare_start(
     return StartIncident(
         incident_id=incident_id, playbook=playbook, hall_id=hall.id, hall_name=hall.name,
         hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
-        lead=Complainant(name=lead_name.strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
-        summary=summary.strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
+        lead=Complainant(name=v.normal_text(lead_name).strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
+        summary=v.normal_text(summary).strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
         history_budget=history_budget, registration=(reg := registered(registration or {})),
         owner=involvement.owner_for(directory, hall.id, playbook, reg.person_involved, started_by),
     )
 
 
 def registered(fields: dict) -> Registration:
-    """The registration as typed (already checked): text trimmed, empty choices left out."""
+    """The registration as typed (already checked): text as it is kept and trimmed, empty choices left out."""
     return Registration(
-        address=(fields.get("address") or "").strip(), account_no=(fields.get("account_no") or "").strip(),
-        category=fields.get("category") or None, demands=(fields.get("demands") or "").strip(),
+        address=v.normal_text(fields.get("address") or "").strip(), account_no=(fields.get("account_no") or "").strip(),
+        category=fields.get("category") or None, demands=v.normal_text(fields.get("demands") or "").strip(),
         complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
         person_involved=(fields.get("person_involved") or "").strip(),
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from groupdesk.playbooks import textfiles
+from groupdesk.core import validation as v
 from groupdesk.core.models import StaffRef
 from groupdesk.core.phones import normalise_phone
 from groupdesk.core.roles import LANGUAGES, ROLE_IDS
@@ -19,12 +21,35 @@ class DirectoryError(ValueError):
     pass
 
 
+MAX_FILE_BYTES = 1024 * 1024  # a directory of a few thousand people
+HALL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
+
+
+def _name(value: str, what: str) -> str:
+    """A name people read: the one text rule (one line, nothing hidden), at most 64 characters."""
+    if problem := v.name_problem(value, what):
+        raise ValueError(problem)
+    return v.normal_text(value).strip()
+
+
 class Person(BaseModel):
     id: str
     name: str
-    mobile: str
+    mobile: str = Field(max_length=v.PHONE_MAX)
     lang: str = "zh-CN"
     wecom_userid: str | None = None  # their WeCom (企业微信) member account, if staff messages may go there
+
+    @field_validator("id")
+    @classmethod
+    def _staff_id(cls, value: str) -> str:
+        if problem := v.staff_id_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _person_name(cls, value: str) -> str:
+        return _name(value, "the person's name")
 
     @field_validator("lang")
     @classmethod
@@ -48,6 +73,23 @@ class Hall(BaseModel):
     centre: str
     unit: str = ""  # the id of its customer service centre among the directory's `units` (reports up the hierarchy)
     roles: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _hall_id(cls, value: str) -> str:
+        if not HALL_ID.match(value):
+            raise ValueError(f"{v.shown(value)} is not a hall id (lower-case letters, digits, '-' and '_', at most 64)")
+        return value
+
+    @field_validator("name", "centre")
+    @classmethod
+    def _hall_name(cls, value: str) -> str:
+        return _name(value, "a name")
+
+    @field_validator("name_en")
+    @classmethod
+    def _hall_name_en(cls, value: str) -> str:
+        return _name(value, "a name") if value else value
 
     @field_validator("roles")
     @classmethod
@@ -170,16 +212,17 @@ def current_directory(path: Path) -> Directory:
 
 
 def load_directory(path: Path) -> Directory:
+    """The directory in a YAML file, or DirectoryError: one line naming the file, where in it, and the fix."""
     path = Path(path)
+    text = textfiles.read_text(path, limit=MAX_FILE_BYTES, error=DirectoryError, too_large="keep a directory within",
+                               missing="staff directory not found; set GROUPDESK_DIRECTORY to a YAML file")
+    raw = textfiles.parse_yaml(path, text, error=DirectoryError)
+    if not isinstance(raw, dict):
+        raise DirectoryError(f"{path}: a directory is a YAML mapping with people and halls")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DirectoryError(f"{path}: staff directory not found; set GROUPDESK_DIRECTORY to a YAML file") from None
-    except yaml.YAMLError as exc:
-        raise DirectoryError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return Directory.model_validate(raw or {})
+        return Directory.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise DirectoryError(f"{path}: {where + ': ' if where else ''}{first['msg']}") from None
+        where = ".".join(str(p)[:40] for p in first["loc"])
+        message = " ".join(first["msg"].removeprefix("Value error, ").split())
+        raise DirectoryError(f"{path}: {where + ': ' if where else ''}{message}") from None

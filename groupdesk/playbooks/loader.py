@@ -12,7 +12,7 @@ from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
 from groupdesk.playbooks import textfiles
 from groupdesk.playbooks.templating import TemplateProblem, check_template
-from groupdesk.core.validation import IDENTIFIER
+from groupdesk.core.validation import IDENTIFIER, PLAYBOOK_ID
 from groupdesk.playbooks.plan_checks import warning_plan_problems
 from groupdesk.playbooks.link_checks import link_problems, missing_targets
 
@@ -164,8 +164,8 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
                        " its template")
             yield from template(f"{where}, audiences.{audience}", name, use)
 
-    if not IDENTIFIER.match(pb.id.replace("-", "_")):
-        yield f"id: {pb.id[:40]!r} is not a playbook id; use lower-case letters, digits and '-'"
+    if not PLAYBOOK_ID.match(pb.id):
+        yield f"id: {pb.id[:40]!r} is not a playbook id; use lower-case letters, digits and '-' (at most 64)"
     for sid, step in steps.items():
         if not IDENTIFIER.match(sid):
             yield f"step {sid[:40]!r}: not a step id; use lower-case letters, digits and '_' (at most 64)"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+MAX_DEPTH = 32  # the shipped playbooks nest 7 levels, the directory 5
+MAX_NODES = 200_000  # values after every alias is expanded: a few anchors must not become billions
 
 def read_text(path: Path, *, limit: int, error: type[Exception], too_large: str, missing: str) -> str:
     """The file's text; `too_large` ends the over-`limit` line (e.g. "keep a playbook file within"), `missing` is the no-file line."""
@@ -25,11 +27,50 @@ def read_text(path: Path, *, limit: int, error: type[Exception], too_large: str,
 
 
 def parse_yaml(path: Path, text: str, *, error: type[Exception], loader: type = yaml.SafeLoader) -> object:
-    """The YAML document in `text` (read from `path`), or one line with the line and column of the mistake."""
+    """The YAML document in `text` (read from `path`), or one line with the line and column of the mistake.
+
+    Its shape is bounded before it is built: nesting (the loader recurses once per level) and the number of
+    values once aliases are expanded (whoever reads the result walks every one)."""
     try:
+        if problem := _shape_problem(text, loader):
+            raise error(f"{path}: {problem}")
         return yaml.load(text, Loader=loader)
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to read; keep it within {MAX_DEPTH} levels") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         problem = getattr(exc, "problem", None) or "cannot be parsed"
         raise error(f"{path}: not valid YAML{at}: {problem}; fix the indentation or quoting there") from None
+
+
+def _shape_problem(text: str, loader: type) -> str | None:
+    """Too deep or too large once expanded, from the parser's events (it keeps a stack, it does not recurse)."""
+    open_nodes: list[list] = []  # [anchor, values so far] of each collection still open
+    sizes: dict[str, int] = {}  # values under each anchor, as an alias to it expands
+    total = 0
+    for event in yaml.parse(text, Loader=loader):
+        grows = 0
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_nodes) >= MAX_DEPTH:
+                return (f"nested more than {MAX_DEPTH} levels deep at line {event.start_mark.line + 1};"
+                        " flatten it (a playbook nests about 7)")
+            open_nodes.append([event.anchor, 1])
+            grows = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = size
+            if open_nodes:
+                open_nodes[-1][1] += size
+        elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+            grows = 1 if isinstance(event, yaml.ScalarEvent) else sizes.get(event.anchor, 1)
+            if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                sizes[event.anchor] = 1
+            if open_nodes:
+                open_nodes[-1][1] += grows
+        total += grows
+        if total > MAX_NODES:
+            return (f"holds more than {MAX_NODES:,} values once its aliases (*name) are expanded"
+                    f" (line {event.start_mark.line + 1}); write the values out instead")
+    return None

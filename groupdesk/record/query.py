@@ -23,6 +23,13 @@ def parse_day(flag: str, raw: str) -> date:
         raise ValueError(f"{flag}: {raw!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-23") from None
 
 
+def period_problem(first: date, last: date, names: tuple[str, str] = ("--from", "--to")) -> str | None:
+    """A period runs forward: its last day is not before its first. The line names the end by `names`."""
+    if last < first:
+        return f"{names[1]}: {last} is before {names[0]} {first}; give the first day, then the last"
+    return None
+
+
 def records(db: Database, start: date, end: date, hall: str | None = None) -> list[dict]:
     """Archived records that started between the two local dates (both included), oldest first."""
     t = archive_records

@@ -57,11 +57,13 @@ class Settings(BaseSettings):
     tencent_timeout: float = Field(5.0, alias="GROUPDESK_TENCENT_TIMEOUT")
     # the secret path segment of the domestic providers' push addresses (/aliyun/{token}/report ...)
     webhook_token: str = Field("", alias="GROUPDESK_WEBHOOK_TOKEN")
-    accounts: Path = Field(EXAMPLE_ACCOUNTS, alias="GROUPDESK_ACCOUNTS")
+    # sign-in accounts (argon2id hashes); required outside `groupdesk dev`, which falls back to the examples
+    accounts: Path | None = Field(None, alias="GROUPDESK_ACCOUNTS")
     secret_key: str = Field("", alias="GROUPDESK_SECRET_KEY")
     # the HMAC key of every phone hash and approval code: at least 32 random characters
     hash_key_value: str = Field("", alias="GROUPDESK_HASH_KEY")
-    dev_mode: bool = Field(False, alias="GROUPDESK_DEV_MODE")
+    # X-Forwarded-For counts only from these proxies (CIDRs, comma-separated; default: none)
+    trusted_proxies: str = Field("", alias="GROUPDESK_TRUSTED_PROXIES")
     # Incidents kept in the worker's memory between their tasks (~0.27 MB each on top of ~145 MB): at 400 a
     # worker measured 271 MB with 1,000 open (target: 5,000 open within 300 MB); an evicted incident
     # replays its history when it next wakes (~0.15 s of worker CPU for a whole drill's worth of wakes).
@@ -94,6 +96,12 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", alias="GROUPDESK_WECOM_API_BASE")  # + /cgi-bin/...
     wecom_oauth_base: str = Field("https://open.weixin.qq.com", alias="GROUPDESK_WECOM_OAUTH_BASE")  # sign-in page
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        networks(value)  # a malformed CIDR stops every process at start, naming the variable
+        return value
+
     @field_validator("hash_key_value")
     @classmethod
     def _long_enough(cls, value: str) -> str:
@@ -109,6 +117,14 @@ class Settings(BaseSettings):
 
             parse_url(value)
         return value
+    def accounts_file(self, dev: bool) -> Path | None:
+        """GROUPDESK_ACCOUNTS; only `groupdesk dev` (and tests that ask for dev) falls back to the example
+        accounts, whose password the README prints."""
+        return self.accounts or (EXAMPLE_ACCOUNTS if dev else None)
+
+    def proxies(self) -> tuple:
+        """GROUPDESK_TRUSTED_PROXIES as networks."""
+        return networks(self.trusted_proxies)
 
     def session_secret(self) -> str:
         """GROUPDESK_SECRET_KEY, or (in dev and tests; production refuses to start without it,
@@ -146,6 +162,19 @@ class Settings(BaseSettings):
     @property
     def dev_server_db(self) -> Path:
         return self.data_dir / "temporal.sqlite3"
+
+
+def networks(raw: str) -> tuple:
+    """`10.0.0.0/8, 192.0.2.7` as ip networks; ValueError naming the entry that is not one."""
+    import ipaddress
+
+    found = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item[:40]!r} is not an address or a CIDR such as 10.0.0.0/8") from None
+    return tuple(found)
 
 
 @lru_cache

@@ -6,10 +6,11 @@ from typing import Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import ConfigDict
 
 from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.core.models import SECRET_STATE_FIELDS
+from groupdesk.web.bodies import StrictBody
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
 from groupdesk.web.permissions import Viewer
@@ -18,12 +19,15 @@ from groupdesk.web.service import StartForm
 router = APIRouter(prefix="/api")
 
 
-class SignIn(BaseModel):
+# Each body's examples are a request that does what it says in some state of an incident (the fuzzer starts
+# from them; docs show them): ids of the example directory and the shipped playbooks, never a real password.
+class SignIn(StrictBody):
     person: str
     password: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"person": "sun.li", "password": "your password"}]})
 
 
-class StartRequest(BaseModel):
+class StartRequest(StrictBody):
     hall: str
     headcount: int
     lead_name: str
@@ -40,36 +44,47 @@ class StartRequest(BaseModel):
     complainant_type: str = ""
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"hall": "xicheng", "headcount": 15, "lead_name": "张建国", "lead_phone": "13800138000",
+         "summary": "智能电表换装后电量异常", "drill": True, "category": "business"}]})
 
 
-class OutcomeRequest(BaseModel):
+class OutcomeRequest(StrictBody):
     step: str
     outcome: str
     note: str = ""
     data: dict[str, str] = {}
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"step": "move_to_vip_room", "outcome": "done"}, {"step": "keep_order", "outcome": "done", "note": "秩序良好"}]})
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(StrictBody):
     approve: bool
     reason: str = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True},
+                                                              {"approve": False, "reason": "先由计量人员解释"}]})
 
 
-class FollowUpRequest(BaseModel):
+class FollowUpRequest(StrictBody):
     score: int
     comment: str = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"score": 5, "comment": "处理及时"}]})
 
 
-class NoteRequest(BaseModel):
+class NoteRequest(StrictBody):
     text: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "客户情绪稳定"}]})
 
 
-class HandoverRequest(BaseModel):
+class HandoverRequest(StrictBody):
     to: str
     reason: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "zhao.min", "reason": "交接班"}]})
 
 
-class SkipRequest(BaseModel):
+class SkipRequest(StrictBody):
     reason: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "已电话通知"}]})
 
 
 def console(request: Request):

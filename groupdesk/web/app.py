@@ -59,18 +59,21 @@ class Services:
         return Gateway(await self.client(), self.settings)
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, client: Client | None = None, *, dev: bool = False) -> FastAPI:
+    """The console. `dev` (only `groupdesk dev` and tests pass it, in code: no setting turns it on) adds the
+    phone simulator, open API docs, cookies over plain http and the example accounts when none are set."""
     settings = settings or Settings()
     private_dir(settings.data_dir)
     # Outside `groupdesk dev` the API's schema and docs are for ops only (see operations.py).
-    open_docs = {} if settings.dev_mode else {"docs_url": None, "openapi_url": None, "redoc_url": None}
+    open_docs = {} if dev else {"docs_url": None, "openapi_url": None, "redoc_url": None}
     app = FastAPI(title="groupdesk", version="0.1.0", **open_docs)
+    app.state.dev = dev
     app.state.services = Services(settings, client)
     app.state.console = Console(settings, app.state.services.client)
-    app.state.sign_ins = SignIns(settings, app.state.console.directory)
+    app.state.sign_ins = SignIns(settings, app.state.console.directory, dev=dev)
     # The cookie holds a server-side session id (auth.py); in production it travels over https only.
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="groupdesk",
-                       same_site="lax", https_only=not settings.dev_mode, max_age=12 * 3600)
+                       same_site="lax", https_only=not dev, max_age=12 * 3600)
     app.include_router(twilio_router)
     from groupdesk.web import aliyun_webhooks, tencent_webhooks
 
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
         app.include_router(wecom.router)
         app.include_router(wecom_sign_in.router)
-    if settings.dev_mode:  # the phone simulator can reply as the director: never outside `groupdesk dev`
+    if dev:  # the phone simulator can reply as the director: never outside `groupdesk dev`
         from groupdesk.web.phone import router as phone_router
 
         app.include_router(phone_router)
@@ -106,6 +109,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
                        allow_headers=["Content-Type", "Authorization", "X-Namespace"])
     # outermost: a body over the limit is refused before anything reads it (an evidence upload's limit is the file's)
     install_limits(app, larger=((attachments.UPLOAD_PATH, attachments.UPLOAD_LIMIT, attachments.TOO_LARGE),))
+    from groupdesk.web import openapi_links
+
+    openapi_links.install(app)  # from a started incident to every operation on it
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     def wants_json(request: Request) -> bool:
@@ -163,7 +169,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
         return await render_metrics(app.state.console)
 
-    if not settings.dev_mode:
+    if not dev:
         @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(ops_or_token)])
         async def openapi():
             return JSONResponse(app.openapi())

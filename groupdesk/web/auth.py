@@ -9,33 +9,49 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from groupdesk.people.accounts import check_password, load_accounts
+import structlog
+
+from groupdesk.people.accounts import check_password, is_example_password, load_accounts
 from groupdesk.web.permissions import Viewer, viewer_for
+from groupdesk.web.proxies import client_address as forwarded_for_client
 from groupdesk.web.sessions import SessionStore, account_stamp, wecom_stamp
 from groupdesk.web.throttle import SignInThrottle
 
 MAX_HASHES = 2  # argon2id takes 64 MiB a hash: at most this many at once
 SLOT_WAIT = 3.0  # seconds a sign-in waits for a free slot before 503
 MAX_PASSWORD = 1024
+log = structlog.get_logger("groupdesk.web.sign_in")
 
 
 class SignIns:
     """The console's sign-in state: the throttle, the sessions, the accounts file and the hashing slots."""
 
-    def __init__(self, settings, directory):
-        self.settings, self._directory = settings, directory
+    def __init__(self, settings, directory, dev: bool = False):
+        self.settings, self._directory, self.dev = settings, directory, dev
+        self._path = settings.accounts_file(dev)
+        self.proxies = settings.proxies()  # GROUPDESK_TRUSTED_PROXIES: whose X-Forwarded-For counts
         self.throttle = SignInThrottle(settings)
         self.sessions = SessionStore(settings)
         self._slots: asyncio.Semaphore | None = None
         self._accounts: tuple[tuple[int, int], dict[str, str]] | None = None
 
     def accounts(self) -> dict[str, str]:
-        """GROUPDESK_ACCOUNTS, read again whenever the file changes (a new password takes effect at once)."""
-        path = Path(self.settings.accounts)
-        info = path.stat()
-        version = (info.st_mtime_ns, info.st_size)
-        if self._accounts is None or self._accounts[0] != version:
-            self._accounts = (version, load_accounts(path))
+        """GROUPDESK_ACCOUNTS, read again whenever the file changes (a new password takes effect at once).
+
+        None set (only an in-process production app; `groupdesk console` refuses to start so): nobody. A file
+        that stops parsing keeps the accounts it last held, and the log says why."""
+        if self._path is None:
+            return {}
+        path = Path(self._path)
+        try:
+            info = path.stat()
+            version = (info.st_mtime_ns, info.st_size)
+            if self._accounts is None or self._accounts[0] != version:
+                self._accounts = (version, load_accounts(path))
+        except (OSError, ValueError) as exc:
+            log.warning("accounts file unreadable; keeping the accounts read before", error=str(exc)[:200])
+            if self._accounts is None:
+                self._accounts = ((0, 0), {})
         return self._accounts[1]
 
     def stamp(self, person: str) -> str | None:
@@ -73,6 +89,8 @@ class SignIns:
         finally:
             self._slots.release()
         ok = ok and len(password) <= MAX_PASSWORD and self._directory().person(person) is not None
+        # a shipped example password (the README prints it) opens nothing outside `groupdesk dev`
+        ok = ok and (self.dev or not is_example_password(password))
         if ok:
             self.throttle.succeeded(person)
         else:
@@ -89,7 +107,8 @@ def sign_ins(request: Request) -> SignIns:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the sign-in throttle counts: the peer, or behind a trusted proxy whom it forwarded for."""
+    return forwarded_for_client(request, sign_ins(request).proxies)
 
 
 async def sign_in(request: Request, person: str, password: str) -> bool:

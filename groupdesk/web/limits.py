@@ -17,6 +17,11 @@ TOO_LARGE = (f"request body is over {MAX_BODY_BYTES // 1024} KiB; send less (a s
              " a note 2,000)")
 
 
+WANTED = {"int_type": "a whole number (not text, not true/false)", "bool_type": "true or false (not 1, not text)",
+          "string_type": "text", "float_type": "a number (not text, not true/false)", "dict_type": "an object",
+          "list_type": "a list", "model_type": "an object", "model_attributes_type": "an object"}
+
+
 class BodyTooLarge(HTTPException):
     def __init__(self) -> None:
         super().__init__(status_code=413, detail=TOO_LARGE)
@@ -84,6 +89,8 @@ def describe(error: dict) -> str:
         return "required; give it"
     if kind == "json_invalid":
         return "not valid JSON; send a JSON object"
+    if kind in WANTED:
+        return f"should be {WANTED[kind]}"
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
@@ -91,14 +98,17 @@ def install(app: FastAPI, larger: tuple[tuple[str, int, str], ...] = ()) -> None
     """Add the body limit (`larger`: paths whose POST may carry more) and the handlers that turn bad input into one
     line per field."""
     from groupdesk.web.errors import Invalid
+    from groupdesk.web.text_input import TextInput
 
+    app.add_middleware(TextInput)  # inside the limit: it reads only bodies the limit let through
     app.add_middleware(BodyLimit, larger=larger)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError):
         lines: dict[str, str] = {}
         for error in exc.errors():
-            lines.setdefault(field_name(tuple(error.get("loc", ()))), describe(error))
+            where = "body" if error.get("type") == "json_invalid" else field_name(tuple(error.get("loc", ())))
+            lines.setdefault(where, describe(error))
         return JSONResponse({"detail": "\n".join(f"{f}: {m}" for f, m in lines.items()), "errors": lines},
                             status_code=422)
 

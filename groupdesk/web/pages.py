@@ -58,7 +58,7 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
     return templates.TemplateResponse(request, name, {
         "viewer": viewer, "t": translator(lang), "lang": lang, "csrf": csrf_token(request), "flash": flash,
         "local": lambda moment: _local(moment, lang),
-        "role": lambda role: role_label(role, lang), "dev": request.app.state.console.settings.dev_mode,
+        "role": lambda role: role_label(role, lang), "dev": request.app.state.dev,
         "wecom": request.app.state.console.settings.staff_channel == "wecom",
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
@@ -125,7 +125,22 @@ async def logout(request: Request):
 @router.get("/lang/{lang}")
 async def switch_language(lang: str, request: Request):
     request.session["lang"] = "en" if lang == "en" else "zh-CN"
-    return back_to(request.headers.get("referer") or "/")
+    return back_to(local_path(request.headers.get("referer") or "/"))
+
+
+def local_path(url: str) -> str:
+    """Where a redirect may go: a path on this site (the path and query of `url`), never another site; "/" for
+    anything else (`//evil.example`, `/\\evil`, `javascript:`)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "/"
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith(("//", "/\\")) or any(c in path for c in "\\\r\n\t"):
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 # ---- the live board ----------------------------------------------------------------------
@@ -363,7 +378,12 @@ async def playbooks(request: Request, viewer: Viewer = Depends(viewer_or_login))
 
 @router.get("/playbooks/{playbook_id}")
 async def playbook_page(playbook_id: str, request: Request, viewer: Viewer = Depends(viewer_or_login)):
-    pb = find_playbook(console(request).settings.playbooks_dir, playbook_id)
+    if v.playbook_id_problem(playbook_id):
+        raise HTTPException(status_code=404, detail="no such playbook; see /playbooks")
+    try:
+        pb = find_playbook(console(request).settings.playbooks_dir, playbook_id)
+    except PlaybookError:
+        raise HTTPException(status_code=404, detail="no such playbook; see /playbooks") from None
     lang = lang_of(request)
     return page(request, "playbook.html", viewer, pb=pb, svg=playbook_svg(pb, lang), rule=escalation_rule(pb, lang),
                 ladders=escalation_ladders(pb, lang), previews=template_previews(pb, lang))

@@ -1,7 +1,7 @@
 """Dev only, ops only: a phone simulator over the outbox, replying as any number on record.
 
 Replying as the director's phone approves as the director, so the router is mounted only
-by `groupdesk dev` (GROUPDESK_DEV_MODE) and each route is for ops.
+by `groupdesk dev` (create_app's dev flag, never a setting) and each route is for ops.
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import ConfigDict
 
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.people.permissions import Viewer
+from groupdesk.web.bodies import StrictBody
 from groupdesk.web.auth import check_csrf, require_viewer
 from groupdesk.web.pages import _act, viewer_or_login
 
@@ -16,25 +17,29 @@ api = APIRouter(prefix="/api")
 pages = APIRouter(include_in_schema=False)
 
 
-class PromiseRequest(BaseModel):
+class PromiseRequest(StrictBody):
     what: str
     due: str
     owner: str
     to: str = LEAD_COMPLAINANT
+    model_config = ConfigDict(json_schema_extra={"examples": [{"what": "一小时内回电", "due": "1h", "owner": "sun.li"}]})
 
 
-class KeptRequest(BaseModel):
+class KeptRequest(StrictBody):
     note: str = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已回电"}]})
 
 
-class DueRequest(BaseModel):
+class DueRequest(StrictBody):
     due: str
     reason: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"due": "2h", "reason": "数据导出需审批"}]})
 
 
-class WaiveRequest(BaseModel):
+class WaiveRequest(StrictBody):
     reason: str
     promise: str = ""  # empty: every promise not kept
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "客户已当面确认"}]})
 
 
 def _console(request: Request):

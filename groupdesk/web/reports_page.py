@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from groupdesk.record.ledger import build_ledger
-from groupdesk.record.query import parse_day
+from groupdesk.record.query import parse_day, period_problem
+from groupdesk.core import validation as v
 from groupdesk.record.report import build_report
 from groupdesk.web.labels import hall_name
 from groupdesk.playbooks.loader import load_playbooks
@@ -90,10 +91,15 @@ async def report_data(request: Request, viewer: Viewer, start: str, end: str, ha
     lang, directory = lang_of(request), console(request).directory()
     today = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
     try:
-        first = parse_day("from", start) if start else today - timedelta(days=30)
-        last = parse_day("to", end) if end else today
+        first = parse_day("start", start) if start else today - timedelta(days=30)
+        last = parse_day("end", end) if end else today
+        problem = period_problem(first, last, ("start", "end"))
     except ValueError as exc:
-        raise BadPeriod(str(exc)) from None
+        problem = str(exc)
+    if not problem and hall and directory.hall(hall) is None:
+        problem = f"hall: unknown hall {v.shown(hall)}; halls: {', '.join(h.id for h in directory.halls)}"
+    if problem:
+        raise BadPeriod(problem)
     if hall and allowed is not None and hall not in allowed:
         raise Forbidden(f"{viewer.id} does not see the figures of hall {hall}")
     units = units_for(directory, allowed)

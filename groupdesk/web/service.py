@@ -82,8 +82,8 @@ class Console(PromiseConsole):
         if hall and self.directory().hall(hall) is None:
             raise Invalid("hall", f"unknown hall {v.shown(hall)}; halls: "
                                   f"{', '.join(h.id for h in self.directory().halls)}", 400)
-        if tier is not None and not 0 <= tier <= 4:
-            raise Invalid("tier", f"{tier} is not a warning tier; give 0 to 4", 400)
+        if problem := v.tier_problem(tier):
+            raise Invalid("tier", problem, 400)
         if stage and (problem := v.identifier_problem(stage, "step")):
             raise Invalid("stage", problem, 400)
 
@@ -110,10 +110,11 @@ class Console(PromiseConsole):
         if len(form.submit_token) > 64:
             form.errors["submit_token"] = "too long; reload the form (a token is at most 64 characters)"
             return None
-        if form.submit_token and (existing := self._submitted(form.submit_token)):
-            return existing  # the same form sent twice: one incident
-        if self.directory().hall(form.hall) is not None:
+        hall_known = self.directory().hall(form.hall) is not None
+        if hall_known:  # before anything else: a known form token tells nobody else which incident it started
             require(viewer.may_start(form.hall), f"{viewer.id} is not the hall lead of {form.hall}")
+        if hall_known and form.submit_token and (existing := self._submitted(form.submit_token)):
+            return existing  # the same form sent twice: one incident
         headcount = _whole_number(form.headcount)
         if form.headcount.strip() and headcount is None:
             form.errors["headcount"] = "人数须为整数 / the number of people is a whole number"

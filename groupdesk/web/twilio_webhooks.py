@@ -9,6 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from groupdesk.core.models import DeliveryReport
 from groupdesk.core.phones import normalise_phone
 from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.messaging.callback_fields import TWILIO_INBOUND, TWILIO_STATUS, Field, callback_problem
 from groupdesk.messaging.inbox import Inbox
 from groupdesk.runtime.masking import mask_phone
 from groupdesk.messaging.reply_handling import handle_reply as shared_reply
@@ -22,6 +23,13 @@ def twiml(text: str | None) -> Response:
     if text:
         reply.message(text)
     return Response(str(reply), media_type="application/xml")
+
+
+OUR_KEY = (Field("key", 512, required=True, what="an outbox key"),)  # in the status callback URL we gave Twilio
+
+
+def refused(problem: str) -> Response:
+    return Response(problem, status_code=400, media_type="text/plain")
 
 
 async def signed_form(request: Request) -> dict[str, str] | None:
@@ -40,6 +48,8 @@ async def delivery_status(request: Request) -> Response:
     form = await signed_form(request)
     if form is None:
         return Response("invalid signature", status_code=403)
+    if problem := callback_problem(form, TWILIO_STATUS) or callback_problem(request.query_params, OUR_KEY):
+        return refused(problem)  # signed, but not what Twilio sends: nothing is stored
     services = request.app.state.services
     key, status = request.query_params.get("key", ""), form.get("MessageStatus", "")
     outbox = Outbox(services.settings)
@@ -57,6 +67,8 @@ async def inbound_sms(request: Request) -> Response:
     form = await signed_form(request)
     if form is None:
         return Response("invalid signature", status_code=403)
+    if problem := callback_problem(form, TWILIO_INBOUND):
+        return refused(problem)  # signed, but not what Twilio sends: nothing is stored or answered
     services = request.app.state.services
     inbox = Inbox(services.settings)
     sid = form.get("MessageSid", "")
@@ -64,8 +76,6 @@ async def inbound_sms(request: Request) -> Response:
         sender = normalise_phone(form.get("From", ""))
     except ValueError:
         sender = form.get("From", "")
-    if not sid or len(sid) > 64:
-        return Response("MessageSid: missing or not a Twilio message SID", status_code=400)
     if not inbox.claim(sid, mask_phone(sender)):
         return twiml(inbox.reply_for(sid))  # redelivered: answered the same, done once
     text = await handle_reply(services, sender, form.get("Body", ""))
