@@ -8,7 +8,8 @@ from groupdesk.engine import visibility
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core import validation as v
 from groupdesk.core.durations import parse_duration
-from groupdesk.incidents.registration import InputError, start_problems
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import start_problems
 from groupdesk.playbooks.loader import PlaybookError, load_playbook
 from workflows.machine.messages import used_by
 

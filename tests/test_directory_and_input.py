@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from groupdesk.people.directory import DirectoryError, current_directory, load_directory
-from groupdesk.incidents.registration import InputError
+from groupdesk.core.validation import InputError
 
 
 def test_example_directory_has_two_halls_with_every_role(directory):

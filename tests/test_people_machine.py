@@ -15,7 +15,8 @@ from activities.sms import SmsActivities
 from groupdesk.incidents.actions import actions, step_scripts, waiting_on
 from groupdesk.core import involved
 from groupdesk.core.models import HandOver, RecordOutcome
-from groupdesk.incidents.registration import InputError, prepare_start
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import prepare_start
 from groupdesk.people.involvement import holders
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.messaging.provider import OutboxProvider

@@ -15,7 +15,7 @@ from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from helpers import setup_for
 from groupdesk.people.directory import load_directory
 from groupdesk.core.workcal import LOCAL_TZ
-from groupdesk.incidents.registration import InputError
+from groupdesk.core.validation import InputError
 from groupdesk.incidents.registration import mark_start
 from groupdesk.playbooks.periods import PeriodError, load_calendar
 

@@ -14,7 +14,8 @@ from groupdesk.record.archive_record import build_record
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import HandOver, RecordFollowUp, RecordOutcome
 from groupdesk.drills.service_attitude import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_ACTS
-from groupdesk.incidents.registration import InputError, prepare_start
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import prepare_start
 from groupdesk.playbooks.loader import load_playbook
 from machine_helpers import DIRECTORY, T0, drain
 from workflows import checks

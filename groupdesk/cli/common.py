@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from groupdesk.engine.client import IncidentUnavailable
 from groupdesk.runtime.config import Settings
 from groupdesk.people.directory import Directory, DirectoryError, load_directory
-from groupdesk.incidents.registration import InputError
+from groupdesk.core.validation import InputError
 from groupdesk.people.permissions import Forbidden
 from groupdesk.core.validation import shown
 from groupdesk.engine.visibility import QueryValueError

@@ -14,7 +14,8 @@ from groupdesk.incidents.actions import actions, step_scripts
 from groupdesk.messaging.channels import sms_refusal
 from groupdesk.cli.common import (acting, directory, fail, filters, gateway_or_fail, parse_pairs, print_json, run,
                                   settings)
-from groupdesk.incidents.registration import InputError, parse_local_time, prepare_start
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import parse_local_time, prepare_start
 from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.playbooks.choice import ChoiceError, pick_playbook
 from groupdesk.core import validation as v

@@ -14,7 +14,7 @@ from groupdesk.core import validation as v
 from groupdesk.core.models import PromiseChange
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.workcal import format_local
-from groupdesk.incidents.registration import InputError
+from groupdesk.core.validation import InputError
 from groupdesk.incidents.promises import add_problems, normalise_due, parse_when
 
 promise_app = typer.Typer(no_args_is_help=True, help="Promises made to complainants: add, kept, change, waive.")

@@ -51,6 +51,15 @@ CLI_FLAGS = {
 }
 
 
+class InputError(ValueError):
+    """What someone typed is wrong: `field` names it, `message` says how to fix it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 def cli_flag(field: str) -> str:
     return CLI_FLAGS.get(field, field)
 

@@ -24,7 +24,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from groupdesk.engine import visibility
 from groupdesk.engine.client import IncidentUnavailable, incident_id_for, incident_row
 from groupdesk.runtime.config import Settings
-from groupdesk.incidents.registration import InputError, mark_start
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import mark_start
 from groupdesk.runtime.keyed import follow_up_key
 from groupdesk.core.models import (
     Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,

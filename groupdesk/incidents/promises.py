@@ -15,7 +15,8 @@ from groupdesk.core import validation as v
 from groupdesk.core.models import IncidentState, PromiseAck, PromiseChange
 from groupdesk.core.promise_models import DUE_HELP, UNRESOLVED, parse_due
 from groupdesk.core.roles import LEAD_COMPLAINANT
-from groupdesk.incidents.registration import InputError, parse_local_time
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import parse_local_time
 from groupdesk.people.permissions import Viewer, require
 from groupdesk.engine import visibility
 

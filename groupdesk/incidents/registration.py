@@ -12,14 +12,7 @@ from groupdesk.core.models import Complainant, Registration, StartIncident
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import validation as v
 from groupdesk.playbooks.choice import headcount_problem as range_problem
-from groupdesk.core.validation import cli_flag
-
-
-class InputError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+from groupdesk.core.validation import InputError, cli_flag
 
 
 def prepare_start(

@@ -13,8 +13,18 @@ from groupdesk.core import validation as v
 from groupdesk.core.models import StaffRef
 from groupdesk.core.phones import normalise_phone
 from groupdesk.core.roles import LANGUAGES, ROLE_IDS
-from groupdesk.messaging.wecom.settings import userid_problem
 from groupdesk.people.units import Unit, check_units, halls_below
+
+
+WECOM_USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-@.]{0,63}")  # WeCom's 账号 of a member
+
+
+def userid_problem(userid: str) -> str | None:
+    """Whether `userid` can be a WeCom member's userid (the directory's `wecom_userid`)."""
+    if not WECOM_USERID.fullmatch(userid or ""):
+        return (f"{userid[:70]!r} is not a WeCom userid: 1 to 64 letters, digits and _-@. starting with a letter"
+                " or digit (the member's 账号 in the WeCom admin console)")
+    return None
 
 
 class DirectoryError(ValueError):

@@ -12,7 +12,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
-from groupdesk.incidents.registration import InputError
+from groupdesk.core.validation import InputError
 
 MAX_BYTES = 10 * 1024 * 1024  # one file
 MAX_PER_INCIDENT = 50

@@ -8,8 +8,8 @@ import os
 import secrets
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
+from groupdesk.runtime.config import parse_s3_url
 from groupdesk.runtime.datafiles import private_dir
 
 CHUNK = 1024 * 1024
@@ -152,14 +152,6 @@ def _s3_client(endpoint_url: str):
     return boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, config=config)
 
 
-def parse_url(url: str) -> tuple[str, str]:
-    """(bucket, prefix) of `s3://bucket/prefix`; ValueError naming the form otherwise."""
-    parts = urlsplit(url)
-    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError("s3://bucket/prefix, or empty to keep evidence in the data dir")
-    return parts.netloc, parts.path.strip("/")
-
-
 _stores: dict[tuple, EvidenceStore] = {}
 
 
@@ -168,7 +160,7 @@ def store_for(settings) -> EvidenceStore:
     key = (str(settings.data_dir), settings.attachments_url, settings.attachments_endpoint_url)
     if key not in _stores:
         if settings.attachments_url:
-            bucket, prefix = parse_url(settings.attachments_url)
+            bucket, prefix = parse_s3_url(settings.attachments_url)
             _stores[key] = S3Store(bucket, prefix, settings.attachments_endpoint_url)
         else:
             _stores[key] = LocalStore(Path(settings.data_dir) / "attachments")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -13,6 +14,14 @@ PACKAGE = Path(__file__).resolve().parent.parent  # groupdesk/
 REPO_ROOT = PACKAGE.parent
 EXAMPLE_DIRECTORY = PACKAGE / "examples" / "directory.yaml"
 EXAMPLE_ACCOUNTS = PACKAGE / "examples" / "accounts.yaml"
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """(bucket, prefix) of `s3://bucket/prefix` (GROUPDESK_ATTACHMENTS_URL); ValueError naming the form otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("s3://bucket/prefix, or empty to keep evidence in the data dir")
+    return parts.netloc, parts.path.strip("/")
 
 
 class Settings(BaseSettings):
@@ -113,9 +122,7 @@ class Settings(BaseSettings):
     @classmethod
     def _s3_url(cls, value: str) -> str:
         if value:
-            from groupdesk.record.evidence_store import parse_url
-
-            parse_url(value)
+            parse_s3_url(value)
         return value
     def accounts_file(self, dev: bool) -> Path | None:
         """GROUPDESK_ACCOUNTS; only `groupdesk dev` (and tests that ask for dev) falls back to the example

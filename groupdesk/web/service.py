@@ -13,7 +13,8 @@ from groupdesk.runtime.config import Settings
 from groupdesk.runtime.datafiles import private_file
 from groupdesk.people.directory import Directory, load_directory
 from groupdesk.messaging.channels import sms_refusal
-from groupdesk.incidents.registration import InputError, parse_local_time, prepare_start, start_problems
+from groupdesk.core.validation import InputError
+from groupdesk.incidents.registration import parse_local_time, prepare_start, start_problems
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Playbook

@@ -23,7 +23,7 @@ from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.engine.client import IncidentUnavailable
 from groupdesk.core.models import DecideApproval
 from groupdesk.people.directory import Directory
-from groupdesk.incidents.registration import InputError
+from groupdesk.core.validation import InputError
 from groupdesk.messaging.wecom.callback import CardClick
 from groupdesk.messaging.wecom.cards import (
     APPROVE, REASON_QUESTION, REJECT, decided_card, expired_card, refused_card,

@@ -26,7 +26,6 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _TOKEN = re.compile(r"[A-Za-z0-9]{1,32}")  # WeCom: letters or digits, at most 32
 _AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
 # A member's userid: 1-64 bytes of letters, digits and _-@. starting with a letter or digit (WeCom's rule).
-USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-@.]{0,63}")
 
 
 class WecomSettingsError(ValueError):
@@ -52,13 +51,6 @@ class WecomApp:
 
     def __repr__(self) -> str:  # never the secrets, wherever the app is printed
         return f"WecomApp(corp_id={self.corp_id!r}, agent_id={self.agent_id}, api_base={self.api_base!r})"
-
-
-def userid_problem(userid: str) -> str | None:
-    if not USERID.fullmatch(userid or ""):
-        return (f"{userid[:70]!r} is not a WeCom userid: 1 to 64 letters, digits and _-@. starting with a letter"
-                " or digit (the member's 账号 in the WeCom admin console)")
-    return None
 
 
 def _base_problem(name: str, value: str) -> str | None:
