@@ -32,7 +32,10 @@ from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis.generation import GenerationMode  # noqa: E402
 
+from evidence_files import photo_jpeg  # noqa: E402
 from fuzz_coverage import ROLES, SIGNED_BY_TWILIO, Coverage, state_for  # noqa: E402
+
+UPLOAD = "POST /api/incidents/{incident_id}/attachments"
 
 
 class ConsoleThread:
@@ -88,6 +91,13 @@ async def prepare(client, settings, role: str) -> dict[str, str]:
         else:
             await wait_for(handle, lambda st: any(f.step == "move_to_vip_room" for f in st.failed_actions))
         made[state] = handle.id
+    # evidence to download: a meter photo attached by the hall lead to the fresh incident
+    from groupdesk.incidents.gateway import Gateway
+    from groupdesk.people.permissions import acting_as
+
+    row, _ = await Gateway(client, settings).attach(acting_as(directory, "sun.li"), made["fresh"], photo_jpeg(),
+                                                    "meter.jpg")
+    made["sha"] = row["stored_sha256"]
     return made
 
 
@@ -145,8 +155,12 @@ def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password:
             for name in case.path_parameters or {}:
                 if name == "promise_id":  # kept: p1; a new due time: p2 (a kept promise keeps its time)
                     case.path_parameters[name] = "p2" if label.endswith("/due") else "p1"
+                elif name == "sha":
+                    case.path_parameters[name] = world["sha"]
                 elif name in aims:
                     case.path_parameters[name] = aims[name] or world[state_for(label)]
+        if label == UPLOAD and aim:  # a real photo: only a file that is what it says reaches a 2xx
+            case.body = {"file": photo_jpeg()}
         if label == "POST /api/session" and aim:
             case.body = {"person": ROLES[role], "password": password}
         # signing in again ends the session it is sent with: sign-ins go without ours
@@ -237,6 +251,8 @@ def follow_links(schema, base_url: str, role: str, session, headers: dict, cover
             for name, value in (("step", "move_to_vip_room"), ("promise_id", "p1")):  # what the link leaves open
                 if "{" + name + "}" in target.path:
                     values.setdefault(name, value)
+            if "{sha}" in target.path and "sha" not in values:
+                continue  # a download is reached from its upload's link, which gives the sha
             got = call(target, values, example_body(raw, target))
             if 200 <= got.status_code < 300:
                 follow(target, got, values)

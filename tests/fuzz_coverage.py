@@ -33,6 +33,10 @@ MAY = {
     "POST /api/incidents/{incident_id}/promises/{promise_id}/kept": frozenset({"hall_lead", "centre_director"}),
     "POST /api/incidents/{incident_id}/promises/{promise_id}/due": frozenset({"hall_lead", "centre_director"}),
     "POST /api/incidents/{incident_id}/promises/waive": frozenset({"centre_director"}),
+    # evidence: staff of the hall attach; whoever sees the incident lists and downloads
+    "POST /api/incidents/{incident_id}/attachments": AT_THE_HALL,
+    "GET /api/incidents/{incident_id}/attachments": EVERYONE,
+    "GET /api/incidents/{incident_id}/attachments/{sha}": EVERYONE,
 }
 SIGNED_BY_TWILIO = {"POST /twilio/status", "POST /twilio/inbound"}
 # which prepared incident an operation is aimed at (the rest: a fresh one)

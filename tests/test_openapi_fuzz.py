@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from api_fuzz import run
-from fuzz_coverage import MAY, ROLES
+from fuzz_coverage import MAY, ROLES, SIGNED_BY_TWILIO
 
 pytestmark = pytest.mark.devserver
 GENERATED = 2  # valid requests per operation and role, besides its examples (the committed run uses 60)
@@ -22,6 +22,16 @@ async def test_every_role_reaches_what_it_may_call_and_nothing_answers_5xx(dev_e
     assert not coverage.missing(), coverage.missing()
     assert coverage.unauthorised() == 0, "a role got a 2xx from an operation it may not call"
     assert {label for _, label in coverage.statuses} >= set(MAY), "every operation was tried"
+
+
+def test_every_operation_of_the_api_says_who_may_call_it(tmp_path):
+    """A new operation joins the fuzzer's table (fuzz_coverage.MAY), so it is fuzzed as every role."""
+    from groupdesk.web.app import create_app
+    from helpers import setup_for
+
+    schema = create_app(setup_for(tmp_path).settings).openapi()
+    operations = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item}
+    assert not operations - set(MAY) - SIGNED_BY_TWILIO, operations - set(MAY) - SIGNED_BY_TWILIO
 
 
 def test_a_started_incident_links_to_every_operation_on_it(tmp_path):

@@ -66,8 +66,15 @@ def _download(row: dict, content: bytes) -> Response:
         "Cache-Control": "private, no-store"})
 
 
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or PDF, at most 10 MB"},
+        "step": {"type": "string", "description": "the step it belongs to (optional)"}}}}}}
+
+
 @api.post("/incidents/{incident_id}/attachments", dependencies=[Depends(check_csrf)], status_code=201,
-          responses={200: {"description": "the incident holds this file already"}, 409: {}, 413: {}, 422: {}})
+          responses={200: {"description": "the incident holds this file already"}, 409: {}, 413: {}, 422: {}},
+          openapi_extra={"requestBody": UPLOAD_BODY})
 async def upload(incident_id: str, request: Request, viewer: Viewer = Depends(require_viewer)):
     """multipart/form-data: `file` (JPEG, PNG, WebP or PDF, at most 10 MB), optional `step`."""
     try:

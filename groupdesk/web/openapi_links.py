@@ -1,8 +1,9 @@
 """OpenAPI links: how a client (or a fuzzer) gets from what one operation returns to the operations it enables.
 
 Starting an incident (`POST /api/incidents`, 201 `{"id": ...}`) links to every operation on `{incident_id}`;
-making a promise (201 `{"id": "p1"}`) links to the operations on that promise. Added to the generated schema, so
-a new operation on an incident is linked without being listed here.
+making a promise (201 `{"id": "p1"}`) links to the operations on that promise, attaching evidence to its download.
+Added to the generated schema, so a new operation on an incident is linked without being listed here; an operation
+that needs more than the link gives (an attachment's `{sha}`) is linked from where that value comes from.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def add_links(schema: dict) -> dict:
     if promise:
         _link(promise, "201", paths, lambda path: "{promise_id}" in path,
               {"incident_id": "$request.path.incident_id", "promise_id": "$response.body#/id"})
+    attach = paths.get("/api/incidents/{incident_id}/attachments", {}).get("post")
+    if attach:
+        _link(attach, "201", paths, lambda path: "{sha}" in path,
+              {"incident_id": "$request.path.incident_id", "sha": "$response.body#/stored_sha256"})
     return schema
 
 
