@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE = Path(__file__).resolve().parent.parent  # groupdesk/
@@ -26,6 +26,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True, env_ignore_empty=True)
+    _hash_key: tuple | None = PrivateAttr(None)  # (what it was read from, the key)
 
     temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE")
@@ -124,6 +125,7 @@ class Settings(BaseSettings):
         if value:
             parse_s3_url(value)
         return value
+
     def accounts_file(self, dev: bool) -> Path | None:
         """GROUPDESK_ACCOUNTS; only `groupdesk dev` (and tests that ask for dev) falls back to the example
         accounts, whose password the README prints."""
@@ -139,8 +141,12 @@ class Settings(BaseSettings):
         return self.secret_key or self._kept_secret("secret_key")
 
     def hash_key(self) -> bytes:
-        """GROUPDESK_HASH_KEY, or (dev and tests) one made once and kept 0600 in the data dir: keys every HMAC."""
-        return (self.hash_key_value or self._kept_secret("hash_key")).encode("utf-8")
+        """GROUPDESK_HASH_KEY, or (dev and tests) one made once and kept 0600 in the data dir: keys every HMAC.
+        Read once per settings object (a process holds one): not a file read per message."""
+        source = (self.hash_key_value, self.data_dir)  # a copy with another key or data dir reads its own
+        if self._hash_key is None or self._hash_key[0] != source:
+            self._hash_key = (source, (self.hash_key_value or self._kept_secret("hash_key")).encode("utf-8"))
+        return self._hash_key[1]
 
     def _kept_secret(self, name: str) -> str:
         """A random secret in the data dir (0600), made once even if two processes race to make it."""
