@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench bench-smoke record-histories clean postgresql constraints
+.PHONY: install run test test-fast bench bench-smoke record-histories clean postgresql constraints
 
 CHROMIUM := /usr/bin/chromium
 
@@ -40,8 +40,14 @@ install: $(STAMP)
 run: install
 	$(BIN)/groupdesk dev
 
+# The whole suite, every tier, on 4 processes (a test file stays on one, with its module's dev server):
+# most of a test's time is spent waiting on a Temporal server, a subprocess or a browser, not on the CPU.
 test: install $(CHROMIUM) postgresql bench-smoke
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist loadfile
+
+# The tests that need no Temporal server (tests/conftest.py marks the rest `server`): a quick check while editing.
+test-fast: install postgresql
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
 
 # A tiny mass event: fails if any SMS is stored twice or lost.
 bench-smoke: install

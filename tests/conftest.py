@@ -104,3 +104,17 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'groupdesk.sqlite3'}"
     return request.getfixturevalue("postgres").create_database()
+
+
+# The tiers: `make test-fast` runs the tests that need no Temporal server (rules, the pure machine, playbooks,
+# storage, inputs); `make test` runs every tier. A test is in the server tier when it asks for a
+# server fixture (directly or through another fixture) or is marked devserver/browser; the few modules that
+# start their own server say so with `pytestmark = pytest.mark.server`.
+SERVER_FIXTURES = {"skipping_env", "dev_env", "dev_setup"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES.intersection(item.fixturenames) or any(
+                item.get_closest_marker(name) for name in ("devserver", "browser")):
+            item.add_marker(pytest.mark.server)
