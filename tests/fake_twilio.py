@@ -3,6 +3,7 @@ keeps the messages it accepted, and answers with scripted failures when told to.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -36,6 +37,7 @@ class FakeTwilio:
     auth_headers: list[str] = field(default_factory=list)
     delay: float = 0.0  # a slow gateway: accept the message, then take this long to answer
     in_flight: dict[str, int] = field(default_factory=dict)  # by From: which sender is mid-request
+    hanging: int = 0  # scripted ("hang", s) requests not yet answered (the fake serves one request at a time)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def install(self) -> "FakeTwilio":
@@ -47,6 +49,12 @@ class FakeTwilio:
     def base_url(self) -> str:
         return self.server.url_for("").rstrip("/")
 
+    async def answered(self, timeout: float = 10) -> None:
+        """Wait until a hung request has had its (late) answer: until then the fake serves nothing else."""
+        deadline = time.monotonic() + timeout
+        while self.hanging and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
     def _create(self, request: Request) -> Response:
         form = request.form.to_dict()
         self.posts.append(form)
@@ -54,7 +62,9 @@ class FakeTwilio:
         action = self.script.pop(0) if self.script else None
         if isinstance(action, tuple) and action[0] == "hang":
             self._accept(form)  # accepted, but the answer never arrives in time
+            self.hanging += 1
             time.sleep(action[1])
+            self.hanging -= 1
             return Response("{}", status=201, content_type="application/json")
         if self.delay and action is None and form.get("To") not in self.refuse:
             sender = form.get("From", "")

@@ -60,8 +60,12 @@ async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_en
         await PATHS["approved_then_explained"](handle)
         await answer_follow_up(handle)
         await handle.result()
-        time.sleep(1.5)
-        status, text = fetch(f"http://127.0.0.1:{metrics}/metrics")
+        deadline = time.monotonic() + 30  # the worker's metrics trail the incident's close by a moment
+        while True:
+            status, text = fetch(f"http://127.0.0.1:{metrics}/metrics")
+            if "temporal_workflow_completed" in text or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         async with signed_in(create_app(settings, client=client), "ma.ning") as web:  # ops
             console_metrics = (await web.get("/metrics")).text
             console_health = await web.get("/healthz")

@@ -40,6 +40,17 @@ async def at_metering(env, settings, make_start):
     return handle
 
 
+async def explanation_sent(settings, incident: str, copies: int, timeout: float = 30) -> None:
+    """Wait (with a deadline) until every message of the re-entered step is sent, `copies` times each."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        rows = [r for r in Outbox(settings).list(incident) if r.step == "metering_explanation"]
+        per_message = Counter((r.to_number, r.purpose) for r in rows)
+        if rows and all(r.status == "sent" for r in rows) and set(per_message.values()) == {copies}:
+            return
+        await asyncio.sleep(0.1)
+
+
 @pytest.mark.parametrize("resend", [False, True])
 async def test_reset_to_a_step(dev_env, dev_setup, tmp_path, make_start, resend):
     settings, env = dev_setup.settings, dev_setup.env
@@ -59,7 +70,7 @@ async def test_reset_to_a_step(dev_env, dev_setup, tmp_path, make_start, resend)
         assert entry.actor == "ma.ning" and "主任误操作" in entry.detail
         await fresh.execute_update(WF.decide_approval, DecideApproval(decision="approve", actor="wang.jun"))
         await wait_for(fresh, lambda s: s.current_steps == ["metering_explanation"])
-        await asyncio.sleep(1.5)
+        await explanation_sent(settings, handle.id, copies=2 if resend else 1)
         exported = await cli(env, "history", "export", handle.id, "-o", str(tmp_path / "h.json"))
         assert exported.returncode == 0, exported.stderr
         from_file = await cli(env, "replay", str(tmp_path / "h.json"))

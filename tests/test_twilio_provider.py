@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -100,7 +99,7 @@ async def test_a_hung_api_times_out_and_is_not_sent_twice(sms, fake):
     fake.script = [("hang", 2.5)]  # the fake accepts the message but answers after the 1 s timeout
     with pytest.raises(ApplicationError, match="did not answer in time"):
         await run(sms)
-    await asyncio.sleep(2)  # the activity's retry comes after a backoff; by then the fake has answered
+    await fake.answered()  # the activity's retry comes after a backoff; by then the fake has answered
     second = await run(sms)
     assert [d.status for d in second.deliveries] == ["duplicate"]
     assert len(fake.posts) == 1 and len(fake.accepted) == 1
@@ -154,7 +153,7 @@ async def test_the_look_up_before_a_resend_goes_by_creation_time(sms, fake):
     fake.script = [("hang", 2.5)]  # accepted (queued, no date_sent yet), the answer comes too late
     with pytest.raises(ApplicationError, match="did not answer in time"):
         await run(sms)
-    await asyncio.sleep(2)
+    await fake.answered()
     again = await run(sms)
     assert [d.status for d in again.deliveries] == ["duplicate"] and len(fake.posts) == 1
     assert not any(key.startswith("DateSent") for key in fake.gets[0]), fake.gets

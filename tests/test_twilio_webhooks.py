@@ -102,8 +102,7 @@ async def test_director_approves_by_sms_and_the_code_is_single_use(setup, make_s
 async def test_a_code_expires_with_its_approval(setup, make_start):
     env, settings, web = setup
     handle, code = await incident_waiting_for_approval(env, settings, make_start)
-    await decide(handle, "wang.jun", approve=False, reason="电话中已说明")
-    await asyncio.sleep(1)
+    await decide(handle, "wang.jun", approve=False, reason="电话中已说明")  # the update returns once decided
     expired = await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"Y {code}"))
     assert "已失效" in reply_text(expired)
     assert (await handle.query(WF.state)).warning_tier == 0
