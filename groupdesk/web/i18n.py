@@ -155,6 +155,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "all_steps": ("全部环节", "all steps"),
     "show": ("显示", "Show"),
     "sms_to": ("短信", "SMS"),
+    "wecom_to": ("企业微信", "WeCom"),
     "sms_text": ("短信内容", "Message text"),
     "sms_template": ("短信模板", "Template"),
     "by": ("记录人", "by"),

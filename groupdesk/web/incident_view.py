@@ -62,6 +62,7 @@ def timeline(state: IncidentState, pb: Playbook, directory: Directory | None, me
             "number": mask_phone(m.to_number), "state": delivery_label(m.status, lang),
             "code": m.error_code or "", "body": m.body, "lang": m.lang, "bad": m.status in BAD_DELIVERY,
             "provider": m.provider, "template": m.template_code or "",  # a domestic provider's approved template
+            "channel": m.channel,  # sms, or wecom (a staff message as a WeCom message)
         })
     items.sort(key=lambda i: (i["at"], i["order"]))
     if step:
