@@ -1,0 +1,121 @@
+"""Staff on WeCom through a whole incident on the real dev server (GROUPDESK_STAFF_CHANNEL=wecom).
+
+The fake WeCom (tests/fake_wecom.py) takes the staff messages; the fake Aliyun (tests/fake_aliyun.py)
+the complainant's SMS and every fallback. The director approves with a card click that the test
+encrypts and signs itself; forged callbacks are refused, a replayed one has no effect; an expired
+token is fetched again once, not per message; a member WeCom does not know gets the SMS, noted on
+the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx
+import pytest
+from temporalio.client import WorkflowHandle
+
+from domestic_helpers import approved_playbooks, fake_for, provider_env
+from fake_wecom import FakeWecom, callback_post, card_click_xml, settings_env
+from groupdesk.drills.smart_meter import record, wait_for
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.people.directory import load_directory
+from groupdesk.web.app import create_app
+from helpers import WF, setup_for, start
+from worker import build_worker
+
+pytestmark = pytest.mark.devserver
+PUBLIC = "https://groupdesk.example.org"
+LEAD = "13800138000"
+
+
+async def until(check, what: str, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+    return found
+
+
+@pytest.fixture
+def wecom():
+    fake = FakeWecom().start()
+    yield fake
+    fake.stop()
+
+
+def wecom_settings(tmp_path, wecom, aliyun, playbooks, dev_env=None, **more):
+    return setup_for(tmp_path, dev_env, queue="wecom", **provider_env("aliyun", aliyun), **settings_env(wecom.base_url),
+                     GROUPDESK_PLAYBOOKS_DIR=playbooks, GROUPDESK_PUBLIC_URL=PUBLIC, **more)
+
+
+def to_user(fake: FakeWecom, userid: str) -> list[dict]:
+    return [m for m in fake.delivered if m["touser"] == userid]
+
+
+async def history_length(handle: WorkflowHandle) -> int:
+    return len((await handle.fetch_history()).events)
+
+
+async def test_staff_on_wecom_the_complainant_on_sms_and_the_director_approves_by_card(
+        dev_env, tmp_path, httpserver, wecom, make_start):
+    aliyun = fake_for("aliyun", httpserver)
+    settings = wecom_settings(tmp_path, wecom, aliyun, approved_playbooks(tmp_path, "aliyun", aliyun)).settings
+    wecom.members.discard("ZhaoMin")  # the guide's wecom_userid is not (or no longer) a member: SMS instead
+    app = create_app(settings, client=dev_env.client)
+    async with build_worker(dev_env.client, settings), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
+        handle = await start(dev_env, settings, make_start(incident_id=f"wc-{uuid.uuid4().hex[:8]}", drill=True))
+        st = await wait_for(handle, lambda s: any(e.kind == "wecom_fallback" for e in s.timeline))
+        fallback = [e.detail for e in st.timeline if e.kind == "wecom_fallback"]
+        assert any(d.startswith("guide zhao.min: WeCom → SMS:") and "81013" in d for d in fallback), fallback
+        await until(lambda: to_user(wecom, "SunLi"), "the hall lead got nothing on WeCom")
+        assert to_user(wecom, "SunLi")[0]["text"]["content"].startswith("【演练】")
+
+        wecom.expire_tokens()  # every token so far stops working before its time
+        fetched = len(wecom.tokens)
+        await record(handle, "move_to_vip_room", "done", "zhao.min")
+        await record(handle, "keep_order", "done", "qian.lei")
+        await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+        (card,) = await until(lambda: [m for m in to_user(wecom, "WangJun") if m["msgtype"] == "template_card"],
+                              "no approval card reached the director")
+        assert len(wecom.tokens) == fetched + 1, "an expired token is fetched again once, not per message"
+        task_id = card["template_card"]["task_id"]
+
+        # forged clicks: another app's Token, another corp; neither changes anything
+        before = await history_length(handle)
+        for forged in (callback_post(card_click_xml("WangJun", task_id, "approve", wecom.click_code()),
+                                     token="notOurToken"),
+                       callback_post(card_click_xml("WangJun", task_id, "approve", wecom.click_code()),
+                                     receiver="ww9999999999999999")):
+            assert (await web.post("/wecom/callback", params=forged[0], content=forged[1])).status_code == 403
+        assert await history_length(handle) == before and not wecom.updates
+
+        code = wecom.click_code()
+        query, body = callback_post(card_click_xml("WangJun", task_id, "approve", code))
+        assert (await web.post("/wecom/callback", params=query, content=body)).status_code == 200
+        st = await wait_for(handle, lambda s: s.warning_tier == 3)
+        assert [e.actor for e in st.timeline if e.kind == "outcome" and e.step == "director_review"] == ["wang.jun"]
+        (update,) = await until(lambda: wecom.updates, "the card was not updated")
+        assert update["response_code"] == code and update["template_card"]["replace_text"] == "已同意"
+        after = await history_length(handle)
+        assert (await web.post("/wecom/callback", params=query, content=body)).status_code == 200  # replayed
+        assert len(wecom.updates) == 1 and await history_length(handle) == after
+
+        # the next step tells the complainant: by SMS, always
+        await record(handle, "metering_explanation", "not_accepted", "feng.tao")
+        await until(lambda: [m for m in aliyun.accepted if m["phone"] == LEAD], "the complainant got no SMS")
+
+    rows = Outbox(settings).list(handle.id)
+    assert {r.channel for r in rows if r.recipient == "lead_complainant"} == {"sms"}
+    directory = load_directory(settings.directory)
+    staff = {r.recipient for r in rows if r.recipient != "lead_complainant"}
+    by_sms = {r.recipient for r in rows if r.channel == "sms" and r.recipient != "lead_complainant"}
+    without = {p for p in staff if not directory.person(p).wecom_userid}
+    assert by_sms == without | {"zhao.min"} and {"qian.lei", "security.duty"} <= without  # no userid, not a member
+    on_wecom = {r.recipient for r in rows if r.channel == "wecom" and r.status == "sent"}
+    assert on_wecom == staff - by_sms and {"sun.li", "wang.jun", "feng.tao"} <= on_wecom
+    assert all(r.status == "sent" for r in rows if r.channel == "sms")
+    assert len({m["msgid"] for m in wecom.delivered}) == len(wecom.delivered) and not wecom.suppressed
