@@ -4,12 +4,15 @@ The fake WeCom (tests/fake_wecom.py) takes the staff messages; the fake Aliyun (
 the complainant's SMS and every fallback. The director approves with a card click that the test
 encrypts and signs itself; forged callbacks are refused, a replayed one has no effect; an expired
 token is fetched again once, not per message; a member WeCom does not know gets the SMS, noted on
-the timeline.
+the timeline. A worker killed (kill -9) while WeCom holds a message loses nothing and sends nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import time
 import uuid
 
@@ -22,6 +25,7 @@ from fake_wecom import FakeWecom, callback_post, card_click_xml, settings_env
 from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.people.directory import load_directory
+from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.web.app import create_app
 from helpers import WF, setup_for, start
 from worker import build_worker
@@ -119,3 +123,47 @@ async def test_staff_on_wecom_the_complainant_on_sms_and_the_director_approves_b
     assert on_wecom == staff - by_sms and {"sun.li", "wang.jun", "feng.tao"} <= on_wecom
     assert all(r.status == "sent" for r in rows if r.channel == "sms")
     assert len({m["msgid"] for m in wecom.delivered}) == len(wecom.delivered) and not wecom.suppressed
+
+
+async def test_a_worker_killed_during_a_slow_wecom_send_loses_nothing_and_sends_nothing_twice(
+        dev_env, tmp_path, wecom):
+    """WeCom has the first message when the worker dies; the outbox row still says `sending`. The restarted
+    worker sends it again (WeCom cannot be asked), with the same content, and WeCom's duplicate check drops it."""
+    wecom.fail_next("message/send", ("hang", 8))
+    setup = setup_for(tmp_path / "data", dev_env, queue="kill", production=True, **settings_env(wecom.base_url),
+                      GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_HASH_KEY=f"test-hash-{uuid.uuid4().hex}")
+    env = setup.process_env()
+    log = tmp_path / "worker.log"
+
+    def start_worker():
+        return subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=REPO_ROOT, stdout=open(log, "ab"),
+                                stderr=subprocess.STDOUT)
+
+    worker = start_worker()
+    started = subprocess.run([sys.executable, "-m", "groupdesk.cli", "start", "--hall", "xicheng", "--headcount",
+                              "12", "--lead-name", "张建国", "--lead-phone", LEAD, "--summary", "电量异常", "--drill"],
+                             env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    incident = started.stdout.strip()
+    outbox = Outbox(tmp_path / "data" / "groupdesk.sqlite3")
+    (hung,) = await until(lambda: wecom.delivered, "no WeCom send")
+    # the other step's messages (by SMS: no userid) go out meanwhile; then the kill
+    await until(lambda: [r.status for r in outbox.list(incident) if r.channel == "sms"] == ["sent", "sent"],
+                "the others not sent")
+    worker.send_signal(signal.SIGKILL)  # WeCom has the message; the outbox still says "sending"
+    worker.wait()
+    (held,) = [r for r in outbox.list(incident) if r.channel == "wecom"]
+    assert held.status == "sending" and held.recipient == "zhao.min"
+    worker = start_worker()
+    try:
+        rows = await until(lambda: len(r := outbox.list(incident)) == 4 and all(x.status == "sent" for x in r)
+                           and r, "not all sent", 90)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert sorted((r.recipient, r.channel) for r in rows) == [
+        ("qian.lei", "sms"), ("security.duty", "sms"), ("sun.li", "wecom"), ("zhao.min", "wecom")]
+    assert [m["touser"] for m in wecom.delivered] == ["ZhaoMin", "SunLi"], "lost or sent twice"
+    (twin,) = wecom.suppressed  # the resend reached WeCom and was dropped as a duplicate
+    assert twin["touser"] == "ZhaoMin" and twin["text"] == hung["text"]
+    assert outbox.get(held.key).provider_id == hung["msgid"]
