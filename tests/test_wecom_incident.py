@@ -22,9 +22,14 @@ from temporalio.client import WorkflowHandle
 
 from domestic_helpers import approved_playbooks, fake_for, provider_env
 from fake_wecom import FakeWecom, callback_post, card_click_xml, settings_env
+from activities.wecom_staff import SENIOR_ROLES
+from groupdesk.drills.paths import drive, routes
 from groupdesk.drills.smart_meter import record, wait_for
+from groupdesk.incidents.gateway import start_incident
+from groupdesk.incidents.registration import prepare_start
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.people.directory import load_directory
+from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.web.app import create_app
 from helpers import WF, setup_for, start
@@ -167,3 +172,51 @@ async def test_a_worker_killed_during_a_slow_wecom_send_loses_nothing_and_sends_
     (twin,) = wecom.suppressed  # the resend reached WeCom and was dropped as a duplicate
     assert twin["touser"] == "ZhaoMin" and twin["text"] == hung["text"]
     assert outbox.get(held.key).provider_id == hung["msgid"]
+
+
+async def test_every_shipped_playbook_drills_with_staff_on_wecom_and_complainants_on_sms(dev_env, tmp_path, wecom):
+    settings = setup_for(tmp_path, dev_env, queue="drill", **settings_env(wecom.base_url),
+                         GROUPDESK_PUBLIC_URL=PUBLIC).settings
+    directory = load_directory(settings.directory)
+    playbooks = load_playbooks(settings.playbooks_dir)
+    incidents = []
+    async with build_worker(dev_env.client, settings):
+        for pb in playbooks.values():
+            staff = {role: people[0].id for role in pb.escalation.chain.keys() | {s.owner for s in pb.steps.values()}
+                     if (people := directory.staff("xicheng", role))}
+            span = pb.applies.headcount
+            registration = {"person_involved": "zhao.min", "category": "service"} \
+                if "person_involved" in pb.registration_requires else None
+            request = prepare_start(directory=directory, playbook=pb, hall_id="xicheng",
+                                    headcount=min(max(18, span.min), span.max), lead_name="张建国",
+                                    lead_phone=LEAD, summary="投诉处理", started_by="sun.li",
+                                    incident_id=f"{pb.id[:20]}-{uuid.uuid4().hex[:6]}", drill=True,
+                                    time_scale=200000.0, registration=registration)
+            handle = await start_incident(dev_env.client, settings, request)
+            await drive(handle, pb, next(iter(routes(pb).values())), staff)
+            st = await wait_for(handle, lambda s: s.status == "closed" or s.follow_up is not None)
+            assert not st.failed_actions, (pb.id, [f.error for f in st.failed_actions])
+            assert not [e for e in st.timeline if e.kind == "wecom_fallback" and "wecom_userid" not in e.detail]
+            incidents.append((pb.id, handle.id))
+    both_ways = []  # escalations to the director and above, by WeCom and by SMS
+    for pb_id, incident in incidents:
+        rows = Outbox(settings).list(incident)
+        complainant = [r for r in rows if r.recipient == "lead_complainant"]
+        staff_rows = [r for r in rows if r.recipient != "lead_complainant"]
+        assert complainant and {r.channel for r in complainant} == {"sms"}, pb_id
+        assert all(r.status == "sent" for r in rows), (pb_id, [(r.key, r.status, r.error) for r in rows
+                                                                if r.status != "sent"])
+        on_wecom = {r.key.removesuffix("/wecom") for r in staff_rows if r.channel == "wecom"}
+        assert on_wecom, pb_id
+        for r in staff_rows:
+            reachable = bool(directory.person(r.recipient).wecom_userid)
+            if r.channel == "wecom":
+                assert reachable, (pb_id, r.key)
+            else:  # by SMS: no WeCom account, or an escalation to the director or above (both channels)
+                both = r.purpose == "escalation" and r.role in SENIOR_ROLES
+                assert r.channel == "sms" and (not reachable or (both and r.key in on_wecom)), (pb_id, r.key)
+                both_ways += [r.key] if reachable else []
+    assert both_ways, "no escalation reached the director in any drill"
+    sent = [m["text"]["content"] for m in wecom.delivered if m["msgtype"] == "text"]
+    assert sent and all(text.startswith("【演练】") for text in sent)
+    assert len({m["msgid"] for m in wecom.delivered}) == len(wecom.delivered) and not wecom.suppressed
