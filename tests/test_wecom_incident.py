@@ -5,6 +5,7 @@ the complainant's SMS and every fallback. The director approves with a card clic
 encrypts and signs itself; forged callbacks are refused, a replayed one has no effect; an expired
 token is fetched again once, not per message; a member WeCom does not know gets the SMS, noted on
 the timeline. A worker killed (kill -9) while WeCom holds a message loses nothing and sends nothing twice.
+Every shipped playbook drills this way, and the phone simulator of `groupdesk dev` presses the card.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.web.app import create_app
 from helpers import WF, setup_for, start
+from web_helpers import signed_in
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -220,3 +222,38 @@ async def test_every_shipped_playbook_drills_with_staff_on_wecom_and_complainant
     sent = [m["text"]["content"] for m in wecom.delivered if m["msgtype"] == "text"]
     assert sent and all(text.startswith("【演练】") for text in sent)
     assert len({m["msgid"] for m in wecom.delivered}) == len(wecom.delivered) and not wecom.suppressed
+
+
+async def test_the_phone_simulator_shows_wecom_beside_sms_and_presses_the_card_through_the_callback(
+        dev_env, tmp_path, wecom, make_start):
+    settings = setup_for(tmp_path, dev_env, queue="phone", **settings_env(wecom.base_url),
+                         GROUPDESK_PUBLIC_URL=PUBLIC).settings
+    app = create_app(settings, client=dev_env.client, dev=True)
+    async with build_worker(dev_env.client, settings), signed_in(app, "ma.ning") as ops:
+        handle = await start(dev_env, settings, make_start(incident_id=f"ph-{uuid.uuid4().hex[:8]}"))
+        await record(handle, "move_to_vip_room", "done", "zhao.min")
+        await record(handle, "keep_order", "done", "qian.lei")
+        await record(handle, "talk_with_lead", "not_accepted", "sun.li")
+        (card,) = await until(lambda: [m for m in to_user(wecom, "WangJun") if m["msgtype"] == "template_card"],
+                              "no approval card")
+        task_id = card["template_card"]["task_id"]
+        phone = (await ops.get("/phone")).text
+        assert "企业微信" in phone and "短信" in phone  # the guard's SMS (no WeCom) beside staff WeCom messages
+        assert f'data-task="{task_id}"' in phone and "不同意" in phone and "未达三级预警启动条件" in phone
+        assert "待审批" in phone
+        before = len(wecom.requests)
+        pressed = await ops.post("/phone/wecom", data={"phone": "+8613900000301", "task_id": task_id,
+                                                       "button": "reject", "reason": "r2"})
+        assert pressed.status_code == 303
+        st = await wait_for(handle, lambda s: s.rejection_reason == "未达三级预警启动条件")
+        assert [e.actor for e in st.timeline if e.kind == "outcome" and e.step == "director_review"] == ["wang.jun"]
+        # the same path as WeCom's click: the card's update was asked of WeCom (a simulated code it refuses)
+        assert any(r["path"].endswith("update_template_card") for r in wecom.requests[before:])
+        after = (await ops.get("/phone")).text
+        assert "不同意 · 未达三级预警启动条件" in after and "已审批" in after and "待审批" not in after
+        forged = await ops.post("/phone/wecom", data={"phone": "+8613900000301", "task_id": "gd-" + "0" * 40,
+                                                      "button": "approve"})
+        assert forged.status_code == 303 and "no such card" in (await ops.get("/phone")).text
+    async with signed_in(app, "sun.li") as lead:  # the simulator presses as anyone: ops only
+        assert (await lead.post("/phone/wecom", data={"phone": "x", "task_id": task_id,
+                                                      "button": "approve"})).status_code == 403
