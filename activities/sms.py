@@ -116,8 +116,9 @@ class SmsActivities:
         both = both_channels(request, role)
         found = [await self._send_one(request, role, person_id, name, phone, lang, bound, extra)] if both else []
         person = directory.person(person_id)
-        text = render(source_for(request, role, lang), {**_context(request, role, name, lang), **extra})
         card = code_key if request.purpose == "approval_request" and role == request.owner_role else None
+        shown = {**extra, "approval_code": HIDDEN_CODE} if card else extra  # the card has buttons; only SMS a code
+        text = render(source_for(request, role, lang), {**_context(request, role, name, lang), **shown})
         outcome = await self.wecom.deliver(request, role, person_id, person.wecom_userid if person else None,
                                            phone, lang, text, card)
         if outcome.delivery is not None:

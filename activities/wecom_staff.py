@@ -28,7 +28,7 @@ from temporalio.exceptions import ApplicationError
 from groupdesk.core.models import Delivery, SendMessages
 from groupdesk.core.roles import UNIT_ROLE_LABELS
 from groupdesk.messaging.outbox import DONE_STATUSES, Outbox, OutboxRow
-from groupdesk.messaging.wecom.channel import REASONS, FallBackToSms, RetryLater, Sent, WecomChannel, WecomMessage
+from groupdesk.messaging.wecom.channel import FELL_BACK, REASONS, FallBackToSms, RetryLater, Sent, WecomChannel, WecomMessage
 from groupdesk.messaging.wecom.outgoing import send_approval_card
 from groupdesk.messaging.wecom.store import WecomCards
 from groupdesk.runtime.masking import mask_phone
@@ -37,7 +37,6 @@ log = structlog.get_logger("groupdesk.activities.wecom")
 
 CHANNEL = "wecom"
 SUFFIX = "/wecom"  # a WeCom row's key: the SMS key of the same message + this
-FELL_BACK = "sent by SMS instead: "  # a WeCom row's error when the SMS went in its place
 MAX_BUSY_ATTEMPTS = 5  # WeCom rate-limited or busy this many times: the SMS goes instead
 # Escalations to these go by WeCom and by SMS: the centre director and everyone above a hall.
 SENIOR_ROLES = frozenset({"centre_director", "city_emergency_office", "emergency_leadership_office",

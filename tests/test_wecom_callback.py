@@ -28,7 +28,8 @@ from groupdesk.messaging.outbox import Outbox
 from groupdesk.storage import open_database
 from groupdesk.storage.schema import approval_codes
 from groupdesk.web.app import create_app
-from helpers import WF, approval_code_by_sms, decide, start
+from groupdesk.core import search_attributes as sa
+from helpers import WF, decide, start, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -60,10 +61,8 @@ async def card_for_the_director(env, settings, fake, make_start, userid="WangJun
     await record(handle, "move_to_vip_room", "done", "zhao.min")
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "not_accepted", "sun.li")
-    await approval_code_by_sms(env.client, settings, handle.id)  # the request went out; its code is registered
-    with open_database(settings).read() as c:
-        request_key, code_key = c.execute(select(approval_codes.c.request_key, approval_codes.c.code_key).where(
-            approval_codes.c.incident_id == handle.id, approval_codes.c.status == "open")).one()
+    request_key, code_key = await open_code(settings, handle.id)
+    await visible(env.client, f'{sa.APPROVAL_KEY.name} = "{code_key}"')  # the request went out; its key registered
     row = next(m for m in Outbox(settings).list(handle.id) if m.purpose == "approval_request")
     assert row.channel == "wecom" and row.key == f"{request_key}/{person}/wecom" and row.status == "sent"
     (registered,) = WecomCards(settings).for_request(request_key)
@@ -76,6 +75,19 @@ async def card_for_the_director(env, settings, fake, make_start, userid="WangJun
     shown = {r["keyname"]: r["value"] for r in card["template_card"]["horizontal_content_list"]}
     assert shown["事件"] == handle.id and shown["营业厅"] == "西城营业厅" and shown["人数"] == "20人"
     return handle, registered.task_id, registered.reasons
+
+
+async def open_code(settings, incident_id: str, timeout: float = 30) -> tuple[str, str]:
+    """The approval request's key and its code's keyed hash, once the send activity has made the code."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with open_database(settings).read() as c:
+            found = c.execute(select(approval_codes.c.request_key, approval_codes.c.code_key).where(
+                approval_codes.c.incident_id == incident_id, approval_codes.c.status == "open")).first()
+        if found:
+            return found.request_key, found.code_key
+        assert time.monotonic() < deadline, "no approval code was made"
+        await asyncio.sleep(0.05)
 
 
 async def click(web, userid, task_id, button, fake, selected=None, **options) -> tuple[httpx.Response, tuple]:

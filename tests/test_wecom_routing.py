@@ -9,6 +9,7 @@ once, however often the activity runs.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,12 +17,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SmsActivities
-from activities.wecom_staff import FELL_BACK, MAX_BUSY_ATTEMPTS, WecomRoute
+from activities.wecom_staff import MAX_BUSY_ATTEMPTS, WecomRoute
 from fake_wecom import FakeWecom, settings_env
 from groupdesk.core.models import Complainant, SendMessages
 from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.messaging.provider import OutboxProvider
+from groupdesk.messaging.wecom.channel import FELL_BACK
 from groupdesk.messaging.wecom.store import WecomCards
 from groupdesk.people.directory import current_directory
 from helpers import setup_for
@@ -190,3 +192,37 @@ async def test_the_directors_approval_request_is_a_card_others_read_text(world, 
     (stored,) = WecomCards(settings).for_request(req.key)
     assert stored.code_key == result.approval_key and stored.userid == "WangJun"
     assert stored.message_key == f"{req.key}/wang.jun/wecom"
+
+
+def approval(discriminator="request", **fields) -> SendMessages:
+    return request(["centre_director"], purpose="approval_request", step="director_review", discriminator=discriminator,
+                   owner_role="centre_director", template={"zh-CN": "请审批 回复 同意 {{ approval_code }}",
+                                                           "en": "reply Y {{ approval_code }}"},
+                   step_title={"zh-CN": "主任审批", "en": "Director review"}, **fields)
+
+
+async def test_the_card_carries_no_code_and_its_fallback_sms_does(world, fake):
+    _, sms = world
+    result = await run(sms, approval())
+    (card_row,) = sms.outbox.list(INCIDENT)
+    assert card_row.channel == "wecom" and "******" in card_row.body and not re.search(r"\d{6}", card_row.body)
+    assert result.approval_key and fake.delivered[0]["msgtype"] == "template_card"
+
+    fake.fail_next("message/send", 40008)  # the next request's card is refused: the SMS with the code goes
+    again = await run(sms, approval(discriminator="request2"))
+    (delivery,) = again.deliveries
+    assert delivery.channel == "sms" and delivery.note
+    sms_row = next(r for r in sms.outbox.list(INCIDENT) if r.channel == "sms")
+    assert re.search(r"同意 \d{6}", sms_row.body)
+
+
+def test_the_timeline_shows_a_fallen_back_wecom_message_as_sent_by_sms_not_as_a_failure():
+    from groupdesk.core.playbook import Playbook  # noqa: F401  (the view reads only the rows here)
+    from groupdesk.messaging.outbox import OutboxRow
+    from groupdesk.web.incident_view import fell_back, fell_back_label
+
+    row = OutboxRow(key="k/wecom", incident_id=INCIDENT, step=None, purpose="reminder", recipient="sun.li",
+                    role="hall_lead", to_number="+8613900000103", lang="zh-CN", body="x", drill=False,
+                    provider="wecom", status="failed", error=FELL_BACK + "81013", channel="wecom")
+    assert fell_back(row) and fell_back_label("zh-CN") == "已改发短信"
+    assert not fell_back(OutboxRow(**{**row.__dict__, "channel": "sms"}))
