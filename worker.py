@@ -16,6 +16,7 @@ from activities.calendar import working_day_deadline
 from activities.playbooks import PlaybookActivities
 from activities.reports import ReportActivities
 from activities.sms import SmsActivities
+from activities.wecom_staff import WecomRoute
 from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.engine.codec import codec_from_settings
 from groupdesk.runtime.config import Settings, get_settings
@@ -38,12 +39,15 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     load_directory(settings.directory)  # a broken directory stops the worker here, not at the first SMS
     codec_from_settings(settings)  # so do malformed encryption keys
     is_working_day(date.today())  # loads the holiday calendar (~80 ms) now, not in the first incident's deadline
+    outbox = Outbox(settings)
     sms = SmsActivities(
-        outbox=Outbox(settings),
+        outbox=outbox,
         provider=make_channels(settings),  # every provider GROUPDESK_SMS_ROUTES uses
         directory_loader=lambda: current_directory(settings.directory),
         codes=ApprovalCodes.for_settings(settings),
         registry_loader=lambda: cached_registry(settings.playbooks_dir),
+        # GROUPDESK_STAFF_CHANNEL=wecom: staff messages go as WeCom messages, the SMS as the fallback
+        wecom=WecomRoute.from_settings(settings, outbox) if settings.staff_channel == "wecom" else None,
     )
     archive = ArchiveActivities(open_database(settings), settings.hash_key())
     reports = ReportActivities(open_database(settings), lambda: current_directory(settings.directory))

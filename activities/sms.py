@@ -25,6 +25,8 @@ from groupdesk.messaging.outgoing import PARKED_UNKNOWN, Prepared, prepare
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
 from groupdesk.messaging.provider import SmsProvider
 from groupdesk.core.workcal import format_local
+from groupdesk.playbooks.templating import render
+from activities.wecom_staff import WecomRoute, both_channels, fallback_note
 
 TIME_KEYS = ("deadline", "appointment_at")
 HIDDEN_CODE = "******"  # what a recipient other than the approver reads in place of the code
@@ -34,8 +36,9 @@ log = structlog.get_logger("groupdesk.activities.sms")
 
 class SmsActivities:
     def __init__(self, outbox: Outbox, provider: SmsProvider | Channels, directory_loader,
-                 codes: ApprovalCodes | None = None, registry_loader=None):
+                 codes: ApprovalCodes | None = None, registry_loader=None, wecom: WecomRoute | None = None):
         self.outbox = outbox
+        self.wecom = wecom  # GROUPDESK_STAFF_CHANNEL=wecom: staff messages go there first
         # The providers in use and the routes among them (one provider: every number goes to it).
         self.channels = provider if isinstance(provider, Channels) else Channels.single(provider)
         self._registry_loader = registry_loader  # the SMS template registry, for Aliyun and Tencent Cloud
@@ -100,9 +103,31 @@ class SmsActivities:
                 seen.add(person_id)
                 extra = {} if code is None else {"approval_code": code if recipient == request.owner_role
                                                  else HIDDEN_CODE}
-                deliveries.append(await self._send_one(request, recipient, person_id, name, phone, lang, bound,
-                                                       extra))
+                deliveries.extend(await self._deliver(request, recipient, person_id, name, phone, lang, bound,
+                                                      extra, directory, approval_key))
         return SendResult(deliveries=deliveries, approval_key=approval_key)
+
+    async def _deliver(self, request: SendMessages, role: str, person_id: str, name: str, phone: str, lang: str,
+                       bound, extra: dict[str, str], directory: Directory, code_key: str | None) -> list[Delivery]:
+        """By SMS; or, for staff with GROUPDESK_STAFF_CHANNEL=wecom, by WeCom with the SMS as the fallback
+        (activities/wecom_staff.py), and by both for an escalation to the centre director or above."""
+        if self.wecom is None or role == LEAD_COMPLAINANT:  # complainants always get SMS
+            return [await self._send_one(request, role, person_id, name, phone, lang, bound, extra)]
+        both = both_channels(request, role)
+        found = [await self._send_one(request, role, person_id, name, phone, lang, bound, extra)] if both else []
+        person = directory.person(person_id)
+        card = code_key if request.purpose == "approval_request" and role == request.owner_role else None
+        shown = {**extra, "approval_code": HIDDEN_CODE} if card else extra  # the card has buttons; only SMS a code
+        text = render(source_for(request, role, lang), {**_context(request, role, name, lang), **shown})
+        outcome = await self.wecom.deliver(request, role, person_id, person.wecom_userid if person else None,
+                                           phone, lang, text, card)
+        if outcome.delivery is not None:
+            found.append(outcome.delivery)
+        if outcome.fallback:
+            sms = found.pop() if both else await self._send_one(request, role, person_id, name, phone, lang,
+                                                                bound, extra)
+            found.append(sms.model_copy(update={"note": fallback_note(outcome.fallback)}))
+        return found
 
     def _people(self, directory: Directory, request: SendMessages, recipient: str) -> list[tuple[str, str, str, str]]:
         if recipient == LEAD_COMPLAINANT:

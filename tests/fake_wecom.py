@@ -116,7 +116,8 @@ class FakeWecom:
     delivered: list[dict] = field(default_factory=list)  # messages members got
     suppressed: list[dict] = field(default_factory=list)  # dropped by the duplicate check
     updates: list[dict] = field(default_factory=list)  # cards updated
-    script: dict[str, list] = field(default_factory=dict)  # path tail -> per call: an errcode, ("slow", s)
+    # path tail -> per call: an errcode, ("slow", s) answered after s, ("hang", s) done at once, answered after s
+    script: dict[str, list] = field(default_factory=dict)
     invalid_as: str = "81013"  # an unknown member: errcode 81013, or "listed" (0 with invaliduser)
     delay: float = 0.0  # every send: delivered at once, answered this much later
     expires_in: int = 7200
@@ -150,7 +151,7 @@ class FakeWecom:
             self._valid = {token: 0.0 for token in self._valid}
 
     def fail_next(self, path: str, *actions) -> None:
-        """The next calls to `path` (e.g. "message/send") answer these errcodes (or ("slow", seconds))."""
+        """The next calls to `path` (e.g. "message/send") answer these errcodes (or ("slow"|"hang", seconds))."""
         with self._lock:
             self.script.setdefault(path, []).extend(actions)
 
@@ -174,9 +175,12 @@ class FakeWecom:
             self.requests.append(entry)
             queue = self.script.get(request.path.removeprefix("/cgi-bin/"))
             action = queue.pop(0) if queue else None
+        hang = 0.0
         if isinstance(action, tuple) and action[0] == "slow":
             time.sleep(action[1])
             action = None
+        elif isinstance(action, tuple) and action[0] == "hang":  # handled (delivered) now, answered too late
+            hang, action = action[1], None
         routes = {"/cgi-bin/gettoken": self._gettoken, "/cgi-bin/message/send": self._send,
                   "/cgi-bin/message/update_template_card": self._update, "/cgi-bin/auth/getuserinfo": self._user,
                   "/connect/oauth2/authorize": self._authorize}
@@ -189,7 +193,9 @@ class FakeWecom:
                 return refused
         if isinstance(action, int):
             return _error(action, "scripted failure")
-        return handler(request, entry)
+        answer = handler(request, entry)
+        time.sleep(hang)
+        return answer
 
     def _token_problem(self, token: str) -> Response | None:
         with self._lock:

@@ -130,3 +130,23 @@ def test_an_approval_request_carries_no_code_the_workflow_made():
     assert m.state.approval_key == "hmac-of-code" and m.shown_state().approval_key is None
     decide(m, T0 + MIN)
     assert m.state.approval_key is None
+
+def test_a_staff_message_that_fell_back_from_wecom_to_sms_is_on_the_timeline():
+    from groupdesk.core.models import Delivery, SendResult, TimelineEntry
+    from groupdesk.people.directory import current_directory
+    from groupdesk.runtime.config import EXAMPLE_DIRECTORY
+    from groupdesk.web.labels import event_label, event_text
+
+    m = new_machine()
+    guide_msg, _ = sends(drain(m))
+    note = "WeCom → SMS: no wecom_userid in the staff directory"
+    m.record_sent(guide_msg, SendResult(deliveries=[
+        Delivery(key=f"{guide_msg.key}/zhao.min/wecom", recipient="zhao.min", role="guide", status="sent",
+                 channel="wecom"),
+        Delivery(key=f"{guide_msg.key}/sun.li", recipient="sun.li", role="hall_lead", status="sent", note=note)]), T0)
+    (entry,) = [e for e in m.state.timeline if e.kind == "wecom_fallback"]
+    assert entry.detail == f"hall_lead sun.li: {note}" and m.state.failed_actions == []
+    directory = current_directory(EXAMPLE_DIRECTORY)
+    assert event_label("wecom_fallback", "zh-CN") == "企业微信未送达,已改发短信"
+    shown = event_text(TimelineEntry(**entry.model_dump()), m.pb, directory, "zh-CN")
+    assert shown == "营业厅负责人 孙丽: no wecom_userid in the staff directory"

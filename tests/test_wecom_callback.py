@@ -1,9 +1,8 @@
 """WeCom's callback URL against the real dev server: URL verification, and the director's one-tap approval.
 
 Every callback here is encrypted and signed by the test itself (tests/fake_wecom.py, from WeCom's
-published algorithm). The approval card is sent to the fake WeCom and registered as the send path
-will do it (phase 2 wires that into the outbox); the click then goes through the console's gateway
-and role rule. A forged callback changes nothing; a redelivered one has no further effect; a card
+published algorithm). The worker sends the approval card to the fake WeCom through the outbox (the
+director's staff message); the click then goes through the console's gateway and role rule. A forged callback changes nothing; a redelivered one has no further effect; a card
 whose approval was already decided turns "已失效".
 """
 
@@ -23,22 +22,22 @@ from fake_wecom import (
 )
 from groupdesk.runtime.config import EXAMPLE_DIRECTORY, Settings
 from groupdesk.drills.smart_meter import record
-from groupdesk.core.models import SendMessages
-from groupdesk.messaging.wecom.cards import task_id_for
-from groupdesk.messaging.wecom.channel import Sent, WecomChannel
-from groupdesk.messaging.wecom.outgoing import send_approval_card
+from groupdesk.messaging.wecom.cards import pick, task_id_for
 from groupdesk.messaging.wecom.store import WecomCards
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.storage import open_database
 from groupdesk.storage.schema import approval_codes
 from groupdesk.web.app import create_app
-from helpers import WF, approval_code_by_sms, decide, start
+from groupdesk.core import search_attributes as sa
+from helpers import WF, decide, start, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
 PUBLIC = "https://groupdesk.example.org"
-REASONS = [{"zh-CN": "现场秩序可控，无需启动", "en": "Order on site is under control"},
-           {"zh-CN": "未达三级预警启动条件", "en": "Tier-3 conditions are not met"}]
+REASONS = [{"zh-CN": "现场秩序可控，无需启动", "en": "Order on site is under control"},  # the shipped playbook's
+           {"zh-CN": "未达三级预警启动条件", "en": "Tier-3 conditions are not met"},
+           {"zh-CN": "已安排其他处置措施", "en": "Other measures are arranged"},
+           {"zh-CN": "请先补充现场情况", "en": "Report more from the site first"}]
 
 
 @pytest_asyncio.fixture
@@ -57,35 +56,38 @@ async def setup(dev_env, tmp_path):
 
 
 async def card_for_the_director(env, settings, fake, make_start, userid="WangJun", person="wang.jun"):
-    """An incident waiting for the director, and its approval card sent to them on WeCom as the send path will."""
+    """An incident waiting for the director, and the approval card the worker sent them on WeCom."""
     handle = await start(env, settings, make_start(incident_id=f"wecom-{uuid.uuid4().hex[:8]}"))
     await record(handle, "move_to_vip_room", "done", "zhao.min")
     await record(handle, "keep_order", "done", "qian.lei")
     await record(handle, "talk_with_lead", "not_accepted", "sun.li")
-    await approval_code_by_sms(env.client, settings, handle.id)  # the request went out; its code is registered
-    with open_database(settings).read() as c:
-        request_key, code_key = c.execute(select(approval_codes.c.request_key, approval_codes.c.code_key).where(
-            approval_codes.c.incident_id == handle.id, approval_codes.c.status == "open")).one()
+    request_key, code_key = await open_code(settings, handle.id)
+    await visible(env.client, f'{sa.APPROVAL_KEY.name} = "{code_key}"')  # the request went out; its key registered
     row = next(m for m in Outbox(settings).list(handle.id) if m.purpose == "approval_request")
-    send = SendMessages(  # the request as the workflow gave it to the send activity
-        incident_id=handle.id, hall_id="xicheng", step="director_review", purpose="approval_request",
-        key=request_key, recipients=["centre_director"], template={"zh-CN": "-"}, step_title={
-            "zh-CN": "主任审批启动三级供电服务预警预案"}, context={
-            "hall_name": {"zh-CN": "西城营业厅", "en": "Xicheng"}, "headcount": 20, "incident_id": handle.id,
-            "summary": "智能电表换装后电量异常增长", "deadline": "2026-11-24T02:20:00+00:00"})
-    assert row.key.startswith(request_key)
-    sent = await send_approval_card(
-        WecomChannel.from_settings(settings), WecomCards(settings), hash_key=settings.hash_key(), send=send,
-        message_key=row.key, person_id=person, userid=userid, lang="zh-CN", code_key=code_key, public_url=PUBLIC,
-        reasons=REASONS)
-    assert isinstance(sent, Sent)
-    registered = WecomCards(settings).get(task_id_for(settings.hash_key(), row.key))
-    assert registered.response_code == fake.delivered[-1]["response_code"] and registered.status == "open"
-    task_id, reasons = registered.task_id, registered.reasons
-    card = fake.delivered[-1]["template_card"]
-    assert card["task_id"] == task_id and {r["keyname"]: r["value"] for r in card["horizontal_content_list"]} == {
-        "事件": handle.id, "营业厅": "西城营业厅", "人数": "20人", "审批期限": "11月24日 10:20"}
-    return handle, task_id, reasons
+    assert row.channel == "wecom" and row.key == f"{request_key}/{person}/wecom" and row.status == "sent"
+    (registered,) = WecomCards(settings).for_request(request_key)
+    assert registered.task_id == task_id_for(settings.hash_key(), row.key) and registered.code_key == code_key
+    card = next(m for m in fake.delivered if m["msgtype"] == "template_card"
+                and m["template_card"]["task_id"] == registered.task_id)
+    assert card["touser"] == userid and registered.response_code == card["response_code"]
+    assert registered.status == "open" and registered.reasons == {f"r{n}": pick(r, "zh-CN") for n, r in
+                                                                  enumerate(REASONS, 1)}
+    shown = {r["keyname"]: r["value"] for r in card["template_card"]["horizontal_content_list"]}
+    assert shown["事件"] == handle.id and shown["营业厅"] == "西城营业厅" and shown["人数"] == "20人"
+    return handle, registered.task_id, registered.reasons
+
+
+async def open_code(settings, incident_id: str, timeout: float = 30) -> tuple[str, str]:
+    """The approval request's key and its code's keyed hash, once the send activity has made the code."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with open_database(settings).read() as c:
+            found = c.execute(select(approval_codes.c.request_key, approval_codes.c.code_key).where(
+                approval_codes.c.incident_id == incident_id, approval_codes.c.status == "open")).first()
+        if found:
+            return found.request_key, found.code_key
+        assert time.monotonic() < deadline, "no approval code was made"
+        await asyncio.sleep(0.05)
 
 
 async def click(web, userid, task_id, button, fake, selected=None, **options) -> tuple[httpx.Response, tuple]:

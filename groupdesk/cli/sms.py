@@ -36,7 +36,8 @@ def _params(purpose: str, raw: str | None):
 
 def list_sms(incident: Optional[str] = typer.Option(None, "--incident"),
              as_json: bool = typer.Option(False, "--json")) -> None:
-    """Messages stored in the outbox, oldest first: provider, template and parameters, the text the phone got."""
+    """Messages stored in the outbox, oldest first: channel (sms, wecom), provider, template and parameters, the text
+    the phone got."""
     from groupdesk.messaging.outbox import Outbox  # the database layer loads only for the commands that use it
 
     s = settings()
@@ -46,12 +47,13 @@ def list_sms(incident: Optional[str] = typer.Option(None, "--incident"),
         print_json([{**r.as_json(), "to": mask_phone(r.to_number), "body": mask_code(r.purpose, r.body),
                      "params": _params(r.purpose, r.params)} for r in rows])
         return
-    table = Table("time", "incident", "step", "purpose", "to", "provider", "status", "template", "text")
+    table = Table("time", "incident", "step", "purpose", "channel", "to", "provider", "status", "template", "text")
     for r in rows:
         template = ""
         if r.template_code:
             template = f"{r.template_code} {json.dumps(_params(r.purpose, r.params), ensure_ascii=False)}"
-        table.add_row(r.created_at[11:19], r.incident_id, r.step or "", r.purpose, f"{r.role} {mask_phone(r.to_number)}",
+        table.add_row(r.created_at[11:19], r.incident_id, r.step or "", r.purpose, r.channel,
+                      f"{r.role} {mask_phone(r.to_number)}",
                       r.provider, r.status + (f" ({r.error_code})" if r.error_code else ""), template,
                       mask_code(r.purpose, r.body))
     Console().print(table)

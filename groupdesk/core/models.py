@@ -168,6 +168,8 @@ class Delivery(BaseModel):
     to_masked: str = ""
     status: Literal["sent", "failed", "duplicate", "undelivered"]
     error: str = ""
+    channel: str = "sms"  # sms, or wecom (GROUPDESK_STAFF_CHANNEL=wecom: a staff message as a WeCom message)
+    note: str = ""  # why WeCom did not take it and the SMS went instead (on the timeline)
 
 
 class DeliveryReport(BaseModel):
@@ -315,6 +317,8 @@ class SendMessages(BaseModel):
     # served by the next role up `chain` (the playbook's escalation chain). Both empty without one.
     excluded: list[str] = Field(default_factory=list)
     chain: dict[str, str] = Field(default_factory=dict)
+    # an approval request: the step's refusal reasons for 不同意 on a WeCom card (each {zh-CN: ..., en: ...})
+    refusal_reasons: list[dict[str, str]] = Field(default_factory=list)
 
 
 class SendResult(BaseModel):

@@ -155,6 +155,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "all_steps": ("全部环节", "all steps"),
     "show": ("显示", "Show"),
     "sms_to": ("短信", "SMS"),
+    "wecom_to": ("企业微信", "WeCom"),
+    "card_open": ("待审批", "waiting"), "card_decided": ("已审批", "decided"), "card_expired": ("已失效", "expired"),
     "sms_text": ("短信内容", "Message text"),
     "sms_template": ("短信模板", "Template"),
     "by": ("记录人", "by"),

@@ -10,6 +10,7 @@ from groupdesk.runtime.masking import mask_phone
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import role_label
+from groupdesk.messaging.wecom.channel import FELL_BACK
 
 BAD_EVENTS = {"sms_failed", "sms_undelivered", "escalation", "reminder"}
 BAD_DELIVERY = {"failed", "undelivered"}
@@ -59,14 +60,26 @@ def timeline(state: IncidentState, pb: Playbook, directory: Directory | None, me
             "at": _moment(m.created_at), "order": (1, order), "type": "sms", "kind": purpose_label(m.purpose, lang),
             "step": m.step, "step_title": pb.step_title(m.step, lang) if m.step else "",
             "to": f"{name}({role_label(m.role, lang)})" if name else role_label(m.role, lang),
-            "number": mask_phone(m.to_number), "state": delivery_label(m.status, lang),
-            "code": m.error_code or "", "body": m.body, "lang": m.lang, "bad": m.status in BAD_DELIVERY,
+            "number": mask_phone(m.to_number), "state": fell_back_label(lang) if fell_back(m) else delivery_label(
+                m.status, lang),
+            "code": m.error_code or "", "body": m.body, "lang": m.lang,
+            "bad": m.status in BAD_DELIVERY and not fell_back(m),  # the SMS went instead: it shows beside
             "provider": m.provider, "template": m.template_code or "",  # a domestic provider's approved template
+            "channel": m.channel,  # sms, or wecom (a staff message as a WeCom message)
         })
     items.sort(key=lambda i: (i["at"], i["order"]))
     if step:
         items = [i for i in items if i["step"] == step]
     return items
+
+
+def fell_back(m) -> bool:
+    """A staff message WeCom did not take, sent by SMS instead (that SMS is its own row)."""
+    return m.channel == "wecom" and m.status == "failed" and (m.error or "").startswith(FELL_BACK)
+
+
+def fell_back_label(lang: str) -> str:
+    return "已改发短信" if lang == "zh-CN" else "sent by SMS instead"
 
 
 def timeline_steps(state: IncidentState, pb: Playbook, lang: str) -> list[tuple[str, str]]:

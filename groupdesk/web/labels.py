@@ -93,6 +93,7 @@ EVENTS: dict[str, Pair] = {
     "sms_failed": ("短信发送失败", "SMS failed"),
     "sms_undelivered": ("短信未送达", "SMS undelivered"),
     "sms_settled": ("短信确认已送达", "SMS confirmed delivered"),
+    "wecom_fallback": ("企业微信未送达,已改发短信", "sent by SMS instead of WeCom"),
     "action_retried": ("已重试", "retried"),
     "action_skipped": ("已跳过", "skipped"),
     "playbook_migrated": ("预案升级", "playbook upgraded"),
@@ -302,6 +303,10 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
             purpose, roles, rest = found.groups()
             to = f" → {roles_text(roles, lang)}" if roles else ""
             return f"{purpose_label(purpose, lang)}{to}" + (f": {error_text(rest.rstrip(')'), lang)}" if rest else "")
+    if kind == "wecom_fallback" and (found := re.fullmatch(r"(\S+) (\S+): WeCom → SMS: (.*)", detail)):
+        role, person, why = found.groups()
+        who = person_name(directory, person, lang) if directory else person
+        return f"{role_label(role, lang)} {who}: {why}"
     if kind in ("sms_undelivered", "sms_settled"):
         role, _, rest = detail.partition(" ")
         return f"{role_label(role, lang)} {rest}"

@@ -113,8 +113,10 @@ class MessageBuilder:
     def for_step(self, step: str, purpose: Purpose, recipients: list[str], template: str | None,
                  discriminator: str) -> SendMessages:
         # An approval request's code is made by the send activity, outside workflow code.
+        extra = {"refusal_reasons": [dict(r) for r in self.pb.steps[step].refusal_reasons]} \
+            if purpose == "approval_request" and self.pb.steps[step].refusal_reasons else {}
         return self._request(step, purpose, recipients, template or "", discriminator,
-                             audiences=self.pb.steps[step].audiences)
+                             audiences=self.pb.steps[step].audiences, **extra)
 
     def _round(self, step: str) -> str:
         """After an adjournment the step's deadline comes again: its reminders get new keys."""

@@ -49,6 +49,9 @@ def record_sent(rec: Record, request: SendMessages, result: SendResult, now: dat
     """A send's deliveries; its approval code's keyed hash; every message refused for good parked."""
     rec.state.deliveries.extend(result.deliveries)
     registered = bool(result.approval_key) and accept_approval_key(rec, request, result.approval_key)
+    for delivery in result.deliveries:  # WeCom could not take a staff message: the SMS went instead
+        if delivery.note:
+            rec.log(now, "wecom_fallback", request.step, detail=f"{delivery.role} {delivery.recipient}: {delivery.note}")
     failed = [d for d in result.deliveries if d.status == "failed"]
     for delivery in failed:
         park_failure(rec, request.model_copy(update={"recipients": [delivery.role]}), delivery.error, 1, now)

@@ -33,6 +33,7 @@ log = structlog.get_logger("groupdesk.wecom")
 DUPLICATE_WINDOW = 4 * 3600  # seconds: WeCom's largest duplicate_check_interval
 MAX_TEXT_BYTES = 2048  # WeCom cuts a text message's content beyond this
 DRILL_PREFIX = "【演练】"
+FELL_BACK = "sent by SMS instead: "  # the error of an outbox row of channel wecom when the SMS went in its place
 RETRY_CODES = {"45009": "WeCom's API rate limit (45009)", "45033": "too many calls at once (45033)",
                "-1": "WeCom is busy (-1)"}
 RETRY_AFTER = {"45009": 60.0, "45033": 5.0, "-1": 5.0}
