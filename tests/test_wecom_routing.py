@@ -226,3 +226,24 @@ def test_the_timeline_shows_a_fallen_back_wecom_message_as_sent_by_sms_not_as_a_
                     provider="wecom", status="failed", error=FELL_BACK + "81013", channel="wecom")
     assert fell_back(row) and fell_back_label("zh-CN") == "已改发短信"
     assert not fell_back(OutboxRow(**{**row.__dict__, "channel": "sms"}))
+
+
+async def test_a_resend_carries_the_content_first_stored_so_wecom_drops_the_twin(world, fake):
+    """A workflow task run again after a worker died may render another deadline minute into the same message:
+    the resend must be the text (and the card) as first stored, or WeCom's duplicate check cannot know it."""
+    _, sms = world
+    template = {"zh-CN": "请于 {{ deadline }} 前处理 {{ incident_id }}", "en": "by {{ deadline }}"}
+    fake.delay = 6.0  # WeCom has both, the answers are lost
+    for req in (request(["guide"], template=template, context={"incident_id": INCIDENT, "deadline":
+                                                               "2026-11-24T02:20:00+00:00"}),
+                approval(context={"incident_id": INCIDENT, "deadline": "2026-11-24T02:20:00+00:00"})):
+        with pytest.raises(ApplicationError):
+            await run(sms, req)
+    fake.delay = 0.0
+    later = {"incident_id": INCIDENT, "deadline": "2026-11-24T02:21:00+00:00"}  # a minute on, as after a replay
+    (text,) = (await run(sms, request(["guide"], template=template, context=later))).deliveries
+    (card,) = (await run(sms, approval(context=later))).deliveries
+    assert (text.channel, text.status, card.channel, card.status) == ("wecom", "sent", "wecom", "sent")
+    assert len(fake.delivered) == 2 and len(fake.suppressed) == 2, "a resend reached a member twice"
+    assert "10:20" in fake.suppressed[0]["text"]["content"]
+    assert fake.suppressed[1]["template_card"] == fake.delivered[1]["template_card"]
