@@ -24,19 +24,19 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from groupdesk.engine import visibility
 from groupdesk.engine.client import IncidentUnavailable, incident_id_for, incident_row
 from groupdesk.runtime.config import Settings
-from groupdesk.core.validation import InputError
+from groupdesk.core.validation import InputError, normal_fields
 from groupdesk.incidents.registration import mark_start
 from groupdesk.runtime.keyed import follow_up_key
 from groupdesk.core.models import (
     Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
-    RecordFollowUp, RecordOutcome,
-    RecordReset, RetryAction, SkipAction, StartIncident,
+    RecordFollowUp, RecordOutcome, RecordReset, RetryAction, SkipAction, StartIncident,
 )
+from groupdesk.core.tell import TellComplainant
 from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
+from groupdesk.incidents.tell import TellGateway
 from groupdesk.record.evidence import EvidenceGateway
-from groupdesk.core.validation import normal_fields
 from groupdesk.core.playbook import Playbook
 from groupdesk.core import search_attributes as sa
 from groupdesk.incidents.links import with_live_links
@@ -54,9 +54,8 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
     """Start the incident; a repeat complaint is linked to the earlier one and, where the same hall, lead
     and day already had an incident that is resolved or closed, given the next free id (`-2`, `-3`...).
 
-    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started.
-    An incident of the same lead at the same hall and day still being handled refuses the start
-    (WorkflowAlreadyStartedError), as before: that is a second click, not a second complaint.
+    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started. An incident of
+    the same lead, hall and day still being handled refuses the start (WorkflowAlreadyStartedError): a second click.
     """
     mark_start(settings, start, datetime.now(timezone.utc))
     return await start_or_repeat(client, settings, start, _start_workflow,
@@ -79,9 +78,8 @@ async def _start_workflow(client: Client, settings: Settings, start: StartIncide
     )
 
 
-# A staff action whose workflow task failed under it (a timer fired while the task that closes the incident
-# ran: the server rejects that completion and aborts the Update with WorkflowNotReady, nothing of it applied)
-# is sent again under the same Update id, a few times, before the error is shown.
+# A staff action whose workflow task failed under it (a timer fired while the task closing the incident ran: the
+# server aborts the Update with WorkflowNotReady, nothing applied) is sent again under the same Update id, a few times.
 UPDATE_TRIES = 4
 UPDATE_PAUSE_S = 0.2  # grows with each try: 0.2, 0.4, 0.6 s
 
@@ -94,8 +92,7 @@ def not_ready(err: RPCError) -> bool:
 
 
 async def execute_update(handle: WorkflowHandle, update: Any, arg: Any) -> Any:
-    """`handle.execute_update(update, arg)` with the text as it is kept (NFC), sent again while the server says
-    the workflow was not ready."""
+    """`handle.execute_update(update, arg)` with the text as kept (NFC), sent again while the workflow was not ready."""
     update_id, arg = str(uuid.uuid4()), normal_fields(arg)
     for attempt in range(1, UPDATE_TRIES + 1):
         try:
@@ -191,6 +188,9 @@ class Incident:
     async def promise(self, req: PromiseChange) -> PromiseAck:
         return await execute_update(self._handle, _workflow().promise, req)
 
+    async def tell(self, req: TellComplainant) -> Ack:
+        return await execute_update(self._handle, _workflow().tell, req)
+
     async def migrate(self, req: MigratePlaybook) -> Ack:
         return await execute_update(self._handle, _workflow().migrate_playbook, req)
 
@@ -210,7 +210,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):

@@ -175,6 +175,8 @@ archive_records = Table(
     Column("promises_missed", Integer), Column("promises_waived", Integer),
     # migration 0007: follow-up answers scored 2 or lower, those that reopened it included; NULL before
     Column("dissatisfied_answers", Integer),
+    # migration 0013: how often staff told the complainant (groupdesk tell); NULL before it existed
+    Column("told", Integer),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
