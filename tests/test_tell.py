@@ -142,6 +142,8 @@ async def test_tell_from_the_cli_the_api_and_the_console(dev_env, dev_setup):
         assert long.returncode == 2 and long.stderr.startswith("error: --text: 61 characters"), long.stderr
         done = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "progress")
         assert done.returncode == 0, done.stderr
+        revoke = await cli(env, "status-link", "revoke", handle.id, "--as", "zhao.min")
+        assert revoke.returncode == 2 and "may not speak to the complainant" in revoke.stderr, revoke.stderr
 
         app = create_app(settings, client=dev_env.client)
         at = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat(timespec="minutes")

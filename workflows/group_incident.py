@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         StartIncident,
     )
     from groupdesk.core.playbook import Playbook
-    from groupdesk.core.tell import TellComplainant
+    from groupdesk.core.tell import FromComplainant, TellComplainant
     from groupdesk.core.versions import DEPRECATED
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
@@ -225,6 +225,16 @@ class GroupIncidentWorkflow:
     @tell.validator
     def validate_tell(self, req: TellComplainant) -> None:
         tell_checks.check_tell(self.machine, req, workflow.now())
+
+    @workflow.update
+    def from_complainant(self, req: FromComplainant) -> Ack:
+        """The lead complainant's status page: a visit (at most one an hour per link) or information they add."""
+        self.machine.from_complainant(req, workflow.now())
+        return self.acknowledge()
+
+    @from_complainant.validator
+    def validate_from_complainant(self, req: FromComplainant) -> None:
+        tell_checks.check_from_complainant(self.machine, req)
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

@@ -15,8 +15,12 @@ from groupdesk.incidents.registration import parse_local_time
 FLAGS = {"message": "--message", "text": "--text", "at": "--at"}
 
 
+status_link = typer.Typer(no_args_is_help=True, help="The complainant's status page link (GROUPDESK_PUBLIC_URL/s/...)")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(tell)
+    app.add_typer(status_link, name="status-link")
 
 
 def _check_target(incident_id: str, actor: str) -> None:
@@ -60,3 +64,21 @@ def tell(
 
     ack = run(go())
     typer.echo(f"{incident_id}: the complainant is told ({message}); at {ack.stage or '-'}")
+
+
+@status_link.command("revoke")
+def revoke(
+    incident_id: str,
+    actor: str = typer.Option(..., "--as", help="the incident's owner, the hall lead or the centre director"),
+) -> None:
+    """End every status link of the incident (a forwarded or leaked one); while it is open the complainant is
+    texted a new one."""
+    _check_target(incident_id, actor)
+    s = settings()
+
+    async def go():
+        return await (await gateway_or_fail(s)).revoke_status_links(acting(s, actor), incident_id)
+
+    revoked, sent = run(go())
+    typer.echo(f"{incident_id}: {revoked} status link(s) revoked; "
+               + ("a new one is texted to the complainant" if sent else "the incident is closed: no new link"))

@@ -101,6 +101,7 @@ class RecordFollowUp(BaseModel):
     actor: str
     comment: str = ""
     phone: str = ""  # with actor lead_complainant: the number the answer came from
+    phone_key: str = ""  # or, from their status page: the keyed hash of that number the link was issued for
     roles: CurrentRoles = None
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from groupdesk.core import validation as v
 
-TellKind = Literal["progress", "delay", "visit", "custom"]
-TELL_KINDS: tuple[str, ...] = ("progress", "delay", "visit", "custom")
+TellKind = Literal["progress", "delay", "visit", "custom", "link"]
+TELL_KINDS: tuple[str, ...] = ("progress", "delay", "visit", "custom")  # what staff choose
+NEW_LINK = "link"  # sent by `groupdesk status-link revoke`: their new status link
 TIMED = ("delay", "visit")  # these name a time: the new time (delay) or the visit's (visit)
 TELL_TEXT_MAX = 60  # `custom`: one SMS parameter
 AHEAD_MAX = timedelta(days=90)
@@ -41,7 +42,7 @@ def tell_refusal(actor: str, incident_id: str, owner: str | None) -> str:
 def tell_problems(message: str, text: str, at: datetime | None, now: datetime) -> dict[str, str]:
     """Every problem of a tell as typed, by field (the CLI, the API and the workflow's validator say the same)."""
     problems: dict[str, str] = {}
-    if message not in TELL_KINDS:
+    if message not in (*TELL_KINDS, NEW_LINK):
         return {"message": f"{v.shown(message)} is not a message; choose one of {', '.join(TELL_KINDS)}"}
     if message == "custom":
         if problem := v.text_problem(text, TELL_TEXT_MAX, required="write the text to send (at most 60 characters)",
@@ -61,3 +62,20 @@ def tell_problems(message: str, text: str, at: datetime | None, now: datetime) -
     elif at is not None:
         problems["at"] = f"only delay and visit messages name a time; {message} does not"
     return problems
+
+
+INFO_MAX = 500  # what a complainant adds from their status page
+VISIT_EVERY_S = 3600  # a status link's visits are on the timeline at most once an hour
+
+
+class FromComplainant(BaseModel):
+    """What the lead complainant does on their status page: opened it (`visit`) or added information (`info`).
+    `phone_key` is the keyed hash of their phone the link was issued for (the incident's follow-up key)."""
+
+    kind: Literal["visit", "info"]
+    phone_key: str
+    text: str = ""
+
+
+def info_problem(text: str) -> str | None:
+    return v.text_problem(text, INFO_MAX, required="请填写补充内容 / write what you want to add")

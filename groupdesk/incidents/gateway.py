@@ -31,14 +31,15 @@ from groupdesk.core.models import (
     Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
     RecordFollowUp, RecordOutcome, RecordReset, RetryAction, SkipAction, StartIncident,
 )
-from groupdesk.core.tell import TellComplainant
+from groupdesk.core.tell import FromComplainant, TellComplainant
 from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
+from groupdesk.incidents.complainant import ComplainantGateway
+from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.tell import TellGateway
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
-from groupdesk.core import search_attributes as sa
 from groupdesk.incidents.links import with_live_links
 from groupdesk.incidents.repeat_start import start_or_repeat
 from groupdesk.incidents.start_attributes import start_attributes
@@ -191,6 +192,9 @@ class Incident:
     async def tell(self, req: TellComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().tell, req)
 
+    async def from_complainant(self, req: FromComplainant) -> Ack:
+        return await execute_update(self._handle, _workflow().from_complainant, req)
+
     async def migrate(self, req: MigratePlaybook) -> Ack:
         return await execute_update(self._handle, _workflow().migrate_playbook, req)
 
@@ -210,7 +214,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
@@ -259,30 +263,6 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway):
         async for found in self.client.list_workflows(query, limit=1):
             return found.id
         return None
-
-    async def failures(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
-        """For ops: incidents whose workflow died, then actions parked as failed across open incidents."""
-        return await self._dead(hall, since) + await self.parked(hall, since)
-
-    async def parked(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
-        rows = []
-        async for wf in self.client.list_workflows(visibility.with_failures(hall)):
-            state = await self.incident(wf.id).state()
-            for action in state.failed_actions:
-                if action.status == "parked" and (since is None or action.at >= since):
-                    rows.append({"incident_id": state.id, "hall": state.hall_id, "step": action.step or "-",
-                                 "purpose": action.purpose, "recipients": action.request.get("recipients", []),
-                                 "attempts": action.attempts, "error": action.error, "at": action.at.isoformat()})
-        return rows
-
-    async def _dead(self, hall: str | None, since: datetime | None) -> list[dict]:
-        rows = []
-        async for wf in self.client.list_workflows(visibility.dead(since, hall), limit=500):
-            rows.append({"incident_id": wf.id, "hall": wf.typed_search_attributes.get(sa.HALL), "step": "-",
-                         "purpose": "incident", "recipients": [], "attempts": 0,
-                         "error": f"workflow {wf.status.name.lower()}; the incident is not running (see its history)",
-                         "at": (wf.close_time or wf.start_time).isoformat(), "execution": wf.status.name.lower()})
-        return rows
 
     # ---- what staff do, each checked by the permission rules ------------------------------
 

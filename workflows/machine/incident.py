@@ -30,7 +30,7 @@ from groupdesk.core.models import (
 )
 from groupdesk.core.playbook import Outcome, Playbook
 from groupdesk.core.promise_models import PromiseChange
-from groupdesk.core.tell import TellComplainant
+from groupdesk.core.tell import FromComplainant, TellComplainant
 from workflows.machine import children, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
@@ -106,6 +106,10 @@ class IncidentMachine(Record):
     def tell(self, req: TellComplainant, now: datetime) -> None:
         """进度告知: a validated message to the lead complainant, on the timeline."""
         tell.tell(self, req, now)
+
+    def from_complainant(self, req: FromComplainant, now: datetime) -> None:
+        """The lead complainant, from their status page: a visit, or information they add."""
+        tell.from_complainant(self, req, now)
 
     # ---- the warning plan ---------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from groupdesk.core.roles import LEAD_COMPLAINANT
-from groupdesk.core.tell import TellComplainant
+from groupdesk.core.tell import FromComplainant, TellComplainant
 from workflows.machine.record import Record
 
 TOLD = "told"  # the timeline entry's kind; their count numbers the next message's key
@@ -33,8 +33,14 @@ TELL_CUSTOM = MappingProxyType({
     "zh-CN": "{{ hall_name }}:您好,{{ text }}",
     "en": "{{ hall_name }}: {{ text }}",
 })
-TEMPLATES = {"progress": TELL_PROGRESS, "delay": TELL_DELAY, "visit": TELL_VISIT, "custom": TELL_CUSTOM}
-WORDS = {"progress": "progress", "delay": "a delay", "visit": "a visit", "custom": "a message"}
+TELL_LINK = MappingProxyType({  # the new status link is appended to it, as to every message the complainant reads
+    "zh-CN": "{{ hall_name }}:您好,您的办理进度查询链接已更新,原链接已失效。",
+    "en": "{{ hall_name }}: the link to follow your matter has changed; the old one no longer works.",
+})
+TEMPLATES = {"progress": TELL_PROGRESS, "delay": TELL_DELAY, "visit": TELL_VISIT, "custom": TELL_CUSTOM,
+             "link": TELL_LINK}
+WORDS = {"progress": "progress", "delay": "a delay", "visit": "a visit", "custom": "a message",
+         "link": "a new status link (the old ones revoked)"}
 
 
 def told(rec: Record) -> int:
@@ -55,3 +61,11 @@ def tell(rec: Record, req: TellComplainant, now: datetime) -> None:
     rec.log(now, TOLD, actor=req.actor, detail=detail)
     rec.effects.append(rec.messages.inline("tell", [LEAD_COMPLAINANT], f"tell{number}", TEMPLATES[req.message],
                                            extra))
+
+
+def from_complainant(rec: Record, req: FromComplainant, now: datetime) -> None:
+    """The lead complainant opened their status page, or added information there: on the timeline."""
+    if req.kind == "visit":
+        rec.log(now, "status_page_visit", actor=LEAD_COMPLAINANT, detail="the complainant opened the status page")
+    else:
+        rec.log(now, "complainant_info", actor=LEAD_COMPLAINANT, detail=req.text.strip())
