@@ -5,6 +5,7 @@ the record, and sent as a registered template through every provider."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from groupdesk.messaging.channels import build as make_provider
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.messaging.provider import OutboxProvider
 from groupdesk.messaging.sms_templates import registry_for
+from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.record.archive_record import build_record
 from domestic_helpers import PROVIDERS, approved_playbooks, fake_for, provider_env, sent_texts
 from helpers import setup_for
@@ -94,20 +96,24 @@ EXPECTED = ["西城营业厅:您好,您反映的问题我们正在处理中,有�
 async def test_every_tell_is_rendered_through_every_provider(provider, httpserver, tmp_path):
     messages = [s for s in sends(drain(told_machine())) if s.purpose == "tell"]
     outbox = Outbox(tmp_path / "o.sqlite3")
+    links = StatusLinks.for_settings(setup_for(tmp_path / "links", GROUPDESK_PUBLIC_URL="https://95598.example.cn").settings)
     if provider == "twilio":
-        sms = SmsActivities(outbox, OutboxProvider(), lambda: DIRECTORY)
+        sms = SmsActivities(outbox, OutboxProvider(), lambda: DIRECTORY, links=links)
     else:
         fake = fake_for(provider, httpserver)
         playbooks = approved_playbooks(tmp_path, provider, fake)  # the registry's tell texts, approved
         settings = setup_for(tmp_path / "data", **provider_env(provider, fake),
                              GROUPDESK_PLAYBOOKS_DIR=str(playbooks)).settings
         sms = SmsActivities(outbox, make_provider(settings, provider), lambda: DIRECTORY,
-                            registry_loader=lambda: registry_for(playbooks))
+                            registry_loader=lambda: registry_for(playbooks), links=links)
     for message in messages:
         result = await ActivityEnvironment().run(sms.send_messages, message)
         assert [d.status for d in result.deliveries] == ["sent"], result.deliveries
     bodies = [row.body for row in sorted(outbox.list("inc-1"), key=lambda r: r.key)]
     assert len(bodies) == 4 and all(expected in body for expected, body in zip(EXPECTED, bodies)), bodies
+    # each ends with the complainant's status link, whole (a link-kind variable: never cut to Aliyun's 35 characters)
+    found = [re.search(r"办理进度:(https://95598\.example\.cn/s/([A-Za-z0-9_-]{22}))$", body) for body in bodies]
+    assert all(found) and all(links.find(m.group(2))["incident_id"] == "inc-1" for m in found), bodies
     if provider != "twilio":
         assert all(bodies), sent_texts(provider, fake)
         assert all(text is not None for text in sent_texts(provider, fake))  # each an approved template
