@@ -211,3 +211,20 @@ async def test_thirty_requests_a_minute_per_link_then_429(settings):
     app = create_app(settings)
     statuses = [(await _get(app, "/s/" + "B" * 22)).status_code for _ in range(31)]
     assert statuses == [404] * 30 + [429]
+
+
+def test_the_texts_a_complainant_reads_are_registered_with_their_link_as_a_link_kind_variable(tmp_path):
+    from groupdesk.messaging.sms_templates import complainant_templates
+    from groupdesk.messaging.template_sync import export_rows
+    from machine_helpers import PLAYBOOK
+
+    assert {"follow_up", "close_notice_complainant", "metrology_calibration_complainant"} <= \
+        complainant_templates(PLAYBOOK)
+    assert "escalation" not in complainant_templates(PLAYBOOK)
+    settings = setup_for(tmp_path).settings
+    for provider, link in (("aliyun", ["status_link"]), ("tencent", ["2"])):
+        rows = {e.text: e for e in export_rows(settings, provider)}
+        tell = next(e for t, e in rows.items() if "您反映的问题我们正在处理中" in t and not t.startswith("（演练）"))
+        assert tell.links == link and tell.text.endswith(("${status_link}", "{2}"))
+        assert all(e.links for e in rows.values() if any("(complainant)" in u for u in e.used_by))
+        assert not any(e.links for e in rows.values() if not any("(complainant)" in u for u in e.used_by))
