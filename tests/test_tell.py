@@ -190,3 +190,14 @@ def test_the_archive_row_and_the_report_count_the_tells(tmp_path):
     append(db, settings.hash_key(), build_record(other.start, other.state, "run-2", settings.hash_key()))
     report = build_report(db, date(2026, 11, 1), date(2026, 11, 30))
     assert report["totals"]["incidents"] == 2 and report["told"] == {"messages": 4, "incidents": 1}
+
+
+def test_the_report_page_the_workbook_and_the_cli_say_how_often_complainants_were_told():
+    from groupdesk.record.workbook import _totals
+
+    report = {"totals": {k: 0 for k in ("incidents", "sla_breached", "sla_breach_rate", "deadlines_missed",
+                                        "escalations", "escalated_incidents", "repeat_complaints", "warning_tier_3")},
+              "promises": {k: 0 for k in ("made", "kept", "kept_late", "missed", "waived", "incidents_with_missed")},
+              "dissatisfied": {"answers": 0, "incidents": 0}, "told": {"messages": 4, "incidents": 1}}
+    rows = _totals(report, {})
+    assert ["进度告知(条)", 4] in rows and ["告知过客户的事件", 1] in rows

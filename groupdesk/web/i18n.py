@@ -70,6 +70,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "tell_custom": ("自定义(60字以内)", "Your own words (60 characters)"),
     "tell_text": ("自定义内容", "Text"),
     "tell_at": ("时间", "Time"),
+    "told_messages": ("条进度告知", "progress messages to complainants"),
+    "told_incidents": ("起事件", "incidents"),
     "linked_child": ("转交处理的事件", "Handed over to"),
     "linked_parent": ("由此事件转来", "Handed over from"),
     "link_starting": ("启动中", "starting"),
