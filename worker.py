@@ -24,6 +24,7 @@ from groupdesk.core.workcal import is_working_day
 from groupdesk.people.directory import current_directory, load_directory
 from groupdesk.runtime.logs import configure_logging
 from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.messaging.channels import make_channels
 from groupdesk.messaging.sms_templates import cached_registry
 from groupdesk.storage import open_database
@@ -48,6 +49,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         registry_loader=lambda: cached_registry(settings.playbooks_dir),
         # GROUPDESK_STAFF_CHANNEL=wecom: staff messages go as WeCom messages, the SMS as the fallback
         wecom=WecomRoute.from_settings(settings, outbox) if settings.staff_channel == "wecom" else None,
+        links=StatusLinks.for_settings(settings),  # each message to a complainant carries their status link
     )
     archive = ArchiveActivities(open_database(settings), settings.hash_key())
     reports = ReportActivities(open_database(settings), lambda: current_directory(settings.directory))

@@ -24,6 +24,7 @@ from groupdesk.messaging.channels import Channels
 from groupdesk.messaging.outgoing import PARKED_UNKNOWN, Prepared, prepare
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
 from groupdesk.messaging.provider import SmsProvider
+from groupdesk.messaging.status_links import LINK_VARIABLE, StatusLinks, complainant_source
 from groupdesk.core.workcal import format_local
 from groupdesk.playbooks.templating import render
 from activities.wecom_staff import WecomRoute, both_channels, fallback_note
@@ -36,13 +37,15 @@ log = structlog.get_logger("groupdesk.activities.sms")
 
 class SmsActivities:
     def __init__(self, outbox: Outbox, provider: SmsProvider | Channels, directory_loader,
-                 codes: ApprovalCodes | None = None, registry_loader=None, wecom: WecomRoute | None = None):
+                 codes: ApprovalCodes | None = None, registry_loader=None, wecom: WecomRoute | None = None,
+                 links: StatusLinks | None = None):
         self.outbox = outbox
         self.wecom = wecom  # GROUPDESK_STAFF_CHANNEL=wecom: staff messages go there first
         # The providers in use and the routes among them (one provider: every number goes to it).
         self.channels = provider if isinstance(provider, Channels) else Channels.single(provider)
         self._registry_loader = registry_loader  # the SMS template registry, for Aliyun and Tencent Cloud
         self.codes = codes  # approval codes are made here, outside workflow code
+        self.links = links  # so are the complainant's status links (none: the link is left empty)
         # Read at every send, so a corrected phone number is used by the next message.
         self._directory_loader = directory_loader
 
@@ -148,7 +151,11 @@ class SmsActivities:
                         lang: str, bound, extra: dict[str, str]) -> Delivery:
         key = f"{request.key}/{person_id}"
         provider = self.channels.for_number(phone)  # by route, now; the row keeps it
-        prepared: Prepared = prepare(provider, source_for(request, role, lang),
+        source = source_for(request, role, lang)
+        if role == LEAD_COMPLAINANT:  # every message to the complainant carries the link to their status page
+            source = complainant_source(source, lang)
+            extra = {**extra, LINK_VARIABLE: await self._link(request, key, phone)}
+        prepared: Prepared = prepare(provider, source,
                                      {**_context(request, role, name, lang), **extra}, request.drill, key,
                                      self._registry_loader)
         info = activity.info()
@@ -221,6 +228,12 @@ class SmsActivities:
         await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
         _sms_metric("groupdesk_sms_sent", request, sender.name)
         return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent")
+
+    async def _link(self, request: SendMessages, key: str, phone: str) -> str:
+        """A new status link, unless the message is stored already (its body has the link it was given)."""
+        if self.links is None or await asyncio.to_thread(self.outbox.get, key) is not None:
+            return ""
+        return await asyncio.to_thread(self.links.issue, request.incident_id, request.hall_id, phone)
 
     @staticmethod
     async def _reconcile(sender, row: OutboxRow) -> str | None:

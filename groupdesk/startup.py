@@ -104,6 +104,10 @@ def problems(settings: Settings, process: Process) -> list[str]:
             not any(line.startswith("GROUPDESK_PUBLIC_URL") for line in found):
         found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be an https:// address when"
                      " GROUPDESK_SMS_PROVIDER=twilio (Twilio posts replies and delivery reports to it)")
+    if process == "worker" and not settings.public_url.startswith(("https://", "http://")) and \
+            not any(line.startswith("GROUPDESK_PUBLIC_URL") for line in found):
+        found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be the console's public address: the worker"
+                     " sends every message to a complainant with the link to their status page (…/s/...)")
     if settings.staff_channel == "wecom" and not settings.public_url.startswith("https://") and \
             not any(line.startswith("GROUPDESK_PUBLIC_URL") for line in found):
         found.append(f"GROUPDESK_PUBLIC_URL={settings.public_url!r} must be an https:// address when"

@@ -33,6 +33,7 @@ WF = GroupIncidentWorkflow
 TEST_PASSWORD = "tests-only-password-5e1b"
 # What production insists on (startup.py): the keys worker.py and `groupdesk console` need to start at all.
 PRODUCTION_KEYS = {"GROUPDESK_SECRET_KEY": "test-secret-" + "s" * 40, "GROUPDESK_HASH_KEY": "test-hash-" + "h" * 40,
+                   "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.cn",
                    "GROUPDESK_CODEC_KEYS": "k1=" + base64.b64encode(b"groupdesk tests' payload key: 32").decode()}
 
 

@@ -23,7 +23,7 @@ from helpers import accounts_file
 CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 SECRET = "s" * 40
 PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS, "GROUPDESK_HASH_KEY": SECRET,
-              "GROUPDESK_ACCOUNTS": str(accounts_file())}
+              "GROUPDESK_ACCOUNTS": str(accounts_file()), "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}
 TWILIO = {"GROUPDESK_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
           "TWILIO_FROM_NUMBER": FROM_NUMBER, "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}
 COMMANDS = {"console": ["-m", "groupdesk.cli", "console"], "worker": ["worker.py"], "dev": ["-m", "groupdesk.cli", "dev"]}
@@ -58,8 +58,10 @@ CASES = [  # process, settings, the settings each error line must name (one line
     ("console", {**PRODUCTION, "GROUPDESK_CODEC_KEYS": "k1=not-base64"}, ["GROUPDESK_CODEC_KEYS"]),
     ("console", {**PRODUCTION, "GROUPDESK_ACCOUNTS": "/nonexistent/accounts.yaml"}, ["GROUPDESK_ACCOUNTS"]),
     ("worker", {**PRODUCTION, **TWILIO, "TWILIO_ACCOUNT_SID": ""}, ["TWILIO_ACCOUNT_SID"]),
-    ("worker", {"GROUPDESK_CODEC_KEYS": "k1=c2hvcnQ=", "GROUPDESK_HASH_KEY": SECRET}, ["GROUPDESK_CODEC_KEYS"]),
-    ("worker", {}, ["GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS"]),
+    ("worker", {"GROUPDESK_CODEC_KEYS": "k1=c2hvcnQ=", "GROUPDESK_HASH_KEY": SECRET},
+     ["GROUPDESK_CODEC_KEYS", "GROUPDESK_PUBLIC_URL"]),
+    ("worker", {}, ["GROUPDESK_HASH_KEY", "GROUPDESK_CODEC_KEYS", "GROUPDESK_PUBLIC_URL"]),
+    ("worker", {**PRODUCTION, "GROUPDESK_PUBLIC_URL": ""}, ["GROUPDESK_PUBLIC_URL"]),  # complainants get links to it
     ("worker", {**PRODUCTION, "GROUPDESK_HASH_KEY": "short"}, ["GROUPDESK_HASH_KEY"]),
     ("worker", {"GROUPDESK_WEB_PORT": "8800.5", "GROUPDESK_SMS_PROVIDER": "sms"},
      ["GROUPDESK_SMS_PROVIDER", "GROUPDESK_WEB_PORT"]),

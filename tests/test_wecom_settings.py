@@ -59,7 +59,7 @@ def test_every_problem_is_named_at_once_and_sms_needs_none_of_them():
 
 
 def test_a_production_console_on_wecom_needs_an_https_public_url(tmp_path):
-    env = environment(tmp_path, **GOOD, **PRODUCTION)
+    env = environment(tmp_path, **GOOD, **{**PRODUCTION, "GROUPDESK_PUBLIC_URL": ""})
     done = subprocess.run([sys.executable, *COMMANDS["console"]], env=env, cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2 and "GROUPDESK_PUBLIC_URL" in done.stderr and "WeCom sign-in" in done.stderr

@@ -150,7 +150,8 @@ def check_follow_up(machine: IncidentMachine, req: RecordFollowUp) -> None:
     if not 1 <= req.score <= 5:
         raise rejected(f"score {req.score} is out of range; give 1 (very unsatisfied) to 5 (very satisfied)")
     if req.actor == LEAD_COMPLAINANT:
-        if req.phone != machine.start.lead.phone:
+        if req.phone != machine.start.lead.phone and not (req.phone_key and
+                                                          req.phone_key == machine.start.follow_up_key):
             raise rejected("the answer did not come from the lead complainant's phone")
     else:
         require_role(machine, req.actor, ["hall_lead", "centre_director"], "record the follow-up answer", req.roles)

@@ -30,10 +30,11 @@ with workflow.unsafe.imports_passed_through():
         StartIncident,
     )
     from groupdesk.core.playbook import Playbook
+    from groupdesk.core.tell import FromComplainant, TellComplainant
     from groupdesk.core.versions import DEPRECATED
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
-    from workflows import checks, promise_checks
+    from workflows import checks, promise_checks, tell_checks
     from workflows.machine.incident import IncidentMachine
 
 from workflows import board
@@ -214,6 +215,26 @@ class GroupIncidentWorkflow:
     @promise.validator
     def validate_promise(self, req: PromiseChange) -> None:
         promise_checks.check_promise(self.machine, req, workflow.now())
+
+    @workflow.update
+    def tell(self, req: TellComplainant) -> Ack:
+        """进度告知: tell the lead complainant progress, a delay, a visit or a short text, at any time."""
+        self.machine.tell(req, workflow.now())
+        return self.acknowledge()
+
+    @tell.validator
+    def validate_tell(self, req: TellComplainant) -> None:
+        tell_checks.check_tell(self.machine, req, workflow.now())
+
+    @workflow.update
+    def from_complainant(self, req: FromComplainant) -> Ack:
+        """The lead complainant's status page: a visit (at most one an hour per link) or information they add."""
+        self.machine.from_complainant(req, workflow.now())
+        return self.acknowledge()
+
+    @from_complainant.validator
+    def validate_from_complainant(self, req: FromComplainant) -> None:
+        tell_checks.check_from_complainant(self.machine, req)
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

@@ -125,6 +125,8 @@ def print_tables(data: dict) -> None:
     p = data["promises"]
     console.print(f"promises made {p['made']}   kept {p['kept']} (late {p['kept_late']})   missed {p['missed']}"
                   f" (in {p['incidents_with_missed']} incidents)   waived {p['waived']}")
+    if told := data.get("told"):
+        console.print(f"complainants told {told['messages']} times (in {told['incidents']} incidents)")
     if data.get("open") is None:
         console.print("open (still being handled): not counted, Temporal did not answer (TEMPORAL_ADDRESS)")
     else:

@@ -119,13 +119,14 @@ def export(provider: str = typer.Option(..., "--provider", help="aliyun or tence
         fail(str(exc))
     if as_csv:
         out = csv.writer(sys.stdout)
-        out.writerow(["text", "variables", "status", "code", "name", "used_by"])
+        out.writerow(["text", "variables", "status", "code", "name", "used_by", "links"])
         for e in rows:
-            out.writerow([e.text, " ".join(e.variables), e.status, e.code, e.name, " ".join(e.used_by)])
+            out.writerow([e.text, " ".join(e.variables), e.status, e.code, e.name, " ".join(e.used_by),
+                          " ".join(e.links)])
         return
     table = Table("text", "variables", "status", "code", title=f"{provider}: {len(rows)} texts")
-    for e in rows:
-        table.add_row(e.text, ", ".join(e.variables), e.status, e.code)
+    for e in rows:  # a variable of kind link (the complainant's status link) is declared so when filed
+        table.add_row(e.text, ", ".join(f"{v} (link)" if v in e.links else v for v in e.variables), e.status, e.code)
     Console().print(table)
 
 

@@ -15,7 +15,7 @@ from groupdesk.core.snapshots import SharedPlaybook
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "periodic_report_unit", "handover", "sensitive_period_start",
                   "publicity_alert",
-                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened"]
+                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell"]
 
 
 class StaffRef(BaseModel):
@@ -101,6 +101,7 @@ class RecordFollowUp(BaseModel):
     actor: str
     comment: str = ""
     phone: str = ""  # with actor lead_complainant: the number the answer came from
+    phone_key: str = ""  # or, from their status page: the keyed hash of that number the link was issued for
     roles: CurrentRoles = None
 
 

@@ -24,21 +24,22 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from groupdesk.engine import visibility
 from groupdesk.engine.client import IncidentUnavailable, incident_id_for, incident_row
 from groupdesk.runtime.config import Settings
-from groupdesk.core.validation import InputError
+from groupdesk.core.validation import InputError, normal_fields
 from groupdesk.incidents.registration import mark_start
 from groupdesk.runtime.keyed import follow_up_key
 from groupdesk.core.models import (
     Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
-    RecordFollowUp, RecordOutcome,
-    RecordReset, RetryAction, SkipAction, StartIncident,
+    RecordFollowUp, RecordOutcome, RecordReset, RetryAction, SkipAction, StartIncident,
 )
+from groupdesk.core.tell import FromComplainant, TellComplainant
 from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
+from groupdesk.incidents.complainant import ComplainantGateway
+from groupdesk.incidents.failures import FailuresGateway
+from groupdesk.incidents.tell import TellGateway
 from groupdesk.record.evidence import EvidenceGateway
-from groupdesk.core.validation import normal_fields
 from groupdesk.core.playbook import Playbook
-from groupdesk.core import search_attributes as sa
 from groupdesk.incidents.links import with_live_links
 from groupdesk.incidents.repeat_start import start_or_repeat
 from groupdesk.incidents.start_attributes import start_attributes
@@ -54,9 +55,8 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
     """Start the incident; a repeat complaint is linked to the earlier one and, where the same hall, lead
     and day already had an incident that is resolved or closed, given the next free id (`-2`, `-3`...).
 
-    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started.
-    An incident of the same lead at the same hall and day still being handled refuses the start
-    (WorkflowAlreadyStartedError), as before: that is a second click, not a second complaint.
+    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started. An incident of
+    the same lead, hall and day still being handled refuses the start (WorkflowAlreadyStartedError): a second click.
     """
     mark_start(settings, start, datetime.now(timezone.utc))
     return await start_or_repeat(client, settings, start, _start_workflow,
@@ -79,9 +79,8 @@ async def _start_workflow(client: Client, settings: Settings, start: StartIncide
     )
 
 
-# A staff action whose workflow task failed under it (a timer fired while the task that closes the incident
-# ran: the server rejects that completion and aborts the Update with WorkflowNotReady, nothing of it applied)
-# is sent again under the same Update id, a few times, before the error is shown.
+# A staff action whose workflow task failed under it (a timer fired while the task closing the incident ran: the
+# server aborts the Update with WorkflowNotReady, nothing applied) is sent again under the same Update id, a few times.
 UPDATE_TRIES = 4
 UPDATE_PAUSE_S = 0.2  # grows with each try: 0.2, 0.4, 0.6 s
 
@@ -94,8 +93,7 @@ def not_ready(err: RPCError) -> bool:
 
 
 async def execute_update(handle: WorkflowHandle, update: Any, arg: Any) -> Any:
-    """`handle.execute_update(update, arg)` with the text as it is kept (NFC), sent again while the server says
-    the workflow was not ready."""
+    """`handle.execute_update(update, arg)` with the text as kept (NFC), sent again while the workflow was not ready."""
     update_id, arg = str(uuid.uuid4()), normal_fields(arg)
     for attempt in range(1, UPDATE_TRIES + 1):
         try:
@@ -191,6 +189,12 @@ class Incident:
     async def promise(self, req: PromiseChange) -> PromiseAck:
         return await execute_update(self._handle, _workflow().promise, req)
 
+    async def tell(self, req: TellComplainant) -> Ack:
+        return await execute_update(self._handle, _workflow().tell, req)
+
+    async def from_complainant(self, req: FromComplainant) -> Ack:
+        return await execute_update(self._handle, _workflow().from_complainant, req)
+
     async def migrate(self, req: MigratePlaybook) -> Ack:
         return await execute_update(self._handle, _workflow().migrate_playbook, req)
 
@@ -210,7 +214,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
@@ -259,30 +263,6 @@ class Gateway(PromiseGateway, EvidenceGateway):
         async for found in self.client.list_workflows(query, limit=1):
             return found.id
         return None
-
-    async def failures(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
-        """For ops: incidents whose workflow died, then actions parked as failed across open incidents."""
-        return await self._dead(hall, since) + await self.parked(hall, since)
-
-    async def parked(self, hall: str | None = None, since: datetime | None = None) -> list[dict]:
-        rows = []
-        async for wf in self.client.list_workflows(visibility.with_failures(hall)):
-            state = await self.incident(wf.id).state()
-            for action in state.failed_actions:
-                if action.status == "parked" and (since is None or action.at >= since):
-                    rows.append({"incident_id": state.id, "hall": state.hall_id, "step": action.step or "-",
-                                 "purpose": action.purpose, "recipients": action.request.get("recipients", []),
-                                 "attempts": action.attempts, "error": action.error, "at": action.at.isoformat()})
-        return rows
-
-    async def _dead(self, hall: str | None, since: datetime | None) -> list[dict]:
-        rows = []
-        async for wf in self.client.list_workflows(visibility.dead(since, hall), limit=500):
-            rows.append({"incident_id": wf.id, "hall": wf.typed_search_attributes.get(sa.HALL), "step": "-",
-                         "purpose": "incident", "recipients": [], "attempts": 0,
-                         "error": f"workflow {wf.status.name.lower()}; the incident is not running (see its history)",
-                         "at": (wf.close_time or wf.start_time).isoformat(), "execution": wf.status.name.lower()})
-        return rows
 
     # ---- what staff do, each checked by the permission rules ------------------------------
 

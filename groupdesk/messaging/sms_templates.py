@@ -15,10 +15,13 @@ from pathlib import Path
 import yaml
 
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
 from groupdesk.messaging.template_text import NotExpressible, Shape, shape_of
 
 REGISTRY_FILE = "sms_templates.yaml"
+# groupdesk's own messages the lead complainant may read (with their status link)
+COMPLAINANT_OWN = ("tell_progress", "tell_delay", "tell_visit", "tell_custom", "tell_link", "kept", "changed")
 ANSWER_PREFIX = "groupdesk/answer_"  # the answers to replies: sent on their own, never in a drill
 STATUSES = ("approved", "reviewing", "rejected", "unregistered")
 MAX_BYTES = 4 * 1024 * 1024
@@ -42,6 +45,7 @@ class Entry:
     name: str = ""  # the template name filed with the provider
     variables: list[str] = field(default_factory=list)
     used_by: list[str] = field(default_factory=list)  # playbook/template.lang, or groupdesk/<message>
+    links: list[str] = field(default_factory=list)  # the variables of kind link (the complainant's status link)
     reason: str = ""  # the provider's reason for a rejection
 
     @property
@@ -51,6 +55,8 @@ class Entry:
     def as_yaml(self) -> dict:
         data = {"text": self.text, "name": self.name, "variables": self.variables, "used_by": self.used_by,
                 "code": self.code, "status": self.status}
+        if self.links:
+            data["links"] = self.links
         if self.reason:
             data["reason"] = self.reason
         return data
@@ -89,7 +95,8 @@ class Registry:
                 entries[provider][item["text"]] = Entry(
                     text=item["text"], code=str(item.get("code") or ""), status=status,
                     name=str(item.get("name") or ""), variables=[str(v) for v in item.get("variables") or []],
-                    used_by=[str(u) for u in item.get("used_by") or []], reason=str(item.get("reason") or ""))
+                    used_by=[str(u) for u in item.get("used_by") or []], reason=str(item.get("reason") or ""),
+                    links=[str(v) for v in item.get("links") or []])
         return cls(path, entries)
 
     def get(self, provider: str, text: str) -> Entry | None:
@@ -124,25 +131,68 @@ def cached_registry(playbooks_dir: Path) -> Registry:
     return hit[1]
 
 
+COMPLAINANT = " (complainant)"  # a label's suffix: the text as the lead complainant reads it, with their link
+
+
 def playbook_sources(pb: Playbook) -> dict[str, str]:
-    """Every template of the playbook, by `playbook/name.lang`."""
-    return {f"{pb.id}/{name}.{lang}": source for name, langs in sorted(pb.templates.items())
-            for lang, source in sorted(langs.items())}
+    """Every template of the playbook, by `playbook/name.lang`; those the lead complainant reads also with their
+    status link (`… (complainant)`)."""
+    found = {f"{pb.id}/{name}.{lang}": source for name, langs in sorted(pb.templates.items())
+             for lang, source in sorted(langs.items())}
+    return found | with_link({f"{pb.id}/{name}.{lang}": source for name in sorted(complainant_templates(pb))
+                              for lang, source in sorted(pb.templates.get(name, {}).items())})
+
+
+def complainant_templates(pb: Playbook) -> set[str]:
+    """The names of the templates the lead complainant reads: where they are notified, their audience's own."""
+    found: set[str] = set()
+
+    def reads(notify, template, audiences=None) -> None:
+        if LEAD_COMPLAINANT in (notify or []):
+            name = (audiences or {}).get(LEAD_COMPLAINANT) or template
+            if name:
+                found.add(name)
+
+    for step in pb.steps.values():
+        reads(step.notify, step.template, step.audiences)
+        for outcome in step.outcomes.values():
+            reads(outcome.notify, outcome.template)
+            if outcome.appointment is not None:
+                a = outcome.appointment
+                reads(a.notify, a.template, a.audiences)
+        if step.follow_up is not None:
+            found.add(step.follow_up.template)
+    if pb.progress_reports is not None:
+        reads(pb.progress_reports.notify, pb.progress_reports.template)
+    return found
+
+
+def with_link(sources: dict[str, str]) -> dict[str, str]:
+    """The complainant's variants (their status link at the end) of these sources, by `label (complainant)`."""
+    from groupdesk.messaging.status_links import complainant_source
+
+    return {label + COMPLAINANT: complainant_source(source, label.rsplit(".", 1)[-1])
+            for label, source in sources.items()}
 
 
 def own_sources() -> dict[str, str]:
     """groupdesk's own words (not a playbook's): the notices of its workflow and the answers to replies."""
     from groupdesk.messaging.reply_texts import ANSWERS
-    from workflows.machine import messages, periods as machine_periods, promises
+    from workflows.machine import messages, periods as machine_periods, promises, tell
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
                                       "PUBLICITY_ALERT_SEEKER", "REOPENED")),
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
-                          (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS"))):
+                          (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
+                          (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK"))):
         for name in names:
             for lang, source in getattr(module, name).items():
                 found[f"groupdesk/{name.lower()}.{lang}"] = source
+    found |= with_link({label: source for label, source in found.items()
+                        if label.split("/", 1)[1].split(".")[0] in COMPLAINANT_OWN})
+    found = {label: source for label, source in found.items()  # tell_*: only ever to the complainant
+             if not (label.startswith("groupdesk/tell_") and not label.endswith(COMPLAINANT))}
     for name, langs in ANSWERS.items():
         for lang, source in langs.items():
             found[f"{ANSWER_PREFIX}{name}.{lang}"] = source

@@ -23,8 +23,9 @@ def current_sources(settings) -> dict[str, str]:
 
 
 def _entry(text: str, need: Need, provider: str, known: Entry | None) -> Entry:
-    stem = need.used_by[0].split("/", 1)[-1].removesuffix(" (drill)")
+    stem = need.used_by[0].split("/", 1)[-1].removesuffix(" (drill)").replace(" (complainant)", "+link")
     entry = Entry(text=text, variables=need.shape.variables(provider), used_by=list(need.used_by),
+                  links=need.shape.link_variables(provider),
                   name=(known.name if known and known.name else f"gd {stem}{' drill' if need.drill else ''}")[:30])
     if known:
         entry.code, entry.status, entry.reason = known.code, known.status, known.reason
@@ -72,6 +73,8 @@ def submit(settings, provider) -> SyncResult:
     result = sync(settings, provider)
     for entry in result.missing:
         remark = "groupdesk (集体投诉处置) notification: " + ", ".join(entry.used_by)
+        if entry.links:  # declared with the template: the complainant's status page, our own domain
+            remark += "; link variables (链接变量): " + ", ".join(entry.links)
         entry.code = provider.submit_template(entry.name, entry.text, remark)
         entry.status = "reviewing"
         result.filed.append(entry)

@@ -37,6 +37,9 @@ class Limits:
 # Tencent Cloud (enterprise-verified accounts, the only ones that may send to mainland numbers): no limit
 # on one value, 500 in all with the signature.
 LIMITS = {"aliyun": Limits(35, 500), "tencent": Limits(None, 500)}
+# Variables of kind link (the complainant's status link): declared so with the template, never cut with "…".
+LINK_VARIABLE = "status_link"
+LINK_VARIABLES = frozenset({LINK_VARIABLE})
 
 
 class NotExpressible(ValueError):
@@ -77,6 +80,13 @@ class Shape:
             return [str(n) for n in range(1, len(self.slots) + 1)]
         return list(dict.fromkeys(s.name for s in self.slots))
 
+    def link_variables(self, provider: str) -> list[str]:
+        """The variables of kind link (declared so with the provider): names (Aliyun) or positions (Tencent)."""
+        slots = self.slots
+        if provider == "tencent":
+            return [str(n) for n, s in enumerate(slots, 1) if s.name in LINK_VARIABLES]
+        return list(dict.fromkeys(s.name for s in slots if s.name in LINK_VARIABLES))
+
     def fill(self, provider: str, context: dict[str, Any], sign_name: str, drill: bool = False,
              limits: Limits | None = None) -> "Filled":
         """The parameters for `context`, each value cut with "…" to the provider's limits, and the text the
@@ -91,12 +101,14 @@ class Shape:
             value = "" if value is None else str(value)
             values[slot.name] = value.replace("【", "「").replace("】", "」")  # 【】 is the signature's
         if limits.per_variable:
-            values = {k: _cut(v, limits.per_variable) for k, v in values.items()}
+            values = {k: v if k in LINK_VARIABLES else _cut(v, limits.per_variable) for k, v in values.items()}
         counts = {name: sum(1 for s in self.slots if s.name == name) for name in values}
         fixed = sum(len(p) for p in self.parts if isinstance(p, str)) + (len(DRILL_MARK) if drill else 0)
         budget = limits.message - fixed - len(sign_name) - 2
         while sum(len(v) * counts[k] for k, v in values.items()) > budget:
-            longest = max(values, key=lambda k: len(values[k]))
+            longest = max((k for k in values if k not in LINK_VARIABLES), key=lambda k: len(values[k]), default=None)
+            if longest is None:
+                break
             if len(values[longest]) <= 1:
                 break
             excess = sum(len(v) * counts[k] for k, v in values.items()) - budget

@@ -33,6 +33,7 @@ class DirectoryError(ValueError):
 
 MAX_FILE_BYTES = 1024 * 1024  # a directory of a few thousand people
 HALL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
+HALL_PHONE = re.compile(r"^\+?[0-9][0-9 -]{1,30}\Z")
 
 
 def _name(value: str, what: str) -> str:
@@ -82,7 +83,15 @@ class Hall(BaseModel):
     name_en: str = ""
     centre: str
     unit: str = ""  # the id of its customer service centre among the directory's `units` (reports up the hierarchy)
+    phone: str = ""  # the hall's public number, on the complainant's status page
     roles: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if value and not HALL_PHONE.match(value):
+            raise ValueError(f"phone {v.shown(value)} is not a phone number (digits, spaces, '-', '+', at most 32)")
+        return value
 
     @field_validator("id")
     @classmethod

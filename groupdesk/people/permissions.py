@@ -8,6 +8,7 @@ from groupdesk.people.directory import Directory
 from groupdesk.core import involved
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Step
+from groupdesk.core.tell import may_tell, tell_refusal
 
 
 class Forbidden(Exception):
@@ -60,6 +61,14 @@ class Viewer:
 
     def may_note(self, hall: str) -> bool:
         return hall in self.halls()
+
+    def may_tell(self, state: IncidentState, roles: list[str] | None = None) -> bool:
+        """Speak to the complainant (tell, the status link): the owner, the hall lead or the centre director;
+        `roles`: theirs at the hall with those they stand in for (更换当事人), else those they hold."""
+        return may_tell(self.id, state.owner, self.roles_at(state.hall_id) if roles is None else roles)
+
+    def tell_refusal(self, state: IncidentState) -> str:
+        return tell_refusal(self.id, state.id, state.owner)
 
     @property
     def title(self) -> str:

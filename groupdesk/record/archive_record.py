@@ -61,6 +61,7 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         "outcome_data": {sid: dict(st.data) for sid, st in state.steps.items() if st.data},
         **registered(start, state, key),
         "promises": figures(state.promises),  # made, kept, kept_late, missed, waived
+        "told": sum(1 for e in state.timeline if e.kind == "told"),  # 进度告知: messages staff chose to send
         **answers(state),
     }
 

@@ -58,12 +58,13 @@ def columns_of(record: dict[str, Any]) -> dict[str, Any]:
         "community_key": record.get("community_key"),
         **{f"promises_{k}": (record.get("promises") or {}).get(k) for k in PROMISE_FIGURES},
         "dissatisfied_answers": record.get("dissatisfied_answers"),
+        "told": record.get("told"),
     }
 
 
 PROMISE_FIGURES = ("made", "kept", "kept_late", "missed", "waived")
 UNSEALED_COLUMNS = ("category", "account_key", "community_key", *(f"promises_{k}" for k in PROMISE_FIGURES),
-                    "dissatisfied_answers")
+                    "dissatisfied_answers", "told")
 
 
 def step_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

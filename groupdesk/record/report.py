@@ -49,6 +49,7 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             func.coalesce(func.sum(r.c.escalations), 0), func.sum(case((r.c.escalations > 0, 1), else_=0)),
             func.sum(case((r.c.repeat_of.is_not(None), 1), else_=0)),
             func.sum(case((r.c.warning_tier.between(1, 3), 1), else_=0)),  # tier 3 or more severe (一级 is the most)
+            func.coalesce(func.sum(r.c.told), 0), func.sum(case((r.c.told > 0, 1), else_=0)),
         ).where(chosen)).one()
 
         def grouped(*columns):
@@ -81,6 +82,8 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
             "escalated_incidents": int(totals[4] or 0), "repeat_complaints": int(totals[5] or 0),
             "warning_tier_3": int(totals[6] or 0),
         },
+        # 进度告知: messages staff sent the complainant (groupdesk tell), and the incidents with one
+        "told": {"messages": int(totals[7] or 0), "incidents": int(totals[8] or 0)},
         **groups,
         "steps": [{"playbook": playbook, "step": step, "visits": visits, "avg_seconds": round(float(avg or 0), 1), "max_seconds": peak or 0,
                    "deadline_missed": int(missed or 0), "breach_rate": round((missed or 0) / visits, 4),

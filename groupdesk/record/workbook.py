@@ -29,6 +29,8 @@ def _totals(report: dict, names: dict) -> list[list[Any]]:
     rows += [[f"承诺:{label}", report["promises"][key]] for key, label in PROMISES.items()]
     rows += [["不满意回访(2分及以下)次数", report["dissatisfied"]["answers"]],
              ["不满意回访事件", report["dissatisfied"]["incidents"]]]
+    if told := report.get("told"):  # 进度告知 (groupdesk tell)
+        rows += [["进度告知(条)", told["messages"]], ["告知过客户的事件", told["incidents"]]]
     if report.get("open") is not None:
         rows.append(["处理中事件", report["open"]["incidents"]])
     return rows

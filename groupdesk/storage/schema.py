@@ -175,6 +175,8 @@ archive_records = Table(
     Column("promises_missed", Integer), Column("promises_waived", Integer),
     # migration 0007: follow-up answers scored 2 or lower, those that reopened it included; NULL before
     Column("dissatisfied_answers", Integer),
+    # migration 0013: how often staff told the complainant (groupdesk tell); NULL before it existed
+    Column("told", Integer),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
@@ -249,4 +251,18 @@ attachment_downloads = Table(
     Column("via", String(16), nullable=False),  # cli, console, api
     Column("at", String(40), nullable=False),
     Index("attachment_downloads_incident", "incident_id", "at"),
+)
+
+# The complainant's status links (groupdesk/messaging/status_links.py): each link's token only as a keyed hash,
+# the incident it opens, and the keyed hash of the lead's phone it was issued for. Migration 0013.
+status_links = Table(
+    "status_links", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("incident_id", String(200), nullable=False),
+    Column("hall_id", String(100), nullable=False),
+    Column("phone_key", String(64), nullable=False),  # the incident's follow-up key: the page speaks for the lead
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),  # `groupdesk status-link revoke`: every link of the incident at once
+    Column("visit_logged_at", String(40)),  # the last visit put on the timeline (at most one an hour)
+    Index("status_links_incident", "incident_id"),
 )

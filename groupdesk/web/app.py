@@ -92,6 +92,13 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
 
     app.include_router(attachments.api)
     app.include_router(attachments.pages)
+    from groupdesk.web import tell
+
+    app.include_router(tell.api)
+    app.include_router(tell.pages)
+    from groupdesk.web import status_page
+
+    app.include_router(status_page.router)  # the complainant's status page: no sign-in
     app.include_router(codec_router)
     if settings.staff_channel == "wecom":  # WeCom's callback URL and sign-in with WeCom
         from groupdesk.web import wecom, wecom_sign_in

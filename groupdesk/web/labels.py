@@ -37,6 +37,7 @@ PURPOSES: dict[str, Pair] = {
     "handover": ("移交负责通知", "handover notice"),
     "sensitive_period_start": ("敏感时期责任人通知", "sensitive-period notice"),
     "publicity_alert": ("舆情提示", "publicity alert"),
+    "tell": ("告知客户", "told the complainant"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
@@ -74,6 +75,9 @@ FIELDS: dict[str, Pair] = {
 EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
     "handover": ("移交首问负责", "handed over"),
+    "told": ("告知客户", "complainant told"),
+    "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
+    "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
     "repeat_complaint": ("重复投诉", "repeat complaint"),
     "sensitive_period": ("敏感时期", "sensitive period"),

@@ -30,7 +30,8 @@ from groupdesk.core.models import (
 )
 from groupdesk.core.playbook import Outcome, Playbook
 from groupdesk.core.promise_models import PromiseChange
-from workflows.machine import children, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, timers
+from groupdesk.core.tell import FromComplainant, TellComplainant
+from workflows.machine import children, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
 __all__ = ["Effect", "IncidentMachine", "ResolveWorkingDays", "StartChild"]
@@ -101,6 +102,14 @@ class IncidentMachine(Record):
     def hand_over(self, req: HandOver, now: datetime) -> None:
         """首问负责制: a new named owner, told by SMS."""
         ops.hand_over(self, req, now)
+
+    def tell(self, req: TellComplainant, now: datetime) -> None:
+        """进度告知: a validated message to the lead complainant, on the timeline."""
+        tell.tell(self, req, now)
+
+    def from_complainant(self, req: FromComplainant, now: datetime) -> None:
+        """The lead complainant, from their status page: a visit, or information they add."""
+        tell.from_complainant(self, req, now)
 
     # ---- the warning plan ---------------------------------------------------------------
 

@@ -1,0 +1,203 @@
+"""进度告知: staff tell the complainant progress, a delay, a visit or a short text of their own at any time
+(the owner, the hall lead or the director; anyone else is refused with the rule), each on the timeline, in
+the record, and sent as a registered template through every provider."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.sms import SmsActivities
+from groupdesk.core.tell import TellComplainant
+from groupdesk.messaging.channels import build as make_provider
+from groupdesk.messaging.outbox import Outbox
+from groupdesk.messaging.provider import OutboxProvider
+from groupdesk.messaging.sms_templates import registry_for
+from groupdesk.messaging.status_links import StatusLinks
+from groupdesk.record.archive_record import build_record
+from domestic_helpers import PROVIDERS, approved_playbooks, fake_for, provider_env, sent_texts
+from helpers import setup_for
+from machine_helpers import DIRECTORY, T0, drain, new_machine, sends
+from workflows.machine import tell as machine_tell
+from workflows.tell_checks import check_tell
+
+VISIT_AT = T0 + timedelta(days=1)  # 2026-11-24 10:00 in Shanghai
+TELLS = [TellComplainant(actor="sun.li", message="progress"),
+         TellComplainant(actor="sun.li", message="delay", at=T0 + timedelta(days=2)),
+         TellComplainant(actor="sun.li", message="visit", at=VISIT_AT),
+         TellComplainant(actor="sun.li", message="custom", text="抢修队已出发,预计一小时内到达")]
+
+
+def told_machine():
+    m = new_machine()
+    drain(m)
+    for n, req in enumerate(TELLS):
+        check_tell(m, req, T0 + timedelta(minutes=n))
+        m.tell(req, T0 + timedelta(minutes=n))
+    return m
+
+
+def test_each_tell_is_on_the_timeline_and_one_message_to_the_lead_complainant():
+    m = told_machine()
+    messages = [s for s in sends(drain(m)) if s.purpose == "tell"]
+    assert [s.recipients for s in messages] == [["lead_complainant"]] * 4
+    assert [s.key.rsplit("/", 1)[-1] for s in messages] == ["tell1", "tell2", "tell3", "tell4"]
+    assert [s.template["zh-CN"] for s in messages] == [machine_tell.TEMPLATES[k]["zh-CN"]
+                                                       for k in ("progress", "delay", "visit", "custom")]
+    assert messages[2].context["appointment_at"] == VISIT_AT.isoformat()
+    assert messages[3].context["text"] == "抢修队已出发,预计一小时内到达" and messages[0].lead.phone
+    told = [(e.actor, e.detail) for e in m.state.timeline if e.kind == "told"]
+    assert told[0] == ("sun.li", "told the complainant progress")
+    assert told[3] == ("sun.li", "told the complainant a message: 抢修队已出发,预计一小时内到达")
+    m.close_incident(T0 + timedelta(hours=1), "test")
+    record = build_record(m.start, m.state, "run-1", b"k" * 32)
+    assert record["told"] == 4
+
+
+@pytest.mark.parametrize("req, says", [
+    (TellComplainant(actor="zhao.min", message="progress"), "only its owner (sun.li), the hall lead or the centre"),
+    (TellComplainant(actor="zhao.min", message="progress", roles=["guide"]), "may not speak to the complainant"),
+    (TellComplainant(actor="sun.li", message="visit", at=T0 - timedelta(minutes=1)), "at: that time has passed"),
+    (TellComplainant(actor="sun.li", message="delay", at=T0 + timedelta(days=91)), "at: that is more than 90 days"),
+    (TellComplainant(actor="sun.li", message="delay"), "at: a delay message names a time"),
+    (TellComplainant(actor="sun.li", message="progress", at=VISIT_AT), "at: only delay and visit messages"),
+    (TellComplainant(actor="sun.li", message="custom", text="话" * 61), "text: 61 characters is too long"),
+    (TellComplainant(actor="sun.li", message="custom", text="  "), "text: write the text to send"),
+    (TellComplainant(actor="sun.li", message="custom", text="好\u202e的"), "text: contains U+202E"),
+])
+def test_the_validator_refuses_with_one_line_naming_the_field_or_the_rule(req, says):
+    m = new_machine()
+    with pytest.raises(ApplicationError) as refused:
+        check_tell(m, req, T0)
+    assert says in str(refused.value)
+
+
+def test_the_director_and_the_hall_lead_may_tell_and_a_closed_incident_is_told_nothing():
+    m = new_machine()
+    check_tell(m, TellComplainant(actor="wang.jun", message="progress"), T0)  # the centre director
+    check_tell(m, TellComplainant(actor="x", message="progress", roles=["hall_lead"]), T0)
+    m.close_incident(T0, "test")
+    with pytest.raises(ApplicationError, match="is closed"):
+        check_tell(m, TellComplainant(actor="sun.li", message="progress"), T0)
+
+
+EXPECTED = ["西城营业厅:您好,您反映的问题我们正在处理中,有结果会第一时间告知您。",
+            "处理时间有所调整,我们将于 11月25日 10:00 前给您答复",
+            "我们的工作人员将于 11月24日 10:00 上门",
+            "西城营业厅:您好,抢修队已出发,预计一小时内到达"]
+
+
+@pytest.mark.parametrize("provider", ["twilio", *PROVIDERS])
+async def test_every_tell_is_rendered_through_every_provider(provider, httpserver, tmp_path):
+    messages = [s for s in sends(drain(told_machine())) if s.purpose == "tell"]
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    links = StatusLinks.for_settings(setup_for(tmp_path / "links", GROUPDESK_PUBLIC_URL="https://95598.example.cn").settings)
+    if provider == "twilio":
+        sms = SmsActivities(outbox, OutboxProvider(), lambda: DIRECTORY, links=links)
+    else:
+        fake = fake_for(provider, httpserver)
+        playbooks = approved_playbooks(tmp_path, provider, fake)  # the registry's tell texts, approved
+        settings = setup_for(tmp_path / "data", **provider_env(provider, fake),
+                             GROUPDESK_PLAYBOOKS_DIR=str(playbooks)).settings
+        sms = SmsActivities(outbox, make_provider(settings, provider), lambda: DIRECTORY,
+                            registry_loader=lambda: registry_for(playbooks), links=links)
+    for message in messages:
+        result = await ActivityEnvironment().run(sms.send_messages, message)
+        assert [d.status for d in result.deliveries] == ["sent"], result.deliveries
+    bodies = [row.body for row in sorted(outbox.list("inc-1"), key=lambda r: r.key)]
+    assert len(bodies) == 4 and all(expected in body for expected, body in zip(EXPECTED, bodies)), bodies
+    # each ends with the complainant's status link, whole (a link-kind variable: never cut to Aliyun's 35 characters)
+    found = [re.search(r"办理进度:(https://95598\.example\.cn/s/([A-Za-z0-9_-]{22}))$", body) for body in bodies]
+    assert all(found) and all(links.find(m.group(2))["incident_id"] == "inc-1" for m in found), bodies
+    if provider != "twilio":
+        assert all(bodies), sent_texts(provider, fake)
+        assert all(text is not None for text in sent_texts(provider, fake))  # each an approved template
+        assert all(json.loads(row.params) for row in outbox.list("inc-1"))
+
+
+@pytest.mark.devserver
+async def test_tell_from_the_cli_the_api_and_the_console(dev_env, dev_setup):
+    import uuid
+    from datetime import datetime, timezone
+
+    from groupdesk.drills.smart_meter import wait_for
+    from groupdesk.incidents.registration import prepare_start
+    from groupdesk.web.app import create_app
+    from helpers import run_cli as cli, start
+    from machine_helpers import PLAYBOOK
+    from web_helpers import signed_in
+    from worker import build_worker
+
+    env, settings = dev_setup.env, dev_setup.settings
+    request = prepare_start(directory=DIRECTORY, playbook=PLAYBOOK, hall_id="xicheng", headcount=9,
+                            lead_name="张建国", lead_phone="13800138000", summary="电量异常", started_by="sun.li",
+                            incident_id=f"tell-{uuid.uuid4().hex[:8]}")
+    async with build_worker(dev_env.client, settings):
+        handle = await start(dev_env, settings, request)
+        guide = await cli(env, "tell", handle.id, "--as", "zhao.min", "--message", "progress")
+        assert guide.returncode == 2 and guide.stderr.startswith("error: --as: zhao.min may not speak to the"), \
+            guide.stderr
+        past = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "visit", "--at", "2026-01-01 10:00")
+        assert past.returncode == 2 and past.stderr.startswith("error: --at: that time has passed"), past.stderr
+        long = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "custom", "--text", "话" * 61)
+        assert long.returncode == 2 and long.stderr.startswith("error: --text: 61 characters"), long.stderr
+        done = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "progress")
+        assert done.returncode == 0, done.stderr
+        revoke = await cli(env, "status-link", "revoke", handle.id, "--as", "zhao.min")
+        assert revoke.returncode == 2 and "may not speak to the complainant" in revoke.stderr, revoke.stderr
+
+        app = create_app(settings, client=dev_env.client)
+        at = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat(timespec="minutes")
+        async with signed_in(app, "zhao.min") as guide_session:
+            page = (await guide_session.get(f"/incidents/{handle.id}")).text
+            assert f'action="/incidents/{handle.id}/tell"' not in page  # no button for whom the rule refuses
+            refused = await guide_session.post(f"/api/incidents/{handle.id}/tell", json={"message": "progress"})
+            assert refused.status_code == 403 and "may not speak to the complainant" in refused.text
+        async with signed_in(app, "wang.jun") as director:
+            page = (await director.get(f"/incidents/{handle.id}")).text
+            assert f'action="/incidents/{handle.id}/tell"' in page
+            bad = await director.post(f"/api/incidents/{handle.id}/tell", json={"message": "visit"})
+            assert bad.status_code == 422 and "at" in bad.text
+            ok = await director.post(f"/api/incidents/{handle.id}/tell", json={"message": "visit", "at": at})
+            assert ok.status_code == 200, ok.text
+        state = await wait_for(handle, lambda s: sum(d.key.split("/")[-2].startswith("tell") for d in s.deliveries)
+                               == 2)
+        assert [e.actor for e in state.timeline if e.kind == "told"] == ["sun.li", "wang.jun"]
+        sent = [m for m in Outbox(settings).list(handle.id) if m.purpose == "tell"]
+        assert {m.recipient for m in sent} == {"lead_complainant"} and any("上门" in m.body for m in sent)
+
+
+def test_the_archive_row_and_the_report_count_the_tells(tmp_path):
+    from datetime import date
+
+    from groupdesk.record.chain import append
+    from groupdesk.record.report import build_report
+    from groupdesk.storage import open_database
+
+    settings = setup_for(tmp_path).settings
+    m = told_machine()
+    m.close_incident(T0 + timedelta(hours=1), "test")
+    db = open_database(settings)
+    append(db, settings.hash_key(), build_record(m.start, m.state, "run-1", settings.hash_key()))
+    other = new_machine()  # told nothing
+    other.state.id = "inc-2"
+    other.close_incident(T0 + timedelta(hours=1), "test")
+    append(db, settings.hash_key(), build_record(other.start, other.state, "run-2", settings.hash_key()))
+    report = build_report(db, date(2026, 11, 1), date(2026, 11, 30))
+    assert report["totals"]["incidents"] == 2 and report["told"] == {"messages": 4, "incidents": 1}
+
+
+def test_the_report_page_the_workbook_and_the_cli_say_how_often_complainants_were_told():
+    from groupdesk.record.workbook import _totals
+
+    report = {"totals": {k: 0 for k in ("incidents", "sla_breached", "sla_breach_rate", "deadlines_missed",
+                                        "escalations", "escalated_incidents", "repeat_complaints", "warning_tier_3")},
+              "promises": {k: 0 for k in ("made", "kept", "kept_late", "missed", "waived", "incidents_with_missed")},
+              "dissatisfied": {"answers": 0, "incidents": 0}, "told": {"messages": 4, "incidents": 1}}
+    rows = _totals(report, {})
+    assert ["进度告知(条)", 4] in rows and ["告知过客户的事件", 1] in rows
