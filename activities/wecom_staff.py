@@ -94,8 +94,10 @@ class WecomRoute:
                 person_id=person_id, userid=userid, lang=lang, code_key=code_key, public_url=self.public_url,
                 reasons=request.refusal_reasons)
         else:
+            # the text as first stored: a workflow task run again after a crash may render another deadline minute,
+            # and WeCom's duplicate check knows a resend only by the same content
             result = await self.channel.send(WecomMessage(key=key, userid=userid, purpose=request.purpose,
-                                                          text=text, drill=request.drill))
+                                                          text=row.body, drill=request.drill))
         if isinstance(result, Sent):
             await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=result.msgid[:64] or None)
             return WecomOutcome(Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent",

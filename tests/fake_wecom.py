@@ -116,7 +116,8 @@ class FakeWecom:
     delivered: list[dict] = field(default_factory=list)  # messages members got
     suppressed: list[dict] = field(default_factory=list)  # dropped by the duplicate check
     updates: list[dict] = field(default_factory=list)  # cards updated
-    # path tail -> per call: an errcode, ("slow", s) answered after s, ("hang", s) done at once, answered after s
+    # path tail -> per call: an errcode, ("slow", s) answered after s, ("hang", s) done at once, answered after s,
+    # ("http", status) an HTTP error instead of an answer
     script: dict[str, list] = field(default_factory=dict)
     invalid_as: str = "81013"  # an unknown member: errcode 81013, or "listed" (0 with invaliduser)
     delay: float = 0.0  # every send: delivered at once, answered this much later
@@ -181,6 +182,8 @@ class FakeWecom:
             action = None
         elif isinstance(action, tuple) and action[0] == "hang":  # handled (delivered) now, answered too late
             hang, action = action[1], None
+        elif isinstance(action, tuple) and action[0] == "http":  # a gateway in front of WeCom fails
+            return Response("bad gateway", status=action[1])
         routes = {"/cgi-bin/gettoken": self._gettoken, "/cgi-bin/message/send": self._send,
                   "/cgi-bin/message/update_template_card": self._update, "/cgi-bin/auth/getuserinfo": self._user,
                   "/connect/oauth2/authorize": self._authorize}

@@ -167,7 +167,7 @@ async def test_a_worker_killed_during_a_slow_wecom_send_loses_nothing_and_sends_
         worker.wait(timeout=20)
     assert sorted((r.recipient, r.channel) for r in rows) == [
         ("qian.lei", "sms"), ("security.duty", "sms"), ("sun.li", "wecom"), ("zhao.min", "wecom")]
-    assert [m["touser"] for m in wecom.delivered] == ["ZhaoMin", "SunLi"], "lost or sent twice"
+    assert [m["touser"] for m in wecom.delivered] == ["ZhaoMin", "SunLi"], "lost or sent twice: " + " | ".join(f"{m['touser']} {m['at']:.2f} {m['text']['content']!r}" for m in wecom.delivered)
     (twin,) = wecom.suppressed  # the resend reached WeCom and was dropped as a duplicate
     assert twin["touser"] == "ZhaoMin" and twin["text"] == hung["text"]
     assert outbox.get(held.key).provider_id == hung["msgid"]

@@ -125,12 +125,14 @@ async def test_each_fallback_sends_the_sms_at_once_with_the_reason(world, fake, 
     assert len(sms.outbox.list(INCIDENT)) == len(stored)
 
 
-@pytest.mark.parametrize("answer", [45009, 45033, -1, "no answer"])
+@pytest.mark.parametrize("answer", [45009, 45033, -1, "no answer", ("http", 502)])
 async def test_a_rate_limit_or_no_answer_is_retried_later_then_sent_once(world, fake, answer):
     _, sms = world
     if answer == "no answer":
         fake.delay = 6.0  # delivered, but the answer comes after the client gave up
-    else:
+    elif isinstance(answer, tuple):
+        fake.fail_next("message/send", answer)
+    elif isinstance(answer, int):
         fake.fail_next("message/send", answer)
     with pytest.raises(ApplicationError) as info:
         await run(sms, request(["guide"]))
@@ -226,3 +228,42 @@ def test_the_timeline_shows_a_fallen_back_wecom_message_as_sent_by_sms_not_as_a_
                     provider="wecom", status="failed", error=FELL_BACK + "81013", channel="wecom")
     assert fell_back(row) and fell_back_label("zh-CN") == "已改发短信"
     assert not fell_back(OutboxRow(**{**row.__dict__, "channel": "sms"}))
+
+
+async def test_a_resend_carries_the_content_first_stored_so_wecom_drops_the_twin(world, fake):
+    """A workflow task run again after a worker died may render another deadline minute into the same message:
+    the resend must be the text (and the card) as first stored, or WeCom's duplicate check cannot know it."""
+    _, sms = world
+    template = {"zh-CN": "请于 {{ deadline }} 前处理 {{ incident_id }}", "en": "by {{ deadline }}"}
+    fake.delay = 6.0  # WeCom has both, the answers are lost
+    for req in (request(["guide"], template=template, context={"incident_id": INCIDENT, "deadline":
+                                                               "2026-11-24T02:20:00+00:00"}),
+                approval(context={"incident_id": INCIDENT, "deadline": "2026-11-24T02:20:00+00:00"})):
+        with pytest.raises(ApplicationError):
+            await run(sms, req)
+    fake.delay = 0.0
+    later = {"incident_id": INCIDENT, "deadline": "2026-11-24T02:21:00+00:00"}  # a minute on, as after a replay
+    (text,) = (await run(sms, request(["guide"], template=template, context=later))).deliveries
+    (card,) = (await run(sms, approval(context=later))).deliveries
+    assert (text.channel, text.status, card.channel, card.status) == ("wecom", "sent", "wecom", "sent")
+    assert len(fake.delivered) == 2 and len(fake.suppressed) == 2, "a resend reached a member twice"
+    assert "10:20" in fake.suppressed[0]["text"]["content"]
+    assert fake.suppressed[1]["template_card"] == fake.delivered[1]["template_card"]
+
+
+async def test_sms_list_shows_each_messages_channel(world, fake, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from groupdesk.cli import app
+
+    settings, sms = world
+    await run(sms, request(["guide", "lead_complainant"], lead=Complainant(name="李先生", phone="+8613800138000")))
+    env = setup_for(tmp_path, **settings_env(fake.base_url), GROUPDESK_PUBLIC_URL="https://groupdesk.example.org").env
+    listed = CliRunner().invoke(app, ["sms", "list", "--incident", INCIDENT, "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert sorted((m["recipient"], m["channel"], m["provider"]) for m in json.loads(listed.output)) == [
+        ("lead_complainant", "sms", "outbox"), ("zhao.min", "wecom", "wecom")]
+    table = CliRunner().invoke(app, ["sms", "list", "--incident", INCIDENT], env={**env, "COLUMNS": "300"})
+    assert table.exit_code == 0 and "channel" in table.output and "wecom" in table.output

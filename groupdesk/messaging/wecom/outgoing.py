@@ -2,7 +2,7 @@
 
 The one call the send path makes for an approval request to a director on WeCom, in place of
 the SMS, after it has claimed the outbox row (the card's content and task_id follow from the row's
-key, so a resend is the same card and WeCom's duplicate check drops it).
+key, and a resend sends the card as first registered, so WeCom's duplicate check drops it).
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ async def send_approval_card(channel: WecomChannel, cards: WecomCards, *, hash_k
     keyed hash of the request's approval code (ApprovalCodes.issue); `reasons`: the step's refusal_reasons."""
     task_id = task_id_for(hash_key, message_key)
     card, options = approval_card(task_id, approval_request(send, lang, reasons, public_url))
-    await asyncio.to_thread(cards.register, SentCard(
-        task_id=task_id, message_key=message_key, incident_id=send.incident_id, hall_id=send.hall_id,
-        request_key=send.key, code_key=code_key, person=person_id, userid=userid, lang=lang, card=card,
-        reasons=options))
+    if not await asyncio.to_thread(cards.register, SentCard(
+            task_id=task_id, message_key=message_key, incident_id=send.incident_id, hall_id=send.hall_id,
+            request_key=send.key, code_key=code_key, person=person_id, userid=userid, lang=lang, card=card,
+            reasons=options)):
+        # a resend: the card as first registered (a workflow task run again may have put another deadline
+        # minute into this one), so WeCom's duplicate check knows it and its task_id is not used twice
+        card = (await asyncio.to_thread(cards.get, task_id)).card
     result = await channel.send(WecomMessage(key=message_key, userid=userid, purpose=send.purpose, card=card,
                                              drill=send.drill))
     if isinstance(result, Sent) and result.response_code:
