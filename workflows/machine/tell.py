@@ -37,10 +37,10 @@ TELL_LINK = MappingProxyType({  # the new status link is appended to it, as to e
     "zh-CN": "{{ hall_name }}:您好,您的办理进度查询链接已更新,原链接已失效。",
     "en": "{{ hall_name }}: the link to follow your matter has changed; the old one no longer works.",
 })
-TEMPLATES = {"progress": TELL_PROGRESS, "delay": TELL_DELAY, "visit": TELL_VISIT, "custom": TELL_CUSTOM,
-             "link": TELL_LINK}
-WORDS = {"progress": "progress", "delay": "a delay", "visit": "a visit", "custom": "a message",
-         "link": "a new status link (the old ones revoked)"}
+TEMPLATES = MappingProxyType({"progress": TELL_PROGRESS, "delay": TELL_DELAY, "visit": TELL_VISIT, "custom": TELL_CUSTOM,
+             "link": TELL_LINK})
+WORDS = MappingProxyType({"progress": "progress", "delay": "a delay", "visit": "a visit", "custom": "a message",
+         "link": "a new status link (the old ones revoked)"})
 
 
 def told(rec: Record) -> int:
