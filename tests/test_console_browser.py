@@ -101,6 +101,7 @@ def free_port() -> int:
 async def site(dev_env, tmp_path_factory, make_httpserver):
     """One console and one worker for the module, on the module's dev server; SMS through the fake Twilio,
     which refuses the Dongcheng guide's number (so ops has a failed action to see)."""
+    make_httpserver.clear()  # pytest-httpserver's `httpserver` clears before a test, not after: drop the last one's fakes
     fake = FakeTwilio(make_httpserver).install()
     fake.refuse[REFUSED] = (400, 21211, "The 'To' number is not a valid phone number.")
     port = free_port()
