@@ -37,6 +37,7 @@ from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
+from groupdesk.incidents.amend import AmendGateway
 from groupdesk.incidents.tell import TellGateway
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
@@ -192,6 +193,9 @@ class Incident:
     async def tell(self, req: TellComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().tell, req)
 
+    async def amend_registration(self, req: AmendRegistration) -> Ack:
+        return await execute_update(self._handle, _workflow().amend_registration, req)
+
     async def from_complainant(self, req: FromComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().from_complainant, req)
 
@@ -214,7 +218,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway, AmendGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
