@@ -119,3 +119,64 @@ def test_the_director_may_amend_and_a_closed_incident_is_not_amended():
     m.close_incident(T0, "test")
     with pytest.raises(ApplicationError, match="is closed"):
         check_amend(m, AmendRegistration(actor="sun.li", reason="核实", headcount=25))
+
+
+# ---- became_group: a single complaint (or one about attitude) that more people joined -------------------------
+
+ATTITUDE = load_playbook(REPO_ROOT / "playbooks" / "service-attitude-complaint.yaml")
+
+
+def offered(m):
+    from groupdesk.incidents.actions import actions
+
+    return {(a["step"], a["outcome"]) for a in actions(m.state, m.pb)}
+
+
+def test_became_group_is_offered_only_while_two_or_more_came_and_hands_over_to_the_chosen_playbook():
+    from groupdesk.core.models import RecordOutcome
+    from workflows.checks import check_outcome
+    from workflows.machine.record import StartChild
+
+    m = new_machine(playbook=SINGLE)
+    drain(m)
+    assert ("contact_customer", "became_group") not in offered(m)
+    req = RecordOutcome(step="contact_customer", outcome="became_group", actor="sun.li",
+                        data={"playbook": "outage-group-complaint"})
+    with pytest.raises(ApplicationError, match="offered only while the headcount is 2 or more"):
+        check_outcome(m, req)
+    amend(m, headcount=8, category="outage", reason="停电,又来了7位邻居")
+    assert ("contact_customer", "became_group") in offered(m)
+    with pytest.raises(ApplicationError, match="give it as --data playbook=ID"):
+        check_outcome(m, req.model_copy(update={"data": {}}))
+    with pytest.raises(ApplicationError, match="not single-complaint"):
+        check_outcome(m, req.model_copy(update={"data": {"playbook": "single-complaint"}}))
+    check_outcome(m, req)
+    m.record_outcome(req, LATER)
+    (child,) = [e for e in drain(m) if isinstance(e, StartChild)]
+    assert child.spec.playbook == "outage-group-complaint" and child.spec.parent == "close"
+    assert m.state.status == "closed" and m.state.linked[0].playbook == "outage-group-complaint"
+    start = m.child_start(child, load_playbook(REPO_ROOT / "playbooks" / "outage-group-complaint.yaml"))
+    assert start.headcount == 8 and start.registration.category == "outage" and start.parent.id == "inc-1"
+
+
+def test_every_step_of_single_and_attitude_offers_it_once_more_people_came():
+    for playbook in (SINGLE, ATTITUDE):
+        tasks = [sid for sid, step in playbook.steps.items() if step.kind == "task"]
+        assert all("became_group" in playbook.steps[sid].outcomes for sid in tasks), playbook.id
+    m = new_machine(playbook=ATTITUDE)  # 20 people: offered from the start
+    assert ("take_over", "became_group") in offered(m)
+
+
+def test_the_playbook_chosen_for_the_headcount_and_category_now(tmp_path):
+    from groupdesk.playbooks.choice import ChoiceError, chosen_now
+
+    m = new_machine(playbook=SINGLE)
+    drain(m)
+    amend(m, headcount=6, category="business")
+    assert chosen_now(REPO_ROOT / "playbooks", m.state).id == "smart-meter-group-complaint"
+    amend(m, category="outage")
+    assert chosen_now(REPO_ROOT / "playbooks", m.state).id == "outage-group-complaint"
+    attitude = new_machine(playbook=ATTITUDE)  # service, with the person involved: only itself fits
+    attitude.state.registration.category = "service"
+    with pytest.raises(ChoiceError, match="no playbook applies to category service and 20 people"):
+        chosen_now(REPO_ROOT / "playbooks", attitude.state)

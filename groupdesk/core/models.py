@@ -292,6 +292,14 @@ class IncidentState(BaseModel):
 SECRET_STATE_FIELDS = {"approval_key", "amended_keys"}
 
 
+def state_json(state: IncidentState) -> dict[str, Any]:
+    """An incident's state as `show --json` and the API give it: no secret field; the registration view carries
+    the headcount too (`registration.headcount`), as amended."""
+    shown = state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS)
+    shown["registration"]["headcount"] = state.headcount
+    return shown
+
+
 class Ack(BaseModel):
     """What an Update returns: enough for the caller to say what happens next."""
 
