@@ -267,11 +267,18 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
             ok = await lead.post(f"/api/incidents/{a}/registration", json={
                 "reason": "户号听错,又来了5位邻居", "account_no": "3200222222", "headcount": 6, "category": "outage"})
             assert ok.status_code == 200, ok.text
+            # the incident page's form: empty fields stay as registered; media select no
+            form = await lead.post(f"/incidents/{a}/registration", data={"media": "no", "reason": "记者已离开",
+                                                                           "headcount": "", "address": ""})
+            assert form.status_code == 303 and "not done" not in form.headers.get("location", ""), form.headers
             after = (await lead.get(f"/api/incidents/{a}")).json()
+            assert after["registration"]["media_present"] is False and after["registration"]["address"] == ""
             assert after["registration"]["headcount"] == 6 and after["registration"]["account_no"] == "3200222222"
             assert {x["step"] for x in after["actions"] if x["outcome"] == "became_group"} == {"contact_customer"}
         amended = await wait_for(handle, lambda s: any("/headcount_outside/" in d.key for d in s.deliveries))
-        entry = [e.detail for e in amended.timeline if e.kind == "registration_amended"][-1]
+        entries = [e.detail for e in amended.timeline if e.kind == "registration_amended"]
+        assert entries[-1] == "media_present: yes -> no — 记者已离开", entries
+        entry = entries[-2]
         assert entry.startswith("headcount: 1 -> 6; category: business -> outage; account_no: ******1111 ->"
                                 " ******2222 — 户号听错"), entry
 
