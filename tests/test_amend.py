@@ -62,8 +62,8 @@ def test_a_headcount_outside_the_playbooks_range_is_kept_and_the_hall_lead_told(
     notices = [s for s in sends(effects) if s.purpose == "headcount_outside"]
     assert [n.recipients for n in notices] == [["hall_lead"]]
     assert notices[0].context["headcount"] == 12 and notices[0].context["headcount_max"] == 1
-    assert entries(m) == ["headcount: 1 -> 12 — 又来了11位邻居; outside this playbook's range (1 person):"
-                          " the hall lead is told"]
+    assert entries(m) == ["headcount: 1 -> 12; outside this playbook's range (1 person): the hall lead is told"
+                          " — 又来了11位邻居"]
     # back inside the range: no notice
     assert "headcount_outside" not in by_purpose(amend(m, headcount=1, reason="其余人已离开"))
 
@@ -180,3 +180,15 @@ def test_the_playbook_chosen_for_the_headcount_and_category_now(tmp_path):
     attitude.state.registration.category = "service"
     with pytest.raises(ChoiceError, match="no playbook applies to category service and 20 people"):
         chosen_now(REPO_ROOT / "playbooks", attitude.state)
+
+
+def test_the_console_reads_the_amendment_in_words():
+    from groupdesk.web.labels import amended_text
+
+    m = new_machine(playbook=SINGLE)
+    drain(m)
+    amend(m, headcount=6, category="outage", media_present=True, reason="又来了5位邻居")
+    (detail,) = entries(m)
+    assert amended_text(detail, "zh-CN") == ("来访人数: 1 → 6; 投诉类别: - → 停电; 有媒体在场: 无 → 有;"
+                                             " 人数超出本方案适用范围,已通知营业厅负责人 — 又来了5位邻居")
+    assert amended_text(detail, "en").startswith("Number of people: 1 → 6; Category: - → outage; Media present: no → yes")

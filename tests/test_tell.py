@@ -280,7 +280,7 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
         assert entries[-1] == "media_present: yes -> no — 记者已离开", entries
         entry = entries[-2]
         assert entry.startswith("headcount: 1 -> 6; category: business -> outage; account_no: ******1111 ->"
-                                " ******2222 — 户号听错"), entry
+                                " ******2222; outside this playbook's range"), entry
 
         # the corrected 户号 re-keys: a later complaint with it is a repeat of this one
         account_key = search_values(match_keys(settings.hash_key(), "", "3200222222"))[0]

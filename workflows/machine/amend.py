@@ -17,6 +17,7 @@ from workflows.machine.messages import MessageBuilder
 from workflows.machine.record import Record
 
 AMENDED = "registration_amended"  # the timeline entry's kind
+OUTSIDE = "outside this playbook's range"  # how the entry says the hall lead was told (the console translates it)
 
 HEADCOUNT_OUTSIDE = MappingProxyType({
     "zh-CN": "登记变更:{{ hall_name }} 事件 {{ incident_id }} 人数已改为 {{ headcount }} 人,超出处置方案"
@@ -65,8 +66,9 @@ def amend(rec: Record, req: AmendRegistration, now: datetime) -> None:
                       for name, (old, new) in ((n, diff[n]) for n in FIELDS if n in diff))
     span = rec.pb.applies.headcount
     outside = "headcount" in diff and not span.min <= rec.state.headcount <= span.max
-    rec.log(now, AMENDED, actor=req.actor, detail=f"{words} — {req.reason.strip()}"
-            + (f"; outside this playbook's range ({span}): the hall lead is told" if outside else ""))
+    if outside:
+        words += f"; {OUTSIDE} ({span}): the hall lead is told"
+    rec.log(now, AMENDED, actor=req.actor, detail=f"{words} — {req.reason.strip()}")
     media_arrived = diff.get("media_present", (None, False))[1] is True
     became_publicity = diff.get("complainant_type", (None, None))[1] == "publicity"
     if media_arrived or became_publicity:
