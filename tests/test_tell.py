@@ -208,6 +208,7 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
     """A registration amended (issue 28): media arriving alerts, a corrected 户号 re-keys the repeat key (a later
     start with that 户号 is a repeat), more people offer became_group, whose hand-over closes the single complaint
     into a linked group incident; wrong input and the wrong person get one line, exit 2 or 4xx."""
+    import asyncio
     import uuid
 
     from groupdesk.core import search_attributes as sa
@@ -216,7 +217,7 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
     from groupdesk.incidents.gateway import Incident
     from groupdesk.incidents.registration import prepare_start
     from groupdesk.playbooks.loader import find_playbook
-    from groupdesk.record.repeat_keys import match_keys, search_values
+    from groupdesk.record.repeat_keys import complainant_key, match_keys, search_values
     from groupdesk.web.app import create_app
     from helpers import run_cli as cli, start, visible
     from web_helpers import signed_in
@@ -288,6 +289,22 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
         later = await start(dev_env, settings, single_start("b", "李二", "13800138022", "3200222222"))
         repeat = await Incident.of(later).state()
         assert (repeat.repeat_of, repeat.repeat_reasons) == (a, ["same_account"])
+
+        # the complainant's key stays until the phone changes, then follows it
+        def complainant_attr(described) -> str:
+            return described.typed_search_attributes.get(sa.COMPLAINANT)
+
+        assert complainant_attr(await handle.describe()) == complainant_key(settings.hash_key(), "+8613800138011")
+        async with signed_in(app, "sun.li") as lead:
+            phone = await lead.post(f"/api/incidents/{a}/registration",
+                                    json={"reason": "手机号记错", "lead_phone": "139 0013 9033"})
+            assert phone.status_code == 200, phone.text
+        new_key = complainant_key(settings.hash_key(), "+8613900139033")
+        for _ in range(100):  # published once the update's workflow task is done
+            if complainant_attr(await handle.describe()) == new_key:
+                break
+            await asyncio.sleep(0.1)
+        assert complainant_attr(await handle.describe()) == new_key
 
         # more people came: became_group hands over to the playbook start would choose (outage, 6 people)
         done = await cli(env, "outcome", a, "contact_customer", "became_group", "--as", "sun.li")

@@ -50,8 +50,9 @@ def wanted(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
     if s.amendments:  # a corrected registration: what finds the incident now (keys made by the client)
         values[sa.HEADCOUNT] = s.headcount
         if (keys := s.amended_keys) is not None:
-            values[sa.COMPLAINANT] = keys.complainant or None
-            values[sa.REPEAT_KEYS] = list(keys.repeat_keys) or None
+            values[sa.REPEAT_KEYS] = list(keys.repeat_keys) or None  # none left: unset
+            if keys.complainant:  # a new phone; else the start's stays as it is
+                values[sa.COMPLAINANT] = keys.complainant
     if m.state.promises:  # incidents without promises never carry these
         next_due, statuses = promises.published(m)
         values[sa.PROMISE_DUE], values[sa.PROMISES] = next_due, list(statuses)
