@@ -82,6 +82,24 @@ def test_the_complainant_is_masked_on_the_timeline_and_the_keys_are_kept_for_the
     assert m.messages.start.lead.phone == "+8613900000001"
 
 
+def test_the_gateway_keys_the_amended_registration_as_a_start_with_it_would_be_keyed():
+    from groupdesk.incidents.amend import amend_keys
+    from groupdesk.record.repeat_keys import complainant_key, search_values, start_keys
+    from groupdesk.runtime.keyed import follow_up_key
+
+    key = b"k" * 32
+    m = new_machine()
+    req = AmendRegistration(actor="sun.li", reason="户号听错", account_no="3200222222", address="阳光花园5栋")
+    keys = amend_keys(key, m.state, req)
+    m.amend_registration(req, LATER)
+    assert keys.repeat_keys == search_values(start_keys(key, m.start)) and len(keys.repeat_keys) == 2
+    assert keys.complainant == "" and keys.follow_up_key == ""  # the phone did not change: its keys stay
+    phone = AmendRegistration(actor="sun.li", reason="号码记错", lead_phone="+8613900000001")
+    keys = amend_keys(key, m.state, phone)
+    assert keys.complainant == complainant_key(key, "+8613900000001")
+    assert keys.follow_up_key == follow_up_key(key, "+8613900000001") and len(keys.repeat_keys) == 2
+
+
 def test_category_address_and_demands_are_corrected_and_carried_on():
     m = new_machine()
     drain(m)

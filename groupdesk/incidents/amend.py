@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from groupdesk.core import validation as v
 from groupdesk.core.amend import AmendRegistration, amend_problems
-from groupdesk.core.models import Ack, AmendKeys, IncidentState
+from groupdesk.core.models import Ack, AmendKeys, IncidentState, Registration
 from groupdesk.core.validation import InputError
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 
@@ -43,13 +43,11 @@ def prepare_amend(actor: str, reason: str, *, headcount: int | None = None, cate
 def amend_keys(hash_key: bytes, state: IncidentState, req: AmendRegistration) -> AmendKeys:
     """The keyed hashes of the registration as amended: the repeat keys (account number, community) always, the
     complainant's and the follow-up key only with a new phone (the old number is never needed)."""
-    from groupdesk.record.repeat_keys import complainant_key, match_keys, search_values
+    from groupdesk.record.repeat_keys import complainant_key, registration_keys, search_values
     from groupdesk.runtime.keyed import follow_up_key
 
-    reg = state.registration
-    account = reg.account_no if req.account_no is None else req.account_no
-    address = reg.address if req.address is None else req.address
-    keys = AmendKeys(repeat_keys=search_values(match_keys(hash_key, "", account, address)))
+    reg = state.registration.model_copy(update={k: v for k, v in req.given().items() if k in Registration.model_fields})
+    keys = AmendKeys(repeat_keys=search_values(registration_keys(hash_key, "", reg)))
     if req.lead_phone is not None:
         keys.complainant = complainant_key(hash_key, req.lead_phone)
         keys.follow_up_key = follow_up_key(hash_key, req.lead_phone)

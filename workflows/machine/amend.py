@@ -12,6 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from groupdesk.core.amend import FIELDS, AmendRegistration, shown_value
+from groupdesk.core.models import Registration
 from workflows.machine import people
 from workflows.machine.messages import MessageBuilder
 from workflows.machine.record import Record
@@ -48,8 +49,7 @@ def amend(rec: Record, req: AmendRegistration, now: datetime) -> None:
     rec.state.amendments += 1
     number = rec.state.amendments
     after = {name: new for name, (_, new) in diff.items()}
-    reg = rec.state.registration.model_copy(update={k: v for k, v in after.items() if k not in (
-        "headcount", "lead_name", "lead_phone")})
+    reg = rec.state.registration.model_copy(update={k: v for k, v in after.items() if k in Registration.model_fields})
     lead = rec.start.lead.model_copy(update={k.removeprefix("lead_"): after[k] for k in ("lead_name", "lead_phone")
                                              if k in after})
     start_update: dict = {"registration": reg, "lead": lead, "headcount": after.get("headcount", rec.state.headcount)}
