@@ -210,3 +210,9 @@ def test_the_console_reads_the_amendment_in_words():
     assert amended_text(detail, "zh-CN") == ("来访人数: 1 → 6; 投诉类别: - → 停电; 有媒体在场: 无 → 有;"
                                              " 人数超出本方案适用范围,已通知营业厅负责人 — 又来了5位邻居")
     assert amended_text(detail, "en").startswith("Number of people: 1 → 6; Category: - → outage; Media present: no → yes")
+
+
+def test_the_person_complained_about_may_not_amend_even_as_a_hall_lead():
+    m = new_machine(playbook=ATTITUDE)  # zhao.min (the guide) is the person involved
+    with pytest.raises(ApplicationError, match="may not amend the registration: this complaint is about them"):
+        check_amend(m, AmendRegistration(actor="zhao.min", reason="核实", headcount=3, roles=["hall_lead"]))
