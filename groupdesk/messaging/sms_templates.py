@@ -179,14 +179,15 @@ def with_link(sources: dict[str, str]) -> dict[str, str]:
 def own_sources() -> dict[str, str]:
     """groupdesk's own words (not a playbook's): the notices of its workflow and the answers to replies."""
     from groupdesk.messaging.reply_texts import ANSWERS
-    from workflows.machine import messages, periods as machine_periods, promises, tell
+    from workflows.machine import amend, messages, periods as machine_periods, promises, tell
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
                                       "PUBLICITY_ALERT_SEEKER", "REOPENED")),
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
                           (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
-                          (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK"))):
+                          (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK")),
+                          (amend, ("HEADCOUNT_OUTSIDE",))):
         for name in names:
             for lang, source in getattr(module, name).items():
                 found[f"groupdesk/{name.lower()}.{lang}"] = source
