@@ -14,6 +14,7 @@ from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
 from workflows.machine.incident import IncidentMachine
 from workflows.machine.outcome_kinds import time_fields
+from workflows.machine import findings
 from workflows.machine.promises import closing_problem
 
 
@@ -99,6 +100,8 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
         if at is None or at.tzinfo is None:
             raise rejected(f"{field} {raw!r} is not a date and time with an offset;"
                            " write it like 2026-11-25T10:00+08:00")
+    if not outcome.stay:  # last: the outcome itself is right, only the finding is missing
+        require_bounded("finding", findings.closing_problem(machine, outcome.next))
 
 
 def check_plan_action(machine: IncidentMachine, req: RecordOutcome) -> None:
@@ -132,6 +135,8 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
     decided = machine.pb.steps[step_id].outcomes.get("approved" if req.decision == "approve" else "rejected")
     if decided and (problem := closing_problem(machine, decided.next)):
         raise rejected(problem)
+    if decided:
+        require_bounded("finding", findings.closing_problem(machine, decided.next))
     return step_id
 
 

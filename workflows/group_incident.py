@@ -29,12 +29,13 @@ with workflow.unsafe.imports_passed_through():
         SkipAction,
         StartIncident,
     )
+    from groupdesk.core.finding import RecordFinding
     from groupdesk.core.playbook import Playbook
     from groupdesk.core.tell import FromComplainant, TellComplainant
     from groupdesk.core.versions import DEPRECATED
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
-    from workflows import checks, promise_checks, tell_checks
+    from workflows import checks, finding_checks, promise_checks, tell_checks
     from workflows.machine.incident import IncidentMachine
 
 from workflows import board
@@ -225,6 +226,16 @@ class GroupIncidentWorkflow:
     @tell.validator
     def validate_tell(self, req: TellComplainant) -> None:
         tell_checks.check_tell(self.machine, req, workflow.now())
+
+    @workflow.update
+    def finding(self, req: RecordFinding) -> Ack:
+        """有效投诉的认定: record or correct the finding (founded or not, cause, who and which unit)."""
+        self.machine.record_finding(req, workflow.now())
+        return self.acknowledge()
+
+    @finding.validator
+    def validate_finding(self, req: RecordFinding) -> None:
+        finding_checks.check_finding(self.machine, req)
 
     @workflow.update
     def from_complainant(self, req: FromComplainant) -> Ack:

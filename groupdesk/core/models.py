@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from groupdesk.core.finding import Finding
 from groupdesk.core.links import LinkedIncident, ParentLink
 from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
@@ -272,6 +273,7 @@ class IncidentState(BaseModel):
     promises: list[Promise] = Field(default_factory=list)  # 合理承诺,有诺必行: what staff promised, and by when
     linked: list[LinkedIncident] = Field(default_factory=list)  # parent and child incidents (hand-overs)
     reopened: int = 0  # dissatisfied follow-up answers that sent the incident back
+    finding: Finding | None = None  # 有效投诉的认定: founded or not, cause, who and which unit (groupdesk.core.finding)
 
 
 # Kept in the workflow (a continued run keeps its approval's hash), never shown: the state query blanks it
