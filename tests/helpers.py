@@ -148,7 +148,7 @@ async def with_finding(handle, call, finding: bool = True):
     try:
         return await call()
     except WorkflowUpdateFailedError as exc:
-        if not finding or not str(exc.cause).startswith("finding: "):
+        if not finding or not getattr(exc.cause, "message", "").startswith("finding: "):
             raise
     await record_finding(handle)
     return await call()

@@ -16,6 +16,7 @@ seconds and end up in the history. Paths run a few at a time; histories from bef
 touched (tests/histories/perf-timers/, retired/: README, "Versioning").
 """
 
+from groupdesk.playbooks.loader import playbook_files
 from __future__ import annotations
 
 import asyncio
@@ -51,7 +52,7 @@ AT_ONCE = 4  # paths recorded concurrently
 # sensitive-period-approved_then_metrology starts inside this period (deadlines halved, its responsible told).
 PERIOD = SensitivePeriod(name="全国两会", first_day="2027-03-03", last_day="2027-03-15", deadline_factor=0.5,
                          responsible="wang.jun")
-LIBRARY = sorted(p.stem for p in (REPO_ROOT / "playbooks").glob("*.yaml"))
+LIBRARY = sorted(p.stem for p in playbook_files(REPO_ROOT / "playbooks"))
 
 
 class Recorder:

@@ -32,12 +32,14 @@ from groupdesk.core.models import (
     RecordFollowUp, RecordOutcome, RecordReset, RetryAction, SkipAction, StartIncident,
 )
 from groupdesk.core.tell import FromComplainant, TellComplainant
+from groupdesk.core.finding import RecordFinding
 from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.finding import FindingGateway
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -192,6 +194,9 @@ class Incident:
     async def tell(self, req: TellComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().tell, req)
 
+    async def finding(self, req: RecordFinding) -> Ack:
+        return await execute_update(self._handle, _workflow().finding, req)
+
     async def from_complainant(self, req: FromComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().from_complainant, req)
 
@@ -214,7 +219,7 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, FailuresGateway, ComplainantGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):

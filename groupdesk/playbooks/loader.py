@@ -36,7 +36,7 @@ def read_yaml(path: Path) -> object:
     return textfiles.parse_yaml(path, read_text(path), error=PlaybookError)
 
 
-NOT_PLAYBOOKS = {"sms_templates.yaml"}  # the SMS template registry lives beside the playbooks
+NOT_PLAYBOOKS = {"sms_templates.yaml", "finding_causes.yaml"}  # the SMS template registry lives beside the playbooks
 
 
 def playbook_files(directory: Path) -> list[Path]:

@@ -76,6 +76,7 @@ EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
     "handover": ("移交首问负责", "handed over"),
     "told": ("告知客户", "complainant told"),
+    "finding_recorded": ("记录投诉认定", "finding recorded"),
     "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
     "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
