@@ -35,5 +35,28 @@ def load_causes(playbooks_dir: Path) -> dict[str, dict[str, str]]:
     return causes
 
 
+def current_causes() -> dict[str, dict[str, str]]:
+    """The causes of this deployment's playbooks folder (GROUPDESK_PLAYBOOKS_DIR), read again when the file changes;
+    an unreadable file gives none (labels then show the ids; `groupdesk finding` names the problem)."""
+    import os
+
+    from groupdesk.runtime.config import REPO_ROOT
+
+    path = Path(os.environ.get("GROUPDESK_PLAYBOOKS_DIR") or REPO_ROOT / "playbooks") / CAUSES_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    if _cached.get(path, (None,))[0] != stamp:
+        try:
+            _cached[path] = (stamp, load_causes(path.parent))
+        except CausesError:
+            return {}
+    return _cached[path][1]
+
+
+_cached: dict[Path, tuple[int, dict[str, dict[str, str]]]] = {}
+
+
 def cause_label(causes: dict[str, dict[str, str]], cause: str, lang: str = "zh-CN") -> str:
     return causes.get(cause, {}).get(lang) or cause

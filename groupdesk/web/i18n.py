@@ -67,7 +67,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "finding_founded": ("是否有效投诉", "Founded"), "founded_yes": ("有效投诉(属实)", "founded"),
     "founded_partly": ("部分属实", "partly founded"), "founded_no": ("不属实", "not founded"),
     "finding_cause": ("投诉原因", "Cause"), "finding_people": ("责任人(工号,逗号分隔)", "Responsible (staff ids, comma-separated)"),
-    "finding_unit": ("责任单位", "Responsible unit"), "finding_reason": ("认定依据", "What was found"),
+    "finding_people_named": ("责任人", "Responsible"), "finding_unit": ("责任单位", "Responsible unit"), "finding_reason": ("认定依据", "What was found"),
     "finding_recorded_by": ("认定人", "Recorded by"), "finding_confirmed_by": ("主任确认", "Confirmed by the director"),
     "finding_sent_back": ("主任退回更正", "Sent back by the director"), "finding_review": ("主任审核", "Director's review"),
     "finding_awaiting": ("办结时由客户中心主任审核", "the centre director reviews it at closing"),

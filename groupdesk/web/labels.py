@@ -230,6 +230,31 @@ def _outcome_in(pb: Playbook, step: str | None, label: str, lang: str) -> str:
     return label
 
 
+FINDING = re.compile(r"(founded|not founded|partly founded); cause (\S+); responsible (.*?) \((\S+)\): (.*)", re.S)
+FOUNDED_WORDS = {"founded": ("有效投诉(属实)", "founded"), "partly founded": ("部分属实", "partly founded"),
+                 "not founded": ("不属实", "not founded")}
+
+
+def _finding_words(detail: str, directory: Directory | None, lang: str) -> str:
+    """A finding's timeline entry in words: founded or not, the cause's label, names of people and unit."""
+    from groupdesk.playbooks.causes import cause_label, current_causes
+
+    found = FINDING.fullmatch(detail)
+    if not found:
+        return detail
+    founded, cause, people, unit, reason = found.groups()
+    names = "、".join(person_name(directory, p.strip(), lang) or p for p in people.split(",") if p.strip() != "-")
+    place = ""
+    if unit != "-" and directory is not None:
+        u = directory.unit(unit)
+        place = hall_name(directory, unit, lang) if directory.hall(unit) else ((u.name_en or u.name) if u and lang == "en"
+                                                                              else u.name if u else unit)
+    words = [pick(FOUNDED_WORDS[founded], lang, founded), cause_label(current_causes(), cause, lang)]
+    if names:
+        words.append(("responsible: " if lang == "en" else "责任人:") + names + (f" ({place})" if place else ""))
+    return ("; " if lang == "en" else ";").join(words) + (": " if lang == "en" else ":") + reason
+
+
 def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, lang: str) -> str:
     """The detail of one timeline entry, with every identifier in it turned into words."""
     kind, detail, en = entry.kind, entry.detail or "", lang == "en"
@@ -245,6 +270,8 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         names = [person_name(directory, p) if directory and p != "-" else p for p in (before, after)]
         return (f"{names[0]} → {names[1]}" + (f": {reason}" if reason else "")) if en else \
             f"{names[0]} → {names[1]}" + (f":{reason}" if reason else "")
+    if kind == "finding_recorded":
+        return _finding_words(detail, directory, lang)
     if kind == "step_waiting":
         missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
         return ("waiting for " if en else "等待:") + "、".join(missing)
