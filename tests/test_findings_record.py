@@ -24,7 +24,7 @@ MIN = timedelta(minutes=1)
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
 
-def closed(make_start, n: int, founded: str | None, people=(), unit="", drill=False) -> dict:
+def closed(make_start, n: int, founded: str | None, people=(), unit="", drill=False, key: bytes = KEY) -> dict:
     """An incident at 西城 closed with this finding (a founded one confirmed by the director)."""
     start = make_start(hall_id="xicheng", started_by="sun.li", lead_phone=f"1390013900{n}", incident_id=f"fd-{n}",
                        drill=drill, time_scale=60 if drill else None)
@@ -45,7 +45,7 @@ def closed(make_start, n: int, founded: str | None, people=(), unit="", drill=Fa
     m.fire_due(m.state.follow_up.expires_at)
     m.take_effects()
     assert m.state.status == "closed"
-    return build_record(start, m.state, "run", KEY)
+    return build_record(start, m.state, "run", key)
 
 
 def test_the_record_carries_the_finding_apart_from_the_role_based_responsible(make_start):
@@ -85,3 +85,19 @@ def test_the_ledger_counts_founded_complaints_per_person_and_unit(database_url, 
         assert any("fd-3" in p and "finding" in p for p in verify(db, KEY).problems)
     finally:
         db.dispose()
+
+
+async def test_the_report_page_lists_founded_complaints_per_person_and_unit(settings, make_start):
+    from groupdesk.storage import open_database
+    from groupdesk.web.app import create_app
+    from web_helpers import signed_in
+
+    key, db = settings.hash_key(), open_database(settings)
+    append(db, key, closed(make_start, 1, "yes", people=["feng.tao"], unit="xicheng", key=key))
+    append(db, key, closed(make_start, 2, "partly", people=["feng.tao", "zhao.min"], unit="city-centre", key=key))
+    async with signed_in(create_app(settings), "wang.jun") as web:
+        html = (await web.get("/reports?start=2026-11-01&end=2026-11-30")).text
+    people = html.split('id="founded-people"')[1].split("</table>")[0]
+    units = html.split('id="founded-units"')[1].split("</table>")[0]
+    assert "冯涛" in people and "赵敏" in people and "fd-2 (partly)" in people and "feng.tao" not in people
+    assert "西城营业厅" in units and "城区客户服务中心" in units and "fd-1" in units

@@ -73,6 +73,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "finding_awaiting": ("办结时由客户中心主任审核", "the centre director reviews it at closing"),
     "finding_record": ("记录认定", "Record the finding"), "finding_correct": ("更正认定", "Correct the finding"),
     "finding_save": ("保存认定", "Save the finding"),
+    "founded_per_people": ("有效投诉·责任人", "Founded complaints per person"),
+    "founded_per_units": ("有效投诉·责任单位", "Founded complaints per unit"),
     "tell_message": ("告知内容", "Message"),
     "tell_progress": ("正在处理中", "We are working on it"),
     "tell_delay": ("处理时间调整(新的答复时间)", "A delay (the new time)"),
