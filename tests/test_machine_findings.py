@@ -166,3 +166,19 @@ def test_who_may_record_a_finding_and_what_it_must_say():
     refused(lambda: find(m, reason=""), "reason:")
     assert finding_problems(RecordFinding(actor="x", founded="no", cause="nonsense", reason="r"))["cause"] \
         .endswith(", ".join(CAUSES))
+
+
+def test_a_hand_over_to_the_dispute_ladder_needs_no_finding_yet():
+    """The disputed calibration goes to the dispute ladder (a child with its own finding); the parent closes on
+    the child's result."""
+    from machine_helpers import to_director, decide, outcome, settle_children
+
+    m = new_machine()
+    to_director(m)
+    decide(m, T0)
+    outcome(m, "metering_explanation", "not_accepted", T0)
+    req = RecordOutcome(step="metrology_calibration", outcome="result_disputed", actor="sun.li")
+    checks.check_outcome(m, req)  # no finding asked for at the hand-over
+    m.record_outcome(req, T0)
+    settle_children(m, resolve(m, drain(m)), T0)
+    assert m.state.follow_up is not None and m.state.finding is None

@@ -100,7 +100,8 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
         if at is None or at.tzinfo is None:
             raise rejected(f"{field} {raw!r} is not a date and time with an offset;"
                            " write it like 2026-11-25T10:00+08:00")
-    if not outcome.stay:  # last: the outcome itself is right, only the finding is missing
+    if not outcome.stay and outcome.hand_over is None:  # last: the outcome is right, only the finding is missing
+        # (a hand-over's child incident carries the dispute and its own finding; the parent closes on its result)
         require_bounded("finding", findings.closing_problem(machine, outcome.next))
 
 
