@@ -175,6 +175,10 @@ async def test_a_founded_finding_is_recorded_by_cli_and_api_reviewed_sent_back_c
             assert unknown.status_code == 422 and "cause" in unknown.text
             recorded = await lead.post(f"/api/incidents/{incident_id}/finding", json=body)
             assert recorded.status_code == 200, recorded.text
+            got = (await lead.get(f"/api/incidents/{incident_id}")).json()["finding"]
+            assert (got["founded"], got["responsible_people"], got["recorded_by"]) == ("yes", ["zhao.min"], "sun.li")
+            page = (await lead.get(f"/incidents/{incident_id}")).text
+            assert 'id="finding-shown"' in page and "未一次性告知过户所需材料" in page and "赵敏" in page
         closing = await cli(env, "outcome", incident_id, "reply_customer", "accepted", "--as", "sun.li")
         assert closing.returncode == 0, closing.stderr
         shown = await show(env, incident_id)
