@@ -32,7 +32,8 @@ from groupdesk.core.models import (
 from groupdesk.core.playbook import Outcome, Playbook
 from groupdesk.core.promise_models import PromiseChange
 from groupdesk.core.tell import FromComplainant, TellComplainant
-from workflows.machine import children, findings, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers
+from workflows.machine import (children, findings, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps,
+                               tell, timers)
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
 __all__ = ["Effect", "IncidentMachine", "ResolveWorkingDays", "StartChild"]
