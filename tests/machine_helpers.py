@@ -92,6 +92,15 @@ def outcome(m: IncidentMachine, step: str, name: str, now: datetime, note: str =
     return resolve(m, drain(m))
 
 
+def unfounded(m: IncidentMachine, now: datetime = T0, actor: str | None = None) -> None:
+    """Record an unfounded finding as the incident's owner: a real incident's close requires one."""
+    from groupdesk.core.finding import RecordFinding
+
+    m.record_finding(RecordFinding(actor=actor or m.state.owner or "sun.li", founded="no", cause="other",
+                                   reason="经核实投诉不属实"), now)
+    drain(m)
+
+
 def decide(m: IncidentMachine, now: datetime, approve: bool = True, reason: str = "") -> list:
     m.decide(DecideApproval(decision="approve" if approve else "reject", actor="wang.jun",
                             reason=reason or ("" if approve else "现场可控")), now)

@@ -179,7 +179,8 @@ def test_became_group_is_offered_only_while_two_or_more_came_and_hands_over_to_t
 
 def test_every_step_of_single_and_attitude_offers_it_once_more_people_came():
     for playbook in (SINGLE, ATTITUDE):
-        tasks = [sid for sid, step in playbook.steps.items() if step.kind == "task"]
+        tasks = [sid for sid, step in playbook.steps.items()  # not the director's review of a finding, after close
+                 if step.kind == "task" and sid != "finding_review"]
         assert all("became_group" in playbook.steps[sid].outcomes for sid in tasks), playbook.id
     m = new_machine(playbook=ATTITUDE)  # 20 people: offered from the start
     assert ("take_over", "became_group") in offered(m)

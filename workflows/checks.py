@@ -15,6 +15,7 @@ from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
 from workflows.machine.incident import IncidentMachine
 from workflows.machine.outcome_kinds import time_fields
+from workflows.machine import findings
 from workflows.machine.promises import closing_problem
 
 
@@ -107,6 +108,9 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
         if at is None or at.tzinfo is None:
             raise rejected(f"{field} {raw!r} is not a date and time with an offset;"
                            " write it like 2026-11-25T10:00+08:00")
+    if not outcome.stay and outcome.hand_over is None:  # last: the outcome is right, only the finding is missing
+        # (a hand-over's child incident carries the dispute and its own finding; the parent closes on its result)
+        require_bounded("finding", findings.closing_problem(machine, outcome.next))
 
 
 def check_plan_action(machine: IncidentMachine, req: RecordOutcome) -> None:
@@ -140,6 +144,8 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
     decided = machine.pb.steps[step_id].outcomes.get("approved" if req.decision == "approve" else "rejected")
     if decided and (problem := closing_problem(machine, decided.next)):
         raise rejected(problem)
+    if decided:
+        require_bounded("finding", findings.closing_problem(machine, decided.next))
     return step_id
 
 

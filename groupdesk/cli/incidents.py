@@ -151,6 +151,12 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     for entry in scripts:
         for line in entry["lines"] + entry["for_complainant_type"]:
             console.print(f"话术 {entry['step']}: {line}", highlight=False)
+    if f := state.finding:
+        review = (f"confirmed by {f.confirmed_by}" if f.confirmed_by else f"sent back: {f.sent_back}" if f.sent_back
+                  else "awaiting the director's review" if f.counts else "")
+        console.print(f"finding: founded={f.founded} cause={f.cause} responsible="
+                      f"{', '.join(f.responsible_people) or '-'} ({f.responsible_unit or '-'}) by {f.recorded_by}"
+                      f"{'; ' + review if review else ''}: {f.reason}", highlight=False)
     if period := state.sensitive_period:
         console.print(f"sensitive period: {period.name} ({period.first_day} to {period.last_day}), deadlines"
                       f" x{period.deadline_factor:g}, responsible {period.responsible or '-'}")

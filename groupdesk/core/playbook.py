@@ -57,6 +57,7 @@ class Outcome(BaseModel):
     min_headcount: int | None = None  # offered only while the incident's headcount is at least this (became_group)
     # the next step's deadline when reached by this outcome (e.g. a repair crew: urban 45m, rural 90m)
     next_deadline: Span | None = None
+    back: bool = False  # groupdesk's finding_review `sent_back`: back to the step that closed (never in a YAML)
 
     @field_validator("next_deadline", mode="before")
     @classmethod
@@ -100,6 +101,7 @@ class Step(BaseModel):
     scripts_by_complainant_type: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     follow_up: FollowUp | None = None  # close steps only
+    finding: Literal["required"] | None = None  # close steps only: a finding before closing (groupdesk.core.finding)
     # approval steps: reasons the director may pick for 不同意 on a WeCom card (each {zh-CN: ..., en: ...})
     refusal_reasons: list[Text] = Field(default_factory=list)
 

@@ -34,6 +34,7 @@ from groupdesk.core.models import (
 from groupdesk.core.amend import AmendRegistration
 from groupdesk.core.links import CHOSEN
 from groupdesk.core.tell import FromComplainant, TellComplainant
+from groupdesk.core.finding import RecordFinding
 from groupdesk.core import involved
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
@@ -41,6 +42,7 @@ from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.amend import AmendGateway
 from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.finding import FindingGateway
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -197,6 +199,8 @@ class Incident:
 
     async def amend_registration(self, req: AmendRegistration) -> Ack:
         return await execute_update(self._handle, _workflow().amend_registration, req)
+    async def finding(self, req: RecordFinding) -> Ack:
+        return await execute_update(self._handle, _workflow().finding, req)
 
     async def from_complainant(self, req: FromComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().from_complainant, req)
@@ -220,7 +224,8 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway, AmendGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, FailuresGateway, ComplainantGateway,
+              AmendGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):

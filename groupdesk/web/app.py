@@ -100,6 +100,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
 
     app.include_router(amend.api)
     app.include_router(amend.pages)
+    from groupdesk.web import finding
+
+    app.include_router(finding.api)
+    app.include_router(finding.pages)
     from groupdesk.web import status_page
 
     app.include_router(status_page.router)  # the complainant's status page: no sign-in

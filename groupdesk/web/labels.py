@@ -79,6 +79,7 @@ EVENTS: dict[str, Pair] = {
     "handover": ("移交首问负责", "handed over"),
     "told": ("告知客户", "complainant told"),
     "registration_amended": ("变更登记信息", "registration amended"),
+    "finding_recorded": ("记录投诉认定", "finding recorded"),
     "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
     "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
@@ -256,6 +257,29 @@ def amended_text(detail: str, lang: str) -> str:
         else:
             words.append(part)
     return "; ".join(words) + (f" — {reason}" if sep else "")
+FINDING = re.compile(r"(founded|not founded|partly founded); cause (\S+); responsible (.*?) \((\S+)\): (.*)", re.S)
+FOUNDED_WORDS = {"founded": ("有效投诉(属实)", "founded"), "partly founded": ("部分属实", "partly founded"),
+                 "not founded": ("不属实", "not founded")}
+
+
+def _finding_words(detail: str, directory: Directory | None, lang: str) -> str:
+    """A finding's timeline entry in words: founded or not, the cause's label, names of people and unit."""
+    from groupdesk.playbooks.causes import cause_label, current_causes
+
+    found = FINDING.fullmatch(detail)
+    if not found:
+        return detail
+    founded, cause, people, unit, reason = found.groups()
+    names = "、".join(person_name(directory, p.strip(), lang) or p for p in people.split(",") if p.strip() != "-")
+    place = ""
+    if unit != "-" and directory is not None:
+        u = directory.unit(unit)
+        place = hall_name(directory, unit, lang) if directory.hall(unit) else ((u.name_en or u.name) if u and lang == "en"
+                                                                              else u.name if u else unit)
+    words = [pick(FOUNDED_WORDS[founded], lang, founded), cause_label(current_causes(), cause, lang)]
+    if names:
+        words.append(("responsible: " if lang == "en" else "责任人:") + names + (f" ({place})" if place else ""))
+    return ("; " if lang == "en" else ";").join(words) + (": " if lang == "en" else ":") + reason
 
 
 def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, lang: str) -> str:
@@ -275,6 +299,8 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
             f"{names[0]} → {names[1]}" + (f":{reason}" if reason else "")
     if kind == "registration_amended":
         return amended_text(detail, lang)
+    if kind == "finding_recorded":
+        return _finding_words(detail, directory, lang)
     if kind == "step_waiting":
         missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
         return ("waiting for " if en else "等待:") + "、".join(missing)

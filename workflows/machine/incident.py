@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from groupdesk.core.finding import REVIEW_STEP, RecordFinding
 from groupdesk.core.links import ChildResult, HandOverSpec
 from groupdesk.core.models import (
     AddNote,
@@ -33,7 +34,7 @@ from groupdesk.core.promise_models import PromiseChange
 from groupdesk.core.amend import AmendRegistration
 from groupdesk.core.tell import FromComplainant, TellComplainant
 from workflows.machine import (
-    amend, children, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers,
+    amend, children, findings, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers,
 )
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
@@ -72,6 +73,8 @@ class IncidentMachine(Record):
 
     def record_outcome(self, req: RecordOutcome, now: datetime) -> None:
         """A validated outcome: one that stays is recorded on its step, any other finishes the step."""
+        if req.step == REVIEW_STEP:  # the director confirms the finding or sends it back
+            findings.reviewed(self, req, now)
         outcome_kinds.record_outcome(self, req, now)
 
     def finish(self, step_id: str, outcome_name: str, actor: str, note: str, now: datetime,
@@ -101,6 +104,10 @@ class IncidentMachine(Record):
     def change_promises(self, req: PromiseChange, now: datetime) -> str:
         """A validated change to the promises; returns the id of the promise made or changed."""
         return promises.change_promises(self, req, now)
+
+    def record_finding(self, req: RecordFinding, now: datetime) -> None:
+        """有效投诉的认定: a validated finding (founded or not, cause, who and which unit were responsible)."""
+        findings.record(self, req, now)
 
     def hand_over(self, req: HandOver, now: datetime) -> None:
         """首问负责制: a new named owner, told by SMS."""

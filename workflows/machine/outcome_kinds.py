@@ -20,7 +20,7 @@ from groupdesk.core.models import Appointment, Deadline, RecordOutcome
 from groupdesk.core.playbook import Outcome
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.warning_plan import PLAN_STEP, RAISE, more_severe
-from workflows.machine import children, plan, progress, steps
+from workflows.machine import children, findings, plan, progress, steps
 from workflows.machine.record import Due, Record
 
 
@@ -76,6 +76,12 @@ def _next_step(rec: Record, r: Recorded) -> None:
     label = rec.pb.outcome_label(r.step, r.name)
     steps.enter(rec, r.outcome.next, r.now, came_from=r.step, result=label + (f": {r.note}" if r.note else ""),
                 deadline=r.outcome.next_deadline)
+
+
+def _back(rec: Record, r: Recorded) -> None:
+    """The director sent the finding back: to the step that closed, whose owner corrects it and closes again."""
+    rec.state.resolution = None
+    steps.reenter(rec, findings.back_to(rec), r.now)
 
 
 # ---- appointments: a time agreed, and a reminder before it -----------------------------------
@@ -143,7 +149,8 @@ def _reported_upward(rec: Record, r: Recorded) -> None:
 
 KINDS: tuple[OutcomeKind, ...] = (
     OutcomeKind("hand_over", marks=lambda o: o.hand_over is not None, leave=_hand_over),
-    OutcomeKind("next", marks=lambda o: not o.stay and o.hand_over is None, leave=_next_step),
+    OutcomeKind("back", marks=lambda o: o.back, leave=_back),
+    OutcomeKind("next", marks=lambda o: not o.stay and o.hand_over is None and not o.back, leave=_next_step),
     OutcomeKind("stay", marks=lambda o: o.stay),
     OutcomeKind("appointment", marks=lambda o: o.appointment is not None,
                 time_fields=lambda o: (o.appointment.field,), before_entry=_appoint,
