@@ -38,6 +38,7 @@ from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.times import check_outcome_times
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -297,6 +298,7 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
         step = playbook.steps.get(req.step)
         if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
             require(step.may_record(set(roles)), f"{viewer.id} may not record {req.step} at hall {state.hall_id}")
+        check_outcome_times(state, playbook, req)
         return await self.incident(incident_id).record_outcome(req.model_copy(update={"roles": roles}))
 
     async def decide(self, viewer: Viewer, incident_id: str, req: DecideApproval) -> Ack:

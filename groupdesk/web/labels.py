@@ -46,6 +46,7 @@ PURPOSES: dict[str, Pair] = {
     "promise_kept": ("承诺兑现通知", "promise kept"),
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
     "reopened": ("回访不满意退回通知", "reopened after a dissatisfied answer"),
+    "appointment_changed": ("约定时间调整", "agreed time moved"),
 }
 
 PROMISE_STATUS: dict[str, Pair] = {
