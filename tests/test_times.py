@@ -16,7 +16,8 @@ from groupdesk.core.validation import InputError
 from groupdesk.incidents.times import check_outcome_times, check_promise_due
 from groupdesk.playbooks.loader import load_playbook
 from groupdesk.runtime.config import REPO_ROOT
-from machine_helpers import T0, drain, new_machine, no_temporal_server, outcome, resolve, sends, text  # noqa: F401
+from groupdesk.web.labels import event_text
+from machine_helpers import DIRECTORY, T0, drain, new_machine, no_temporal_server, outcome, resolve, sends, text  # noqa: F401
 from workflows import checks, promise_checks
 
 MIN = timedelta(minutes=1)
@@ -87,7 +88,11 @@ def test_the_same_time_again_is_no_change_and_a_new_time_is_one_message_with_bot
     body = text(moved, "lead_complainant")
     assert "11月23日 13:00" in body and "11月23日 15:00" in body and body.index("13:00") < body.index("15:00")
     assert "from 23 Nov 13:00 to 23 Nov 15:00" in text(moved, "hall_lead", "en")
-    assert "(was 2026-11-23T05:00:00+00:00)" in m.state.timeline[-1].detail
+    entry = m.state.timeline[-1]
+    assert "(was 2026-11-23T05:00:00+00:00)" in entry.detail
+    assert event_text(entry, m.pb, DIRECTORY, "zh-CN") == "已承诺复电时间 — 承诺复电时间 11月23日 15:00(原定 11月23日 13:00)"
+    assert event_text(entry, m.pb, DIRECTORY, "en") == \
+        "restoration time promised — restoration time 23 Nov 15:00 (was 23 Nov 13:00)"
     # only the new time is reminded, once, half an hour before it
     m.fire_due(first - 30 * MIN)
     assert [e for e in drain(m) if "/appointment" in e.key] == []
