@@ -15,7 +15,7 @@ import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
@@ -231,3 +231,11 @@ async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
                                                    cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = await process.communicate()
     return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+
+
+def ahead(days: float = 2) -> datetime:
+    """An agreed time that makes sense today (ahead, within 90 days): Asia/Shanghai, on the hour."""
+    from groupdesk.core.workcal import LOCAL_TZ
+
+    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(LOCAL_TZ).replace(minute=0, second=0,
+                                                                                             microsecond=0)

@@ -161,14 +161,14 @@ def test_became_group_is_offered_only_while_two_or_more_came_and_hands_over_to_t
     req = RecordOutcome(step="contact_customer", outcome="became_group", actor="sun.li",
                         data={"playbook": "outage-group-complaint"})
     with pytest.raises(ApplicationError, match="offered only while the headcount is 2 or more"):
-        check_outcome(m, req)
+        check_outcome(m, req, T0)
     amend(m, headcount=8, category="outage", reason="停电,又来了7位邻居")
     assert ("contact_customer", "became_group") in offered(m)
     with pytest.raises(ApplicationError, match="give it as --data playbook=ID"):
-        check_outcome(m, req.model_copy(update={"data": {}}))
+        check_outcome(m, req.model_copy(update={"data": {}}), T0)
     with pytest.raises(ApplicationError, match="not single-complaint"):
-        check_outcome(m, req.model_copy(update={"data": {"playbook": "single-complaint"}}))
-    check_outcome(m, req)
+        check_outcome(m, req.model_copy(update={"data": {"playbook": "single-complaint"}}), T0)
+    check_outcome(m, req, T0)
     m.record_outcome(req, LATER)
     (child,) = [e for e in drain(m) if isinstance(e, StartChild)]
     assert child.spec.playbook == "outage-group-complaint" and child.spec.parent == "close"

@@ -24,7 +24,7 @@ MIN = timedelta(minutes=1)
 def act(m, step, name, now=T0, actor="sun.li", note=""):
     """Through the validator, as the workflow does."""
     req = RecordOutcome(step=step, outcome=name, actor=actor, note=note)
-    checks.check_outcome(m, req)
+    checks.check_outcome(m, req, now)
     m.record_outcome(req, now)
     return resolve(m, drain(m))
 
@@ -178,7 +178,7 @@ def test_a_hand_over_to_the_dispute_ladder_needs_no_finding_yet():
     decide(m, T0)
     outcome(m, "metering_explanation", "not_accepted", T0)
     req = RecordOutcome(step="metrology_calibration", outcome="result_disputed", actor="sun.li")
-    checks.check_outcome(m, req)  # no finding asked for at the hand-over
+    checks.check_outcome(m, req, T0)  # no finding asked for at the hand-over
     m.record_outcome(req, T0)
     settle_children(m, resolve(m, drain(m)), T0)
     assert m.state.follow_up is not None and m.state.finding is None

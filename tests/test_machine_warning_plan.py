@@ -25,7 +25,7 @@ MIN = timedelta(minutes=1)
 def plan(m, action: str, now, actor: str = "wang.jun", note: str = "") -> list:
     """The director's action on the running plan, validated as the workflow validates it."""
     req = RecordOutcome(step="warning_plan", outcome=action, actor=actor, note=note)
-    checks.check_outcome(m, req)
+    checks.check_outcome(m, req, now)
     m.record_outcome(req, now)
     return resolve(m, drain(m))
 
@@ -81,7 +81,7 @@ def test_a_snapshot_without_warning_plan_has_no_plan_actions_and_no_end_notice()
     m = approved(variant(warning_plan=None))
     assert not [a for a in actions(m.state, m.pb) if a["step"] == "warning_plan"]
     with pytest.raises(ApplicationError, match="unknown step 'warning_plan'"):
-        checks.check_outcome(m, RecordOutcome(step="warning_plan", outcome="end", actor="wang.jun"))
+        checks.check_outcome(m, RecordOutcome(step="warning_plan", outcome="end", actor="wang.jun"), T0)
     effects = outcome(m, "metering_explanation", "accepted", T0 + 20 * MIN)
     assert [e.recipients for e in sends(effects) if e.purpose == "progress_report"] \
         == [["emergency_leadership_office"]], "as before: the report alone"
@@ -184,7 +184,8 @@ def test_the_complainant_is_told_the_calibration_time_result_and_remedy_and_the_
     at = T0 + timedelta(days=2)
     (told,) = outcome(m, "metrology_calibration", "scheduled", T0 + 2 * MIN, calibration_at=at.isoformat())
     assert "电表现场校验已与市计量监督局商定于" in text(told, "lead_complainant")
-    (again,) = outcome(m, "metrology_calibration", "scheduled", T0 + 3 * MIN, calibration_at=at.isoformat())
+    (again,) = outcome(m, "metrology_calibration", "scheduled", T0 + 3 * MIN,
+                       calibration_at=(at + timedelta(hours=1)).isoformat())
     assert again.key != told.key, "a new time is a new message"
     effects = outcome(m, "metrology_calibration", "meter_inaccurate", T0 + timedelta(days=1))
     told_once(effects)

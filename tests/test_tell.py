@@ -62,8 +62,8 @@ def test_each_tell_is_on_the_timeline_and_one_message_to_the_lead_complainant():
 @pytest.mark.parametrize("req, says", [
     (TellComplainant(actor="zhao.min", message="progress"), "only its owner (sun.li), the hall lead or the centre"),
     (TellComplainant(actor="zhao.min", message="progress", roles=["guide"]), "may not speak to the complainant"),
-    (TellComplainant(actor="sun.li", message="visit", at=T0 - timedelta(minutes=1)), "at: that time has passed"),
-    (TellComplainant(actor="sun.li", message="delay", at=T0 + timedelta(days=91)), "at: that is more than 90 days"),
+    (TellComplainant(actor="sun.li", message="visit", at=T0 - timedelta(minutes=1)), "at: 2026-11-23 09:59 has passed"),
+    (TellComplainant(actor="sun.li", message="delay", at=T0 + timedelta(days=91)), "at: 2027-02-22 10:00 is more than 90 days"),
     (TellComplainant(actor="sun.li", message="delay"), "at: a delay message names a time"),
     (TellComplainant(actor="sun.li", message="progress", at=VISIT_AT), "at: only delay and visit messages"),
     (TellComplainant(actor="sun.li", message="custom", text="话" * 61), "text: 61 characters is too long"),
@@ -121,7 +121,8 @@ async def test_every_tell_is_rendered_through_every_provider(provider, httpserve
 
 
 @pytest.mark.devserver
-async def test_tell_from_the_cli_the_api_and_the_console(dev_env, dev_setup):
+async def test_tell_and_agreed_times_from_the_cli_the_api_and_the_console(dev_env, dev_setup):
+    """Telling, and the one time rule at the doors: a past agreed time is exit 2 / 422, the same time again 422."""
     import uuid
     from datetime import datetime, timezone
 
@@ -143,7 +144,7 @@ async def test_tell_from_the_cli_the_api_and_the_console(dev_env, dev_setup):
         assert guide.returncode == 2 and guide.stderr.startswith("error: --as: zhao.min may not speak to the"), \
             guide.stderr
         past = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "visit", "--at", "2026-01-01 10:00")
-        assert past.returncode == 2 and past.stderr.startswith("error: --at: that time has passed"), past.stderr
+        assert past.returncode == 2 and past.stderr.startswith("error: --at: 2026-01-01 10:00 has passed"), past.stderr
         long = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "custom", "--text", "话" * 61)
         assert long.returncode == 2 and long.stderr.startswith("error: --text: 61 characters"), long.stderr
         done = await cli(env, "tell", handle.id, "--as", "sun.li", "--message", "progress")
@@ -170,6 +171,29 @@ async def test_tell_from_the_cli_the_api_and_the_console(dev_env, dev_setup):
         assert [e.actor for e in state.timeline if e.kind == "told"] == ["sun.li", "wang.jun"]
         sent = [m for m in Outbox(settings).list(handle.id) if m.purpose == "tell"]
         assert {m.recipient for m in sent} == {"lead_complainant"} and any("上门" in m.body for m in sent)
+
+        # Times that make sense: the group adjourns (talk_with_lead) to an agreed time
+        for step in ("move_to_vip_room", "keep_order"):
+            assert (await cli(env, "outcome", handle.id, step, "done", "--as", "sun.li")).returncode == 0
+        await wait_for(handle, lambda s: "talk_with_lead" in s.current_steps)
+        past = await cli(env, "outcome", handle.id, "talk_with_lead", "adjourned", "--as", "sun.li",
+                         "--data", "agreed_at=2026-01-01 10:00")
+        assert past.returncode == 2 and past.stderr.strip() == (
+            "error: data.agreed_at: 2026-01-01 10:00 has passed; give a time in the future"), past.stderr
+        far = (datetime.now(timezone.utc) + timedelta(days=120)).isoformat(timespec="minutes")
+        async with signed_in(app, "sun.li") as lead:
+            def adjourn(when: str):
+                return lead.post(f"/api/incidents/{handle.id}/outcomes", json={
+                    "step": "talk_with_lead", "outcome": "adjourned", "data": {"agreed_at": when}})
+            for when, says in [("2026-01-01 10:00", "has passed"), (far, "more than 90 days ahead")]:
+                refused = await adjourn(when)
+                assert refused.status_code == 422 and "data.agreed_at" in refused.text and says in refused.text, \
+                    refused.text
+            assert (await adjourn(at)).status_code == 200
+            again = await adjourn(at)
+            assert again.status_code == 422 and "no change" in again.text, again.text
+        state = await wait_for(handle, lambda s: any(e.kind == "adjourned" for e in s.timeline))
+        assert [e.kind for e in state.timeline].count("adjourned") == 1
 
 
 def test_the_archive_row_and_the_report_count_the_tells(tmp_path):

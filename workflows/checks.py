@@ -11,6 +11,7 @@ from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.core.times import step_time_problems
 from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
 from workflows.machine.incident import IncidentMachine
@@ -70,7 +71,7 @@ def require_role(machine: IncidentMachine, actor: str, allowed: Sequence[str], d
     )
 
 
-def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
+def check_outcome(machine: IncidentMachine, req: RecordOutcome, now: datetime) -> None:
     require_bounded("note", bounds.note_problem(req.note) or bounds.room_problem(machine.state.timeline, req.note))
     require_bounded("data", bounds.data_size_problem(req.data))
     if len(req.step) > bounds.NAME_MAX or len(req.outcome) > bounds.NAME_MAX or len(req.actor) > bounds.NAME_MAX:
@@ -99,15 +100,10 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     for field in outcome.requires_data:
         if not req.data.get(field, "").strip():
             raise rejected(f"outcome {req.outcome!r} needs {field}; pass --data {field}=VALUE")
-    for field in dict.fromkeys(time_fields(outcome)):  # an appointment's time, adjourning's, ...
-        raw = req.data[field]
-        try:
-            at = datetime.fromisoformat(raw)
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            raise rejected(f"{field} {raw!r} is not a date and time with an offset;"
-                           " write it like 2026-11-25T10:00+08:00")
+    # an appointment's time, adjourning's: ahead, within 90 days, not the time already agreed (groupdesk.core.times)
+    step_data = machine.state.steps[req.step].data
+    for field, problem in step_time_problems(step_data, time_fields(outcome), req.data, now).items():
+        raise rejected(f"{field}: {problem}")
     if not outcome.stay and outcome.hand_over is None:  # last: the outcome is right, only the finding is missing
         # (a hand-over's child incident carries the dispute and its own finding; the parent closes on its result)
         require_bounded("finding", findings.closing_problem(machine, outcome.next))

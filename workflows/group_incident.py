@@ -131,7 +131,7 @@ class GroupIncidentWorkflow:
 
     @record_outcome.validator
     def validate_outcome(self, req: RecordOutcome) -> None:
-        checks.check_outcome(self.machine, req)
+        checks.check_outcome(self.machine, req, workflow.now())
 
     @workflow.update
     def decide_approval(self, req: DecideApproval) -> Ack:

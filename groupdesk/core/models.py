@@ -17,7 +17,8 @@ Purpose = Literal["step_started", "reminder", "escalation", "approval_request", 
                   "repeat_complaint", "periodic_report", "periodic_report_unit", "handover", "sensitive_period_start",
                   "publicity_alert",
                   "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell",
-                  "headcount_outside"]
+                  "headcount_outside",
+                  "appointment_changed"]
 
 
 class StaffRef(BaseModel):

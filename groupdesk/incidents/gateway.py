@@ -43,6 +43,7 @@ from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.amend import AmendGateway
 from groupdesk.incidents.tell import TellGateway
 from groupdesk.incidents.finding import FindingGateway
+from groupdesk.incidents.times import check_outcome_times
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -309,6 +310,7 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
         if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
             require(step.may_record(set(roles)), f"{viewer.id} may not record {req.step} at hall {state.hall_id}")
             req = self._with_chosen_playbook(state, step.outcomes.get(req.outcome), req)
+        check_outcome_times(state, playbook, req)
         return await self.incident(incident_id).record_outcome(req.model_copy(update={"roles": roles}))
 
     def _with_chosen_playbook(self, state: IncidentState, outcome, req: RecordOutcome) -> RecordOutcome:

@@ -22,7 +22,8 @@ from groupdesk.playbooks.textfiles import SAFE_DUMPER, SAFE_LOADER
 
 REGISTRY_FILE = "sms_templates.yaml"
 # groupdesk's own messages the lead complainant may read (with their status link)
-COMPLAINANT_OWN = ("tell_progress", "tell_delay", "tell_visit", "tell_custom", "tell_link", "kept", "changed")
+COMPLAINANT_OWN = ("tell_progress", "tell_delay", "tell_visit", "tell_custom", "tell_link", "kept", "changed",
+                   "time_changed")
 ANSWER_PREFIX = "groupdesk/answer_"  # the answers to replies: sent on their own, never in a drill
 STATUSES = ("approved", "reviewing", "rejected", "unregistered")
 MAX_BYTES = 4 * 1024 * 1024
@@ -183,7 +184,7 @@ def own_sources() -> dict[str, str]:
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
-                                      "PUBLICITY_ALERT_SEEKER", "REOPENED")),
+                                      "PUBLICITY_ALERT_SEEKER", "REOPENED", "TIME_CHANGED")),
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
                           (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
                           (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK")),

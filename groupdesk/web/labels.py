@@ -48,6 +48,7 @@ PURPOSES: dict[str, Pair] = {
     "promise_kept": ("承诺兑现通知", "promise kept"),
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
     "reopened": ("回访不满意退回通知", "reopened after a dissatisfied answer"),
+    "appointment_changed": ("约定时间调整", "agreed time moved"),
 }
 
 PROMISE_STATUS: dict[str, Pair] = {
@@ -72,6 +73,7 @@ FIELDS: dict[str, Pair] = {
     "agreement_no": ("协议编号", "agreement number"), "terms": ("协议条款", "terms"),
     "mediator": ("调解机构", "mediator"), "case_no": ("案号", "case number"), "ruling": ("裁决结果", "ruling"),
     "finding": ("查实情况", "what was found"), "measure": ("处理措施", "measure taken"),
+    "restore_at": ("承诺复电时间", "restoration time"), "feedback_at": ("约定反馈时间", "feedback time"),
 }
 
 EVENTS: dict[str, Pair] = {
@@ -313,7 +315,10 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         words = [_outcome_in(pb, entry.step, parts[0], lang)]
         for part in parts[1:]:
             field, _, when = part.partition(" ")
-            words.append(f"{field_label(field, lang)} {_local(when, lang)}" if re.fullmatch(r"[a-z_]+", field)
+            when, _, was = when.partition(" (was ")  # a re-promise: the time agreed before
+            earlier = (f" (was {_local(was.rstrip(')'), lang)})" if en else f"(原定 {_local(was.rstrip(')'), lang)})") \
+                if was else ""
+            words.append(f"{field_label(field, lang)} {_local(when, lang)}{earlier}" if re.fullmatch(r"[a-z_]+", field)
                          and when[:4].isdigit() else part)
         return " — ".join(words)
     if kind == "warning_tier":  # "warning tier 2 (raised from 3)"; 一级 is the most severe

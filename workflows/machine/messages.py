@@ -64,6 +64,15 @@ REOPENED = MappingProxyType({
 })
 
 
+# A re-promise (the agreed time of a step moved): one message to everyone the time concerns, old and new time.
+TIME_CHANGED = MappingProxyType({
+    "zh-CN": "{{ hall_name }}:您好,「{{ step_title }}」的约定时间由 {{ previous_at }} 改为 {{ appointment_at }},"
+             "请您留意。",
+    "en": "{{ hall_name }}: the agreed time for \"{{ step_title }}\" has moved from {{ previous_at }} to"
+          " {{ appointment_at }}.",
+})
+
+
 class MessageBuilder:
     def __init__(self, start: StartIncident, state: IncidentState):
         self.start = start
@@ -151,6 +160,13 @@ class MessageBuilder:
             step, "progress_report", outcome.notify, outcome.template or "",
             f"outcome-{outcome_name}" + (f"-{number}" if number else ""), extra=extra,
         )
+
+    def time_changed(self, step: str, outcome_name: str, recipients: list[str], previous_at: str, at: str,
+                     number: int) -> SendMessages:
+        """A stay recorded again with a different time (a re-promise): its one message naming both times,
+        numbered like the outcome's notices it stands in for."""
+        return self._request(step, "appointment_changed", recipients, "", f"outcome-{outcome_name}-{number}",
+                             inline=TIME_CHANGED, extra={"previous_at": previous_at, "appointment_at": at})
 
     def plan_notice(self, notice: PlanNotice, discriminator: str, actor: str, note: str,
                     plan_tier: dict[str, str]) -> SendMessages:

@@ -19,6 +19,7 @@ from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import Appointment, Deadline, RecordOutcome
 from groupdesk.core.playbook import Outcome
 from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.core.times import recorded_time
 from groupdesk.core.warning_plan import PLAN_STEP, RAISE, more_severe
 from workflows.machine import children, findings, plan, progress, steps
 from workflows.machine.record import Due, Record
@@ -214,19 +215,36 @@ def record_stay(rec: Record, step_id: str, outcome_name: str, outcome: Outcome, 
     """An outcome recorded on a step that stays under way, with what its kinds set off."""
     r = Recorded(step_id, outcome_name, outcome, actor, note, data, now)
     kinds = kinds_of(outcome)
+    moved = _moved_from(rec, r)
     detail = rec.pb.outcome_label(step_id, outcome_name)
     detail += "".join(kind.before_entry(rec, r) for kind in kinds if kind.before_entry)
+    detail += f" (was {moved.isoformat()})" if moved else ""
     rec.log(now, "recorded", step_id, actor, detail=detail + (f" — {note}" if note else ""))
-    if outcome.notify:  # e.g. the complainant told the agreed time, the director told of 信访; each time anew
+    number = times_recorded(rec, step_id, outcome_name)
+    if moved:  # a re-promise: one message to everyone the time concerns, naming the old time and the new
+        appt = outcome.appointment
+        rec.effects.append(rec.messages.time_changed(
+            step_id, outcome_name, list(dict.fromkeys([*outcome.notify, *appt.notify])), moved.isoformat(),
+            data[appt.field], number))
+    elif outcome.notify:  # e.g. the complainant told the agreed time, the director told of 信访; each time anew
         at = next((t for kind in kinds if kind.notice_time and (t := kind.notice_time(r))), None)
         rec.effects.append(rec.messages.for_outcome(
-            step_id, outcome_name, outcome, actor, note, number=times_recorded(rec, step_id, outcome_name),
-            appointment_at=at))
+            step_id, outcome_name, outcome, actor, note, number=number, appointment_at=at))
     if data:
         rec.state.steps[step_id].data.update(data)
     for kind in kinds:
         if kind.after_stay:
             kind.after_stay(rec, r)
+
+
+def _moved_from(rec: Record, r: Recorded) -> datetime | None:
+    """The time an appointment outcome agreed before on this visit of the step, when it now agrees another
+    (the validator refuses the same time again: groupdesk.core.times)."""
+    if r.outcome.appointment is None:
+        return None
+    field = r.outcome.appointment.field
+    before = recorded_time(rec.state.steps[r.step].data, field)
+    return before if before is not None and before != datetime.fromisoformat(r.data[field]) else None
 
 
 def times_recorded(rec: Record, step_id: str, outcome_name: str) -> int:
