@@ -6,6 +6,7 @@ JSON report."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -21,14 +22,20 @@ from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from helpers import setup_for
 from groupdesk.people.directory import load_directory
 from groupdesk.incidents.registration import prepare_start
-from groupdesk.record.workbook import KINDS, PROMISES, ROLLUP, TOTALS
+from groupdesk.core.finding import Finding
+from groupdesk.core.models import RecordOutcome
+from groupdesk.record.workbook import CAUSES, FINDINGS, KINDS, PROMISES, ROLLUP, TOTALS, UPWARD as UPWARD_LABELS
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import signed_in
 from workflows.machine.incident import IncidentMachine
 
-# hall: (city, [(minutes late, follow-up score), ...]); 16 minutes late misses the first two deadlines
-INCIDENTS = {"xicheng": [(16, 2), (1, 5)], "dongcheng": [(1, 4)], "haidian": [(16, 4)], "tongzhou": [(1, 1), (1, 5)]}
+# hall: [(minutes late, follow-up score, finding founded or None, its cause, 信访 recorded), ...]; 16 minutes late
+# misses the first two deadlines
+INCIDENTS = {"xicheng": [(16, 2, "yes", "metering", True), (1, 5, "no", "metering", False)],
+             "dongcheng": [(1, 4, "partly", "service_attitude", False)], "haidian": [(16, 4, None, None, True)],
+             "tongzhou": [(1, 1, "yes", "outage", True), (1, 5, "no", "other", False)]}
+DRILL = (16, 1, "yes", "outage", True)  # tongzhou's last one: counted nowhere
 # Hand-counted from INCIDENTS: incidents, past a deadline, dissatisfied (score 2 or less)
 EXPECTED = {
     "north": (6, 2, 2),  # the province: everything
@@ -36,6 +43,15 @@ EXPECTED = {
     "county-a1": (1, 1, 0), "centre-a1": (1, 1, 0), "haidian": (1, 1, 0),
     "city-b": (2, 0, 1), "centre-b": (2, 0, 1), "tongzhou": (2, 0, 1),
 }
+# Hand-counted: founded, partly founded, not founded, founded rate, 信访
+UPWARD = {
+    "north": (2, 1, 2, 0.6, 3),
+    "city-a": (1, 1, 1, 0.6667, 2), "centre-a": (1, 1, 1, 0.6667, 1), "xicheng": (1, 0, 1, 0.5, 1),
+    "dongcheng": (0, 1, 0, 1.0, 0), "county-a1": (0, 0, 0, 0.0, 1), "centre-a1": (0, 0, 0, 0.0, 1),
+    "haidian": (0, 0, 0, 0.0, 1), "city-b": (1, 0, 1, 0.5, 1), "centre-b": (1, 0, 1, 0.5, 1), "tongzhou": (1, 0, 1, 0.5, 1),
+}
+# the city-a report's findings by cause: (cause, zh-CN label, founded, partly, not founded)
+CITY_A_CAUSES = [("service_attitude", "服务态度", 0, 1, 0), ("metering", "电能计量", 1, 0, 1)]
 ORDER = ["north", "city-a", "county-a1", "centre-a1", "haidian", "centre-a", "xicheng", "dongcheng", "city-b",
          "centre-b", "tongzhou"]  # depth first: each unit, its sub-units, then its halls
 ALL = ["--from", "2026-11-01", "--to", "2026-11-30"]
@@ -67,18 +83,24 @@ def hierarchy(tmp_path, playbook):
     directory, key, db = load_directory(path), settings.hash_key(), open_database(settings)
     n = 0
     for hall, incidents in INCIDENTS.items():
-        for late, score in incidents + ([(16, 1)] if hall == "tongzhou" else []):  # the last one a drill
+        for late, score, founded, cause, petitioned in incidents + ([DRILL] if hall == "tongzhou" else []):
             n += 1
+            lead = "wu.fang" if hall == "dongcheng" else "sun.li"
             start = prepare_start(directory=directory, playbook=playbook, hall_id=hall, headcount=10, lead_name="张三",
-                                  lead_phone=f"138001380{n:02d}", summary="电量异常",
-                                  started_by="wu.fang" if hall == "dongcheng" else "sun.li",
+                                  lead_phone=f"138001380{n:02d}", summary="电量异常", started_by=lead,
                                   incident_id=f"roll-{n}", drill=late == 16 and score == 1)
             t0 = utc(2026, 11, 2 + n, 2, 0)
             machine = IncidentMachine.new(start, t0)
             machine.fire_due(t0 + timedelta(minutes=late))
             for step in ("move_to_vip_room", "keep_order"):
                 machine.finish(step, "done", start.started_by, "", t0 + timedelta(minutes=late))
+            if petitioned:  # the group went to the government first (a stay on the talk): 信访
+                machine.record_outcome(RecordOutcome(step="talk_with_lead", outcome="went_to_government", actor=lead,
+                                                     data={"department": "市信访局"}), t0 + timedelta(minutes=late))
             machine.finish("talk_with_lead", "accepted", start.started_by, "", t0 + timedelta(minutes=late + 10))
+            if founded:  # as recorded at close (the review is not walked here)
+                machine.state.finding = Finding(founded=founded, cause=cause, responsible_people=[lead],
+                                                reason="核实", recorded_by=lead)
             machine.state.follow_up.score, machine.state.follow_up.outcome = score, "answered"
             machine.close_incident(t0 + timedelta(days=1), "answered")
             append(db, key, build_record(start, machine.state, "run", key))
@@ -103,6 +125,20 @@ def test_each_level_rolls_up_what_is_below_it(hierarchy, unit):
         assert (row["incidents"], row["sla_breached"], row["dissatisfied"]) == EXPECTED[name], name
     assert (got["totals"]["incidents"], got["totals"]["sla_breached"], got["dissatisfied"]["incidents"]) == EXPECTED[unit]
     assert got["period"]["unit"] == unit and sum(r["incidents"] for r in got["by_hall"]) == EXPECTED[unit][0]
+    for name, row in rows.items():  # findings and 信访 at every level of the tree, and in the unit's own sections
+        assert (row["founded"], row["partly"], row["not_founded"], row["founded_rate"],
+                row["went_to_government"]) == UPWARD[name], name
+    f = got["findings"]
+    assert (f["founded"], f["partly"], f["not_founded"], f["founded_rate"], got["upward"]["went_to_government"]) \
+        == UPWARD[unit]
+    assert f["with_finding"] + f["without_finding"] == EXPECTED[unit][0]
+    if unit == "city-a":
+        assert [(c["cause"], c["label"], c["founded"], c["partly"], c["not_founded"]) for c in f["by_cause"]] \
+            == CITY_A_CAUSES
+    if unit == "north":  # the table the terminal shows carries the same sections
+        table = " ".join(cli(hierarchy, "report", *ALL, "--unit", unit).split())  # as wrapped at any width
+        assert "founded 2 partly 1 not founded 2 founded rate 60% (of 5 with a finding; 1 without)" in table
+        assert "went to the government (信访) 3 referred from above (上级转办) 0" in table and "电能计量" in table
     ledger = json.loads(cli(hierarchy, "accountability", *ALL, "--unit", unit, "--json"))["ledger"]
     assert {row["hall"] for row in ledger} <= set(got["period"]["halls"])
 
@@ -111,7 +147,8 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     target = tmp_path / "city-a.xlsx"
     got = json.loads(cli(hierarchy, "report", *ALL, "--unit", "city-a", "--json", "--xlsx", str(target)))
     book = load_workbook(target)
-    assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "类别×周", "按预案", "各环节", "满意度"]
+    assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "类别×周", "按预案", "各环节", "满意度",
+                               "投诉原因"]
 
     def cells(title):
         return [list(row) for row in book[title].iter_rows(values_only=True)]
@@ -119,7 +156,15 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     totals = dict(cells("汇总")[1:])
     assert {key: totals[label] for key, label in TOTALS.items()} == got["totals"]
     assert {key: totals[f"承诺:{label}"] for key, label in PROMISES.items()} == got["promises"]
+    assert {key: totals[label] for key, label in FINDINGS.items()} == {k: v for k, v in got["findings"].items()
+                                                                       if k != "by_cause"}
+    assert {key: totals[label] for key, label in UPWARD_LABELS.items()} == got["upward"]
+    assert totals["有效投诉率"] == 0.6667 and totals["信访"] == 2  # city A, as hand-counted
+    assert cells("投诉原因") == [["原因编号", "投诉原因", "有效", "部分有效", "无效", "已认定", "有效投诉率"]] + [
+        [c["cause"], c["label"], *(c[k] for k in CAUSES)] for c in got["findings"]["by_cause"]]
+    assert [row[:5] for row in cells("投诉原因")[1:]] == [list(c) for c in CITY_A_CAUSES]
     assert cells("各级汇总")[0][:5] == ["单位编号", "单位", "类型", "层级", "集体投诉"]
+    assert cells("各级汇总")[0][10:] == ["有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办"]
     assert cells("各级汇总")[1:] == [[r["unit"], r["name"], KINDS[r["kind"]], r["level"], *(r[k] for k in ROLLUP)]
                                    for r in got["rollup"]]
     assert cells("按营业厅")[1:] == [[r["hall_id"], {"xicheng": "西城营业厅", "dongcheng": "东城营业厅",
@@ -131,7 +176,7 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     assert cells("满意度")[1:] == [[k, v] for k, v in got["satisfaction"].items()]
     charted = {title: len(book[title]._charts) for title in book.sheetnames}
     assert charted == {"汇总": 0, "各级汇总": 1, "按营业厅": 1, "按周": 1, "按投诉类别": 1, "类别×周": 0, "按预案": 0,
-                       "各环节": 2, "满意度": 1}  # a chart where the page draws one
+                       "各环节": 2, "满意度": 1, "投诉原因": 1}  # a chart where the page draws one
 
 
 async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
@@ -155,7 +200,14 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
         assert '<li><b>1</b> 起已办结</li>' in county.text and 'data-unit="haidian"' in county.text
     async with signed_in(app, "song.yu") as province:
         whole = await province.get(f"{period}&unit=north")
-        assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 7  # the roll-up's chart too
+        sections = whole.text.split('id="findings"')[1]
+        assert '<b>2</b> 有效 · <b>1</b> 部分有效 · <b>2</b> 无效' in sections and '<b>60%</b> 有效投诉率' in sections
+        assert re.search(r'data-cause="metering"><td class="lead">电能计量</td><td[^>]*>1</td><td[^>]*>0</td>'
+                         r'<td[^>]*>1</td>', sections.replace("\n  ", ""))
+        assert '<b>3</b> 起客户已到政府部门信访' in sections and '<b>0</b> 起上级转办' in sections
+        north = whole.text.split('data-unit="north"')[1].split("</tr>")[0]
+        assert re.findall(r">([^<>]*)</td>", north)[-6:] == ["2", "1", "2", "60%", "3", "0"]
+        assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 8  # the roll-up's chart and the causes' too
         assert (await province.get(f"{period}&unit=nowhere")).status_code == 400
 
 

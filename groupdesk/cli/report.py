@@ -155,12 +155,28 @@ def print_tables(data: dict) -> None:
     unhappy = data["dissatisfied"]
     console.print(f"dissatisfied answers (2/5 or lower, reopened included) {unhappy['answers']}"
                   f" in {unhappy['incidents']} incidents")
+    if findings := data.get("findings"):  # 有效投诉的认定
+        console.print(f"findings: founded {findings['founded']}   partly {findings['partly']}   not founded "
+                      f"{findings['not_founded']}   founded rate {findings['founded_rate']:.0%} (of "
+                      f"{findings['with_finding']} with a finding; {findings['without_finding']} without)")
+        causes = Table("cause", "label", "founded", "partly", "not founded", "with a finding", "founded rate",
+                       title="findings by cause")
+        for row in findings["by_cause"]:
+            causes.add_row(row["cause"], row["label"], str(row["founded"]), str(row["partly"]),
+                           str(row["not_founded"]), str(row["incidents"]), f"{row['founded_rate']:.0%}")
+        console.print(causes)
+    if upward := data.get("upward"):
+        console.print(f"went to the government (信访) {upward['went_to_government']}   "
+                      f"referred from above (上级转办) {upward['referrals']}")
     if data.get("rollup"):
-        from groupdesk.record.rollup import FIGURE_NAMES
+        from groupdesk.record.rollup import ROW_FIGURES
 
-        rollup = Table("unit", "kind", *FIGURE_NAMES, title=f"roll-up of {data['period']['unit']}")
+        rollup = Table("unit", "kind", *ROW_FIGURES, title=f"roll-up of {data['period']['unit']}")
         for row in data["rollup"]:
-            rollup.add_row("  " * row["level"] + row["name"], row["kind"], *(str(row[k]) for k in FIGURE_NAMES))
+            rollup.add_row("  " * row["level"] + row["name"], row["kind"],
+                           *(f"{row[k]:.0%}" if k.endswith("_rate") else str(row[k]) for k in ROW_FIGURES))
+        for column in rollup.columns:
+            column.overflow = "fold"
         console.print(rollup)
 
 

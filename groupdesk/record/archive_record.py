@@ -59,6 +59,8 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         "person_involved": state.registration.person_involved or None,  # 更换当事人: whom it was about
         # what finishing outcomes recorded, by step (e.g. the accountability entry: finding, measure)
         "outcome_data": {sid: dict(st.data) for sid, st in state.steps.items() if st.data},
+        # outcomes recorded on a step that went on (an agreed time, 信访 reported): the report counts 信访 by them
+        "stays": _stays(start, state),
         **registered(start, state, key),
         "promises": figures(state.promises),  # made, kept, kept_late, missed, waived
         "told": sum(1 for e in state.timeline if e.kind == "told"),  # 进度告知: messages staff chose to send
@@ -143,6 +145,20 @@ def _visits(start: StartIncident, state: IncidentState) -> list[dict[str, Any]]:
     for visit in visits:
         visit.pop("_started", None)
     return visits
+
+
+def _stays(start: StartIncident, state: IncidentState) -> list[dict[str, Any]]:
+    """Every stay recorded, in order: its step, outcome id and time (its timeline entry begins with the label)."""
+    pb, found = start.playbook, []
+    for entry in state.timeline:
+        if entry.kind != "recorded" or entry.step not in pb.steps:
+            continue
+        labels = sorted(((pb.outcome_label(entry.step, name), name) for name, o in pb.steps[entry.step].outcomes.items()
+                         if o.stay), key=lambda x: -len(x[0]))
+        name = next((name for label, name in labels if entry.detail.startswith(label)), None)
+        if name:
+            found.append({"step": entry.step, "outcome": name, "at": iso(entry.at)})
+    return found
 
 
 def _outcome_id(pb, step: str, detail: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Collection
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, false, func, select
 
 from groupdesk.record.chain import PROMISE_FIGURES
 from groupdesk.record.archive_record import DISSATISFIED
@@ -34,6 +34,20 @@ def _latest(start: date, end: date, hall: str | None, drills: bool, halls: Colle
 dissatisfied = func.coalesce(
     r.c.dissatisfied_answers,
     case((and_(r.c.follow_up == "answered", r.c.satisfaction <= DISSATISFIED), 1), else_=0)).label("dissatisfied")
+
+
+# 信访: the incident's record holds a `went_to_government` outcome among its stays (outcomes recorded on a step that
+# goes on, archive_record.stays); the canonical JSON has no spaces, so the text itself is matched.
+PETITION = "went_to_government"
+petitioned = r.c.record.like(f'%"outcome":"{PETITION}"%')
+# 上级转办: the channel it came in by (intake-doors' `channel` column; none before it existed)
+REFERRAL = "referral"
+referred = (r.c.channel == REFERRAL) if "channel" in r.c else false()
+
+
+def counted(condition):
+    """How many of the chosen records meet the condition (0, never NULL)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def build_report(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False,
@@ -71,6 +85,10 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
         groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
                   "by_week": grouped(r.c.week), "by_category": grouped(category),
                   "by_category_week": grouped(category, r.c.week)}
+        findings = c.execute(select(r.c.finding_cause, r.c.finding_founded, func.count())
+                             .where(chosen, r.c.finding_founded.is_not(None))
+                             .group_by(r.c.finding_cause, r.c.finding_founded)).all()
+        upward = c.execute(select(counted(petitioned), counted(referred)).where(chosen)).one()
     count = totals[0]
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills,
@@ -95,7 +113,40 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
         # made, kept (on time or late), kept late, ever missed, waived; and the incidents with one missed
         "promises": {**{k: int(v) for k, v in zip(PROMISE_FIGURES, promised)},
                      "incidents_with_missed": int(promised[-1] or 0)},
+        "findings": findings_section(findings, count),
+        # 信访 (a went_to_government outcome recorded) and 上级转办 (came in by the referral channel), incidents each
+        "upward": {"went_to_government": int(upward[0]), "referrals": int(upward[1])},
     }
+
+
+def founded_rate(founded: int, partly: int, not_founded: int) -> float:
+    """Founded and partly founded over the incidents with a finding (0.0 without any)."""
+    found = founded + partly + not_founded
+    return round((founded + partly) / found, 4) if found else 0.0
+
+
+def findings_section(rows, incidents: int) -> dict[str, Any]:
+    """有效投诉: founded / partly / not founded, the founded rate, and the same by cause (causes in the causes file's
+    order, then any other the archive holds), each cause with its zh-CN label (playbooks/finding_causes.yaml)."""
+    from groupdesk.playbooks.causes import cause_label, current_causes
+
+    keys = {"yes": "founded", "partly": "partly", "no": "not_founded"}
+    causes = current_causes()
+    by_cause: dict[str, dict[str, Any]] = {}
+    for cause, founded, n in rows:
+        cause = cause or "other"
+        row = by_cause.setdefault(cause, {"cause": cause, "label": cause_label(causes, cause),
+                                          "founded": 0, "partly": 0, "not_founded": 0})
+        row[keys.get(founded, "not_founded")] += int(n)
+    order = {cause: i for i, cause in enumerate(causes)}
+    cause_rows = sorted(by_cause.values(), key=lambda x: (order.get(x["cause"], len(order)), x["cause"]))
+    for row in cause_rows:
+        row["incidents"] = row["founded"] + row["partly"] + row["not_founded"]
+        row["founded_rate"] = founded_rate(row["founded"], row["partly"], row["not_founded"])
+    total = {k: sum(x[k] for x in cause_rows) for k in ("founded", "partly", "not_founded")}
+    with_finding = sum(total.values())
+    return {**total, "with_finding": with_finding, "without_finding": incidents - with_finding,
+            "founded_rate": founded_rate(**total), "by_cause": cause_rows}
 
 
 def _distribution(rows) -> dict[str, int]:
@@ -127,4 +178,10 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             for k, v in report["satisfaction"].items()]
     out += [{"section": "dissatisfied", "key": "", "metric": k, "value": v} for k, v in report["dissatisfied"].items()]
     out += [{"section": "promises", "key": "", "metric": k, "value": v} for k, v in report["promises"].items()]
+    findings = report.get("findings") or {}
+    out += [{"section": "findings", "key": "", "metric": k, "value": v} for k, v in findings.items() if k != "by_cause"]
+    for row in findings.get("by_cause", []):
+        out += [{"section": "findings_by_cause", "key": row["cause"], "metric": m, "value": row[m]}
+                for m in ("incidents", "founded", "partly", "not_founded", "founded_rate")]
+    out += [{"section": "upward", "key": "", "metric": k, "value": v} for k, v in (report.get("upward") or {}).items()]
     return out

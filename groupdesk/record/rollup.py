@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from groupdesk.record.report import _latest, build_report, dissatisfied
+from groupdesk.record.report import _latest, build_report, counted, dissatisfied, founded_rate, petitioned, referred
 from groupdesk.people.directory import Directory
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r
@@ -22,8 +22,16 @@ FIGURES = (
     ("repeat_complaints", func.sum(case((r.c.repeat_of.is_not(None), 1), else_=0))),
     ("warning_tier_3", func.sum(case((r.c.warning_tier.between(1, 3), 1), else_=0))),
     ("dissatisfied", func.sum(case((dissatisfied > 0, 1), else_=0))),
+    ("founded", counted(r.c.finding_founded == "yes")),  # 有效投诉 by the findings at close
+    ("partly", counted(r.c.finding_founded == "partly")),
+    ("not_founded", counted(r.c.finding_founded == "no")),
+    ("went_to_government", counted(petitioned)),  # 信访
+    ("referrals", counted(referred)),  # 上级转办
 )
 FIGURE_NAMES = tuple(name for name, _ in FIGURES)
+# figures of each row worked out from its sums (a rate is never summed)
+DERIVED = (("founded_rate", lambda row: founded_rate(row["founded"], row["partly"], row["not_founded"])),)
+ROW_FIGURES = FIGURE_NAMES + tuple(name for name, _ in DERIVED)
 
 
 class UnknownUnit(ValueError):
@@ -46,8 +54,9 @@ def rollup(directory: Directory, figures: dict[str, dict[str, int]], unit_id: st
             children.setdefault(unit.parent, []).append(unit.id)
     rows: list[dict] = []
 
-    def total(halls: list[str]) -> dict[str, int]:
-        return {name: sum(figures.get(h, {}).get(name, 0) for h in halls) for name in FIGURE_NAMES}
+    def total(halls: list[str]) -> dict[str, Any]:
+        row: dict[str, Any] = {name: sum(figures.get(h, {}).get(name, 0) for h in halls) for name in FIGURE_NAMES}
+        return row | {name: rule(row) for name, rule in DERIVED}
 
     def walk(unit_id: str, level: int) -> None:
         unit = units[unit_id]

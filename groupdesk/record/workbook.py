@@ -21,7 +21,13 @@ TOTALS = {"incidents": "已办结事件", "sla_breached": "超时事件", "sla_b
 PROMISES = {"made": "承诺", "kept": "已兑现", "kept_late": "逾期兑现", "missed": "未按时兑现", "waived": "已豁免",
             "incidents_with_missed": "有未按时兑现承诺的事件"}
 KINDS = {"province": "省公司", "city": "市公司", "county": "县公司", "centre": "客户服务中心", "hall": "营业厅"}
-ROLLUP = ("incidents", "sla_breached", "escalations", "repeat_complaints", "warning_tier_3", "dissatisfied")
+ROLLUP = ("incidents", "sla_breached", "escalations", "repeat_complaints", "warning_tier_3", "dissatisfied",
+          "founded", "partly", "not_founded", "founded_rate", "went_to_government", "referrals")
+# 有效投诉的认定 (findings at close) and what went up the line: 信访, 上级转办
+FINDINGS = {"founded": "有效投诉", "partly": "部分有效投诉", "not_founded": "无效投诉", "with_finding": "已认定事件",
+            "without_finding": "未认定事件", "founded_rate": "有效投诉率"}
+UPWARD = {"went_to_government": "信访", "referrals": "上级转办"}
+CAUSES = ("founded", "partly", "not_founded", "incidents", "founded_rate")
 
 
 def _totals(report: dict, names: dict) -> list[list[Any]]:
@@ -31,6 +37,8 @@ def _totals(report: dict, names: dict) -> list[list[Any]]:
              ["不满意回访事件", report["dissatisfied"]["incidents"]]]
     if told := report.get("told"):  # 进度告知 (groupdesk tell)
         rows += [["进度告知(条)", told["messages"]], ["告知过客户的事件", told["incidents"]]]
+    rows += [[label, report["findings"][key]] for key, label in FINDINGS.items() if "findings" in report]
+    rows += [[label, report["upward"][key]] for key, label in UPWARD.items() if "upward" in report]
     if report.get("open") is not None:
         rows.append(["处理中事件", report["open"]["incidents"]])
     return rows
@@ -38,7 +46,8 @@ def _totals(report: dict, names: dict) -> list[list[Any]]:
 
 SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
     ("汇总", ["指标", "数值"], _totals, ()),
-    ("各级汇总", ["单位编号", "单位", "类型", "层级", "集体投诉", "超时事件", "升级次数", "重复投诉", "三级及以上预警", "不满意事件"],
+    ("各级汇总", ["单位编号", "单位", "类型", "层级", "集体投诉", "超时事件", "升级次数", "重复投诉", "三级及以上预警", "不满意事件",
+              "有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办"],
      lambda r, n: [[x["unit"], x["name"], KINDS[x["kind"]], x["level"], *(x[k] for k in ROLLUP)]
                    for x in r.get("rollup") or []], (5,)),
     ("按营业厅", ["营业厅编号", "营业厅", "集体投诉"],
@@ -53,6 +62,8 @@ SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
      lambda r, n: [[x["playbook"], x["step"], x["visits"], x["avg_seconds"], x["max_seconds"], x["deadline_missed"],
                     x["breach_rate"], x["escalations"]] for x in r["steps"]], (4, 7)),
     ("满意度", ["回访结果", "事件"], lambda r, n: [[k, v] for k, v in r["satisfaction"].items()], (2,)),
+    ("投诉原因", ["原因编号", "投诉原因", "有效", "部分有效", "无效", "已认定", "有效投诉率"],
+     lambda r, n: [[x["cause"], x["label"], *(x[k] for k in CAUSES)] for x in r["findings"]["by_cause"]], (6,)),
     ("处理中", ["营业厅编号", "营业厅", "处理中事件"],
      lambda r, n: [[x["hall_id"], n.get(x["hall_id"], x["hall_id"]), x["incidents"]]
                    for x in (r.get("open") or {}).get("by_hall", [])], ()),
@@ -62,7 +73,7 @@ SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
                     "; ".join(sorted({i for ids in x["incidents"].values() for i in ids}))]
                    for x in r.get("ledger") or []], ()),
 ]
-OPTIONAL = {"各级汇总": "rollup", "处理中": "open", "责任台账": "ledger"}  # sheets only when the report has them
+OPTIONAL = {"各级汇总": "rollup", "处理中": "open", "责任台账": "ledger", "投诉原因": "findings"}  # sheets only when the report has them
 
 
 def workbook(report: dict[str, Any], names: dict[str, str] | None = None) -> Workbook:
@@ -88,7 +99,7 @@ def workbook(report: dict[str, Any], names: dict[str, str] | None = None) -> Wor
                 chart = BarChart()
                 chart.type, chart.title, chart.legend = "bar", f"{title}:{headers[col - 1]}", None
                 chart.add_data(Reference(sheet, min_col=col, min_row=1, max_row=len(rows) + 1), titles_from_data=True)
-                chart.set_categories(Reference(sheet, min_col=2 if title in ("各级汇总", "按营业厅", "各环节") else 1,
+                chart.set_categories(Reference(sheet, min_col=2 if title in ("各级汇总", "按营业厅", "各环节", "投诉原因") else 1,
                                                min_row=2, max_row=len(rows) + 1))
                 chart.height, chart.width = max(6, 0.6 * len(rows) + 3), 16
                 sheet.add_chart(chart, f"{chr(ord('A') + len(headers) + 1)}{2 + 16 * charted.index(col)}")

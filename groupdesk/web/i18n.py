@@ -224,6 +224,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "incidents_col": ("集体投诉", "Incidents"), "escalation_count": ("升级次数", "Escalations"),
     "tier3_col": ("三级及以上预警", "Tier 3 or above"), "sla_breached_col": ("超时", "Past a deadline"),
     "download_xlsx": ("下载表格(Excel)", "Download spreadsheet (Excel)"),
+    "findings_report": ("有效投诉认定", "Findings at close"), "by_cause": ("按投诉原因", "By cause"),
+    "founded_col": ("有效", "Founded"), "partly_col": ("部分有效", "Partly"), "not_founded_col": ("无效", "Not founded"),
+    "founded_rate": ("有效投诉率", "Founded rate"), "with_finding": ("已认定", "With a finding"),
+    "without_finding": ("起未认定", "without a finding"),
+    "upward": ("信访与上级转办", "Petitions and referrals"),
+    "went_to_government": ("信访", "Petitions (信访)"), "referrals": ("上级转办", "Referred from above"),
+    "went_to_government_long": ("起客户已到政府部门信访", "went to the government (信访)"),
+    "referrals_long": ("起上级转办", "referred from above (上级转办)"),
 }
 
 

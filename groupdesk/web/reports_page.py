@@ -15,6 +15,7 @@ from groupdesk.record.query import parse_day, period_problem
 from groupdesk.core import validation as v
 from groupdesk.record.report import build_report
 from groupdesk.web.labels import hall_name, person_name
+from groupdesk.playbooks.causes import cause_label, current_causes
 from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.core.roles import UNIT_KIND_LABELS, role_label
 from groupdesk.record.rollup import unit_report
@@ -168,6 +169,10 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
         "satisfaction": bars_svg([(t(f"score_{k}") if not k.isdigit() else f"{k}/5", v)
                                   for k, v in report["satisfaction"].items()]),
     }
+    causes = current_causes()
+    for row in report["findings"]["by_cause"]:
+        row["shown"] = cause_label(causes, row["cause"], lang)
+    charts["cause"] = bars_svg([(row["shown"], row["incidents"]) for row in report["findings"]["by_cause"]])
     if report.get("rollup"):
         charts["rollup"] = bars_svg([("　" * r["level"] + r["name"], r["incidents"]) for r in report["rollup"]])
     for row in ledger:
@@ -184,7 +189,8 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
     return page(request, "reports.html", viewer, report=report, ledger=ledger, charts=charts, founded=founded,
                 first=data["first"].isoformat(), last=data["last"].isoformat(), hall=data["scope"] or "",
                 halls=data["shown"], units=data["units"], unit=data["unit"], drills=drills, error=None,
-                kind=lambda k: UNIT_KIND_LABELS.get(k, {}).get(lang, t("hall")), xlsx=f"/reports.xlsx?{query}")
+                kind=lambda k: UNIT_KIND_LABELS.get(k, {}).get(lang, t("hall")), xlsx=f"/reports.xlsx?{query}",
+                percent=lambda rate: f"{rate * 100:.0f}%")
 
 
 @router.get("/reports.xlsx")
