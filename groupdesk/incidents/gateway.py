@@ -38,6 +38,7 @@ from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.correctives import CorrectiveGateway
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -214,12 +215,16 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway, CorrectiveGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
         self.client = client
         self.settings = settings
+
+    async def update(self, handle: WorkflowHandle, update: Any, arg: Any) -> Any:
+        """An Update of any groupdesk workflow (a corrective action's too), sent again while it was not ready."""
+        return await execute_update(handle, update, arg)
 
     def incident(self, incident_id: str, run_id: str | None = None) -> Incident:
         return Incident(self.client.get_workflow_handle(incident_id, run_id=run_id, result_type=IncidentState))

@@ -177,6 +177,8 @@ archive_records = Table(
     Column("dissatisfied_answers", Integer),
     # migration 0013: how often staff told the complainant (groupdesk tell); NULL before it existed
     Column("told", Integer),
+    # migration 0016: 'incident', or 'corrective' (a verified corrective action's own row in the same chain)
+    Column("kind", String(16), nullable=False, server_default="incident"),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
