@@ -131,3 +131,50 @@ async def test_reminded_escalated_across_a_worker_restart_sent_back_then_verifie
     assert verify(db, settings.hash_key()).intact
     day = now.date()
     assert build_report(db, day, day + timedelta(days=1), drills=True)["totals"]["incidents"] == 0
+
+
+# ---- frequent-outage lines: the counting rule (pure) -----------------------------------------------------------
+
+from groupdesk.core.lines import count_at_start, feeder_problem, normalise_feeder  # noqa: E402
+from groupdesk.incidents.lines import line_rows  # noqa: E402
+
+DAY = timedelta(days=1)
+
+
+def test_line_names_are_normalised_and_only_outage_incidents_name_one():
+    assert normalise_feeder(" １０ｋＶ 杨柳线 ") == normalise_feeder("10kV杨柳线") == "10KV杨柳线"
+    assert feeder_problem("10kV杨柳线", "outage") is None and feeder_problem("", "service") is None
+    assert "only an outage incident" in feeder_problem("10kV杨柳线", "service")
+    assert "not a line's name" in feeder_problem("10kV/杨柳线", "outage")
+
+
+def test_the_first_second_and_third_outage_on_a_line_within_12_months():
+    now = T0
+    first = count_at_start([], now)
+    assert (first.outages, first.status, first.alert) == (1, "none", "")
+    second = count_at_start([now - 30 * DAY], now)
+    assert (second.outages, second.status, second.alert) == (2, "warning", "warning")
+    third = count_at_start([now - 60 * DAY, now - 30 * DAY], now)
+    assert (third.outages, third.status, third.alert) == (3, "study", "study")
+    fourth = count_at_start([now - 90 * DAY, now - 60 * DAY, now - 30 * DAY], now)
+    assert (fourth.status, fourth.alert) == ("study", ""), "the study is opened once, at the 3rd"
+
+
+def test_outside_12_months_is_not_counted_and_within_24_hours_is_one_outage():
+    now = T0
+    assert count_at_start([now - 366 * DAY], now).outages == 1
+    merged = count_at_start([now - 30 * DAY, now - timedelta(hours=23)], now)
+    assert (merged.outages, merged.new_outage, merged.alert) == (2, False, ""), "the same outage: no second warning"
+    chained = count_at_start([now - timedelta(hours=47), now - timedelta(hours=25)], now)
+    assert chained.outages == 2, "24 hours from each outage's first incident, not from the last"
+
+
+def test_lines_list_each_line_with_its_outages_status_and_incidents():
+    now = T0
+    rows = [("L1", "a", now - 30 * DAY), ("L1", "b", now), ("L1", "c", now + timedelta(hours=2)),
+            ("L2", "d", now - 60 * DAY), ("L2", "e", now - 30 * DAY), ("L2", "f", now), ("L3", "g", now)]
+    listed = line_rows(rows)
+    assert [(r["feeder"], r["outages_12m"], r["status"]) for r in listed] == [("L2", 3, "study"), ("L1", 2, "warning"),
+                                                                            ("L3", 1, "none")]
+    assert listed[1]["incidents"] == ["a", "b", "c"]
+    assert [r["feeder"] for r in line_rows(rows, on_warning=True)] == ["L2", "L1"]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from groupdesk.core import search_attributes as sa
@@ -145,53 +146,63 @@ class CorrectiveGateway:
         return await self.open_corrective(state, playbook, what, owner, due, made_by=viewer.id)
 
     async def open_corrective(self, state: IncidentState, playbook: Playbook, what: str, owner: str, due: str,
-                              made_by: str, source: str = "incident", feeder: str = "") -> str:
-        """Start the corrective action's workflow (the permission checked by the caller)."""
+                              made_by: str) -> str:
+        return await self.open_corrective_for(
+            incident_id=state.id, hall_id=state.hall_id, hall_name=state.hall_name, drill=state.drill,
+            time_scale=state.time_scale, person_involved=state.registration.person_involved, playbook=playbook,
+            what=what, owner=owner, due=due, made_by=made_by)
+
+    async def open_corrective_for(self, *, incident_id: str, hall_id: str, hall_name: str, drill: bool,
+                                  time_scale: float, person_involved: str, playbook: Playbook, what: str, owner: str,
+                                  due: str, made_by: str, source: str = "incident", feeder: str = "") -> str:
+        """Start the corrective action's workflow (the permission checked by the caller): `<incident>-c<n>`."""
         from groupdesk.people.directory import load_directory
         from workflows.corrective import CorrectiveActionWorkflow
 
         directory = load_directory(self.settings.directory)
-        hall = directory.hall(state.hall_id)
-        owner_roles = directory.roles_of(state.hall_id, owner)
+        hall = directory.hall(hall_id)
+        owner_roles = directory.roles_of(hall_id, owner)
         if not owner_roles:
-            raise InputError("owner", f"{owner!r} holds no role at hall {state.hall_id}; name a staff member of the"
+            raise InputError("owner", f"{owner!r} holds no role at hall {hall_id}; name a staff member of the"
                                       " hall (see `groupdesk directory`)")
-        if owner == state.registration.person_involved:
+        if owner and owner == person_involved:
             raise InputError("owner", f"{owner!r} is the staff member this complaint is about (更换当事人); name"
                                       " someone else")
+        scale = time_scale if drill else 1.0
         now = datetime.now(timezone.utc)
         try:
-            due_at = resolve_due(due, now, state.time_scale if state.drill else 1.0)
+            due_at = resolve_due(due, now, scale)
         except ValueError as exc:
             raise InputError("due", str(exc)) from None
         chained = [r for r in owner_roles if r in playbook.escalation.chain]
         owner_role = (chained or owner_roles)[0]
+        # the incident's escalation chain snapshot above the owner's role; a role outside it (grid operations)
+        # answers to the centre director and up
+        chain = playbook.escalation.above(owner_role) if chained else \
+            ["centre_director", *playbook.escalation.above("centre_director")]
         person = directory.person(owner)
-        scale = state.time_scale if state.drill else 1.0
         for number in range(1, 1000):
-            cid = corrective_id(state.id, number)
+            cid = corrective_id(incident_id, number)
             start = StartCorrective(
-                id=cid, incident_id=state.id, hall_id=state.hall_id, hall_name=state.hall_name,
+                id=cid, incident_id=incident_id, hall_id=hall_id, hall_name=hall_name,
                 hall_name_en=hall.name_en if hall else "", what=what.strip(), owner=owner,
                 owner_name=person.name if person else owner, owner_role=owner_role, made_by=made_by, made_at=now,
-                due_at=due_at, due=due.strip(), chain=playbook.escalation.above(owner_role),
-                grace_seconds=playbook.escalation.grace.seconds / scale, drill=state.drill, time_scale=scale,
-                source=source, feeder=feeder, directors=[p.id for p in directory.staff(state.hall_id, "centre_director")])
+                due_at=due_at, due=due.strip(), chain=chain, grace_seconds=playbook.escalation.grace.seconds / scale,
+                drill=drill, time_scale=scale, source=source, feeder=feeder,
+                directors=[p.id for p in directory.staff(hall_id, "centre_director")])
             try:
                 await self.client.start_workflow(
                     CorrectiveActionWorkflow.run, start, id=cid, task_queue=self.settings.task_queue,
                     search_attributes=TypedSearchAttributes([
-                        SearchAttributePair(sa.HALL, state.hall_id), SearchAttributePair(sa.DRILL, state.drill),
+                        SearchAttributePair(sa.HALL, hall_id), SearchAttributePair(sa.DRILL, drill),
                         SearchAttributePair(sa.STATUS, "open"), SearchAttributePair(sa.NEXT_DEADLINE, due_at),
                         SearchAttributePair(sa.OVERDUE, False)]),
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-            except Exception as exc:  # the id is taken (an earlier action of this incident): the next number
-                if type(exc).__name__ != "WorkflowAlreadyStartedError":
-                    raise
+            except WorkflowAlreadyStartedError:  # the id is taken (an earlier action of this incident): the next
                 continue
             return cid
-        raise InputError("incident", f"{state.id} has too many corrective actions")
+        raise InputError("incident", f"{incident_id} has too many corrective actions")
 
     async def corrective_done(self, viewer: Viewer, cid: str, note: str, evidence: str = "") -> CorrectiveState:
         from workflows.corrective import CorrectiveActionWorkflow

@@ -39,6 +39,7 @@ from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.tell import TellGateway
 from groupdesk.incidents.correctives import CorrectiveGateway
+from groupdesk.incidents.lines import LinesGateway
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -59,7 +60,12 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
     `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started. An incident of
     the same lead, hall and day still being handled refuses the start (WorkflowAlreadyStartedError): a second click.
     """
-    mark_start(settings, start, datetime.now(timezone.utc))
+    from groupdesk.incidents.lines import mark_line
+    from groupdesk.storage import open_database
+
+    now = datetime.now(timezone.utc)
+    mark_start(settings, start, now)
+    await mark_line(client, open_database(settings), start, now)  # 频繁停电: the line's outages in 12 months
     return await start_or_repeat(client, settings, start, _start_workflow,
                                  lambda incident_id: Incident(client.get_workflow_handle(incident_id, result_type=IncidentState)))
 
@@ -215,7 +221,8 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway, CorrectiveGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway, CorrectiveGateway,
+              LinesGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
@@ -293,6 +300,8 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
         require(viewer.may_start(request.hall_id), f"{viewer.id} is not the hall lead of {request.hall_id}")
         self.assign_id(request)
         await start_incident(self.client, self.settings, request)
+        if request.feeder_alert == "study":  # 频繁停电: the 3rd outage on the line opens a special study
+            await self.open_line_study(request)
         return request.incident_id
 
     async def record_outcome(self, viewer: Viewer, incident_id: str, req: RecordOutcome) -> Ack:

@@ -93,6 +93,7 @@ def registered(start: StartIncident, state: IncidentState, key: bytes) -> dict[s
         "account_key": keys.get("same_account"), "community_key": keys.get("same_community"),
         "repeat_reasons": list(start.repeat_reasons),
         "sensitive_period": period.name if period else None,
+        **({"feeder": reg.feeder} if reg.feeder else {}),  # 频繁停电: an outage incident's line
     }
 
 

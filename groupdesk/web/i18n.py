@@ -95,6 +95,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "complainant_type": ("投诉人类型", "Complainant type"),
     "media_present": ("有媒体在场", "Media present"),
     "person_involved": ("被投诉当事人(工号)", "Staff member complained about (id)"),
+    "feeder": ("停电线路(停电类)", "Line of the outage (outage only)"),
     "involved_you": ("本投诉涉及您本人(更换当事人):由同岗位其他人员或上一级处理,您不能办理或负责此事件。",
                      "This complaint is about you (更换当事人): a colleague in your role or the next level up handles it;"
                      " you may not act on it or own it."),

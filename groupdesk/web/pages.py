@@ -241,7 +241,7 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
     f = await request.form()
     form = StartForm(**{k: str(f.get(k, "")).strip() for k in (
         "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token",
-        "address", "account_no", "category", "demands", "complainant_type", "person_involved")},
+        "address", "account_no", "category", "demands", "complainant_type", "person_involved", "feeder")},
         drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
