@@ -135,8 +135,8 @@ def verify(db: Database, key: bytes) -> Verdict:
         elif steps.get((r["incident_id"], r["run_id"]), []) != step_rows(json.loads(r["record"])):
             problems.append(f"{name(r)}: altered: its step rows differ from the sealed record")
         elif any(r[c] != columns_of(json.loads(r["record"]))[c] for c in UNSEALED_COLUMNS):
-            problems.append(f"{name(r)}: altered: its category, match keys, promise or follow-up counts or kind differ from"
-                            " the sealed record")
+            problems.append(f"{name(r)}: altered: its category, match keys, promise or follow-up counts differ from the sealed"
+                            " record")
     for r in rows:
         before = by_hash.get(r["prev_hash"])
         if r["prev_hash"] != GENESIS and before is None:
