@@ -223,6 +223,9 @@ async def test_corrective_actions_and_frequent_outage_lines_through_the_cli_and_
             again = await owner.post(f"/api/correctives/{cid}/done", json={"note": "已补照片"})
             assert again.status_code == 200 and again.json()["status"] == "done", again.text
         async with signed_in(app, "wang.jun") as director:
+            board = (await director.get("/")).text  # the board: corrective actions open and the lines flagged
+            assert 'data-count="correctives"' in board and 'data-line="10KV柳林线"' in board, board
+            assert 'data-line="10KV杨柳线"' in board
             made = await director.post(f"/api/incidents/{same}/correctives",
                                        json={"what": "复核线路保护定值", "owner": "sun.li", "due": "tomorrow"})
             assert made.status_code == 422 and made.json()["detail"].startswith("due:"), made.text
