@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -110,18 +110,11 @@ def running_query(hall: str | None = None) -> str:
 class CorrectiveGateway:
     """The gateway's corrective-action operations."""
 
-    def _corrective(self, cid: str) -> WorkflowHandle:
-        from workflows.corrective import CorrectiveActionWorkflow  # noqa: F401 (the handle's result type)
-
-        return self.client.get_workflow_handle(cid, result_type=CorrectiveState)
-
     async def corrective_state(self, viewer: Viewer, cid: str) -> CorrectiveState:
         """A running corrective action the viewer may see; LookupError when there is none running by that id."""
-        from workflows.corrective import CorrectiveActionWorkflow
-
         if problem := cid_problem(cid):
             raise InputError("cid", problem)
-        handle = self._corrective(cid)
+        handle = self.corrective(cid)
         try:
             described = await handle.describe()
         except RPCError as err:
@@ -130,7 +123,7 @@ class CorrectiveGateway:
             raise
         if described.status != WorkflowExecutionStatus.RUNNING:
             raise LookupError(f"{cid} is verified and archived; nothing more is recorded on it")
-        state = await handle.query(CorrectiveActionWorkflow.state)
+        state = await handle.state()
         require(viewer.may_view(state.hall_id), f"{viewer.id} may not see corrective actions of hall {state.hall_id}")
         return state
 
@@ -157,7 +150,6 @@ class CorrectiveGateway:
                                   due: str, made_by: str, source: str = "incident", feeder: str = "") -> str:
         """Start the corrective action's workflow (the permission checked by the caller): `<incident>-c<n>`."""
         from groupdesk.people.directory import load_directory
-        from workflows.corrective import CorrectiveActionWorkflow
 
         directory = load_directory(self.settings.directory)
         hall = directory.hall(hall_id)
@@ -191,22 +183,16 @@ class CorrectiveGateway:
                 drill=drill, time_scale=scale, source=source, feeder=feeder,
                 directors=[p.id for p in directory.staff(hall_id, "centre_director")])
             try:
-                await self.client.start_workflow(
-                    CorrectiveActionWorkflow.run, start, id=cid, task_queue=self.settings.task_queue,
-                    search_attributes=TypedSearchAttributes([
-                        SearchAttributePair(sa.HALL, hall_id), SearchAttributePair(sa.DRILL, drill),
-                        SearchAttributePair(sa.STATUS, "open"), SearchAttributePair(sa.NEXT_DEADLINE, due_at),
-                        SearchAttributePair(sa.OVERDUE, False)]),
-                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+                await self.start_corrective(start, TypedSearchAttributes([
+                    SearchAttributePair(sa.HALL, hall_id), SearchAttributePair(sa.DRILL, drill),
+                    SearchAttributePair(sa.STATUS, "open"), SearchAttributePair(sa.NEXT_DEADLINE, due_at),
+                    SearchAttributePair(sa.OVERDUE, False)]))
             except WorkflowAlreadyStartedError:  # the id is taken (an earlier action of this incident): the next
                 continue
             return cid
         raise InputError("incident", f"{incident_id} has too many corrective actions")
 
     async def corrective_done(self, viewer: Viewer, cid: str, note: str, evidence: str = "") -> CorrectiveState:
-        from workflows.corrective import CorrectiveActionWorkflow
-
         if problem := v.note_problem(note, "say what was done"):
             raise InputError("note", problem)
         evidence = (evidence or "").strip().lower()
@@ -217,8 +203,7 @@ class CorrectiveGateway:
             raise InputError("cid", problem)
         if evidence:
             evidence = await self._evidence_of(viewer, state.incident_id, evidence)
-        return await self.update(self._corrective(cid), CorrectiveActionWorkflow.done,
-                                    CorrectiveDone(actor=viewer.id, note=note, evidence=evidence,
+        return await self.corrective(cid).done(CorrectiveDone(actor=viewer.id, note=note, evidence=evidence,
                                                    roles=viewer.roles_at(state.hall_id)))
 
     async def _evidence_of(self, viewer: Viewer, incident_id: str, sha: str) -> str:
@@ -234,8 +219,6 @@ class CorrectiveGateway:
 
     async def corrective_verify(self, viewer: Viewer, cid: str, reject: bool = False,
                                 reason: str = "") -> CorrectiveState:
-        from workflows.corrective import CorrectiveActionWorkflow
-
         if reason and (problem := v.note_problem(reason)):
             raise InputError("reason", problem)
         state = await self.corrective_state(viewer, cid)
@@ -246,8 +229,7 @@ class CorrectiveGateway:
                 raise Forbidden(problem)
             field, _, text = problem.partition(": ") if problem.startswith("reason: ") else ("cid", "", problem)
             raise InputError(field, text)
-        return await self.update(self._corrective(cid), CorrectiveActionWorkflow.verify,
-                                    CorrectiveVerify(actor=viewer.id, decision=decision, reason=reason, roles=roles))
+        return await self.corrective(cid).verify(CorrectiveVerify(actor=viewer.id, decision=decision, reason=reason, roles=roles))
 
     async def correctives(self, viewer: Viewer | None = None, hall: str | None = None,
                           overdue: bool = False) -> list[dict]:
@@ -255,13 +237,12 @@ class CorrectiveGateway:
         import asyncio
 
         from groupdesk.storage import open_database
-        from workflows.corrective import CorrectiveActionWorkflow
 
         now = datetime.now(timezone.utc)
         found = []
         async for wf in self.client.list_workflows(running_query(hall), page_size=1000):
             try:
-                state = await self.client.get_workflow_handle(wf.id).query(CorrectiveActionWorkflow.state)
+                state = await self.corrective(wf.id).state()
             except RPCError:
                 continue  # completed between the list and the query: it is in the archive now
             found.append(row(state, now))

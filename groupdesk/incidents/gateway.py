@@ -215,6 +215,34 @@ class Incident:
         await self._handle.signal(_workflow().report_delivery, req)
 
 
+def _corrective_workflow():
+    from workflows.corrective import CorrectiveActionWorkflow
+
+    return CorrectiveActionWorkflow
+
+
+class Corrective:
+    """One corrective action's workflow (整改, groupdesk.incidents.correctives): its state, its updates."""
+
+    def __init__(self, handle: WorkflowHandle):
+        self._handle = handle
+
+    async def describe(self):
+        return await self._handle.describe()
+
+    async def state(self):
+        return await self._handle.query(_corrective_workflow().state)
+
+    async def result(self):
+        return await self._handle.result()
+
+    async def done(self, req):
+        return await execute_update(self._handle, _corrective_workflow().done, req)
+
+    async def verify(self, req):
+        return await execute_update(self._handle, _corrective_workflow().verify, req)
+
+
 def _as_now(req, viewer: Viewer, hall: str):
     """The request with the actor's roles at `hall` as the directory says now: the workflow's validators check
     those (not the roster copied at the start), so who may act is who the SMS go to."""
@@ -229,9 +257,17 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
         self.client = client
         self.settings = settings
 
-    async def update(self, handle: WorkflowHandle, update: Any, arg: Any) -> Any:
-        """An Update of any groupdesk workflow (a corrective action's too), sent again while it was not ready."""
-        return await execute_update(handle, update, arg)
+    def corrective(self, cid: str) -> Corrective:
+        from groupdesk.core.corrective import CorrectiveState
+
+        return Corrective(self.client.get_workflow_handle(cid, result_type=CorrectiveState))
+
+    async def start_corrective(self, start, attributes) -> Corrective:
+        """Start a corrective action's workflow under its id; WorkflowAlreadyStartedError when the id is taken."""
+        return Corrective(await self.client.start_workflow(
+            _corrective_workflow().run, start, id=start.id, task_queue=self.settings.task_queue,
+            search_attributes=attributes, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE))
 
     def incident(self, incident_id: str, run_id: str | None = None) -> Incident:
         return Incident(self.client.get_workflow_handle(incident_id, run_id=run_id, result_type=IncidentState))
