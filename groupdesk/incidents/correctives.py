@@ -39,18 +39,9 @@ def what_problem(value: str | None) -> str | None:
 
 def add_problems(what: str, due: str, owner: str) -> dict[str, str]:
     """Every problem of a corrective action as typed, by field, before anything is sent."""
-    from groupdesk.incidents.promises import normalise_due
+    from groupdesk.incidents.promises import task_problems
 
-    problems = {}
-    if problem := what_problem(what):
-        problems["what"] = problem
-    try:
-        normalise_due(due)
-    except ValueError as exc:
-        problems["due"] = str(exc)
-    if problem := v.staff_id_problem(owner):
-        problems["owner"] = problem
-    return problems
+    return task_problems(what_problem(what), due, owner)
 
 
 def resolve_due(due: str, now: datetime, time_scale: float = 1.0) -> datetime:
