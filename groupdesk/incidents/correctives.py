@@ -112,6 +112,8 @@ class CorrectiveGateway:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise LookupError(f"no corrective action {cid}; see groupdesk corrective list") from None
             raise
+        if described.workflow_type != WORKFLOW_TYPE:  # an incident's id, or any other workflow's
+            raise LookupError(f"no corrective action {cid}; see groupdesk corrective list")
         if described.status != WorkflowExecutionStatus.RUNNING:
             raise LookupError(f"{cid} is verified and archived; nothing more is recorded on it")
         state = await handle.state()
