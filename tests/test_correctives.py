@@ -178,3 +178,24 @@ def test_lines_list_each_line_with_its_outages_status_and_incidents():
                                                                             ("L3", 1, "none")]
     assert listed[1]["incidents"] == ["a", "b", "c"]
     assert [r["feeder"] for r in line_rows(rows, on_warning=True)] == ["L2", "L1"]
+
+
+def test_a_corrective_row_shares_the_chain_and_passing_it_off_as_an_incident_is_caught(settings):
+    from sqlalchemy import text
+
+    from groupdesk.record.archive_record import corrective_record
+    from groupdesk.record.chain import append
+    from groupdesk.record.query import records
+
+    m = CorrectiveMachine(make(made_by="wang.jun"))
+    m.done(CorrectiveDone(actor="sun.li", note="已更换"), T0 + timedelta(hours=1))
+    m.verify(CorrectiveVerify(actor="wang.jun"), T0 + timedelta(hours=2))
+    db, key = open_database(settings), settings.hash_key()
+    seq, new = append(db, key, corrective_record(m.start, m.state, "run-1"))
+    assert new and append(db, key, corrective_record(m.start, m.state, "run-1")) == (seq, False), "written once"
+    day = T0.date()
+    assert records(db, day, day) == [] and build_report(db, day, day, drills=True)["totals"]["incidents"] == 0
+    assert verify(db, key).intact
+    with db.write() as c:
+        c.execute(text("UPDATE archive_records SET kind = 'incident'"))
+    assert [p.split(": ")[1] for p in verify(db, key).problems] == ["altered"]
