@@ -228,6 +228,7 @@ async def test_corrective_actions_and_frequent_outage_lines_through_the_cli_and_
             assert 'data-line="10KV杨柳线"' in board
             page = (await director.get(f"/incidents/{second}")).text
             assert '<dd id="reg-feeder">10KV杨柳线</dd>' in page
+            assert f'data-corrective="{cid}" data-status="done"' in page and "加装线路故障指示器" in page
             made = await director.post(f"/api/incidents/{same}/correctives",
                                        json={"what": "复核线路保护定值", "owner": "sun.li", "due": "tomorrow"})
             assert made.status_code == 422 and made.json()["detail"].startswith("due:"), made.text

@@ -263,7 +263,10 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     from groupdesk.web.attachments import panel
 
     evidence = await panel(console(request), viewer, state, playbook, lang)
-    return page(request, "incident.html", viewer, **evidence, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
+    correctives = [{**c, "owner_name": person_name(directory, c["owner"])} for c in
+                   await (await console(request).gateway()).correctives(viewer, hall=state.hall_id)
+                   if c["incident"] == state.id]  # 整改: running and verified, opened from this incident
+    return page(request, "incident.html", viewer, **evidence, correctives=correctives, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
                 steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
                 plan_acts=[a for a in mine if a["step"] == PLAN_STEP],  # raise or end the running plan
