@@ -180,8 +180,10 @@ def test_lines_list_each_line_with_its_outages_status_and_incidents():
     assert [r["feeder"] for r in line_rows(rows, on_warning=True)] == ["L2", "L1"]
 
 
-def test_a_corrective_row_shares_the_chain_and_passing_it_off_as_an_incident_is_caught(settings):
+def test_a_corrective_row_shares_the_chain_and_passing_it_off_as_an_incident_is_caught(settings, database_url):
     from sqlalchemy import text
+
+    from groupdesk.storage import Database
 
     from groupdesk.record.archive_record import corrective_record
     from groupdesk.record.chain import append
@@ -190,7 +192,7 @@ def test_a_corrective_row_shares_the_chain_and_passing_it_off_as_an_incident_is_
     m = CorrectiveMachine(make(made_by="wang.jun"))
     m.done(CorrectiveDone(actor="sun.li", note="已更换"), T0 + timedelta(hours=1))
     m.verify(CorrectiveVerify(actor="wang.jun"), T0 + timedelta(hours=2))
-    db, key = open_database(settings), settings.hash_key()
+    db, key = Database(database_url), settings.hash_key()
     seq, new = append(db, key, corrective_record(m.start, m.state, "run-1"))
     assert new and append(db, key, corrective_record(m.start, m.state, "run-1")) == (seq, False), "written once"
     day = T0.date()
