@@ -337,7 +337,10 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
         self.assign_id(request)
         await start_incident(self.client, self.settings, request)
         if request.feeder_alert == "study":  # 频繁停电: the 3rd outage on the line opens a special study
-            await self.open_line_study(request)
+            try:
+                await self.open_line_study(request)
+            except InputError:  # grid operations cannot own it (the person complained about): the incident stands
+                pass
         return request.incident_id
 
     async def record_outcome(self, viewer: Viewer, incident_id: str, req: RecordOutcome) -> Ack:
