@@ -33,6 +33,12 @@ def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PL
     return IncidentMachine.new(request, now)
 
 
+def chosen_data(outcome) -> dict[str, str]:
+    """became_group hands over to the playbook the client chose (the gateway gives it as data `playbook`)."""
+    return {"playbook": "outage-group-complaint"} if outcome.hand_over and outcome.hand_over.playbook == "chosen" \
+        else {}
+
+
 def drain(m: IncidentMachine) -> list:
     """The effects recorded so far (as the workflow takes them to carry out)."""
     return m.take_effects()

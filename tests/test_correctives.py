@@ -201,3 +201,14 @@ def test_a_corrective_row_shares_the_chain_and_passing_it_off_as_an_incident_is_
     with db.write() as c:
         c.execute(text("UPDATE archive_records SET kind = 'incident'"))
     assert [p.split(": ")[1] for p in verify(db, key).problems] == ["altered"]
+
+
+def test_an_amended_registration_keeps_the_line_among_the_keys_that_find_the_incident():
+    from groupdesk.core.amend import AmendRegistration
+    from groupdesk.incidents.amend import amend_keys
+    from machine_helpers import new_machine
+
+    m = new_machine()
+    m.state.registration = m.state.registration.model_copy(update={"category": "outage", "feeder": "10KV杨柳线"})
+    keys = amend_keys(b"k" * 32, m.state, AmendRegistration(actor="sun.li", reason="户号听错", account_no="3200222222"))
+    assert "feeder:10KV杨柳线" in keys.repeat_keys and len(keys.repeat_keys) == 2

@@ -14,7 +14,7 @@ from groupdesk.core.models import RecordOutcome
 from groupdesk.core.playbook import ProgressReports
 from groupdesk.core.warning_plan import at_or_above, more_severe, most_severe, tier_name
 from machine_helpers import (  # noqa: F401  (no_temporal_server is autouse)
-    PLAYBOOK, T0, decide, drain, kinds, new_machine, no_temporal_server, outcome, resolve, sends, text,
+    PLAYBOOK, T0, chosen_data, decide, drain, kinds, new_machine, no_temporal_server, outcome, resolve, sends, text,
     timedelta, to_director, told_once,
 )
 from workflows import checks
@@ -262,9 +262,10 @@ def _every_moment(pb, choice: dict[str, str]):
             m.decide(DecideApproval(decision="approve" if approve else "reject", actor="wang.jun",
                                     reason="" if approve else "现场可控"), now)
         else:
-            m.record_outcome(RecordOutcome(step=sid, outcome=choice[sid], actor="sun.li", note="原因",
-                                           data={f: (now + timedelta(days=2)).isoformat()
-                                                 for f in pb.steps[sid].outcomes[choice[sid]].requires_data}), now)
+            picked = pb.steps[sid].outcomes[choice[sid]]
+            data = {f: (now + timedelta(days=2)).isoformat() for f in picked.requires_data}
+            data |= chosen_data(picked)  # became_group: the playbook the client chose
+            m.record_outcome(RecordOutcome(step=sid, outcome=choice[sid], actor="sun.li", note="原因", data=data), now)
         moments.append(resolve(m, drain(m)))
     return moments
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT
@@ -85,6 +86,13 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     if not outcome.stay and (problem := closing_problem(machine, outcome.next)):
         raise rejected(problem)
     require_role(machine, req.actor, [step.owner, *step.recorded_by], f"record the outcome of {req.step}", req.roles)
+    if not outcome.offered_at(machine.state.headcount):
+        raise rejected(outcome.refusal_at(req.outcome, machine.state.headcount))
+    if outcome.hand_over and outcome.hand_over.playbook == CHOSEN:
+        chosen = req.data.get("playbook", "")
+        if bounds.playbook_id_problem(chosen) or chosen == machine.pb.id:
+            raise rejected(f"outcome {req.outcome!r} hands over to the playbook chosen for the headcount and"
+                           f" category now; give it as --data playbook=ID (not {machine.pb.id})")
     if outcome.requires_reason and not req.note.strip():
         raise rejected(f"outcome {req.outcome!r} needs a reason; give it as the note")
     for field in outcome.requires_data:

@@ -30,11 +30,12 @@ with workflow.unsafe.imports_passed_through():
         StartIncident,
     )
     from groupdesk.core.playbook import Playbook
+    from groupdesk.core.amend import AmendRegistration
     from groupdesk.core.tell import FromComplainant, TellComplainant
     from groupdesk.core.versions import DEPRECATED
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
-    from workflows import checks, promise_checks, tell_checks
+    from workflows import amend_checks, checks, promise_checks, tell_checks
     from workflows.machine.incident import IncidentMachine
 
 from workflows import board
@@ -225,6 +226,17 @@ class GroupIncidentWorkflow:
     @tell.validator
     def validate_tell(self, req: TellComplainant) -> None:
         tell_checks.check_tell(self.machine, req, workflow.now())
+
+    @workflow.update
+    def amend_registration(self, req: AmendRegistration) -> Ack:
+        """Correct the registration (headcount, category, type, address, 户号, demands, media, the lead):
+        before/after on the timeline; the keys that find the incident are published again."""
+        self.machine.amend_registration(req, workflow.now())
+        return self.acknowledge()
+
+    @amend_registration.validator
+    def validate_amend_registration(self, req: AmendRegistration) -> None:
+        amend_checks.check_amend(self.machine, req)
 
     @workflow.update
     def from_complainant(self, req: FromComplainant) -> Ack:

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from groupdesk.cli import archive, attachments, db, report, dev, history, incidents, ops, periods, promises, reference
-from groupdesk.cli import correctives, tell, wecom
+from groupdesk.cli import amend, correctives, tell, wecom
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -42,6 +42,7 @@ wecom.register(app)
 attachments.register(app)
 tell.register(app)
 correctives.register(app)
+amend.register(app)
 
 
 def run(args: list[str] | None = None) -> int:

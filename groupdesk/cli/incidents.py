@@ -16,7 +16,7 @@ from groupdesk.cli.common import (acting, directory, fail, filters, gateway_or_f
                                   settings)
 from groupdesk.core.validation import InputError
 from groupdesk.incidents.registration import parse_local_time, prepare_start
-from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome, state_json
 from groupdesk.playbooks.choice import ChoiceError, pick_playbook
 from groupdesk.core import validation as v
 from groupdesk.engine.visibility import list_query
@@ -139,7 +139,7 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
 
     state, offered, scripts = run(go())
     if as_json:
-        print_json({**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered,
+        print_json({**state_json(state), "actions": offered,
                     "scripts": scripts})
         return
     console = Console()

@@ -44,6 +44,12 @@ def feeder_problem(raw: str, category: str | None) -> str | None:
     return None
 
 
+def search_values(feeder: str) -> list[str]:
+    """What an incident on `feeder` adds to GroupdeskRepeatKeys (at its start, and again when its registration is
+    amended): `feeder:<line>`, a name, not a secret."""
+    return [KEY_PREFIX + feeder] if feeder else []
+
+
 def status_of(outages: int) -> LineStatus:
     return "study" if outages >= STUDY_AT else "warning" if outages >= WARNING_AT else "none"
 

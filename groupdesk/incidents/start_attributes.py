@@ -30,7 +30,6 @@ def start_attributes(settings: Settings, start: StartIncident) -> TypedSearchAtt
 def repeat_values(settings: Settings, start: StartIncident) -> list[str]:
     """GroupdeskRepeatKeys: the keyed account and community, and an outage incident's line (`feeder:<line>`, a name,
     not a secret: 频繁停电 counts the open incidents on it)."""
-    from groupdesk.core.lines import KEY_PREFIX
+    from groupdesk.core import lines
 
-    values = search_values(start_keys(settings.hash_key(), start))
-    return values + ([KEY_PREFIX + start.registration.feeder] if start.registration.feeder else [])
+    return search_values(start_keys(settings.hash_key(), start)) + lines.search_values(start.registration.feeder)

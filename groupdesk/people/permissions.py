@@ -8,6 +8,7 @@ from groupdesk.people.directory import Directory
 from groupdesk.core import involved
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Step
+from groupdesk.core.amend import amend_refusal, may_amend
 from groupdesk.core.tell import may_tell, tell_refusal
 
 
@@ -69,6 +70,13 @@ class Viewer:
 
     def tell_refusal(self, state: IncidentState) -> str:
         return tell_refusal(self.id, state.id, state.owner)
+
+    def may_amend(self, state: IncidentState, roles: list[str] | None = None) -> bool:
+        """Correct the registration: the owner, the hall lead or the centre director (as `may_tell`)."""
+        return may_amend(self.id, state.owner, self.roles_at(state.hall_id) if roles is None else roles)
+
+    def amend_refusal(self, state: IncidentState) -> str:
+        return amend_refusal(self.id, state.id, state.owner)
 
     @property
     def title(self) -> str:

@@ -99,6 +99,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
 
     app.include_router(tell.api)
     app.include_router(tell.pages)
+    from groupdesk.web import amend
+
+    app.include_router(amend.api)
+    app.include_router(amend.pages)
     from groupdesk.web import status_page
 
     app.include_router(status_page.router)  # the complainant's status page: no sign-in

@@ -12,6 +12,7 @@ from groupdesk.core.repeats import reason_words
 from groupdesk.core.roles import role_label
 from groupdesk.core.warning_plan import tier_name
 from groupdesk.core.workcal import format_local
+from groupdesk.web.i18n import WORDS
 
 Pair = tuple[str, str]  # (zh-CN, en)
 
@@ -38,6 +39,7 @@ PURPOSES: dict[str, Pair] = {
     "sensitive_period_start": ("敏感时期责任人通知", "sensitive-period notice"),
     "publicity_alert": ("舆情提示", "publicity alert"),
     "tell": ("告知客户", "told the complainant"),
+    "headcount_outside": ("人数超出方案范围", "headcount outside the playbook"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
@@ -81,6 +83,7 @@ EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
     "handover": ("移交首问负责", "handed over"),
     "told": ("告知客户", "complainant told"),
+    "registration_amended": ("变更登记信息", "registration amended"),
     "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
     "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
@@ -236,6 +239,32 @@ def _outcome_in(pb: Playbook, step: str | None, label: str, lang: str) -> str:
     return label
 
 
+def _amended_value(field: str, value: str, lang: str) -> str:
+    prefix = {"category": "cat_", "complainant_type": "ct_"}.get(field)
+    if prefix and prefix + value in WORDS:
+        return pick(WORDS[prefix + value], lang)
+    if field == "media_present" and value in ("yes", "no"):
+        return pick(("有", "yes") if value == "yes" else ("无", "no"), lang)
+    return value
+
+
+def amended_text(detail: str, lang: str) -> str:
+    """A registration_amended entry: "field: before -> after; ..." (and the hall lead told) in words."""
+    main, sep, reason = detail.partition(" — ")
+    words = []
+    for part in main.split("; "):
+        found = re.fullmatch(r"([a-z_]+): (.*) -> (.*)", part)
+        if found and found.group(1) in WORDS:
+            field, before, after = found.groups()
+            words.append(f"{pick(WORDS[field], lang)}: {_amended_value(field, before, lang)} → "
+                         f"{_amended_value(field, after, lang)}")
+        elif part.startswith("outside this playbook's range") and lang != "en":
+            words.append("人数超出本方案适用范围,已通知营业厅负责人")
+        else:
+            words.append(part)
+    return "; ".join(words) + (f" — {reason}" if sep else "")
+
+
 def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, lang: str) -> str:
     """The detail of one timeline entry, with every identifier in it turned into words."""
     kind, detail, en = entry.kind, entry.detail or "", lang == "en"
@@ -251,6 +280,8 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         names = [person_name(directory, p) if directory and p != "-" else p for p in (before, after)]
         return (f"{names[0]} → {names[1]}" + (f": {reason}" if reason else "")) if en else \
             f"{names[0]} → {names[1]}" + (f":{reason}" if reason else "")
+    if kind == "registration_amended":
+        return amended_text(detail, lang)
     if kind == "step_waiting":
         missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
         return ("waiting for " if en else "等待:") + "、".join(missing)

@@ -30,8 +30,11 @@ from groupdesk.core.models import (
 )
 from groupdesk.core.playbook import Outcome, Playbook
 from groupdesk.core.promise_models import PromiseChange
+from groupdesk.core.amend import AmendRegistration
 from groupdesk.core.tell import FromComplainant, TellComplainant
-from workflows.machine import children, follow_up, ops, outcome_kinds, lines, people, periods, plan, promises, steps, tell, timers
+from workflows.machine import (
+    amend, children, follow_up, lines, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers,
+)
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
 __all__ = ["Effect", "IncidentMachine", "ResolveWorkingDays", "StartChild"]
@@ -107,6 +110,10 @@ class IncidentMachine(Record):
     def tell(self, req: TellComplainant, now: datetime) -> None:
         """进度告知: a validated message to the lead complainant, on the timeline."""
         tell.tell(self, req, now)
+
+    def amend_registration(self, req: AmendRegistration, now: datetime) -> None:
+        """A validated correction of the registration: before/after on the timeline, and what it sets off."""
+        amend.amend(self, req, now)
 
     def from_complainant(self, req: FromComplainant, now: datetime) -> None:
         """The lead complainant, from their status page: a visit, or information they add."""

@@ -185,10 +185,10 @@ class MessageBuilder:
         return self._request(None, "handover", [PERSON_PREFIX + to], "", f"handover{number}", inline=HANDOVER,
                              extra={"from_owner": from_owner, "reason": reason})
 
-    def publicity_alert(self, recipients: list[str]) -> SendMessages:
+    def publicity_alert(self, recipients: list[str], discriminator: str = "alert") -> SendMessages:
         """Media present, or a group out for publicity: the director and the publicity office, at once."""
         media = self.start.registration.media_present
-        return self._request(None, "publicity_alert", recipients, "", "alert",
+        return self._request(None, "publicity_alert", recipients, "", discriminator,
                              inline=PUBLICITY_ALERT_MEDIA if media else PUBLICITY_ALERT_SEEKER)
 
     def inline(self, purpose: Purpose, recipients: list[str], discriminator: str, template: Mapping[str, str],

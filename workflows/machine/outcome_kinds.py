@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import Appointment, Deadline, RecordOutcome
 from groupdesk.core.playbook import Outcome
 from groupdesk.core.roles import LEAD_COMPLAINANT
@@ -65,7 +66,10 @@ class OutcomeKind:
 # ---- leaving the step ---------------------------------------------------------------------
 
 def _hand_over(rec: Record, r: Recorded) -> None:
-    children.hand_over_child(rec, r.outcome.hand_over, r.step, r.actor, r.now, r.outcome.next)
+    spec = r.outcome.hand_over
+    if spec.playbook == CHOSEN:  # became_group: the playbook the client chose for the headcount and category now
+        spec = spec.model_copy(update={"playbook": r.data["playbook"]})
+    children.hand_over_child(rec, spec, r.step, r.actor, r.now, r.outcome.next)
 
 
 def _next_step(rec: Record, r: Recorded) -> None:
