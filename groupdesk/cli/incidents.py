@@ -55,6 +55,7 @@ def start(
     media: bool = typer.Option(False, "--media", help="media (reporters) are present"),
     person_involved: str = typer.Option("", "--person-involved",
                                         help="staff id of whom the complaint is about (更换当事人: they may not act on it)"),
+    feeder: str = typer.Option("", "--feeder", help="an outage incident's line (线路), e.g. 10kV杨柳线 (频繁停电)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start an incident: a group has come to the hall."""
@@ -73,7 +74,7 @@ def start(
             lead_lang=lead_lang, incident_id=incident_id or "pending", history_budget=s.history_budget,
             registration={"address": address, "account_no": account_no, "category": category, "demands": demands,
                           "complainant_type": complainant_type, "media_present": media,
-                          "person_involved": person_involved},
+                          "person_involved": person_involved, "feeder": feeder},
         )
     except InputError as exc:
         fail(str(exc))

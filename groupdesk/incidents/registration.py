@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from groupdesk.core.lines import feeder_problem, normalise_feeder
 from groupdesk.core.phones import normalise_phone
 from groupdesk.people import involvement
 from groupdesk.people.directory import Directory, DirectoryError, load_directory
@@ -63,6 +64,7 @@ def registered(fields: dict) -> Registration:
         category=fields.get("category") or None, demands=v.normal_text(fields.get("demands") or "").strip(),
         complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
         person_involved=(fields.get("person_involved") or "").strip(),
+        feeder=normalise_feeder(fields.get("feeder") or ""),
     )
 
 
@@ -97,6 +99,7 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
     for field, problem in v.registration_problems(
             **{k: fields.get(k) or "" for k in ("address", "account_no", "category", "demands", "complainant_type")}).items():
         check(field, problem)
+    check("feeder", feeder_problem(str(fields.get("feeder") or ""), fields.get("category") or None))
     if incident_id is not None:
         check("incident_id", v.incident_id_problem(incident_id))
     if directory.hall(hall) is not None:

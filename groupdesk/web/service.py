@@ -44,12 +44,14 @@ class StartForm:
     complainant_type: str = ""
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
+    feeder: str = ""  # 频繁停电: an outage incident's line (线路), e.g. 10kV杨柳线
     errors: dict[str, str] = field(default_factory=dict)
 
     def registration(self) -> dict:
         return {"address": self.address, "account_no": self.account_no, "category": self.category,
                 "demands": self.demands, "complainant_type": self.complainant_type,
-                "media_present": self.media_present, "person_involved": self.person_involved}
+                "media_present": self.media_present, "person_involved": self.person_involved,
+                "feeder": self.feeder}
 
 
 class Console(PromiseConsole):
