@@ -22,9 +22,13 @@ from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from helpers import setup_for
 from groupdesk.people.directory import load_directory
 from groupdesk.incidents.registration import prepare_start
+from groupdesk.core.corrective import CorrectiveDone, CorrectiveVerify, StartCorrective
 from groupdesk.core.finding import Finding
+from groupdesk.record.archive_record import corrective_record
+from workflows.machine.corrective import CorrectiveMachine
 from groupdesk.core.models import RecordOutcome
-from groupdesk.record.workbook import CAUSES, FINDINGS, KINDS, PROMISES, ROLLUP, TOTALS, UPWARD as UPWARD_LABELS
+from groupdesk.record.workbook import CAUSES, CORRECTIVES as CORRECTIVE_LABELS, FINDINGS, KINDS, LINE_STATUS, PROMISES
+from groupdesk.record.workbook import ROLLUP, TOTALS, UPWARD as UPWARD_LABELS
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import signed_in
@@ -36,6 +40,8 @@ INCIDENTS = {"xicheng": [(16, 2, "yes", "metering", True), (1, 5, "no", "meterin
              "dongcheng": [(1, 4, "partly", "service_attitude", False)], "haidian": [(16, 4, None, None, True)],
              "tongzhou": [(1, 1, "yes", "outage", True), (1, 5, "no", "other", False)]}
 DRILL = (16, 1, "yes", "outage", True)  # tongzhou's last one: counted nowhere
+INCIDENT_HALL = {"roll-1": "xicheng", "roll-2": "xicheng", "roll-3": "dongcheng", "roll-4": "haidian",
+                 "roll-5": "tongzhou", "roll-6": "tongzhou", "roll-7": "tongzhou"}
 # Hand-counted from INCIDENTS: incidents, past a deadline, dissatisfied (score 2 or less)
 EXPECTED = {
     "north": (6, 2, 2),  # the province: everything
@@ -52,8 +58,23 @@ UPWARD = {
 }
 # the city-a report's findings by cause: (cause, zh-CN label, founded, partly, not founded)
 CITY_A_CAUSES = [("service_attitude", "服务态度", 0, 1, 0), ("metering", "电能计量", 1, 0, 1)]
+# 频繁停电: the line each incident was registered on (an outage), one a day from 3 November. 杨柳线 crosses three
+# centres: 3 outages (roll-2 came 24 hours after roll-1: the same outage), a study; 西环线 is 东城's and 通州's: 2,
+# warning; 东郊线 has only tongzhou's drill on it, never counted
+FEEDERS = {"roll-1": "10kV杨柳线", "roll-2": "10kV 杨柳线", "roll-4": "10KV 杨柳线", "roll-6": "１０ｋＶ杨柳线",
+           "roll-3": "10kV西环线", "roll-5": "10kV西环线", "roll-7": "10kV东郊线"}
+# 整改 archived (verified), by the incident it came from: (hall, missed its due time first, drill)
+CORRECTIVES = {"roll-1": ("xicheng", True, False), "roll-2": ("xicheng", False, False),
+               "roll-5": ("tongzhou", False, False), "roll-7": ("tongzhou", True, True)}
+# Hand-counted: verified, verified late, lines on warning, lines under study
+FOLLOW_UPS = {
+    "north": (3, 1, 1, 1), "city-a": (2, 1, 1, 1), "centre-a": (2, 1, 1, 1), "xicheng": (2, 1, 0, 1),
+    "dongcheng": (0, 0, 1, 0), "county-a1": (0, 0, 0, 1), "centre-a1": (0, 0, 0, 1), "haidian": (0, 0, 0, 1),
+    "city-b": (1, 0, 1, 1), "centre-b": (1, 0, 1, 1), "tongzhou": (1, 0, 1, 1),
+}
 ORDER = ["north", "city-a", "county-a1", "centre-a1", "haidian", "centre-a", "xicheng", "dongcheng", "city-b",
          "centre-b", "tongzhou"]  # depth first: each unit, its sub-units, then its halls
+NAMES = {"xicheng": "西城营业厅", "dongcheng": "东城营业厅", "haidian": "海淀营业厅", "tongzhou": "通州营业厅"}
 ALL = ["--from", "2026-11-01", "--to", "2026-11-30"]
 
 
@@ -88,7 +109,8 @@ def hierarchy(tmp_path, playbook):
             lead = "wu.fang" if hall == "dongcheng" else "sun.li"
             start = prepare_start(directory=directory, playbook=playbook, hall_id=hall, headcount=10, lead_name="张三",
                                   lead_phone=f"138001380{n:02d}", summary="电量异常", started_by=lead,
-                                  incident_id=f"roll-{n}", drill=late == 16 and score == 1)
+                                  incident_id=f"roll-{n}", drill=late == 16 and score == 1,
+                                  registration={"category": "outage", "feeder": FEEDERS[f"roll-{n}"]})
             t0 = utc(2026, 11, 2 + n, 2, 0)
             machine = IncidentMachine.new(start, t0)
             machine.fire_due(t0 + timedelta(minutes=late))
@@ -104,7 +126,24 @@ def hierarchy(tmp_path, playbook):
             machine.state.follow_up.score, machine.state.follow_up.outcome = score, "answered"
             machine.close_incident(t0 + timedelta(days=1), "answered")
             append(db, key, build_record(start, machine.state, "run", key))
+            if start.incident_id in CORRECTIVES:
+                append(db, key, corrective_record(*verified_corrective(start, t0)))
     return settings
+
+
+def verified_corrective(start, t0):
+    """The incident's corrective action, done and verified (missed first where CORRECTIVES says so)."""
+    hall, missed, drill = CORRECTIVES[start.incident_id]
+    action = CorrectiveMachine(StartCorrective(
+        id=f"{start.incident_id}-c1", incident_id=start.incident_id, hall_id=hall, hall_name=hall, what="更换表计",
+        owner="sun.li", owner_name="孙丽", owner_role="hall_lead", made_by="sun.li", made_at=t0 + timedelta(days=1),
+        due_at=t0 + timedelta(days=2), chain=["centre_director"], grace_seconds=600, directors=["wang.jun"],
+        drill=drill))
+    done = t0 + timedelta(days=3 if missed else 1, hours=1)
+    action.fire_due(done)
+    action.done(CorrectiveDone(actor="sun.li", note="已更换"), done)
+    action.verify(CorrectiveVerify(actor="wang.jun"), done + timedelta(hours=1))
+    return action.start, action.state, "run"
 
 
 def cli(settings, *args):
@@ -135,6 +174,20 @@ def test_each_level_rolls_up_what_is_below_it(hierarchy, unit):
     if unit == "city-a":
         assert [(c["cause"], c["label"], c["founded"], c["partly"], c["not_founded"]) for c in f["by_cause"]] \
             == CITY_A_CAUSES
+    for name, row in rows.items():  # corrective actions and frequent-outage lines, at every level too
+        assert (row["correctives_verified"], row["correctives_verified_late"], row["lines_warning"],
+                row["lines_study"]) == FOLLOW_UPS[name], name
+        assert row["correctives_open"] is None  # no Temporal here: the running ones are not counted, not 0
+    c = got["correctives"]
+    assert (c["correctives_verified"], c["correctives_verified_late"]) == FOLLOW_UPS[unit][:2]
+    assert c["correctives_open"] is None and c["correctives_overdue"] is None
+    assert got["totals"]["incidents"] == EXPECTED[unit][0]  # a corrective action's row is never an incident
+    lines = {x["feeder"]: x for x in got["lines"]}
+    assert (sum(x["status"] == "warning" for x in lines.values()),
+            sum(x["status"] == "study" for x in lines.values())) == FOLLOW_UPS[unit][2:]
+    if "10KV杨柳线" in lines:  # normalised; its outages counted across every hall, its incidents those in scope
+        assert lines["10KV杨柳线"]["outages_12m"] == 3 and set(lines["10KV杨柳线"]["incidents"]) <= {
+            f"roll-{n}" for n in range(1, 8) if INCIDENT_HALL[f"roll-{n}"] in got["period"]["halls"]}
     if unit == "north":  # the table the terminal shows carries the same sections
         table = " ".join(cli(hierarchy, "report", *ALL, "--unit", unit).split())  # as wrapped at any width
         assert "founded 2 partly 1 not founded 2 founded rate 60% (of 5 with a finding; 1 without)" in table
@@ -148,7 +201,7 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     got = json.loads(cli(hierarchy, "report", *ALL, "--unit", "city-a", "--json", "--xlsx", str(target)))
     book = load_workbook(target)
     assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "类别×周", "按预案", "各环节", "满意度",
-                               "投诉原因"]
+                               "投诉原因", "频繁停电线路"]
 
     def cells(title):
         return [list(row) for row in book[title].iter_rows(values_only=True)]
@@ -160,23 +213,28 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
                                                                        if k != "by_cause"}
     assert {key: totals[label] for key, label in UPWARD_LABELS.items()} == got["upward"]
     assert totals["有效投诉率"] == 0.6667 and totals["信访"] == 2  # city A, as hand-counted
+    assert {key: totals[label] for key, label in CORRECTIVE_LABELS.items()} == got["correctives"]
+    assert (totals["整改已验收"], totals["整改逾期后完成"], totals["整改中"]) == (2, 1, None)  # no Temporal: empty
+    assert cells("频繁停电线路") == [["线路", "12个月停电次数", "状态", "营业厅", "相关事件"]] + [
+        [x["feeder"], x["outages_12m"], LINE_STATUS[x["status"]], "、".join(NAMES[h] for h in x["halls"]),
+         "; ".join(x["incidents"])] for x in got["lines"]]
+    assert [row[:3] for row in cells("频繁停电线路")[1:]] == [["10KV杨柳线", 3, "专项治理"], ["10KV西环线", 2, "预警"]]
     assert cells("投诉原因") == [["原因编号", "投诉原因", "有效", "部分有效", "无效", "已认定", "有效投诉率"]] + [
         [c["cause"], c["label"], *(c[k] for k in CAUSES)] for c in got["findings"]["by_cause"]]
     assert [row[:5] for row in cells("投诉原因")[1:]] == [list(c) for c in CITY_A_CAUSES]
     assert cells("各级汇总")[0][:5] == ["单位编号", "单位", "类型", "层级", "集体投诉"]
-    assert cells("各级汇总")[0][10:] == ["有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办"]
+    assert cells("各级汇总")[0][10:] == ["有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办", "整改中",
+                                      "整改待验收", "整改逾期", "整改已验收", "整改逾期后完成", "预警线路", "专项治理线路"]
     assert cells("各级汇总")[1:] == [[r["unit"], r["name"], KINDS[r["kind"]], r["level"], *(r[k] for k in ROLLUP)]
                                    for r in got["rollup"]]
-    assert cells("按营业厅")[1:] == [[r["hall_id"], {"xicheng": "西城营业厅", "dongcheng": "东城营业厅",
-                                                   "haidian": "海淀营业厅"}[r["hall_id"]], r["incidents"]]
-                                  for r in got["by_hall"]]
+    assert cells("按营业厅")[1:] == [[r["hall_id"], NAMES[r["hall_id"]], r["incidents"]] for r in got["by_hall"]]
     assert cells("按周")[1:] == [[r["week"], r["incidents"]] for r in got["by_week"]]
     assert cells("各环节")[1:] == [[r["playbook"], r["step"], r["visits"], r["avg_seconds"], r["max_seconds"],
                                   r["deadline_missed"], r["breach_rate"], r["escalations"]] for r in got["steps"]]
     assert cells("满意度")[1:] == [[k, v] for k, v in got["satisfaction"].items()]
     charted = {title: len(book[title]._charts) for title in book.sheetnames}
     assert charted == {"汇总": 0, "各级汇总": 1, "按营业厅": 1, "按周": 1, "按投诉类别": 1, "类别×周": 0, "按预案": 0,
-                       "各环节": 2, "满意度": 1, "投诉原因": 1}  # a chart where the page draws one
+                       "各环节": 2, "满意度": 1, "投诉原因": 1, "频繁停电线路": 0}  # a chart where the page draws one
 
 
 async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
@@ -195,6 +253,7 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
     async with signed_in(app, "he.ping") as manager:  # city A's manager reads the city, the county, a centre
         city = await manager.get(period)
         assert '<li><b>4</b> 起已办结</li>' in city.text and "通州营业厅" not in city.text
+        assert "roll-5" not in city.text  # 西环线 is listed, but not city B's incident on it
         assert (await manager.get("/api/me")).json()["units"] == {"city_service_manager": ["city-a"]}
         county = await manager.get(f"{period}&unit=county-a1")
         assert '<li><b>1</b> 起已办结</li>' in county.text and 'data-unit="haidian"' in county.text
@@ -206,9 +265,48 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
                          r'<td[^>]*>1</td>', sections.replace("\n  ", ""))
         assert '<b>3</b> 起客户已到政府部门信访' in sections and '<b>0</b> 起上级转办' in sections
         north = whole.text.split('data-unit="north"')[1].split("</tr>")[0]
-        assert re.findall(r">([^<>]*)</td>", north)[-6:] == ["2", "1", "2", "60%", "3", "0"]
+        # founded, partly, not founded, rate, 信访, referrals; corrective actions open and overdue (no Temporal: —),
+        # verified; lines on warning and under study
+        assert re.findall(r">([^<>]*)</td>", north)[-11:] == ["2", "1", "2", "60%", "3", "0", "—", "—", "3", "1", "1"]
+        assert '<b>—</b> 整改中' in sections and '<b>3</b> 已验收 (1 逾期后完成)' in sections
+        study = sections.split('data-feeder="10KV杨柳线" data-status="study"')[1].split("</tr>")[0]
+        assert ">3</td>" in study and "专项治理" in study and "海淀营业厅" in study and "roll-6" in study
+        assert 'data-feeder="10KV西环线" data-status="warning"' in sections and "10KV东郊线" not in sections
         assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 8  # the roll-up's chart and the causes' too
         assert (await province.get(f"{period}&unit=nowhere")).status_code == 400
+
+
+# corrective actions still running, per hall: (open, done awaiting verification, overdue), as Temporal would count
+RUNNING = {"xicheng": (2, 1, 1), "dongcheng": (0, 0, 0), "haidian": (1, 0, 1), "tongzhou": (0, 1, 0)}
+
+
+async def test_running_corrective_actions_are_counted_per_hall_into_every_level(hierarchy):
+    from datetime import date
+
+    from groupdesk.record.followups import add_running, running_correctives
+    from groupdesk.record.rollup import halls_of, unit_report
+
+    asked = []
+
+    async def count(query: str) -> int:  # the gateway's count, answered from RUNNING
+        asked.append(query)
+        hall = re.search(r'GroupdeskHall = "(\w+)"', query).group(1)
+        figure = 0 if 'GroupdeskStatus = "open"' in query else 1 if 'GroupdeskStatus = "done"' in query else 2
+        return RUNNING[hall][figure]
+
+    directory, db = load_directory(hierarchy.directory), open_database(hierarchy)
+    first, last = date(2026, 11, 1), date(2026, 11, 30)
+    report = unit_report(db, directory, first, last, "city-a")
+    add_running(report, await running_correctives(count, first, last, report["period"]["halls"]), halls_of(directory))
+    assert len(asked) == 9 and all('WorkflowType = "CorrectiveAction"' in q and 'ExecutionStatus = "Running"' in q
+                                   and "StartTime >= " in q and "GroupdeskDrill = false" in q for q in asked)
+    c = report["correctives"]
+    assert (c["correctives_open"], c["correctives_awaiting"], c["correctives_overdue"]) == (3, 1, 2)
+    rows = {r["unit"]: (r["correctives_open"], r["correctives_awaiting"], r["correctives_overdue"])
+            for r in report["rollup"]}
+    assert rows == {"city-a": (3, 1, 2), "county-a1": (1, 0, 1), "centre-a1": (1, 0, 1), "haidian": (1, 0, 1),
+                    "centre-a": (2, 1, 1), "xicheng": (2, 1, 1), "dongcheng": (0, 0, 0)}
+    assert (c["correctives_verified"], c["correctives_verified_late"]) == FOLLOW_UPS["city-a"][:2]  # the archive's
 
 
 @pytest.mark.devserver

@@ -38,7 +38,12 @@ def report(start: str = typer.Option(..., "--from", help="first local date, YYYY
     first, last = period(start, end)
     filters(settings(), hall=hall)
     data, halls = build(first, last, hall, unit, drills)
-    data["open"] = open_or_none(first, last, hall, drills, halls)
+    from groupdesk.record.followups import add_running
+    from groupdesk.record.rollup import halls_of
+    from groupdesk.cli.common import directory
+
+    data["open"], running = open_or_none(first, last, hall, drills, halls, with_correctives=True)
+    add_running(data, running, halls_of(directory(settings())))
     if xlsx:
         write_xlsx(data, xlsx)
     if as_json:
@@ -86,9 +91,10 @@ def write_xlsx(data: dict, target: str) -> None:
         fail(f"--xlsx: cannot write {target} ({exc.strerror}); give a writable file")
 
 
-def open_or_none(first, last, hall: str | None, drills: bool, halls: list[str] | None = None) -> dict | None:
+def open_or_none(first, last, hall: str | None, drills: bool, halls: list[str] | None = None,
+                 with_correctives: bool = False):
     """Open incidents of the period from Temporal's visibility counts; None if it cannot answer: the archive's
-    figures never wait for Temporal."""
+    figures never wait for Temporal. `with_correctives`: (that, the running corrective actions per hall or None)."""
     import asyncio
 
     from groupdesk.cli.common import directory
@@ -99,16 +105,23 @@ def open_or_none(first, last, hall: str | None, drills: bool, halls: list[str] |
     s = settings()
     halls = [h.id for h in directory(s).halls] if halls is None else halls
 
-    async def go() -> dict:
+    async def go():
+        from groupdesk.record.followups import running_correctives
+
         gateway = Gateway(await asyncio.wait_for(connect(s), 10), s)
-        return await asyncio.wait_for(open_incidents(gateway.count, first, last, halls, hall, drills), 30)
+        opened = await asyncio.wait_for(open_incidents(gateway.count, first, last, halls, hall, drills), 30)
+        if not with_correctives:
+            return opened
+        running = await asyncio.wait_for(running_correctives(gateway.count, first, last, [hall] if hall else halls,
+                                                             drills), 30)
+        return opened, running
 
     counting = go()
     try:
         return asyncio.run(counting)
     except Exception:  # noqa: BLE001 - unreachable, refused, timed out: "open" is null, never a traceback
         counting.close()  # (never started when a loop was already running)
-        return None
+        return (None, None) if with_correctives else None
 
 
 def print_tables(data: dict) -> None:
@@ -168,13 +181,26 @@ def print_tables(data: dict) -> None:
     if upward := data.get("upward"):
         console.print(f"went to the government (信访) {upward['went_to_government']}   "
                       f"referred from above (上级转办) {upward['referrals']}")
+    if (done := data.get("correctives")) is not None:  # 整改 opened in the period
+        def shown(value):
+            return "—" if value is None else str(value)
+        console.print(f"corrective actions: open {shown(done['correctives_open'])}   awaiting verification "
+                      f"{shown(done['correctives_awaiting'])}   overdue {shown(done['correctives_overdue'])}   "
+                      f"verified {done['correctives_verified']} (late {done['correctives_verified_late']})")
+    if data.get("lines") is not None:  # 频繁停电
+        lines = Table("line", "outages (12 months)", "status", "halls", "incidents", title="frequent-outage lines")
+        for row in data["lines"]:
+            lines.add_row(row["feeder"], str(row["outages_12m"]), row["status"], ", ".join(row["halls"]),
+                          ", ".join(row["incidents"]))
+        console.print(lines)
     if data.get("rollup"):
         from groupdesk.record.rollup import ROW_FIGURES
 
         rollup = Table("unit", "kind", *ROW_FIGURES, title=f"roll-up of {data['period']['unit']}")
         for row in data["rollup"]:
             rollup.add_row("  " * row["level"] + row["name"], row["kind"],
-                           *(f"{row[k]:.0%}" if k.endswith("_rate") else str(row[k]) for k in ROW_FIGURES))
+                           *(f"{row[k]:.0%}" if k.endswith("_rate") else "—" if row[k] is None else str(row[k])
+                             for k in ROW_FIGURES))
         for column in rollup.columns:
             column.overflow = "fold"
         console.print(rollup)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, false, func, select
 
 from groupdesk.record.chain import PROMISE_FIGURES
 from groupdesk.record.archive_record import DISSATISFIED
+from groupdesk.record.followups import archived_correctives, correctives_section, line_rows
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r, archive_steps as s
 
@@ -91,6 +92,7 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
                              .where(chosen, r.c.finding_founded.is_not(None))
                              .group_by(r.c.finding_cause, r.c.finding_founded)).all()
         upward = c.execute(select(counted(petitioned), counted(referred)).where(chosen)).one()
+    corrective = archived_correctives(db, start, end, hall, drills, halls)
     count = totals[0]
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills,
@@ -118,6 +120,9 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
         "findings": findings_section(findings, count),
         # 信访 (a went_to_government outcome recorded) and 上级转办 (came in by the referral channel), incidents each
         "upward": {"went_to_government": int(upward[0]), "referrals": int(upward[1])},
+        # 整改 opened in the period (verified from the archive; running ones: followups.add_running) and 频繁停电 lines
+        "correctives": correctives_section(corrective, None, corrective),
+        "lines": line_rows(db, end, hall, halls),
     }
 
 

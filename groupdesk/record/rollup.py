@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from groupdesk.record.followups import ARCHIVED, RUNNING, archived_correctives, lines_figures
 from groupdesk.record.report import _latest, build_report, counted, dissatisfied, founded_rate, petitioned, referred
 from groupdesk.people.directory import Directory
 from groupdesk.storage import Database
@@ -31,7 +32,9 @@ FIGURES = (
 FIGURE_NAMES = tuple(name for name, _ in FIGURES)
 # figures of each row worked out from its sums (a rate is never summed)
 DERIVED = (("founded_rate", lambda row: founded_rate(row["founded"], row["partly"], row["not_founded"])),)
-ROW_FIGURES = FIGURE_NAMES + tuple(name for name, _ in DERIVED)
+# then what outlives the incidents: corrective actions (verified from the archive, running from Temporal, None when
+# it does not answer) and the lines on warning or under study that touch the row's halls (counted once each)
+ROW_FIGURES = FIGURE_NAMES + tuple(name for name, _ in DERIVED) + ARCHIVED + RUNNING + ("lines_warning", "lines_study")
 
 
 class UnknownUnit(ValueError):
@@ -45,7 +48,8 @@ def per_hall(db: Database, start: date, end: date, halls: list[str], drills: boo
     return {row[0]: {name: int(value or 0) for name, value in zip(FIGURE_NAMES, row[1:])} for row in rows}
 
 
-def rollup(directory: Directory, figures: dict[str, dict[str, int]], unit_id: str, lang: str = "zh-CN") -> list[dict]:
+def rollup(directory: Directory, figures: dict[str, dict[str, int]], unit_id: str, lang: str = "zh-CN",
+           lines: list[dict] | None = None) -> list[dict]:
     """The unit's tree, depth first: each unit, then what is under it, its halls last; `level` 0 for the unit."""
     units = {u.id: u for u in directory.units}
     children: dict[str, list[str]] = {}
@@ -55,8 +59,10 @@ def rollup(directory: Directory, figures: dict[str, dict[str, int]], unit_id: st
     rows: list[dict] = []
 
     def total(halls: list[str]) -> dict[str, Any]:
-        row: dict[str, Any] = {name: sum(figures.get(h, {}).get(name, 0) for h in halls) for name in FIGURE_NAMES}
-        return row | {name: rule(row) for name, rule in DERIVED}
+        row: dict[str, Any] = {name: sum(figures.get(h, {}).get(name, 0) for h in halls)
+                               for name in FIGURE_NAMES + ARCHIVED}
+        return row | {name: rule(row) for name, rule in DERIVED} | dict.fromkeys(RUNNING) \
+            | lines_figures(lines or [], halls)
 
     def walk(unit_id: str, level: int) -> None:
         unit = units[unit_id]
@@ -82,5 +88,13 @@ def unit_report(db: Database, directory: Directory, start: date, end: date, unit
     halls = directory.halls_below(unit_id)
     report = build_report(db, start, end, None, drills, halls)
     report["period"]["unit"] = unit_id
-    report["rollup"] = rollup(directory, per_hall(db, start, end, halls, drills), unit_id, lang)
+    figures = per_hall(db, start, end, halls, drills)
+    for hall, counted in archived_correctives(db, start, end, None, drills, halls).items():
+        figures.setdefault(hall, {}).update(counted)
+    report["rollup"] = rollup(directory, figures, unit_id, lang, report["lines"])
     return report
+
+
+def halls_of(directory: Directory):
+    """The halls a roll-up row counts (followups.add_running)."""
+    return lambda row: [row["unit"]] if row["kind"] == "hall" else directory.halls_below(row["unit"])

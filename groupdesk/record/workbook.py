@@ -22,7 +22,13 @@ PROMISES = {"made": "承诺", "kept": "已兑现", "kept_late": "逾期兑现", 
             "incidents_with_missed": "有未按时兑现承诺的事件"}
 KINDS = {"province": "省公司", "city": "市公司", "county": "县公司", "centre": "客户服务中心", "hall": "营业厅"}
 ROLLUP = ("incidents", "sla_breached", "escalations", "repeat_complaints", "warning_tier_3", "dissatisfied",
-          "founded", "partly", "not_founded", "founded_rate", "went_to_government", "referrals")
+          "founded", "partly", "not_founded", "founded_rate", "went_to_government", "referrals",
+          "correctives_open", "correctives_awaiting", "correctives_overdue", "correctives_verified",
+          "correctives_verified_late", "lines_warning", "lines_study")
+# 整改 opened in the period (running ones empty when Temporal did not answer) and 频繁停电 lines
+CORRECTIVES = {"correctives_open": "整改中", "correctives_awaiting": "整改待验收", "correctives_overdue": "整改逾期",
+               "correctives_verified": "整改已验收", "correctives_verified_late": "整改逾期后完成"}
+LINE_STATUS = {"warning": "预警", "study": "专项治理", "none": "—"}
 # 有效投诉的认定 (findings at close) and what went up the line: 信访, 上级转办
 FINDINGS = {"founded": "有效投诉", "partly": "部分有效投诉", "not_founded": "无效投诉", "with_finding": "已认定事件",
             "without_finding": "未认定事件", "founded_rate": "有效投诉率"}
@@ -39,6 +45,7 @@ def _totals(report: dict, names: dict) -> list[list[Any]]:
         rows += [["进度告知(条)", told["messages"]], ["告知过客户的事件", told["incidents"]]]
     rows += [[label, report["findings"][key]] for key, label in FINDINGS.items() if "findings" in report]
     rows += [[label, report["upward"][key]] for key, label in UPWARD.items() if "upward" in report]
+    rows += [[label, report["correctives"][key]] for key, label in CORRECTIVES.items() if "correctives" in report]
     if report.get("open") is not None:
         rows.append(["处理中事件", report["open"]["incidents"]])
     return rows
@@ -47,7 +54,8 @@ def _totals(report: dict, names: dict) -> list[list[Any]]:
 SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
     ("汇总", ["指标", "数值"], _totals, ()),
     ("各级汇总", ["单位编号", "单位", "类型", "层级", "集体投诉", "超时事件", "升级次数", "重复投诉", "三级及以上预警", "不满意事件",
-              "有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办"],
+              "有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办", *CORRECTIVES.values(), "预警线路",
+              "专项治理线路"],
      lambda r, n: [[x["unit"], x["name"], KINDS[x["kind"]], x["level"], *(x[k] for k in ROLLUP)]
                    for x in r.get("rollup") or []], (5,)),
     ("按营业厅", ["营业厅编号", "营业厅", "集体投诉"],
@@ -64,6 +72,9 @@ SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
     ("满意度", ["回访结果", "事件"], lambda r, n: [[k, v] for k, v in r["satisfaction"].items()], (2,)),
     ("投诉原因", ["原因编号", "投诉原因", "有效", "部分有效", "无效", "已认定", "有效投诉率"],
      lambda r, n: [[x["cause"], x["label"], *(x[k] for k in CAUSES)] for x in r["findings"]["by_cause"]], (6,)),
+    ("频繁停电线路", ["线路", "12个月停电次数", "状态", "营业厅", "相关事件"],
+     lambda r, n: [[x["feeder"], x["outages_12m"], LINE_STATUS[x["status"]], "、".join(n.get(h, h) for h in x["halls"]),
+                    "; ".join(x["incidents"])] for x in r["lines"]], ()),
     ("处理中", ["营业厅编号", "营业厅", "处理中事件"],
      lambda r, n: [[x["hall_id"], n.get(x["hall_id"], x["hall_id"]), x["incidents"]]
                    for x in (r.get("open") or {}).get("by_hall", [])], ()),
@@ -73,7 +84,8 @@ SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
                     "; ".join(sorted({i for ids in x["incidents"].values() for i in ids}))]
                    for x in r.get("ledger") or []], ()),
 ]
-OPTIONAL = {"各级汇总": "rollup", "处理中": "open", "责任台账": "ledger", "投诉原因": "findings"}  # sheets only when the report has them
+OPTIONAL = {"各级汇总": "rollup", "处理中": "open", "责任台账": "ledger", "投诉原因": "findings",
+            "频繁停电线路": "lines"}  # sheets only when the report has them
 
 
 def workbook(report: dict[str, Any], names: dict[str, str] | None = None) -> Workbook:

@@ -244,6 +244,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "went_to_government": ("信访", "Petitions (信访)"), "referrals": ("上级转办", "Referred from above"),
     "went_to_government_long": ("起客户已到政府部门信访", "went to the government (信访)"),
     "referrals_long": ("起上级转办", "referred from above (上级转办)"),
+    "correctives_report": ("整改", "Corrective actions"),
+    "correctives_open": ("整改中", "Open"), "correctives_awaiting": ("待验收", "Awaiting verification"),
+    "correctives_overdue": ("整改逾期", "Overdue"), "correctives_verified": ("已验收", "Verified"),
+    "correctives_verified_late": ("逾期后完成", "verified after their due time"),
+    "lines_report": ("频繁停电线路", "Frequent-outage lines"), "line_feeder": ("线路", "Line"),
+    "line_outages": ("12个月停电次数", "Outages (12 months)"), "line_status": ("状态", "Status"),
+    "line_warning": ("预警", "On warning"), "line_study": ("专项治理", "Special study"),
+    "lines_warning": ("预警线路", "Lines on warning"), "lines_study": ("专项治理线路", "Lines under study"),
 }
 
 

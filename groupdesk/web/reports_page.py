@@ -18,7 +18,8 @@ from groupdesk.web.labels import hall_name, person_name
 from groupdesk.playbooks.causes import cause_label, current_causes
 from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.core.roles import UNIT_KIND_LABELS, role_label
-from groupdesk.record.rollup import unit_report
+from groupdesk.record.followups import add_running
+from groupdesk.record.rollup import halls_of, unit_report
 from groupdesk.record.workbook import workbook_bytes
 from groupdesk.storage import open_database
 from groupdesk.web.pages import console, lang_of, page, viewer_or_login
@@ -28,6 +29,8 @@ from groupdesk.core.workcal import LOCAL_TZ
 
 router = APIRouter(include_in_schema=False)
 REPORT_ROLES = ("centre_director", "hall_lead")
+# the roll-up's columns of what outlives the incidents (groupdesk.record.followups)
+FOLLOWUPS = ("correctives_open", "correctives_overdue", "correctives_verified", "lines_warning", "lines_study")
 
 
 def bars_svg(items: list[tuple[str, float]], unit: str = "") -> str:
@@ -44,6 +47,17 @@ def bars_svg(items: list[tuple[str, float]], unit: str = "") -> str:
                      f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row - 8}" fill="#2f6fb0"></rect>'
                      f'<text x="{label_w + width + 4:.1f}" y="{y + 16}" font-size="12">{value:g}{escape(unit)}</text>')
     return "".join(parts) + "</svg>"
+
+
+async def running_or_none(service, first: date, last: date, halls: list[str], drills: bool) -> dict | None:
+    """Corrective actions of the period still running, per hall (Temporal's counts); None if it does not answer."""
+    from groupdesk.record.followups import running_correctives
+
+    try:
+        gateway = await service.gateway()
+        return await running_correctives(gateway.count, first, last, halls, drills)
+    except Exception:  # noqa: BLE001 - Temporal unreachable: the page says "—" for them
+        return None
 
 
 async def open_or_none(service, first: date, last: date, halls: list[str], hall: str | None,
@@ -121,6 +135,8 @@ async def report_data(request: Request, viewer: Viewer, start: str, end: str, ha
         build_report(db, first, last, scope, drills)
     counted = below if below is not None else [h.id for h in shown]
     report["open"] = await open_or_none(console(request), first, last, counted, scope, drills)
+    running = await running_or_none(console(request), first, last, [scope] if scope else counted, drills)
+    add_running(report, running, halls_of(directory))
     report["ledger"] = build_ledger(db, first, last, scope, drills, below)
     founded = build_founded(db, first, last, scope, drills, below)  # 责任到人: as the findings named them
     return {"report": report, "first": first, "last": last, "scope": scope, "unit": unit or "", "shown": shown,
@@ -190,7 +206,8 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
                 first=data["first"].isoformat(), last=data["last"].isoformat(), hall=data["scope"] or "",
                 halls=data["shown"], units=data["units"], unit=data["unit"], drills=drills, error=None,
                 kind=lambda k: UNIT_KIND_LABELS.get(k, {}).get(lang, t("hall")), xlsx=f"/reports.xlsx?{query}",
-                percent=lambda rate: f"{rate * 100:.0f}%")
+                percent=lambda rate: f"{rate * 100:.0f}%", shown=lambda n: "—" if n is None else n, names=names,
+                followups=FOLLOWUPS)
 
 
 @router.get("/reports.xlsx")
