@@ -52,6 +52,12 @@ async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site)
         ("事件办结", "0"), ("维持营业厅秩序", "50"), ("引导客户至VIP室", "50"), ("领头人单独谈话", "0")]
     assert "未分类" in html.split("按投诉类别")[1].split("</svg>")[0]  # neither registered a category
     assert '<li id="unfinished"><b>—</b>' in html  # no Temporal here: open incidents not counted
+    sections = html.split('id="findings"')[1]  # issue 29's sections, there with nothing to count yet
+    assert '<b>0</b> 有效 · <b>0</b> 部分有效 · <b>0</b> 无效' in sections and '<b>2</b> 起未认定' in sections
+    assert '<b>0</b> 起客户已到政府部门信访' in sections and '<b>0</b> 起上级转办' in sections
+    assert '<b>—</b> 整改中' in sections and '<b>0</b> 已验收 (0 逾期后完成)' in sections  # running ones: no Temporal
+    assert html.index('id="findings"') < html.index('id="upward"') < html.index('id="correctives"') \
+        < html.index('id="lines"') < html.index("责任台账")
     assert '<li><b>2</b> 起已办结</li>' in html and '<li><b>1</b> 起超时 (50%)</li>' in html
     assert f"{late_id} 引导客户至VIP室" in html and f"{late_id} (2/5)" in html and quick_id not in html.split("责任台账")[1]
     visible = html.split("<main", 1)[1].replace(late_id, "").replace(quick_id, "")
