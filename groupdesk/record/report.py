@@ -191,4 +191,8 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         out += [{"section": "findings_by_cause", "key": row["cause"], "metric": m, "value": row[m]}
                 for m in ("incidents", "founded", "partly", "not_founded", "founded_rate")]
     out += [{"section": "upward", "key": "", "metric": k, "value": v} for k, v in (report.get("upward") or {}).items()]
+    out += [{"section": "correctives", "key": "", "metric": k, "value": v}
+            for k, v in (report.get("correctives") or {}).items()]
+    out += [{"section": "lines", "key": row["feeder"], "metric": m, "value": row[m]}
+            for row in report.get("lines") or [] for m in ("outages_12m", "status")]
     return out
