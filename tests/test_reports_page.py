@@ -10,6 +10,9 @@ import pytest
 from conftest import utc
 from groupdesk.record.chain import append
 from groupdesk.record.archive_record import build_record
+from groupdesk.core.finding import Finding
+from groupdesk.core.models import RecordOutcome
+from groupdesk.record.archive_record import corrective_record
 from groupdesk.storage import open_database
 from groupdesk.web.app import create_app
 from web_helpers import identifier_pattern, signed_in
@@ -17,7 +20,8 @@ from workflows.machine.incident import IncidentMachine
 
 
 def archive_two(settings, make_start) -> list[str]:
-    """One late incident at 西城 (dissatisfied, 2/5), one quick one at 东城 (5/5), in November 2026."""
+    """One late incident at 西城 (dissatisfied, 2/5; the group went to 信访 first; a founded finding of metering, its
+    corrective action verified), one quick one at 东城 (5/5, not founded), in November 2026."""
     key, db, ids = settings.hash_key(), open_database(settings), []
     for n, (hall, lead, late, score) in enumerate([("xicheng", "sun.li", 16, 2), ("dongcheng", "wu.fang", 1, 5)]):
         start = make_start(hall_id=hall, started_by=lead, lead_phone=f"1380013800{n}")
@@ -26,12 +30,34 @@ def archive_two(settings, make_start) -> list[str]:
         m.fire_due(t0 + timedelta(minutes=late))
         m.finish("move_to_vip_room", "done", lead, "", t0 + timedelta(minutes=late))
         m.finish("keep_order", "done", lead, "", t0 + timedelta(minutes=late))
+        if hall == "xicheng":
+            m.record_outcome(RecordOutcome(step="talk_with_lead", outcome="went_to_government", actor=lead,
+                                           data={"department": "市信访局"}), t0 + timedelta(minutes=late))
         m.finish("talk_with_lead", "accepted", lead, "", t0 + timedelta(minutes=late + 10))
+        m.state.finding = Finding(founded="yes" if hall == "xicheng" else "no", cause="metering",
+                                  responsible_people=[lead] if hall == "xicheng" else [], reason="核实", recorded_by=lead)
         m.state.follow_up.score, m.state.follow_up.outcome = score, "answered"
         m.close_incident(t0 + timedelta(days=1), "answered")
         append(db, key, build_record(start, m.state, "run", key))
+        if hall == "xicheng":
+            append(db, key, corrective_record(*verified_corrective(start, t0)))
         ids.append(start.incident_id)
     return ids
+
+
+def verified_corrective(start, t0):
+    """The incident's corrective action, done on time and verified."""
+    from groupdesk.core.corrective import CorrectiveDone, CorrectiveVerify, StartCorrective
+    from workflows.machine.corrective import CorrectiveMachine
+
+    action = CorrectiveMachine(StartCorrective(
+        id=f"{start.incident_id}-c1", incident_id=start.incident_id, hall_id=start.hall_id, hall_name="西城营业厅",
+        what="更换表计", owner="sun.li", owner_name="孙丽", owner_role="hall_lead", made_by="sun.li",
+        made_at=t0 + timedelta(days=1), due_at=t0 + timedelta(days=2), chain=["centre_director"], grace_seconds=600,
+        directors=["wang.jun"]))
+    action.done(CorrectiveDone(actor="sun.li", note="已更换"), t0 + timedelta(days=1, hours=1))
+    action.verify(CorrectiveVerify(actor="wang.jun"), t0 + timedelta(days=1, hours=2))
+    return action.start, action.state, "run"
 
 
 @pytest.fixture
@@ -46,16 +72,17 @@ async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site)
         page = await web.get(period)
     assert page.status_code == 200
     html = page.text
-    assert html.count("<svg") == 6 and "引导客户至VIP室" in html and "2/5" in html
+    assert html.count("<svg") == 7 and "引导客户至VIP室" in html and "2/5" in html
     sla = html.split("各环节超时率")[1].split("</svg>")[0]  # 西城's first two steps were late, 东城's not
     assert re.findall(r">([^<>]+)</text><rect[^>]*></rect><text[^>]*>(\d+)%<", sla) == [
         ("事件办结", "0"), ("维持营业厅秩序", "50"), ("引导客户至VIP室", "50"), ("领头人单独谈话", "0")]
     assert "未分类" in html.split("按投诉类别")[1].split("</svg>")[0]  # neither registered a category
     assert '<li id="unfinished"><b>—</b>' in html  # no Temporal here: open incidents not counted
-    sections = html.split('id="findings"')[1]  # issue 29's sections, there with nothing to count yet
-    assert '<b>0</b> 有效 · <b>0</b> 部分有效 · <b>0</b> 无效' in sections and '<b>2</b> 起未认定' in sections
-    assert '<b>0</b> 起客户已到政府部门信访' in sections and '<b>0</b> 起上级转办' in sections
-    assert '<b>—</b> 整改中' in sections and '<b>0</b> 已验收 (0 逾期后完成)' in sections  # running ones: no Temporal
+    sections = html.split('id="findings"')[1]  # issue 29's sections
+    assert '<b>1</b> 有效 · <b>0</b> 部分有效 · <b>1</b> 无效' in sections and '<b>50%</b> 有效投诉率' in sections
+    assert '<b>0</b> 起未认定' in sections and 'data-cause="metering"><td class="lead">电能计量</td>' in sections
+    assert '<b>1</b> 起客户已到政府部门信访' in sections and '<b>0</b> 起上级转办' in sections
+    assert '<b>—</b> 整改中' in sections and '<b>1</b> 已验收 (0 逾期后完成)' in sections  # running ones: no Temporal
     assert html.index('id="findings"') < html.index('id="upward"') < html.index('id="correctives"') \
         < html.index('id="lines"') < html.index("责任台账")
     assert '<li><b>2</b> 起已办结</li>' in html and '<li><b>1</b> 起超时 (50%)</li>' in html
