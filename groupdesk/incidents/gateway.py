@@ -285,7 +285,7 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
 
     async def start(self, viewer: Viewer, request: StartIncident) -> str:
         """Start a validated request (groupdesk.incidents.registration.prepare_start); WorkflowAlreadyStartedError for a twin."""
-        require(viewer.may_start(request.hall_id), f"{viewer.id} is not the hall lead of {request.hall_id}")
+        require(viewer.may_start(request.hall_id, request.playbook), viewer.start_refusal(request.hall_id, request.playbook))
         self.assign_id(request)
         await start_incident(self.client, self.settings, request)
         return request.incident_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,9 +63,26 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
         "wecom": request.app.state.console.settings.staff_channel == "wecom",
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
+        "may_register": lambda: _may_register(request, viewer),
         "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
+
+
+_STARTERS: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def _may_register(request: Request, viewer: Viewer | None) -> bool:
+    """The menu's 登记 link: the person holds, at some hall, a role some playbook's `started_by` names
+    (the roles read once a minute; the start form and the gateway check the playbook itself)."""
+    if viewer is None or not viewer.roles:
+        return False
+    folder = str(console(request).settings.playbooks_dir)
+    cached = _STARTERS.get(folder)
+    if cached is None or time.monotonic() - cached[0] > 60:
+        roles = frozenset(r for pb in valid_playbooks(console(request).settings.playbooks_dir) for r in pb.started_by)
+        _STARTERS[folder] = cached = (time.monotonic(), roles)
+    return bool(cached[1] & set(viewer.roles))
 
 
 def _local(moment, lang: str) -> str:
@@ -223,15 +241,18 @@ async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_logi
 # ---- starting an incident ------------------------------------------------------------------
 
 def _start_page(request: Request, viewer: Viewer, form: StartForm, status: int = 200) -> HTMLResponse:
-    halls = [h for h in console(request).directory().halls if viewer.may_start(h.id)]
-    playbooks = valid_playbooks(console(request).settings.playbooks_dir)
+    every = valid_playbooks(console(request).settings.playbooks_dir)
+    halls = [h for h in console(request).directory().halls if viewer.may_start_any(h.id, every)]
+    # only the playbooks this person may start at one of those halls (their started_by roles)
+    playbooks = [pb for pb in every if any(viewer.may_start(h.id, pb) for h in halls)]
     return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks,
                 categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES)
 
 
 @router.get("/incidents/new")
 async def start_page(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
-    halls = sorted(viewer.roles.get("hall_lead", set()))
+    every = valid_playbooks(console(request).settings.playbooks_dir)
+    halls = [h.id for h in console(request).directory().halls if viewer.may_start_any(h.id, every)]
     return _start_page(request, viewer, StartForm(hall=halls[0] if halls else "", drill=True,
                                                   submit_token=secrets.token_urlsafe(16)))
 
