@@ -80,3 +80,58 @@ def test_the_duty_lead_defaults_to_the_first_hall_lead_and_must_be_one():
 def test_the_owner_acts_as_incident_owner():
     assert with_ownership(["counter_clerk"], "li.qiang", "li.qiang") == {"counter_clerk", INCIDENT_OWNER}
     assert with_ownership(["guide"], "zhao.min", "li.qiang") == {"guide"}
+
+
+# ---- ownership on the pure machine ------------------------------------------------------------------------
+
+def _machine(playbook: str, starter: str, headcount: int = 12):
+    from groupdesk.incidents.registration import prepare_start
+    from machine_helpers import DIRECTORY, T0
+    from workflows.machine.incident import IncidentMachine
+
+    request = prepare_start(directory=DIRECTORY, playbook=PLAYBOOKS[playbook], hall_id="xicheng", headcount=headcount,
+                            lead_name="张建国", lead_phone="13800138000", summary="电量异常", started_by=starter,
+                            incident_id="inc-o")
+    return IncidentMachine.new(request, T0)
+
+
+def test_the_duty_lead_owns_a_group_a_guide_registered_and_is_texted_at_once():
+    from machine_helpers import by_purpose, drain
+
+    m = _machine("smart-meter-group-complaint", "zhao.min")
+    assert m.state.owner == "sun.li" and m.state.started_by == "zhao.min"
+    assert "registered_by_other" in [e.kind for e in m.state.timeline]
+    effects = drain(m)
+    assert by_purpose(effects)["registered_by_other"] == [["person:sun.li"]]
+    notice = next(e for e in effects if getattr(e, "purpose", "") == "registered_by_other")
+    assert notice.context["starter_name"] == "赵敏" and notice.context["starter_role"]["zh-CN"] == "引导员"
+    lead = _machine("smart-meter-group-complaint", "sun.li")  # a hall lead registers and owns it: nobody told
+    assert lead.state.owner == "sun.li" and "registered_by_other" not in by_purpose(drain(lead))
+
+
+def test_a_clerk_owns_a_single_complaint_records_its_steps_and_gets_its_messages():
+    from datetime import timedelta
+
+    from groupdesk.core.models import RecordOutcome
+    from groupdesk.incidents.actions import actions, waiting_on
+    from machine_helpers import DIRECTORY, T0, by_purpose, drain, resolve
+    from workflows import checks
+
+    m = _machine("single-complaint", "li.qiang", headcount=1)
+    assert m.state.owner == "li.qiang"
+    first = resolve(m, drain(m))
+    assert ["person:li.qiang", "hall_lead"] in by_purpose(first)["step_started"]  # the owner as one person
+    assert "registered_by_other" not in by_purpose(first)
+    pb = PLAYBOOKS["single-complaint"]
+    assert [a["step"] for a in actions(m.state, pb, DIRECTORY, viewer="li.qiang")] == ["contact_customer"]
+    assert actions(m.state, pb, DIRECTORY, viewer="zhao.min") == []  # the guide owns nothing here
+    assert [a["step"] for a in actions(m.state, pb, DIRECTORY, viewer="sun.li")] == ["contact_customer"]
+    must = waiting_on(m.state, pb, DIRECTORY)[0]["must_act"]
+    assert [(w["role"], w["person_ids"]) for w in must] == [("incident_owner", ["li.qiang"]), ("hall_lead", ["sun.li"])]
+    req = RecordOutcome(step="contact_customer", outcome="contacted", actor="li.qiang", roles=["counter_clerk"])
+    checks.check_outcome(m, req)  # the validator lets the owner record it
+    m.record_outcome(req, T0 + timedelta(minutes=5))
+    assert "handling_opinion" in m.state.current_steps
+    with pytest.raises(Exception, match="incident_owner or hall_lead"):
+        checks.check_outcome(m, RecordOutcome(step="handling_opinion", outcome="opinion_ready", actor="zhao.min",
+                                              roles=["guide"]))

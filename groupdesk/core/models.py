@@ -14,7 +14,7 @@ from groupdesk.core.snapshots import SharedPlaybook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "periodic_report_unit", "handover", "sensitive_period_start",
-                  "publicity_alert",
+                  "publicity_alert", "registered_by_other",
                   "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell"]
 
 

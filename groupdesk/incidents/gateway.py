@@ -33,6 +33,7 @@ from groupdesk.core.models import (
 )
 from groupdesk.core.tell import FromComplainant, TellComplainant
 from groupdesk.core import involved
+from groupdesk.core.roles import with_ownership
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
@@ -272,9 +273,9 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
         from groupdesk.people.involvement import acting_roles
 
         roles = viewer.roles_at(state.hall_id)
-        if not state.registration.person_involved:
-            return roles
-        return acting_roles(current_directory(self.settings.directory), state, playbook, roles)
+        if state.registration.person_involved:
+            roles = acting_roles(current_directory(self.settings.directory), state, playbook, roles)
+        return sorted(with_ownership(roles, viewer.id, state.owner))  # a step of `owner: incident_owner`
 
     def assign_id(self, request: StartIncident) -> str:
         """Give a pending request its id: the same hall, lead complainant and day give the same id."""

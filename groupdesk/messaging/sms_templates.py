@@ -182,7 +182,7 @@ def own_sources() -> dict[str, str]:
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
-                                      "PUBLICITY_ALERT_SEEKER", "REOPENED")),
+                                      "PUBLICITY_ALERT_SEEKER", "REOPENED", "REGISTERED_BY_OTHER")),
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
                           (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
                           (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK"))):

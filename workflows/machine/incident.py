@@ -63,6 +63,7 @@ class IncidentMachine(Record):
             steps.enter(machine, step_id, now, came_from=None)
         machine.refresh_stage()
         people.alert_publicity(machine, now)  # media present or out for publicity: told at once
+        people.tell_duty_lead(machine, now)  # a group someone else registered: the owning duty lead hears
         return machine
 
     # ---- what people do -----------------------------------------------------------------
