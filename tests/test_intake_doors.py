@@ -135,3 +135,48 @@ def test_a_clerk_owns_a_single_complaint_records_its_steps_and_gets_its_messages
     with pytest.raises(Exception, match="incident_owner or hall_lead"):
         checks.check_outcome(m, RecordOutcome(step="handling_opinion", outcome="opinion_ready", actor="zhao.min",
                                               roles=["guide"]))
+
+
+# ---- channel and work-order number --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("channel,ticket,ok", [
+    ("hotline_95598", "20261123000123", True), ("hotline_95598", "1234567", False),  # 8 to 24 digits
+    ("hotline_95598", "1" * 24, True), ("hotline_95598", "1" * 25, False), ("regulator_12398", "12398-001", False),
+    ("gov_12345", "123456789012", True), ("letter", "XC-2026-017", True), ("wechat", "a" * 41, False),
+    ("website", "工单1", False), ("referral", "", True), ("visit", "W1", True), ("letter", "A B", False),
+])
+def test_each_channel_checks_its_numbers_in_one_table(channel, ticket, ok):
+    from groupdesk.core.intake import ticket_problem
+
+    assert (ticket_problem(channel, ticket) is None) is ok
+
+
+def test_channel_and_ticket_are_registered_and_a_bad_one_names_its_flag(make_start):
+    from groupdesk.core.intake import CHANNEL_IDS, channel_label
+
+    assert CHANNEL_IDS == ("visit", "hotline_95598", "regulator_12398", "gov_12345", "letter", "website", "wechat",
+                           "referral")
+    assert [channel_label(c) for c in CHANNEL_IDS] == ["来访", "95598", "12398", "12345", "信函", "网站", "微信", "上级转办"]
+    start = make_start(registration={"channel": "hotline_95598", "ticket_no": "2026112300012345"})
+    assert (start.registration.channel, start.registration.ticket_no) == ("hotline_95598", "2026112300012345")
+    assert make_start().registration.channel == "visit"  # the default: they came to the hall
+    for fields, flag, says in [({"channel": "fax"}, "--channel", "is not a channel; use one of visit, hotline_95598"),
+                               ({"channel": "gov_12345", "ticket_no": "12-34"}, "--ticket-no", "give 8 to 24 digits")]:
+        with pytest.raises(InputError) as info:
+            make_start(registration=fields)
+        assert info.value.field == flag and says in str(info.value)
+
+
+def test_the_same_channel_and_ticket_is_a_repeat_key_published_with_a_prefix(make_start):
+    from groupdesk.record.repeat_keys import search_values, start_keys, ticket_values
+
+    key = b"k" * 40
+    first = start_keys(key, make_start(registration={"channel": "hotline_95598", "ticket_no": "2026112300012345"}))
+    again = start_keys(key, make_start(lead_phone="13900139000",
+                                       registration={"channel": "hotline_95598", "ticket_no": "2026112300012345"}))
+    other = start_keys(key, make_start(registration={"channel": "gov_12345", "ticket_no": "2026112300012345"}))
+    assert first["same_ticket"] == again["same_ticket"] != other["same_ticket"]
+    published = [v for v in search_values(first) if v.startswith("ticket:")]
+    assert published == [f"ticket:{first['same_ticket']}"] and "2026112300012345" not in published[0]
+    assert published[0] in ticket_values(key, "2026112300012345")  # found without naming the channel
+    assert ticket_values(key, "2026112300012345", "hotline_95598") == published

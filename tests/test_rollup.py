@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from conftest import utc
+from groupdesk.core.intake import channel_label
 from groupdesk.record.chain import append
 from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
@@ -111,7 +112,8 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     target = tmp_path / "city-a.xlsx"
     got = json.loads(cli(hierarchy, "report", *ALL, "--unit", "city-a", "--json", "--xlsx", str(target)))
     book = load_workbook(target)
-    assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "类别×周", "按预案", "各环节", "满意度"]
+    assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "按受理渠道", "类别×周", "按预案", "各环节",
+                               "满意度"]
 
     def cells(title):
         return [list(row) for row in book[title].iter_rows(values_only=True)]
@@ -129,8 +131,9 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     assert cells("各环节")[1:] == [[r["playbook"], r["step"], r["visits"], r["avg_seconds"], r["max_seconds"],
                                   r["deadline_missed"], r["breach_rate"], r["escalations"]] for r in got["steps"]]
     assert cells("满意度")[1:] == [[k, v] for k, v in got["satisfaction"].items()]
+    assert cells("按受理渠道")[1:] == [[r["channel"], channel_label(r["channel"]), r["incidents"]] for r in got["by_channel"]]
     charted = {title: len(book[title]._charts) for title in book.sheetnames}
-    assert charted == {"汇总": 0, "各级汇总": 1, "按营业厅": 1, "按周": 1, "按投诉类别": 1, "类别×周": 0, "按预案": 0,
+    assert charted == {"汇总": 0, "各级汇总": 1, "按营业厅": 1, "按周": 1, "按投诉类别": 1, "按受理渠道": 1, "类别×周": 0, "按预案": 0,
                        "各环节": 2, "满意度": 1}  # a chart where the page draws one
 
 
@@ -155,7 +158,7 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
         assert '<li><b>1</b> 起已办结</li>' in county.text and 'data-unit="haidian"' in county.text
     async with signed_in(app, "song.yu") as province:
         whole = await province.get(f"{period}&unit=north")
-        assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 7  # the roll-up's chart too
+        assert "<li><b>6</b> 起已办结</li>" in whole.text and whole.text.count("<svg") == 8  # the roll-up's chart too
         assert (await province.get(f"{period}&unit=nowhere")).status_code == 400
 
 

@@ -51,6 +51,8 @@ class Registration(BaseModel):
     complainant_type: ComplainantType | None = None
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: the staff member the complaint is about (may not act on it or own it)
+    channel: str = "visit"  # how it came in (groupdesk.core.intake.CHANNELS): 来访, 95598, 12398, 12345, ...
+    ticket_no: str = ""  # the work-order number from that channel, if it has one
 
 
 class StartIncident(BaseModel):

@@ -10,6 +10,7 @@ from groupdesk.people.directory import Directory, DirectoryError, load_directory
 from groupdesk.playbooks.periods import PeriodError, load_calendar
 from groupdesk.core.models import Complainant, Registration, StartIncident
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.intake import DEFAULT_CHANNEL, channel_problem, ticket_problem
 from groupdesk.core.starting import DEFAULT_STARTERS, owned_by_duty_lead, start_refusal
 from groupdesk.core import validation as v
 from groupdesk.playbooks.choice import headcount_problem as range_problem
@@ -73,6 +74,7 @@ def registered(fields: dict) -> Registration:
         category=fields.get("category") or None, demands=v.normal_text(fields.get("demands") or "").strip(),
         complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
         person_involved=(fields.get("person_involved") or "").strip(),
+        channel=(fields.get("channel") or DEFAULT_CHANNEL).strip(), ticket_no=(fields.get("ticket_no") or "").strip(),
     )
 
 
@@ -107,6 +109,9 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
     for field, problem in v.registration_problems(
             **{k: fields.get(k) or "" for k in ("address", "account_no", "category", "demands", "complainant_type")}).items():
         check(field, problem)
+    channel = (fields.get("channel") or DEFAULT_CHANNEL).strip()
+    check("channel", channel_problem(channel))
+    check("ticket_no", ticket_problem(channel, (fields.get("ticket_no") or "").strip()))
     if incident_id is not None:
         check("incident_id", v.incident_id_problem(incident_id))
     if directory.hall(hall) is not None:

@@ -59,12 +59,13 @@ def columns_of(record: dict[str, Any]) -> dict[str, Any]:
         **{f"promises_{k}": (record.get("promises") or {}).get(k) for k in PROMISE_FIGURES},
         "dissatisfied_answers": record.get("dissatisfied_answers"),
         "told": record.get("told"),
+        "channel": record.get("channel"), "ticket_no": record.get("ticket_no"), "ticket_key": record.get("ticket_key"),
     }
 
 
 PROMISE_FIGURES = ("made", "kept", "kept_late", "missed", "waived")
 UNSEALED_COLUMNS = ("category", "account_key", "community_key", *(f"promises_{k}" for k in PROMISE_FIGURES),
-                    "dissatisfied_answers", "told")
+                    "dissatisfied_answers", "told", "channel", "ticket_no", "ticket_key")
 
 
 def step_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

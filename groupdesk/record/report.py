@@ -68,9 +68,11 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
         unhappy = c.execute(select(func.coalesce(func.sum(dissatisfied), 0),
                                    func.sum(case((dissatisfied > 0, 1), else_=0))).where(chosen)).one()
         category = func.coalesce(r.c.category, "none").label("category")  # none: registered without one
+        # how it came in (issue 28); a record archived before channels were registered came in at the hall (visit)
+        channel = func.coalesce(r.c.channel, "visit").label("channel")
         groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
                   "by_week": grouped(r.c.week), "by_category": grouped(category),
-                  "by_category_week": grouped(category, r.c.week)}
+                  "by_category_week": grouped(category, r.c.week), "by_channel": grouped(channel)}
     count = totals[0]
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "hall": hall, "drills": drills,
@@ -111,7 +113,7 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The report flattened for a spreadsheet: section, key, metric, value."""
     out = [{"section": "totals", "key": "", "metric": k, "value": v} for k, v in report["totals"].items()]
     for section, key in (("by_playbook", "playbook"), ("by_hall", "hall_id"), ("by_week", "week"),
-                         ("by_category", "category")):
+                         ("by_category", "category"), ("by_channel", "channel")):
         out += [{"section": section, "key": row[key], "metric": "incidents", "value": row["incidents"]}
                 for row in report[section]]
     out += [{"section": "by_category_week", "key": f"{row['category']} {row['week']}", "metric": "incidents",

@@ -177,11 +177,15 @@ archive_records = Table(
     Column("dissatisfied_answers", Integer),
     # migration 0013: how often staff told the complainant (groupdesk tell); NULL before it existed
     Column("told", Integer),
+    # migration 0014: how it came in (groupdesk.core.intake) and its work-order number; NULL before
+    Column("channel", String(32)), Column("ticket_no", String(64)),
+    Column("ticket_key", String(64)),  # keyed hash of channel and number: the repeat check and list --ticket-no
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),
     Index("archive_records_account", "account_key", "started_on"),
     Index("archive_records_community", "community_key", "started_on"),
+    Index("archive_records_ticket", "ticket_key", "started_on"),
 )
 archive_steps = Table(
     "archive_steps", metadata,

@@ -21,6 +21,7 @@ from groupdesk.web.labels import FAILED_STATUS, error_text, event_text, field_la
 from groupdesk.runtime.masking import mask_code
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.playbooks.choice import valid_playbooks
+from groupdesk.core.intake import CHANNEL_IDS, channel_label
 from groupdesk.playbooks.loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
@@ -64,6 +65,7 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
         "may_register": lambda: _may_register(request, viewer),
+        "channel_label": lambda c: channel_label(c, lang),
         "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
@@ -168,7 +170,8 @@ def _filters(request: Request) -> dict:
     tier = q.get("tier", "")
     drill = {"drill": True, "real": False}.get(q.get("kind", ""))
     return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isascii() and tier.isdigit() else None,
-            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None}
+            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None,
+            "ticket": (q.get("ticket") or "").strip() or None}
 
 
 def _stages(request: Request, lang: str) -> list[tuple[str, str]]:
@@ -246,7 +249,7 @@ def _start_page(request: Request, viewer: Viewer, form: StartForm, status: int =
     # only the playbooks this person may start at one of those halls (their started_by roles)
     playbooks = [pb for pb in every if any(viewer.may_start(h.id, pb) for h in halls)]
     return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks,
-                categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES)
+                categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES, channels=CHANNEL_IDS)
 
 
 @router.get("/incidents/new")
@@ -262,7 +265,8 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
     f = await request.form()
     form = StartForm(**{k: str(f.get(k, "")).strip() for k in (
         "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token",
-        "address", "account_no", "category", "demands", "complainant_type", "person_involved")},
+        "address", "account_no", "category", "demands", "complainant_type", "person_involved", "channel",
+        "ticket_no")},
         drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:

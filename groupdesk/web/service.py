@@ -44,12 +44,15 @@ class StartForm:
     complainant_type: str = ""
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
+    channel: str = "visit"  # how it came in (groupdesk.core.intake)
+    ticket_no: str = ""  # its work-order number
     errors: dict[str, str] = field(default_factory=dict)
 
     def registration(self) -> dict:
         return {"address": self.address, "account_no": self.account_no, "category": self.category,
                 "demands": self.demands, "complainant_type": self.complainant_type,
-                "media_present": self.media_present, "person_involved": self.person_involved}
+                "media_present": self.media_present, "person_involved": self.person_involved,
+                "channel": self.channel, "ticket_no": self.ticket_no}
 
 
 class Console(PromiseConsole):
