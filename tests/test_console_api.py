@@ -267,6 +267,9 @@ async def test_every_door_registers_with_its_roles_its_owner_and_its_work_order(
 
     clerk = "li.qiang"
     async with signed_in(app, clerk) as web:
+        form = (await web.get("/incidents/new")).text  # the start form offers only what a clerk may start
+        assert 'value="single-complaint"' in form and 'value="service-attitude-complaint"' in form
+        assert 'value="smart-meter-group-complaint"' not in form and 'href="/incidents/new"' in form
         refused = await web.post("/api/incidents", json=start_body())  # a group is not a clerk's to register
         assert refused.status_code == 403 and "it is started by guide (引导员), security_guard" in refused.text
         made = await web.post("/api/incidents", json=start_body(headcount=1, playbook="single-complaint",
