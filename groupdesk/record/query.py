@@ -12,7 +12,7 @@ from groupdesk.storage.schema import archive_records
 
 EXPORT_COLUMNS = ["seq", "incident_id", "hall_id", "playbook", "playbook_version", "drill", "started_at", "closed_at",
                   "warning_tier", "deadlines_missed", "escalations", "follow_up", "satisfaction", "repeat_of",
-                  "path", "resolution", "complainant_key", "row_hash"]
+                  "path", "resolution", "complainant_key", "channel", "ticket_no", "row_hash"]
 
 
 def parse_day(flag: str, raw: str) -> date:
