@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import pytest
@@ -270,6 +271,10 @@ async def test_every_door_registers_with_its_roles_its_owner_and_its_work_order(
         form = (await web.get("/incidents/new")).text  # the start form offers only what a clerk may start
         assert 'value="single-complaint"' in form and 'value="service-attitude-complaint"' in form
         assert 'value="smart-meter-group-complaint"' not in form and 'href="/incidents/new"' in form
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        chosen = await web.post("/incidents", data={"csrf_token": token, "hall": "xicheng", "headcount": "20",
+                                                    "lead_name": "张三", "lead_phone": "13800138333", "summary": "电量异常"})
+        assert chosen.status_code == 403 and "it is started by guide" in chosen.text and 'id="start-form"' in chosen.text
         refused = await web.post("/api/incidents", json=start_body())  # a group is not a clerk's to register
         assert refused.status_code == 403 and "it is started by guide (引导员), security_guard" in refused.text
         made = await web.post("/api/incidents", json=start_body(headcount=1, playbook="single-complaint",

@@ -268,7 +268,11 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
         "address", "account_no", "category", "demands", "complainant_type", "person_involved", "channel",
         "ticket_no")},
         drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
-    incident_id = await console(request).start(viewer, form)
+    try:
+        incident_id = await console(request).start(viewer, form)
+    except Forbidden as exc:  # a playbook outside their started_by roles: said on the form, beside the choice (403)
+        form.errors["playbook"] = str(exc)
+        return _start_page(request, viewer, form, status=403)
     if incident_id is None:
         return _start_page(request, viewer, form, status=422)
     return back_to(f"/incidents/{incident_id}")
