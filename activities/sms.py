@@ -29,7 +29,7 @@ from groupdesk.core.workcal import format_local
 from groupdesk.playbooks.templating import render
 from activities.wecom_staff import WecomRoute, both_channels, fallback_note
 
-TIME_KEYS = ("deadline", "appointment_at")
+TIME_KEYS = ("deadline", "appointment_at", "previous_at")  # previous_at: a re-promise's old time
 HIDDEN_CODE = "******"  # what a recipient other than the approver reads in place of the code
 
 log = structlog.get_logger("groupdesk.activities.sms")

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +156,8 @@ class Bench:
             if step == "director_review":
                 await incident.decide(DecideApproval(decision="approve", actor=staff[role]))
             else:
-                data = {"calibration_at": "2030-01-07T10:00:00+08:00"} if outcome == "scheduled" else {}
+                agreed = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()  # ahead, within 90 days
+                data = {"calibration_at": agreed} if outcome == "scheduled" else {}
                 await incident.record_outcome(RecordOutcome(step=step, outcome=outcome, actor=staff[role], data=data))
         await incident.follow_up(RecordFollowUp(score=5, actor=staff["hall_lead"]))
         state = await incident.result()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 MB = 1024 * 1024
@@ -139,7 +140,9 @@ def cli_cases(incident: str) -> list[Case]:
         c("promise what 1 MB", add(what="w" * MB), "--what"),
         c("promise due garbage", add(due="next tuesday"), "--due"),
         c("promise due 91 days", add(due="91d"), "--due"),
-        c("promise due in the past", add(due="2020-01-01 09:00"), "due"),
+        c("promise due in the past", add(due="2020-01-01 09:00"), "--due"),
+        c("promise due a clock time 120 days ahead",
+          add(due=(datetime.now(timezone.utc) + timedelta(days=120)).strftime("%Y-%m-%d %H:%M")), "--due"),
         c("promise due 10 kB", add(due="1" * 10_000), "--due"),
         c("promise owner unknown", add(owner="no.body"), "--owner"),
         c("promise owner of another hall", add(owner="zhou.jie"), "--owner"),
@@ -300,6 +303,11 @@ def api_cases(incident: str) -> list[Case]:
             "what": "诺" * 501, "due": "1h", "owner": "sun.li"}}), (422,), "what"),
         Case("api", "promise due garbage", ("POST", f"{path}/promises", {"json": {
             "what": "回电", "due": "tomorrow", "owner": "sun.li"}}), (422,), "due"),
+        Case("api", "promise due in the past", ("POST", f"{path}/promises", {"json": {
+            "what": "回电", "due": "2020-01-01 09:00", "owner": "sun.li"}}), (422,), "due: 2020-01-01 09:00 has passed"),
+        Case("api", "promise due 120 days ahead", ("POST", f"{path}/promises", {"json": {
+            "what": "回电", "due": (datetime.now(timezone.utc) + timedelta(days=120)).isoformat(), "owner": "sun.li"}}),
+             (422,), "more than 90 days ahead"),
         Case("api", "promise owner unknown", ("POST", f"{path}/promises", {"json": {
             "what": "回电", "due": "1h", "owner": "no.body"}}), (422,), "owner"),
         Case("api", "promise what a list", ("POST", f"{path}/promises", {"json": {

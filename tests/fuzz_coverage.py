@@ -28,6 +28,8 @@ MAY = {
     "POST /api/incidents/{incident_id}/notes": AT_THE_HALL,
     "POST /api/incidents/{incident_id}/handover": frozenset({"hall_lead", "centre_director"}),
     "POST /api/incidents/{incident_id}/tell": frozenset({"hall_lead", "centre_director"}),
+    "POST /api/incidents/{incident_id}/registration": frozenset({"hall_lead", "centre_director"}),
+    "POST /api/incidents/{incident_id}/finding": frozenset({"hall_lead", "centre_director"}),
     "GET /api/failed": frozenset({"ops"}),
     "POST /api/incidents/{incident_id}/failed/{step}/retry": frozenset({"ops"}),
     "POST /api/incidents/{incident_id}/failed/{step}/skip": frozenset({"ops"}),

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
@@ -119,14 +119,39 @@ async def start(env, settings, request) -> WorkflowHandle:
     return await start_incident(env.client, settings, request)
 
 
-async def outcome(handle, step, name, actor, note="", **data):
-    return await handle.execute_update(WF.record_outcome, RecordOutcome(step=step, outcome=name, actor=actor,
-                                                                        note=note, data=data))
+async def outcome(handle, step, name, actor, note="", finding=True, **data):
+    """Record an outcome; one that closes a real incident and is refused for want of a finding gets an unfounded
+    finding recorded by the incident's owner first (`finding=False`: as refused)."""
+    req = RecordOutcome(step=step, outcome=name, actor=actor, note=note, data=data)
+    return await with_finding(handle, lambda: handle.execute_update(WF.record_outcome, req), finding)
 
 
-async def decide(handle, actor, approve=True, reason=""):
-    return await handle.execute_update(WF.decide_approval, DecideApproval(
-        decision="approve" if approve else "reject", actor=actor, reason=reason))
+async def decide(handle, actor, approve=True, reason="", finding=True):
+    req = DecideApproval(decision="approve" if approve else "reject", actor=actor, reason=reason)
+    return await with_finding(handle, lambda: handle.execute_update(WF.decide_approval, req), finding)
+
+
+async def record_finding(handle, actor=None, founded="no", cause="other", people=(), unit="",
+                         reason="经核实投诉不属实"):
+    """Record the incident's finding (by default: unfounded, by its owner)."""
+    from groupdesk.core.finding import RecordFinding
+
+    actor = actor or (await state(handle)).owner
+    return await handle.execute_update(WF.finding, RecordFinding(
+        actor=actor, founded=founded, cause=cause, responsible_people=list(people), responsible_unit=unit,
+        reason=reason))
+
+
+async def with_finding(handle, call, finding: bool = True):
+    from temporalio.client import WorkflowUpdateFailedError
+
+    try:
+        return await call()
+    except WorkflowUpdateFailedError as exc:
+        if not finding or not getattr(exc.cause, "message", "").startswith("finding: "):
+            raise
+    await record_finding(handle)
+    return await call()
 
 
 async def answer_follow_up(handle, score, actor="sun.li", comment=""):
@@ -206,3 +231,11 @@ async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
                                                    cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = await process.communicate()
     return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+
+
+def ahead(days: float = 2) -> datetime:
+    """An agreed time that makes sense today (ahead, within 90 days): Asia/Shanghai, on the hour."""
+    from groupdesk.core.workcal import LOCAL_TZ
+
+    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(LOCAL_TZ).replace(minute=0, second=0,
+                                                                                             microsecond=0)

@@ -33,6 +33,12 @@ def new_machine(now: datetime = T0, time_scale: float | None = None, playbook=PL
     return IncidentMachine.new(request, now)
 
 
+def chosen_data(outcome) -> dict[str, str]:
+    """became_group hands over to the playbook the client chose (the gateway gives it as data `playbook`)."""
+    return {"playbook": "outage-group-complaint"} if outcome.hand_over and outcome.hand_over.playbook == "chosen" \
+        else {}
+
+
 def drain(m: IncidentMachine) -> list:
     """The effects recorded so far (as the workflow takes them to carry out)."""
     return m.take_effects()
@@ -84,6 +90,15 @@ def outcome(m: IncidentMachine, step: str, name: str, now: datetime, note: str =
     m.record_outcome(RecordOutcome(step=step, outcome=name, actor=actor or STAFF.get(owner, "sun.li"),
                                    note=note, data=data), now)
     return resolve(m, drain(m))
+
+
+def unfounded(m: IncidentMachine, now: datetime = T0, actor: str | None = None) -> None:
+    """Record an unfounded finding as the incident's owner: a real incident's close requires one."""
+    from groupdesk.core.finding import RecordFinding
+
+    m.record_finding(RecordFinding(actor=actor or m.state.owner or "sun.li", founded="no", cause="other",
+                                   reason="经核实投诉不属实"), now)
+    drain(m)
 
 
 def decide(m: IncidentMachine, now: datetime, approve: bool = True, reason: str = "") -> list:

@@ -9,6 +9,9 @@ its history is <name>-child.json):
 - the smart-meter drills of groupdesk.drills.smart_meter (PATHS, RECORDED_ONLY), the hand-over ladder (LADDER_PATHS), the
   dispute ladder on its own, the service-attitude paths and a media-present start (publicity alert);
 - `sensitive-period-approved_then_metrology`: started inside a sensitive period;
+- `single-complaint-amended-became_group`: a single complaint amended (media arrives; 6 people about an outage,
+  a corrected 户号), then handed over by became_group (the parent closes; its child runs on, not recorded);
+- `finding-founded-sent_back`: a founded finding, sent back by the director, corrected and confirmed;
 - every path of every playbook in playbooks/ (groupdesk.drills.paths: <playbook>-<choices>), and its two
   dissatisfied follow-ups where the playbook reopens.
 Each runs as a drill on compressed time, so reminders, escalations and the follow-up all happen within
@@ -34,6 +37,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from groupdesk.engine.binaries import temporal_cli  # noqa: E402
 from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings  # noqa: E402
 from groupdesk.core import search_attributes as sa  # noqa: E402
+from groupdesk.core.models import RecordOutcome  # noqa: E402
 from groupdesk.core.periods import SensitivePeriod  # noqa: E402
 from groupdesk.people.directory import load_directory  # noqa: E402
 from groupdesk.drills.smart_meter import PATHS, RECORDED_ONLY, answer_follow_up, talk_accepted  # noqa: E402
@@ -42,7 +46,7 @@ from groupdesk.drills.paths import drive, reopened_route, routes  # noqa: E402
 from groupdesk.drills.service_attitude import PERSON_INVOLVED, SERVICE_ATTITUDE, SERVICE_ATTITUDE_PATHS  # noqa: E402
 from groupdesk.incidents.gateway import start_incident  # noqa: E402
 from groupdesk.incidents.registration import prepare_start  # noqa: E402
-from groupdesk.playbooks.loader import find_playbook  # noqa: E402
+from groupdesk.playbooks.loader import find_playbook, playbook_files  # noqa: E402
 from worker import build_worker  # noqa: E402
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -51,7 +55,7 @@ AT_ONCE = 4  # paths recorded concurrently
 # sensitive-period-approved_then_metrology starts inside this period (deadlines halved, its responsible told).
 PERIOD = SensitivePeriod(name="全国两会", first_day="2027-03-03", last_day="2027-03-15", deadline_factor=0.5,
                          responsible="wang.jun")
-LIBRARY = sorted(p.stem for p in (REPO_ROOT / "playbooks").glob("*.yaml"))
+LIBRARY = sorted(p.stem for p in playbook_files(REPO_ROOT / "playbooks"))
 
 
 class Recorder:
@@ -93,9 +97,13 @@ def smart_meter(rec: Recorder) -> None:
         rec.add(name, "smart-meter-group-complaint", drive_it, **group)
     rec.add("sensitive-period-approved_then_metrology", "smart-meter-group-complaint",
             PATHS["approved_then_metrology"], sensitive_period=PERIOD, **group)
+    rec.add("finding-founded-sent_back", "smart-meter-group-complaint", founded_finding, **group)
     rec.add("publicity-alert-talk_accepted", "smart-meter-group-complaint", talk_accepted, headcount=30,
             lead_name="王大伟", lead_phone="13700137000", summary="电费异常,记者在场",
             registration={"media_present": True, "complainant_type": "publicity"})
+    rec.add("single-complaint-amended-became_group", "single-complaint", lambda handle: amended_became_group(
+        handle, rec.settings.hash_key()), answer=False, headcount=1, lead_name="刘小梅", lead_phone="13500135000",
+        summary="电费异常", registration={"category": "business", "account_no": "3200111111"})
     for name, drive_it in LADDER_OWN_PATHS.items():
         rec.add(f"dispute-ladder-{name}", "dispute-ladder", drive_it, headcount=2, lead_name="赵志刚",
                 lead_phone="13600136000", summary="对电表校验结果有异议")
@@ -104,6 +112,48 @@ def smart_meter(rec: Recorder) -> None:
                 lead_phone="13900139000", summary="营业员态度生硬",
                 registration={"person_involved": PERSON_INVOLVED, "category": "service",
                               "complainant_type": "venting"})
+
+
+async def amended_became_group(handle, hash_key: bytes) -> None:
+    """Media arrive; then 6 people about an outage and a corrected 户号; became_group hands over to the outage
+    playbook (the data `playbook` is what the gateway would choose)."""
+    from groupdesk.core.amend import AmendRegistration
+    from groupdesk.core.models import RecordOutcome
+    from groupdesk.drills.smart_meter import wait_for
+    from groupdesk.incidents.amend import amend_keys
+    from groupdesk.incidents.gateway import Incident
+
+    incident = Incident.of(handle)
+    state = await wait_for(handle, lambda s: "contact_customer" in s.current_steps)
+    for req in (AmendRegistration(actor="sun.li", reason="记者到场", media_present=True),
+                AmendRegistration(actor="sun.li", reason="户号听错,又来了5位邻居", headcount=6, category="outage",
+                                  account_no="3200222222")):
+        await incident.amend_registration(req.model_copy(update={"keys": amend_keys(hash_key, state, req)}))
+    await incident.record_outcome(RecordOutcome(step="contact_customer", outcome="became_group", actor="sun.li",
+                                                data={"playbook": "outage-group-complaint"}))
+async def founded_finding(handle) -> None:
+    """有效投诉的认定: a founded finding goes to the director, is sent back, corrected and confirmed, then closes."""
+    from groupdesk.core.finding import RecordFinding
+    from groupdesk.drills.smart_meter import record, wait_for
+    from groupdesk.incidents.gateway import Incident
+
+    incident = Incident.of(handle)
+
+    async def find(founded: str, unit: str) -> None:
+        await incident.finding(RecordFinding(actor="sun.li", founded=founded, cause="metering",
+                                             responsible_people=["feng.tao"], responsible_unit=unit,
+                                             reason="换表后未告知客户新表起码"))
+
+    await record(handle, "move_to_vip_room", "done", "zhao.min")
+    await record(handle, "keep_order", "done", "qian.lei")
+    await find("yes", "xicheng")
+    await record(handle, "talk_with_lead", "accepted", "sun.li")
+    await wait_for(handle, lambda s: s.steps["finding_review"].deadline_at is not None)
+    await incident.record_outcome(RecordOutcome(step="finding_review", outcome="sent_back", actor="wang.jun",
+                                                note="责任单位应为城区客户服务中心"))
+    await find("partly", "city-centre")
+    await record(handle, "talk_with_lead", "accepted", "sun.li")
+    await record(handle, "finding_review", "confirmed", "wang.jun")
 
 
 def library(rec: Recorder, playbook_ids: list[str]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from groupdesk.runtime.config import REPO_ROOT
-from helpers import PRODUCTION_KEYS
+from helpers import PRODUCTION_KEYS, ahead
 
 pytestmark = pytest.mark.devserver
 GROUPDESK = [sys.executable, "-m", "groupdesk.cli"]
@@ -147,7 +147,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert set(calibration) == {"scheduled", "meter_accurate", "meter_inaccurate", "result_disputed"}
         assert calibration["meter_accurate"]["roles"] == ["metrology_bureau", "hall_lead"]
         cli(cli_env, "outcome", incident, "metrology_calibration", "scheduled", "--as", "sun.li",
-            "--data", "calibration_at=2030-01-07 10:00")
+            "--data", f"calibration_at={ahead():%Y-%m-%d %H:%M}")
         cli(cli_env, "outcome", incident, "warning_plan", "end", "--as", "wang.jun", "--note", "现场秩序恢复")
         assert show(cli_env, incident)["warning_tier"] == 0
         cli(cli_env, "outcome", incident, "metrology_calibration", "meter_accurate", "--as", "sun.li")
@@ -163,7 +163,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert key in final
     assert final["registration"] == {  # registered at the start, kept to the end
         "address": "幸福里小区3号楼", "account_no": "0101234567", "category": "business", "demands": "换回机械表,退还多收电费",
-        "complainant_type": "venting", "media_present": True, "person_involved": "",
+        "complainant_type": "venting", "media_present": True, "person_involved": "", "headcount": 20,
         "channel": "hotline_95598", "ticket_no": "20261123000177"}
     assert final["actions"] == [], "nothing may be recorded on a closed incident"
     kinds = [e["kind"] for e in final["timeline"]]

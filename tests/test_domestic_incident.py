@@ -33,7 +33,7 @@ from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.web.app import create_app
 from groupdesk.web.incident_view import timeline
 from groupdesk.engine.client import connect
-from helpers import WF, setup_for, start, visible
+from helpers import WF, ahead, setup_for, start, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -118,7 +118,7 @@ async def test_a_drill_through_approval_and_follow_up_by_pushed_replies(provider
                    for i in shown if i["type"] == "sms")  # the timeline shows what `sms list` shows
 
         await record(handle, "metering_explanation", "not_accepted", "feng.tao")
-        await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at="2030-03-04T10:00:00+08:00")
+        await record(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=ahead().isoformat())
         await record(handle, "metrology_calibration", "meter_accurate", "sun.li")
         await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
         await visible(dev_env.client, f'{sa.FOLLOW_UP_KEY.name} = "{follow_up_key(settings.hash_key(), LEAD)}"')

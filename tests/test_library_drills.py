@@ -129,7 +129,9 @@ async def test_outage_group_complaint_from_the_cli(world):
 
     to_group = [m.body for m in Outbox(settings).list(incident) if m.role == "lead_complainant"]
     promised = [b for b in to_group if "恢复供电" in b and "预计" in b]
-    assert len(promised) == 2, to_group  # told of the promise, and of the new one
+    assert len(promised) == 1, to_group  # told of the promise...
+    moved = [b for b in to_group if "约定时间由" in b]
+    assert len(moved) == 1 and "改为" in moved[0], to_group  # ...and once of the new one, with the old time
     assert any("已找到故障电缆" in b for b in to_group) and any("抢修人员将于" in b for b in to_group)
     assert any("张建国您好:已恢复供电" in b for b in to_group) and any("回复1-5" in b for b in to_group)
     assert not any("事件:" in b or "Incident" in b for b in to_group), "no staff message reaches the group"

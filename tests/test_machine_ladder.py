@@ -100,9 +100,9 @@ def test_an_unreasonable_demand_is_refused_lawfully_with_reason_and_basis_and_th
     request = RecordOutcome(step="investigate", outcome="refused_lawfully", actor="sun.li",
                             data={"legal_basis": "《供电营业规则》第八十条"})
     with pytest.raises(ApplicationError, match="needs a reason"):
-        checks.check_outcome(m, request)
+        checks.check_outcome(m, request, T0)
     with pytest.raises(ApplicationError, match="needs legal_basis"):
-        checks.check_outcome(m, request.model_copy(update={"note": "要求赔偿十倍电费", "data": {}}))
+        checks.check_outcome(m, request.model_copy(update={"note": "要求赔偿十倍电费", "data": {}}), T0)
     sent = outcome(m, "investigate", "refused_lawfully", T0, note="要求赔偿十倍电费",
                    legal_basis="《供电营业规则》第八十条")
     (notice,) = [r for r in sent if r.key.endswith("/closed")]
@@ -230,8 +230,8 @@ def _talking() -> IncidentMachine:
 def test_the_group_leaves_with_an_agreed_time_the_talk_waits_and_the_director_is_told():
     m = _talking()
     bad = RecordOutcome(step="talk_with_lead", outcome="adjourned", actor="sun.li", data={"agreed_at": "明天上午"})
-    with pytest.raises(ApplicationError, match="agreed_at '明天上午' is not a date and time"):
-        checks.check_outcome(m, bad)
+    with pytest.raises(ApplicationError, match="agreed_at: '明天上午' is not a date and time"):
+        checks.check_outcome(m, bad, T0)
     agreed = T0 + timedelta(days=1)
     sent = outcome(m, "talk_with_lead", "adjourned", T0 + MIN, note="留下电话,明早再谈", agreed_at=agreed.isoformat())
     (report,) = sent
@@ -254,7 +254,7 @@ def test_the_group_leaves_with_an_agreed_time_the_talk_waits_and_the_director_is
 def test_going_to_the_government_is_reported_upward_at_once_and_recorded():
     m = _talking()
     with pytest.raises(ApplicationError, match="needs department"):
-        checks.check_outcome(m, RecordOutcome(step="talk_with_lead", outcome="went_to_government", actor="sun.li"))
+        checks.check_outcome(m, RecordOutcome(step="talk_with_lead", outcome="went_to_government", actor="sun.li"), T0)
     sent = outcome(m, "talk_with_lead", "went_to_government", T0 + MIN, department="市信访局")
     (report,) = sent
     assert report.recipients == ["centre_director", "city_emergency_office"]

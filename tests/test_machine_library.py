@@ -72,7 +72,9 @@ def test_restoration_promised_then_re_promised_tells_the_group_each_time_and_rem
     messages = sends(told) + sends(update) + sends(again)
     assert [(s.recipients, s.context.get("appointment_at")) for s in messages] == [
         (["lead_complainant"], first_at.isoformat()), (["lead_complainant"], None),
-        (["lead_complainant"], second_at.isoformat())]
+        # re-promised: one message naming the old time and the new, to the group, the crew and the hall lead
+        (["lead_complainant", "repair_crew", "hall_lead"], second_at.isoformat())]
+    assert (messages[2].purpose, messages[2].context["previous_at"]) == ("appointment_changed", first_at.isoformat())
     assert messages[1].context["reason"] == "已找到故障电缆"
     assert len({s.key for s in messages}) == 3, "each promise and update is its own message"
     # only the latest promise is reminded, 30 minutes before it, to the crew and the hall lead

@@ -16,7 +16,9 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import DecideApproval, RecordFollowUp, RecordOutcome, SendMessages
 from groupdesk.core.playbook import Playbook
 from groupdesk.playbooks.loader import load_playbooks
-from machine_helpers import T0, new_machine, no_temporal_server, resolve, settle_children  # noqa: F401  (autouse)
+from machine_helpers import (  # noqa: F401  (autouse)
+    T0, chosen_data, new_machine, no_temporal_server, resolve, settle_children,
+)
 
 PLAYBOOKS = load_playbooks(REPO_ROOT / "playbooks")
 
@@ -57,7 +59,7 @@ def walk(pb: Playbook, choice: dict[str, str]) -> tuple[tuple[str, ...], list[Se
             m.decide(DecideApproval(decision="approve" if approve else "reject", actor="director",
                                     reason="" if approve else "现场可控"), now)
         else:
-            m.record_outcome(RecordOutcome(step=sid, outcome=name, actor="staff",
+            m.record_outcome(RecordOutcome(step=sid, outcome=name, actor="staff", data=chosen_data(step.outcomes[name]),
                                            note="原因" if step.outcomes[name].requires_reason else ""), now)
         sent += settle_children(m, resolve(m, m.take_effects()), now)  # a hand-over's child ends at once
     follow = m.state.follow_up

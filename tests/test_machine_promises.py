@@ -10,7 +10,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from groupdesk.core.models import DecideApproval, PromiseChange, RecordOutcome
-from machine_helpers import T0, drain, new_machine, no_temporal_server, outcome, resolve, sends  # noqa: F401
+from machine_helpers import T0, drain, new_machine, no_temporal_server, outcome, resolve, sends, unfounded  # noqa: F401
 from workflows import checks, promise_checks
 from workflows.machine import timers
 from workflows.machine.record import ResolveWorkingDays
@@ -113,9 +113,10 @@ def test_closing_is_refused_while_a_promise_is_open_until_the_director_waives_it
     outcome(m, "keep_order", "done", T0)
     promised(m, T0 + MIN)
     promised(m, T0 + MIN, due="2026-11-23T18:00+08:00", what="今晚6点前回电")
+    unfounded(m, T0 + MIN)  # the close's finding is there: the promises alone keep it open
     accept = RecordOutcome(step="talk_with_lead", outcome="accepted", actor="sun.li")
     with pytest.raises(ApplicationError, match=r"2 promise\(s\) .* are not kept \(p1, p2\)"):
-        checks.check_outcome(m, accept)
+        checks.check_outcome(m, accept, T0)
     change(m, T0 + 2 * MIN, "kept", promise="p1")
     with pytest.raises(ApplicationError, match="may not waive"):  # only the centre director waives
         change(m, T0 + 3 * MIN, "waive", promise="p2", note="客户撤回")
@@ -123,7 +124,7 @@ def test_closing_is_refused_while_a_promise_is_open_until_the_director_waives_it
         change(m, T0 + 3 * MIN, "waive", promise="p2", actor="wang.jun")
     change(m, T0 + 3 * MIN, "waive", promise="", actor="wang.jun", note="客户当场表示不需要回电")  # every open one
     assert [(p.id, p.status) for p in m.state.promises] == [("p1", "kept"), ("p2", "waived")]
-    checks.check_outcome(m, accept)  # now it may close
+    checks.check_outcome(m, accept, T0)  # now it may close
     from groupdesk.record.archive_record import build_record
 
     record = build_record(m.start, m.state, "run-1", b"k" * 32)  # (issue 16's report reads these from the archive)

@@ -14,7 +14,7 @@ from groupdesk.core.models import RecordOutcome
 from groupdesk.core.playbook import ProgressReports
 from groupdesk.core.warning_plan import at_or_above, more_severe, most_severe, tier_name
 from machine_helpers import (  # noqa: F401  (no_temporal_server is autouse)
-    PLAYBOOK, T0, decide, drain, kinds, new_machine, no_temporal_server, outcome, resolve, sends, text,
+    PLAYBOOK, T0, chosen_data, decide, drain, kinds, new_machine, no_temporal_server, outcome, resolve, sends, text,
     timedelta, to_director, told_once,
 )
 from workflows import checks
@@ -25,7 +25,7 @@ MIN = timedelta(minutes=1)
 def plan(m, action: str, now, actor: str = "wang.jun", note: str = "") -> list:
     """The director's action on the running plan, validated as the workflow validates it."""
     req = RecordOutcome(step="warning_plan", outcome=action, actor=actor, note=note)
-    checks.check_outcome(m, req)
+    checks.check_outcome(m, req, now)
     m.record_outcome(req, now)
     return resolve(m, drain(m))
 
@@ -81,7 +81,7 @@ def test_a_snapshot_without_warning_plan_has_no_plan_actions_and_no_end_notice()
     m = approved(variant(warning_plan=None))
     assert not [a for a in actions(m.state, m.pb) if a["step"] == "warning_plan"]
     with pytest.raises(ApplicationError, match="unknown step 'warning_plan'"):
-        checks.check_outcome(m, RecordOutcome(step="warning_plan", outcome="end", actor="wang.jun"))
+        checks.check_outcome(m, RecordOutcome(step="warning_plan", outcome="end", actor="wang.jun"), T0)
     effects = outcome(m, "metering_explanation", "accepted", T0 + 20 * MIN)
     assert [e.recipients for e in sends(effects) if e.purpose == "progress_report"] \
         == [["emergency_leadership_office"]], "as before: the report alone"
@@ -184,7 +184,8 @@ def test_the_complainant_is_told_the_calibration_time_result_and_remedy_and_the_
     at = T0 + timedelta(days=2)
     (told,) = outcome(m, "metrology_calibration", "scheduled", T0 + 2 * MIN, calibration_at=at.isoformat())
     assert "电表现场校验已与市计量监督局商定于" in text(told, "lead_complainant")
-    (again,) = outcome(m, "metrology_calibration", "scheduled", T0 + 3 * MIN, calibration_at=at.isoformat())
+    (again,) = outcome(m, "metrology_calibration", "scheduled", T0 + 3 * MIN,
+                       calibration_at=(at + timedelta(hours=1)).isoformat())
     assert again.key != told.key, "a new time is a new message"
     effects = outcome(m, "metrology_calibration", "meter_inaccurate", T0 + timedelta(days=1))
     told_once(effects)
@@ -262,9 +263,10 @@ def _every_moment(pb, choice: dict[str, str]):
             m.decide(DecideApproval(decision="approve" if approve else "reject", actor="wang.jun",
                                     reason="" if approve else "现场可控"), now)
         else:
-            m.record_outcome(RecordOutcome(step=sid, outcome=choice[sid], actor="sun.li", note="原因",
-                                           data={f: (now + timedelta(days=2)).isoformat()
-                                                 for f in pb.steps[sid].outcomes[choice[sid]].requires_data}), now)
+            picked = pb.steps[sid].outcomes[choice[sid]]
+            data = {f: (now + timedelta(days=2)).isoformat() for f in picked.requires_data}
+            data |= chosen_data(picked)  # became_group: the playbook the client chose
+            m.record_outcome(RecordOutcome(step=sid, outcome=choice[sid], actor="sun.li", note="原因", data=data), now)
         moments.append(resolve(m, drain(m)))
     return moments
 

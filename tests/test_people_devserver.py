@@ -140,3 +140,72 @@ async def test_the_owner_after_a_handover_gets_the_deadline_reminders(dev_env, t
     reminded = sorted((m.step, m.recipient) for m in Outbox(settings).list(incident_id) if m.purpose == "reminder")
     assert reminded == [("keep_order", "qian.lei"), ("keep_order", "wang.jun"),
                         ("move_to_vip_room", "wang.jun"), ("move_to_vip_room", "zhao.min")]
+
+
+async def test_a_founded_finding_is_recorded_by_cli_and_api_reviewed_sent_back_corrected_and_closed(dev_env, tmp_path):
+    """有效投诉的认定 on the real server: closing is refused without a finding (naming it), the API records a founded
+    one, the director sends it back from the CLI with a reason, the owner corrects it from the CLI and closes."""
+    setup = environment(dev_env, tmp_path)
+    env, settings = setup.env, setup.settings
+    async with build_worker(dev_env.client, settings):
+        started = await cli(env, "start", "--hall", "xicheng", "--lead-name", "李秀英", "--json", "--headcount", "1",
+                            "--lead-phone", "13900139077", "--summary", "办理过户多次往返", "--playbook",
+                            "single-complaint")
+        assert started.returncode == 0, started.stderr
+        incident_id = json.loads(started.stdout)["id"]
+        for step, name in (("contact_customer", "contacted"), ("handling_opinion", "opinion_ready")):
+            done = await cli(env, "outcome", incident_id, step, name, "--as", "sun.li")
+            assert done.returncode == 0, done.stderr
+        refused = await cli(env, "outcome", incident_id, "reply_customer", "accepted", "--as", "sun.li")
+        assert refused.returncode == 2 and refused.stderr.startswith("error: finding: ") \
+            and "groupdesk finding" in refused.stderr and len(refused.stderr.splitlines()) == 1, refused.stderr
+        bad = await cli(env, "finding", incident_id, "--founded", "yes", "--cause", "business_handling",
+                        "--responsible", "zhao.min,nobody.here", "--unit", "xicheng", "--reason", "r", "--as", "sun.li")
+        assert bad.returncode == 2 and bad.stderr.startswith("error: --responsible: no staff member 'nobody.here'")
+
+        app = create_app(settings, client=dev_env.client)
+        async with signed_in(app, "sun.li") as lead, signed_in(app, "zhao.min") as guide:
+            page = (await lead.get(f"/incidents/{incident_id}")).text
+            assert 'id="finding-form"' in page and 'id="finding-needed"' in page and "服务态度" in page
+            assert 'id="finding-form"' not in (await guide.get(f"/incidents/{incident_id}")).text
+            body = {"founded": "yes", "cause": "business_handling", "responsible_people": ["zhao.min"],
+                    "responsible_unit": "xicheng", "reason": "未一次性告知过户所需材料"}
+            assert (await guide.post(f"/api/incidents/{incident_id}/finding", json=body)).status_code == 403
+            unknown = await lead.post(f"/api/incidents/{incident_id}/finding", json={**body, "cause": "weather"})
+            assert unknown.status_code == 422 and "cause" in unknown.text
+            recorded = await lead.post(f"/api/incidents/{incident_id}/finding", json=body)
+            assert recorded.status_code == 200, recorded.text
+            got = (await lead.get(f"/api/incidents/{incident_id}")).json()["finding"]
+            assert (got["founded"], got["responsible_people"], got["recorded_by"]) == ("yes", ["zhao.min"], "sun.li")
+            page = (await lead.get(f"/incidents/{incident_id}")).text
+            assert 'id="finding-shown"' in page and "未一次性告知过户所需材料" in page and "赵敏" in page
+        closing = await cli(env, "outcome", incident_id, "reply_customer", "accepted", "--as", "sun.li")
+        assert closing.returncode == 0, closing.stderr
+        shown = await show(env, incident_id)
+        assert shown["current_steps"] == ["finding_review"] and shown["follow_up"] is None
+        f = shown["finding"]
+        assert (f["founded"], f["cause"], f["responsible_people"], f["responsible_unit"], f["recorded_by"],
+                f["confirmed_by"]) == ("yes", "business_handling", ["zhao.min"], "xicheng", "sun.li", None)
+        offered = {(a["outcome"], tuple(a["roles"]), a["requires_reason"]) for a in shown["actions"]}
+        assert offered == {("confirmed", ("centre_director",), False), ("sent_back", ("centre_director",), True)}
+        no_reason = await cli(env, "outcome", incident_id, "finding_review", "sent_back", "--as", "wang.jun")
+        assert no_reason.returncode == 2 and "reason" in no_reason.stderr
+        sent_back = await cli(env, "outcome", incident_id, "finding_review", "sent_back", "--as", "wang.jun",
+                              "--note", "责任单位应为城区客户服务中心")
+        assert sent_back.returncode == 0, sent_back.stderr
+        shown = await show(env, incident_id)
+        assert shown["current_steps"] == ["reply_customer"] and shown["finding"]["sent_back"].startswith("责任单位")
+        corrected = await cli(env, "finding", incident_id, "--founded", "partly", "--cause", "business_handling",
+                              "--responsible", "zhao.min", "--unit", "city-centre", "--reason", "材料清单未更新",
+                              "--as", "sun.li")
+        assert corrected.returncode == 0, corrected.stderr
+        assert (await cli(env, "outcome", incident_id, "reply_customer", "accepted", "--as", "sun.li")).returncode == 0
+        confirmed = await cli(env, "outcome", incident_id, "finding_review", "confirmed", "--as", "wang.jun")
+        assert confirmed.returncode == 0, confirmed.stderr
+        shown = await show(env, incident_id)
+        assert shown["stage"] == "follow_up" and shown["finding"]["confirmed_by"] == "wang.jun"
+        assert shown["finding"]["responsible_unit"] == "city-centre"
+        plain = (await cli(env, "show", incident_id)).stdout
+        assert "finding: founded=partly" in plain and "confirmed by wang.jun" in plain
+        asked = [m for m in Outbox(settings).list(incident_id) if m.step == "finding_review"]
+        assert {m.recipient for m in asked} == {"wang.jun"} and len(asked) == 2  # once per review

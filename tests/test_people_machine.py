@@ -66,11 +66,11 @@ def test_the_person_involved_is_refused_whatever_roles_they_hold_and_cannot_be_h
     assert m.state.registration.person_involved == "zhao.min"
     with pytest.raises(ApplicationError, match="更换当事人"):
         checks.check_outcome(m, RecordOutcome(step="move_to_vip_room", outcome="done", actor="zhao.min",
-                                              roles=["guide"]))
+                                              roles=["guide"]), T0)
     with pytest.raises(ApplicationError, match="更换当事人"):  # from the roster at start too
-        checks.check_outcome(m, RecordOutcome(step="move_to_vip_room", outcome="done", actor="zhao.min"))
+        checks.check_outcome(m, RecordOutcome(step="move_to_vip_room", outcome="done", actor="zhao.min"), T0)
     checks.check_outcome(m, RecordOutcome(step="move_to_vip_room", outcome="done", actor="sun.li",
-                                          roles=["hall_lead"]))
+                                          roles=["hall_lead"]), T0)
     with pytest.raises(ApplicationError, match="更换当事人"):
         checks.check_handover(m, HandOver(actor="sun.li", to="zhao.min", reason="她熟悉情况", roles=["hall_lead"]))
 
@@ -82,7 +82,7 @@ def test_the_director_stands_in_when_the_person_alone_holds_the_step_role():
     holders_now = holders(dongcheng, "dongcheng")
     roles = involved.acting_roles(["hall_lead"], holders_now, "zheng.hao", CHAIN)
     assert "security_guard" in roles
-    checks.check_outcome(m, RecordOutcome(step="keep_order", outcome="done", actor="wu.fang", roles=roles))
+    checks.check_outcome(m, RecordOutcome(step="keep_order", outcome="done", actor="wu.fang", roles=roles), T0)
     offered = actions(m.state, PLAYBOOK, dongcheng, viewer="wu.fang")
     assert {a["step"] for a in offered} == {"move_to_vip_room", "keep_order"}
     assert actions(m.state, PLAYBOOK, dongcheng, viewer="zheng.hao") == [], "nothing is offered to them"

@@ -37,7 +37,8 @@ async def test_a_drill_with_one_promise_missed_and_one_kept(dev_env, dev_setup, 
         for args, says in [(["--owner", "zhou.jie"], "error: --owner: 'zhou.jie' holds no role at hall xicheng"),
                            (["--what", " "], "error: --what: say what was promised"),
                            (["--due", "next week"], "error: --due: 'next week' is not a due time"),
-                           (["--due", "2020-01-01 09:00"], "error: due: 2020-01-01T09:00:00+08:00 has passed")]:
+                           (["--due", "2020-01-01 09:00"], "error: --due: 2020-01-01 09:00 has passed"),
+                           (["--due", "2099-01-01 09:00"], "error: --due: 2099-01-01 09:00 is more than 90 days")]:
             wrong = dict(zip(["--what", "--due", "--owner"], ["反馈", "1h", "sun.li"]), **dict([args]))
             bad = await cli(env, "promise", "add", iid, *sum(map(list, wrong.items()), []), "--as", "sun.li")
             assert bad.returncode == 2 and bad.stderr.strip().startswith(says), bad.stderr

@@ -17,7 +17,7 @@ from groupdesk.drills.service_attitude import PERSON_INVOLVED, SERVICE_ATTITUDE,
 from groupdesk.core.validation import InputError
 from groupdesk.incidents.registration import prepare_start
 from groupdesk.playbooks.loader import load_playbook
-from machine_helpers import DIRECTORY, T0, drain
+from machine_helpers import DIRECTORY, T0, drain, unfounded
 from workflows import checks
 from workflows.machine.incident import IncidentMachine
 
@@ -39,13 +39,14 @@ def test_every_path_closes_with_the_accountability_entry_and_never_lets_the_pers
     request = start()
     m = IncidentMachine.new(request, T0)
     assert m.state.owner == "sun.li" and m.state.registration.person_involved == PERSON_INVOLVED
+    unfounded(m, T0)  # the close's finding (its review by the director is tests/test_machine_findings.py's)
     now = T0
     for act in SERVICE_ATTITUDE_ACTS[path]:
         now += MIN
         with pytest.raises(ApplicationError, match="更换当事人"):  # whatever role they claim
             checks.check_outcome(m, act.request().model_copy(update={"actor": PERSON_INVOLVED,
-                                                                      "roles": ["hall_lead", "centre_director"]}))
-        checks.check_outcome(m, act.request())  # from the roster at start, as a request straight to Temporal
+                                                                      "roles": ["hall_lead", "centre_director"]}), T0)
+        checks.check_outcome(m, act.request(), T0)  # from the roster at start, as a request straight to Temporal
         m.record_outcome(act.request(), now)
         assert all(e.excluded == [PERSON_INVOLVED] for e in drain(m) if hasattr(e, "excluded"))
     assert m.state.stage == "follow_up"
@@ -71,11 +72,11 @@ def test_the_accountability_entry_needs_what_was_found_and_the_measure():
         m.record_outcome(act.request(), T0 + MIN)
     with pytest.raises(ApplicationError, match="needs measure"):
         checks.check_outcome(m, RecordOutcome(step="accountability", outcome="recorded", actor="sun.li",
-                                              data={"finding": "属实"}))
+                                              data={"finding": "属实"}), T0)
     fresh = IncidentMachine.new(start(), T0)
     fresh.record_outcome(RecordOutcome(step="take_over", outcome="received", actor="sun.li"), T0)
     with pytest.raises(ApplicationError, match="needs a reason"):  # 'not founded' says why
-        checks.check_outcome(fresh, RecordOutcome(step="investigate", outcome="not_confirmed", actor="sun.li"))
+        checks.check_outcome(fresh, RecordOutcome(step="investigate", outcome="not_confirmed", actor="sun.li"), T0)
 
 
 def test_a_complaint_about_a_hall_lead_is_owned_by_the_director_and_cannot_be_handed_back():
@@ -83,7 +84,7 @@ def test_a_complaint_about_a_hall_lead_is_owned_by_the_director_and_cannot_be_ha
     assert m.state.owner == "wang.jun", "a peer of the person is not senior enough"
     with pytest.raises(ApplicationError, match="更换当事人"):
         checks.check_handover(m, HandOver(actor="wang.jun", to="anna.lee", reason="由她处理", roles=["centre_director"]))
-    checks.check_outcome(m, RecordOutcome(step="take_over", outcome="received", actor="wu.fang"))
+    checks.check_outcome(m, RecordOutcome(step="take_over", outcome="received", actor="wu.fang"), T0)
 
 
 def test_the_playbook_requires_the_person_involved():

@@ -17,7 +17,7 @@ from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from groupdesk.runtime.keyed import follow_up_key
-from helpers import approval_code_by_sms, setup_for, visible, WF, decide, start
+from helpers import ahead, approval_code_by_sms, setup_for, visible, WF, decide, start
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -222,7 +222,7 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
         assert "已同意" in reply_text(await post(web, "/twilio/inbound", sms_form(DIRECTOR, f"1 {code}")))
         await record(handle, "metering_explanation", "not_accepted", "chen.yu")
         await record(handle, "metrology_calibration", "scheduled", "sun.li",
-                     calibration_at="2030-03-04T10:00:00+08:00")
+                     calibration_at=ahead().isoformat())
         await record(handle, "metrology_calibration", "meter_accurate", "sun.li")
         await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
         await visible(dev_env.client, f'{sa.FOLLOW_UP_KEY.name} = "{follow_up_key(settings.hash_key(), LEAD)}"')

@@ -47,6 +47,12 @@ def wanted(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
         sa.NEXT_DEADLINE: ahead[0].due_at if ahead else None, sa.OVERDUE: overdue,
         sa.ENGINE: ENGINE,
     }
+    if s.amendments:  # a corrected registration: what finds the incident now (keys made by the client)
+        values[sa.HEADCOUNT] = s.headcount
+        if (keys := s.amended_keys) is not None:
+            values[sa.REPEAT_KEYS] = list(keys.repeat_keys) or None  # none left: unset
+            if keys.complainant:  # a new phone; else the start's stays as it is
+                values[sa.COMPLAINANT] = keys.complainant
     if m.state.promises:  # incidents without promises never carry these
         next_due, statuses = promises.published(m)
         values[sa.PROMISE_DUE], values[sa.PROMISES] = next_due, list(statuses)

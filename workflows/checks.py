@@ -7,13 +7,16 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
 from groupdesk.core.roles import LEAD_COMPLAINANT, with_ownership
+from groupdesk.core.times import step_time_problems
 from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
 from workflows.machine.incident import IncidentMachine
 from workflows.machine.outcome_kinds import time_fields
+from workflows.machine import findings
 from workflows.machine.promises import closing_problem
 
 
@@ -68,7 +71,7 @@ def require_role(machine: IncidentMachine, actor: str, allowed: Sequence[str], d
     )
 
 
-def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
+def check_outcome(machine: IncidentMachine, req: RecordOutcome, now: datetime) -> None:
     require_bounded("note", bounds.note_problem(req.note) or bounds.room_problem(machine.state.timeline, req.note))
     require_bounded("data", bounds.data_size_problem(req.data))
     if len(req.step) > bounds.NAME_MAX or len(req.outcome) > bounds.NAME_MAX or len(req.actor) > bounds.NAME_MAX:
@@ -85,20 +88,25 @@ def check_outcome(machine: IncidentMachine, req: RecordOutcome) -> None:
     if not outcome.stay and (problem := closing_problem(machine, outcome.next)):
         raise rejected(problem)
     require_role(machine, req.actor, [step.owner, *step.recorded_by], f"record the outcome of {req.step}", req.roles)
+    if not outcome.offered_at(machine.state.headcount):
+        raise rejected(outcome.refusal_at(req.outcome, machine.state.headcount))
+    if outcome.hand_over and outcome.hand_over.playbook == CHOSEN:
+        chosen = req.data.get("playbook", "")
+        if bounds.playbook_id_problem(chosen) or chosen == machine.pb.id:
+            raise rejected(f"outcome {req.outcome!r} hands over to the playbook chosen for the headcount and"
+                           f" category now; give it as --data playbook=ID (not {machine.pb.id})")
     if outcome.requires_reason and not req.note.strip():
         raise rejected(f"outcome {req.outcome!r} needs a reason; give it as the note")
     for field in outcome.requires_data:
         if not req.data.get(field, "").strip():
             raise rejected(f"outcome {req.outcome!r} needs {field}; pass --data {field}=VALUE")
-    for field in dict.fromkeys(time_fields(outcome)):  # an appointment's time, adjourning's, ...
-        raw = req.data[field]
-        try:
-            at = datetime.fromisoformat(raw)
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            raise rejected(f"{field} {raw!r} is not a date and time with an offset;"
-                           " write it like 2026-11-25T10:00+08:00")
+    # an appointment's time, adjourning's: ahead, within 90 days, not the time already agreed (groupdesk.core.times)
+    step_data = machine.state.steps[req.step].data
+    for field, problem in step_time_problems(step_data, time_fields(outcome), req.data, now).items():
+        raise rejected(f"{field}: {problem}")
+    if not outcome.stay and outcome.hand_over is None:  # last: the outcome is right, only the finding is missing
+        # (a hand-over's child incident carries the dispute and its own finding; the parent closes on its result)
+        require_bounded("finding", findings.closing_problem(machine, outcome.next))
 
 
 def check_plan_action(machine: IncidentMachine, req: RecordOutcome) -> None:
@@ -132,6 +140,8 @@ def check_approval(machine: IncidentMachine, req: DecideApproval) -> str:
     decided = machine.pb.steps[step_id].outcomes.get("approved" if req.decision == "approve" else "rejected")
     if decided and (problem := closing_problem(machine, decided.next)):
         raise rejected(problem)
+    if decided:
+        require_bounded("finding", findings.closing_problem(machine, decided.next))
     return step_id
 
 

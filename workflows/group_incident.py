@@ -29,12 +29,14 @@ with workflow.unsafe.imports_passed_through():
         SkipAction,
         StartIncident,
     )
+    from groupdesk.core.finding import RecordFinding
     from groupdesk.core.playbook import Playbook
+    from groupdesk.core.amend import AmendRegistration
     from groupdesk.core.tell import FromComplainant, TellComplainant
     from groupdesk.core.versions import DEPRECATED
     # The machine is pure (tests/test_sandbox_imports.py: it imports nothing but the core) and takes
     # `now` as an argument; passed through, it is not re-imported for every run (about 20 ms of CPU each).
-    from workflows import checks, promise_checks, tell_checks
+    from workflows import amend_checks, checks, finding_checks, promise_checks, tell_checks
     from workflows.machine.incident import IncidentMachine
 
 from workflows import board
@@ -129,7 +131,7 @@ class GroupIncidentWorkflow:
 
     @record_outcome.validator
     def validate_outcome(self, req: RecordOutcome) -> None:
-        checks.check_outcome(self.machine, req)
+        checks.check_outcome(self.machine, req, workflow.now())
 
     @workflow.update
     def decide_approval(self, req: DecideApproval) -> Ack:
@@ -225,6 +227,27 @@ class GroupIncidentWorkflow:
     @tell.validator
     def validate_tell(self, req: TellComplainant) -> None:
         tell_checks.check_tell(self.machine, req, workflow.now())
+
+    @workflow.update
+    def amend_registration(self, req: AmendRegistration) -> Ack:
+        """Correct the registration (headcount, category, type, address, 户号, demands, media, the lead):
+        before/after on the timeline; the keys that find the incident are published again."""
+        self.machine.amend_registration(req, workflow.now())
+        return self.acknowledge()
+
+    @amend_registration.validator
+    def validate_amend_registration(self, req: AmendRegistration) -> None:
+        amend_checks.check_amend(self.machine, req)
+
+    @workflow.update
+    def finding(self, req: RecordFinding) -> Ack:
+        """有效投诉的认定: record or correct the finding (founded or not, cause, who and which unit)."""
+        self.machine.record_finding(req, workflow.now())
+        return self.acknowledge()
+
+    @finding.validator
+    def validate_finding(self, req: RecordFinding) -> None:
+        finding_checks.check_finding(self.machine, req)
 
     @workflow.update
     def from_complainant(self, req: FromComplainant) -> Ack:

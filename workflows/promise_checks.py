@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from groupdesk.core import validation as bounds
-from groupdesk.core.promise_models import UNRESOLVED, Promise, PromiseChange, parse_due
+from groupdesk.core.promise_models import UNRESOLVED, Promise, PromiseChange, due_problem
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from workflows.checks import rejected, require_bounded, require_not_closed, require_role, roles_of
 from workflows.machine.incident import IncidentMachine
@@ -34,7 +34,7 @@ def check_promise(machine: IncidentMachine, req: PromiseChange, now: datetime) -
         require_role(machine, req.actor, KEEPERS, f"record promise {p.id} (its owner is {p.owner})", req.roles)
     if req.kind == "change":
         require_bounded("reason", bounds.note_problem(req.note, "say why the due time changes; pass --reason TEXT"))
-        _check_due(req.due, now)
+        _check_due(req.due, now, p.due_at)
 
 
 def _check_add(machine: IncidentMachine, req: PromiseChange, now: datetime) -> None:
@@ -57,13 +57,8 @@ def _check_add(machine: IncidentMachine, req: PromiseChange, now: datetime) -> N
         raise rejected(f"incident {machine.state.id} already has {bounds.PROMISES_MAX} promises")
 
 
-def _check_due(due: str, now: datetime) -> None:
-    try:
-        when = parse_due(due)
-    except ValueError as exc:
-        raise rejected(f"due: {exc}") from None
-    if isinstance(when, datetime) and when <= now:
-        raise rejected(f"due: {when.isoformat()} has passed; give a time in the future")
+def _check_due(due: str, now: datetime, before: datetime | None = None) -> None:
+    require_bounded("due", due_problem(due, now, before))
 
 
 def _unresolved(machine: IncidentMachine, promise_id: str) -> Promise:

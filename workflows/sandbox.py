@@ -39,10 +39,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 WORKFLOW_MODULES = ("workflows.group_incident", "workflows.periodic_report")
 WORKFLOW_HELPERS = (
     *(f"workflows.{name}" for name in ("board", "checks", "child_runner", "deadline_timer", "effects",
-                                        "promise_checks", "tell_checks")),
-    *(f"workflows.machine.{name}" for name in ("children", "follow_up", "incident", "messages", "ops",
+                                        "promise_checks", "tell_checks", "amend_checks", "finding_checks")),
+    *(f"workflows.machine.{name}" for name in ("amend", "children", "follow_up", "incident", "messages", "ops",
                                                 "outcome_kinds", "people", "periods", "plan", "progress",
-                                                "promises", "record", "steps", "tell", "timers")),
+                                                "promises", "record", "steps", "tell", "timers", "findings")),
 )
 PASSTHROUGH = ("groupdesk.core", "workflows.machine", *WORKFLOW_HELPERS)
 

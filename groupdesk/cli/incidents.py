@@ -16,7 +16,7 @@ from groupdesk.cli.common import (acting, directory, fail, filters, gateway_or_f
                                   settings)
 from groupdesk.core.validation import InputError
 from groupdesk.incidents.registration import parse_local_time, prepare_start
-from groupdesk.core.models import SECRET_STATE_FIELDS, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
+from groupdesk.core.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome, state_json
 from groupdesk.playbooks.choice import ChoiceError, pick_playbook
 from groupdesk.core import validation as v
 from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL, channel_label, channel_problem, search_problem
@@ -153,7 +153,7 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
 
     state, offered, scripts = run(go())
     if as_json:
-        print_json({**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered,
+        print_json({**state_json(state), "actions": offered,
                     "scripts": scripts})
         return
     console = Console()
@@ -169,6 +169,12 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     for entry in scripts:
         for line in entry["lines"] + entry["for_complainant_type"]:
             console.print(f"话术 {entry['step']}: {line}", highlight=False)
+    if f := state.finding:
+        review = (f"confirmed by {f.confirmed_by}" if f.confirmed_by else f"sent back: {f.sent_back}" if f.sent_back
+                  else "awaiting the director's review" if f.counts else "")
+        console.print(f"finding: founded={f.founded} cause={f.cause} responsible="
+                      f"{', '.join(f.responsible_people) or '-'} ({f.responsible_unit or '-'}) by {f.recorded_by}"
+                      f"{'; ' + review if review else ''}: {f.reason}", highlight=False)
     if period := state.sensitive_period:
         console.print(f"sensitive period: {period.name} ({period.first_day} to {period.last_day}), deadlines"
                       f" x{period.deadline_factor:g}, responsible {period.responsible or '-'}")

@@ -175,7 +175,7 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     from rich.console import Console
     from rich.table import Table
 
-    from groupdesk.record.ledger import build_ledger
+    from groupdesk.record.ledger import build_founded, build_ledger
 
     from groupdesk.cli.common import directory
 
@@ -191,8 +191,10 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
             fail(f"--unit: unknown unit {unit[:60]!r}; units: {', '.join(u.id for u in staff.units) or 'none'}")
         halls = staff.halls_below(unit)
     rows = build_ledger(db, first, last, hall, drills, halls)
+    founded = build_founded(db, first, last, hall, drills, halls)
     if as_json:
-        print_json({"from": first.isoformat(), "to": last.isoformat(), "hall": hall, "unit": unit, "ledger": rows})
+        print_json({"from": first.isoformat(), "to": last.isoformat(), "hall": hall, "unit": unit, "ledger": rows,
+                    "founded": founded})
         return
     table = Table("hall", "role", "overdue", "escalations", "repeats", "dissatisfied", "promises", "incidents",
                   title=f"accountability {first} .. {last}")
@@ -204,6 +206,16 @@ def accountability(start: str = typer.Option(..., "--from", help="first local da
     for column in table.columns:
         column.overflow = "fold"  # ids are never cut short, whatever the terminal's width
     Console().print(table)
+    for kind in ("people", "units"):  # 责任到人: founded complaints as the findings named them
+        if founded[kind]:
+            named = Table(kind[:-1] if kind == "units" else "person", "founded", "partly", "incidents",
+                          title=f"founded complaints per {'unit' if kind == 'units' else 'person'}")
+            for row in founded[kind]:
+                named.add_row(row.get("person") or row.get("unit"), str(row["founded"]), str(row["partly"]),
+                              "; ".join(row["incidents"]))
+            for column in named.columns:
+                column.overflow = "fold"
+            Console().print(named)
 
 
 schedules_app = typer.Typer(no_args_is_help=True, help="Temporal Schedules of the periodic reports.")

@@ -9,6 +9,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+# hand_over.playbook `chosen`: the playbook `start` would choose for the incident's headcount and category as they
+# are now (a single complaint that became a group); the client chooses it and gives it as the outcome's data
+# `playbook` (the workflow reads no playbook files).
+CHOSEN = "chosen"
+
+
 class HandOverSpec(BaseModel):
     """An outcome that hands the complaint to another playbook, run as a child incident.
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from groupdesk.core.finding import Finding
 from groupdesk.core.links import LinkedIncident, ParentLink
 from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
@@ -15,7 +16,9 @@ from groupdesk.core.snapshots import SharedPlaybook
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "periodic_report_unit", "handover", "sensitive_period_start",
                   "publicity_alert", "registered_by_other",
-                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell"]
+                  "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell",
+                  "headcount_outside",
+                  "appointment_changed"]
 
 
 class StaffRef(BaseModel):
@@ -39,6 +42,14 @@ class Complainant(BaseModel):
 
 Category = Literal["service", "business", "outage", "power_quality", "grid_construction"]  # the 95598 classes
 ComplainantType = Literal["venting", "authority", "gain", "publicity"]  # seed 003's four kinds of group
+
+
+class AmendKeys(BaseModel):
+    """The keyed hashes of an amended registration, made by the client: what finds the incident now."""
+
+    complainant: str = ""  # GroupdeskComplainant: the lead's phone ("": the phone did not change)
+    repeat_keys: list[str] = Field(default_factory=list)  # GroupdeskRepeatKeys: "account:<hash>", "community:<hash>"
+    follow_up_key: str = ""  # how an SMS answer from the lead's phone finds the incident ("": unchanged)
 
 
 class Registration(BaseModel):
@@ -274,11 +285,24 @@ class IncidentState(BaseModel):
     promises: list[Promise] = Field(default_factory=list)  # 合理承诺,有诺必行: what staff promised, and by when
     linked: list[LinkedIncident] = Field(default_factory=list)  # parent and child incidents (hand-overs)
     reopened: int = 0  # dissatisfied follow-up answers that sent the incident back
+    # After an amendment of the registration (issue 28): the keyed hashes that find the incident now (the
+    # complainant, the repeat keys), made by the client; None: as published at the start.
+    amended_keys: AmendKeys | None = None
+    amendments: int = 0  # how often the registration was amended: numbers the next one's messages
+    finding: Finding | None = None  # 有效投诉的认定: founded or not, cause, who and which unit (groupdesk.core.finding)
 
 
 # Kept in the workflow (a continued run keeps its approval's hash), never shown: the state query blanks it
 # and what shows a state to people leaves it out.
-SECRET_STATE_FIELDS = {"approval_key"}
+SECRET_STATE_FIELDS = {"approval_key", "amended_keys"}
+
+
+def state_json(state: IncidentState) -> dict[str, Any]:
+    """An incident's state as `show --json` and the API give it: no secret field; the registration view carries
+    the headcount too (`registration.headcount`), as amended."""
+    shown = state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS)
+    shown["registration"]["headcount"] = state.headcount
+    return shown
 
 
 class Ack(BaseModel):

@@ -54,13 +54,23 @@ class Outcome(BaseModel):
     appointment: Appointment | None = None
     hand_over: HandOverSpec | None = None  # start another playbook as a child incident
     wait_until: str | None = None  # adjourn: the step waits until the time in this data field
+    min_headcount: int | None = None  # offered only while the incident's headcount is at least this (became_group)
     # the next step's deadline when reached by this outcome (e.g. a repair crew: urban 45m, rural 90m)
     next_deadline: Span | None = None
+    back: bool = False  # groupdesk's finding_review `sent_back`: back to the step that closed (never in a YAML)
 
     @field_validator("next_deadline", mode="before")
     @classmethod
     def _parse_span(cls, value: object) -> Span | None:
         return None if value is None else _span(value)
+
+    def offered_at(self, headcount: int) -> bool:
+        """Whether the outcome may be recorded with this many people (`min_headcount`)."""
+        return self.min_headcount is None or headcount >= self.min_headcount
+
+    def refusal_at(self, name: str, headcount: int) -> str:
+        return (f"outcome {name!r} is offered only while the headcount is {self.min_headcount} or more (it is"
+                f" {headcount}); amend the registration first (groupdesk amend ID --headcount N)")
 
 
 class FollowUp(BaseModel):
@@ -91,6 +101,7 @@ class Step(BaseModel):
     scripts_by_complainant_type: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
     follow_up: FollowUp | None = None  # close steps only
+    finding: Literal["required"] | None = None  # close steps only: a finding before closing (groupdesk.core.finding)
     # approval steps: reasons the director may pick for 不同意 on a WeCom card (each {zh-CN: ..., en: ...})
     refusal_reasons: list[Text] = Field(default_factory=list)
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from groupdesk.core.durations import Span, parse_duration
+from groupdesk.core.times import time_problem
 from groupdesk.core.validation import shown
 
 PromiseStatus = Literal["open", "kept", "missed", "waived"]
@@ -33,6 +34,7 @@ class Promise(BaseModel):
     missed_at: datetime | None = None  # set when it fell due unkept (kept afterwards: kept late)
     escalation_level: int = 0
     changes: int = 0  # how often its due time was changed (re-promised)
+    previous_due_at: datetime | None = None  # re-promised: the due time before the last change (its message names it)
     resolved_by: str | None = None  # who recorded it kept, or waived it
     resolved_at: datetime | None = None
     note: str = ""  # kept: how; waived: why
@@ -77,6 +79,17 @@ def parse_due(text: str) -> Span | datetime:
         if "does not parse" not in str(exc):  # a duration, but too long or zero: say so
             raise
         raise ValueError(f"{shown(raw)} is not a due time; {DUE_HELP}") from None
+
+
+def due_problem(due: str, now: datetime, before: datetime | None = None) -> str | None:
+    """Why a due time as the workflow receives it cannot be promised now: it does not parse, or as a time it is
+    past, more than 90 days ahead, or the due time it already has (`before`: no change). A duration is at most
+    90 days by parse_duration (and shorter in a drill, where it is scaled)."""
+    try:
+        when = parse_due(due)
+    except ValueError as exc:
+        return str(exc)
+    return time_problem(when, now, before) if isinstance(when, datetime) else None
 
 
 def figures(promises: list[Promise]) -> dict[str, int]:

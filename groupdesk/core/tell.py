@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
 from groupdesk.core import validation as v
+from groupdesk.core.times import time_problem
 
 TellKind = Literal["progress", "delay", "visit", "custom", "link"]
 TELL_KINDS: tuple[str, ...] = ("progress", "delay", "visit", "custom")  # what staff choose
 NEW_LINK = "link"  # sent by `groupdesk status-link revoke`: their new status link
 TIMED = ("delay", "visit")  # these name a time: the new time (delay) or the visit's (visit)
 TELL_TEXT_MAX = 60  # `custom`: one SMS parameter
-AHEAD_MAX = timedelta(days=90)
 # Who speaks to the complainant for the company: the incident's owner (首问负责人), or one of these roles.
 TELLERS = ("hall_lead", "centre_director")
 
@@ -53,12 +53,8 @@ def tell_problems(message: str, text: str, at: datetime | None, now: datetime) -
     if message in TIMED:
         if at is None:
             problems["at"] = f"a {message} message names a time; give it like 2026-11-25 17:00 (local time)"
-        elif at.tzinfo is None:
-            problems["at"] = "give the time with its offset, or as local time like 2026-11-25 17:00"
-        elif at <= now:
-            problems["at"] = "that time has passed; give a time in the future"
-        elif at > now + AHEAD_MAX:
-            problems["at"] = "that is more than 90 days ahead; give a nearer time"
+        elif problem := time_problem(at, now):  # the one rule for every agreed time
+            problems["at"] = problem
     elif at is not None:
         problems["at"] = f"only delay and visit messages name a time; {message} does not"
     return problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, RecordOutcome
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import INCIDENT_OWNER
@@ -19,7 +20,10 @@ from groupdesk.incidents.gateway import Incident
 
 
 def leaving(pb: Playbook, step_id: str) -> list[str]:
-    return [name for name, o in pb.steps[step_id].outcomes.items() if not o.stay]
+    """The outcomes that leave the step; not a standing hand-over to the playbook chosen when more people came
+    (became_group: offered only after an amendment, a path of its own in tests/test_amend.py)."""
+    return [name for name, o in pb.steps[step_id].outcomes.items()
+            if not o.stay and not (o.hand_over and o.hand_over.playbook == CHOSEN)]
 
 
 def routes(pb: Playbook) -> dict[str, dict[str, str]]:

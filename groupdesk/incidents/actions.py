@@ -57,6 +57,8 @@ def actions(state: IncidentState, playbook: Playbook, directory: Directory | Non
         if mine is not None and not mine & set(roles):
             continue
         for name, outcome in step.outcomes.items():
+            if not outcome.offered_at(state.headcount):  # became_group: only while 2 or more came
+                continue
             found.append({
                 "step": sid, "outcome": name, "kind": "approval" if step.kind == "approval" else "outcome",
                 "label": playbook.outcome_label(sid, name, lang), "data": list(outcome.requires_data),

@@ -31,14 +31,20 @@ from groupdesk.core.models import (
     Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
     RecordFollowUp, RecordOutcome, RecordReset, RetryAction, SkipAction, StartIncident,
 )
+from groupdesk.core.amend import AmendRegistration
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.tell import FromComplainant, TellComplainant
+from groupdesk.core.finding import RecordFinding
 from groupdesk.core import involved
 from groupdesk.core.roles import with_ownership
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
+from groupdesk.incidents.amend import AmendGateway
 from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.finding import FindingGateway
+from groupdesk.incidents.times import check_outcome_times
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
 from groupdesk.incidents.links import with_live_links
@@ -193,6 +199,11 @@ class Incident:
     async def tell(self, req: TellComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().tell, req)
 
+    async def amend_registration(self, req: AmendRegistration) -> Ack:
+        return await execute_update(self._handle, _workflow().amend_registration, req)
+    async def finding(self, req: RecordFinding) -> Ack:
+        return await execute_update(self._handle, _workflow().finding, req)
+
     async def from_complainant(self, req: FromComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().from_complainant, req)
 
@@ -215,7 +226,8 @@ def _as_now(req, viewer: Viewer, hall: str):
     return req.model_copy(update={"roles": viewer.roles_at(hall)})
 
 
-class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, ComplainantGateway):
+class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, FailuresGateway, ComplainantGateway,
+              AmendGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
@@ -298,7 +310,23 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FailuresGateway, Com
         step = playbook.steps.get(req.step)
         if step is not None:  # a step the playbook lacks is refused by the workflow, naming the steps it has
             require(step.may_record(set(roles)), f"{viewer.id} may not record {req.step} at hall {state.hall_id}")
+            req = self._with_chosen_playbook(state, step.outcomes.get(req.outcome), req)
+        check_outcome_times(state, playbook, req)
         return await self.incident(incident_id).record_outcome(req.model_copy(update={"roles": roles}))
+
+    def _with_chosen_playbook(self, state: IncidentState, outcome, req: RecordOutcome) -> RecordOutcome:
+        """became_group hands over to the playbook `start` would choose now: chosen here (the workflow reads no
+        playbook files), as the data `playbook`; none that fits is one line naming what would."""
+        from groupdesk.playbooks.choice import ChoiceError, chosen_now
+
+        if outcome is None or outcome.hand_over is None or outcome.hand_over.playbook != CHOSEN \
+                or not outcome.offered_at(state.headcount):  # the workflow refuses it, with the rule
+            return req
+        try:
+            chosen = chosen_now(self.settings.playbooks_dir, state)
+        except ChoiceError as exc:
+            raise InputError("outcome", f"{req.outcome}: {exc}") from None
+        return req.model_copy(update={"data": {**req.data, "playbook": chosen.id}})
 
     async def decide(self, viewer: Viewer, incident_id: str, req: DecideApproval) -> Ack:
         state, playbook = await self.view(viewer, incident_id)

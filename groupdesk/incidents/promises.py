@@ -17,6 +17,7 @@ from groupdesk.core.promise_models import DUE_HELP, UNRESOLVED, parse_due
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.validation import InputError
 from groupdesk.incidents.registration import parse_local_time
+from groupdesk.incidents.times import check_promise_due
 from groupdesk.people.permissions import Viewer, require
 from groupdesk.engine import visibility
 
@@ -116,6 +117,7 @@ class PromiseGateway:
             require(viewer.id == owner or viewer.holds("hall_lead", hall) or viewer.may_decide(hall),
                     f"{viewer.id} may not record promise {change.promise} of {incident_id}"
                     + (f": its owner is {owner}" if owner else ""))
+        check_promise_due(state, change)
         return await self.incident(incident_id).promise(change)
 
     async def promises(self, viewer: Viewer | None = None, hall: str | None = None,

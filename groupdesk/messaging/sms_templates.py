@@ -18,10 +18,12 @@ from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
 from groupdesk.messaging.template_text import NotExpressible, Shape, shape_of
+from groupdesk.playbooks.textfiles import SAFE_DUMPER, SAFE_LOADER
 
 REGISTRY_FILE = "sms_templates.yaml"
 # groupdesk's own messages the lead complainant may read (with their status link)
-COMPLAINANT_OWN = ("tell_progress", "tell_delay", "tell_visit", "tell_custom", "tell_link", "kept", "changed")
+COMPLAINANT_OWN = ("tell_progress", "tell_delay", "tell_visit", "tell_custom", "tell_link", "kept", "changed",
+                   "time_changed")
 ANSWER_PREFIX = "groupdesk/answer_"  # the answers to replies: sent on their own, never in a drill
 STATUSES = ("approved", "reviewing", "rejected", "unregistered")
 MAX_BYTES = 4 * 1024 * 1024
@@ -75,7 +77,7 @@ class Registry:
         try:
             if path.stat().st_size > MAX_BYTES:
                 raise RegistryError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; it lists templates only")
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise RegistryError(f"{path} cannot be read ({type(exc).__name__}); restore it from git or run"
                                 " `groupdesk sms templates sync --provider ...` to write it again") from None
@@ -105,7 +107,7 @@ class Registry:
     def save(self) -> None:
         """Written whole to a temporary file and moved into place: a reader never sees half a file."""
         data = {p: [e.as_yaml() for e in self.entries[p].values()] for p in TEMPLATE_PROVIDERS if self.entries[p]}
-        body = HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
+        body = HEADER + yaml.dump(data, Dumper=SAFE_DUMPER, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
         draft = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         draft.write_text(body, encoding="utf-8")
         os.replace(draft, self.path)
@@ -178,14 +180,15 @@ def with_link(sources: dict[str, str]) -> dict[str, str]:
 def own_sources() -> dict[str, str]:
     """groupdesk's own words (not a playbook's): the notices of its workflow and the answers to replies."""
     from groupdesk.messaging.reply_texts import ANSWERS
-    from workflows.machine import messages, periods as machine_periods, promises, tell
+    from workflows.machine import amend, messages, periods as machine_periods, promises, tell
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
-                                      "PUBLICITY_ALERT_SEEKER", "REOPENED", "REGISTERED_BY_OTHER")),
+                                      "PUBLICITY_ALERT_SEEKER", "REOPENED", "TIME_CHANGED", "REGISTERED_BY_OTHER")),
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
                           (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
-                          (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK"))):
+                          (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK")),
+                          (amend, ("HEADCOUNT_OUTSIDE",))):
         for name in names:
             for lang, source in getattr(module, name).items():
                 found[f"groupdesk/{name.lower()}.{lang}"] = source

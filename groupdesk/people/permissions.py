@@ -9,6 +9,7 @@ from groupdesk.core import involved
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook, Step
 from groupdesk.core.starting import may_start, start_refusal
+from groupdesk.core.amend import amend_refusal, may_amend
 from groupdesk.core.tell import may_tell, tell_refusal
 
 
@@ -77,6 +78,13 @@ class Viewer:
 
     def tell_refusal(self, state: IncidentState) -> str:
         return tell_refusal(self.id, state.id, state.owner)
+
+    def may_amend(self, state: IncidentState, roles: list[str] | None = None) -> bool:
+        """Correct the registration: the owner, the hall lead or the centre director (as `may_tell`)."""
+        return may_amend(self.id, state.owner, self.roles_at(state.hall_id) if roles is None else roles)
+
+    def amend_refusal(self, state: IncidentState) -> str:
+        return amend_refusal(self.id, state.id, state.owner)
 
     @property
     def title(self) -> str:

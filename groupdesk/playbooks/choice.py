@@ -7,6 +7,7 @@ from pathlib import Path
 
 from groupdesk.core import validation as v
 from groupdesk.core.applies import people
+from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook
 from groupdesk.playbooks.loader import PlaybookError, find_playbook, load_playbook, playbook_files
 
@@ -42,6 +43,18 @@ def pick_playbook(directory: Path, playbook_id: str | None, category: str | None
     try:
         given = [name for name, value in (registration or {}).items() if value]
         return choose(valid_playbooks(directory), category or None, headcount, given)
+    except NoChoice as exc:
+        raise ChoiceError(str(exc)) from None
+
+
+def chosen_now(directory: Path, state: IncidentState) -> Playbook:
+    """became_group: the playbook `start` would choose for the incident's category and headcount as they are now
+    (and the registration fields it has), other than the one it runs; ChoiceError naming what fits instead."""
+    reg = state.registration
+    given = [name for name, value in reg.model_dump().items() if value]
+    others = [p for p in valid_playbooks(directory) if p.id != state.playbook]
+    try:
+        return choose(others, reg.category, state.headcount, given)
     except NoChoice as exc:
         raise ChoiceError(str(exc)) from None
 

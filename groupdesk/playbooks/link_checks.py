@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.validation import IDENTIFIER
 
@@ -17,6 +18,8 @@ def link_problems(pb: Playbook) -> Iterator[str]:
                 yield from _hand_over(where, pb, outcome.hand_over)
                 if outcome.stay:
                     yield f"{where}: a hand-over finishes the step; remove stay"
+            if outcome.min_headcount is not None and outcome.min_headcount < 1:
+                yield f"{where}, min_headcount: give a number of people, 1 or more"
             if outcome.wait_until:
                 if not outcome.stay:
                     yield f"{where}, wait_until: only an outcome that stays on its step can wait; add stay: true"
@@ -48,7 +51,7 @@ def hand_over_targets(pb: Playbook) -> set[str]:
     found = {o.hand_over.playbook for s in pb.steps.values() for o in s.outcomes.values() if o.hand_over}
     found |= {s.follow_up.reopen.then.hand_over.playbook for s in pb.steps.values()
               if s.follow_up and s.follow_up.reopen and s.follow_up.reopen.then}
-    return found
+    return found - {CHOSEN}  # chosen when it happens, among the playbooks there are then
 
 
 def missing_targets(pb: Playbook, known: set[str]) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from groupdesk.core.durations import MAX_DAYS, MAX_WORKING_DAYS
+from groupdesk.core.finding import REVIEW_STEP, close_step, with_review
 from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS, STEP_ROLE_IDS
 from groupdesk.playbooks import textfiles
@@ -35,7 +36,7 @@ def read_yaml(path: Path) -> object:
     return textfiles.parse_yaml(path, read_text(path), error=PlaybookError)
 
 
-NOT_PLAYBOOKS = {"sms_templates.yaml"}  # the SMS template registry lives beside the playbooks
+NOT_PLAYBOOKS = {"sms_templates.yaml", "finding_causes.yaml"}  # the SMS template registry lives beside the playbooks
 
 
 def playbook_files(directory: Path) -> list[Path]:
@@ -61,7 +62,7 @@ def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:
     problems = list(semantic_problems(playbook))
     if problems:
         raise PlaybookError(f"{path}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-    return playbook
+    return with_review(playbook)  # finding: required adds the director's finding_review step
 
 
 def load_playbooks(directory: Path) -> dict[str, Playbook]:
@@ -266,12 +267,27 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
                     yield from role(f"{owhere}, appointment.notify", r, recipients=True)
                 yield from template(f"{owhere}, appointment.template", appt.template, "appointment_reminder")
                 yield from audiences(f"{owhere}, appointment", appt.audiences, appt.notify, "appointment_reminder")
+    yield from _finding_problems(pb)
     yield from link_problems(pb)
     reachable = _reachable(pb)
     for sid in steps:
         if sid not in reachable:
             yield f"step {sid!r}: no path from start reaches it; link it with an outcome's next or remove it"
     yield from _registration_problems(pb)
+
+
+def _finding_problems(pb: Playbook) -> Iterator[str]:
+    """`finding: required` on close steps only (one of them); `finding_review` and `back` are groupdesk's own."""
+    for sid, step in pb.steps.items():
+        if step.finding and step.kind != "close":
+            yield f"step {sid!r}, finding: only a close step requires a finding; remove it here"
+        for name, outcome in step.outcomes.items():
+            if outcome.back:
+                yield f"step {sid!r}, outcome {name!r}, back: groupdesk's own (the finding review); remove it"
+    if len([s for s in pb.steps.values() if s.finding]) > 1:
+        yield "steps: only one close step may require a finding"
+    if close_step(pb) and REVIEW_STEP in pb.steps:
+        yield f"step {REVIEW_STEP!r}: the name is the director's finding review (added by groupdesk); rename the step"
 
 
 def _registration_problems(pb: Playbook) -> Iterator[str]:

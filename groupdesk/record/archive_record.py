@@ -62,6 +62,8 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         **registered(start, state, key),
         "promises": figures(state.promises),  # made, kept, kept_late, missed, waived
         "told": sum(1 for e in state.timeline if e.kind == "told"),  # 进度告知: messages staff chose to send
+        # 有效投诉的认定: its own object, apart from the role-based `responsible` above; None without one
+        "finding": state.finding.model_dump(mode="json") if state.finding else None,
         **answers(state),
     }
 

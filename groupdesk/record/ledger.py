@@ -62,3 +62,30 @@ def build_ledger(db: Database, start: date, end: date, hall: str | None = None, 
             row["incidents"]["dissatisfied_follow_ups"].append(
                 f"{incident_id} ({', then '.join(f'{n}/5' for n in scores)})")
     return [ledger[k] for k in sorted(ledger)]
+
+
+def build_founded(db: Database, start: date, end: date, hall: str | None = None, drills: bool = False,
+                  halls: Collection[str] | None = None) -> dict[str, list[dict]]:
+    """责任到人: founded (and partly founded) complaints per person and per unit their findings named, with the
+    incidents behind each number (the finding's own `responsible_people` and `responsible_unit`, never the
+    record's role-based `responsible`)."""
+    chosen = _latest(start, end, hall, drills, halls)
+    with db.read() as c:
+        found = c.execute(select(r.c.incident_id, r.c.finding_founded, r.c.record)
+                          .where(chosen, r.c.finding_founded.in_(("yes", "partly")))
+                          .order_by(r.c.seq)).all()
+    people: dict[str, dict[str, Any]] = {}
+    units: dict[str, dict[str, Any]] = {}
+
+    def count(table: dict[str, dict[str, Any]], key_name: str, key: str, founded: str, incident_id: str) -> None:
+        row = table.setdefault(key, {key_name: key, "founded": 0, "partly": 0, "incidents": []})
+        row["founded" if founded == "yes" else "partly"] += 1
+        row["incidents"].append(incident_id + (" (partly)" if founded == "partly" else ""))
+
+    for incident_id, founded, record in found:
+        finding = json.loads(record).get("finding") or {}
+        for person in finding.get("responsible_people") or []:
+            count(people, "person", person, founded, incident_id)
+        if unit := finding.get("responsible_unit"):
+            count(units, "unit", unit, founded, incident_id)
+    return {"people": [people[k] for k in sorted(people)], "units": [units[k] for k in sorted(units)]}

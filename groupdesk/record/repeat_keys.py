@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL, ticket_key_text
-from groupdesk.core.models import StartIncident
+from groupdesk.core.models import Registration, StartIncident
 from groupdesk.runtime.keyed import keyed
 
 COMMUNITY_WORDS = ("小区", "社区", "花园", "家园", "新村", "公寓", "大院", "宿舍", "园区", "苑", "村")
@@ -77,7 +77,12 @@ def search_values(keys: dict[str, str]) -> list[str]:
     return [f"{reason.removeprefix('same_')}:{value}" for reason, value in keys.items() if reason != "same_complainant"]
 
 
+def registration_keys(key: bytes, phone: str, reg: Registration) -> dict[str, str]:
+    """Reason -> keyed hash of a registration: the phone, and the account number, the community and the channel's
+    work-order number (at a start, and again for an amended registration)."""
+    return match_keys(key, phone, reg.account_no, reg.address, reg.channel, reg.ticket_no)
+
+
 def start_keys(key: bytes, start: StartIncident) -> dict[str, str]:
     """Reason -> keyed hash of what this start registered: the phone, and the account number and community."""
-    reg = start.registration
-    return match_keys(key, start.lead.phone, reg.account_no, reg.address, reg.channel, reg.ticket_no)
+    return registration_keys(key, start.lead.phone, start.registration)

@@ -180,6 +180,8 @@ archive_records = Table(
     # migration 0014: how it came in (groupdesk.core.intake) and its work-order number; NULL before
     Column("channel", String(32)), Column("ticket_no", String(64)),
     Column("ticket_key", String(64)),  # keyed hash of channel and number: the repeat check and list --ticket-no
+    # migration 0015: the finding (groupdesk finding): founded yes / partly / no and its cause; NULL without one
+    Column("finding_founded", String(8)), Column("finding_cause", String(64)),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),

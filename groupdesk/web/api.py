@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict
 
 from groupdesk.incidents.actions import actions, step_scripts
-from groupdesk.core.models import SECRET_STATE_FIELDS
+from groupdesk.core.models import state_json
 from groupdesk.web.bodies import StrictBody
 from groupdesk.web.auth import check_csrf, csrf_token, require_viewer
 from groupdesk.web.auth import sign_in as start_session, sign_out as end_session
@@ -141,7 +141,7 @@ async def incident(incident_id: str, request: Request, viewer: Viewer = Depends(
     state, playbook = await console(request).incident(viewer, incident_id)
     lang = "en" if (request.query_params.get("lang") or request.session.get("lang")) == "en" else "zh-CN"
     offered = actions(state, playbook, console(request).directory(), lang=lang)
-    return {**state.model_dump(mode="json", exclude=SECRET_STATE_FIELDS), "actions": offered,
+    return {**state_json(state), "actions": offered,
             "scripts": step_scripts(state, playbook, lang)}
 
 

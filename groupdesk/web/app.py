@@ -96,6 +96,14 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
 
     app.include_router(tell.api)
     app.include_router(tell.pages)
+    from groupdesk.web import amend
+
+    app.include_router(amend.api)
+    app.include_router(amend.pages)
+    from groupdesk.web import finding
+
+    app.include_router(finding.api)
+    app.include_router(finding.pages)
     from groupdesk.web import status_page
 
     app.include_router(status_page.router)  # the complainant's status page: no sign-in

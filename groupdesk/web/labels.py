@@ -12,6 +12,7 @@ from groupdesk.core.repeats import reason_words
 from groupdesk.core.roles import role_label
 from groupdesk.core.warning_plan import tier_name
 from groupdesk.core.workcal import format_local
+from groupdesk.web.i18n import WORDS
 
 Pair = tuple[str, str]  # (zh-CN, en)
 
@@ -39,6 +40,7 @@ PURPOSES: dict[str, Pair] = {
     "publicity_alert": ("舆情提示", "publicity alert"),
     "registered_by_other": ("代为登记通知", "registered by someone else"),
     "tell": ("告知客户", "told the complainant"),
+    "headcount_outside": ("人数超出方案范围", "headcount outside the playbook"),
     "outcome": ("结果通知", "outcome notice"),
     "close": ("办结通知", "closing notice"),
     "appointment_reminder": ("预约提醒", "appointment reminder"),
@@ -47,6 +49,7 @@ PURPOSES: dict[str, Pair] = {
     "promise_kept": ("承诺兑现通知", "promise kept"),
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
     "reopened": ("回访不满意退回通知", "reopened after a dissatisfied answer"),
+    "appointment_changed": ("约定时间调整", "agreed time moved"),
 }
 
 PROMISE_STATUS: dict[str, Pair] = {
@@ -71,12 +74,15 @@ FIELDS: dict[str, Pair] = {
     "agreement_no": ("协议编号", "agreement number"), "terms": ("协议条款", "terms"),
     "mediator": ("调解机构", "mediator"), "case_no": ("案号", "case number"), "ruling": ("裁决结果", "ruling"),
     "finding": ("查实情况", "what was found"), "measure": ("处理措施", "measure taken"),
+    "restore_at": ("承诺复电时间", "restoration time"), "feedback_at": ("约定反馈时间", "feedback time"),
 }
 
 EVENTS: dict[str, Pair] = {
     "incident_started": ("发起事件", "incident started"),
     "handover": ("移交首问负责", "handed over"),
     "told": ("告知客户", "complainant told"),
+    "registration_amended": ("变更登记信息", "registration amended"),
+    "finding_recorded": ("记录投诉认定", "finding recorded"),
     "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
     "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
@@ -231,6 +237,55 @@ def _outcome_in(pb: Playbook, step: str | None, label: str, lang: str) -> str:
     return label
 
 
+def _amended_value(field: str, value: str, lang: str) -> str:
+    prefix = {"category": "cat_", "complainant_type": "ct_"}.get(field)
+    if prefix and prefix + value in WORDS:
+        return pick(WORDS[prefix + value], lang)
+    if field == "media_present" and value in ("yes", "no"):
+        return pick(("有", "yes") if value == "yes" else ("无", "no"), lang)
+    return value
+
+
+def amended_text(detail: str, lang: str) -> str:
+    """A registration_amended entry: "field: before -> after; ..." (and the hall lead told) in words."""
+    main, sep, reason = detail.partition(" — ")
+    words = []
+    for part in main.split("; "):
+        found = re.fullmatch(r"([a-z_]+): (.*) -> (.*)", part)
+        if found and found.group(1) in WORDS:
+            field, before, after = found.groups()
+            words.append(f"{pick(WORDS[field], lang)}: {_amended_value(field, before, lang)} → "
+                         f"{_amended_value(field, after, lang)}")
+        elif part.startswith("outside this playbook's range") and lang != "en":
+            words.append("人数超出本方案适用范围,已通知营业厅负责人")
+        else:
+            words.append(part)
+    return "; ".join(words) + (f" — {reason}" if sep else "")
+FINDING = re.compile(r"(founded|not founded|partly founded); cause (\S+); responsible (.*?) \((\S+)\): (.*)", re.S)
+FOUNDED_WORDS = {"founded": ("有效投诉(属实)", "founded"), "partly founded": ("部分属实", "partly founded"),
+                 "not founded": ("不属实", "not founded")}
+
+
+def _finding_words(detail: str, directory: Directory | None, lang: str) -> str:
+    """A finding's timeline entry in words: founded or not, the cause's label, names of people and unit."""
+    from groupdesk.playbooks.causes import cause_label, current_causes
+
+    found = FINDING.fullmatch(detail)
+    if not found:
+        return detail
+    founded, cause, people, unit, reason = found.groups()
+    names = "、".join(person_name(directory, p.strip(), lang) or p for p in people.split(",") if p.strip() != "-")
+    place = ""
+    if unit != "-" and directory is not None:
+        u = directory.unit(unit)
+        place = hall_name(directory, unit, lang) if directory.hall(unit) else ((u.name_en or u.name) if u and lang == "en"
+                                                                              else u.name if u else unit)
+    words = [pick(FOUNDED_WORDS[founded], lang, founded), cause_label(current_causes(), cause, lang)]
+    if names:
+        words.append(("responsible: " if lang == "en" else "责任人:") + names + (f" ({place})" if place else ""))
+    return ("; " if lang == "en" else ";").join(words) + (": " if lang == "en" else ":") + reason
+
+
 def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, lang: str) -> str:
     """The detail of one timeline entry, with every identifier in it turned into words."""
     kind, detail, en = entry.kind, entry.detail or "", lang == "en"
@@ -246,6 +301,10 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         names = [person_name(directory, p) if directory and p != "-" else p for p in (before, after)]
         return (f"{names[0]} → {names[1]}" + (f": {reason}" if reason else "")) if en else \
             f"{names[0]} → {names[1]}" + (f":{reason}" if reason else "")
+    if kind == "registration_amended":
+        return amended_text(detail, lang)
+    if kind == "finding_recorded":
+        return _finding_words(detail, directory, lang)
     if kind == "step_waiting":
         missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
         return ("waiting for " if en else "等待:") + "、".join(missing)
@@ -258,7 +317,10 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         words = [_outcome_in(pb, entry.step, parts[0], lang)]
         for part in parts[1:]:
             field, _, when = part.partition(" ")
-            words.append(f"{field_label(field, lang)} {_local(when, lang)}" if re.fullmatch(r"[a-z_]+", field)
+            when, _, was = when.partition(" (was ")  # a re-promise: the time agreed before
+            earlier = (f" (was {_local(was.rstrip(')'), lang)})" if en else f"(原定 {_local(was.rstrip(')'), lang)})") \
+                if was else ""
+            words.append(f"{field_label(field, lang)} {_local(when, lang)}{earlier}" if re.fullmatch(r"[a-z_]+", field)
                          and when[:4].isdigit() else part)
         return " — ".join(words)
     if kind == "warning_tier":  # "warning tier 2 (raised from 3)"; 一级 is the most severe

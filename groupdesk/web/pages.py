@@ -292,7 +292,10 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     from groupdesk.web.attachments import panel
 
     evidence = await panel(console(request), viewer, state, playbook, lang)
-    return page(request, "incident.html", viewer, **evidence, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
+    from groupdesk.web.finding_view import panel as finding_panel
+
+    found = finding_panel(console(request).settings, directory, viewer, state, playbook, lang)
+    return page(request, "incident.html", viewer, **evidence, **found, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
                 steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
                 plan_acts=[a for a in mine if a["step"] == PLAN_STEP],  # raise or end the running plan

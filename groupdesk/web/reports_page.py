@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from groupdesk.record.ledger import build_ledger
+from groupdesk.record.ledger import build_founded, build_ledger
 from groupdesk.record.query import parse_day, period_problem
 from groupdesk.core import validation as v
 from groupdesk.record.report import build_report
-from groupdesk.web.labels import hall_name
+from groupdesk.web.labels import hall_name, person_name
 from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.core.intake import channel_label
 from groupdesk.core.roles import UNIT_KIND_LABELS, role_label
@@ -122,8 +122,21 @@ async def report_data(request: Request, viewer: Viewer, start: str, end: str, ha
     counted = below if below is not None else [h.id for h in shown]
     report["open"] = await open_or_none(console(request), first, last, counted, scope, drills)
     report["ledger"] = build_ledger(db, first, last, scope, drills, below)
+    founded = build_founded(db, first, last, scope, drills, below)  # 责任到人: as the findings named them
     return {"report": report, "first": first, "last": last, "scope": scope, "unit": unit or "", "shown": shown,
-            "units": units, "names": {h.id: hall_name(directory, h.id, lang) for h in shown}}
+            "units": units, "founded": founded, "names": {h.id: hall_name(directory, h.id, lang) for h in shown}}
+
+
+def directory_of(request: Request):
+    return console(request).directory()
+
+
+def unit_label(directory, unit_id: str, lang: str) -> str:
+    """A hall's or unit's name in the reader's language (the id if the directory no longer has it)."""
+    if directory.hall(unit_id):
+        return hall_name(directory, unit_id, lang)
+    found = directory.unit(unit_id)
+    return ((found.name_en or found.name) if lang == "en" else found.name) if found else unit_id
 
 
 @router.get("/reports")
@@ -163,9 +176,14 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
         row["role_label"] = "—" if row["role"] == "hall" else role_label(row["role"], lang)
         row["hall_label"] = names.get(row["hall"], row["hall"])
         row["behind"] = sorted({_in_words(i, step_title) for ids in row["incidents"].values() for i in ids})
+    founded = data["founded"]
+    for row in founded["people"]:
+        row["label"] = person_name(directory_of(request), row["person"], lang) or row["person"]
+    for row in founded["units"]:
+        row["label"] = unit_label(directory_of(request), row["unit"], lang)
     query = urlencode({"start": data["first"].isoformat(), "end": data["last"].isoformat(), "hall": data["scope"] or "",
                        "unit": data["unit"], **({"drills": "true"} if drills else {})})
-    return page(request, "reports.html", viewer, report=report, ledger=ledger, charts=charts,
+    return page(request, "reports.html", viewer, report=report, ledger=ledger, charts=charts, founded=founded,
                 first=data["first"].isoformat(), last=data["last"].isoformat(), hall=data["scope"] or "",
                 halls=data["shown"], units=data["units"], unit=data["unit"], drills=drills, error=None,
                 kind=lambda k: UNIT_KIND_LABELS.get(k, {}).get(lang, t("hall")), xlsx=f"/reports.xlsx?{query}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from groupdesk.core.finding import REVIEW_STEP, RecordFinding
 from groupdesk.core.links import ChildResult, HandOverSpec
 from groupdesk.core.models import (
     AddNote,
@@ -30,8 +31,11 @@ from groupdesk.core.models import (
 )
 from groupdesk.core.playbook import Outcome, Playbook
 from groupdesk.core.promise_models import PromiseChange
+from groupdesk.core.amend import AmendRegistration
 from groupdesk.core.tell import FromComplainant, TellComplainant
-from workflows.machine import children, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers
+from workflows.machine import (
+    amend, children, findings, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers,
+)
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
 __all__ = ["Effect", "IncidentMachine", "ResolveWorkingDays", "StartChild"]
@@ -70,6 +74,8 @@ class IncidentMachine(Record):
 
     def record_outcome(self, req: RecordOutcome, now: datetime) -> None:
         """A validated outcome: one that stays is recorded on its step, any other finishes the step."""
+        if req.step == REVIEW_STEP:  # the director confirms the finding or sends it back
+            findings.reviewed(self, req, now)
         outcome_kinds.record_outcome(self, req, now)
 
     def finish(self, step_id: str, outcome_name: str, actor: str, note: str, now: datetime,
@@ -100,6 +106,10 @@ class IncidentMachine(Record):
         """A validated change to the promises; returns the id of the promise made or changed."""
         return promises.change_promises(self, req, now)
 
+    def record_finding(self, req: RecordFinding, now: datetime) -> None:
+        """有效投诉的认定: a validated finding (founded or not, cause, who and which unit were responsible)."""
+        findings.record(self, req, now)
+
     def hand_over(self, req: HandOver, now: datetime) -> None:
         """首问负责制: a new named owner, told by SMS."""
         ops.hand_over(self, req, now)
@@ -107,6 +117,10 @@ class IncidentMachine(Record):
     def tell(self, req: TellComplainant, now: datetime) -> None:
         """进度告知: a validated message to the lead complainant, on the timeline."""
         tell.tell(self, req, now)
+
+    def amend_registration(self, req: AmendRegistration, now: datetime) -> None:
+        """A validated correction of the registration: before/after on the timeline, and what it sets off."""
+        amend.amend(self, req, now)
 
     def from_complainant(self, req: FromComplainant, now: datetime) -> None:
         """The lead complainant, from their status page: a visit, or information they add."""

@@ -73,6 +73,15 @@ REOPENED = MappingProxyType({
 })
 
 
+# A re-promise (the agreed time of a step moved): one message to everyone the time concerns, old and new time.
+TIME_CHANGED = MappingProxyType({
+    "zh-CN": "{{ hall_name }}:您好,「{{ step_title }}」的约定时间由 {{ previous_at }} 改为 {{ appointment_at }},"
+             "请您留意。",
+    "en": "{{ hall_name }}: the agreed time for \"{{ step_title }}\" has moved from {{ previous_at }} to"
+          " {{ appointment_at }}.",
+})
+
+
 class MessageBuilder:
     def __init__(self, start: StartIncident, state: IncidentState):
         self.start = start
@@ -166,6 +175,13 @@ class MessageBuilder:
             f"outcome-{outcome_name}" + (f"-{number}" if number else ""), extra=extra,
         )
 
+    def time_changed(self, step: str, outcome_name: str, recipients: list[str], previous_at: str, at: str,
+                     number: int) -> SendMessages:
+        """A stay recorded again with a different time (a re-promise): its one message naming both times,
+        numbered like the outcome's notices it stands in for."""
+        return self._request(step, "appointment_changed", recipients, "", f"outcome-{outcome_name}-{number}",
+                             inline=TIME_CHANGED, extra={"previous_at": previous_at, "appointment_at": at})
+
     def plan_notice(self, notice: PlanNotice, discriminator: str, actor: str, note: str,
                     plan_tier: dict[str, str]) -> SendMessages:
         """The warning plan was raised or ended: `plan_tier` names the tier it was raised to, or that ended."""
@@ -206,10 +222,10 @@ class MessageBuilder:
                              extra={"starter_name": self.actor_name(self.start.started_by),
                                     "starter_role": {lang: role_label(starter_role, lang) for lang in LANGUAGES}})
 
-    def publicity_alert(self, recipients: list[str]) -> SendMessages:
+    def publicity_alert(self, recipients: list[str], discriminator: str = "alert") -> SendMessages:
         """Media present, or a group out for publicity: the director and the publicity office, at once."""
         media = self.start.registration.media_present
-        return self._request(None, "publicity_alert", recipients, "", "alert",
+        return self._request(None, "publicity_alert", recipients, "", discriminator,
                              inline=PUBLICITY_ALERT_MEDIA if media else PUBLICITY_ALERT_SEEKER)
 
     def inline(self, purpose: Purpose, recipients: list[str], discriminator: str, template: Mapping[str, str],

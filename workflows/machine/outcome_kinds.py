@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import Appointment, Deadline, RecordOutcome
 from groupdesk.core.playbook import Outcome
 from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.core.times import recorded_time
 from groupdesk.core.warning_plan import PLAN_STEP, RAISE, more_severe
-from workflows.machine import children, plan, progress, steps
+from workflows.machine import children, findings, plan, progress, steps
 from workflows.machine.record import Due, Record
 
 
@@ -65,13 +67,22 @@ class OutcomeKind:
 # ---- leaving the step ---------------------------------------------------------------------
 
 def _hand_over(rec: Record, r: Recorded) -> None:
-    children.hand_over_child(rec, r.outcome.hand_over, r.step, r.actor, r.now, r.outcome.next)
+    spec = r.outcome.hand_over
+    if spec.playbook == CHOSEN:  # became_group: the playbook the client chose for the headcount and category now
+        spec = spec.model_copy(update={"playbook": r.data["playbook"]})
+    children.hand_over_child(rec, spec, r.step, r.actor, r.now, r.outcome.next)
 
 
 def _next_step(rec: Record, r: Recorded) -> None:
     label = rec.pb.outcome_label(r.step, r.name)
     steps.enter(rec, r.outcome.next, r.now, came_from=r.step, result=label + (f": {r.note}" if r.note else ""),
                 deadline=r.outcome.next_deadline)
+
+
+def _back(rec: Record, r: Recorded) -> None:
+    """The director sent the finding back: to the step that closed, whose owner corrects it and closes again."""
+    rec.state.resolution = None
+    steps.reenter(rec, findings.back_to(rec), r.now)
 
 
 # ---- appointments: a time agreed, and a reminder before it -----------------------------------
@@ -139,7 +150,8 @@ def _reported_upward(rec: Record, r: Recorded) -> None:
 
 KINDS: tuple[OutcomeKind, ...] = (
     OutcomeKind("hand_over", marks=lambda o: o.hand_over is not None, leave=_hand_over),
-    OutcomeKind("next", marks=lambda o: not o.stay and o.hand_over is None, leave=_next_step),
+    OutcomeKind("back", marks=lambda o: o.back, leave=_back),
+    OutcomeKind("next", marks=lambda o: not o.stay and o.hand_over is None and not o.back, leave=_next_step),
     OutcomeKind("stay", marks=lambda o: o.stay),
     OutcomeKind("appointment", marks=lambda o: o.appointment is not None,
                 time_fields=lambda o: (o.appointment.field,), before_entry=_appoint,
@@ -203,19 +215,36 @@ def record_stay(rec: Record, step_id: str, outcome_name: str, outcome: Outcome, 
     """An outcome recorded on a step that stays under way, with what its kinds set off."""
     r = Recorded(step_id, outcome_name, outcome, actor, note, data, now)
     kinds = kinds_of(outcome)
+    moved = _moved_from(rec, r)
     detail = rec.pb.outcome_label(step_id, outcome_name)
     detail += "".join(kind.before_entry(rec, r) for kind in kinds if kind.before_entry)
+    detail += f" (was {moved.isoformat()})" if moved else ""
     rec.log(now, "recorded", step_id, actor, detail=detail + (f" — {note}" if note else ""))
-    if outcome.notify:  # e.g. the complainant told the agreed time, the director told of 信访; each time anew
+    number = times_recorded(rec, step_id, outcome_name)
+    if moved:  # a re-promise: one message to everyone the time concerns, naming the old time and the new
+        appt = outcome.appointment
+        rec.effects.append(rec.messages.time_changed(
+            step_id, outcome_name, list(dict.fromkeys([*outcome.notify, *appt.notify])), moved.isoformat(),
+            data[appt.field], number))
+    elif outcome.notify:  # e.g. the complainant told the agreed time, the director told of 信访; each time anew
         at = next((t for kind in kinds if kind.notice_time and (t := kind.notice_time(r))), None)
         rec.effects.append(rec.messages.for_outcome(
-            step_id, outcome_name, outcome, actor, note, number=times_recorded(rec, step_id, outcome_name),
-            appointment_at=at))
+            step_id, outcome_name, outcome, actor, note, number=number, appointment_at=at))
     if data:
         rec.state.steps[step_id].data.update(data)
     for kind in kinds:
         if kind.after_stay:
             kind.after_stay(rec, r)
+
+
+def _moved_from(rec: Record, r: Recorded) -> datetime | None:
+    """The time an appointment outcome agreed before on this visit of the step, when it now agrees another
+    (the validator refuses the same time again: groupdesk.core.times)."""
+    if r.outcome.appointment is None:
+        return None
+    field = r.outcome.appointment.field
+    before = recorded_time(rec.state.steps[r.step].data, field)
+    return before if before is not None and before != datetime.fromisoformat(r.data[field]) else None
 
 
 def times_recorded(rec: Record, step_id: str, outcome_name: str) -> int:

@@ -10,14 +10,15 @@ from groupdesk.core.involved import PUBLICITY_ROLES, needs_publicity_alert
 from workflows.machine.record import Record
 
 
-def alert_publicity(rec: Record, now: datetime) -> bool:
-    """On the timeline and by SMS (one message per person); False when the registration does not call for it."""
+def alert_publicity(rec: Record, now: datetime, discriminator: str = "alert") -> bool:
+    """On the timeline and by SMS (one message per person); False when the registration does not call for it.
+    At the start, or again when an amendment brings media or the type `publicity` (its own `discriminator`)."""
     registration = rec.start.registration
     if not needs_publicity_alert(registration):
         return False
     why = "media present" if registration.media_present else "complainant type: publicity"
     rec.log(now, "publicity_alert", detail=f"{why}; told {', '.join(PUBLICITY_ROLES)}")
-    rec.effects.append(rec.messages.publicity_alert(list(PUBLICITY_ROLES)))
+    rec.effects.append(rec.messages.publicity_alert(list(PUBLICITY_ROLES), discriminator))
     return True
 
 

@@ -38,9 +38,10 @@ KEPT = MappingProxyType({
     "zh-CN": "{{ hall_name }}:您好,我们承诺的「{{ what }}」已兑现。{{ note }}",
     "en": "{{ hall_name }}: what we promised, \"{{ what }}\", is done. {{ note }}",
 })
-CHANGED = MappingProxyType({
-    "zh-CN": "{{ hall_name }}:您好,我们承诺的「{{ what }}」时间调整为 {{ deadline }}。原因:{{ note }}",
-    "en": "{{ hall_name }}: what we promised, \"{{ what }}\", will now be done by {{ deadline }}."
+CHANGED = MappingProxyType({  # a re-promise names the old time and the new
+    "zh-CN": "{{ hall_name }}:您好,我们承诺的「{{ what }}」时间由 {{ previous_at }} 调整为 {{ deadline }}。"
+             "原因:{{ note }}",
+    "en": "{{ hall_name }}: what we promised, \"{{ what }}\", moves from {{ previous_at }} to {{ deadline }}."
           " Reason: {{ note }}",
 })
 
@@ -116,6 +117,7 @@ def change_promises(rec: Record, req: PromiseChange, now: datetime) -> str:
         rec.effects.append(_promise_message(rec, p, "promise_kept", [recipient(p.to)], p.id, KEPT, {"note": p.note}))
         return p.id
     before = p.due_at.isoformat() if p.due_at else p.due
+    p.previous_due_at = p.due_at
     p.due, p.due_at, p.remind_at, p.reminded = req.due, None, None, False
     p.status, p.escalation_level, p.changes = "open", 0, p.changes + 1
     rec.log(now, "promise_changed", p.step, req.actor, detail=f"{p.id}: {before} -> {req.due}: {req.note.strip()}")
@@ -162,8 +164,9 @@ def _set_promise_due(rec: Record, p: Promise, since: datetime, due_at: datetime,
     p.due_at = due_at
     p.remind_at = since + (due_at - since) * REMIND_AT if due_at > since else due_at
     if p.changes:  # re-promised: whom it was made to hears the new time
+        previous = p.previous_due_at.isoformat() if p.previous_due_at else ""
         rec.effects.append(_promise_message(rec, p, "promise_changed", [recipient(p.to)], f"{p.id}-c{p.changes}",
-                                            CHANGED, {"note": reason}))
+                                            CHANGED, {"note": reason, "previous_at": previous}))
 
 
 def fire_promise(rec: Record, item: Due, now: datetime) -> None:

@@ -11,12 +11,18 @@ from datetime import datetime
 from groupdesk.core.durations import Span
 from groupdesk.core.models import FollowUpState, StepState
 from groupdesk.core.playbook import Step
-from workflows.machine import plan, promises
+from groupdesk.core.finding import REVIEW_STEP
+from workflows.machine import findings, plan, promises
 from workflows.machine.record import Record, ResolveWorkingDays, next_visit
 
 
 def enter(rec: Record, step_id: str, now: datetime, came_from: str | None, result: str = "",
           deadline: Span | None = None) -> None:
+    if findings.review_instead(rec, step_id):  # a founded finding: the director reviews it before closing
+        rec.state.resolution = result or None  # what the close will say once confirmed
+        enter(rec, REVIEW_STEP, now, came_from=came_from)
+        rec.state.steps[REVIEW_STEP].arrived_from = [came_from] if came_from else []
+        return
     step = rec.pb.steps[step_id]
     deadline = deadline or step.deadline  # an outcome's next_deadline, else the step's own
     previous = rec.state.steps.get(step_id)
@@ -37,6 +43,8 @@ def enter(rec: Record, step_id: str, now: datetime, came_from: str | None, resul
     rec.state.steps[step_id] = state
     rec.log(now, "step_started", step_id)
     if step.kind == "close":
+        if came_from == REVIEW_STEP and rec.state.resolution:  # confirmed: the closing outcome's words
+            result = rec.state.resolution
         _close(rec, step_id, step, now, result)
         return
     if deadline and deadline.working_days:
