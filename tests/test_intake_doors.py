@@ -123,18 +123,18 @@ def test_a_clerk_owns_a_single_complaint_records_its_steps_and_gets_its_messages
     assert ["person:li.qiang", "hall_lead"] in by_purpose(first)["step_started"]  # the owner as one person
     assert "registered_by_other" not in by_purpose(first)
     pb = PLAYBOOKS["single-complaint"]
-    assert [a["step"] for a in actions(m.state, pb, DIRECTORY, viewer="li.qiang")] == ["contact_customer"]
+    assert {a["step"] for a in actions(m.state, pb, DIRECTORY, viewer="li.qiang")} == {"contact_customer"}
     assert actions(m.state, pb, DIRECTORY, viewer="zhao.min") == []  # the guide owns nothing here
-    assert [a["step"] for a in actions(m.state, pb, DIRECTORY, viewer="sun.li")] == ["contact_customer"]
+    assert {a["step"] for a in actions(m.state, pb, DIRECTORY, viewer="sun.li")} == {"contact_customer"}
     must = waiting_on(m.state, pb, DIRECTORY)[0]["must_act"]
     assert [(w["role"], w["person_ids"]) for w in must] == [("incident_owner", ["li.qiang"]), ("hall_lead", ["sun.li"])]
     req = RecordOutcome(step="contact_customer", outcome="contacted", actor="li.qiang", roles=["counter_clerk"])
-    checks.check_outcome(m, req)  # the validator lets the owner record it
+    checks.check_outcome(m, req, T0 + timedelta(minutes=5))  # the validator lets the owner record it
     m.record_outcome(req, T0 + timedelta(minutes=5))
     assert "handling_opinion" in m.state.current_steps
     with pytest.raises(Exception, match="incident_owner or hall_lead"):
         checks.check_outcome(m, RecordOutcome(step="handling_opinion", outcome="opinion_ready", actor="zhao.min",
-                                              roles=["guide"]))
+                                              roles=["guide"]), T0 + timedelta(minutes=6))
 
 
 # ---- channel and work-order number --------------------------------------------------------------------------
@@ -180,3 +180,37 @@ def test_the_same_channel_and_ticket_is_a_repeat_key_published_with_a_prefix(mak
     assert published == [f"ticket:{first['same_ticket']}"] and "2026112300012345" not in published[0]
     assert published[0] in ticket_values(key, "2026112300012345")  # found without naming the channel
     assert ticket_values(key, "2026112300012345", "hotline_95598") == published
+
+
+# ---- amending the channel and the work order ------------------------------------------------------------------
+
+def test_the_channel_and_work_order_are_amended_rekeyed_and_read_in_words():
+    from datetime import timedelta
+
+    from groupdesk.core.amend import AmendRegistration
+    from groupdesk.incidents.amend import amend_keys, prepare_amend
+    from groupdesk.record.repeat_keys import search_values, start_keys
+    from groupdesk.web.labels import amended_text
+    from machine_helpers import T0, drain, new_machine
+    from workflows.amend_checks import check_amend
+
+    key = b"k" * 32
+    m = new_machine()
+    drain(m)
+    req = prepare_amend("sun.li", "补登95598工单", channel="hotline_95598", ticket_no=" 2026112300012345 ")
+    keys = amend_keys(key, m.state, req)
+    check_amend(m, req)
+    m.amend_registration(req.model_copy(update={"keys": keys}), T0 + timedelta(minutes=5))
+    reg = m.state.registration
+    assert (reg.channel, reg.ticket_no) == ("hotline_95598", "2026112300012345")
+    assert keys.repeat_keys == search_values(start_keys(key, m.start))  # the work order re-keyed like a start
+    assert any(v.startswith("ticket:") for v in keys.repeat_keys)
+    detail = next(e.detail for e in m.state.timeline if e.kind == "registration_amended")
+    assert amended_text(detail, "zh-CN").startswith("受理渠道: 来访 → 95598; 工单号: - → 2026112300012345")
+    # a number is checked against the channel it will stand with: here the hotline's kept
+    wrong = AmendRegistration(actor="sun.li", reason="改号", ticket_no="WO-1")
+    with pytest.raises(Exception, match="ticket_no: 'WO-1' is not a hotline_95598 number; give 8 to 24 digits"):
+        check_amend(m, wrong)
+    with pytest.raises(InputError) as info:
+        prepare_amend("sun.li", "改渠道", channel="fax")
+    assert info.value.field == "channel"

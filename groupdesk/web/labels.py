@@ -8,6 +8,7 @@ from datetime import datetime
 from groupdesk.people.directory import Directory
 from groupdesk.core.models import TimelineEntry
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.intake import channel_label
 from groupdesk.core.repeats import reason_words
 from groupdesk.core.roles import role_label
 from groupdesk.core.warning_plan import tier_name
@@ -241,6 +242,8 @@ def _amended_value(field: str, value: str, lang: str) -> str:
     prefix = {"category": "cat_", "complainant_type": "ct_"}.get(field)
     if prefix and prefix + value in WORDS:
         return pick(WORDS[prefix + value], lang)
+    if field == "channel" and value != "-":
+        return channel_label(value, lang)
     if field == "media_present" and value in ("yes", "no"):
         return pick(("有", "yes") if value == "yes" else ("无", "no"), lang)
     return value

@@ -65,7 +65,7 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
         "may_register": lambda: _may_register(request, viewer),
-        "channel_label": lambda c: channel_label(c, lang),
+        "channel_label": lambda c: channel_label(c, lang), "channels": CHANNEL_IDS,
         "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
@@ -249,7 +249,7 @@ def _start_page(request: Request, viewer: Viewer, form: StartForm, status: int =
     # only the playbooks this person may start at one of those halls (their started_by roles)
     playbooks = [pb for pb in every if any(viewer.may_start(h.id, pb) for h in halls)]
     return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks,
-                categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES, channels=CHANNEL_IDS)
+                categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES)
 
 
 @router.get("/incidents/new")
