@@ -28,6 +28,7 @@ from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.messaging.channels import make_channels
 from groupdesk.messaging.sms_templates import cached_registry
 from groupdesk.storage import open_database
+from workflows.corrective import CorrectiveActionWorkflow
 from workflows.group_incident import GroupIncidentWorkflow
 from workflows.periodic_report import PeriodicReportWorkflow
 from workflows.sandbox import workflow_runner
@@ -56,9 +57,9 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[GroupIncidentWorkflow, PeriodicReportWorkflow],
+        workflows=[GroupIncidentWorkflow, PeriodicReportWorkflow, CorrectiveActionWorkflow],
         workflow_runner=workflow_runner(),
-        activities=[sms.send_messages, sms.send_batch, working_day_deadline, archive.archive_incident,
+        activities=[sms.send_messages, sms.send_batch, working_day_deadline, archive.archive_incident, archive.archive_corrective,
                     reports.summaries, PlaybookActivities(settings.playbooks_dir).load],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         # Each cached incident costs ~0.27 MB of RSS; fewer cached means less memory and a replay

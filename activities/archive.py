@@ -8,7 +8,8 @@ from temporalio import activity
 from groupdesk.core import activities as declared
 from groupdesk.core.activities import implements
 from groupdesk.record.chain import append
-from groupdesk.record.archive_record import build_record
+from groupdesk.record.archive_record import build_record, corrective_record
+from groupdesk.core.corrective import ArchiveCorrective
 from groupdesk.core.models import ArchiveIncident
 from groupdesk.storage import Database
 
@@ -29,4 +30,13 @@ class ArchiveActivities:
             record = build_record(request.start, request.state, request.run_id, self.hash_key)
             seq, new = append(self.db, self.hash_key, record)
             log.info("incident archived" if new else "incident already archived", seq=seq)
+            return seq
+
+    @implements(declared.archive_corrective)
+    def archive_corrective(self, request: ArchiveCorrective) -> int:
+        """A verified corrective action's own row in the same hash chain (once: keyed by its id and run)."""
+        with structlog.contextvars.bound_contextvars(corrective_id=request.state.id,
+                                                     incident_id=request.state.incident_id):
+            seq, new = append(self.db, self.hash_key, corrective_record(request.start, request.state, request.run_id))
+            log.info("corrective action archived" if new else "corrective action already archived", seq=seq)
             return seq

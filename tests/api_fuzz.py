@@ -98,6 +98,13 @@ async def prepare(client, settings, role: str) -> dict[str, str]:
     row, _ = await Gateway(client, settings).attach(acting_as(directory, "sun.li"), made["fresh"], photo_jpeg(),
                                                     "meter.jpg")
     made["sha"] = row["stored_sha256"]
+    # corrective actions: one the role's own person may record done (the hall lead's for roles outside the hall),
+    # and one done by the hall lead for the director to verify
+    gateway, lead = Gateway(client, settings), acting_as(directory, "sun.li")
+    owner = ROLES[role] if directory.roles_of("xicheng", ROLES[role]) else "sun.li"
+    made["corrective"] = await gateway.add_corrective(lead, made["fresh"], "更换表计", owner, "2h")
+    made["corrective_done"] = await gateway.add_corrective(lead, made["fresh"], "复核电量", "sun.li", "2h")
+    await gateway.corrective_done(lead, made["corrective_done"], "已复核")
     return made
 
 
@@ -157,6 +164,8 @@ def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password:
                     case.path_parameters[name] = "p2" if label.endswith("/due") else "p1"
                 elif name == "sha":
                     case.path_parameters[name] = world["sha"]
+                elif name == "cid":  # done: one the role's person owns; verify: one recorded done
+                    case.path_parameters[name] = world["corrective_done" if label.endswith("/verify") else "corrective"]
                 elif name in aims:
                     case.path_parameters[name] = aims[name] or world[state_for(label)]
         if label == UPLOAD and aim:  # a real photo: only a file that is what it says reaches a 2xx

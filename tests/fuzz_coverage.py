@@ -41,6 +41,12 @@ MAY = {
     "POST /api/incidents/{incident_id}/attachments": AT_THE_HALL,
     "GET /api/incidents/{incident_id}/attachments": EVERYONE,
     "GET /api/incidents/{incident_id}/attachments/{sha}": EVERYONE,
+    # corrective actions (整改): opened by the incident's owner, the hall lead or the director; done by its owner
+    # (a staff member of the hall); verified by the director; frequent-outage lines listed for everyone
+    "GET /api/correctives": EVERYONE, "GET /api/lines": EVERYONE,
+    "POST /api/incidents/{incident_id}/correctives": frozenset({"hall_lead", "centre_director"}),
+    "POST /api/correctives/{cid}/done": AT_THE_HALL,
+    "POST /api/correctives/{cid}/verify": frozenset({"centre_director"}),
 }
 SIGNED_BY_TWILIO = {"POST /twilio/status", "POST /twilio/inbound"}
 # which prepared incident an operation is aimed at (the rest: a fresh one)

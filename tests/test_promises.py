@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from groupdesk.drills.smart_meter import wait_for
+from groupdesk.incidents.gateway import Incident
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
@@ -131,3 +132,116 @@ async def console_part(dev_env, settings, iid: str) -> None:
         assert ("p3", "kept", "qian.lei") in [(r["id"], r["status"], r["owner"]) for r in listed if r["incident"] == iid]
     async with signed_in(app, "wang.jun") as director:
         assert 'data-promise-waive="p1"' in (await director.get(f"/incidents/{iid}")).text
+
+
+def _archived_outage(settings, incident_id: str, feeder: str, started: datetime, drill: bool = False) -> None:
+    """An outage incident as the archive holds it (only what the line count reads)."""
+    from groupdesk.record.chain import append
+    from groupdesk.storage import open_database
+
+    at = started.isoformat()
+    append(open_database(settings), settings.hash_key(), {
+        "incident_id": incident_id, "run_id": "r1", "hall_id": "xicheng", "playbook": "outage", "playbook_version": 1,
+        "drill": drill, "started_at": at, "closed_at": at, "started_on": started.date().isoformat(), "week": "2026-W01",
+        "warning_tier": 0, "deadlines_missed": [], "escalations": [], "satisfaction": None, "follow_up": "none",
+        "complainant_key": "k", "repeat_of": None, "steps": [], "category": "outage", "feeder": feeder})
+
+
+async def test_corrective_actions_and_frequent_outage_lines_through_the_cli_and_the_api(dev_env, dev_setup):
+    """Lines: the 2nd outage on a line (one archived within 12 months) texts the director and grid operations, a
+    second incident within 24 hours is the same outage, the 3rd opens a special study owned by grid operations;
+    drills and outages older than 12 months are not counted. Corrective actions: add (bad input one line each),
+    done by the owner only, sent back and verified by the director only, listed from Temporal and the archive."""
+    env, settings = dev_setup.env, dev_setup.settings
+    now = datetime.now(timezone.utc)
+    _archived_outage(settings, "old-1", "10KV杨柳线", now - timedelta(days=30))
+    for n, (ago, drill) in enumerate([(60, False), (30, False), (400, False), (10, True)]):
+        _archived_outage(settings, f"old-2{n}", "10KV柳林线", now - timedelta(days=ago), drill=drill)
+    tag = uuid.uuid4().hex[:4]
+
+    async def outage(feeder: str, phone: str) -> str:
+        started = await cli(env, "start", "--hall", "xicheng", "--headcount", "12", "--lead-name", "李四",
+                            "--lead-phone", phone, "--summary", f"线路停电 {tag}", "--category", "outage",
+                            "--feeder", feeder)
+        assert started.returncode == 0, started.stderr
+        return started.stdout.strip()
+
+    async with build_worker(dev_env.client, settings):
+        bad = await cli(env, "start", "--hall", "xicheng", "--headcount", "12", "--lead-name", "李四", "--lead-phone",
+                        "13900000001", "--summary", "停电", "--category", "business", "--feeder", "10kV杨柳线")
+        assert bad.returncode == 2 and bad.stderr.startswith("error: --feeder: only an outage incident"), bad.stderr
+        second = await outage("１０ｋＶ 杨柳线", "13900000011")  # full-width and a space: the same line
+        same = await outage("10kV杨柳线", "13900000012")  # within 24 hours: the same outage
+        third = await outage("10kv柳林线", "13900000013")
+        outbox = Outbox(settings)
+        await wait_for(Incident.of(dev_env.client.get_workflow_handle(second)),
+                       lambda s: sum("/feeder_warning/" in d.key for d in s.deliveries) == 3, timeout=60)
+        warned = sorted(m.recipient for m in outbox.list(second) if m.purpose == "feeder_warning")
+        assert warned == ["gao.feng", "grid.duty", "wang.jun"]
+        assert "10KV杨柳线" in next(m.body for m in outbox.list(second) if m.purpose == "feeder_warning")
+        assert not [m for i in (same, third) for m in outbox.list(i) if m.purpose == "feeder_warning"]
+
+        lines = json.loads((await cli(env, "lines", "--json")).stdout)
+        by_line = {r["feeder"]: r for r in lines}
+        assert (by_line["10KV杨柳线"]["outages_12m"], by_line["10KV杨柳线"]["status"]) == (2, "warning")
+        assert by_line["10KV杨柳线"]["incidents"] == ["old-1", second, same]
+        assert (by_line["10KV柳林线"]["outages_12m"], by_line["10KV柳林线"]["status"]) == (3, "study")
+        assert by_line["10KV柳林线"]["incidents"] == ["old-20", "old-21", third]
+
+        listed = json.loads((await cli(env, "corrective", "list", "--json")).stdout)
+        (study,) = [r for r in listed if r["incident"] == third]
+        assert (study["id"], study["owner"], study["source"], study["feeder"]) == (f"{third}-c1", "gao.feng",
+                                                                                 "line_study", "10KV柳林线")
+
+        for args, says in [(["--due", "2020-01-01 09:00"], "error: --due: '2020-01-01 09:00' is in the past"),
+                           (["--due", "120d"], "error: --due: duration '120d' is too long"),
+                           (["--owner", "zhou.jie"], "error: --owner: 'zhou.jie' holds no role at hall xicheng")]:
+            typed = dict(zip(["--what", "--owner", "--due"], ["更换表计", "qian.lei", "2h"]), **dict([args]))
+            wrong = await cli(env, "corrective", "add", second, *sum(map(list, typed.items()), []), "--as", "sun.li")
+            assert wrong.returncode == 2 and wrong.stderr.startswith(says), wrong.stderr
+            assert len(wrong.stderr.strip().splitlines()) == 1
+        guide = await cli(env, "corrective", "add", second, "--what", "x", "--owner", "qian.lei", "--due", "2h",
+                          "--as", "zhao.min")
+        assert guide.returncode == 2 and "may not open a corrective action" in guide.stderr, guide.stderr
+        added = await cli(env, "corrective", "add", second, "--what", "加装线路故障指示器", "--owner", "qian.lei",
+                          "--due", "2h", "--as", "sun.li")
+        assert added.returncode == 0, added.stderr
+        cid = added.stdout.strip()
+        assert cid == f"{second}-c1"
+        other = await cli(env, "corrective", "done", cid, "--note", "已加装", "--as", "zhao.min")
+        assert other.returncode == 2 and "only its owner (qian.lei)" in other.stderr, other.stderr
+        done = await cli(env, "corrective", "done", cid, "--note", "已加装", "--as", "qian.lei")
+        assert done.returncode == 0, done.stderr
+        lead = await cli(env, "corrective", "verify", cid, "--as", "sun.li")
+        assert lead.returncode == 2 and "only the centre director" in lead.stderr, lead.stderr
+        back = await cli(env, "corrective", "verify", cid, "--reject", "--reason", "缺少照片", "--as", "wang.jun")
+        assert back.returncode == 0 and "sent back to qian.lei" in back.stdout, back.stderr
+
+        app = create_app(settings, client=dev_env.client)
+        async with signed_in(app, "qian.lei") as owner:
+            bad = await owner.post(f"/api/correctives/{cid}/done", json={"note": " "})
+            assert bad.status_code == 422 and bad.json()["detail"].startswith("note:"), bad.text
+            again = await owner.post(f"/api/correctives/{cid}/done", json={"note": "已补照片"})
+            assert again.status_code == 200 and again.json()["status"] == "done", again.text
+        async with signed_in(app, "wang.jun") as director:
+            board = (await director.get("/")).text  # the board: corrective actions open and the lines flagged
+            assert 'data-count="correctives"' in board and 'data-line="10KV柳林线"' in board, board
+            assert 'data-line="10KV杨柳线"' in board
+            page = (await director.get(f"/incidents/{second}")).text
+            assert '<dd id="reg-feeder">10KV杨柳线</dd>' in page
+            assert f'data-corrective="{cid}" data-status="done"' in page and "加装线路故障指示器" in page
+            made = await director.post(f"/api/incidents/{same}/correctives",
+                                       json={"what": "复核线路保护定值", "owner": "sun.li", "due": "tomorrow"})
+            assert made.status_code == 422 and made.json()["detail"].startswith("due:"), made.text
+            ok = await director.post(f"/api/correctives/{cid}/verify", json={"decision": "verify"})
+            assert ok.status_code == 200 and ok.json()["status"] == "verified", ok.text
+            await dev_env.client.get_workflow_handle(cid).result()
+            listed = (await director.get("/api/correctives", params={"hall": "xicheng"})).json()
+            mine = {r["id"]: r for r in listed}
+            assert (mine[cid]["status"], mine[cid]["verified_by"], mine[cid]["rejections"]) == ("verified", "wang.jun", 1)
+            assert mine[f"{third}-c1"]["status"] == "open"
+    sent = sorted((m.purpose, m.recipient) for m in Outbox(settings).list(cid))
+    assert sent == [("corrective_rejected", "qian.lei"), ("corrective_verified", "qian.lei"),
+                    ("corrective_verified", "sun.li")]
+    verified = await cli(env, "archive", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -74,6 +74,6 @@ def test_the_archive_finds_the_same_account_or_community_within_90_days(database
         with db.write() as c:  # the new columns sit outside the row hash: verify compares them with the record
             c.execute(text("UPDATE archive_records SET category = 'outage' WHERE seq = 1"))
         assert verify(db, KEY).problems == [
-            f"seq 1 ({a['incident_id']}): altered: its category, match keys, promise or follow-up counts or finding differ from the sealed record"]
+            f"seq 1 ({a['incident_id']}): altered: its category, match keys, promise or follow-up counts, finding or kind differ from the sealed record"]
     finally:
         db.dispose()

@@ -36,11 +36,12 @@ from types import CodeType
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-WORKFLOW_MODULES = ("workflows.group_incident", "workflows.periodic_report")
+WORKFLOW_MODULES = ("workflows.corrective", "workflows.group_incident", "workflows.periodic_report")
 WORKFLOW_HELPERS = (
     *(f"workflows.{name}" for name in ("board", "checks", "child_runner", "deadline_timer", "effects",
                                         "promise_checks", "tell_checks", "amend_checks", "finding_checks")),
-    *(f"workflows.machine.{name}" for name in ("amend", "children", "follow_up", "incident", "messages", "ops",
+    *(f"workflows.machine.{name}" for name in ("amend", "children", "corrective", "follow_up", "incident", "lines",
+                                                "messages", "ops",
                                                 "outcome_kinds", "people", "periods", "plan", "progress",
                                                 "promises", "record", "steps", "tell", "timers", "findings")),
 )

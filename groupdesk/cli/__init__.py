@@ -8,7 +8,7 @@ import sys
 import typer
 
 from groupdesk.cli import archive, attachments, db, report, dev, history, incidents, ops, periods, promises, reference
-from groupdesk.cli import amend, finding, tell, wecom
+from groupdesk.cli import amend, correctives, finding, tell, wecom
 from groupdesk.cli.common import fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -41,6 +41,7 @@ promises.register(app)
 wecom.register(app)
 attachments.register(app)
 tell.register(app)
+correctives.register(app)
 amend.register(app)
 finding.register(app)
 

@@ -59,6 +59,7 @@ def start(
                                         help="staff id of whom the complaint is about (更换当事人: they may not act on it)"),
     channel: str = typer.Option(DEFAULT_CHANNEL, "--channel", help=f"how it came in: {', '.join(CHANNEL_IDS)}"),
     ticket_no: str = typer.Option("", "--ticket-no", help="the work-order number from that channel (95598: its 工单号)"),
+    feeder: str = typer.Option("", "--feeder", help="an outage incident's line (线路), e.g. 10kV杨柳线 (频繁停电)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start an incident: a group has come to the hall."""
@@ -77,7 +78,8 @@ def start(
             lead_lang=lead_lang, incident_id=incident_id or "pending", history_budget=s.history_budget,
             registration={"address": address, "account_no": account_no, "category": category, "demands": demands,
                           "complainant_type": complainant_type, "media_present": media,
-                          "person_involved": person_involved, "channel": channel, "ticket_no": ticket_no},
+                          "person_involved": person_involved, "channel": channel, "ticket_no": ticket_no,
+                          "feeder": feeder},
         )
     except InputError as exc:
         fail(str(exc))

@@ -17,6 +17,7 @@ from typing import TypeVar
 from temporalio import activity
 
 from groupdesk.core.batch import BatchResult, SendBatch
+from groupdesk.core.corrective import ArchiveCorrective
 from groupdesk.core.links import ChildStart
 from groupdesk.core.models import ArchiveIncident, ReportPeriod, SendMessages, SendResult, WorkingDeadline
 from groupdesk.core.playbook import Playbook
@@ -50,6 +51,12 @@ def working_day_deadline(request: WorkingDeadline) -> datetime:
 def archive_incident(request: ArchiveIncident) -> int:
     """The record's sequence number in the archive (the same one if this run was archived before)."""
     _declared("activities.archive.ArchiveActivities.archive_incident")
+
+
+@activity.defn(name="archive_corrective")
+def archive_corrective(request: ArchiveCorrective) -> int:
+    """A verified corrective action's sequence number in the archive (its own row in the same hash chain)."""
+    _declared("activities.archive.ArchiveActivities.archive_corrective")
 
 
 @activity.defn(name="periodic_report_summaries")

@@ -18,7 +18,9 @@ Purpose = Literal["step_started", "reminder", "escalation", "approval_request", 
                   "publicity_alert", "registered_by_other",
                   "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell",
                   "headcount_outside",
-                  "appointment_changed"]
+                  "appointment_changed",
+                  "corrective_reminder", "corrective_missed", "corrective_rejected", "corrective_verified",
+                  "feeder_warning"]
 
 
 class StaffRef(BaseModel):
@@ -64,6 +66,7 @@ class Registration(BaseModel):
     person_involved: str = ""  # 更换当事人: the staff member the complaint is about (may not act on it or own it)
     channel: str = "visit"  # how it came in (groupdesk.core.intake.CHANNELS): 来访, 95598, 12398, 12345, ...
     ticket_no: str = ""  # the work-order number from that channel, if it has one
+    feeder: str = ""  # 频繁停电: an outage incident's line (normalised, groupdesk.core.lines)
 
 
 class StartIncident(BaseModel):
@@ -90,6 +93,8 @@ class StartIncident(BaseModel):
     sensitive_period: SensitivePeriod | None = None  # the calendar's period at the start (none before periods)
     owner: str = ""  # who owns it from the start when not the starter (a more senior person); "" = started_by
     parent: ParentLink | None = None  # a child incident: the incident that handed it over
+    feeder_outages: int = 0  # the line's outages within 12 months, this one included (counted by the client)
+    feeder_alert: str = ""  # what this start sets off on its line: "warning" (2nd outage), "study" (3rd) or ""
 
 
 class RecordOutcome(BaseModel):

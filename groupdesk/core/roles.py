@@ -16,6 +16,7 @@ ROLE_LABELS: dict[str, dict[str, str]] = {
     "publicity_office": {"zh-CN": "宣传办公室", "en": "publicity office"},
     "repair_dispatch": {"zh-CN": "供电服务指挥中心抢修调度", "en": "repair dispatch, power-supply service command centre"},
     "repair_crew": {"zh-CN": "故障抢修班组", "en": "repair crew"},
+    "grid_operations": {"zh-CN": "配网运维值班", "en": "grid operations duty desk"},
 }
 
 ROLE_IDS: tuple[str, ...] = tuple(ROLE_LABELS)

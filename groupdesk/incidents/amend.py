@@ -49,7 +49,10 @@ def amend_keys(hash_key: bytes, state: IncidentState, req: AmendRegistration) ->
     from groupdesk.runtime.keyed import follow_up_key
 
     reg = state.registration.model_copy(update={k: v for k, v in req.given().items() if k in Registration.model_fields})
-    keys = AmendKeys(repeat_keys=search_values(registration_keys(hash_key, "", reg)))
+    from groupdesk.core import lines
+
+    # 频繁停电: the line (never amended) stays among the keys, so the line count still finds the incident
+    keys = AmendKeys(repeat_keys=search_values(registration_keys(hash_key, "", reg)) + lines.search_values(reg.feeder))
     if req.lead_phone is not None:
         keys.complainant = complainant_key(hash_key, req.lead_phone)
         keys.follow_up_key = follow_up_key(hash_key, req.lead_phone)

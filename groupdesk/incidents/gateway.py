@@ -43,7 +43,9 @@ from groupdesk.incidents.complainant import ComplainantGateway
 from groupdesk.incidents.failures import FailuresGateway
 from groupdesk.incidents.amend import AmendGateway
 from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.correctives import CorrectiveGateway
 from groupdesk.incidents.finding import FindingGateway
+from groupdesk.incidents.lines import LinesGateway
 from groupdesk.incidents.times import check_outcome_times
 from groupdesk.record.evidence import EvidenceGateway
 from groupdesk.core.playbook import Playbook
@@ -65,7 +67,12 @@ async def start_incident(client: Client, settings: Settings, start: StartInciden
     `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started. An incident of
     the same lead, hall and day still being handled refuses the start (WorkflowAlreadyStartedError): a second click.
     """
-    mark_start(settings, start, datetime.now(timezone.utc))
+    from groupdesk.incidents.lines import mark_line
+    from groupdesk.storage import open_database
+
+    now = datetime.now(timezone.utc)
+    mark_start(settings, start, now)
+    await mark_line(client, open_database(settings), start, now)  # 频繁停电: the line's outages in 12 months
     return await start_or_repeat(client, settings, start, _start_workflow,
                                  lambda incident_id: Incident(client.get_workflow_handle(incident_id, result_type=IncidentState)))
 
@@ -220,6 +227,34 @@ class Incident:
         await self._handle.signal(_workflow().report_delivery, req)
 
 
+def _corrective_workflow():
+    from workflows.corrective import CorrectiveActionWorkflow
+
+    return CorrectiveActionWorkflow
+
+
+class Corrective:
+    """One corrective action's workflow (整改, groupdesk.incidents.correctives): its state, its updates."""
+
+    def __init__(self, handle: WorkflowHandle):
+        self._handle = handle
+
+    async def describe(self):
+        return await self._handle.describe()
+
+    async def state(self):
+        return await self._handle.query(_corrective_workflow().state)
+
+    async def result(self):
+        return await self._handle.result()
+
+    async def done(self, req):
+        return await execute_update(self._handle, _corrective_workflow().done, req)
+
+    async def verify(self, req):
+        return await execute_update(self._handle, _corrective_workflow().verify, req)
+
+
 def _as_now(req, viewer: Viewer, hall: str):
     """The request with the actor's roles at `hall` as the directory says now: the workflow's validators check
     those (not the roster copied at the start), so who may act is who the SMS go to."""
@@ -227,12 +262,24 @@ def _as_now(req, viewer: Viewer, hall: str):
 
 
 class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, FailuresGateway, ComplainantGateway,
-              AmendGateway):
+              AmendGateway, CorrectiveGateway, LinesGateway):
     """Everything that touches running incidents, for one Temporal client and one deployment's settings."""
 
     def __init__(self, client: Client, settings: Settings):
         self.client = client
         self.settings = settings
+
+    def corrective(self, cid: str) -> Corrective:
+        from groupdesk.core.corrective import CorrectiveState
+
+        return Corrective(self.client.get_workflow_handle(cid, result_type=CorrectiveState))
+
+    async def start_corrective(self, start, attributes) -> Corrective:
+        """Start a corrective action's workflow under its id; WorkflowAlreadyStartedError when the id is taken."""
+        return Corrective(await self.client.start_workflow(
+            _corrective_workflow().run, start, id=start.id, task_queue=self.settings.task_queue,
+            search_attributes=attributes, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE))
 
     def incident(self, incident_id: str, run_id: str | None = None) -> Incident:
         return Incident(self.client.get_workflow_handle(incident_id, run_id=run_id, result_type=IncidentState))
@@ -301,6 +348,11 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
         require(viewer.may_start(request.hall_id, request.playbook), viewer.start_refusal(request.hall_id, request.playbook))
         self.assign_id(request)
         await start_incident(self.client, self.settings, request)
+        if request.feeder_alert == "study":  # 频繁停电: the 3rd outage on the line opens a special study
+            try:
+                await self.open_line_study(request)
+            except InputError:  # grid operations cannot own it (the person complained about): the incident stands
+                pass
         return request.incident_id
 
     async def record_outcome(self, viewer: Viewer, incident_id: str, req: RecordOutcome) -> Ack:

@@ -47,17 +47,23 @@ def parse_when(raw: str) -> datetime:
         raise ValueError(f"{v.shown(raw)} is not a date and time; {WHEN_HELP}") from None
 
 
-def add_problems(what: str, due: str, owner: str, to: str = LEAD_COMPLAINANT) -> dict[str, str]:
-    """Every problem of a promise as typed, by field, before anything is sent."""
+def task_problems(what_problem: str | None, due: str, owner: str) -> dict[str, str]:
+    """The problems of what staff commit to as typed (a promise, a corrective action): what, due, owner, by field."""
     problems = {}
-    if problem := v.promise_what_problem(what):
-        problems["what"] = problem
+    if what_problem:
+        problems["what"] = what_problem
     try:
         normalise_due(due)
     except ValueError as exc:
         problems["due"] = str(exc)
     if problem := v.staff_id_problem(owner):
         problems["owner"] = problem
+    return problems
+
+
+def add_problems(what: str, due: str, owner: str, to: str = LEAD_COMPLAINANT) -> dict[str, str]:
+    """Every problem of a promise as typed, by field, before anything is sent."""
+    problems = task_problems(v.promise_what_problem(what), due, owner)
     if to != LEAD_COMPLAINANT and (problem := v.staff_id_problem(to)):
         problems["to"] = problem
     return problems

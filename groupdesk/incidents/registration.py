@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from groupdesk.core.lines import feeder_problem, normalise_feeder
 from groupdesk.core.phones import normalise_phone
 from groupdesk.people import involvement
 from groupdesk.people.directory import Directory, DirectoryError, load_directory
@@ -75,6 +76,7 @@ def registered(fields: dict) -> Registration:
         complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
         person_involved=(fields.get("person_involved") or "").strip(),
         channel=(fields.get("channel") or DEFAULT_CHANNEL).strip(), ticket_no=(fields.get("ticket_no") or "").strip(),
+        feeder=normalise_feeder(fields.get("feeder") or ""),
     )
 
 
@@ -112,6 +114,7 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
     channel = (fields.get("channel") or DEFAULT_CHANNEL).strip()
     check("channel", channel_problem(channel))
     check("ticket_no", ticket_problem(channel, (fields.get("ticket_no") or "").strip()))
+    check("feeder", feeder_problem(str(fields.get("feeder") or ""), fields.get("category") or None))
     if incident_id is not None:
         check("incident_id", v.incident_id_problem(incident_id))
     if directory.hall(hall) is not None:

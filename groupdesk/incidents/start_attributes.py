@@ -24,4 +24,12 @@ def start_attributes(settings: Settings, start: StartIncident) -> TypedSearchAtt
         SearchAttributePair(sa.COMPLAINANT, complainant_key(settings.hash_key(), start.lead.phone)),
     ] + ([SearchAttributePair(sa.REPEAT_OF, start.repeat_of)] if start.repeat_of else [])
       + ([SearchAttributePair(sa.SENSITIVE_PERIOD, start.sensitive_period.name)] if start.sensitive_period else [])
-      + ([SearchAttributePair(sa.REPEAT_KEYS, matched)] if (matched := search_values(start_keys(settings.hash_key(), start))) else []))
+      + ([SearchAttributePair(sa.REPEAT_KEYS, matched)] if (matched := repeat_values(settings, start)) else []))
+
+
+def repeat_values(settings: Settings, start: StartIncident) -> list[str]:
+    """GroupdeskRepeatKeys: the keyed account and community, and an outage incident's line (`feeder:<line>`, a name,
+    not a secret: 频繁停电 counts the open incidents on it)."""
+    from groupdesk.core import lines
+
+    return search_values(start_keys(settings.hash_key(), start)) + lines.search_values(start.registration.feeder)

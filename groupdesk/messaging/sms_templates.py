@@ -180,7 +180,7 @@ def with_link(sources: dict[str, str]) -> dict[str, str]:
 def own_sources() -> dict[str, str]:
     """groupdesk's own words (not a playbook's): the notices of its workflow and the answers to replies."""
     from groupdesk.messaging.reply_texts import ANSWERS
-    from workflows.machine import amend, messages, periods as machine_periods, promises, tell
+    from workflows.machine import amend, corrective, lines, messages, periods as machine_periods, promises, tell
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
@@ -188,10 +188,13 @@ def own_sources() -> dict[str, str]:
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
                           (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
                           (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK")),
-                          (amend, ("HEADCOUNT_OUTSIDE",))):
+                          (amend, ("HEADCOUNT_OUTSIDE",)),
+                          (corrective, ("REMINDER", "MISSED", "REJECTED", "VERIFIED")),
+                          (lines, ("FEEDER_WARNING",))):
         for name in names:
+            prefix = "corrective_" if module is corrective else ""
             for lang, source in getattr(module, name).items():
-                found[f"groupdesk/{name.lower()}.{lang}"] = source
+                found[f"groupdesk/{prefix}{name.lower()}.{lang}"] = source
     found |= with_link({label: source for label, source in found.items()
                         if label.split("/", 1)[1].split(".")[0] in COMPLAINANT_OWN})
     found = {label: source for label, source in found.items()  # tell_*: only ever to the complainant

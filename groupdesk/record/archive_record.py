@@ -97,6 +97,7 @@ def registered(start: StartIncident, state: IncidentState, key: bytes) -> dict[s
         "channel": reg.channel, "ticket_no": reg.ticket_no or None, "ticket_key": keys.get("same_ticket"),
         "repeat_reasons": list(start.repeat_reasons),
         "sensitive_period": period.name if period else None,
+        **({"feeder": reg.feeder} if reg.feeder else {}),  # 频繁停电: an outage incident's line
     }
 
 
@@ -154,3 +155,28 @@ def _outcome_id(pb, step: str, detail: str) -> str | None:
         if detail == label or detail.startswith(label + " — "):
             return name
     return None
+
+
+def corrective_record(start, state, run_id: str) -> dict[str, Any]:
+    """A verified corrective action's archive row (kind `corrective`): its own row in the incidents' hash chain,
+    never counted as an incident (reports, the export and the ledger read `kind = 'incident'`). `repeat_of` names
+    the incident it came from."""
+    made_local = state.made_at.astimezone(LOCAL_TZ)
+    year, week, _ = made_local.isocalendar()
+    escalations = [{"step": "corrective", "detail": e.detail} for e in state.timeline if e.kind == "corrective_escalation"]
+    return {
+        "kind": "corrective", "incident_id": state.id, "run_id": run_id, "hall_id": state.hall_id,
+        "hall_name": start.hall_name, "playbook": "corrective", "playbook_version": 0, "drill": state.drill,
+        "time_scale": start.time_scale, "started_by": state.made_by,
+        "started_at": iso(state.made_at), "closed_at": iso(state.verified_at or state.made_at),
+        "started_on": made_local.date().isoformat(), "week": f"{year}-W{week:02d}",
+        "path": [], "steps": [], "warning_tier": 0, "follow_up": "none", "satisfaction": None,
+        "complainant_key": "", "repeat_of": state.incident_id,
+        "deadlines_missed": [{"step": "corrective", "visit": 1}] if state.missed_at else [],
+        "escalations": escalations,
+        "corrective": {"what": state.what, "owner": state.owner, "made_by": state.made_by, "due_at": iso(state.due_at),
+                       "source": state.source, "feeder": state.feeder or None, "missed_at": iso(state.missed_at),
+                       "done_by": state.done_by, "done_at": iso(state.done_at), "note": state.note,
+                       "evidence": state.evidence or None, "verified_by": state.verified_by,
+                       "verified_at": iso(state.verified_at), "rejections": state.rejections},
+    }

@@ -62,13 +62,14 @@ def columns_of(record: dict[str, Any]) -> dict[str, Any]:
         "finding_founded": (record.get("finding") or {}).get("founded"),
         "finding_cause": (record.get("finding") or {}).get("cause"),
         "channel": record.get("channel"), "ticket_no": record.get("ticket_no"), "ticket_key": record.get("ticket_key"),
+        "kind": record.get("kind") or "incident",
     }
 
 
 PROMISE_FIGURES = ("made", "kept", "kept_late", "missed", "waived")
 UNSEALED_COLUMNS = ("category", "account_key", "community_key", *(f"promises_{k}" for k in PROMISE_FIGURES),
                     "dissatisfied_answers", "told", "finding_founded", "finding_cause",
-                    "channel", "ticket_no", "ticket_key")
+                    "channel", "ticket_no", "ticket_key", "kind")
 
 
 def step_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -138,8 +139,8 @@ def verify(db: Database, key: bytes) -> Verdict:
         elif steps.get((r["incident_id"], r["run_id"]), []) != step_rows(json.loads(r["record"])):
             problems.append(f"{name(r)}: altered: its step rows differ from the sealed record")
         elif any(r[c] != columns_of(json.loads(r["record"]))[c] for c in UNSEALED_COLUMNS):
-            problems.append(f"{name(r)}: altered: its category, match keys, promise or follow-up counts or finding differ from the sealed"
-                            " record")
+            problems.append(f"{name(r)}: altered: its category, match keys, promise or follow-up counts, finding or kind"
+                            " differ from the sealed record")
     for r in rows:
         before = by_hash.get(r["prev_hash"])
         if r["prev_hash"] != GENESIS and before is None:

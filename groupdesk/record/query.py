@@ -31,9 +31,11 @@ def period_problem(first: date, last: date, names: tuple[str, str] = ("--from", 
 
 
 def records(db: Database, start: date, end: date, hall: str | None = None) -> list[dict]:
-    """Archived records that started between the two local dates (both included), oldest first."""
+    """Archived incidents that started between the two local dates (both included), oldest first (never a
+    corrective action's row)."""
     t = archive_records
-    query = select(t).where(t.c.started_on >= start.isoformat(), t.c.started_on <= end.isoformat())
+    query = select(t).where(t.c.started_on >= start.isoformat(), t.c.started_on <= end.isoformat(),
+                            t.c.kind == "incident")
     if hall:
         query = query.where(t.c.hall_id == hall)
     with db.read() as c:

@@ -35,7 +35,7 @@ def archived(db: Database, keys: dict[str, str], now: datetime) -> Earlier | Non
     matches = [getattr(t.c, MATCHED_BY[reason]) == value for reason, value in keys.items()]
     with db.read() as c:
         row = c.execute(select(t.c.incident_id, t.c.started_at, t.c.record, t.c.complainant_key, t.c.account_key,
-                               t.c.community_key, t.c.ticket_key).where(or_(*matches), t.c.started_at >= since)
+                               t.c.community_key, t.c.ticket_key).where(or_(*matches), t.c.started_at >= since, t.c.kind == "incident")
                         .order_by(t.c.started_at.desc()).limit(1)).first()
     if row is None:
         return None

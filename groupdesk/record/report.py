@@ -18,8 +18,10 @@ from groupdesk.storage.schema import archive_records as r, archive_steps as s
 
 
 def _latest(start: date, end: date, hall: str | None, drills: bool, halls: Collection[str] | None = None):
-    """The records of the period: the latest of each incident (of one hall, or of `halls`: a unit's)."""
-    latest = select(func.max(r.c.seq)).where(r.c.started_on >= start.isoformat(), r.c.started_on <= end.isoformat())
+    """The records of the period: the latest of each incident (of one hall, or of `halls`: a unit's); never a
+    corrective action's row (kind `corrective`), which shares the chain but is no incident."""
+    latest = select(func.max(r.c.seq)).where(r.c.started_on >= start.isoformat(), r.c.started_on <= end.isoformat(),
+                                             r.c.kind == "incident")
     if hall:
         latest = latest.where(r.c.hall_id == hall)
     if halls is not None:

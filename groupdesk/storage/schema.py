@@ -182,6 +182,8 @@ archive_records = Table(
     Column("ticket_key", String(64)),  # keyed hash of channel and number: the repeat check and list --ticket-no
     # migration 0015: the finding (groupdesk finding): founded yes / partly / no and its cause; NULL without one
     Column("finding_founded", String(8)), Column("finding_cause", String(64)),
+    # migration 0016: 'incident', or 'corrective' (a verified corrective action's own row in the same chain)
+    Column("kind", String(16), nullable=False, server_default="incident"),
     UniqueConstraint("incident_id", "run_id", name="archive_records_run"),
     Index("archive_records_started_on", "started_on", "hall_id"),
     Index("archive_records_complainant", "complainant_key", "started_on"),

@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
 
     app.include_router(attachments.api)
     app.include_router(attachments.pages)
+    from groupdesk.web import correctives
+
+    app.include_router(correctives.api)
     from groupdesk.web import tell
 
     app.include_router(tell.api)

@@ -176,8 +176,8 @@ async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None,
         unit_halls = console.directory().halls_below(unit)
     query = scope_query(viewer, hall, tier, stage, drill, unit_halls)
     if query is None:
-        return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS}},
-                "rows": []}
+        return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS},
+                           **NO_FOLLOW_UPS}, "rows": []}
     console.check_filters(hall, tier, stage)
     if ticket:  # the search: incidents registered with this work-order number (any channel)
         from groupdesk.core.intake import search_problem
@@ -187,4 +187,44 @@ async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None,
         if problem := search_problem(ticket):
             raise QueryValueError(f"ticket: {problem}")
         query += " AND " + ticket_clause(console.settings, ticket)
-    return await first_page(await console.gateway(), query, playbooks, console.directory(), lang, now)
+    gateway = await console.gateway()
+    page, follow_ups = await asyncio.gather(first_page(gateway, query, playbooks, console.directory(), lang, now),
+                                            follow_up_counts(gateway, viewer, hall, unit_halls))
+    page["counts"].update(follow_ups)
+    return page
+
+
+# ---- what outlives incidents: corrective actions (整改) and frequent-outage lines (频繁停电) ----------------------
+
+NO_FOLLOW_UPS = {"correctives_open": 0, "correctives_overdue": 0, "lines_warning": []}
+LINES_TTL = 60.0  # seconds: the lines read the archive and visibility; the board asks every second
+_lines_cache: dict[int, tuple[float, list[dict]]] = {}
+
+
+async def follow_up_counts(gateway, viewer, hall: str | None, unit_halls: list[str] | None) -> dict:
+    """Corrective actions not verified (and those overdue) in the viewer's halls, and the lines on warning or under
+    special study (all lines: a line crosses halls)."""
+    import time
+
+    from groupdesk.engine.visibility import RUNNING
+
+    halls = None if viewer.sees_everything else viewer.visible_halls()
+    if unit_halls is not None:
+        halls = set(unit_halls) if halls is None else halls & set(unit_halls)
+    if hall:
+        halls = {hall} if halls is None else halls & {hall}
+    if halls is not None and not halls:
+        return dict(NO_FOLLOW_UPS)
+    base = f'WorkflowType = "CorrectiveAction" AND {RUNNING}'
+    if halls is not None:
+        base += f" AND {sa.HALL.name} IN ({_quoted(sorted(halls))})"
+    key = id(gateway.settings)
+    cached = _lines_cache.get(key)
+    if cached is None or time.monotonic() - cached[0] > LINES_TTL:
+        cached = _lines_cache[key] = (time.monotonic(), await gateway.lines(on_warning=True))
+    opened, overdue = await asyncio.gather(
+        gateway.count(f"{base} AND {sa.STATUS.name} != \"verified\""),
+        gateway.count(f"{base} AND {sa.OVERDUE.name} = true"))
+    return {"correctives_open": opened, "correctives_overdue": overdue,
+            "lines_warning": [{"feeder": r["feeder"], "status": r["status"], "outages_12m": r["outages_12m"]}
+                              for r in cached[1]]}

@@ -51,6 +51,11 @@ PURPOSES: dict[str, Pair] = {
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
     "reopened": ("回访不满意退回通知", "reopened after a dissatisfied answer"),
     "appointment_changed": ("约定时间调整", "agreed time moved"),
+    "corrective_reminder": ("整改到期提醒", "corrective action reminder"),
+    "corrective_missed": ("整改逾期督办", "corrective action overdue"),
+    "corrective_rejected": ("整改验收退回", "corrective action sent back"),
+    "corrective_verified": ("整改验收通过", "corrective action verified"),
+    "feeder_warning": ("频繁停电线路预警", "frequent-outage line warning"),
 }
 
 PROMISE_STATUS: dict[str, Pair] = {
@@ -121,6 +126,8 @@ EVENTS: dict[str, Pair] = {
     "promise_kept": ("承诺兑现", "promise kept"),
     "promise_changed": ("承诺时间调整", "promise rescheduled"),
     "promise_waived": ("承诺豁免", "promise waived"),
+    "feeder_warning": ("频繁停电线路预警", "frequent-outage line on warning"),
+    "feeder_study": ("频繁停电线路专项整改", "frequent-outage line: special study opened"),
     "handed_over_to": ("转交其他预案处理", "handed over to another playbook"),
     "handed_over_from": ("由其他事件转来", "handed over from another incident"),
     "child_started": ("子事件已开始", "child incident started"),

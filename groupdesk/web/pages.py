@@ -266,7 +266,7 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
     form = StartForm(**{k: str(f.get(k, "")).strip() for k in (
         "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token",
         "address", "account_no", "category", "demands", "complainant_type", "person_involved", "channel",
-        "ticket_no")},
+        "ticket_no", "feeder")},
         drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
     try:
         incident_id = await console(request).start(viewer, form)
@@ -295,7 +295,10 @@ async def incident_page(incident_id: str, request: Request, viewer: Viewer = Dep
     from groupdesk.web.finding_view import panel as finding_panel
 
     found = finding_panel(console(request).settings, directory, viewer, state, playbook, lang)
-    return page(request, "incident.html", viewer, **evidence, **found, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
+    correctives = [{**c, "owner_name": person_name(directory, c["owner"])} for c in
+                   await (await console(request).gateway()).correctives(viewer, hall=state.hall_id)
+                   if c["incident"] == state.id]  # 整改: running and verified, opened from this incident
+    return page(request, "incident.html", viewer, **evidence, **found, correctives=correctives, s=state, pb=playbook, hall=hall_name(directory, state.hall_id, lang),
                 steps=step_rows(state, playbook, lang), waits=waiting_on(state, playbook, directory, lang),
                 mine={sid: [a for a in mine if a["step"] == sid] for sid in state.current_steps},
                 plan_acts=[a for a in mine if a["step"] == PLAN_STEP],  # raise or end the running plan

@@ -46,13 +46,14 @@ class StartForm:
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
     channel: str = "visit"  # how it came in (groupdesk.core.intake)
     ticket_no: str = ""  # its work-order number
+    feeder: str = ""  # 频繁停电: an outage incident's line (线路), e.g. 10kV杨柳线
     errors: dict[str, str] = field(default_factory=dict)
 
     def registration(self) -> dict:
         return {"address": self.address, "account_no": self.account_no, "category": self.category,
                 "demands": self.demands, "complainant_type": self.complainant_type,
                 "media_present": self.media_present, "person_involved": self.person_involved,
-                "channel": self.channel, "ticket_no": self.ticket_no}
+                "channel": self.channel, "ticket_no": self.ticket_no, "feeder": self.feeder}
 
 
 class Console(PromiseConsole):

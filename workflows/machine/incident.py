@@ -34,7 +34,8 @@ from groupdesk.core.promise_models import PromiseChange
 from groupdesk.core.amend import AmendRegistration
 from groupdesk.core.tell import FromComplainant, TellComplainant
 from workflows.machine import (
-    amend, children, findings, follow_up, ops, outcome_kinds, people, periods, plan, promises, steps, tell, timers,
+    amend, children, findings, follow_up, lines, ops, outcome_kinds, people, periods, plan, promises, steps, tell,
+    timers,
 )
 from workflows.machine.record import Effect, Record, ResolveWorkingDays, StartChild
 
@@ -68,6 +69,7 @@ class IncidentMachine(Record):
         machine.refresh_stage()
         people.alert_publicity(machine, now)  # media present or out for publicity: told at once
         people.tell_duty_lead(machine, now)  # a group someone else registered: the owning duty lead hears
+        lines.mark_line(machine, now)  # 频繁停电: the 2nd outage on a line within 12 months is put on warning
         return machine
 
     # ---- what people do -----------------------------------------------------------------
