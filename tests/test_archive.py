@@ -95,5 +95,6 @@ async def test_closed_incidents_are_archived_once_with_their_path_timings_and_ou
     assert [(r["incident_id"], r["satisfaction"], r["follow_up"]) for r in table] == [
         (a.id, "5", "answered"), (b.id, "", "expired")]
     assert table[0]["path"] == "move_to_vip_room > keep_order > talk_with_lead > close"
+    assert (table[0]["channel"], table[0]["ticket_no"]) == ("visit", "")  # came in at the hall, no work order
     bad = CliRunner().invoke(app, ["archive", "export", "--from", "2026-13-01", "--to", "2026-12-01"], env=env_vars)
     assert bad.exit_code == 2 and "--from: '2026-13-01' is not a date; use YYYY-MM-DD" in bad.output

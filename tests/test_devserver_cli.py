@@ -78,7 +78,8 @@ START = ["start", "--hall", "xicheng", "--headcount", "20", "--lead-name", "张�
 
 
 REGISTRATION = ["--category", "business", "--complainant-type", "venting", "--address", " 幸福里小区3号楼 ",
-                "--account-no", "0101234567", "--demands", "换回机械表,退还多收电费", "--media"]
+                "--account-no", "0101234567", "--demands", "换回机械表,退还多收电费", "--media",
+                "--channel", "hotline_95598", "--ticket-no", "20261123000177"]
 
 
 def test_bad_input_is_refused_and_nothing_starts(cli_env):
@@ -162,7 +163,8 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert key in final
     assert final["registration"] == {  # registered at the start, kept to the end
         "address": "幸福里小区3号楼", "account_no": "0101234567", "category": "business", "demands": "换回机械表,退还多收电费",
-        "complainant_type": "venting", "media_present": True, "person_involved": "", "headcount": 20}
+        "complainant_type": "venting", "media_present": True, "person_involved": "", "headcount": 20,
+        "channel": "hotline_95598", "ticket_no": "20261123000177"}
     assert final["actions"] == [], "nothing may be recorded on a closed incident"
     kinds = [e["kind"] for e in final["timeline"]]
     assert "note" in kinds and "warning_plan_ended" in kinds and kinds[-1] == "incident_closed"

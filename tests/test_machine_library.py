@@ -111,7 +111,8 @@ def test_single_complaint_contact_within_a_working_day_and_an_opinion_within_sev
     effects = record(m, "contact_customer", "contacted", now)
     assert m.state.steps["handling_opinion"].deadline_at == add_working_days(now, 7)
     [started] = sends(effects)
-    assert started.recipients == ["hall_lead", "lead_complainant"], "the customer hears it was taken up"
+    # the owner (首问负责人: here the hall lead who registered it, one message) and the customer, who hears it was taken up
+    assert started.recipients == ["person:sun.li", "hall_lead", "lead_complainant"]
 
 
 def test_single_complaint_the_agreed_feedback_time_is_told_and_reminded_then_a_refusal_goes_to_the_director():
@@ -123,7 +124,7 @@ def test_single_complaint_the_agreed_feedback_time_is_told_and_reminded_then_a_r
     assert told.recipients == ["lead_complainant"] and told.context["appointment_at"] == feedback_at.isoformat()
     m.fire_due(feedback_at - timedelta(hours=2))
     [reminder] = sends(drain(m))
-    assert reminder.recipients == ["hall_lead"] and reminder.purpose == "reminder"
+    assert reminder.recipients == ["person:sun.li", "hall_lead"] and reminder.purpose == "reminder"
     record(m, "handling_opinion", "opinion_ready", feedback_at)
     record(m, "reply_customer", "not_accepted", feedback_at + timedelta(minutes=20), note="要求赔偿")
     assert m.active_steps() == ["director_handles"]

@@ -32,7 +32,7 @@ async def test_the_report_page_on_a_phone_and_a_desk(served):
         await page.fill("input[name=end]", "2026-11-30")
         await page.click("form.filters button")
         await page.wait_for_url(f"{base}/reports?start=2026-11-01&end=2026-11-30*")
-        assert await page.locator("svg.chart").count() == 7  # by hall, week, category; time and deadlines missed per step; satisfaction; cause
+        assert await page.locator("svg.chart").count() == 8  # by hall, week, category, channel; time and deadlines missed per step; satisfaction; cause
         await check_page(page, "reports", ids)
         await browser.close()
 
@@ -47,7 +47,7 @@ async def test_a_city_manager_reads_the_city_on_a_phone_and_downloads_it(served)
         await expect(rows).to_have_count(4)  # the city, its centre, the centre's two halls
         await expect(rows.first).to_contain_text("示例市供电公司")
         await expect(page.locator("select[name=unit] option[selected]")).to_have_text("示例市供电公司")
-        assert await page.locator("svg.chart").count() == 8  # the roll-up's chart besides the seven
+        assert await page.locator("svg.chart").count() == 9  # the roll-up's chart besides the eight
         await check_page(page, "reports-city", ids)
         async with page.expect_download() as downloading:
             await page.click("#xlsx")

@@ -72,7 +72,8 @@ async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site)
         page = await web.get(period)
     assert page.status_code == 200
     html = page.text
-    assert html.count("<svg") == 7 and "引导客户至VIP室" in html and "2/5" in html
+    assert html.count("<svg") == 8 and "引导客户至VIP室" in html and "2/5" in html
+    assert ">来访</text>" in html.split("按受理渠道")[1].split("</svg>")[0]  # both came in at the hall
     sla = html.split("各环节超时率")[1].split("</svg>")[0]  # 西城's first two steps were late, 东城's not
     assert re.findall(r">([^<>]+)</text><rect[^>]*></rect><text[^>]*>(\d+)%<", sla) == [
         ("事件办结", "0"), ("维持营业厅秩序", "50"), ("引导客户至VIP室", "50"), ("领头人单独谈话", "0")]

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from conftest import utc
+from groupdesk.core.intake import channel_label
 from groupdesk.record.chain import append
 from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
@@ -63,6 +64,9 @@ CITY_A_CAUSES = [("service_attitude", "服务态度", 0, 1, 0), ("metering", "�
 # warning; 东郊线 has only tongzhou's drill on it, never counted
 FEEDERS = {"roll-1": "10kV杨柳线", "roll-2": "10kV 杨柳线", "roll-4": "10KV 杨柳线", "roll-6": "１０ｋＶ杨柳线",
            "roll-3": "10kV西环线", "roll-5": "10kV西环线", "roll-7": "10kV东郊线"}
+REFERRED = {"roll-2", "roll-6", "roll-7"}  # came in by the channel referral (上级转办); roll-7 is the drill
+REFERRALS = {"north": 2, "city-a": 1, "centre-a": 1, "xicheng": 1, "dongcheng": 0, "county-a1": 0, "centre-a1": 0,
+             "haidian": 0, "city-b": 1, "centre-b": 1, "tongzhou": 1}
 # 整改 archived (verified), by the incident it came from: (hall, missed its due time first, drill)
 CORRECTIVES = {"roll-1": ("xicheng", True, False), "roll-2": ("xicheng", False, False),
                "roll-5": ("tongzhou", False, False), "roll-7": ("tongzhou", True, True)}
@@ -110,7 +114,8 @@ def hierarchy(tmp_path, playbook):
             start = prepare_start(directory=directory, playbook=playbook, hall_id=hall, headcount=10, lead_name="张三",
                                   lead_phone=f"138001380{n:02d}", summary="电量异常", started_by=lead,
                                   incident_id=f"roll-{n}", drill=late == 16 and score == 1,
-                                  registration={"category": "outage", "feeder": FEEDERS[f"roll-{n}"]})
+                                  registration={"category": "outage", "feeder": FEEDERS[f"roll-{n}"],
+                                                "channel": "referral" if f"roll-{n}" in REFERRED else "visit"})
             t0 = utc(2026, 11, 2 + n, 2, 0)
             machine = IncidentMachine.new(start, t0)
             machine.fire_due(t0 + timedelta(minutes=late))
@@ -167,6 +172,10 @@ def test_each_level_rolls_up_what_is_below_it(hierarchy, unit):
     for name, row in rows.items():  # findings and 信访 at every level of the tree, and in the unit's own sections
         assert (row["founded"], row["partly"], row["not_founded"], row["founded_rate"],
                 row["went_to_government"]) == UPWARD[name], name
+    assert {name: row["referrals"] for name, row in rows.items()} == {u: REFERRALS[u] for u in rows}
+    assert got["upward"]["referrals"] == REFERRALS[unit]
+    assert {c["channel"]: c["incidents"] for c in got["by_channel"]} == {
+        k: v for k, v in {"referral": REFERRALS[unit], "visit": EXPECTED[unit][0] - REFERRALS[unit]}.items() if v}
     f = got["findings"]
     assert (f["founded"], f["partly"], f["not_founded"], f["founded_rate"], got["upward"]["went_to_government"]) \
         == UPWARD[unit]
@@ -191,7 +200,7 @@ def test_each_level_rolls_up_what_is_below_it(hierarchy, unit):
     if unit == "north":  # the table the terminal shows carries the same sections
         table = " ".join(cli(hierarchy, "report", *ALL, "--unit", unit).split())  # as wrapped at any width
         assert "founded 2 partly 1 not founded 2 founded rate 60% (of 5 with a finding; 1 without)" in table
-        assert "went to the government (信访) 3 referred from above (上级转办) 0" in table and "电能计量" in table
+        assert "went to the government (信访) 3 referred from above (上级转办) 2" in table and "电能计量" in table
     ledger = json.loads(cli(hierarchy, "accountability", *ALL, "--unit", unit, "--json"))["ledger"]
     assert {row["hall"] for row in ledger} <= set(got["period"]["halls"])
 
@@ -200,8 +209,8 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     target = tmp_path / "city-a.xlsx"
     got = json.loads(cli(hierarchy, "report", *ALL, "--unit", "city-a", "--json", "--xlsx", str(target)))
     book = load_workbook(target)
-    assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "类别×周", "按预案", "各环节", "满意度",
-                               "投诉原因", "频繁停电线路"]
+    assert book.sheetnames == ["汇总", "各级汇总", "按营业厅", "按周", "按投诉类别", "按受理渠道", "类别×周", "按预案", "各环节",
+                               "满意度", "投诉原因", "频繁停电线路"]
 
     def cells(title):
         return [list(row) for row in book[title].iter_rows(values_only=True)]
@@ -212,7 +221,7 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     assert {key: totals[label] for key, label in FINDINGS.items()} == {k: v for k, v in got["findings"].items()
                                                                        if k != "by_cause"}
     assert {key: totals[label] for key, label in UPWARD_LABELS.items()} == got["upward"]
-    assert totals["有效投诉率"] == 0.6667 and totals["信访"] == 2  # city A, as hand-counted
+    assert (totals["有效投诉率"], totals["信访"], totals["上级转办"]) == (0.6667, 2, 1)  # city A, as hand-counted
     assert {key: totals[label] for key, label in CORRECTIVE_LABELS.items()} == got["correctives"]
     assert (totals["整改已验收"], totals["整改逾期后完成"], totals["整改中"]) == (2, 1, None)  # no Temporal: empty
     assert cells("频繁停电线路") == [["线路", "12个月停电次数", "状态", "营业厅", "相关事件"]] + [
@@ -232,9 +241,10 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     assert cells("各环节")[1:] == [[r["playbook"], r["step"], r["visits"], r["avg_seconds"], r["max_seconds"],
                                   r["deadline_missed"], r["breach_rate"], r["escalations"]] for r in got["steps"]]
     assert cells("满意度")[1:] == [[k, v] for k, v in got["satisfaction"].items()]
+    assert cells("按受理渠道")[1:] == [[r["channel"], channel_label(r["channel"]), r["incidents"]] for r in got["by_channel"]]
     charted = {title: len(book[title]._charts) for title in book.sheetnames}
-    assert charted == {"汇总": 0, "各级汇总": 1, "按营业厅": 1, "按周": 1, "按投诉类别": 1, "类别×周": 0, "按预案": 0,
-                       "各环节": 2, "满意度": 1, "投诉原因": 1, "频繁停电线路": 0}  # a chart where the page draws one
+    assert charted == {"汇总": 0, "各级汇总": 1, "按营业厅": 1, "按周": 1, "按投诉类别": 1, "按受理渠道": 1, "类别×周": 0,
+                       "按预案": 0, "各环节": 2, "满意度": 1, "投诉原因": 1, "频繁停电线路": 0}  # a chart where the page draws one
 
 
 async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
@@ -263,16 +273,16 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
         assert '<b>2</b> 有效 · <b>1</b> 部分有效 · <b>2</b> 无效' in sections and '<b>60%</b> 有效投诉率' in sections
         assert re.search(r'data-cause="metering"><td class="lead">电能计量</td><td[^>]*>1</td><td[^>]*>0</td>'
                          r'<td[^>]*>1</td>', sections.replace("\n  ", ""))
-        assert '<b>3</b> 起客户已到政府部门信访' in sections and '<b>0</b> 起上级转办' in sections
+        assert '<b>3</b> 起客户已到政府部门信访' in sections and '<b>2</b> 起上级转办' in sections
         north = whole.text.split('data-unit="north"')[1].split("</tr>")[0]
         # founded, partly, not founded, rate, 信访, referrals; corrective actions open and overdue (no Temporal: —),
         # verified; lines on warning and under study
-        assert re.findall(r">([^<>]*)</td>", north)[-11:] == ["2", "1", "2", "60%", "3", "0", "—", "—", "3", "1", "1"]
+        assert re.findall(r">([^<>]*)</td>", north)[-11:] == ["2", "1", "2", "60%", "3", "2", "—", "—", "3", "1", "1"]
         assert '<b>—</b> 整改中' in sections and '<b>3</b> 已验收 (1 逾期后完成)' in sections
         study = sections.split('data-feeder="10KV杨柳线" data-status="study"')[1].split("</tr>")[0]
         assert ">3</td>" in study and "专项治理" in study and "海淀营业厅" in study and "roll-6" in study
         assert 'data-feeder="10KV西环线" data-status="warning"' in sections and "10KV东郊线" not in sections
-        assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 8  # the roll-up's chart and the causes' too
+        assert '<li><b>6</b> 起已办结</li>' in whole.text and whole.text.count("<svg") == 9  # the roll-up's, channels' and causes' too
         assert (await province.get(f"{period}&unit=nowhere")).status_code == 400
 
 

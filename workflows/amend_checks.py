@@ -4,7 +4,7 @@ to Temporal."""
 from __future__ import annotations
 
 from groupdesk.core import involved, validation as bounds
-from groupdesk.core.amend import AmendRegistration, amend_problems, amend_refusal, may_amend
+from groupdesk.core.amend import AmendRegistration, amend_problems, amend_refusal, amended_ticket_problem, may_amend
 from workflows.checks import rejected, require_bounded, require_not_closed, roles_of
 from workflows.machine.amend import changes
 from workflows.machine.incident import IncidentMachine
@@ -14,6 +14,8 @@ def check_amend(machine: IncidentMachine, req: AmendRegistration) -> None:
     require_not_closed(machine)
     for field, problem in amend_problems(req).items():
         raise rejected(f"{field}: {problem}")
+    if problem := amended_ticket_problem(req, machine.state.registration):
+        raise rejected(f"ticket_no: {problem}")
     # the entry names the reason and the demands as given: within what the timeline may still hold
     require_bounded("reason", bounds.room_problem(machine.state.timeline, req.reason + (req.demands or "") * 2))
     if req.actor and req.actor == machine.state.registration.person_involved:

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
-from groupdesk.core.roles import LEAD_COMPLAINANT
+from groupdesk.core.roles import LEAD_COMPLAINANT, with_ownership
 from groupdesk.core.times import step_time_problems
 from groupdesk.core import involved, validation as bounds
 from groupdesk.core.warning_plan import PLAN_STEP
@@ -28,12 +28,12 @@ def roles_of(machine: IncidentMachine, actor: str, current: list[str] | None = N
     """The actor's roles: as the gateway read the directory now if it said (with the roles it stands in for,
     更换当事人), else from the roster at start (standing in as that roster says)."""
     if current is not None:
-        return set(current)
+        return with_ownership(current, actor, machine.state.owner)
     mine = {role for role, staff in machine.start.roster.items() if any(s.id == actor for s in staff)}
     if person := machine.state.registration.person_involved:
         holders = {role: [s.id for s in staff] for role, staff in machine.start.roster.items()}
         mine = set(involved.acting_roles(mine, holders, person, machine.pb.escalation.chain))
-    return mine
+    return with_ownership(mine, actor, machine.state.owner)  # a step of `owner: incident_owner`
 
 
 def require_bounded(field: str, problem: str | None) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from groupdesk.cli.common import acting, fail, gateway_or_fail, run, settings
 from groupdesk.core import validation as v
+from groupdesk.core.intake import CHANNEL_IDS
 from groupdesk.core.validation import InputError, cli_flag
 
 
@@ -29,6 +30,9 @@ def amend(
     media: Optional[bool] = typer.Option(None, "--media/--no-media", help="media (reporters) are present, or not"),
     lead_name: Optional[str] = typer.Option(None, "--lead-name", help="the lead complainant's name"),
     lead_phone: Optional[str] = typer.Option(None, "--lead-phone", help="the lead complainant's mobile"),
+    channel: Optional[str] = typer.Option(None, "--channel", help=f"how it came in: {', '.join(CHANNEL_IDS)}"),
+    ticket_no: Optional[str] = typer.Option(None, "--ticket-no", help="the work-order number from that channel"
+                                            " ('' removes it)"),
 ) -> None:
     """Amend the registration: only the fields given change; before and after go on the timeline."""
     from groupdesk.incidents.amend import prepare_amend
@@ -40,7 +44,7 @@ def amend(
     try:
         req = prepare_amend(actor, reason, headcount=headcount, category=category, complainant_type=complainant_type,
                             address=address, account_no=account_no, demands=demands, media_present=media,
-                            lead_name=lead_name, lead_phone=lead_phone)
+                            lead_name=lead_name, lead_phone=lead_phone, channel=channel, ticket_no=ticket_no)
     except InputError as exc:
         fail(f"{cli_flag(exc.field)}: {exc.message}")
     s = settings()

@@ -19,6 +19,8 @@ from groupdesk.incidents.registration import parse_local_time, prepare_start
 from groupdesk.core.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome, state_json
 from groupdesk.playbooks.choice import ChoiceError, pick_playbook
 from groupdesk.core import validation as v
+from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL, channel_label, channel_problem, search_problem
+from groupdesk.incidents.tickets import find_by_ticket
 from groupdesk.engine.visibility import list_query
 from groupdesk.core.workcal import format_local
 
@@ -55,6 +57,8 @@ def start(
     media: bool = typer.Option(False, "--media", help="media (reporters) are present"),
     person_involved: str = typer.Option("", "--person-involved",
                                         help="staff id of whom the complaint is about (更换当事人: they may not act on it)"),
+    channel: str = typer.Option(DEFAULT_CHANNEL, "--channel", help=f"how it came in: {', '.join(CHANNEL_IDS)}"),
+    ticket_no: str = typer.Option("", "--ticket-no", help="the work-order number from that channel (95598: its 工单号)"),
     feeder: str = typer.Option("", "--feeder", help="an outage incident's line (线路), e.g. 10kV杨柳线 (频繁停电)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -74,7 +78,8 @@ def start(
             lead_lang=lead_lang, incident_id=incident_id or "pending", history_budget=s.history_budget,
             registration={"address": address, "account_no": account_no, "category": category, "demands": demands,
                           "complainant_type": complainant_type, "media_present": media,
-                          "person_involved": person_involved, "feeder": feeder},
+                          "person_involved": person_involved, "channel": channel, "ticket_no": ticket_no,
+                          "feeder": feeder},
         )
     except InputError as exc:
         fail(str(exc))
@@ -99,14 +104,25 @@ def list_command(
     tier: Optional[int] = typer.Option(None, "--tier", help="warning tier, e.g. 3"),
     include_closed: bool = typer.Option(False, "--all", help="closed incidents too"),
     drill: Optional[bool] = typer.Option(None, "--drill/--real", help="only drills, or only real incidents"),
+    ticket_no: Optional[str] = typer.Option(None, "--ticket-no", help="the incidents registered with this work-order"
+                                            " number, closed ones included (from the archive too)"),
+    channel: Optional[str] = typer.Option(None, "--channel", help="with --ticket-no: only this channel's number"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List incidents (open ones unless --all, which also shows dead ones), through Temporal visibility."""
     s = settings()
     filters(s, hall=hall, tier=tier)
+    if ticket_no is not None and (problem := search_problem(ticket_no.strip(), channel)):
+        fail(f"--{'channel' if channel and channel_problem(channel) else 'ticket-no'}: {problem}")
+    if channel is not None and ticket_no is None:
+        fail("--channel: give it with --ticket-no (the channel whose number to find)")
 
     async def go() -> list[dict]:
         gateway = await gateway_or_fail(s)
+        if ticket_no is not None:
+            found = await find_by_ticket(gateway, s, ticket_no.strip(), channel)
+            return [r for r in found if (hall is None or r["hall"] == hall) and (drill is None or r["drill"] == drill)
+                    and (tier is None or r["warning_tier"] == tier)]
         return await gateway.list(list_query(hall=hall, status=None if include_closed else "open", tier=tier,
                                              drill=drill))
 
@@ -146,6 +162,9 @@ def show(incident_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     console.print(f"[bold]{state.id}[/bold]  {state.hall_name}  {state.playbook} v{state.playbook_version}"
                   f"  status={state.status}  tier={state.warning_tier}{'  DRILL' if state.drill else ''}")
     console.print(f"stage: {state.stage}   people: {state.headcount}   {state.summary}")
+    reg = state.registration
+    console.print(f"channel: {reg.channel} ({channel_label(reg.channel)})"
+                  + (f"   ticket: {reg.ticket_no}" if reg.ticket_no else ""), highlight=False)
     console.print(f"owner: {state.owner or '-'}" + (f"   person involved (更换当事人, may not act): "
                                                      f"{state.registration.person_involved}"
                                                      if state.registration.person_involved else ""))

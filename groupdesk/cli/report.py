@@ -146,7 +146,7 @@ def print_tables(data: dict) -> None:
         console.print(f"open (still being handled) {data['open']['incidents']}: " + ", ".join(
             f"{row['hall_id']} {row['incidents']}" for row in data["open"]["by_hall"]))
     for title, key in (("by playbook", "playbook"), ("by hall", "hall_id"), ("by week", "week"),
-                       ("by category", "category")):
+                       ("by category", "category"), ("by channel", "channel")):
         table = Table(key, "incidents", title=title)
         for row in data[f"by_{key.split('_')[0]}"]:
             table.add_row(str(row[key]), str(row["incidents"]))

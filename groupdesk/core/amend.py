@@ -13,13 +13,14 @@ import re
 from pydantic import BaseModel
 
 from groupdesk.core import validation as v
-from groupdesk.core.models import AmendKeys, Category, ComplainantType, CurrentRoles
+from groupdesk.core.intake import channel_problem, search_problem, ticket_problem
+from groupdesk.core.models import AmendKeys, Category, ComplainantType, CurrentRoles, Registration
 from groupdesk.core.tell import may_tell
 
 REASON_MAX = 200
 # The amendable fields, in the order the timeline names them; `lead_name` and `lead_phone` are the complainant's.
 FIELDS = ("headcount", "category", "complainant_type", "address", "account_no", "demands", "media_present",
-          "lead_name", "lead_phone")
+          "lead_name", "lead_phone", "channel", "ticket_no")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -37,6 +38,8 @@ class AmendRegistration(BaseModel):
     media_present: bool | None = None
     lead_name: str | None = None
     lead_phone: str | None = None  # E.164 (the client normalises what was typed)
+    channel: str | None = None  # how it came in (groupdesk.core.intake)
+    ticket_no: str | None = None  # its work-order number ("" removes it)
     keys: AmendKeys | None = None  # given by the gateway; requests sent straight to Temporal keep the old keys
     roles: CurrentRoles = None
 
@@ -72,9 +75,23 @@ def amend_problems(req: AmendRegistration) -> dict[str, str]:
         problems[field] = problem
     if req.lead_name is not None and (problem := v.name_problem(req.lead_name, "the lead complainant's name")):
         problems["lead_name"] = problem
+    if req.channel is not None and (problem := channel_problem(req.channel)):
+        problems["channel"] = problem
+    if req.ticket_no and (problem := (ticket_problem(req.channel, req.ticket_no) if req.channel
+                                      else search_problem(req.ticket_no))):
+        problems["ticket_no"] = problem
     if req.lead_phone is not None and not E164.match(req.lead_phone):
         problems["lead_phone"] = f"{v.shown(req.lead_phone)} is not a phone number; write it like +86 139 0000 0001"
     return problems
+
+
+def amended_ticket_problem(req: AmendRegistration, registered: Registration) -> str | None:
+    """The work-order number as it will stand, against the channel as it will stand (a new channel checks the
+    number kept, a new number the channel kept): the one table of groupdesk.core.intake."""
+    if req.channel is None and req.ticket_no is None:
+        return None
+    channel = req.channel if req.channel is not None else registered.channel
+    return ticket_problem(channel, req.ticket_no if req.ticket_no is not None else registered.ticket_no)
 
 
 def shown_value(field: str, value: object) -> str:

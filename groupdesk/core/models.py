@@ -15,7 +15,7 @@ from groupdesk.core.snapshots import SharedPlaybook
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "periodic_report_unit", "handover", "sensitive_period_start",
-                  "publicity_alert",
+                  "publicity_alert", "registered_by_other",
                   "promise_reminder", "promise_missed", "promise_kept", "promise_changed", "reopened", "tell",
                   "headcount_outside",
                   "appointment_changed",
@@ -64,6 +64,8 @@ class Registration(BaseModel):
     complainant_type: ComplainantType | None = None
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: the staff member the complaint is about (may not act on it or own it)
+    channel: str = "visit"  # how it came in (groupdesk.core.intake.CHANNELS): 来访, 95598, 12398, 12345, ...
+    ticket_no: str = ""  # the work-order number from that channel, if it has one
     feeder: str = ""  # 频繁停电: an outage incident's line (normalised, groupdesk.core.lines)
 
 

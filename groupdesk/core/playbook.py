@@ -159,6 +159,9 @@ class Playbook(BaseModel):
     topic: Text = Field(default_factory=dict)  # what the complaint is about, for templates ({{ topic }})
     steps: dict[str, Step]
     registration_requires: list[str] = Field(default_factory=list)  # registration fields a start must give
+    # who may register it (roles at the hall; groupdesk.core.starting) and who owns it from the start
+    started_by: list[str] = Field(default_factory=lambda: ["hall_lead"])
+    owned_by: Literal["first_receiver", "duty_lead"] = "first_receiver"
     # template name -> language -> Jinja2 source; filled by the loader from templates/<id>/
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)
 

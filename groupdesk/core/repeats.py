@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-REASONS = ("same_complainant", "same_account", "same_community")  # in the order they are named
+REASONS = ("same_complainant", "same_account", "same_community", "same_ticket")  # in the order they are named
 REASON_WORDS = {
     "same_complainant": ("同一领头人", "the same lead complainant"),
     "same_account": ("同一户号", "the same account number"),
     "same_community": ("同一小区", "the same community"),
+    "same_ticket": ("同一工单号", "the same work-order number"),
 }
 
 

@@ -6,6 +6,7 @@ ROLE_LABELS: dict[str, dict[str, str]] = {
     "guide": {"zh-CN": "引导员", "en": "guide"},
     "security_guard": {"zh-CN": "营业厅保安", "en": "hall security guard"},
     "security_department": {"zh-CN": "安保部", "en": "security department"},
+    "counter_clerk": {"zh-CN": "营业员(受理员)", "en": "counter clerk"},
     "hall_lead": {"zh-CN": "营业厅负责人", "en": "hall lead"},
     "centre_director": {"zh-CN": "客户中心主任", "en": "customer service centre director"},
     "metering_technician": {"zh-CN": "计量专业技术人员", "en": "metering technician"},
@@ -33,7 +34,11 @@ UNIT_KIND_LABELS: dict[str, dict[str, str]] = {
 # Not a staff role: messages can also go to the lead complainant of the incident.
 LEAD_COMPLAINANT = "lead_complainant"
 PERSON_PREFIX = "person:"  # a recipient that is one staff member (by id), not the holders of a role
-RECIPIENT_IDS: tuple[str, ...] = ROLE_IDS + (LEAD_COMPLAINANT,)
+# Not a directory role either: a step's `owner: incident_owner` is whoever owns the incident now (首问负责制),
+# so a counter clerk who owns a case records its steps; the machine sends its messages to that one person.
+INCIDENT_OWNER = "incident_owner"
+RECIPIENT_IDS: tuple[str, ...] = ROLE_IDS + (LEAD_COMPLAINANT, INCIDENT_OWNER)
+STEP_ROLE_IDS: tuple[str, ...] = ROLE_IDS + (INCIDENT_OWNER,)  # a step's owner, recorded_by, the escalation chain
 
 LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
 
@@ -41,6 +46,11 @@ LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
 def role_label(role: str, lang: str = "zh-CN") -> str:
     if role == LEAD_COMPLAINANT:
         return "领头投诉人" if lang == "zh-CN" else "lead complainant"
-    if role.startswith(PERSON_PREFIX):  # one named person: the incident's owner (首问负责人)
+    if role.startswith(PERSON_PREFIX) or role == INCIDENT_OWNER:  # one named person: the incident's owner (首问负责人)
         return "首问负责人" if lang == "zh-CN" else "incident owner"
     return (ROLE_LABELS.get(role) or UNIT_ROLE_LABELS.get(role, {})).get(lang, role)
+
+
+def with_ownership(roles, actor: str, owner: str | None) -> set[str]:
+    """The roles someone acts in, with `incident_owner` when they own the incident now."""
+    return set(roles) | ({INCIDENT_OWNER} if actor and owner and actor == owner else set())

@@ -46,7 +46,7 @@ CLI_FLAGS = {
     "outcome": "OUTCOME", "tier": "--tier", "stage": "--stage",
     "address": "--address", "account_no": "--account-no", "category": "--category", "demands": "--demands",
     "complainant_type": "--complainant-type", "media_present": "--media", "to": "--to",
-    "person_involved": "--person-involved", "feeder": "--feeder", "evidence": "--evidence", "cid": "CID",
+    "person_involved": "--person-involved", "channel": "--channel", "ticket_no": "--ticket-no", "feeder": "--feeder", "evidence": "--evidence", "cid": "CID",
     "what": "--what", "due": "--due", "owner": "--owner", "promise": "PROMISE_ID",
 }
 

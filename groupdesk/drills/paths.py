@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, RecordOutcome
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.roles import INCIDENT_OWNER
 from groupdesk.drills.smart_meter import Target, wait_for
 from groupdesk.incidents.gateway import Incident
 
@@ -74,7 +75,7 @@ async def drive(handle: Target, pb: Playbook, choice: dict[str, str], staff: dic
             return
         sid = next(sid for sid in state.current_steps if ready(state, sid))
         step = pb.steps[sid]
-        actor = staff[step.owner]
+        actor = state.owner if step.owner == INCIDENT_OWNER else staff[step.owner]
         if step.kind == "approval":
             approve = choice.get(sid, "approved") == "approved"
             await incident.decide(DecideApproval(decision="approve" if approve else "reject", actor=actor,

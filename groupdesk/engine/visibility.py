@@ -44,6 +44,11 @@ def equals(key: SearchAttributeKey, value: str, field: str | None = None) -> str
     return f"{key.name} = {literal(value, field or key.name)}"
 
 
+def any_of(key: SearchAttributeKey, values: list[str], field: str | None = None) -> str:
+    """The attribute (a keyword list: any of its values) equals one of `values`."""
+    return "(" + " OR ".join(equals(key, value, field) for value in values) + ")"
+
+
 def incidents(*clauses: str, running: bool = True) -> str:
     """GroupIncident executions matching every clause; running ones only unless told otherwise."""
     parts = [f'WorkflowType = "{WORKFLOW_TYPE}"']

@@ -15,7 +15,7 @@ from groupdesk.people.directory import Directory
 from groupdesk.people.involvement import holders
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook, Step
-from groupdesk.core.roles import role_label
+from groupdesk.core.roles import INCIDENT_OWNER, role_label, with_ownership
 from groupdesk.core.warning_plan import PLAN_STEP, RAISE, plan_actions
 
 
@@ -48,6 +48,8 @@ def actions(state: IncidentState, playbook: Playbook, directory: Directory | Non
     mine = set(directory.roles_of(state.hall_id, viewer)) if directory is not None and viewer else None
     if mine is not None and person:
         mine = set() if viewer == person else mine | {role for role, up in subs.items() if up in mine}
+    if mine is not None and viewer != person:
+        mine = with_ownership(mine, viewer or "", state.owner)
     found = []
     for sid, step in _current(state, playbook):
         roles = allowed_roles(step)
@@ -77,9 +79,12 @@ def _plan_actions(state: IncidentState, playbook: Playbook, mine: set[str] | Non
 
 
 def _people(directory: Directory | None, hall_id: str, role: str, lang: str, person: str = "",
-            chain: dict[str, str] | None = None) -> dict:
-    """A role's holders now; with a person involved, those who act for it instead (never that person)."""
-    if directory is not None and person:
+            chain: dict[str, str] | None = None, owner: str = "") -> dict:
+    """A role's holders now; with a person involved, those who act for it instead (never that person);
+    `incident_owner`: the one person who owns the incident now."""
+    if role == INCIDENT_OWNER:
+        staff = [p for p in [directory.person(owner) if directory is not None and owner else None] if p]
+    elif directory is not None and person:
         ids = involved.recipients(role, holders(directory, hall_id), person, chain or {})
         staff = [p for pid in ids if (p := directory.person(pid))]
     else:
@@ -97,7 +102,8 @@ def waiting_on(state: IncidentState, playbook: Playbook, directory: Directory | 
         st = state.steps[sid]
         deadline: datetime | None = st.deadline_at
         ladder = []
-        who = {"person": state.registration.person_involved, "chain": playbook.escalation.chain}
+        who = {"person": state.registration.person_involved, "chain": playbook.escalation.chain,
+               "owner": state.owner or ""}
         if deadline is not None:
             owner = directory.person(state.owner) if directory is not None and state.owner else None
             ladder.append({"at": deadline, "kind": "reminder", "done": st.reminded,

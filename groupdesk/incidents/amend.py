@@ -4,7 +4,7 @@ the field), the role rule before the workflow's validator, and the keyed hashes 
 from __future__ import annotations
 
 from groupdesk.core import validation as v
-from groupdesk.core.amend import AmendRegistration, amend_problems
+from groupdesk.core.amend import AmendRegistration, amend_problems, amended_ticket_problem
 from groupdesk.core.models import Ack, AmendKeys, IncidentState, Registration
 from groupdesk.core.validation import InputError
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
@@ -13,7 +13,8 @@ from groupdesk.people.permissions import Viewer, require, require_uninvolved
 def prepare_amend(actor: str, reason: str, *, headcount: int | None = None, category: str | None = None,
                   complainant_type: str | None = None, address: str | None = None, account_no: str | None = None,
                   demands: str | None = None, media_present: bool | None = None, lead_name: str | None = None,
-                  lead_phone: str | None = None) -> AmendRegistration:
+                  lead_phone: str | None = None, channel: str | None = None,
+                  ticket_no: str | None = None) -> AmendRegistration:
     """The amendment as typed, checked (InputError naming the first wrong field; nothing is sent). None: left as
     it is; the phone is normalised (E.164), text kept as NFC and trimmed."""
     for field, problem in (("category", v.choice_problem(category, v.CATEGORIES, "complaint category")),
@@ -34,14 +35,15 @@ def prepare_amend(actor: str, reason: str, *, headcount: int | None = None, cate
         actor=actor, reason=text(reason) or "", headcount=headcount, category=category or None,
         complainant_type=complainant_type or None, address=text(address),
         account_no=None if account_no is None else account_no.strip(), demands=text(demands),
-        media_present=media_present, lead_name=text(lead_name), lead_phone=lead_phone)
+        media_present=media_present, lead_name=text(lead_name), lead_phone=lead_phone,
+        channel=None if channel is None else channel.strip(), ticket_no=None if ticket_no is None else ticket_no.strip())
     for field, problem in amend_problems(req).items():
         raise InputError(field, problem)
     return req
 
 
 def amend_keys(hash_key: bytes, state: IncidentState, req: AmendRegistration) -> AmendKeys:
-    """The keyed hashes of the registration as amended: the repeat keys (account number, community) always, the
+    """The keyed hashes of the registration as amended: the repeat keys (account number, community, work order) always, the
     complainant's and the follow-up key only with a new phone (the old number is never needed)."""
     from groupdesk.record.repeat_keys import complainant_key, registration_keys, search_values
     from groupdesk.runtime.keyed import follow_up_key
@@ -67,6 +69,8 @@ class AmendGateway:
         require_uninvolved(viewer, state, f"amend the registration of {incident_id}")
         roles = self._acting(viewer, state, playbook)
         require(viewer.may_amend(state, roles), viewer.amend_refusal(state))
+        if problem := amended_ticket_problem(req, state.registration):  # the number against the channel kept
+            raise InputError("ticket_no", problem)
         keys = amend_keys(self.settings.hash_key(), state, req)
         return await self.incident(incident_id).amend_registration(
             req.model_copy(update={"actor": viewer.id, "roles": roles, "keys": keys}))

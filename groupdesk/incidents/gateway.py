@@ -36,6 +36,7 @@ from groupdesk.core.links import CHOSEN
 from groupdesk.core.tell import FromComplainant, TellComplainant
 from groupdesk.core.finding import RecordFinding
 from groupdesk.core import involved
+from groupdesk.core.roles import with_ownership
 from groupdesk.people.permissions import Viewer, require, require_uninvolved
 from groupdesk.incidents.promises import PromiseGateway
 from groupdesk.incidents.complainant import ComplainantGateway
@@ -331,9 +332,9 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
         from groupdesk.people.involvement import acting_roles
 
         roles = viewer.roles_at(state.hall_id)
-        if not state.registration.person_involved:
-            return roles
-        return acting_roles(current_directory(self.settings.directory), state, playbook, roles)
+        if state.registration.person_involved:
+            roles = acting_roles(current_directory(self.settings.directory), state, playbook, roles)
+        return sorted(with_ownership(roles, viewer.id, state.owner))  # a step of `owner: incident_owner`
 
     def assign_id(self, request: StartIncident) -> str:
         """Give a pending request its id: the same hall, lead complainant and day give the same id."""
@@ -344,7 +345,7 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
 
     async def start(self, viewer: Viewer, request: StartIncident) -> str:
         """Start a validated request (groupdesk.incidents.registration.prepare_start); WorkflowAlreadyStartedError for a twin."""
-        require(viewer.may_start(request.hall_id), f"{viewer.id} is not the hall lead of {request.hall_id}")
+        require(viewer.may_start(request.hall_id, request.playbook), viewer.start_refusal(request.hall_id, request.playbook))
         self.assign_id(request)
         await start_incident(self.client, self.settings, request)
         if request.feeder_alert == "study":  # 频繁停电: the 3rd outage on the line opens a special study

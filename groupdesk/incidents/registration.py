@@ -11,6 +11,8 @@ from groupdesk.people.directory import Directory, DirectoryError, load_directory
 from groupdesk.playbooks.periods import PeriodError, load_calendar
 from groupdesk.core.models import Complainant, Registration, StartIncident
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.intake import DEFAULT_CHANNEL, channel_problem, ticket_problem
+from groupdesk.core.starting import DEFAULT_STARTERS, owned_by_duty_lead, start_refusal
 from groupdesk.core import validation as v
 from groupdesk.playbooks.choice import headcount_problem as range_problem
 from groupdesk.core.validation import InputError, cli_flag
@@ -53,8 +55,17 @@ def prepare_start(
         lead=Complainant(name=v.normal_text(lead_name).strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
         summary=v.normal_text(summary).strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
         history_budget=history_budget, registration=(reg := registered(registration or {})),
-        owner=involvement.owner_for(directory, hall.id, playbook, reg.person_involved, started_by),
+        owner=first_owner(directory, hall.id, playbook, reg.person_involved, started_by),
     )
+
+
+def first_owner(directory: Directory, hall_id: str, playbook: Playbook, person: str, started_by: str) -> str:
+    """Who owns it from the start when not the starter (""): someone senior to the person involved (更换当事人),
+    or, for a group playbook (`owned_by: duty_lead`) registered by someone not a hall lead, the hall's duty lead."""
+    owner = involvement.owner_for(directory, hall_id, playbook, person, started_by)
+    if not owner and owned_by_duty_lead(playbook.owned_by, directory.roles_of(hall_id, started_by)):
+        owner = directory.duty_lead(hall_id)
+    return "" if owner == started_by else owner
 
 
 def registered(fields: dict) -> Registration:
@@ -64,6 +75,7 @@ def registered(fields: dict) -> Registration:
         category=fields.get("category") or None, demands=v.normal_text(fields.get("demands") or "").strip(),
         complainant_type=fields.get("complainant_type") or None, media_present=bool(fields.get("media_present")),
         person_involved=(fields.get("person_involved") or "").strip(),
+        channel=(fields.get("channel") or DEFAULT_CHANNEL).strip(), ticket_no=(fields.get("ticket_no") or "").strip(),
         feeder=normalise_feeder(fields.get("feeder") or ""),
     )
 
@@ -99,25 +111,28 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
     for field, problem in v.registration_problems(
             **{k: fields.get(k) or "" for k in ("address", "account_no", "category", "demands", "complainant_type")}).items():
         check(field, problem)
+    channel = (fields.get("channel") or DEFAULT_CHANNEL).strip()
+    check("channel", channel_problem(channel))
+    check("ticket_no", ticket_problem(channel, (fields.get("ticket_no") or "").strip()))
     check("feeder", feeder_problem(str(fields.get("feeder") or ""), fields.get("category") or None))
     if incident_id is not None:
         check("incident_id", v.incident_id_problem(incident_id))
     if directory.hall(hall) is not None:
-        check("started_by", starter_problem(directory, hall, started_by))
+        check("started_by", starter_problem(directory, hall, started_by, playbook))
         check("person_involved", involvement.person_problem(directory, hall, fields.get("person_involved") or "",
                                                             started_by, playbook))
     return problems
 
 
-def starter_problem(directory: Directory, hall_id: str, person_id: str | None) -> str | None:
-    """Only a hall lead of the hall starts its incidents: on the command line as in the console."""
-    leads = [p.id for p in directory.staff(hall_id, "hall_lead")]
+def starter_problem(directory: Directory, hall_id: str, person_id: str | None,
+                    playbook: Playbook | None = None) -> str | None:
+    """The playbook's `started_by` roles at the hall start it (hall leads when no playbook is chosen yet):
+    groupdesk.core.starting's one rule, on the command line as in the console."""
     if person_id is None:
         return f"hall {hall_id} has no hall lead in the directory; add one, then start again"
-    if person_id not in leads:
-        return (f"{v.shown(person_id)} is not a hall lead of {hall_id}; only a hall lead starts an incident"
-                f" (hall leads: {', '.join(leads) or 'none'})")
-    return None
+    started_by = playbook.started_by if playbook is not None else list(DEFAULT_STARTERS)
+    return start_refusal(v.shown(person_id), hall_id, playbook.id if playbook else "an incident", started_by,
+                         directory.roles_of(hall_id, person_id))
 
 
 def parse_local_time(raw: str) -> datetime:

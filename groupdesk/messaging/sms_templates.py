@@ -184,7 +184,7 @@ def own_sources() -> dict[str, str]:
 
     found = {}
     for module, names in ((messages, ("REPEAT_NOTICE", "HANDOVER", "PUBLICITY_ALERT_MEDIA",
-                                      "PUBLICITY_ALERT_SEEKER", "REOPENED", "TIME_CHANGED")),
+                                      "PUBLICITY_ALERT_SEEKER", "REOPENED", "TIME_CHANGED", "REGISTERED_BY_OTHER")),
                           (promises, ("REMINDER", "MISSED", "KEPT", "CHANGED")),
                           (machine_periods, ("PERIOD_START", "PERIOD_PROGRESS")),
                           (tell, ("TELL_PROGRESS", "TELL_DELAY", "TELL_VISIT", "TELL_CUSTOM", "TELL_LINK")),

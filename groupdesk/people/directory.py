@@ -84,6 +84,7 @@ class Hall(BaseModel):
     centre: str
     unit: str = ""  # the id of its customer service centre among the directory's `units` (reports up the hierarchy)
     phone: str = ""  # the hall's public number, on the complainant's status page
+    duty_lead: str = ""  # 值班负责人: owns group incidents others register; "" = the first hall lead listed
     roles: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("phone")
@@ -147,6 +148,9 @@ class Directory(BaseModel):
             if hall.id in hall_ids:
                 raise ValueError(f"hall id {hall.id!r} is listed twice")
             hall_ids.add(hall.id)
+            if hall.duty_lead and hall.duty_lead not in hall.roles.get("hall_lead", []):
+                raise ValueError(f"hall {hall.id!r}, duty_lead: {hall.duty_lead!r} is not a hall lead of the hall;"
+                                 " name one of its hall_lead or leave it out (the first hall lead)")
             for role, ids in hall.roles.items():
                 for pid in ids:
                     if pid not in seen:
@@ -204,6 +208,12 @@ class Directory(BaseModel):
         roster = {role: [StaffRef(id=p.id, name=p.name) for p in self.staff(hall_id, role)] for role in hall.roles}
         roster["ops"] = [StaffRef(id=p.id, name=p.name) for pid in self.ops if (p := self.person(pid))]
         return roster
+
+    def duty_lead(self, hall_id: str) -> str:
+        """The hall's duty lead (值班负责人): as named, else the first hall lead listed ("" when it has none)."""
+        hall = self.hall(hall_id)
+        leads = hall.roles.get("hall_lead", []) if hall else []
+        return (hall.duty_lead if hall and hall.duty_lead else "") or (leads[0] if leads else "")
 
     def roles_of(self, hall_id: str, person_id: str) -> list[str]:
         hall = self.hall(hall_id)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from groupdesk.people.directory import Directory
 from groupdesk.core import involved
 from groupdesk.core.models import IncidentState
-from groupdesk.core.playbook import Step
+from groupdesk.core.playbook import Playbook, Step
+from groupdesk.core.starting import may_start, start_refusal
 from groupdesk.core.amend import amend_refusal, may_amend
 from groupdesk.core.tell import may_tell, tell_refusal
 
@@ -48,8 +49,15 @@ class Viewer:
     def may_view(self, hall: str) -> bool:
         return self.sees_everything or hall in self.visible_halls()
 
-    def may_start(self, hall: str) -> bool:
-        return self.holds("hall_lead", hall)
+    def may_start(self, hall: str, playbook: Playbook) -> bool:
+        """The playbook's `started_by` roles at the hall (groupdesk.core.starting: the one rule)."""
+        return may_start(self.roles_at(hall), playbook.started_by)
+
+    def start_refusal(self, hall: str, playbook: Playbook) -> str:
+        return start_refusal(self.id, hall, playbook.id, playbook.started_by, self.roles_at(hall)) or ""
+
+    def may_start_any(self, hall: str, playbooks) -> bool:
+        return any(self.may_start(hall, pb) for pb in playbooks)
 
     def may_record(self, hall: str, step: Step) -> bool:
         return any(self.holds(role, hall) for role in [step.owner, *step.recorded_by])

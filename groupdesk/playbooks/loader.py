@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from groupdesk.core.durations import MAX_DAYS, MAX_WORKING_DAYS
 from groupdesk.core.finding import REVIEW_STEP, close_step, with_review
 from groupdesk.core.playbook import Playbook
-from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS
+from groupdesk.core.roles import LANGUAGES, RECIPIENT_IDS, ROLE_IDS, STEP_ROLE_IDS
 from groupdesk.playbooks import textfiles
 from groupdesk.playbooks.templating import TemplateProblem, check_template
 from groupdesk.core.validation import IDENTIFIER, PLAYBOOK_ID
@@ -137,7 +137,7 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
     steps = pb.steps
 
     def role(where: str, value: str, recipients: bool = False) -> Iterator[str]:
-        allowed = RECIPIENT_IDS if recipients else ROLE_IDS
+        allowed = RECIPIENT_IDS if recipients else STEP_ROLE_IDS
         if value not in allowed:
             yield f"{where}: unknown role {value!r}; use one of {', '.join(allowed)}"
 
@@ -184,6 +184,11 @@ def semantic_problems(pb: Playbook) -> Iterator[str]:
     for sid in pb.start:
         if sid not in steps:
             yield f"start: unknown step {sid!r}; steps are {', '.join(steps)}"
+    if not pb.started_by:
+        yield "started_by: name the roles that may start it, e.g. [hall_lead]"
+    for r in pb.started_by:
+        if r not in ROLE_IDS:
+            yield f"started_by: unknown role {r!r}; use one of {', '.join(ROLE_IDS)}"
     for low, high in pb.escalation.chain.items():
         yield from role("escalation.chain", low)
         yield from role("escalation.chain", high)

@@ -90,11 +90,13 @@ def registered(start: StartIncident, state: IncidentState, key: bytes) -> dict[s
     community only as keyed hashes, why it was a repeat, and the sensitive period it started in."""
 
     reg = start.registration
-    keys = match_keys(key, start.lead.phone, reg.account_no, reg.address)
+    keys = match_keys(key, start.lead.phone, reg.account_no, reg.address, reg.channel, reg.ticket_no)
     period = state.sensitive_period
     return {
         "category": reg.category, "complainant_type": reg.complainant_type, "media_present": reg.media_present,
         "account_key": keys.get("same_account"), "community_key": keys.get("same_community"),
+        # how it came in and its work-order number (issue 28): the number plain (a work order, not a person)
+        "channel": reg.channel, "ticket_no": reg.ticket_no or None, "ticket_key": keys.get("same_ticket"),
         "repeat_reasons": list(start.repeat_reasons),
         "sensitive_period": period.name if period else None,
         **({"feeder": reg.feeder} if reg.feeder else {}),  # 频繁停电: an outage incident's line

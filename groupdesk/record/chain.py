@@ -61,6 +61,7 @@ def columns_of(record: dict[str, Any]) -> dict[str, Any]:
         "told": record.get("told"),
         "finding_founded": (record.get("finding") or {}).get("founded"),
         "finding_cause": (record.get("finding") or {}).get("cause"),
+        "channel": record.get("channel"), "ticket_no": record.get("ticket_no"), "ticket_key": record.get("ticket_key"),
         "kind": record.get("kind") or "incident",
     }
 
@@ -68,7 +69,7 @@ def columns_of(record: dict[str, Any]) -> dict[str, Any]:
 PROMISE_FIGURES = ("made", "kept", "kept_late", "missed", "waived")
 UNSEALED_COLUMNS = ("category", "account_key", "community_key", *(f"promises_{k}" for k in PROMISE_FIGURES),
                     "dissatisfied_answers", "told", "finding_founded", "finding_cause",
-                    "kind")
+                    "channel", "ticket_no", "ticket_key", "kind")
 
 
 def step_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

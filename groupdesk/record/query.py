@@ -12,7 +12,7 @@ from groupdesk.storage.schema import archive_records
 
 EXPORT_COLUMNS = ["seq", "incident_id", "hall_id", "playbook", "playbook_version", "drill", "started_at", "closed_at",
                   "warning_tier", "deadlines_missed", "escalations", "follow_up", "satisfaction", "repeat_of",
-                  "path", "resolution", "complainant_key", "row_hash"]
+                  "path", "resolution", "complainant_key", "channel", "ticket_no", "row_hash"]
 
 
 def parse_day(flag: str, raw: str) -> date:
@@ -46,3 +46,22 @@ def records(db: Database, start: date, end: date, hall: str | None = None) -> li
         out.append({**{k: row[k] for k in EXPORT_COLUMNS if k in row},
                     "path": " > ".join(record.get("path", [])), "resolution": record.get("resolution", "")})
     return out
+
+
+def by_ticket(db: Database, ticket_keys: list[str]) -> list[dict]:
+    """Archived incidents with one of these work-order keys (groupdesk.record.repeat_keys.ticket_key), as
+    `groupdesk list` shows a row: the latest run of each, newest first."""
+    t = archive_records
+    with db.read() as c:
+        rows = c.execute(select(t.c.incident_id, t.c.run_id, t.c.hall_id, t.c.playbook, t.c.drill, t.c.started_at,
+                                t.c.warning_tier, t.c.record, t.c.channel, t.c.ticket_no)
+                         .where(t.c.ticket_key.in_(ticket_keys)).order_by(t.c.seq.desc())).all()
+    found: dict[str, dict] = {}
+    for row in rows:
+        record = json.loads(row.record)
+        found.setdefault(row.incident_id, {
+            "id": row.incident_id, "run_id": row.run_id, "hall": row.hall_id, "playbook": row.playbook,
+            "status": "closed", "stage": "closed", "warning_tier": row.warning_tier,
+            "headcount": record.get("headcount"), "drill": bool(row.drill), "started_at": row.started_at,
+            "execution": "completed", "archived": True, "channel": row.channel, "ticket_no": row.ticket_no})
+    return list(found.values())

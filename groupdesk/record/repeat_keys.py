@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL, ticket_key_text
 from groupdesk.core.models import Registration, StartIncident
 from groupdesk.runtime.keyed import keyed
 
@@ -47,9 +48,22 @@ def complainant_key(key: bytes, phone: str) -> str:
     return keyed(key, "complainant", phone)
 
 
-def match_keys(key: bytes, phone: str, account_no: str = "", address: str = "") -> dict[str, str]:
+def ticket_key(key: bytes, channel: str, ticket_no: str) -> str:
+    """A work order as the repeat check and `list --ticket-no` find it: a keyed hash of channel and number."""
+    return keyed(key, "ticket", ticket_key_text(channel, ticket_no))
+
+
+def ticket_values(key: bytes, ticket_no: str, channel: str | None = None) -> list[str]:
+    """The GroupdeskRepeatKeys values a work-order number may have been published as: of `channel`, or of any."""
+    return [f"ticket:{ticket_key(key, c, ticket_no)}" for c in ([channel] if channel else CHANNEL_IDS)]
+
+
+def match_keys(key: bytes, phone: str, account_no: str = "", address: str = "", channel: str = "",
+               ticket_no: str = "") -> dict[str, str]:
     """Reason -> keyed hash, for what this start registered (the phone always; the others when given)."""
     found = {"same_complainant": complainant_key(key, phone)}
+    if ticket_no.strip():
+        found["same_ticket"] = ticket_key(key, channel or DEFAULT_CHANNEL, ticket_no)
     if account := account_of(account_no):
         found["same_account"] = keyed(key, "account-no", account)
     if community := community_of(address):
@@ -58,14 +72,15 @@ def match_keys(key: bytes, phone: str, account_no: str = "", address: str = "") 
 
 
 def search_values(keys: dict[str, str]) -> list[str]:
-    """The values of GroupdeskRepeatKeys (account and community; the phone has its own attribute)."""
+    """The values of GroupdeskRepeatKeys (account, community and ticket, each prefixed: `ticket:<hash>`; the phone
+    has its own attribute)."""
     return [f"{reason.removeprefix('same_')}:{value}" for reason, value in keys.items() if reason != "same_complainant"]
 
 
 def registration_keys(key: bytes, phone: str, reg: Registration) -> dict[str, str]:
-    """Reason -> keyed hash of a registration: the phone, and the account number and community (at a start, and
-    again for an amended registration)."""
-    return match_keys(key, phone, reg.account_no, reg.address)
+    """Reason -> keyed hash of a registration: the phone, and the account number, the community and the channel's
+    work-order number (at a start, and again for an amended registration)."""
+    return match_keys(key, phone, reg.account_no, reg.address, reg.channel, reg.ticket_no)
 
 
 def start_keys(key: bytes, start: StartIncident) -> dict[str, str]:

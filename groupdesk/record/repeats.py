@@ -24,7 +24,7 @@ class Earlier:
 
 
 MATCHED_BY = {"same_complainant": "complainant_key", "same_account": "account_key",
-              "same_community": "community_key"}
+              "same_community": "community_key", "same_ticket": "ticket_key"}
 
 
 def archived(db: Database, keys: dict[str, str], now: datetime) -> Earlier | None:
@@ -35,7 +35,7 @@ def archived(db: Database, keys: dict[str, str], now: datetime) -> Earlier | Non
     matches = [getattr(t.c, MATCHED_BY[reason]) == value for reason, value in keys.items()]
     with db.read() as c:
         row = c.execute(select(t.c.incident_id, t.c.started_at, t.c.record, t.c.complainant_key, t.c.account_key,
-                               t.c.community_key).where(or_(*matches), t.c.started_at >= since, t.c.kind == "incident")
+                               t.c.community_key, t.c.ticket_key).where(or_(*matches), t.c.started_at >= since, t.c.kind == "incident")
                         .order_by(t.c.started_at.desc()).limit(1)).first()
     if row is None:
         return None

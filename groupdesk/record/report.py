@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Collection
 
-from sqlalchemy import and_, case, false, func, select
+from sqlalchemy import and_, case, func, select
 
 from groupdesk.record.chain import PROMISE_FIGURES
 from groupdesk.record.archive_record import DISSATISFIED
@@ -43,9 +43,9 @@ dissatisfied = func.coalesce(
 # goes on, archive_record.stays); the canonical JSON has no spaces, so the text itself is matched.
 PETITION = "went_to_government"
 petitioned = r.c.record.like(f'%"outcome":"{PETITION}"%')
-# 上级转办: the channel it came in by (intake-doors' `channel` column; none before it existed)
+# 上级转办: the channel it came in by (a record archived before channels were registered came in at the hall)
 REFERRAL = "referral"
-referred = (r.c.channel == REFERRAL) if "channel" in r.c else false()
+referred = r.c.channel == REFERRAL
 
 
 def counted(condition):
@@ -85,9 +85,11 @@ def build_report(db: Database, start: date, end: date, hall: str | None = None, 
         unhappy = c.execute(select(func.coalesce(func.sum(dissatisfied), 0),
                                    func.sum(case((dissatisfied > 0, 1), else_=0))).where(chosen)).one()
         category = func.coalesce(r.c.category, "none").label("category")  # none: registered without one
+        # how it came in (issue 28); a record archived before channels were registered came in at the hall (visit)
+        channel = func.coalesce(r.c.channel, "visit").label("channel")
         groups = {"by_playbook": grouped(r.c.playbook, r.c.playbook_version), "by_hall": grouped(r.c.hall_id),
                   "by_week": grouped(r.c.week), "by_category": grouped(category),
-                  "by_category_week": grouped(category, r.c.week)}
+                  "by_category_week": grouped(category, r.c.week), "by_channel": grouped(channel)}
         findings = c.execute(select(r.c.finding_cause, r.c.finding_founded, func.count())
                              .where(chosen, r.c.finding_founded.is_not(None))
                              .group_by(r.c.finding_cause, r.c.finding_founded)).all()
@@ -169,7 +171,7 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The report flattened for a spreadsheet: section, key, metric, value."""
     out = [{"section": "totals", "key": "", "metric": k, "value": v} for k, v in report["totals"].items()]
     for section, key in (("by_playbook", "playbook"), ("by_hall", "hall_id"), ("by_week", "week"),
-                         ("by_category", "category")):
+                         ("by_category", "category"), ("by_channel", "channel")):
         out += [{"section": section, "key": row[key], "metric": "incidents", "value": row["incidents"]}
                 for row in report[section]]
     out += [{"section": "by_category_week", "key": f"{row['category']} {row['week']}", "metric": "incidents",

@@ -11,6 +11,8 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
+from groupdesk.core.intake import channel_label
+
 # Each sheet: (title, headers, rows from the report, the columns charted (1-based) or ()). A section a later phase
 # adds to the report (counts by channel, findings, referrals, corrective actions, frequent-outage lines) is one
 # more entry, drawn only when the report carries it.
@@ -62,6 +64,8 @@ SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
      lambda r, n: [[x["hall_id"], n.get(x["hall_id"], x["hall_id"]), x["incidents"]] for x in r["by_hall"]], (3,)),
     ("按周", ["周", "集体投诉"], lambda r, n: [[x["week"], x["incidents"]] for x in r["by_week"]], (2,)),
     ("按投诉类别", ["类别", "集体投诉"], lambda r, n: [[x["category"], x["incidents"]] for x in r["by_category"]], (2,)),
+    ("按受理渠道", ["渠道", "渠道名称", "集体投诉"],
+     lambda r, n: [[x["channel"], channel_label(x["channel"]), x["incidents"]] for x in r.get("by_channel") or []], (3,)),
     ("类别×周", ["类别", "周", "集体投诉"],
      lambda r, n: [[x["category"], x["week"], x["incidents"]] for x in r["by_category_week"]], ()),
     ("按预案", ["预案", "版本", "集体投诉"],

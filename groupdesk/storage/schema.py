@@ -177,6 +177,9 @@ archive_records = Table(
     Column("dissatisfied_answers", Integer),
     # migration 0013: how often staff told the complainant (groupdesk tell); NULL before it existed
     Column("told", Integer),
+    # migration 0014: how it came in (groupdesk.core.intake) and its work-order number; NULL before
+    Column("channel", String(32)), Column("ticket_no", String(64)),
+    Column("ticket_key", String(64)),  # keyed hash of channel and number: the repeat check and list --ticket-no
     # migration 0015: the finding (groupdesk finding): founded yes / partly / no and its cause; NULL without one
     Column("finding_founded", String(8)), Column("finding_cause", String(64)),
     # migration 0016: 'incident', or 'corrective' (a verified corrective action's own row in the same chain)
@@ -186,6 +189,7 @@ archive_records = Table(
     Index("archive_records_complainant", "complainant_key", "started_on"),
     Index("archive_records_account", "account_key", "started_on"),
     Index("archive_records_community", "community_key", "started_on"),
+    Index("archive_records_ticket", "ticket_key", "started_on"),
 )
 archive_steps = Table(
     "archive_steps", metadata,

@@ -33,8 +33,11 @@ class AmendRequest(StrictBody):
     media_present: Optional[bool] = None
     lead_name: Optional[str] = None
     lead_phone: Optional[str] = None
+    channel: Optional[str] = None  # visit, hotline_95598, regulator_12398, gov_12345, letter, website, wechat, referral
+    ticket_no: Optional[str] = None  # the work-order number from that channel ("" removes it)
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"reason": "记者到场", "media_present": True}, {"reason": "户号听错", "account_no": "3200123456"},
+        {"reason": "补登95598工单", "channel": "hotline_95598", "ticket_no": "2026112300012345"},
         {"reason": "又来了11位邻居", "headcount": 12}]})
 
 
@@ -69,7 +72,8 @@ def _form_body(f: dict[str, str]) -> AmendRequest:
         reason=f.get("reason", ""), headcount=int(headcount) if headcount else None, category=given("category"),
         complainant_type=given("complainant_type"), address=given("address"), account_no=given("account_no"),
         demands=given("demands"), media_present={"yes": True, "no": False}.get(f.get("media", "")),
-        lead_name=given("lead_name"), lead_phone=given("lead_phone"))
+        lead_name=given("lead_name"), lead_phone=given("lead_phone"), channel=given("channel"),
+        ticket_no=given("ticket_no"))
 
 
 @pages.post("/incidents/{incident_id}/registration", dependencies=[Depends(check_csrf)])

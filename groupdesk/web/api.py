@@ -44,6 +44,8 @@ class StartRequest(StrictBody):
     complainant_type: str = ""
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
+    channel: str = "visit"  # how it came in: visit, hotline_95598, regulator_12398, gov_12345, letter, website, wechat, referral
+    ticket_no: str = ""  # the work-order number from that channel (hotlines: 8-24 digits; others 1-40 letters, digits, -)
     feeder: str = ""  # 频繁停电: an outage incident's line (线路), e.g. 10kV杨柳线
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"hall": "xicheng", "headcount": 15, "lead_name": "张建国", "lead_phone": "13800138000",
@@ -127,7 +129,7 @@ async def start(body: StartRequest, request: Request, viewer: Viewer = Depends(r
                      submit_token=body.submit_token, address=body.address, account_no=body.account_no,
                      category=body.category, demands=body.demands, complainant_type=body.complainant_type,
                      media_present=body.media_present, person_involved=body.person_involved,
-                     feeder=body.feeder)
+                     channel=body.channel, ticket_no=body.ticket_no, feeder=body.feeder)
     incident_id = await console(request).start(viewer, form)
     if incident_id is None:
         return JSONResponse({"detail": "\n".join(f"{k}: {m}" for k, m in form.errors.items()), "errors": form.errors},

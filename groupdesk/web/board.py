@@ -163,7 +163,7 @@ async def first_page(gateway, query: str, playbooks: dict[str, Playbook], direct
 
 
 async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None, stage=None, drill=None,
-                unit=None) -> dict:
+                unit=None, ticket=None) -> dict:
     """What the board shows: counts of every incident in scope at the top, and the first page of rows."""
     playbooks = current_playbooks(console.settings.playbooks_dir)
     unit_halls = None
@@ -179,6 +179,14 @@ async def board(console, viewer, lang: str, now: datetime, hall=None, tier=None,
         return {"counts": {"open": 0, "approval": 0, "overdue": 0, "failed": 0, "tiers": {n: 0 for n in TIERS},
                            **NO_FOLLOW_UPS}, "rows": []}
     console.check_filters(hall, tier, stage)
+    if ticket:  # the search: incidents registered with this work-order number (any channel)
+        from groupdesk.core.intake import search_problem
+        from groupdesk.engine.visibility import QueryValueError
+        from groupdesk.incidents.tickets import ticket_clause
+
+        if problem := search_problem(ticket):
+            raise QueryValueError(f"ticket: {problem}")
+        query += " AND " + ticket_clause(console.settings, ticket)
     gateway = await console.gateway()
     page, follow_ups = await asyncio.gather(first_page(gateway, query, playbooks, console.directory(), lang, now),
                                             follow_up_counts(gateway, viewer, hall, unit_halls))

@@ -8,6 +8,7 @@ from datetime import datetime
 from groupdesk.people.directory import Directory
 from groupdesk.core.models import TimelineEntry
 from groupdesk.core.playbook import Playbook
+from groupdesk.core.intake import channel_label
 from groupdesk.core.repeats import reason_words
 from groupdesk.core.roles import role_label
 from groupdesk.core.warning_plan import tier_name
@@ -38,6 +39,7 @@ PURPOSES: dict[str, Pair] = {
     "handover": ("移交负责通知", "handover notice"),
     "sensitive_period_start": ("敏感时期责任人通知", "sensitive-period notice"),
     "publicity_alert": ("舆情提示", "publicity alert"),
+    "registered_by_other": ("代为登记通知", "registered by someone else"),
     "tell": ("告知客户", "told the complainant"),
     "headcount_outside": ("人数超出方案范围", "headcount outside the playbook"),
     "outcome": ("结果通知", "outcome notice"),
@@ -90,6 +92,7 @@ EVENTS: dict[str, Pair] = {
     "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
     "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
+    "registered_by_other": ("他人登记,值班负责人负责", "registered by someone else; the duty lead owns it"),
     "repeat_complaint": ("重复投诉", "repeat complaint"),
     "sensitive_period": ("敏感时期", "sensitive period"),
     "step_waiting": ("等待前序环节", "waiting"),
@@ -246,6 +249,8 @@ def _amended_value(field: str, value: str, lang: str) -> str:
     prefix = {"category": "cat_", "complainant_type": "ct_"}.get(field)
     if prefix and prefix + value in WORDS:
         return pick(WORDS[prefix + value], lang)
+    if field == "channel" and value != "-":
+        return channel_label(value, lang)
     if field == "media_present" and value in ("yes", "no"):
         return pick(("有", "yes") if value == "yes" else ("无", "no"), lang)
     return value
@@ -353,6 +358,9 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         if owner:
             who += (" and the owner " if en else "及首问负责人") + person_name(directory, owner, lang)
         return f"deadline passed; {who} reminded" if en else f"已超时,已提醒{who}"
+    if kind == "registered_by_other":
+        lead = person_name(directory, detail.rsplit(" ", 1)[-1], lang)
+        return f"owned by the duty lead {lead}, who was texted" if en else f"由值班负责人{lead}负责,已短信告知"
     if kind == "publicity_alert":
         why, _, _ = detail.partition(";")
         return ("media present" if "media" in why else "seeks publicity") + "; centre director and publicity office told" \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ from groupdesk.web.labels import FAILED_STATUS, error_text, event_text, field_la
 from groupdesk.runtime.masking import mask_code
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.playbooks.choice import valid_playbooks
+from groupdesk.core.intake import CHANNEL_IDS, channel_label
 from groupdesk.playbooks.loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.core.roles import role_label
 from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
@@ -62,9 +64,27 @@ def page(request: Request, name: str, viewer: Viewer | None, status: int = 200, 
         "wecom": request.app.state.console.settings.staff_channel == "wecom",
         "tier": lambda n: tier_label(n, lang), "duration": lambda span: duration_words(span, lang),
         "viewer_title": lambda v: viewer_title(v, lang), "field_label": lambda f: field_label(f, lang),
+        "may_register": lambda: _may_register(request, viewer),
+        "channel_label": lambda c: channel_label(c, lang), "channels": CHANNEL_IDS,
         "purpose": lambda p: purpose_label(p, lang), "error_text": lambda e: error_text(e, lang), "failed_status": lambda st: pick(FAILED_STATUS.get(st), lang, st),
         **context,
     }, status_code=status)
+
+
+_STARTERS: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def _may_register(request: Request, viewer: Viewer | None) -> bool:
+    """The menu's 登记 link: the person holds, at some hall, a role some playbook's `started_by` names
+    (the roles read once a minute; the start form and the gateway check the playbook itself)."""
+    if viewer is None or not viewer.roles:
+        return False
+    folder = str(console(request).settings.playbooks_dir)
+    cached = _STARTERS.get(folder)
+    if cached is None or time.monotonic() - cached[0] > 60:
+        roles = frozenset(r for pb in valid_playbooks(console(request).settings.playbooks_dir) for r in pb.started_by)
+        _STARTERS[folder] = cached = (time.monotonic(), roles)
+    return bool(cached[1] & set(viewer.roles))
 
 
 def _local(moment, lang: str) -> str:
@@ -150,7 +170,8 @@ def _filters(request: Request) -> dict:
     tier = q.get("tier", "")
     drill = {"drill": True, "real": False}.get(q.get("kind", ""))
     return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isascii() and tier.isdigit() else None,
-            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None}
+            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None,
+            "ticket": (q.get("ticket") or "").strip() or None}
 
 
 def _stages(request: Request, lang: str) -> list[tuple[str, str]]:
@@ -223,15 +244,18 @@ async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_logi
 # ---- starting an incident ------------------------------------------------------------------
 
 def _start_page(request: Request, viewer: Viewer, form: StartForm, status: int = 200) -> HTMLResponse:
-    halls = [h for h in console(request).directory().halls if viewer.may_start(h.id)]
-    playbooks = valid_playbooks(console(request).settings.playbooks_dir)
+    every = valid_playbooks(console(request).settings.playbooks_dir)
+    halls = [h for h in console(request).directory().halls if viewer.may_start_any(h.id, every)]
+    # only the playbooks this person may start at one of those halls (their started_by roles)
+    playbooks = [pb for pb in every if any(viewer.may_start(h.id, pb) for h in halls)]
     return page(request, "start.html", viewer, status=status, form=form, halls=halls, playbooks=playbooks,
                 categories=v.CATEGORIES, complainant_types=v.COMPLAINANT_TYPES)
 
 
 @router.get("/incidents/new")
 async def start_page(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
-    halls = sorted(viewer.roles.get("hall_lead", set()))
+    every = valid_playbooks(console(request).settings.playbooks_dir)
+    halls = [h.id for h in console(request).directory().halls if viewer.may_start_any(h.id, every)]
     return _start_page(request, viewer, StartForm(hall=halls[0] if halls else "", drill=True,
                                                   submit_token=secrets.token_urlsafe(16)))
 
@@ -241,9 +265,14 @@ async def start(request: Request, viewer: Viewer = Depends(viewer_or_login)):
     f = await request.form()
     form = StartForm(**{k: str(f.get(k, "")).strip() for k in (
         "hall", "headcount", "lead_name", "lead_phone", "summary", "playbook", "time_scale", "submit_token",
-        "address", "account_no", "category", "demands", "complainant_type", "person_involved", "feeder")},
+        "address", "account_no", "category", "demands", "complainant_type", "person_involved", "channel",
+        "ticket_no", "feeder")},
         drill=f.get("drill") == "on", media_present=f.get("media_present") == "on")
-    incident_id = await console(request).start(viewer, form)
+    try:
+        incident_id = await console(request).start(viewer, form)
+    except Forbidden as exc:  # a playbook outside their started_by roles: said on the form, beside the choice (403)
+        form.errors["playbook"] = str(exc)
+        return _start_page(request, viewer, form, status=403)
     if incident_id is None:
         return _start_page(request, viewer, form, status=422)
     return back_to(f"/incidents/{incident_id}")

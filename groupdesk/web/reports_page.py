@@ -17,6 +17,7 @@ from groupdesk.record.report import build_report
 from groupdesk.web.labels import hall_name, person_name
 from groupdesk.playbooks.causes import cause_label, current_causes
 from groupdesk.playbooks.loader import load_playbooks
+from groupdesk.core.intake import channel_label
 from groupdesk.core.roles import UNIT_KIND_LABELS, role_label
 from groupdesk.record.followups import add_running
 from groupdesk.record.rollup import halls_of, unit_report
@@ -182,6 +183,7 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
         "sla": bars_svg([(step_title(r["step"], r["playbook"]), round(r["breach_rate"] * 100)) for r in report["steps"]], "%"),
         "category": bars_svg([(t(f"cat_{r['category']}") if r["category"] != "none" else t("cat_none"), r["incidents"])
                               for r in report["by_category"]]),
+        "channel": bars_svg([(channel_label(r["channel"], lang), r["incidents"]) for r in report.get("by_channel", [])]),
         "satisfaction": bars_svg([(t(f"score_{k}") if not k.isdigit() else f"{k}/5", v)
                                   for k, v in report["satisfaction"].items()]),
     }

@@ -18,7 +18,7 @@ from groupdesk.incidents.registration import parse_local_time, prepare_start, st
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Playbook
-from groupdesk.playbooks.choice import ChoiceError, pick_playbook
+from groupdesk.playbooks.choice import ChoiceError, pick_playbook, valid_playbooks
 from groupdesk.people.permissions import Viewer, require
 from groupdesk.storage.submissions import Submissions
 from groupdesk.web.errors import Invalid, Rejected, check, refuse
@@ -44,6 +44,8 @@ class StartForm:
     complainant_type: str = ""
     media_present: bool = False
     person_involved: str = ""  # 更换当事人: staff id of whom the complaint is about
+    channel: str = "visit"  # how it came in (groupdesk.core.intake)
+    ticket_no: str = ""  # its work-order number
     feeder: str = ""  # 频繁停电: an outage incident's line (线路), e.g. 10kV杨柳线
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -51,7 +53,7 @@ class StartForm:
         return {"address": self.address, "account_no": self.account_no, "category": self.category,
                 "demands": self.demands, "complainant_type": self.complainant_type,
                 "media_present": self.media_present, "person_involved": self.person_involved,
-                "feeder": self.feeder}
+                "channel": self.channel, "ticket_no": self.ticket_no, "feeder": self.feeder}
 
 
 class Console(PromiseConsole):
@@ -115,7 +117,8 @@ class Console(PromiseConsole):
             return None
         hall_known = self.directory().hall(form.hall) is not None
         if hall_known:  # before anything else: a known form token tells nobody else which incident it started
-            require(viewer.may_start(form.hall), f"{viewer.id} is not the hall lead of {form.hall}")
+            require(viewer.may_start_any(form.hall, valid_playbooks(self.settings.playbooks_dir)),
+                    f"{viewer.id} may start no playbook at hall {form.hall}")
         if hall_known and form.submit_token and (existing := self._submitted(form.submit_token)):
             return existing  # the same form sent twice: one incident
         headcount = _whole_number(form.headcount)
@@ -135,12 +138,15 @@ class Console(PromiseConsole):
             form.errors["playbook"] = str(exc)
         if playbook is not None and "playbook" not in form.errors and (refused := sms_refusal(self.settings, playbook)):
             form.errors["playbook"] = refused  # a message it sends has no approved template where it goes
+        if hall_known and playbook is not None and "playbook" not in form.errors:  # its started_by roles (403)
+            require(viewer.may_start(form.hall, playbook), viewer.start_refusal(form.hall, playbook))
         directory = self.directory()
         for field_name, message in start_problems(
                 directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,
                 summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id,
                 registration=form.registration(), playbook=None if "playbook" in form.errors else playbook).items():
-            form.errors.setdefault(field_name, message)
+            if field_name != "started_by":  # who may start is the playbook's rule, checked above (403)
+                form.errors.setdefault(field_name, message)
         if form.errors:
             return None
         request = prepare_start(

@@ -34,7 +34,8 @@ def current(rec: Record) -> dict[str, object]:
     reg = rec.state.registration
     return {"headcount": rec.state.headcount, "category": reg.category, "complainant_type": reg.complainant_type,
             "address": reg.address, "account_no": reg.account_no, "demands": reg.demands,
-            "media_present": reg.media_present, "lead_name": rec.start.lead.name, "lead_phone": rec.start.lead.phone}
+            "media_present": reg.media_present, "lead_name": rec.start.lead.name, "lead_phone": rec.start.lead.phone,
+            "channel": reg.channel, "ticket_no": reg.ticket_no}
 
 
 def changes(rec: Record, req: AmendRegistration) -> dict[str, tuple[object, object]]:

@@ -68,6 +68,7 @@ class IncidentMachine(Record):
             steps.enter(machine, step_id, now, came_from=None)
         machine.refresh_stage()
         people.alert_publicity(machine, now)  # media present or out for publicity: told at once
+        people.tell_duty_lead(machine, now)  # a group someone else registered: the owning duty lead hears
         lines.mark_line(machine, now)  # 频繁停电: the 2nd outage on a line within 12 months is put on warning
         return machine
 

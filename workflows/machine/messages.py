@@ -14,7 +14,7 @@ from typing import Any
 from groupdesk.core.models import IncidentState, Purpose, SendMessages, StartIncident
 from groupdesk.core.playbook import Outcome, ProgressReports, Step
 from groupdesk.core.repeats import reason_words
-from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX
+from groupdesk.core.roles import INCIDENT_OWNER, LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX, role_label
 from groupdesk.core.warning_plan import PlanNotice, tier_names
 
 
@@ -53,6 +53,15 @@ PUBLICITY_ALERT_SEEKER = MappingProxyType({
              "轰动效应,请立即关注并做好舆情应对。",
     "en": "Publicity alert: incident {{ incident_id }} at {{ hall_name }} ({{ headcount }} people, {{ summary }}):"
           " the group seeks publicity; act on it now.",
+})
+
+
+# A group incident registered by a guide, a guard (anyone but a hall lead): the hall's duty lead owns it, told at once.
+REGISTERED_BY_OTHER = MappingProxyType({
+    "zh-CN": "登记提示:{{ starter_role }}{{ starter_name }}在{{ hall_name }}登记了{{ playbook_title }}"
+             "(事件 {{ incident_id }},{{ headcount }}人,{{ summary }}),由您负责处置。",
+    "en": "Registered: {{ starter_name }} ({{ starter_role }}) registered {{ playbook_title }} at {{ hall_name }}"
+          " (incident {{ incident_id }}, {{ headcount }} people, {{ summary }}); you own it.",
 })
 
 
@@ -97,6 +106,11 @@ class MessageBuilder:
                  discriminator: str, extra: dict[str, Any] | None = None, inline: Mapping[str, str] | None = None,
                  audiences: dict[str, str] | None = None, **fields: Any) -> SendMessages:
         visit = self.state.steps[step].visit if step and step in self.state.steps else 1
+        # `incident_owner` is whoever owns the incident now: one person, one message
+        recipients = list(dict.fromkeys(PERSON_PREFIX + self.state.owner if r == INCIDENT_OWNER else r
+                                        for r in recipients if r != INCIDENT_OWNER or self.state.owner))
+        audiences = {(PERSON_PREFIX + self.state.owner if r == INCIDENT_OWNER else r): name
+                     for r, name in (audiences or {}).items()}
         key = f"{self.start.incident_id}/{step or '-'}#{visit}/{purpose}/{discriminator}"
         if self.state.resend_epoch:  # after a reset with --resend, messages already sent go out again
             key += f"~resend{self.state.resend_epoch}"
@@ -200,6 +214,13 @@ class MessageBuilder:
         """The new owner (one person, as the directory names them now) hears that the incident is theirs."""
         return self._request(None, "handover", [PERSON_PREFIX + to], "", f"handover{number}", inline=HANDOVER,
                              extra={"from_owner": from_owner, "reason": reason})
+
+    def registered_by_other(self, starter_role: str) -> SendMessages:
+        """The duty lead owns a group incident someone else registered: who registered what, at once."""
+        return self._request(None, "registered_by_other", [PERSON_PREFIX + self.state.owner], "", "registered",
+                             inline=REGISTERED_BY_OTHER,
+                             extra={"starter_name": self.actor_name(self.start.started_by),
+                                    "starter_role": {lang: role_label(starter_role, lang) for lang in LANGUAGES}})
 
     def publicity_alert(self, recipients: list[str], discriminator: str = "alert") -> SendMessages:
         """Media present, or a group out for publicity: the director and the publicity office, at once."""

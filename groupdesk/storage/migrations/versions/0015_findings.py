@@ -3,14 +3,14 @@ cause, copied from the sealed record (verify compares them), outside the row has
 findings existed or without one (a drill); the accountability ledger and reports count by them.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
