@@ -104,6 +104,8 @@ async def test_the_report_page_shows_the_figures_to_those_who_may_see_them(site)
         backwards = await web.get("/reports?start=2026-11-30&end=2026-11-01")
         nowhere = await web.get("/reports?hall=nowhere")
     assert "incidents closed" in english.text and "Move the group to the VIP room" in english.text
+    assert "Findings at close" in english.text and ">Metering</td>" in english.text  # the cause's en label
+    assert "went to the government (信访)" in english.text and "Frequent-outage lines" in english.text
     assert bad.status_code == 400 and "start: &#39;2026-13-01&#39; is not a date; use YYYY-MM-DD" in bad.text
     assert backwards.status_code == 400 and "end: 2026-11-01 is before start 2026-11-30" in backwards.text
     assert nowhere.status_code == 400 and "hall: unknown hall" in nowhere.text
