@@ -169,14 +169,15 @@ async def test_registration_round_trip(console):
         assert created.status_code == 201, created.text
         incident = created.json()["id"]
         assert (await lead.get(f"/api/incidents/{incident}")).json()["registration"] == {**registration,
-                                                                                          "headcount": 15}
+                                                                                          "headcount": 15, "feeder": ""}
         page = (await lead.get(f"/incidents/{incident}")).text
         for shown in ("幸福里小区3号楼", "0101234567", "停电", "制造轰动效应型", "有媒体在场", "钱磊", "信函", "XC-2026-017"):
             assert shown in page
         plain = (await lead.post("/api/incidents", json=start_body())).json()["id"]  # nothing registered
         assert (await lead.get(f"/api/incidents/{plain}")).json()["registration"] == {
             "address": "", "account_no": "", "category": None, "demands": "", "complainant_type": None,
-            "media_present": False, "person_involved": "", "headcount": 15, "channel": "visit", "ticket_no": ""}
+            "media_present": False, "person_involved": "", "headcount": 15, "channel": "visit", "ticket_no": "",
+            "feeder": ""}
         bare = (await lead.get(f"/incidents/{plain}")).text  # the registration view: the headcount and how it came in
         assert 'id="reg-headcount">15<' in bare and 'id="reg-channel">来访<' in bare and 'id="reg-address"' not in bare
 

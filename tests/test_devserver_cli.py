@@ -163,7 +163,7 @@ def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path
         assert key in final
     assert final["registration"] == {  # registered at the start, kept to the end
         "address": "幸福里小区3号楼", "account_no": "0101234567", "category": "business", "demands": "换回机械表,退还多收电费",
-        "complainant_type": "venting", "media_present": True, "person_involved": "", "headcount": 20,
+        "complainant_type": "venting", "media_present": True, "person_involved": "", "headcount": 20, "feeder": "",
         "channel": "hotline_95598", "ticket_no": "20261123000177"}
     assert final["actions"] == [], "nothing may be recorded on a closed incident"
     kinds = [e["kind"] for e in final["timeline"]]
