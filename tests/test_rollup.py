@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from conftest import utc
-from groupdesk.core.intake import channel_label
+from groupdesk.core.intake import CHANNEL_IDS, channel_label
 from groupdesk.record.chain import append
 from groupdesk.record.archive_record import build_record
 from groupdesk.cli import app
@@ -65,8 +65,19 @@ CITY_A_CAUSES = [("service_attitude", "服务态度", 0, 1, 0), ("metering", "�
 FEEDERS = {"roll-1": "10kV杨柳线", "roll-2": "10kV 杨柳线", "roll-4": "10KV 杨柳线", "roll-6": "１０ｋＶ杨柳线",
            "roll-3": "10kV西环线", "roll-5": "10kV西环线", "roll-7": "10kV东郊线"}
 REFERRED = {"roll-2", "roll-6", "roll-7"}  # came in by the channel referral (上级转办); roll-7 is the drill
+# how the others came in, where not at the hall (来访): a 95598 work order at 东城, a 12345 one at 海淀
+CHANNEL = {**dict.fromkeys(REFERRED, "referral"), "roll-3": "hotline_95598", "roll-4": "gov_12345"}
 REFERRALS = {"north": 2, "city-a": 1, "centre-a": 1, "xicheng": 1, "dongcheng": 0, "county-a1": 0, "centre-a1": 0,
              "haidian": 0, "city-b": 1, "centre-b": 1, "tongzhou": 1}
+# Hand-counted: each row's incidents by channel (every other channel 0)
+BY_CHANNEL = {
+    "north": {"visit": 2, "referral": 2, "hotline_95598": 1, "gov_12345": 1},
+    "city-a": {"visit": 1, "referral": 1, "hotline_95598": 1, "gov_12345": 1},
+    "centre-a": {"visit": 1, "referral": 1, "hotline_95598": 1}, "xicheng": {"visit": 1, "referral": 1},
+    "dongcheng": {"hotline_95598": 1}, "county-a1": {"gov_12345": 1}, "centre-a1": {"gov_12345": 1},
+    "haidian": {"gov_12345": 1}, "city-b": {"visit": 1, "referral": 1}, "centre-b": {"visit": 1, "referral": 1},
+    "tongzhou": {"visit": 1, "referral": 1},
+}
 # 整改 archived (verified), by the incident it came from: (hall, missed its due time first, drill)
 CORRECTIVES = {"roll-1": ("xicheng", True, False), "roll-2": ("xicheng", False, False),
                "roll-5": ("tongzhou", False, False), "roll-7": ("tongzhou", True, True)}
@@ -115,7 +126,7 @@ def hierarchy(tmp_path, playbook):
                                   lead_phone=f"138001380{n:02d}", summary="电量异常", started_by=lead,
                                   incident_id=f"roll-{n}", drill=late == 16 and score == 1,
                                   registration={"category": "outage", "feeder": FEEDERS[f"roll-{n}"],
-                                                "channel": "referral" if f"roll-{n}" in REFERRED else "visit"})
+                                                "channel": CHANNEL.get(f"roll-{n}", "visit")})
             t0 = utc(2026, 11, 2 + n, 2, 0)
             machine = IncidentMachine.new(start, t0)
             machine.fire_due(t0 + timedelta(minutes=late))
@@ -174,8 +185,10 @@ def test_each_level_rolls_up_what_is_below_it(hierarchy, unit):
                 row["went_to_government"]) == UPWARD[name], name
     assert {name: row["referrals"] for name, row in rows.items()} == {u: REFERRALS[u] for u in rows}
     assert got["upward"]["referrals"] == REFERRALS[unit]
-    assert {c["channel"]: c["incidents"] for c in got["by_channel"]} == {
-        k: v for k, v in {"referral": REFERRALS[unit], "visit": EXPECTED[unit][0] - REFERRALS[unit]}.items() if v}
+    assert {c["channel"]: c["incidents"] for c in got["by_channel"]} == BY_CHANNEL[unit]
+    for name, row in rows.items():  # every row counts each channel, 0 included, and they add up to its incidents
+        assert row["by_channel"] == {c: BY_CHANNEL[name].get(c, 0) for c in CHANNEL_IDS}, name
+        assert sum(row["by_channel"].values()) == row["incidents"]
     f = got["findings"]
     assert (f["founded"], f["partly"], f["not_founded"], f["founded_rate"], got["upward"]["went_to_government"]) \
         == UPWARD[unit]
@@ -233,9 +246,15 @@ def test_the_spreadsheet_holds_the_numbers_of_the_json_report(hierarchy, tmp_pat
     assert [row[:5] for row in cells("投诉原因")[1:]] == [list(c) for c in CITY_A_CAUSES]
     assert cells("各级汇总")[0][:5] == ["单位编号", "单位", "类型", "层级", "集体投诉"]
     assert cells("各级汇总")[0][10:] == ["有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办", "整改中",
-                                      "整改待验收", "整改逾期", "整改已验收", "整改逾期后完成", "预警线路", "专项治理线路"]
-    assert cells("各级汇总")[1:] == [[r["unit"], r["name"], KINDS[r["kind"]], r["level"], *(r[k] for k in ROLLUP)]
-                                   for r in got["rollup"]]
+                                      "整改待验收", "整改逾期", "整改已验收", "整改逾期后完成", "预警线路", "专项治理线路",
+                                      "渠道:来访", "渠道:95598", "渠道:12398", "渠道:12345", "渠道:信函", "渠道:网站",
+                                      "渠道:微信", "渠道:上级转办"]
+    assert cells("各级汇总")[1:] == [[r["unit"], r["name"], KINDS[r["kind"]], r["level"], *(r[k] for k in ROLLUP),
+                                    *(r["by_channel"][c] for c in CHANNEL_IDS)] for r in got["rollup"]]
+    # city A's rows by channel, as hand-counted: 来访, 95598, 12398, 12345, ... 上级转办
+    assert {row[0]: row[-8:] for row in cells("各级汇总")[1:]} == {
+        unit: [BY_CHANNEL[unit].get(c, 0) for c in CHANNEL_IDS]
+        for unit in ("city-a", "county-a1", "centre-a1", "haidian", "centre-a", "xicheng", "dongcheng")}
     assert cells("按营业厅")[1:] == [[r["hall_id"], NAMES[r["hall_id"]], r["incidents"]] for r in got["by_hall"]]
     assert cells("按周")[1:] == [[r["week"], r["incidents"]] for r in got["by_week"]]
     assert cells("各环节")[1:] == [[r["playbook"], r["step"], r["visits"], r["avg_seconds"], r["max_seconds"],
@@ -278,6 +297,10 @@ async def test_the_page_reads_each_level_within_the_viewers_scope(hierarchy):
         # founded, partly, not founded, rate, 信访, referrals; corrective actions open and overdue (no Temporal: —),
         # verified; lines on warning and under study
         assert re.findall(r">([^<>]*)</td>", north)[-11:] == ["2", "1", "2", "60%", "3", "2", "—", "—", "3", "1", "1"]
+        # after the incidents, how they came in: 来访 2, 95598 1, 12398 0, 12345 1, 信函, 网站, 微信 0, 上级转办 2
+        assert re.findall(r'data-channel="\w+">(\d+)</td>', north) == ["2", "1", "0", "1", "0", "0", "0", "2"]
+        assert '<td data-label="95598" data-channel="hotline_95598">1</td>' in \
+            whole.text.split('data-unit="dongcheng"')[1].split("</tr>")[0]
         assert '<b>—</b> 整改中' in sections and '<b>3</b> 已验收 (1 逾期后完成)' in sections
         study = sections.split('data-feeder="10KV杨柳线" data-status="study"')[1].split("</tr>")[0]
         assert ">3</td>" in study and "专项治理" in study and "海淀营业厅" in study and "roll-6" in study

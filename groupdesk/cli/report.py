@@ -196,11 +196,12 @@ def print_tables(data: dict) -> None:
     if data.get("rollup"):
         from groupdesk.record.rollup import ROW_FIGURES
 
-        rollup = Table("unit", "kind", *ROW_FIGURES, title=f"roll-up of {data['period']['unit']}")
+        rollup = Table("unit", "kind", *ROW_FIGURES, "by channel", title=f"roll-up of {data['period']['unit']}")
         for row in data["rollup"]:
             rollup.add_row("  " * row["level"] + row["name"], row["kind"],
                            *(f"{row[k]:.0%}" if k.endswith("_rate") else "—" if row[k] is None else str(row[k])
-                             for k in ROW_FIGURES))
+                             for k in ROW_FIGURES),
+                           ", ".join(f"{channel} {n}" for channel, n in row["by_channel"].items() if n) or "—")
         for column in rollup.columns:
             column.overflow = "fold"
         console.print(rollup)

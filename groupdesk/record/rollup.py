@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL
 from groupdesk.record.followups import ARCHIVED, RUNNING, archived_correctives, lines_figures
 from groupdesk.record.report import _latest, build_report, counted, dissatisfied, founded_rate, petitioned, referred
 from groupdesk.people.directory import Directory
@@ -30,6 +31,9 @@ FIGURES = (
     ("referrals", counted(referred)),  # 上级转办
 )
 FIGURE_NAMES = tuple(name for name, _ in FIGURES)
+# how each row's incidents came in (受理渠道), every channel's count (0 included): `by_channel` of the row; a record
+# archived before channels were registered came in at the hall, as the report's by_channel says
+CHANNEL_FIGURES = tuple(counted(func.coalesce(r.c.channel, DEFAULT_CHANNEL) == channel) for channel in CHANNEL_IDS)
 # figures of each row worked out from its sums (a rate is never summed)
 DERIVED = (("founded_rate", lambda row: founded_rate(row["founded"], row["partly"], row["not_founded"])),)
 # then what outlives the incidents: corrective actions (verified from the archive, running from Temporal, None when
@@ -41,16 +45,19 @@ class UnknownUnit(ValueError):
     pass
 
 
-def per_hall(db: Database, start: date, end: date, halls: list[str], drills: bool) -> dict[str, dict[str, int]]:
+def per_hall(db: Database, start: date, end: date, halls: list[str], drills: bool) -> dict[str, dict[str, Any]]:
     with db.read() as c:
-        rows = c.execute(select(r.c.hall_id, *(expr for _, expr in FIGURES))
+        rows = c.execute(select(r.c.hall_id, *(expr for _, expr in FIGURES), *CHANNEL_FIGURES)
                          .where(_latest(start, end, None, drills, halls)).group_by(r.c.hall_id)).all()
-    return {row[0]: {name: int(value or 0) for name, value in zip(FIGURE_NAMES, row[1:])} for row in rows}
+    named = len(FIGURE_NAMES) + 1
+    return {row[0]: {name: int(value or 0) for name, value in zip(FIGURE_NAMES, row[1:named])}
+            | {"by_channel": {channel: int(n or 0) for channel, n in zip(CHANNEL_IDS, row[named:])}} for row in rows}
 
 
 def rollup(directory: Directory, figures: dict[str, dict[str, int]], unit_id: str, lang: str = "zh-CN",
            lines: list[dict] | None = None) -> list[dict]:
-    """The unit's tree, depth first: each unit, then what is under it, its halls last; `level` 0 for the unit."""
+    """The unit's tree, depth first: each unit, then what is under it, its halls last; `level` 0 for the unit.
+    Each row has ROW_FIGURES and `by_channel`, {channel: incidents} for every channel of groupdesk.core.intake."""
     units = {u.id: u for u in directory.units}
     children: dict[str, list[str]] = {}
     for unit in directory.units:
@@ -61,8 +68,10 @@ def rollup(directory: Directory, figures: dict[str, dict[str, int]], unit_id: st
     def total(halls: list[str]) -> dict[str, Any]:
         row: dict[str, Any] = {name: sum(figures.get(h, {}).get(name, 0) for h in halls)
                                for name in FIGURE_NAMES + ARCHIVED}
+        by_channel = {channel: sum(figures.get(h, {}).get("by_channel", {}).get(channel, 0) for h in halls)
+                      for channel in CHANNEL_IDS}
         return row | {name: rule(row) for name, rule in DERIVED} | dict.fromkeys(RUNNING) \
-            | lines_figures(lines or [], halls)
+            | lines_figures(lines or [], halls) | {"by_channel": by_channel}
 
     def walk(unit_id: str, level: int) -> None:
         unit = units[unit_id]

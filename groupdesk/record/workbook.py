@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
-from groupdesk.core.intake import channel_label
+from groupdesk.core.intake import CHANNEL_IDS, channel_label
 
 # Each sheet: (title, headers, rows from the report, the columns charted (1-based) or ()). A section a later phase
 # adds to the report (counts by channel, findings, referrals, corrective actions, frequent-outage lines) is one
@@ -57,9 +57,9 @@ SHEETS: list[tuple[str, list[str], Rows, tuple[int, ...]]] = [
     ("汇总", ["指标", "数值"], _totals, ()),
     ("各级汇总", ["单位编号", "单位", "类型", "层级", "集体投诉", "超时事件", "升级次数", "重复投诉", "三级及以上预警", "不满意事件",
               "有效投诉", "部分有效", "无效投诉", "有效投诉率", "信访", "上级转办", *CORRECTIVES.values(), "预警线路",
-              "专项治理线路"],
-     lambda r, n: [[x["unit"], x["name"], KINDS[x["kind"]], x["level"], *(x[k] for k in ROLLUP)]
-                   for x in r.get("rollup") or []], (5,)),
+              "专项治理线路", *(f"渠道:{channel_label(c)}" for c in CHANNEL_IDS)],
+     lambda r, n: [[x["unit"], x["name"], KINDS[x["kind"]], x["level"], *(x[k] for k in ROLLUP),
+                    *(x["by_channel"][c] for c in CHANNEL_IDS)] for x in r.get("rollup") or []], (5,)),
     ("按营业厅", ["营业厅编号", "营业厅", "集体投诉"],
      lambda r, n: [[x["hall_id"], n.get(x["hall_id"], x["hall_id"]), x["incidents"]] for x in r["by_hall"]], (3,)),
     ("按周", ["周", "集体投诉"], lambda r, n: [[x["week"], x["incidents"]] for x in r["by_week"]], (2,)),

@@ -17,7 +17,7 @@ from groupdesk.record.report import build_report
 from groupdesk.web.labels import hall_name, person_name
 from groupdesk.playbooks.causes import cause_label, current_causes
 from groupdesk.playbooks.loader import load_playbooks
-from groupdesk.core.intake import channel_label
+from groupdesk.core.intake import CHANNEL_IDS, channel_label
 from groupdesk.core.roles import UNIT_KIND_LABELS, role_label
 from groupdesk.record.followups import add_running
 from groupdesk.record.rollup import halls_of, unit_report
@@ -209,7 +209,7 @@ async def reports(request: Request, viewer: Viewer = Depends(viewer_or_login), s
                 halls=data["shown"], units=data["units"], unit=data["unit"], drills=drills, error=None,
                 kind=lambda k: UNIT_KIND_LABELS.get(k, {}).get(lang, t("hall")), xlsx=f"/reports.xlsx?{query}",
                 percent=lambda rate: f"{rate * 100:.0f}%", shown=lambda n: "—" if n is None else n, names=names,
-                followups=FOLLOWUPS)
+                followups=FOLLOWUPS, channels=[(c, channel_label(c, lang)) for c in CHANNEL_IDS])
 
 
 @router.get("/reports.xlsx")
