@@ -274,6 +274,10 @@ def api_cases(incident: str) -> list[Case]:
         Case("api", "board tier text", ("GET", "/api/incidents", {"params": {"tier": "high"}}), (422,), "tier"),
         Case("api", "board tier 99", ("GET", "/api/incidents", {"params": {"tier": "99"}}), (400,), "tier"),
         Case("api", "board stage quote", ("GET", "/api/incidents", {"params": {"stage": 'a"b'}}), (400,), "stage"),
+        Case("api", "list ticket with spaces", ("GET", "/api/incidents", {"params": {"ticket_no": "a b"}}), (422,),
+             "ticket_no"),
+        Case("api", "list channel without ticket", ("GET", "/api/incidents", {"params": {"channel": "wechat"}}), (422,),
+             "channel"),
         Case("api", "incident id traversal", ("GET", "/api/incidents/..%2F..%2Fx", {}), (404, 422), ""),
         Case("api", "incident id 300 chars", ("GET", "/api/incidents/" + "a" * 300, {}), (422,), "incident_id"),
         Case("api", "outcome note 2001", ("POST", f"{path}/outcomes", {"json": {

@@ -347,6 +347,14 @@ async def test_every_door_registers_with_its_roles_its_owner_and_its_work_order(
         other = (await lead.get("/?ticket=99999999")).text
         assert row(group) not in other and row(single) not in other
         assert (await lead.get("/?ticket=a%20b")).status_code == 400
+        api = (await lead.get("/api/incidents", params={"ticket_no": ticket})).json()  # the API finds what list does
+        assert {r["id"] for r in api} == {group, start.incident_id} and any(r.get("archived") for r in api)
+        assert (await lead.get("/api/incidents", params={"ticket_no": ticket, "channel": "gov_12345"})).json() == []
+        for params, field in (({"ticket_no": "a b"}, "ticket_no"), ({"ticket_no": "WO-17", "channel": "hotline_95598"},
+                              "ticket_no"), ({"ticket_no": ticket, "channel": "fax"}, "channel"),
+                              ({"channel": "hotline_95598"}, "channel")):
+            bad = await lead.get("/api/incidents", params=params)
+            assert bad.status_code == 422 and bad.json()["detail"].startswith(f"{field}: "), (params, bad.text)
     day = t0.astimezone(timezone(timedelta(hours=8))).date()
     report = await run_cli(cli_env, "report", "--from", str(day), "--to", str(day), "--json")
     assert report.returncode == 0, report.stderr

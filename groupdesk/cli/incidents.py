@@ -19,7 +19,7 @@ from groupdesk.incidents.registration import parse_local_time, prepare_start
 from groupdesk.core.models import AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome, state_json
 from groupdesk.playbooks.choice import ChoiceError, pick_playbook
 from groupdesk.core import validation as v
-from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL, channel_label, channel_problem, search_problem
+from groupdesk.core.intake import CHANNEL_IDS, DEFAULT_CHANNEL, channel_label, search_fields_problem
 from groupdesk.incidents.tickets import find_by_ticket
 from groupdesk.engine.visibility import list_query
 from groupdesk.core.workcal import format_local
@@ -112,17 +112,13 @@ def list_command(
     """List incidents (open ones unless --all, which also shows dead ones), through Temporal visibility."""
     s = settings()
     filters(s, hall=hall, tier=tier)
-    if ticket_no is not None and (problem := search_problem(ticket_no.strip(), channel)):
-        fail(f"--{'channel' if channel and channel_problem(channel) else 'ticket-no'}: {problem}")
-    if channel is not None and ticket_no is None:
-        fail("--channel: give it with --ticket-no (the channel whose number to find)")
+    if wrong := search_fields_problem(ticket_no, channel, "--ticket-no"):
+        fail(f"--{wrong[0].replace('_', '-')}: {wrong[1]}")
 
     async def go() -> list[dict]:
         gateway = await gateway_or_fail(s)
         if ticket_no is not None:
-            found = await find_by_ticket(gateway, s, ticket_no.strip(), channel)
-            return [r for r in found if (hall is None or r["hall"] == hall) and (drill is None or r["drill"] == drill)
-                    and (tier is None or r["warning_tier"] == tier)]
+            return await find_by_ticket(gateway, s, ticket_no.strip(), channel, hall=hall, tier=tier, drill=drill)
         return await gateway.list(list_query(hall=hall, status=None if include_closed else "open", tier=tier,
                                              drill=drill))
 

@@ -62,3 +62,14 @@ def search_problem(ticket_no: str, channel: str | None = None) -> str | None:
     if not _REFERENCE.fullmatch(ticket_no or ""):
         return f"{v.shown(ticket_no)} is not a work-order number; give {_REFERENCE_RULE}"
     return None
+
+
+def search_fields_problem(ticket_no: str | None, channel: str | None,
+                          ticket_field: str = "ticket_no") -> tuple[str, str] | None:
+    """A search by work-order number (`groupdesk list --ticket-no`, GET /api/incidents?ticket_no=): the field that
+    is wrong, `channel` or `ticket_no`, and why (a channel alone finds nothing: it narrows a number)."""
+    if ticket_no is None:
+        return None if channel is None else ("channel", f"give it with {ticket_field} (the channel whose number to find)")
+    if problem := search_problem(ticket_no.strip(), channel):
+        return ("channel" if channel and channel_problem(channel) else "ticket_no"), problem
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict
 
@@ -17,6 +17,10 @@ from groupdesk.web.permissions import Viewer
 from groupdesk.web.service import StartForm
 
 router = APIRouter(prefix="/api")
+TICKET_NO = ("the incidents registered with this work-order number (as `groupdesk list --ticket-no`), closed ones "
+             "included: hotlines 8-24 digits, others 1-40 letters, digits and -")
+CHANNEL = ("with ticket_no: only that channel's number (visit, hotline_95598, regulator_12398, gov_12345, letter, "
+           "website, wechat, referral)")
 
 
 # Each body's examples are a request that does what it says in some state of an incident (the fuzzer starts
@@ -114,11 +118,17 @@ async def me(request: Request, viewer: Viewer = Depends(require_viewer)) -> dict
             "ops": viewer.ops, "operator": viewer.operator, "csrf_token": csrf_token(request)}
 
 
-@router.get("/incidents")
+@router.get("/incidents", responses={400: {"description": "an unknown hall, tier or step"},
+                                      422: {"description": "ticket_no or channel malformed; the field is named"}})
 async def incidents(request: Request, hall: Optional[str] = None, tier: Optional[int] = None,
                     stage: Optional[str] = None, drill: Optional[bool] = None, closed: bool = False,
+                    ticket_no: Optional[str] = Query(None, description=TICKET_NO, examples=["2026112300012345"]),
+                    channel: Optional[str] = Query(None, description=CHANNEL, examples=["hotline_95598"]),
                     viewer: Viewer = Depends(require_viewer)) -> list[dict]:
-    return await console(request).incidents(viewer, hall=hall, tier=tier, stage=stage, drill=drill, closed=closed)
+    """The incidents the viewer may see: open ones, or with `closed` also closed and dead ones; with `ticket_no`
+    those registered with that work-order number, closed ones (from the archive too) included."""
+    return await console(request).incidents(viewer, hall=hall, tier=tier, stage=stage, drill=drill, closed=closed,
+                                            ticket_no=ticket_no, channel=channel)
 
 
 @router.post("/incidents", status_code=201, dependencies=[Depends(check_csrf)])

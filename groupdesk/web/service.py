@@ -9,6 +9,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from groupdesk.engine import visibility
 from groupdesk.core import validation as v
+from groupdesk.core.intake import search_fields_problem
+from groupdesk.incidents.tickets import find_by_ticket
 from groupdesk.runtime.config import Settings
 from groupdesk.runtime.datafiles import private_file
 from groupdesk.people.directory import Directory, load_directory
@@ -74,9 +76,18 @@ class Console(PromiseConsole):
     # ---- reading ------------------------------------------------------------------------
 
     async def incidents(self, viewer: Viewer, hall: str | None = None, tier: int | None = None,
-                        stage: str | None = None, drill: bool | None = None, closed: bool = False) -> list[dict]:
-        """Open (running) incidents the viewer may see; with closed=True also closed and dead ones."""
+                        stage: str | None = None, drill: bool | None = None, closed: bool = False,
+                        ticket_no: str | None = None, channel: str | None = None) -> list[dict]:
+        """Open (running) incidents the viewer may see; with closed=True also closed and dead ones. With ticket_no
+        (and `channel`): those registered with that work-order number, closed ones (the archive's too) included,
+        as `groupdesk list --ticket-no` finds them."""
         self.check_filters(hall, tier, stage)
+        if wrong := search_fields_problem(ticket_no, channel):
+            raise Invalid(*wrong)
+        if ticket_no is not None:
+            found = await find_by_ticket(await self.gateway(), self.settings, ticket_no.strip(), channel or None,
+                                         hall=hall, tier=tier, drill=drill, stage=stage)
+            return [r for r in found if viewer.may_view(r["hall"])]
         query = visibility.list_query(hall=hall, status=None if closed else "open", tier=tier, drill=drill,
                                       stage=stage)
         rows = await (await self.gateway()).list(query, limit=500)
