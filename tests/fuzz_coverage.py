@@ -21,7 +21,8 @@ MAY = {
     "GET /healthz": EVERYONE, "GET /api/incidents": EVERYONE, "GET /api/approvals": EVERYONE,
     "GET /api/promises": EVERYONE, "GET /api/incidents/{incident_id}": EVERYONE,
     # a group (the example start): the smart-meter playbook's started_by roles
-    "POST /api/incidents": frozenset({"hall_lead", "guide", "security_guard"}),
+    # who a playbook's started_by names: guide and guard start a group, the director the dispute ladder
+    "POST /api/incidents": frozenset({"hall_lead", "guide", "security_guard", "centre_director"}),
     "POST /api/incidents/{incident_id}/outcomes": frozenset({"hall_lead", "guide", "security_guard"}),
     "POST /api/incidents/{incident_id}/approval": frozenset({"centre_director"}),
     "POST /api/incidents/{incident_id}/follow-up": frozenset({"hall_lead", "centre_director"}),
@@ -73,10 +74,11 @@ class Coverage:
         return [f"{role} {label}: {dict(c)}" for (role, label), c in self.statuses.items()
                 if any(s >= 500 for s in c)]
 
-    def unauthorised(self) -> int:
-        """2xx answers to a role not among those who may call the operation."""
-        return sum(n for (role, label), c in self.statuses.items() if label in MAY and role not in MAY[label]
-                   for status, n in c.items() if 200 <= status < 300)
+    def unauthorised(self) -> dict[str, int]:
+        """2xx answers to a role not among those who may call the operation, by "role label"."""
+        found = {f"{role} {label}": sum(n for status, n in c.items() if 200 <= status < 300)
+                 for (role, label), c in self.statuses.items() if label in MAY and role not in MAY[label]}
+        return {k: n for k, n in found.items() if n}
 
     def reached(self, role: str, label: str) -> bool:
         return any(200 <= s < 300 for s in self.statuses.get((role, label), {}))
@@ -93,7 +95,7 @@ class Coverage:
                  f"schemathesis {schemathesis.__version__} against the console's OpenAPI (with its links), one run"
                  f" as each role: {total:,} requests in {self.seconds:.0f} s, "
                  f"{sum(1 for c in self.statuses.values() for s in c.elements() if s >= 500)} answered 5xx;"
-                 f" {self.unauthorised()} answered 2xx to a role that may not call the operation.", "",
+                 f" {sum(self.unauthorised().values())} answered 2xx to a role that may not call the operation.", "",
                  f"Reproduce: `{command}` (this run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
                  f" {os.cpu_count()} cores).", "",
                  "Per role: the operations it may call that reached a 2xx (of those it may call), and the requests"

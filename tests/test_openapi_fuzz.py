@@ -20,7 +20,7 @@ async def test_every_role_reaches_what_it_may_call_and_nothing_answers_5xx(dev_e
     print(f"\nschemathesis: {total} requests as {len(ROLES)} roles, {coverage.seconds:.0f} s")
     assert not coverage.server_errors(), coverage.server_errors()
     assert not coverage.missing(), coverage.missing()
-    assert coverage.unauthorised() == 0, "a role got a 2xx from an operation it may not call"
+    assert not coverage.unauthorised(), f"a role got a 2xx from an operation it may not call: {coverage.unauthorised()}"
     assert {label for _, label in coverage.statuses} >= set(MAY), "every operation was tried"
 
 
