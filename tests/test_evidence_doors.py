@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 import evidence_files as files
 from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT
@@ -19,6 +20,7 @@ from groupdesk.record.attachments import Attachments
 from groupdesk.record.evidence_check import sha256
 from groupdesk.record.evidence_store import store_for
 from groupdesk.storage import open_database
+from groupdesk.storage.schema import archive_records
 from groupdesk.web.app import create_app
 from helpers import answer_follow_up, outcome, run_cli as cli, setup_for, start
 from test_evidence import s3  # noqa: F401 - moto's S3 API server, a fixture
@@ -57,6 +59,12 @@ async def test_the_cli_attaches_lists_and_gets_until_the_record_is_written(dev_e
         row = json.loads(done.stdout)
         assert row["created"] and row["added_by"] == "zhao.min" and row["step"] == "talk_with_lead"
         assert row["original_sha256"] == sha256(photo.read_bytes()) != row["stored_sha256"]
+        shown = json.loads((await cli(env, "show", handle.id, "--json")).stdout)  # the workflow was told
+        added = [e for e in shown["timeline"] if e["kind"] == "evidence_added"]
+        assert [(e["step"], e["actor"]) for e in added] == [("talk_with_lead", "zhao.min")], shown["timeline"]
+        assert row["stored_sha256"] in added[0]["detail"] and "电表" not in json.dumps(shown, ensure_ascii=False)
+        assert [(e["original_sha256"], e["stored_sha256"]) for e in shown["evidence"]] == \
+            [(row["original_sha256"], row["stored_sha256"])]
         assert "not accepted" in one_line(await cli(env, "attach", handle.id, str(gif), "--as", "sun.li"))
         assert "(a polyglot file)" in one_line(await cli(env, "attach", handle.id, str(link), "--as", "sun.li"))
         assert "over the 10 MB limit" in one_line(await cli(env, "attach", handle.id, str(big), "--as", "sun.li"))
@@ -85,6 +93,14 @@ async def test_the_cli_attaches_lists_and_gets_until_the_record_is_written(dev_e
         assert late.returncode == 0 and "already attached" in late.stdout, late.stderr
         await answer_follow_up(handle, 5)
         await handle.result()  # the archive record is written as the workflow completes
+        with open_database(settings).read() as c:
+            sealed = json.loads(c.execute(select(archive_records.c.record).where(
+                archive_records.c.incident_id == handle.id)).scalar_one())
+        assert [(e["original_sha256"], e["stored_sha256"], e["kind"], e["size"], e["step"], e["added_by"])
+                for e in sealed["evidence"]] == [(row["original_sha256"], row["stored_sha256"], "image/jpeg",
+                                                  row["size"], "talk_with_lead", "zhao.min")]  # the late attach: once
+        verified = await cli(env, "archive", "verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
         archived = one_line(await cli(env, "attach", handle.id, str(gif.with_name("电表.jpg")), "--as", "sun.li"))
         assert "is archived" in archived, archived
         after = await cli(env, "attachments", "get", handle.id, row["stored_sha256"], "--out", str(out),

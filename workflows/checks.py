@@ -7,6 +7,7 @@ from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
+from groupdesk.core.evidence import EvidenceAdded, evidence_problems
 from groupdesk.core.links import CHOSEN
 from groupdesk.core.models import DecideApproval, FailedAction, HandOver, MigratePlaybook, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Step
@@ -208,3 +209,12 @@ def check_handover(machine: IncidentMachine, req: HandOver) -> None:
     if req.actor != machine.state.owner:
         require_role(machine, req.actor, ["hall_lead", "centre_director"], f"hand over {machine.state.id}"
                      f" (its owner is {machine.state.owner})", req.roles)
+
+
+def check_evidence(machine: IncidentMachine, req: EvidenceAdded) -> None:
+    """The `evidence_added` update: a file of the hall's staff, described as the gateway stored it. Not refused once
+    the incident is closed: evidence is attached until the archive record is written (the follow-up's wait)."""
+    for field, problem in evidence_problems(req, machine.pb.steps).items():
+        raise rejected(f"{field}: {problem}")
+    if not roles_of(machine, req.actor, req.roles):
+        raise rejected(f"{req.actor} holds no role at hall {machine.state.hall_id}; staff of the hall attach evidence")

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         SkipAction,
         StartIncident,
     )
+    from groupdesk.core.evidence import EvidenceAdded
     from groupdesk.core.finding import RecordFinding
     from groupdesk.core.playbook import Playbook
     from groupdesk.core.amend import AmendRegistration
@@ -258,6 +259,17 @@ class GroupIncidentWorkflow:
     @from_complainant.validator
     def validate_from_complainant(self, req: FromComplainant) -> None:
         tell_checks.check_from_complainant(self.machine, req)
+
+    @workflow.update
+    def evidence_added(self, req: EvidenceAdded) -> Ack:
+        """A file stored for the incident (groupdesk attach, the console, the API): kept with both hashes for the
+        archive record, and on the timeline."""
+        self.machine.evidence_added(req, workflow.now())
+        return self.acknowledge()
+
+    @evidence_added.validator
+    def validate_evidence_added(self, req: EvidenceAdded) -> None:
+        checks.check_evidence(self.machine, req)
 
     @workflow.signal
     def add_note(self, note: AddNote) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from groupdesk.core.evidence import EvidenceItem
 from groupdesk.core.finding import Finding
 from groupdesk.core.links import LinkedIncident, ParentLink
 from groupdesk.core.periods import SensitivePeriod
@@ -295,6 +296,7 @@ class IncidentState(BaseModel):
     amended_keys: AmendKeys | None = None
     amendments: int = 0  # how often the registration was amended: numbers the next one's messages
     finding: Finding | None = None  # 有效投诉的认定: founded or not, cause, who and which unit (groupdesk.core.finding)
+    evidence: list[EvidenceItem] = Field(default_factory=list)  # files attached while it ran (groupdesk.core.evidence)
 
 
 # Kept in the workflow (a continued run keeps its approval's hash), never shown: the state query blanks it

@@ -34,6 +34,7 @@ from groupdesk.core.models import (
 from groupdesk.core.amend import AmendRegistration
 from groupdesk.core.links import CHOSEN
 from groupdesk.core.tell import FromComplainant, TellComplainant
+from groupdesk.core.evidence import EvidenceAdded
 from groupdesk.core.finding import RecordFinding
 from groupdesk.core import involved
 from groupdesk.core.roles import with_ownership
@@ -210,6 +211,9 @@ class Incident:
         return await execute_update(self._handle, _workflow().amend_registration, req)
     async def finding(self, req: RecordFinding) -> Ack:
         return await execute_update(self._handle, _workflow().finding, req)
+
+    async def evidence_added(self, req: EvidenceAdded) -> Ack:
+        return await execute_update(self._handle, _workflow().evidence_added, req)
 
     async def from_complainant(self, req: FromComplainant) -> Ack:
         return await execute_update(self._handle, _workflow().from_complainant, req)

@@ -66,6 +66,8 @@ def build_record(start: StartIncident, state: IncidentState, run_id: str, key: b
         "told": sum(1 for e in state.timeline if e.kind == "told"),  # 进度告知: messages staff chose to send
         # 有效投诉的认定: its own object, apart from the role-based `responsible` above; None without one
         "finding": state.finding.model_dump(mode="json") if state.finding else None,
+        # the files attached while it ran (both hashes, kind, size, step, who, when): the sealed record names them
+        "evidence": [{**e.model_dump(mode="json"), "added_at": iso(e.added_at)} for e in state.evidence],
         **answers(state),
     }
 

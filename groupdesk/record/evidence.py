@@ -12,6 +12,7 @@ import structlog
 from temporalio.client import WorkflowExecutionStatus
 
 from groupdesk.core import validation as v
+from groupdesk.core.evidence import EvidenceAdded
 from groupdesk.people.permissions import Viewer, require
 from groupdesk.record.attachments import Attachments
 from groupdesk.record.evidence_check import EvidenceRefused, check
@@ -46,16 +47,20 @@ class EvidenceGateway:
         evidence = await asyncio.to_thread(check, data, name)  # decoding a photo takes a while: off the loop
         row, created = await asyncio.to_thread(self.attachments_table().add, incident_id, state.hall_id,
                                                step or None, viewer.id, evidence, name)
-        if created:
-            await self.evidence_added(incident_id, row)
+        # told on every attach, a file the incident holds already too: a retry after a failed update heals, and
+        # the workflow keeps each file once
+        await self.evidence_added(incident_id, row, viewer.roles_at(state.hall_id), created)
         return row, created
 
-    async def evidence_added(self, incident_id: str, row: dict) -> None:
-        """Called once per file newly stored for a running incident: the place where the incident hears of it.
-        Today it is logged only; the incident's timeline is not told (issue 29, phase 2: a workflow signal from
-        here, so the attachment shows on the timeline and in the archive record)."""
-        log.info("evidence attached", incident_id=incident_id, step=row["step"], attachment=row["id"],
-                 media_type=row["media_type"], stored_sha256=row["stored_sha256"][:16])
+    async def evidence_added(self, incident_id: str, row: dict, roles: list[str], created: bool = True) -> None:
+        """The incident hears of a file stored for it (the `evidence_added` update): both hashes, kind, size, step
+        and who, never the file's name; its timeline and, at close, its archive record list it."""
+        await self.incident(incident_id).evidence_added(EvidenceAdded(
+            attachment_id=row["id"], original_sha256=row["original_sha256"], stored_sha256=row["stored_sha256"],
+            kind=row["media_type"], size=row["size"], step=row["step"], actor=row["added_by"], roles=list(roles)))
+        if created:
+            log.info("evidence attached", incident_id=incident_id, step=row["step"], attachment=row["id"],
+                     media_type=row["media_type"], stored_sha256=row["stored_sha256"][:16])
 
     async def evidence(self, viewer: Viewer, incident_id: str) -> list[dict]:
         """The incident's attachments, if the viewer may see the incident."""

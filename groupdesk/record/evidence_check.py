@@ -12,9 +12,9 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
+from groupdesk.core.evidence import MAX_BYTES
 from groupdesk.core.validation import InputError
 
-MAX_BYTES = 10 * 1024 * 1024  # one file
 MAX_PER_INCIDENT = 50
 MAX_PIXELS = 100_000_000  # a 100-megapixel photo; more is refused before it is decoded (a decompression bomb)
 MAX_NAME = 100

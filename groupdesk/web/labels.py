@@ -89,6 +89,7 @@ EVENTS: dict[str, Pair] = {
     "told": ("告知客户", "complainant told"),
     "registration_amended": ("变更登记信息", "registration amended"),
     "finding_recorded": ("记录投诉认定", "finding recorded"),
+    "evidence_added": ("添加证据", "evidence added"),
     "status_page_visit": ("客户查看进度页", "complainant opened the status page"),
     "complainant_info": ("客户补充信息", "complainant added information"),
     "publicity_alert": ("舆情提示", "publicity alert"),
@@ -296,6 +297,23 @@ def _finding_words(detail: str, directory: Directory | None, lang: str) -> str:
     return ("; " if lang == "en" else ";").join(words) + (": " if lang == "en" else ":") + reason
 
 
+EVIDENCE = re.compile(r"(\S+) (\d+) bytes sha256 ([0-9a-f]{64})")
+EVIDENCE_KINDS = {"image/jpeg": ("JPEG 照片", "JPEG photo"), "image/png": ("PNG 图片", "PNG image"),
+                  "image/webp": ("WebP 图片", "WebP image"), "application/pdf": ("PDF 文件", "PDF document")}
+
+
+def _evidence_words(detail: str, lang: str) -> str:
+    """An evidence_added entry ("image/jpeg 123456 bytes sha256 <hash>") in words: kind, size, the hash's start."""
+    found = EVIDENCE.fullmatch(detail)
+    if not found:
+        return detail
+    kind, size, sha = found.groups()
+    size_n = int(size)
+    shown = f"{size_n / 1024 / 1024:.1f} MB" if size_n >= 1024 * 1024 else f"{max(1, round(size_n / 1024))} KB"
+    return (f"{pick(EVIDENCE_KINDS.get(kind), lang, kind)}, {shown} (SHA-256 {sha[:12]}…)" if lang == "en"
+            else f"{pick(EVIDENCE_KINDS.get(kind), lang, kind)},{shown}(SHA-256 {sha[:12]}…)")
+
+
 def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, lang: str) -> str:
     """The detail of one timeline entry, with every identifier in it turned into words."""
     kind, detail, en = entry.kind, entry.detail or "", lang == "en"
@@ -315,6 +333,8 @@ def event_text(entry: TimelineEntry, pb: Playbook, directory: Directory | None, 
         return amended_text(detail, lang)
     if kind == "finding_recorded":
         return _finding_words(detail, directory, lang)
+    if kind == "evidence_added":
+        return _evidence_words(detail, lang)
     if kind == "step_waiting":
         missing = [pb.step_title(s.strip(), lang) for s in detail.removeprefix("waiting for ").split(",")]
         return ("waiting for " if en else "等待:") + "、".join(missing)

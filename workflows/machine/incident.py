@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from groupdesk.core.evidence import EvidenceAdded, EvidenceItem, evidence_line
 from groupdesk.core.finding import REVIEW_STEP, RecordFinding
 from groupdesk.core.links import ChildResult, HandOverSpec
 from groupdesk.core.models import (
@@ -103,6 +104,18 @@ class IncidentMachine(Record):
 
     def add_note(self, note: AddNote, now: datetime) -> None:
         self.log(now, "note", actor=note.actor, detail=note.text.strip())
+
+    def evidence_added(self, req: EvidenceAdded, now: datetime) -> bool:
+        """A validated file stored for the incident: kept with both hashes and on the timeline, once (the gateway
+        tells again when an attach is retried); whether it was new."""
+        if any(e.stored_sha256 == req.stored_sha256 for e in self.state.evidence):
+            return False
+        item = EvidenceItem(attachment_id=req.attachment_id, original_sha256=req.original_sha256,
+                            stored_sha256=req.stored_sha256, kind=req.kind, size=req.size, step=req.step,
+                            added_by=req.actor, added_at=now)
+        self.state.evidence.append(item)
+        self.log(now, "evidence_added", step=req.step, actor=req.actor, detail=evidence_line(item))
+        return True
 
     def change_promises(self, req: PromiseChange, now: datetime) -> str:
         """A validated change to the promises; returns the id of the promise made or changed."""
