@@ -10,6 +10,7 @@ import asyncio
 
 import structlog
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 from groupdesk.core import validation as v
 from groupdesk.core.evidence import EvidenceAdded
@@ -55,9 +56,16 @@ class EvidenceGateway:
     async def evidence_added(self, incident_id: str, row: dict, roles: list[str], created: bool = True) -> None:
         """The incident hears of a file stored for it (the `evidence_added` update): both hashes, kind, size, step
         and who, never the file's name; its timeline and, at close, its archive record list it."""
-        await self.incident(incident_id).evidence_added(EvidenceAdded(
-            attachment_id=row["id"], original_sha256=row["original_sha256"], stored_sha256=row["stored_sha256"],
-            kind=row["media_type"], size=row["size"], step=row["step"], actor=row["added_by"], roles=list(roles)))
+        req = EvidenceAdded(attachment_id=row["id"], original_sha256=row["original_sha256"],
+                            stored_sha256=row["stored_sha256"], kind=row["media_type"], size=row["size"],
+                            step=row["step"], actor=row["added_by"], roles=list(roles))
+        try:
+            await self.incident(incident_id).evidence_added(req)
+        except RPCError as err:
+            # the incident finished between the check and the update: the file and its row stay (listed, verified
+            # by `archive verify`), its archive record does not name it
+            log.warning("evidence not told to the incident", incident_id=incident_id, attachment=row["id"],
+                        error=type(err).__name__)
         if created:
             log.info("evidence attached", incident_id=incident_id, step=row["step"], attachment=row["id"],
                      media_type=row["media_type"], stored_sha256=row["stored_sha256"][:16])
