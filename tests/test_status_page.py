@@ -5,12 +5,16 @@ unknown, mangled, revoked or expired link gets the same 404; requests are limite
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from PIL import Image
 from temporalio.testing import ActivityEnvironment
+
+import evidence_files as files
 
 from activities.sms import SmsActivities
 from groupdesk.core.models import RecordOutcome
@@ -113,9 +117,16 @@ async def _get(app, path, **kw):
         return await web.get(path, **kw)
 
 
-async def _post(app, path, data):
+async def _post(app, path, data, photo: bytes | None = None, name: str = "IMG_0001.jpg", headers=None):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web:
-        return await web.post(path, data=data)
+        return await web.post(path, data=data, files=None if photo is None else {"photo": (name, photo)},
+                              headers=headers)
+
+
+def _error_line(html: str) -> str:
+    found = re.findall(r'<p class="error" role="alert" id="error">([^<]*)</p>', html)
+    assert len(found) == 1, html
+    return found[0]
 
 
 def _leaks(html: str, incident_id: str) -> list[str]:
@@ -170,6 +181,32 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         assert early.status_code == 409  # the survey is not due yet: the same rule as an SMS answer
         info = [e.detail for e in (await handle.live_state()).timeline if e.kind == "complainant_info"]
         assert info == ["家里电表箱已拍照,可随时上门查看"]
+
+        # a photo with the information: the staff's evidence checks and store, EXIF gone, listed for staff
+        assert 'type="file" name="photo"' in html and 'enctype="multipart/form-data"' in html
+        photo = await _post(app, f"/s/{token}/info", {"text": "电表箱照片"}, files.photo_jpeg())
+        assert photo.status_code == 303, photo.text
+        listed = await gateway.evidence(lead, handle.id)
+        assert [(r["added_by"], r["media_type"], r["step"], r["name"]) for r in listed] == \
+            [("lead_complainant", "image/jpeg", None, "")]
+        _, kept = await gateway.evidence_file(lead, handle.id, listed[0]["stored_sha256"], "api")
+        assert Image.open(io.BytesIO(kept)).getexif().get_ifd(0x8825) == {} and dict(Image.open(io.BytesIO(kept))
+                                                                                      .getexif()) == {}
+        assert listed[0]["original_sha256"] != listed[0]["stored_sha256"]  # both hashes kept
+        assert [e.detail for e in (await handle.live_state()).timeline if e.kind == "complainant_info"][-1] == "电表箱照片"
+        for data, name, status, line in (
+                (files.scan_pdf(), "scan.pdf", 422, "只能上传 JPEG、PNG 或 WebP 格式的照片。"),
+                (files.gif(), "a.jpg", 422, "只能上传 JPEG、PNG 或 WebP 格式的照片。"),
+                (files.oversized_jpeg(), "big.jpg", 413, "照片超过 10 MB,请压缩后或换一张再上传。")):
+            refused = await _post(app, f"/s/{token}/info", {"text": "再补充一张"}, data, name)
+            assert refused.status_code == status and _error_line(refused.text) == line
+            assert not _leaks(refused.text, handle.id)
+        assert (await _post(app, "/s/" + "A" * 22 + "/info", {"text": "x"}, files.photo_png())).status_code == 404
+        elsewhere = await _post(app, f"/s/{token}/info", {"text": "x"}, files.photo_png(),
+                                headers={"Sec-Fetch-Site": "cross-site"})  # a form on another site posting here
+        assert elsewhere.status_code == 403
+        assert len(await gateway.evidence(lead, handle.id)) == 1  # nothing stored by a refusal
+        assert len([e for e in (await handle.live_state()).timeline if e.kind == "complainant_info"]) == 2
 
         # the matter settled: the survey goes out a (scaled) working day after closing
         for step, outcome_name, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
