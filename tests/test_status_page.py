@@ -205,6 +205,10 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         elsewhere = await _post(app, f"/s/{token}/info", {"text": "x"}, files.photo_png(),
                                 headers={"Sec-Fetch-Site": "cross-site"})  # a form on another site posting here
         assert elsewhere.status_code == 403
+        monkeypatch.setattr("groupdesk.record.evidence.MAX_PER_INCIDENT", 1)  # the 50 reached, as one
+        full = await _post(app, f"/s/{token}/info", {"text": "再补充一张"}, files.photo_png(), "b.png")
+        assert full.status_code == 409 and _error_line(full.text) == "本事项的照片和材料已达 1 个上限,不能再上传。"
+        monkeypatch.undo()
         assert len(await gateway.evidence(lead, handle.id)) == 1  # nothing stored by a refusal
         assert len([e for e in (await handle.live_state()).timeline if e.kind == "complainant_info"]) == 2
 
@@ -224,6 +228,10 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         assert [e.actor for e in final.timeline if e.kind == "follow_up_answered"] == ["lead_complainant"]
         after = await _get(app, f"/s/{token}")
         assert after.status_code == 200 and "您的问题已办结" in after.text and 'id="survey"' not in after.text
+        assert 'name="photo"' not in after.text
+        late = await _post(app, f"/s/{token}/info", {"text": "补一张"}, files.photo_webp(), "c.webp")
+        assert late.status_code == 409 and _error_line(late.text) == "事项已办结归档,不能再上传照片。"
+        assert len(await gateway.evidence(lead, handle.id)) == 1
 
         # revoked (only by the owner, the hall lead or the director) and expired: the same 404 as an unknown link
         with pytest.raises(Forbidden):
