@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
+from evidence_files import photo_jpeg
 from groupdesk.core.models import RecordOutcome
 from groupdesk.core.tell import TellComplainant
 from groupdesk.drills.smart_meter import wait_for
@@ -69,8 +70,12 @@ async def test_the_complainant_answers_the_survey_on_their_phone(site, dev_env, 
         assert await page.evaluate(LAYOUT_JS) == [] and await page.evaluate(A11Y_JS) == []
         assert _leaks(await page.evaluate(ZH_TEXT_JS), await page.content(), ids) == []
         await page.get_by_label("如有新的情况,请在此告诉我们").fill("家里电表箱已拍照,可随时上门查看")
+        await page.get_by_label(re.compile("附上照片")).set_input_files(
+            files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()}])
         await page.click("#send-info")
         await expect(page.locator("#notice")).to_have_text("您补充的信息已收到,我们会尽快处理。")
+        listed = await gateway.evidence(acting_as(DIRECTORY, "sun.li"), incident.id)
+        assert [(r["added_by"], r["media_type"]) for r in listed] == [("lead_complainant", "image/jpeg")]
 
         for step, outcome, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
                                      ("talk_with_lead", "accepted", "sun.li")):

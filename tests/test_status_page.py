@@ -5,12 +5,16 @@ unknown, mangled, revoked or expired link gets the same 404; requests are limite
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from PIL import Image
 from temporalio.testing import ActivityEnvironment
+
+import evidence_files as files
 
 from activities.sms import SmsActivities
 from groupdesk.core.models import RecordOutcome
@@ -113,9 +117,16 @@ async def _get(app, path, **kw):
         return await web.get(path, **kw)
 
 
-async def _post(app, path, data):
+async def _post(app, path, data, photo: bytes | None = None, name: str = "IMG_0001.jpg", headers=None):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web:
-        return await web.post(path, data=data)
+        return await web.post(path, data=data, files=None if photo is None else {"photo": (name, photo)},
+                              headers=headers)
+
+
+def _error_line(html: str) -> str:
+    found = re.findall(r'<p class="error" role="alert" id="error">([^<]*)</p>', html)
+    assert len(found) == 1, html
+    return found[0]
 
 
 def _leaks(html: str, incident_id: str) -> list[str]:
@@ -171,6 +182,36 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         info = [e.detail for e in (await handle.live_state()).timeline if e.kind == "complainant_info"]
         assert info == ["家里电表箱已拍照,可随时上门查看"]
 
+        # a photo with the information: the staff's evidence checks and store, EXIF gone, listed for staff
+        assert 'type="file" name="photo"' in html and 'enctype="multipart/form-data"' in html
+        photo = await _post(app, f"/s/{token}/info", {"text": "电表箱照片"}, files.photo_jpeg())
+        assert photo.status_code == 303, photo.text
+        listed = await gateway.evidence(lead, handle.id)
+        assert [(r["added_by"], r["media_type"], r["step"], r["name"]) for r in listed] == \
+            [("lead_complainant", "image/jpeg", None, "")]
+        _, kept = await gateway.evidence_file(lead, handle.id, listed[0]["stored_sha256"], "api")
+        assert Image.open(io.BytesIO(kept)).getexif().get_ifd(0x8825) == {} and dict(Image.open(io.BytesIO(kept))
+                                                                                      .getexif()) == {}
+        assert listed[0]["original_sha256"] != listed[0]["stored_sha256"]  # both hashes kept
+        assert [e.detail for e in (await handle.live_state()).timeline if e.kind == "complainant_info"][-1] == "电表箱照片"
+        for data, name, status, line in (
+                (files.scan_pdf(), "scan.pdf", 422, "只能上传 JPEG、PNG 或 WebP 格式的照片。"),
+                (files.gif(), "a.jpg", 422, "只能上传 JPEG、PNG 或 WebP 格式的照片。"),
+                (files.oversized_jpeg(), "big.jpg", 413, "照片超过 10 MB,请压缩后或换一张再上传。")):
+            refused = await _post(app, f"/s/{token}/info", {"text": "再补充一张"}, data, name)
+            assert refused.status_code == status and _error_line(refused.text) == line
+            assert not _leaks(refused.text, handle.id)
+        assert (await _post(app, "/s/" + "A" * 22 + "/info", {"text": "x"}, files.photo_png())).status_code == 404
+        elsewhere = await _post(app, f"/s/{token}/info", {"text": "x"}, files.photo_png(),
+                                headers={"Sec-Fetch-Site": "cross-site"})  # a form on another site posting here
+        assert elsewhere.status_code == 403
+        monkeypatch.setattr("groupdesk.record.evidence.MAX_PER_INCIDENT", 1)  # the 50 reached, as one
+        full = await _post(app, f"/s/{token}/info", {"text": "再补充一张"}, files.photo_png(), "b.png")
+        assert full.status_code == 409 and _error_line(full.text) == "本事项的照片和材料已达 1 个上限,不能再上传。"
+        monkeypatch.undo()
+        assert len(await gateway.evidence(lead, handle.id)) == 1  # nothing stored by a refusal
+        assert len([e for e in (await handle.live_state()).timeline if e.kind == "complainant_info"]) == 2
+
         # the matter settled: the survey goes out a (scaled) working day after closing
         for step, outcome_name, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
                                           ("talk_with_lead", "accepted", "sun.li")):
@@ -187,6 +228,10 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         assert [e.actor for e in final.timeline if e.kind == "follow_up_answered"] == ["lead_complainant"]
         after = await _get(app, f"/s/{token}")
         assert after.status_code == 200 and "您的问题已办结" in after.text and 'id="survey"' not in after.text
+        assert 'name="photo"' not in after.text
+        late = await _post(app, f"/s/{token}/info", {"text": "补一张"}, files.photo_webp(), "c.webp")
+        assert late.status_code == 409 and _error_line(late.text) == "事项已办结归档,不能再上传照片。"
+        assert len(await gateway.evidence(lead, handle.id)) == 1
 
         # revoked (only by the owner, the hall lead or the director) and expired: the same 404 as an unknown link
         with pytest.raises(Forbidden):

@@ -14,9 +14,10 @@ from temporalio.service import RPCError
 
 from groupdesk.core import validation as v
 from groupdesk.core.evidence import EvidenceAdded
+from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.people.permissions import Viewer, require
 from groupdesk.record.attachments import Attachments
-from groupdesk.record.evidence_check import EvidenceRefused, check
+from groupdesk.record.evidence_check import IMAGE_TYPES, MAX_PER_INCIDENT, EvidenceRefused, check, size_problem
 from groupdesk.record.evidence_store import store_for
 from groupdesk.storage import open_database
 
@@ -52,6 +53,35 @@ class EvidenceGateway:
         # the workflow keeps each file once
         await self.evidence_added(incident_id, row, viewer.roles_at(state.hall_id), created)
         return row, created
+
+    async def attach_from_complainant(self, incident_id: str, hall_id: str, data: bytes) -> dict:
+        """A photo from the complainant's status page (the link is their proof; the page found the incident): the
+        same checks and store as staff evidence, images only, recorded as added by `lead_complainant`. Refusals
+        are EvidenceRefused with one plain Chinese line (413 too large, 422 not a photo, 409 full or archived);
+        nothing is stored then."""
+        if size_problem(len(data)):
+            raise EvidenceRefused("photo", "照片超过 10 MB,请压缩后或换一张再上传。" if data else "请选择一张照片。",
+                                  413 if data else 422)
+        if (await self.incident(incident_id).describe()).status != WorkflowExecutionStatus.RUNNING:
+            raise EvidenceRefused("photo", "事项已办结归档,不能再上传照片。", 409)
+        table = self.attachments_table()
+        if await asyncio.to_thread(table.count, incident_id) >= MAX_PER_INCIDENT:
+            raise EvidenceRefused("photo", f"本事项的照片和材料已达 {MAX_PER_INCIDENT} 个上限,不能再上传。", 409)
+        not_a_photo = EvidenceRefused("photo", "只能上传 JPEG、PNG 或 WebP 格式的照片。", 422)
+        try:
+            evidence = await asyncio.to_thread(check, data)  # their file name is not kept
+        except EvidenceRefused:
+            raise not_a_photo from None
+        if evidence.media_type not in IMAGE_TYPES:  # a PDF is for staff
+            raise not_a_photo
+        try:
+            row, created = await asyncio.to_thread(table.add, incident_id, hall_id, None, LEAD_COMPLAINANT,
+                                                   evidence, "")
+        except EvidenceRefused:  # filled meanwhile
+            raise EvidenceRefused("photo", f"本事项的照片和材料已达 {MAX_PER_INCIDENT} 个上限,不能再上传。", 409) from None
+        if created:
+            await self.evidence_added(incident_id, row, [LEAD_COMPLAINANT])
+        return row
 
     async def evidence_added(self, incident_id: str, row: dict, roles: list[str], created: bool = True) -> None:
         """The incident hears of a file stored for it (the `evidence_added` update): both hashes, kind, size, step

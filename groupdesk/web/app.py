@@ -126,7 +126,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
                        allow_credentials=True, allow_methods=["POST", "OPTIONS"],
                        allow_headers=["Content-Type", "Authorization", "X-Namespace"])
     # outermost: a body over the limit is refused before anything reads it (an evidence upload's limit is the file's)
-    install_limits(app, larger=((attachments.UPLOAD_PATH, attachments.UPLOAD_LIMIT, attachments.TOO_LARGE),))
+    install_limits(app, larger=((attachments.UPLOAD_PATH, attachments.UPLOAD_LIMIT, attachments.TOO_LARGE),
+                                (status_page.INFO_PATH, status_page.INFO_LIMIT, status_page.TOO_LARGE)))
     from groupdesk.web import openapi_links
 
     openapi_links.install(app)  # from a started incident to every operation on it

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -23,6 +24,8 @@ from groupdesk.core.tell import VISIT_EVERY_S
 from groupdesk.core.validation import InputError
 from groupdesk.engine.client import IncidentUnavailable
 from groupdesk.messaging.status_links import StatusLinks, expired
+from groupdesk.record.evidence_check import MAX_BYTES, EvidenceRefused
+from groupdesk.record.evidence_store import StoreUnavailable
 from groupdesk.web.auth import client_address
 from groupdesk.web.pages import templates
 from groupdesk.web.status_view import view
@@ -31,6 +34,9 @@ router = APIRouter(include_in_schema=False)
 log = structlog.get_logger("groupdesk.web.status_page")
 PER_TOKEN, PER_ADDRESS, WINDOW_S = 30, 300, 60.0
 NOT_FOUND = "链接无效或已过期。如需帮助,请致电营业厅或拨打 95598。"
+INFO_PATH = r"^/s/[^/]+/info$"  # the add-information form may carry a photo (limits.py): a photo somewhat over
+INFO_LIMIT = 2 * MAX_BYTES  # 10 MB still reaches the page and gets its line there; a body over twice that gets it bare
+TOO_LARGE = "照片超过 10 MB,请压缩后或换一张再上传。"
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
@@ -109,14 +115,28 @@ async def status_page(token: str, request: Request):
     return _render(request, state, notice=done)
 
 
+async def _photo(upload: object) -> bytes:
+    """The photo sent with the information (at most the limit and one byte read), or b"" when none was chosen."""
+    if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
+        return b""
+    return await upload.read(MAX_BYTES + 1)
+
+
 async def _send(request: Request, token: str, kind: str):
+    if request.headers.get("sec-fetch-site", "") == "cross-site":  # a form posted from another site
+        return _plain(403, "请在办理进度页面上提交。")
     opened, refused = await _open(request, token)
     if refused:
         return refused
     row, state = opened
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    raw = await request.form(max_files=1, max_fields=10)
+    form = {k: str(v) for k, v in raw.items() if not isinstance(v, UploadFile)}
     gateway = await request.app.state.console.gateway()
     try:
+        if kind == "info" and (photo := await _photo(raw.get("photo"))):
+            # the photo first (every check, nothing stored when refused), then the information on the timeline
+            stored = await gateway.attach_from_complainant(row["incident_id"], state.hall_id, photo)
+            form["text"] = form.get("text", "").strip() or f"补充了一张照片({stored['stored_sha256'][:12]})"
         if kind == "answer":
             score = form.get("score", "")
             if not (score.isascii() and score.isdigit()):
@@ -124,6 +144,10 @@ async def _send(request: Request, token: str, kind: str):
             await gateway.complainant_answer(row["incident_id"], row["phone_key"], int(score), form.get("comment", ""))
         else:
             await gateway.complainant_info(row["incident_id"], row["phone_key"], form.get("text", ""))
+    except EvidenceRefused as exc:
+        return _render(request, state, exc.status, error=exc.message)
+    except StoreUnavailable:
+        return _render(request, state, 503, error="照片暂时无法保存,请稍后再试或致电营业厅。")
     except InputError as exc:
         return _render(request, state, 422, error=exc.message.split(" / ")[0])
     except WorkflowUpdateFailedError:
