@@ -11,7 +11,8 @@ from groupdesk.incidents.actions import actions, waiting_on
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.incidents.registration import prepare_start
-from groupdesk.web.labels import event_label, event_text, purpose_label, step_status
+from groupdesk.web.event_words import event_text
+from groupdesk.web.labels import event_label, purpose_label, step_status
 from groupdesk.core.models import TimelineEntry
 from groupdesk.playbooks.loader import find_playbook
 from workflows.machine.incident import IncidentMachine

@@ -202,7 +202,7 @@ def test_the_playbook_chosen_for_the_headcount_and_category_now(tmp_path):
 
 
 def test_the_console_reads_the_amendment_in_words():
-    from groupdesk.web.labels import amended_text
+    from groupdesk.web.event_words import amended_text
 
     m = new_machine(playbook=SINGLE)
     drain(m)

@@ -190,7 +190,7 @@ def test_the_channel_and_work_order_are_amended_rekeyed_and_read_in_words():
     from groupdesk.core.amend import AmendRegistration
     from groupdesk.incidents.amend import amend_keys, prepare_amend
     from groupdesk.record.repeat_keys import search_values, start_keys
-    from groupdesk.web.labels import amended_text
+    from groupdesk.web.event_words import amended_text
     from machine_helpers import T0, drain, new_machine
     from workflows.amend_checks import check_amend
 

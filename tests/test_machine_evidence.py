@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from groupdesk.core.evidence import EvidenceAdded
 from groupdesk.record.archive_record import build_record
-from groupdesk.web.labels import event_text
+from groupdesk.web.event_words import event_text
 from machine_helpers import DIRECTORY, T0, drain, new_machine, no_temporal_server  # noqa: F401
 from workflows import checks
 

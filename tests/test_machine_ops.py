@@ -135,7 +135,8 @@ def test_a_staff_message_that_fell_back_from_wecom_to_sms_is_on_the_timeline():
     from groupdesk.core.models import Delivery, SendResult, TimelineEntry
     from groupdesk.people.directory import current_directory
     from groupdesk.runtime.config import EXAMPLE_DIRECTORY
-    from groupdesk.web.labels import event_label, event_text
+    from groupdesk.web.event_words import event_text
+    from groupdesk.web.labels import event_label
 
     m = new_machine()
     guide_msg, _ = sends(drain(m))

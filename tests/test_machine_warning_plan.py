@@ -234,7 +234,7 @@ def _directory():
 
 
 def test_the_timeline_says_the_tier_in_words_most_severe_first():
-    from groupdesk.web.labels import event_text
+    from groupdesk.web.event_words import event_text
 
     m = approved()
     plan(m, "raise", T0 + 10 * MIN)

@@ -16,7 +16,7 @@ from groupdesk.core.validation import InputError
 from groupdesk.incidents.times import check_outcome_times, check_promise_due
 from groupdesk.playbooks.loader import load_playbook
 from groupdesk.runtime.config import REPO_ROOT
-from groupdesk.web.labels import event_text
+from groupdesk.web.event_words import event_text
 from machine_helpers import DIRECTORY, T0, drain, new_machine, no_temporal_server, outcome, resolve, sends, text  # noqa: F401
 from workflows import checks, promise_checks
 

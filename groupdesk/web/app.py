@@ -20,6 +20,7 @@ from groupdesk.web.api import router as api_router
 from groupdesk.web.auth import SignIns
 from groupdesk.web.codec_server import router as codec_router
 from groupdesk.web.limits import install as install_limits
+from groupdesk.web import board_page
 from groupdesk.web.pages import SignInRequired, router as pages_router
 from groupdesk.web.operations import ops_or_token
 from groupdesk.web.permissions import Forbidden
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
     app.include_router(tencent_webhooks.router)
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(board_page.router)
     from groupdesk.web import promises
 
     app.include_router(promises.api)

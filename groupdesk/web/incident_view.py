@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from groupdesk.people.directory import Directory
-from groupdesk.web.labels import delivery_label, event_label, event_text, person_name, purpose_label, step_status
+from groupdesk.web.event_words import event_text
+from groupdesk.web.labels import delivery_label, event_label, person_name, purpose_label, step_status
 from groupdesk.runtime.masking import mask_phone
 from groupdesk.core.models import IncidentState
 from groupdesk.core.playbook import Playbook

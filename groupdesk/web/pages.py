@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import secrets
 import time
 from dataclasses import replace
@@ -11,26 +9,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from groupdesk.core import validation as v
 from groupdesk.incidents.actions import actions, step_scripts, waiting_on
 from groupdesk.core.warning_plan import PLAN_STEP
-from groupdesk.web.labels import FAILED_STATUS, error_text, event_text, field_label, hall_name, person_name, pick, purpose_label
+from groupdesk.web.event_words import event_text
+from groupdesk.web.labels import FAILED_STATUS, error_text, field_label, hall_name, person_name, pick, purpose_label
 from groupdesk.runtime.masking import mask_code
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.playbooks.choice import valid_playbooks
 from groupdesk.core.intake import CHANNEL_IDS, channel_label
 from groupdesk.playbooks.loader import PlaybookError, find_playbook, load_playbooks
 from groupdesk.core.roles import role_label
-from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, session_live, sign_in, sign_out
+from groupdesk.web.auth import check_csrf, csrf_token, current_viewer, sign_in, sign_out
 from groupdesk.web.diagram import escalation_ladders, escalation_rule, playbook_svg, template_previews
-from groupdesk.web.board import board as board_view, current_playbooks
+from groupdesk.web.board import current_playbooks
 from groupdesk.web.i18n import duration_words, tier_label, translator
 from groupdesk.web.incident_view import step_rows, timeline, timeline_steps
 from groupdesk.web.permissions import Forbidden, Viewer
-from groupdesk.web.promise_console import due_today, page_rows as promise_rows
+from groupdesk.web.promise_console import page_rows as promise_rows
 from groupdesk.web.errors import Rejected
 from groupdesk.web.service import StartForm
 from groupdesk.core.workcal import format_local
@@ -163,82 +162,14 @@ def local_path(url: str) -> str:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
-# ---- the live board ----------------------------------------------------------------------
-
-def _filters(request: Request) -> dict:
-    q = request.query_params
-    tier = q.get("tier", "")
-    drill = {"drill": True, "real": False}.get(q.get("kind", ""))
-    return {"hall": q.get("hall") or None, "tier": int(tier) if tier.isascii() and tier.isdigit() else None,
-            "stage": q.get("stage") or None, "drill": drill, "unit": q.get("unit") or None,
-            "ticket": (q.get("ticket") or "").strip() or None}
-
-
-def _stages(request: Request, lang: str) -> list[tuple[str, str]]:
+def step_titles(request: Request, lang: str) -> list[tuple[str, str]]:
+    """(step id, title) of every step the current playbooks have, close steps left out: the board's stage filter."""
     seen: dict[str, str] = {}
     for pb in current_playbooks(console(request).settings.playbooks_dir).values():
         for sid, step in pb.steps.items():
             if step.kind != "close":
                 seen.setdefault(sid, pb.step_title(sid, lang))
     return list(seen.items())
-
-
-def _board_words(lang: str) -> dict:
-    en = lang == "en"
-    return {"h": "h" if en else "小时", "m": "m" if en else "分", "s": "s" if en else "秒",
-            "left": "{} left" if en else "剩余 {}", "late": "{} overdue" if en else "已超时 {}"}
-
-
-@router.get("/")
-async def board(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> HTMLResponse:
-    lang = lang_of(request)
-    shown = await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **_filters(request))
-    directory = console(request).directory()
-    halls = [h for h in directory.halls if viewer.may_view(h.id)]
-    units = [u for u in directory.units if any(viewer.may_view(h) for h in directory.halls_below(u.id))]
-    return page(request, "board.html", viewer, rows=shown["rows"], counts=shown["counts"], halls=halls, units=units,
-                stages=_stages(request, lang), query=request.url.query, q=request.query_params,
-                words=_board_words(lang), promises_today=await due_today(console(request), viewer, lang))
-
-
-def _fragment(request: Request, name: str, **context) -> str:
-    lang = lang_of(request)
-    return templates.get_template(name).render(t=translator(lang), lang=lang, tier=lambda n: tier_label(n, lang),
-                                               **context)
-
-
-PROMISES_EVERY = 5  # seconds between two searches for the promises due today, on an open board
-
-
-@router.get("/events/board")
-async def board_events(request: Request, viewer: Viewer = Depends(viewer_or_login)) -> StreamingResponse:
-    """Server-sent events: counts and rows (as data and as rendered HTML), each time they change (checked every second)."""
-    filters = _filters(request)
-    lang = lang_of(request)
-    # Bad filters are refused here (400 naming the field), not in the middle of a stream.
-    first = [await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)]
-
-    async def stream():
-        last, due, tick = None, [], 0
-        while not await request.is_disconnected() and session_live(request):  # sign-out ends the stream
-            shown = first.pop() if first else \
-                await board_view(console(request), viewer, lang, datetime.now(timezone.utc), **filters)
-            if tick % PROMISES_EVERY == 0:  # one search by due time, not every second
-                due = await due_today(console(request), viewer, lang)
-            shown["promises_today"], tick = due, tick + 1
-            payload = json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str)
-            if payload != last:
-                last = payload
-                shown["html"] = {"rows": _fragment(request, "board_rows.html", rows=shown["rows"]),
-                                 "counts": _fragment(request, "board_counts.html", counts=shown["counts"]),
-                                 "promises": _fragment(request, "promises_today.html", promises_today=due,
-                                                       local=lambda m: _local(m, lang))}
-                yield f"event: board\ndata: {json.dumps(shown, ensure_ascii=False, default=str)}\n\n"
-            else:
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(1)
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 # ---- starting an incident ------------------------------------------------------------------
@@ -399,7 +330,7 @@ async def failed(request: Request, viewer: Viewer = Depends(viewer_or_login)) ->
     if not viewer.ops:
         raise Forbidden("only the ops team sees failed steps")
     lang, directory = lang_of(request), console(request).directory()
-    titles = dict(_stages(request, lang))
+    titles = dict(step_titles(request, lang))
     rows = [{**r, "hall_name": hall_name(directory, r["hall"], lang), "step_title": titles.get(r["step"], ""),
              "purpose_label": purpose_label(r["purpose"], lang)} for r in await console(request).failed(viewer)]
     return page(request, "failed.html", viewer, rows=rows)
