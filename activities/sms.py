@@ -1,9 +1,11 @@
-"""Send one step's messages: resolve recipients now, render, store once, hand to the provider."""
+"""Send a transition's messages: resolve recipients now, render every message, then store and send them as one
+batch (activities/sms_batch.py: one claim transaction, the sends at once, one mark transaction)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import structlog
@@ -15,18 +17,17 @@ from groupdesk.core.activities import implements
 from groupdesk.messaging.approval_codes import ApprovalCodes
 from groupdesk.people.directory import Directory, Person
 from groupdesk.core.durations import format_seconds
-from groupdesk.runtime.masking import mask_phone
 from groupdesk.core.batch import BatchResult, SendBatch, SendOutcome
 from groupdesk.core.models import Delivery, SendMessages, SendResult
-from groupdesk.messaging.outbox import DONE_STATUSES, UNCERTAIN_STATUSES, Outbox, OutboxRow
+from groupdesk.messaging.outbox import Outbox, OutboxRow
 from groupdesk.core.roles import LANGUAGES, LEAD_COMPLAINANT, PERSON_PREFIX, role_label
 from groupdesk.messaging.channels import Channels
-from groupdesk.messaging.outgoing import PARKED_UNKNOWN, Prepared, prepare
-from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+from groupdesk.messaging.outgoing import Prepared, prepare
 from groupdesk.messaging.provider import SmsProvider
 from groupdesk.messaging.status_links import LINK_VARIABLE, StatusLinks, complainant_source
 from groupdesk.core.workcal import format_local
 from groupdesk.playbooks.templating import render
+from activities.sms_batch import Job, Message, send_all
 from activities.wecom_staff import WecomRoute, both_channels, fallback_note
 
 TIME_KEYS = ("deadline", "appointment_at", "previous_at")  # previous_at: a re-promise's old time
@@ -51,86 +52,117 @@ class SmsActivities:
 
     @implements(declared.send_messages)
     async def send_messages(self, request: SendMessages) -> SendResult:
-        info = activity.info()
-        with structlog.contextvars.bound_contextvars(
-            incident_id=request.incident_id, workflow_id=info.workflow_id, step=request.step,
-            purpose=request.purpose, attempt=info.attempt,
-        ):
-            return await self._send_all(request)
+        """One request, as a batch of one (the same path): its error is this activity's."""
+        job, = await self._run([request])
+        if job.error is not None:
+            raise job.error
+        return SendResult(deliveries=job.deliveries(), approval_key=job.approval_key)
 
     @implements(declared.send_batch)
     async def send_batch(self, batch: SendBatch) -> BatchResult:
-        """Each request as send_messages would, at once; what failed is returned for the workflow to retry."""
-        info = activity.info()
-        outcomes = await asyncio.gather(*(self._outcome(r, info) for r in batch.requests))
+        """Each request as send_messages would, at once; what failed is returned for the workflow to retry.
+
+        A database error fails the whole attempt (Temporal retries it; the outbox keeps every message once)."""
+        outcomes = [_outcome(job) for job in await self._run(batch.requests)]
         return BatchResult(outcomes=outcomes, finished_at=datetime.now(timezone.utc))
 
-    async def _outcome(self, request: SendMessages, info) -> SendOutcome:
-        with structlog.contextvars.bound_contextvars(
-            incident_id=request.incident_id, workflow_id=info.workflow_id, step=request.step,
-            purpose=request.purpose, attempt=info.attempt,
-        ):
-            try:
-                return SendOutcome(result=await self._send_all(request))
-            except ApplicationError as exc:
-                wait = exc.next_retry_delay.total_seconds() if exc.next_retry_delay else 0.0
-                return SendOutcome(error=str(exc), retryable=not exc.non_retryable, retry_after=wait)
-            except Exception as exc:  # a database or network error: the next attempt may get through
-                log.warning("sms batch request failed", error=type(exc).__name__)
-                return SendOutcome(error=f"{type(exc).__name__}: {exc}", retryable=True)
-
-    async def _send_all(self, request: SendMessages) -> SendResult:
-        bound = log
+    async def _run(self, requests: list[SendMessages]) -> list[Job]:
+        """Every request's messages rendered first; then one claim, the sends at once, one mark (sms_batch)."""
+        info = activity.info()
+        holder = f"{info.workflow_id}/{info.activity_id}#{info.attempt}"
+        jobs = [Job(r, dict(incident_id=r.incident_id, workflow_id=info.workflow_id, step=r.step,
+                            purpose=r.purpose, attempt=info.attempt)) for r in requests]
         directory: Directory = self._directory_loader()
-        deliveries: list[Delivery] = []
-        code = approval_key = None
-        if request.purpose == "approval_request":  # its code is made here, never in workflow code
-            if self.codes is None:
-                raise ApplicationError("this worker has no approval-code store", type="NoApprovalCodes",
-                                       non_retryable=True)
-            code, approval_key = await asyncio.to_thread(self.codes.issue, request.key, request.incident_id,
-                                                          request.hall_id)
-        seen: set[str] = set()  # one message per person, whatever roles they are reached by
+        codes = await self._codes(jobs)
+        for job in jobs:
+            with structlog.contextvars.bound_contextvars(**job.context):
+                try:
+                    self._plan(job, directory, codes.get(job.request.key))
+                except Exception as exc:  # noqa: BLE001 - this request's own problem: the others go on
+                    log.warning("sms request not rendered", error=type(exc).__name__)
+                    job.fail(exc)
+        if self.wecom is not None:
+            await asyncio.gather(*(self._wecom(job, slot, directory) for job in jobs if job.error is None
+                                   for slot in list(job.slots) if isinstance(slot, StaffOnWecom)))
+        messages = [slot for job in jobs if job.error is None for slot in job.slots if isinstance(slot, Message)]
+        await send_all(self.outbox, self.channels, messages, holder, self.links.db if self.links else None)
+        return jobs
+
+    async def _codes(self, jobs: list[Job]) -> dict[str, tuple[str, str]]:
+        """The approval codes the batch's approval requests carry: made here, never in workflow code (one hop)."""
+        asking = [job.request for job in jobs if job.request.purpose == "approval_request"]
+        if not asking:
+            return {}
+        if self.codes is None:
+            for job in jobs:
+                if job.request.purpose == "approval_request":
+                    job.fail(ApplicationError("this worker has no approval-code store", type="NoApprovalCodes",
+                                              non_retryable=True))
+            return {}
+        issued = await asyncio.to_thread(self.codes.issue_many, [(r.key, r.incident_id, r.hall_id) for r in asking])
+        return {r.key: code for r, code in zip(asking, issued)}
+
+    def _plan(self, job: Job, directory: Directory, code: tuple[str, str] | None) -> None:
+        """The request's deliveries in order: each person once, whatever roles they are reached by."""
+        if job.error is not None:
+            return
+        request = job.request
+        job.approval_key = code[1] if code else None
+        seen: set[str] = set()
         for recipient in request.recipients:
             people = self._people(directory, request, recipient)
             if not people:
-                deliveries.append(Delivery(
+                job.slots.append(Delivery(
                     key=f"{request.key}/{recipient}", recipient=recipient, role=recipient, status="failed",
                     error=f"no one holds role {recipient} at hall {request.hall_id}; add them to the staff directory",
                 ))
-                bound.warning("sms recipient missing", role=recipient)
+                log.warning("sms recipient missing", role=recipient)
                 continue
             for person_id, name, phone, lang in people:
                 if person_id in seen:
                     continue
                 seen.add(person_id)
-                extra = {} if code is None else {"approval_code": code if recipient == request.owner_role
+                extra = {} if code is None else {"approval_code": code[0] if recipient == request.owner_role
                                                  else HIDDEN_CODE}
-                deliveries.extend(await self._deliver(request, recipient, person_id, name, phone, lang, bound,
-                                                      extra, directory, approval_key))
-        return SendResult(deliveries=deliveries, approval_key=approval_key)
+                self._plan_person(job, recipient, person_id, name, phone, lang, extra, directory)
 
-    async def _deliver(self, request: SendMessages, role: str, person_id: str, name: str, phone: str, lang: str,
-                       bound, extra: dict[str, str], directory: Directory, code_key: str | None) -> list[Delivery]:
+    def _plan_person(self, job: Job, role: str, person_id: str, name: str, phone: str, lang: str,
+                     extra: dict[str, str], directory: Directory) -> None:
         """By SMS; or, for staff with GROUPDESK_STAFF_CHANNEL=wecom, by WeCom with the SMS as the fallback
         (activities/wecom_staff.py), and by both for an escalation to the centre director or above."""
+        request = job.request
         if self.wecom is None or role == LEAD_COMPLAINANT:  # complainants always get SMS
-            return [await self._send_one(request, role, person_id, name, phone, lang, bound, extra)]
+            job.slots.append(self._message(job, role, person_id, name, phone, lang, extra))
+            return
         both = both_channels(request, role)
-        found = [await self._send_one(request, role, person_id, name, phone, lang, bound, extra)] if both else []
+        sms = self._message(job, role, person_id, name, phone, lang, extra)
+        if both:
+            job.slots.append(sms)
         person = directory.person(person_id)
-        card = code_key if request.purpose == "approval_request" and role == request.owner_role else None
+        card = job.approval_key if request.purpose == "approval_request" and role == request.owner_role else None
         shown = {**extra, "approval_code": HIDDEN_CODE} if card else extra  # the card has buttons; only SMS a code
         text = render(source_for(request, role, lang), {**_context(request, role, name, lang), **shown})
-        outcome = await self.wecom.deliver(request, role, person_id, person.wecom_userid if person else None,
-                                           phone, lang, text, card)
-        if outcome.delivery is not None:
-            found.append(outcome.delivery)
+        job.slots.append(StaffOnWecom(sms, both, person.wecom_userid if person else None, text, card))
+
+    async def _wecom(self, job: Job, slot: StaffOnWecom, directory: Directory) -> None:
+        """The WeCom message first (its own outbox row); when WeCom cannot take it, the SMS joins the batch."""
+        sms = slot.sms
+        with structlog.contextvars.bound_contextvars(**job.context):
+            try:
+                outcome = await self.wecom.deliver(job.request, sms.role, sms.person_id, slot.userid,
+                                                   sms.row.to_number, sms.row.lang, slot.text, slot.card)
+            except ApplicationError as exc:
+                job.fail(exc)
+                return
+        at = job.slots.index(slot)
         if outcome.fallback:
-            sms = found.pop() if both else await self._send_one(request, role, person_id, name, phone, lang,
-                                                                bound, extra)
-            found.append(sms.model_copy(update={"note": fallback_note(outcome.fallback)}))
-        return found
+            sms.note = fallback_note(outcome.fallback)
+        if outcome.delivery is not None:
+            job.slots[at] = outcome.delivery
+        elif slot.both:
+            del job.slots[at]  # the SMS went anyway, it carries the note
+        else:
+            job.slots[at] = sms
 
     def _people(self, directory: Directory, request: SendMessages, recipient: str) -> list[tuple[str, str, str, str]]:
         if recipient == LEAD_COMPLAINANT:
@@ -147,108 +179,47 @@ class SmsActivities:
         staff: list[Person] = directory.staff(request.hall_id, recipient)
         return [(p.id, p.name, p.mobile, p.lang) for p in staff]
 
-    async def _send_one(self, request: SendMessages, role: str, person_id: str, name: str, phone: str,
-                        lang: str, bound, extra: dict[str, str]) -> Delivery:
+    def _message(self, job: Job, role: str, person_id: str, name: str, phone: str, lang: str,
+                 extra: dict[str, str]) -> Message:
+        """One SMS rendered for the provider its number routes to now (the row keeps that provider)."""
+        request = job.request
         key = f"{request.key}/{person_id}"
-        provider = self.channels.for_number(phone)  # by route, now; the row keeps it
+        provider = self.channels.for_number(phone)
         source = source_for(request, role, lang)
+        link = None
         if role == LEAD_COMPLAINANT:  # every message to the complainant carries the link to their status page
             source = complainant_source(source, lang)
-            extra = {**extra, LINK_VARIABLE: await self._link(request, key, phone)}
-        prepared: Prepared = prepare(provider, source,
-                                     {**_context(request, role, name, lang), **extra}, request.drill, key,
-                                     self._registry_loader)
-        info = activity.info()
-        claim = await asyncio.to_thread(self.outbox.claim_to_send, OutboxRow(
+            url, link = self.links.mint(request.incident_id, request.hall_id, phone) if self.links else ("", None)
+            extra = {**extra, LINK_VARIABLE: url}
+        prepared: Prepared = prepare(provider, source, {**_context(request, role, name, lang), **extra},
+                                     request.drill, key, self._registry_loader)
+        return Message(job, role, person_id, provider, prepared, OutboxRow(
             key=key, incident_id=request.incident_id, step=request.step, purpose=request.purpose,
             recipient=person_id, role=role, to_number=phone, lang=lang, body=prepared.body, drill=request.drill,
             provider=provider.name, channel=provider.channel, template_code=prepared.template_code,
             params=prepared.params, out_id=prepared.out_id,
-        ), f"{info.workflow_id}/{info.activity_id}#{info.attempt}", request.retry,
-            reopen_unknown=not provider.settles_unknown)
-        row = claim.row
-        sender = self.channels.named(row.provider) or provider  # the provider chosen when it was stored
-        if claim.reopened:
-            bound.info("sms retried by ops", key=key, to=mask_phone(phone))
-        masked = mask_phone(phone)
-        done = Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="duplicate")
-        if row.status in DONE_STATUSES:
-            bound.info("sms already handled", key=key, to=masked, status=row.status)
-            return done
-        if not claim.owned:
-            # Another worker is sending it right now: never two at once; look again on the next attempt.
-            raise ApplicationError("being sent by another worker, will check again", type="SmsRetryable")
-
-        def failed(code: str, reason: str) -> Delivery:
-            bound.warning("sms refused", key=key, to=masked, code=code)
-            _sms_metric("groupdesk_sms_failed", request, sender.name, code)
-            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed",
-                            error=f"{code}: {reason}")
-
-        async def parked(why: str) -> Delivery:
-            """Maybe sent, and this provider cannot tell: parked as unknown for ops (or a delivery report)."""
-            await asyncio.to_thread(self.outbox.mark, key, "unknown", None, why)
-            bound.warning("sms outcome unknown, parked", key=key, to=masked, provider=sender.name)
-            return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="failed",
-                            error=f"unknown: {why}. {PARKED_UNKNOWN}")
-
-        if claim.was in UNCERTAIN_STATUSES:
-            # An earlier attempt may have reached the provider: look before sending again.
-            current = await asyncio.to_thread(self.outbox.get, key)
-            if current and current.provider_id:  # a delivery report already named it
-                await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=current.provider_id)
-                return done
-            if not sender.settles_unknown:
-                return await parked(row.error or "the worker stopped while the provider had the message")
-            provider_id = await self._reconcile(sender, row)
-            if provider_id:
-                await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
-                bound.info("sms found at the provider, not resent", key=key, to=masked)
-                return done
-            await asyncio.to_thread(self.outbox.mark, key, "sending", attempt=True)
-        if prepared.problem:
-            await asyncio.to_thread(self.outbox.mark, key, "failed", prepared.problem[0], prepared.problem[1])
-            return failed(*prepared.problem)
-        try:
-            provider_id = await sender.send(row)
-        except PermanentSmsError as exc:
-            await asyncio.to_thread(self.outbox.mark, key, "failed", exc.code, exc.reason)
-            return failed(exc.code, exc.reason)
-        except RetryableSmsError as exc:
-            await asyncio.to_thread(self.outbox.mark, key, "queued", None, str(exc))
-            wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
-            raise ApplicationError(f"not sent, will retry: {exc}", type="SmsRetryable",
-                                   next_retry_delay=wait) from None
-        except UnknownOutcomeError as exc:
-            if not sender.settles_unknown:
-                return await parked(str(exc))
-            await asyncio.to_thread(self.outbox.mark, key, "unknown", None, str(exc))
-            raise ApplicationError(f"outcome unknown, will check before resending: {exc}",
-                                   type="SmsUnknownOutcome") from None
-        await asyncio.to_thread(self.outbox.mark, key, "sent", provider_id=provider_id)
-        _sms_metric("groupdesk_sms_sent", request, sender.name)
-        return Delivery(key=key, recipient=person_id, role=role, to_masked=masked, status="sent")
-
-    async def _link(self, request: SendMessages, key: str, phone: str) -> str:
-        """A new status link, unless the message is stored already (its body has the link it was given)."""
-        if self.links is None or await asyncio.to_thread(self.outbox.get, key) is not None:
-            return ""
-        return await asyncio.to_thread(self.links.issue, request.incident_id, request.hall_id, phone)
-
-    @staticmethod
-    async def _reconcile(sender, row: OutboxRow) -> str | None:
-        try:
-            return await sender.reconcile(row)
-        except UnknownOutcomeError as exc:
-            raise ApplicationError(f"cannot tell whether the message was sent: {exc}", type="SmsUnknownOutcome") \
-                from None
+        ), link)
 
 
-def _sms_metric(name: str, request: SendMessages, provider: str, code: str = "") -> None:
-    attributes = {"provider": provider, "purpose": request.purpose, "drill": str(request.drill).lower()}
-    if code:
-        attributes["error_code"] = code
-    activity.metric_meter().create_counter(name, "SMS by outcome").add(1, attributes)
+@dataclass(eq=False)
+class StaffOnWecom:
+    """A staff message that goes on WeCom first; `sms` is its fallback (and goes too when `both`)."""
+    sms: Message
+    both: bool
+    userid: str | None
+    text: str
+    card: str | None  # an approval request to its owner: a card with the code's key
+
+
+def _outcome(job: Job) -> SendOutcome:
+    exc = job.error
+    if exc is None:
+        return SendOutcome(result=SendResult(deliveries=job.deliveries(), approval_key=job.approval_key))
+    if isinstance(exc, ApplicationError):
+        wait = exc.next_retry_delay.total_seconds() if exc.next_retry_delay else 0.0
+        return SendOutcome(error=str(exc), retryable=not exc.non_retryable, retry_after=wait)
+    log.warning("sms batch request failed", incident_id=job.request.incident_id, error=type(exc).__name__)
+    return SendOutcome(error=f"{type(exc).__name__}: {exc}", retryable=True)  # a network error: next time
 
 
 def source_for(request: SendMessages, role: str, lang: str) -> str:

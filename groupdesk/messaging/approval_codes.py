@@ -57,38 +57,45 @@ class ApprovalCodes:
     def issue(self, request_key: str, incident_id: str, hall_id: str,
               now: datetime | None = None) -> tuple[str, str]:
         """The code for this approval request and its keyed hash; the same again for a retried send."""
+        return self.issue_many([(request_key, incident_id, hall_id)], now)[0]
+
+    def issue_many(self, requests: list[tuple[str, str, str]], now: datetime | None = None) -> list[tuple[str, str]]:
+        """`issue` for each (request key, incident, hall) of a batch of messages, in one transaction."""
         at = _now(now)
         with self.db.write() as c:
-            # A newer request of the same incident supersedes its older codes; very old ones retire.
-            c.execute(update(codes).where(codes.c.status == "open", codes.c.request_key != request_key, or_(
-                codes.c.incident_id == incident_id, codes.c.issued_at < (at - STALE_AFTER).isoformat()))
-                .values(status="expired"))
-            while True:
-                row = c.execute(select(codes.c.salt, codes.c.status)
-                                .where(codes.c.request_key == request_key).with_for_update()).first()
-                if row:
-                    code = self._code(request_key, row.salt)
-                    if row.status != "open":  # asked for again (an incident reset to before it): it waits again
-                        try:
-                            with c.begin_nested():  # a savepoint: a clash leaves the transaction usable
-                                c.execute(update(codes).where(codes.c.request_key == request_key)
-                                          .values(status="open"))
-                        except IntegrityError:
-                            pass  # its value is open elsewhere now: it stays closed, the console still decides
-                    return code, code_key(self.key, code)
-                salt = secrets.token_hex(16)
-                code = self._code(request_key, salt)
-                hashed = code_key(self.key, code)
-                try:
-                    with c.begin_nested():
-                        added = insert_new(c, codes, "request_key", dict(
-                            request_key=request_key, incident_id=incident_id, hall_id=hall_id, salt=salt,
-                            code_key=hashed, status="open", issued_at=at.isoformat()))
-                except IntegrityError:  # that code is open elsewhere: draw another
-                    continue
-                if added:
-                    return code, hashed
-                # another host issued this request's code a moment ago: read theirs (loop)
+            return [self._issue(c, *request, at) for request in requests]
+
+    def _issue(self, c, request_key: str, incident_id: str, hall_id: str, at: datetime) -> tuple[str, str]:
+        # A newer request of the same incident supersedes its older codes; very old ones retire.
+        c.execute(update(codes).where(codes.c.status == "open", codes.c.request_key != request_key, or_(
+            codes.c.incident_id == incident_id, codes.c.issued_at < (at - STALE_AFTER).isoformat()))
+            .values(status="expired"))
+        while True:
+            row = c.execute(select(codes.c.salt, codes.c.status)
+                            .where(codes.c.request_key == request_key).with_for_update()).first()
+            if row:
+                code = self._code(request_key, row.salt)
+                if row.status != "open":  # asked for again (an incident reset to before it): it waits again
+                    try:
+                        with c.begin_nested():  # a savepoint: a clash leaves the transaction usable
+                            c.execute(update(codes).where(codes.c.request_key == request_key)
+                                      .values(status="open"))
+                    except IntegrityError:
+                        pass  # its value is open elsewhere now: it stays closed, the console still decides
+                return code, code_key(self.key, code)
+            salt = secrets.token_hex(16)
+            code = self._code(request_key, salt)
+            hashed = code_key(self.key, code)
+            try:
+                with c.begin_nested():
+                    added = insert_new(c, codes, "request_key", dict(
+                        request_key=request_key, incident_id=incident_id, hall_id=hall_id, salt=salt,
+                        code_key=hashed, status="open", issued_at=at.isoformat()))
+            except IntegrityError:  # that code is open elsewhere: draw another
+                continue
+            if added:
+                return code, hashed
+            # another host issued this request's code a moment ago: read theirs (loop)
 
     def find(self, code: str) -> IssuedCode | None:
         """The open approval this code belongs to, else the latest that it belonged to, else None."""

@@ -3,14 +3,17 @@
 The row is written before any provider is called, and a sender takes it (a status change in
 the same transaction as the insert) before it calls the provider, so a retried activity, a
 restarted worker or a second worker on another host never stores or sends the same message twice.
+A batch of messages is claimed in one transaction (`claim_many`) and its outcomes recorded in one (`mark_many`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
+from typing import Callable, Sequence
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
 
 from groupdesk.storage import Database, open_database
 from groupdesk.storage.dialect import insert_new
@@ -68,6 +71,28 @@ class Claim:
     reopened: bool = False  # an ops retry re-opened a message refused for good
 
 
+@dataclass(frozen=True)
+class ToClaim:
+    """One row for `claim_many`, with its own rules (see claim_many)."""
+    row: OutboxRow
+    retry: bool = False
+    reopen_unknown: bool = False
+    # Run in the claim's transaction when this row's text is stored (new, or re-opened by an ops retry):
+    # what the text refers to (a status link) exists exactly when the text does.
+    stored_with: Callable[[Connection], None] | None = None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An outcome for `mark_many`: the status now, the provider's answer, and whether it cost an attempt."""
+    key: str
+    status: str
+    error_code: str | None = None
+    error: str | None = None
+    provider_id: str | None = None
+    attempt: bool = False
+
+
 # Built once and executed with parameters: the outbox is on the worker's hot path.
 _BY_KEY = select(messages).where(messages.c.key == bindparam("k"))
 _BY_KEY_LOCKED = _BY_KEY.with_for_update()
@@ -101,54 +126,83 @@ class Outbox:
             return _row(self._select(c, row.key)), created
 
     def claim_to_send(self, row: OutboxRow, holder: str, retry: bool = False, reopen_unknown: bool = False) -> Claim:
-        """Store the row unless its key exists and, in the same transaction, take it for sending.
+        """One message claimed as `claim_many` claims a batch (its rules are there)."""
+        return self.claim_many([ToClaim(row, retry, reopen_unknown)], holder)[0]
 
-        It is taken when queued, when its own sender gave up on it (unknown), when the same activity's
+    def claim_many(self, items: Sequence[ToClaim], holder: str) -> list[Claim]:
+        """Store each row unless its key exists and take it for sending, all in ONE write transaction.
+
+        A row is taken when queued, when its own sender gave up on it (unknown), when the same activity's
         earlier attempt held it (Temporal starts attempt n+1 only after attempt n ended), or when another
         holder went silent for HOLD. `retry`: an ops retry re-opens a message refused for good, to the
         number and text the directory gives now. A message taken straight from queued counts an attempt
         here (the sender calls the provider next); an uncertain one is looked up first, then marked.
         `reopen_unknown`: the provider cannot say whether it has a message (Tencent Cloud), so a message
         parked as unknown is sent again only by an ops retry, which re-opens it like a failed one.
+        A key twice in one call is owned once. Rows are stored in the order given (the console lists them so);
+        two workers that lock the same rows in another order (PostgreSQL) fail one attempt, which is retried.
         """
         now = _now()
+        fresh = (datetime.now(timezone.utc) - HOLD).isoformat(timespec="milliseconds")
+        claims: list[Claim] = []
+        seen: set[str] = set()
         with self.db.write() as c:
-            # The usual case, a new message: stored already taken, one statement (not insert, read, take).
-            if self._insert(c, row, now, holder):
-                taken = {f.name: getattr(row, f.name) for f in fields(row)}
-                taken.update(status="sending", provider_id=None, error_code=None, error=None, attempts=1,
-                             created_at=now, updated_at=now)
-                return Claim(OutboxRow(**taken), created=True, owned=True, was="queued")
-            created = False
-            stored = c.execute(_BY_KEY_LOCKED, {"k": row.key}).first()
-            was, reopened = stored.status, False
-            if retry and (was == "failed" or (was == "unknown" and reopen_unknown)):
-                was, reopened = "queued", True
-            fresh = (datetime.now(timezone.utc) - HOLD).isoformat(timespec="milliseconds")
-            held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
-                             and stored.updated_at > fresh)
-            owned = was not in DONE_STATUSES and not held_by_other
-            data = {k: v for k, v in stored._mapping.items() if k in _FIELDS}
-            if owned:
-                inc = int(was not in UNCERTAIN_STATUSES)
-                params = {"k": row.key, "h": holder, "t": now, "inc": inc}
-                if reopened:
-                    c.execute(_REOPEN_AND_TAKE, {**params, "to": row.to_number, "b": row.body,
-                                                 "tc": row.template_code, "pa": row.params})
-                    data.update(to_number=row.to_number, body=row.body, template_code=row.template_code,
-                                params=row.params, error_code=None, error=None)
-                else:
-                    c.execute(_TAKE, params)
-                data.update(status="sending", updated_at=now, attempts=data["attempts"] + inc)
+            for item in items:
+                claim = self._claim(c, item, holder, now, fresh, item.row.key in seen)
+                seen.add(item.row.key)
+                if item.stored_with is not None and (claim.created or claim.reopened):
+                    item.stored_with(c)
+                claims.append(claim)
+        return claims
+
+    def _claim(self, c, item: ToClaim, holder: str, now: str, fresh: str, repeated: bool) -> Claim:
+        row = item.row
+        # The usual case, a new message: stored already taken, one statement (not insert, read, take).
+        if not repeated and self._insert(c, row, now, holder):
+            taken = {f.name: getattr(row, f.name) for f in fields(row)}
+            taken.update(status="sending", provider_id=None, error_code=None, error=None, attempts=1,
+                         created_at=now, updated_at=now)
+            return Claim(OutboxRow(**taken), created=True, owned=True, was="queued")
+        stored = c.execute(_BY_KEY_LOCKED, {"k": row.key}).first()
+        was, reopened = stored.status, False
+        if item.retry and (was == "failed" or (was == "unknown" and item.reopen_unknown)):
+            was, reopened = "queued", True
+        held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
+                         and stored.updated_at > fresh)
+        owned = was not in DONE_STATUSES and not held_by_other and not repeated
+        data = {k: v for k, v in stored._mapping.items() if k in _FIELDS}
+        if owned:
+            inc = int(was not in UNCERTAIN_STATUSES)
+            params = {"k": row.key, "h": holder, "t": now, "inc": inc}
+            if reopened:
+                c.execute(_REOPEN_AND_TAKE, {**params, "to": row.to_number, "b": row.body,
+                                             "tc": row.template_code, "pa": row.params})
+                data.update(to_number=row.to_number, body=row.body, template_code=row.template_code,
+                            params=row.params, error_code=None, error=None)
+            else:
+                c.execute(_TAKE, params)
+            data.update(status="sending", updated_at=now, attempts=data["attempts"] + inc)
         data["drill"] = bool(data["drill"])
-        return Claim(OutboxRow(**data), created, owned, was, reopened)
+        return Claim(OutboxRow(**data), False, owned, was, reopened and owned)
 
     def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None,
              provider_id: str | None = None, attempt: bool = False) -> None:
         """Record what the sending activity knows now (it owns the row until it is done)."""
+        self.mark_many([Mark(key, status, error_code, error, provider_id, attempt)])
+
+    def mark_many(self, marks: Sequence[Mark]) -> None:
+        """Record every outcome of a batch in ONE write transaction (`sending`: still held, else let go)."""
+        now = _now()
+        by_kind: dict[bool, list[dict]] = {}
+        for m in marks:
+            by_kind.setdefault(m.status == "sending", []).append(
+                {"k": m.key, "st": m.status, "ec": m.error_code, "er": m.error, "t": now, "inc": int(m.attempt),
+                 "pid": m.provider_id})
+        if not by_kind:
+            return
         with self.db.write() as c:
-            c.execute(_MARK[status == "sending"], {"k": key, "st": status, "ec": error_code, "er": error,
-                                                   "t": _now(), "inc": int(attempt), "pid": provider_id})
+            for holding, params in by_kind.items():
+                c.execute(_MARK[holding], params)
 
     def requeue(self, key: str, to_number: str, body: str) -> None:
         """An ops retry of a message refused for good: try again, to the number the directory has now."""

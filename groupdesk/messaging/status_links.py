@@ -53,12 +53,17 @@ class StatusLinks:
 
     def issue(self, incident_id: str, hall_id: str, phone: str) -> str:
         """A new link to the incident's status page, for the lead complainant whose phone this is."""
-        token = secrets.token_urlsafe(16)
+        link, row = self.mint(incident_id, hall_id, phone)
         with self.db.write() as c:
-            c.execute(insert(t).values(
-                token_hash=self._hash(token), incident_id=incident_id, hall_id=hall_id,
-                phone_key=follow_up_key(self.key, phone), created_at=_now().isoformat()))
-        return f"{self.base}/s/{token}"
+            store(c, row)
+        return link
+
+    def mint(self, incident_id: str, hall_id: str, phone: str) -> tuple[str, dict]:
+        """A new link and the row that makes it open, for the caller to `store` in its own transaction
+        (the SMS outbox stores it with the message that carries it)."""
+        token = secrets.token_urlsafe(16)
+        return f"{self.base}/s/{token}", dict(token_hash=self._hash(token), incident_id=incident_id, hall_id=hall_id,
+                                              phone_key=follow_up_key(self.key, phone), created_at=_now().isoformat())
 
     def find(self, token: str) -> dict | None:
         """The link's row (incident_id, hall_id, phone_key, visit_logged_at), or None for any token that opens nothing."""
@@ -84,6 +89,11 @@ class StatusLinks:
                 (t.c.visit_logged_at.is_(None)) | (t.c.visit_logged_at < since),
             ).values(visit_logged_at=now.isoformat())).rowcount
         return changed == 1
+
+
+def store(c, row: dict) -> None:
+    """A minted link's row, in the caller's transaction: from now on the link opens its page."""
+    c.execute(insert(t).values(**row))
 
 
 def expired(closed_at: datetime | None, now: datetime | None = None) -> bool:
