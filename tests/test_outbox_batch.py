@@ -1,0 +1,167 @@
+"""A batch of messages costs one outbox write transaction before its sends and one after, one thread hop each.
+
+Counted on the engine (SQLAlchemy `begin` events: every transaction, read or write) and on asyncio.to_thread,
+in the order they happen next to the provider's sends, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+from temporalio.testing import ActivityEnvironment
+
+from activities.sms import SmsActivities
+from groupdesk.core.batch import SendBatch
+from groupdesk.core.models import Complainant, SendMessages
+from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+from groupdesk.messaging.outbox import Outbox, OutboxRow
+from groupdesk.messaging.provider import OutboxProvider
+from groupdesk.messaging.status_links import StatusLinks
+from groupdesk.storage.schema import status_links
+
+RECIPIENTS = ["guide", "hall_lead", "lead_complainant"]  # zhao.min, sun.li and the complainant at xicheng
+
+
+def request(incident: str) -> SendMessages:
+    return SendMessages(
+        incident_id=incident, hall_id="xicheng", step="move_to_vip_room", purpose="step_started",
+        key=f"{incident}/move_to_vip_room#1/step_started/start", recipients=RECIPIENTS,
+        template={"zh-CN": "{{ recipient_name }} {{ step_title }}", "en": "{{ recipient_name }} EN"},
+        context={}, step_title={"zh-CN": "引导", "en": "move"}, owner_role="guide",
+        lead=Complainant(name="张建国", phone="+8613800138000"), drill=True)
+
+
+class Provider(OutboxProvider):
+    """Answers by incident for the guide's message (zhao.min); every other message is sent. Logs each call."""
+
+    settles_unknown = False  # an unknown outcome is parked (as Tencent Cloud's)
+
+    def __init__(self, trail: list[str], answers: dict | None = None):
+        self.trail, self.answers, self.sent = trail, answers or {}, {}
+
+    async def send(self, message):
+        self.trail.append("send")
+        answer = self.answers.get(message.incident_id) if message.recipient == "zhao.min" else None
+        if answer is not None:
+            raise answer
+        self.sent[message.key] = f"SM{len(self.sent)}"
+        return self.sent[message.key]
+
+    async def reconcile(self, message):
+        return self.sent.get(message.key)
+
+
+@pytest.fixture
+def counted(database_url, monkeypatch):
+    """The trail of transactions ("txn") and thread hops ("hop") as they happen, with the provider's sends."""
+    outbox = Outbox(database_url)
+    trail: list[str] = []
+    listener = lambda *_: trail.append("txn")  # noqa: E731
+    event.listen(outbox.db.engine, "begin", listener)
+    to_thread = asyncio.to_thread
+
+    def hop(fn, *args, **kwargs):
+        trail.append("hop")
+        return to_thread(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", hop)
+    yield outbox, trail
+    event.remove(outbox.db.engine, "begin", listener)
+
+
+def run(sms: SmsActivities, *incidents: str):
+    return ActivityEnvironment().run(sms.send_batch, SendBatch(requests=[request(i) for i in incidents]))
+
+
+async def test_nine_messages_cost_one_transaction_and_one_hop_before_the_sends_and_one_after(counted, directory):
+    outbox, trail = counted
+    links = StatusLinks(outbox.db, b"k" * 32, "https://gd.example.cn")  # stored in the claim's transaction
+    provider = Provider(trail)
+    sms = SmsActivities(outbox, provider, lambda: directory, links=links)
+    result = await run(sms, "inc-1", "inc-2", "inc-3")
+    assert trail == ["hop", "txn"] + ["send"] * 9 + ["hop", "txn"]
+    assert [[d.status for d in o.result.deliveries] for o in result.outcomes] == [["sent"] * 3] * 3
+    rows = outbox.list()
+    assert len(rows) == 9 and all(r.status == "sent" and r.provider_id for r in rows)
+    to_lead = [r for r in rows if r.recipient == "lead_complainant"]
+    tokens = [re.search(r"/s/([A-Za-z0-9_-]{22})", r.body).group(1) for r in to_lead]
+    assert [links.find(t)["incident_id"] for t in tokens] == ["inc-1", "inc-2", "inc-3"]  # each link opens
+    with outbox.db.read() as c:
+        assert c.execute(select(func.count()).select_from(status_links)).scalar() == 3
+    trail.clear()
+    again = await run(sms, "inc-1", "inc-2", "inc-3")  # a retried batch: one claim finds them all done
+    assert trail == ["hop", "txn", "hop"]  # nothing to mark: no transaction
+    assert {d.status for o in again.outcomes for d in o.result.deliveries} == {"duplicate"}
+    with outbox.db.read() as c:
+        assert c.execute(select(func.count()).select_from(status_links)).scalar() == 3  # no link for a resend
+
+
+async def test_mixed_outcomes_are_each_requests_own_and_recorded_in_one_transaction(counted, directory):
+    outbox, trail = counted
+    provider = Provider(trail, {"inc-refused": PermanentSmsError("21211", "invalid To number"),
+                                "inc-busy": RetryableSmsError("rate limited", retry_after=7),
+                                "inc-unknown": UnknownOutcomeError("gateway timeout")})
+    sms = SmsActivities(outbox, provider, lambda: directory)
+    ok, refused, busy, unknown = (await run(sms, "inc-ok", "inc-refused", "inc-busy", "inc-unknown")).outcomes
+    assert trail == ["hop", "txn"] + ["send"] * 12 + ["hop", "txn"]
+    assert [d.status for d in ok.result.deliveries] == ["sent"] * 3
+    assert [d.status for d in refused.result.deliveries] == ["failed", "sent", "sent"]
+    assert "21211" in refused.result.deliveries[0].error
+    assert busy.result is None and busy.retryable and busy.retry_after == 7 and "rate limited" in busy.error
+    assert [d.status for d in unknown.result.deliveries] == ["failed", "sent", "sent"]
+    assert unknown.result.deliveries[0].error.startswith("unknown: gateway timeout")
+    everyone = {(i, p): "sent" for i in ("inc-ok", "inc-refused", "inc-busy", "inc-unknown")
+                for p in ("zhao.min", "sun.li", "lead_complainant")}
+    assert {(r.incident_id, r.recipient): r.status for r in outbox.list()} == {
+        **everyone, ("inc-refused", "zhao.min"): "failed", ("inc-busy", "zhao.min"): "queued",
+        ("inc-unknown", "zhao.min"): "unknown"}
+    trail.clear()
+    provider.answers.clear()  # the workflow retries only the rate-limited request: its one queued message goes
+    busy_again, = (await run(sms, "inc-busy")).outcomes
+    assert [d.status for d in busy_again.result.deliveries] == ["sent", "duplicate", "duplicate"]
+    assert trail == ["hop", "txn", "send", "hop", "txn"]
+
+
+async def test_a_message_held_by_another_live_worker_is_not_sent(counted, directory):
+    outbox, trail = counted
+    provider = Provider(trail)
+    sms = SmsActivities(outbox, provider, lambda: directory)
+    held = f"{request('inc-2').key}/zhao.min"
+    outbox.claim_to_send(OutboxRow(key=held, incident_id="inc-2", step="move_to_vip_room", purpose="step_started",
+                                   recipient="zhao.min", role="guide", to_number="+8613900000101", lang="zh-CN",
+                                   body="赵敏 引导", drill=True, provider="outbox"), "wf-other/7#1")
+    first, second = (await run(sms, "inc-1", "inc-2")).outcomes
+    assert [d.status for d in first.result.deliveries] == ["sent"] * 3
+    assert second.result is None and second.retryable and "another worker" in second.error
+    assert held not in provider.sent and len(provider.sent) == 5  # its request's other two went
+    assert outbox.get(held).status == "sending"  # still the other worker's
+
+
+async def test_a_database_error_fails_the_attempt_and_the_retry_sends_nothing_twice(counted, directory, monkeypatch):
+    outbox, trail = counted
+    provider = Provider(trail)
+    provider.settles_unknown = True  # it can say whether it has a message (Twilio, Aliyun)
+    sms = SmsActivities(outbox, provider, lambda: directory)
+
+    def broken(*_):
+        raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(outbox, "claim_many", broken)
+    with pytest.raises(OperationalError):  # no claim, no send
+        await run(sms, "inc-1")
+    assert not provider.sent and not outbox.list()
+    monkeypatch.setattr(outbox, "claim_many", Outbox.claim_many.__get__(outbox))
+    real = outbox.mark_many
+    monkeypatch.setattr(outbox, "mark_many", broken)
+    with pytest.raises(OperationalError):  # the batch activity fails: Temporal runs it again
+        await run(sms, "inc-1")
+    assert len(provider.sent) == 3 and {r.status for r in outbox.list()} == {"sending"}
+    monkeypatch.setattr(outbox, "mark_many", real)
+    calls = trail.count("send")
+    again, = (await run(sms, "inc-1")).outcomes  # the next attempt looks at the provider first
+    assert trail.count("send") == calls and [d.status for d in again.result.deliveries] == ["duplicate"] * 3
+    assert {r.status for r in outbox.list()} == {"sent"}
