@@ -81,9 +81,8 @@ class SmsActivities:
                 except Exception as exc:  # noqa: BLE001 - this request's own problem: the others go on
                     log.warning("sms request not rendered", error=type(exc).__name__)
                     job.fail(exc)
-        if self.wecom is not None:
-            await asyncio.gather(*(self._wecom(job, slot, directory) for job in jobs if job.error is None
-                                   for slot in list(job.slots) if isinstance(slot, StaffOnWecom)))
+        if self.wecom is not None:  # each request's WeCom messages one after another, the requests side by side
+            await asyncio.gather(*(self._wecom_all(job) for job in jobs))
         messages = [slot for job in jobs if job.error is None for slot in job.slots if isinstance(slot, Message)]
         await send_all(self.outbox, self.channels, messages, holder, self.links.db if self.links else None)
         return jobs
@@ -144,14 +143,19 @@ class SmsActivities:
         text = render(source_for(request, role, lang), {**_context(request, role, name, lang), **shown})
         job.slots.append(StaffOnWecom(sms, both, person.wecom_userid if person else None, text, card))
 
-    async def _wecom(self, job: Job, slot: StaffOnWecom, directory: Directory) -> None:
+    async def _wecom_all(self, job: Job) -> None:
+        for slot in [s for s in job.slots if isinstance(s, StaffOnWecom)]:
+            if job.error is None:
+                await self._wecom(job, slot)
+
+    async def _wecom(self, job: Job, slot: StaffOnWecom) -> None:
         """The WeCom message first (its own outbox row); when WeCom cannot take it, the SMS joins the batch."""
         sms = slot.sms
         with structlog.contextvars.bound_contextvars(**job.context):
             try:
                 outcome = await self.wecom.deliver(job.request, sms.role, sms.person_id, slot.userid,
                                                    sms.row.to_number, sms.row.lang, slot.text, slot.card)
-            except ApplicationError as exc:
+            except Exception as exc:  # noqa: BLE001 - this request's own: retried alone
                 job.fail(exc)
                 return
         at = job.slots.index(slot)

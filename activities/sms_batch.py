@@ -27,6 +27,7 @@ from groupdesk.messaging.outgoing import PARKED_UNKNOWN, Prepared
 from groupdesk.runtime.masking import mask_phone
 
 log = structlog.get_logger("groupdesk.activities.sms")
+RECORD_AFTER = 0.5  # seconds: the sends back by then are recorded in one transaction, the slower ones after
 
 
 @dataclass(eq=False)
@@ -58,9 +59,9 @@ class Message:
     note: str = ""  # on the timeline: why an SMS went instead of WeCom
     delivery: Delivery | None = None
 
-    def result(self, status: str, error: str | None = None) -> Delivery:
+    def result(self, status: str, masked: str, error: str | None = None) -> Delivery:
         self.delivery = Delivery(key=self.row.key, recipient=self.person_id, role=self.role, status=status,
-                                 to_masked=mask_phone(self.row.to_number), error=error or "", note=self.note)
+                                 to_masked=masked, error=error or "", note=self.note)
         return self.delivery
 
 
@@ -82,18 +83,30 @@ async def send_all(outbox: Outbox, channels: Channels, messages: list[Message], 
         rows = [m.link for m, c in zip(messages, claims) if m.link and (c.created or c.reopened)]
         if rows:
             await asyncio.to_thread(_store_links, links_db, rows)
-    settled = await asyncio.gather(*(_settle(channels, m, c) for m, c in zip(messages, claims)),
-                                   return_exceptions=True)
+    sends = {asyncio.ensure_future(_settle(channels, m, c)): m for m, c in zip(messages, claims)}
+    pending = set(sends)
+    try:
+        while pending:
+            # Usually every send is back within RECORD_AFTER: one mark. A slow provider does not hold the others'
+            # outcomes: what is back is recorded now, so a worker that dies meanwhile leaves only the slow one open.
+            done, pending = await asyncio.wait(pending, timeout=RECORD_AFTER)
+            await _record(outbox, [(sends[task], task) for task in done])
+    finally:
+        for task in pending:  # the activity was cancelled: its rows stay `sending`, as after a crash
+            task.cancel()
+
+
+async def _record(outbox: Outbox, finished: list[tuple[Message, asyncio.Future]]) -> None:
     marks = []
-    for message, outcome in zip(messages, settled):
-        if isinstance(outcome, BaseException):  # not told by the provider's own errors: left `sending`, looked at
-            message.job.fail(outcome)  # by the next attempt before anything is sent again
-        elif outcome is not None:
-            marks.append(outcome)
-    await asyncio.to_thread(outbox.mark_many, marks)
-    for outcome in settled:  # a cancelled activity stops here (its rows stay `sending`, as after a crash)
-        if isinstance(outcome, asyncio.CancelledError):
-            raise outcome
+    for message, task in finished:
+        if task.cancelled():
+            message.job.fail(asyncio.CancelledError())
+        elif task.exception() is not None:  # not one of the provider's own errors: left `sending`, and looked at
+            message.job.fail(task.exception())  # by the next attempt before anything is sent again
+        elif task.result() is not None:
+            marks.append(task.result())
+    if marks:  # none when every message was done already (a retried batch)
+        await asyncio.to_thread(outbox.mark_many, marks)
 
 
 def _store_links(db, rows: list[dict]) -> None:
@@ -110,13 +123,13 @@ async def _settle(channels: Channels, m: Message, claim: Claim) -> Mark | None:
 
 async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
     row, request = claim.row, m.job.request
-    key, masked = row.key, mask_phone(row.to_number)
+    key, masked = row.key, mask_phone(m.row.to_number)  # the number the directory gives now
     sender = channels.named(row.provider) or m.provider  # the provider chosen when it was stored
     if claim.reopened:
         log.info("sms retried by ops", key=key, to=masked)
     if row.status in DONE_STATUSES:
         log.info("sms already handled", key=key, to=masked, status=row.status)
-        m.result("duplicate")
+        m.result("duplicate", masked)
         return None
     if not claim.owned:
         # Another worker is sending it right now: never two at once; look again on the next attempt.
@@ -126,27 +139,27 @@ async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
     def failed(code: str, reason: str, attempt: bool) -> Mark:
         log.warning("sms refused", key=key, to=masked, code=code)
         _sms_metric("groupdesk_sms_failed", request, sender.name, code)
-        m.result("failed", f"{code}: {reason}")
+        m.result("failed", masked, f"{code}: {reason}")
         return Mark(key, "failed", code, reason, attempt=attempt)
 
     def parked(why: str, attempt: bool = False) -> Mark:
         """Maybe sent, and this provider cannot tell: parked as unknown for ops (or a delivery report)."""
         log.warning("sms outcome unknown, parked", key=key, to=masked, provider=sender.name)
-        m.result("failed", f"unknown: {why}. {PARKED_UNKNOWN}")
+        m.result("failed", masked, f"unknown: {why}. {PARKED_UNKNOWN}")
         return Mark(key, "unknown", None, why, attempt=attempt)
 
     attempt = False  # a message taken from `queued` counted its attempt when claimed
     if claim.was in UNCERTAIN_STATUSES:
         # An earlier attempt may have reached the provider: look before sending again.
         if row.provider_id:  # a delivery report already named it
-            m.result("duplicate")
+            m.result("duplicate", masked)
             return Mark(key, "sent", provider_id=row.provider_id)
         if not sender.settles_unknown:
             return parked(row.error or "the worker stopped while the provider had the message")
         found = await _reconcile(sender, row)
         if found:
             log.info("sms found at the provider, not resent", key=key, to=masked)
-            m.result("duplicate")
+            m.result("duplicate", masked)
             return Mark(key, "sent", provider_id=found)
         attempt = True  # sent again now: this attempt counts when its outcome is marked
     if m.prepared.problem:
@@ -166,7 +179,7 @@ async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
                                     type="SmsUnknownOutcome"))
         return Mark(key, "unknown", None, str(exc), attempt=attempt)
     _sms_metric("groupdesk_sms_sent", request, sender.name)
-    m.result("sent")
+    m.result("sent", masked)
     return Mark(key, "sent", provider_id=provider_id, attempt=attempt)
 
 

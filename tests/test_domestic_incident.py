@@ -214,8 +214,8 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
     outbox = Outbox(tmp_path / "data" / "groupdesk.sqlite3")
     await until(lambda: fake.accepted, "no send")
     hung = fake.accepted[0]
-    # the other step's two messages go out meanwhile (the steps send side by side); then the kill
-    await until(lambda: [r.status for r in outbox.list(incident)].count("sent") == 2, "the others not sent")
+    # the batch's three other messages go out meanwhile and are recorded (sms_batch.RECORD_AFTER); then the kill
+    await until(lambda: [r.status for r in outbox.list(incident)].count("sent") == 3, "the others not sent")
     worker.send_signal(signal.SIGKILL)  # the provider has the message; the outbox still says "sending"
     worker.wait()
     (held,) = [r for r in outbox.list(incident) if r.out_id == (hung.get("out_id") or hung.get("session_context"))]
