@@ -92,7 +92,7 @@ async def send_all(outbox: Outbox, channels: Channels, messages: list[Message], 
             done, pending = await asyncio.wait(pending, timeout=RECORD_AFTER)
             await _record(outbox, [(sends[task], task) for task in done])
     finally:
-        for task in pending:  # the activity was cancelled: its rows stay `sending`, as after a crash
+        for task in pending:  # cancelled, or a mark failed: these rows stay `sending`, as after a crash
             task.cancel()
 
 
