@@ -212,10 +212,6 @@ def checked_phone(value: str) -> tuple[Phone | None, str | None]:
         return None, str(exc).replace(repr(value), shown(value))
 
 
-def phone_problem(value: str) -> str | None:
-    return checked_phone(value)[1]
-
-
 def choice_problem(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
     """An optional value from a fixed list: empty, or one of `allowed`."""
     if value and value not in allowed:

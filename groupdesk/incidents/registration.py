@@ -41,9 +41,9 @@ def prepare_start(
         leads = directory.staff(hall_id, "hall_lead") if directory.hall(hall_id) else []
         started_by = leads[0].id if leads else None
     checked = check_start(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
-                              lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
-                              lead_lang=lead_lang, started_by=started_by, registration=registration,
-                              incident_id=None if incident_id == "pending" else incident_id, playbook=playbook)
+                          lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
+                          lead_lang=lead_lang, started_by=started_by, registration=registration,
+                          incident_id=None if incident_id == "pending" else incident_id, playbook=playbook)
     if checked.problems:
         field, message = next(iter(checked.problems.items()))
         raise InputError(cli_flag(field), message)
