@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import os
 from collections import Counter
-from datetime import datetime, timezone
 
 import pytest
 
@@ -39,9 +38,11 @@ def fresh_codec_keys() -> str:
     return "k1=" + base64.b64encode(os.urandom(32)).decode()  # keys no earlier test of this process derived
 
 
-def test_a_worker_and_its_client_derive_each_key_once(tmp_path, monkeypatch, derived):
-    from groupdesk.engine.client import incident_id_for
+def test_a_worker_its_client_and_a_gateway_derive_each_key_once(tmp_path, monkeypatch, derived):
+    from groupdesk.incidents.gateway import Gateway
+    from groupdesk.incidents.registration import prepare_start
     from groupdesk.startup import problems
+    from machine_helpers import DIRECTORY, PLAYBOOK
 
     settings = setup_for(tmp_path, GROUPDESK_CODEC_KEYS=fresh_codec_keys()).settings  # the hash key: kept in data
     built = {}
@@ -50,9 +51,11 @@ def test_a_worker_and_its_client_derive_each_key_once(tmp_path, monkeypatch, der
     sealed = codec.data_converter(settings).payload_codec  # the worker's client
     worker.build_worker(None, settings)  # every component: outbox, SMS, codes, status links, archive, reports
     assert built["activities"] and sealed is not None
-    for at in range(3):  # what a gateway in the same process does with the key: ids, keyed hashes
-        incident_id_for("xicheng", "+8613800138000", datetime(2026, 11, 23, 2, at, tzinfo=timezone.utc),
-                        settings.hash_key())
+    gateway = Gateway(None, settings)  # as `groupdesk dev` and the console hold one, over the same settings
+    for phone in ("13800138000", "13900139000", "13500135000"):  # each start: its id keyed with the hash key
+        gateway.assign_id(prepare_start(directory=DIRECTORY, playbook=PLAYBOOK, hall_id="xicheng", headcount=20,
+                                        lead_name="张建国", lead_phone=phone, summary="电量异常", started_by="sun.li",
+                                        incident_id="pending"))
     assert derived == Counter({"hash_key": 1, "codec_keys": 1})
 
 
