@@ -27,7 +27,7 @@ from groupdesk.messaging.outgoing import PARKED_UNKNOWN, Prepared
 from groupdesk.runtime.masking import mask_phone
 
 log = structlog.get_logger("groupdesk.activities.sms")
-RECORD_AFTER = 0.5  # seconds: the sends back by then are recorded in one transaction, the slower ones after
+RECORD_AFTER = 0.25  # seconds: the sends back by then are recorded in one transaction, the slower ones after
 
 
 @dataclass(eq=False)

@@ -195,7 +195,9 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
     playbooks = approved_playbooks(tmp_path, provider, fake)
     fake.script = [("hang", 8)]  # the provider has the first message; the worker dies before it hears so
     setup = setup_for(tmp_path / "data", dev_env, queue="kill", production=True,  # worker.py is always production
-                      **provider_env(provider, fake), GROUPDESK_PLAYBOOKS_DIR=playbooks,
+                      # the kill must come while the send still waits: 6 s, not 2, for a loaded machine to see it
+                      **provider_env(provider, fake, GROUPDESK_ALIYUN_TIMEOUT="6", GROUPDESK_TENCENT_TIMEOUT="6"),
+                      GROUPDESK_PLAYBOOKS_DIR=playbooks,
                       GROUPDESK_HASH_KEY=f"test-hash-{uuid.uuid4().hex}")  # its own incident id for the same lead
     env = setup.process_env()
     client = await connect(setup.settings)  # as the workers do: payloads sealed with the production keys
@@ -212,14 +214,12 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
     assert started.returncode == 0, started.stderr
     incident = started.stdout.strip()
     outbox = Outbox(tmp_path / "data" / "groupdesk.sqlite3")
-    await until(lambda: fake.accepted, "no send")
-    hung = fake.accepted[0]
-    # the batch's three other messages go out meanwhile and are recorded (sms_batch.RECORD_AFTER); then the kill
+    # the batch's other three messages go out meanwhile and are recorded (sms_batch.RECORD_AFTER); then the kill
     await until(lambda: [r.status for r in outbox.list(incident)].count("sent") == 3, "the others not sent")
     worker.send_signal(signal.SIGKILL)  # the provider has the message; the outbox still says "sending"
     worker.wait()
-    (held,) = [r for r in outbox.list(incident) if r.out_id == (hung.get("out_id") or hung.get("session_context"))]
-    assert held.status == "sending"
+    (held,) = [r for r in outbox.list(incident) if r.status == "sending"]  # the one sent at once that still hangs
+    (hung,) = [m for m in fake.accepted if (m.get("out_id") or m.get("session_context")) == held.out_id]
     worker = start_worker()
     try:
         if provider == "aliyun":
