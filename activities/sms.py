@@ -1,5 +1,7 @@
-"""Send a transition's messages: resolve recipients now, render every message, then store and send them as one
-batch (activities/sms_batch.py: one claim transaction, the sends at once, one mark transaction)."""
+"""Send a transition's messages: resolve recipients now, render every message, then send them as one batch.
+
+The batch itself is activities/sms_batch.py: one claim transaction, the sends at once, one mark transaction.
+"""
 
 from __future__ import annotations
 

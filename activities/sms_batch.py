@@ -1,5 +1,6 @@
-"""A batch's SMS, rendered: claimed in one transaction, sent at once, their outcomes recorded in one transaction.
+"""A batch's SMS, rendered: claimed in one transaction, sent at once, their outcomes recorded in one more.
 
+A send slower than RECORD_AFTER is recorded apart, so it does not hold the others' outcomes.
 The at-most-once rule comes first: every row is committed as taken (`sending`, this activity's holder) before
 its provider is called. A worker that dies between the claim and the mark leaves its rows `sending`; the next
 attempt (or another worker after HOLD) looks at the provider before sending one again, or parks it as unknown.
