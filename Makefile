@@ -42,14 +42,15 @@ run: install
 
 # The whole suite, every tier, on 4 processes (a test file stays on one, with its module's dev server):
 # most of a test's time is spent waiting on a Temporal server, a subprocess or a browser, not on the CPU.
-test: install $(CHROMIUM) postgresql bench-smoke
+# The bench smoke runs inside it (tests/test_bench_smoke.py), beside the other files rather than before them.
+test: install $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest -n 4 --dist loadfile
 
 # The tests that need no Temporal server (tests/conftest.py marks the rest `server`): a quick check while editing.
 test-fast: install postgresql
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
 
-# A tiny mass event: fails if any SMS is stored twice or lost.
+# A tiny mass event: fails if any SMS is stored twice or lost (make test runs it as tests/test_bench_smoke.py).
 bench-smoke: install
 	$(BIN)/python bench/mass_event.py --smoke
 

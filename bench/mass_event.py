@@ -45,13 +45,12 @@ from groupdesk.drills.smart_meter import staff_of  # noqa: E402
 from groupdesk.incidents.gateway import Gateway  # noqa: E402
 from groupdesk.incidents.registration import prepare_start  # noqa: E402
 from groupdesk.core.models import DecideApproval, IncidentState, RecordFollowUp, RecordOutcome  # noqa: E402
-from groupdesk.engine.visibility import list_query  # noqa: E402
-from groupdesk.web.board import first_page as board_page  # noqa: E402
 from groupdesk.messaging.outbox import Outbox  # noqa: E402
 from groupdesk.people.permissions import viewer_for  # noqa: E402
 from groupdesk.playbooks.loader import find_playbook  # noqa: E402
+from live_incidents import live_mode  # noqa: E402
+from measures import RESULTS, Cpu, chart, peak_rss_mb, profile, report, ts  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 STAFF_POLL = 0.5  # scripted staff look at their incident twice a second (groupdesk and baseline alike)
 _TALK = [("move_to_vip_room", "done", "guide"), ("keep_order", "done", "security_guard")]
 _ESCALATE = _TALK + [("talk_with_lead", "not_accepted", "hall_lead"), ("director_review", "approve", "centre_director")]
@@ -70,27 +69,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-pct = targets.pct
-
-
-def ts(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
 
 
 class Bench:
@@ -285,121 +263,6 @@ def plans_from(groupdesk: dict, time_scale: float) -> dict[str, Plan]:
         plans[path] = Plan(first_activities=2, updates=updates[path], activities_per_update=per_update,
                            timer_seconds=300 / time_scale)
     return plans
-
-
-async def live_mode(bench: Bench, client: Client, sizes: list[int], worker_pid: int, server_pid: int) -> list[dict]:
-    """Park incidents on long timers, then time a probe of short deadlines, the board's list and memory."""
-    rows, parked, gateway = [], 0, Gateway(client, bench.settings)
-    for size in sizes:
-        while parked < size:
-            batch = range(parked, min(size, parked + 200))
-            await asyncio.gather(*(bench.start(gateway, bench.request(i, "live", 1.0, parked=True)) for i in batch))
-            parked = batch[-1] + 1
-        caught_up = time.monotonic()
-        outbox = Outbox(bench.settings)
-        last = -1
-        while time.monotonic() - caught_up < 600:  # until every parked incident's first messages have gone out
-            sent = [m.incident_id for m in await asyncio.to_thread(outbox.list) if m.incident_id.startswith("live-")]
-            if len(set(sent)) >= size and len(sent) == last:
-                break
-            last = len(sent)
-            await asyncio.sleep(1)
-        backlog_s = time.monotonic() - caught_up
-        probe = [bench.request(i, f"probe{size}", 300.0) for i in range(20)]  # 5 min deadline -> 1 s
-        await asyncio.gather(*(bench.start(gateway, r) for r in probe))
-        waited = time.monotonic()
-        while time.monotonic() - waited < 120 and any(  # every probe reminded (they are due after 1 s)
-                not any(m.purpose == "reminder" for m in outbox.list(r.incident_id)) for r in probe):
-            await asyncio.sleep(1)
-        lag = []
-        for r in probe:
-            state = await _patient_state(gateway, r.incident_id)
-            for m in outbox.list(r.incident_id):
-                if m.purpose == "reminder" and state.steps.get(m.step) and state.steps[m.step].deadline_at:
-                    lag.append(ts(m.created_at) - state.steps[m.step].deadline_at.timestamp())
-        began = time.perf_counter()
-        page = await board_page(gateway, list_query(status="open"), bench.playbooks)
-        page_ms = (time.perf_counter() - began) * 1000
-        began = time.perf_counter()
-        listed = await gateway.list(list_query(status="open"))
-        list_ms = (time.perf_counter() - began) * 1000
-        rows.append({"live": size, "listed": len(listed), "backlog_cleared": backlog_s < 600, "board_first_page_ms": round(page_ms, 1),
-                     "board_page_rows": len(page["rows"]), "board_open_count": page["counts"]["open"],
-                     "first_sms_backlog_s": round(backlog_s, 1), "full_list_ms": round(list_ms, 1),
-                     "worker_rss_mb": round(rss_mb(worker_pid), 1), "server_rss_mb": round(rss_mb(server_pid), 1),
-                     "timer_lag_p50_s": round(pct(lag, 50), 3), "timer_lag_p99_s": round(pct(lag, 99), 3)})
-        print(f"  live {size}: {rows[-1]}", flush=True)
-    return rows
-
-
-async def _patient_state(gateway: Gateway, incident_id: str):
-    """A probe's state by query, waiting out a worker still busy with thousands of parked incidents."""
-    from temporalio.service import RPCError
-
-    for attempt in range(6):
-        try:
-            return await gateway.state(incident_id)
-        except RPCError:
-            if attempt == 5:
-                raise
-            await asyncio.sleep(5)
-
-
-def report(groupdesk: dict, baseline: dict, args, rss: dict, m: dict) -> dict:
-    print(f"\nmass event: {args.incidents} drill incidents at once, time scale {args.time_scale:g}, "
-          f"paths {dict(groupdesk['per_path'])}")
-    print(targets.table(m, args.incidents, "figure (s, events, CPU s)"))
-    for path, kinds in groupdesk["event_types"].items():
-        print(f"  {path} events per incident by type: " + ", ".join(f"{k} {v:g}" for k, v in kinds.items()))
-    print(f"SMS stored {groupdesk['sms']}, duplicates {groupdesk['duplicates']}, lost {groupdesk['lost']}; "
-          f"reminders measured {len(groupdesk['timer_lag'])}")
-    print(f"peak RSS MB: groupdesk worker {rss['worker']:.0f}, baseline worker {rss['baseline']:.0f}, "
-          f"Temporal server {rss['server']:.0f}")
-    return {"metrics": m, "event_types": groupdesk["event_types"], "sms": groupdesk["sms"],
-            "duplicates": groupdesk["duplicates"], "lost": groupdesk["lost"], "rss_mb": rss,
-            "throughput_ratio": groupdesk["throughput"] / baseline["throughput"]}
-
-
-def chart(groupdesk: dict, baseline: dict, path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib not installed: no chart)")
-        return
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    bins = 40
-    ax.hist([v * 1000 for v in groupdesk["first_sms"]], bins=bins, alpha=0.6, label="groupdesk: start -> first SMS")
-    ax.hist([v * 1000 for v in baseline["first_sms"]], bins=bins, alpha=0.6, label="baseline: start -> first activity")
-    ax.set_xlabel("ms")
-    ax.set_ylabel("incidents")
-    ax.set_title(f"Mass event, {groupdesk['incidents']} incidents at once")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"chart: {path}")
-
-
-def profile(pid: int, name: str) -> subprocess.Popen:
-    """py-spy sampling the groupdesk worker (and its native threads: the SDK's core) into an SVG flame graph."""
-    RESULTS.mkdir(exist_ok=True)
-    spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
-                             "--output", str(RESULTS / name), "--format", "flamegraph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-class Cpu:
-    """CPU seconds used by the server and a worker between two moments (the split the profile needs)."""
-
-    def __init__(self, server_pid: int | None, worker_pid: int):
-        self.pids = {"server": server_pid, "worker": worker_pid}
-        self.at = {k: targets.cpu_seconds(p) if p else 0.0 for k, p in self.pids.items()}
-
-    def used(self) -> dict[str, float]:
-        return {k: (targets.cpu_seconds(p) if p else 0.0) - self.at[k] for k, p in self.pids.items()}
 
 
 async def one_run(args, number: int) -> dict | int:

@@ -183,7 +183,7 @@ def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password:
         label = f"{operation.method.upper()} {operation.path}"
         if label in SIGNED_BY_TWILIO or label == "DELETE /api/session":
             continue
-        runs = [(s, 2, True) for s in schema.get_strategies_from_examples(operation)] or \
+        runs = [(s, 1, True) for s in schema.get_strategies_from_examples(operation)] or \
             [(operation.as_strategy(), 2, True)]
         runs += [(operation.as_strategy(generation_mode=GenerationMode.POSITIVE), generated, True),
                  (operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), max(1, generated // 2), False)]

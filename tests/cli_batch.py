@@ -4,6 +4,11 @@ Reads a JSON list of argument lists (or of {"args": [...], "env": {NAME: value}}
 with some settings changed) on stdin, prints a JSON list of {args, code, out, err}. The
 imports are paid once instead of once per case; an exception that escapes a command is printed
 as its traceback, as the real script would print it.
+
+With --serve FD it stays up for a test process (helpers.run_cli): one JSON request per line on stdin,
+{"args": [...], "env": {...}} where env is the command's whole environment, and one JSON answer line per
+request on file descriptor FD (a pipe of its own: the Temporal core may write to stdout). Each command sees
+exactly its own environment and argv, as a new process would.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ def run_one(run, case: list[str] | dict) -> dict:
     code = 0
     before = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
+    sys.argv = ["groupdesk", *args]  # as the script sees it (`--help` is looked for there)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = run(args)
@@ -41,9 +47,23 @@ def run_one(run, case: list[str] | dict) -> dict:
     return {"args": args, "code": code, "out": out.getvalue(), "err": err.getvalue()}
 
 
+def serve(run, fd: int) -> None:
+    """One command per line of stdin, each in exactly the environment it names; an answer line per command."""
+    answers = os.fdopen(fd, "w", encoding="utf-8")
+    for line in sys.stdin:
+        request = json.loads(line)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        answers.write(json.dumps(run_one(run, request["args"]), ensure_ascii=False) + "\n")
+        answers.flush()
+
+
 def main() -> None:
     from groupdesk.cli import run
 
+    if sys.argv[1:2] == ["--serve"]:
+        serve(run, int(sys.argv[2]))
+        os._exit(0)
     cases = json.load(sys.stdin)
     results = [run_one(run, args) for args in cases]
     sys.stdout.write(MARK + json.dumps(results, ensure_ascii=False))

@@ -8,6 +8,7 @@ import atexit
 import base64
 import contextlib
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -222,15 +223,60 @@ async def approval_code_by_sms(client, settings, incident_id: str, tries: int = 
     return code
 
 
-async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    """`groupdesk ARGS` in a subprocess with only the given groupdesk/Twilio settings, without blocking the loop."""
-    from groupdesk.runtime.config import REPO_ROOT
+PROVIDER_PREFIXES = ("GROUPDESK_", "TWILIO_", "ALIBABA_", "TENCENTCLOUD_")  # what a command takes from `env` only
 
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_"))} | env
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
-                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await process.communicate()
-    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+
+class _CliProcess:
+    """A warm `groupdesk` (tests/cli_batch.py --serve): one command at a time, each with its own environment and
+    argv through `groupdesk.cli.run`, as the script runs it; the imports are paid once per test process."""
+
+    def __init__(self):
+        from groupdesk.runtime.config import REPO_ROOT
+
+        read, write = os.pipe()
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "cli_batch.py"), "--serve",
+                                         str(write)], stdin=subprocess.PIPE, pass_fds=(write,), cwd=REPO_ROOT,
+                                        stdout=subprocess.DEVNULL, text=True, encoding="utf-8")
+        os.close(write)
+        self.answers = os.fdopen(read, encoding="utf-8")
+
+    def run(self, env: dict, args: list[str]) -> subprocess.CompletedProcess:
+        self.process.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
+        self.process.stdin.flush()
+        line = self.answers.readline()
+        if not line:
+            raise RuntimeError(f"the warm groupdesk process ended (exit {self.process.wait()}) on {args}")
+        done = json.loads(line)
+        return subprocess.CompletedProcess(args, done["code"], done["out"], done["err"])
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+_IDLE_CLI: list[_CliProcess] = []
+atexit.register(lambda: [p.close() for p in _IDLE_CLI])
+
+
+def groupdesk_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """`groupdesk ARGS` with only the given groupdesk/Twilio settings, in a warm groupdesk process of this test
+    process's (a second one if two commands run at once): what the script prints and its exit code."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_PREFIXES)} | env
+    runner = _IDLE_CLI.pop() if _IDLE_CLI else None
+    try:
+        runner = runner or _CliProcess()
+        done = runner.run(full, list(args))
+    except BaseException:
+        if runner is not None:
+            runner.close()  # half-way through a command: never reused
+        raise
+    _IDLE_CLI.append(runner)
+    return done
+
+
+async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """groupdesk_cli without blocking the loop."""
+    return await asyncio.to_thread(groupdesk_cli, env, *args)
 
 
 def ahead(days: float = 2) -> datetime:

@@ -228,8 +228,10 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
             assert any(r["action"] == "QuerySendDetails" for r in fake.requests), "looked before sending again"
         else:
             await until(lambda: outbox.get(held.key).status == "unknown", "not parked as unknown", 90)
-            rows = await until(lambda: len(r := outbox.list(incident)) == 4 and r, "not all stored", 60)
-            assert sorted(r.status for r in rows) == ["sent", "sent", "sent", "unknown"]
+            # the restarted worker sends the 4th message meanwhile: wait for its outcome, not only its row
+            settled = ["sent", "sent", "sent", "unknown"]
+            rows = await until(lambda: sorted(x.status for x in (r := outbox.list(incident))) == settled and r,
+                               f"not settled as {settled}", 60)
             handle = client.get_workflow_handle(incident)
             st = await wait_for(handle, lambda s: bool(s.failed_actions))
             (parked,) = st.failed_actions

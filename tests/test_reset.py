@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import uuid
 from collections import Counter
 
 import pytest
 
-from groupdesk.runtime.config import REPO_ROOT
+
 from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.core.models import DecideApproval
 from groupdesk.messaging.outbox import Outbox
-from helpers import WF, decide, start
+from helpers import WF, decide, run_cli, start
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
 
 
 async def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")} | env
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "groupdesk.cli", *args, env=full,
-                                                   cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await process.communicate()
-    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+    return await run_cli(env, *args)
 
 
 async def at_metering(env, settings, make_start):

@@ -8,12 +8,11 @@ are made by the client (groupdesk.incidents.amend), never in workflow code.
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel
 
 from groupdesk.core import validation as v
 from groupdesk.core.intake import channel_problem, search_problem, ticket_problem
+from groupdesk.core.phones import E164
 from groupdesk.core.models import AmendKeys, Category, ComplainantType, CurrentRoles, Registration
 from groupdesk.core.tell import may_tell
 
@@ -21,7 +20,6 @@ REASON_MAX = 200
 # The amendable fields, in the order the timeline names them; `lead_name` and `lead_phone` are the complainant's.
 FIELDS = ("headcount", "category", "complainant_type", "address", "account_no", "demands", "media_present",
           "lead_name", "lead_phone", "channel", "ticket_no")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class AmendRegistration(BaseModel):

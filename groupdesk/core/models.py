@@ -11,6 +11,7 @@ from groupdesk.core.evidence import EvidenceItem
 from groupdesk.core.finding import Finding
 from groupdesk.core.links import LinkedIncident, ParentLink
 from groupdesk.core.periods import SensitivePeriod
+from groupdesk.core.phones import Phone
 from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
 from groupdesk.core.snapshots import SharedPlaybook
 from groupdesk.core.workdays import WorkdayCalendar
@@ -40,7 +41,7 @@ CurrentRoles = list[str] | None
 
 class Complainant(BaseModel):
     name: str
-    phone: str  # E.164
+    phone: Phone  # E.164, parsed once where it was typed; here only its shape is checked
     lang: str = "zh-CN"
 
 

@@ -11,6 +11,8 @@ import math
 import re
 import unicodedata
 
+from groupdesk.core.phones import Phone
+
 SUMMARY_MAX = 500
 NAME_MAX = 64
 TEXT_MAX = 2000  # notes, reasons, comments
@@ -197,16 +199,17 @@ def playbook_id_problem(value: str) -> str | None:
     return None
 
 
-def phone_problem(value: str) -> str | None:
-    from groupdesk.core.phones import normalise_phone  # phonenumbers loads only when a phone is checked
-
+def checked_phone(value: str) -> tuple[Phone | None, str | None]:
+    """The one parse of a typed phone number: (the Phone, None), or (None, the line that says how to write it).
+    A Phone given back is already parsed, and not parsed again."""
+    if isinstance(value, Phone):
+        return value, None
     if len(value or "") > PHONE_MAX:
-        return f"{len(value)} characters is not a phone number; write it like +86 139 0000 0001"
+        return None, f"{len(value)} characters is not a phone number; write it like +86 139 0000 0001"
     try:
-        normalise_phone(value)
+        return Phone.parse(value), None
     except ValueError as exc:
-        return str(exc).replace(repr(value), shown(value))
-    return None
+        return None, str(exc).replace(repr(value), shown(value))
 
 
 def choice_problem(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import os
 from typing import Sequence
 
@@ -74,10 +75,17 @@ def parse_keys(raw: str) -> dict[str, bytes]:
 
 
 def codec_from_settings(settings) -> EncryptionCodec | None:
-    keys = parse_keys(settings.codec_keys)
+    """The codec of GROUPDESK_CODEC_KEYS (None: no encryption), its keys derived once per process: the start
+    checks, the worker, its client and each /codec request share one (a wrong setting raises every time)."""
+    return _codec(settings.codec_keys, settings.codec_key_id)
+
+
+@functools.lru_cache(maxsize=8)  # by the settings' text: a process holds one, tests a few
+def _codec(codec_keys: str, codec_key_id: str) -> EncryptionCodec | None:
+    keys = parse_keys(codec_keys)
     if not keys:
         return None
-    return EncryptionCodec(keys, settings.codec_key_id or next(iter(keys)))
+    return EncryptionCodec(keys, codec_key_id or next(iter(keys)))
 
 
 def data_converter(settings) -> DataConverter:

@@ -17,16 +17,13 @@ def prepare_amend(actor: str, reason: str, *, headcount: int | None = None, cate
                   ticket_no: str | None = None) -> AmendRegistration:
     """The amendment as typed, checked (InputError naming the first wrong field; nothing is sent). None: left as
     it is; the phone is normalised (E.164), text kept as NFC and trimmed."""
+    phone, phone_problem = v.checked_phone(lead_phone) if lead_phone is not None else (None, None)
     for field, problem in (("category", v.choice_problem(category, v.CATEGORIES, "complaint category")),
                            ("complainant_type", v.choice_problem(complainant_type, v.COMPLAINANT_TYPES,
                                                                  "complainant type")),
-                           ("lead_phone", v.phone_problem(lead_phone) if lead_phone is not None else None)):
+                           ("lead_phone", phone_problem)):  # the new number's one parse: its problem, or `phone`
         if problem:
             raise InputError(field, problem)
-    if lead_phone is not None:
-        from groupdesk.core.phones import normalise_phone
-
-        lead_phone = normalise_phone(lead_phone)
 
     def text(value: str | None) -> str | None:
         return None if value is None else v.normal_text(value).strip()
@@ -35,7 +32,7 @@ def prepare_amend(actor: str, reason: str, *, headcount: int | None = None, cate
         actor=actor, reason=text(reason) or "", headcount=headcount, category=category or None,
         complainant_type=complainant_type or None, address=text(address),
         account_no=None if account_no is None else account_no.strip(), demands=text(demands),
-        media_present=media_present, lead_name=text(lead_name), lead_phone=lead_phone,
+        media_present=media_present, lead_name=text(lead_name), lead_phone=phone,
         channel=None if channel is None else channel.strip(), ticket_no=None if ticket_no is None else ticket_no.strip())
     for field, problem in amend_problems(req).items():
         raise InputError(field, problem)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from groupdesk.core import workcal
 from groupdesk.core.lines import feeder_problem, normalise_feeder
-from groupdesk.core.phones import normalise_phone
+from groupdesk.core.phones import Phone
 from groupdesk.people import involvement
 from groupdesk.people.directory import Directory, DirectoryError, load_directory
 from groupdesk.playbooks.periods import PeriodError, load_calendar
@@ -26,7 +27,7 @@ def prepare_start(
     hall_id: str,
     headcount: int,
     lead_name: str,
-    lead_phone: str,
+    lead_phone: str | Phone,  # as typed, or the Phone check_start gave back (not parsed again)
     summary: str,
     started_by: str | None,
     incident_id: str,
@@ -40,12 +41,12 @@ def prepare_start(
     if started_by is None:
         leads = directory.staff(hall_id, "hall_lead") if directory.hall(hall_id) else []
         started_by = leads[0].id if leads else None
-    problems = start_problems(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
-                              lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
-                              lead_lang=lead_lang, started_by=started_by, registration=registration,
-                              incident_id=None if incident_id == "pending" else incident_id, playbook=playbook)
-    if problems:
-        field, message = next(iter(problems.items()))
+    checked = check_start(directory, hall=hall_id, headcount=headcount, lead_name=lead_name,
+                          lead_phone=lead_phone, summary=summary, drill=drill, time_scale=time_scale,
+                          lead_lang=lead_lang, started_by=started_by, registration=registration,
+                          incident_id=None if incident_id == "pending" else incident_id, playbook=playbook)
+    if checked.problems:
+        field, message = next(iter(checked.problems.items()))
         raise InputError(cli_flag(field), message)
     if playbook is None:
         raise InputError(cli_flag("playbook"), "no playbook chosen; name one (see `groupdesk playbooks list`)")
@@ -53,7 +54,7 @@ def prepare_start(
     return StartIncident(
         incident_id=incident_id, playbook=playbook, hall_id=hall.id, hall_name=hall.name,
         hall_name_en=hall.name_en, roster=directory.roster(hall_id), headcount=headcount,
-        lead=Complainant(name=v.normal_text(lead_name).strip(), phone=normalise_phone(lead_phone), lang=lead_lang),
+        lead=Complainant(name=v.normal_text(lead_name).strip(), phone=checked.lead_phone, lang=lead_lang),
         summary=v.normal_text(summary).strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
         history_budget=history_budget, registration=(reg := registered(registration or {})),
         owner=first_owner(directory, hall.id, playbook, reg.person_involved, started_by),
@@ -82,11 +83,23 @@ def registered(fields: dict) -> Registration:
     )
 
 
-def start_problems(directory: Directory, *, hall: str, headcount: int | None, lead_name: str, lead_phone: str,
-                   summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN",
-                   started_by: str | None = None, incident_id: str | None = None,
-                   registration: dict | None = None, playbook: Playbook | None = None) -> dict[str, str]:
-    """Every problem with what a hall lead typed, by form field (empty when all is well).
+@dataclass(frozen=True)
+class StartCheck:
+    """What checking a start gives: every problem by form field, and the lead's phone as parsed (None if wrong)."""
+    problems: dict[str, str]
+    lead_phone: Phone | None
+
+
+def start_problems(directory: Directory, **fields) -> dict[str, str]:
+    """Every problem with what a hall lead typed, by form field (empty when all is well): check_start's."""
+    return check_start(directory, **fields).problems
+
+
+def check_start(directory: Directory, *, hall: str, headcount: int | None, lead_name: str, lead_phone: str | Phone,
+                summary: str, drill: bool, time_scale: float | None, lead_lang: str = "zh-CN",
+                started_by: str | None = None, incident_id: str | None = None,
+                registration: dict | None = None, playbook: Playbook | None = None) -> StartCheck:
+    """Every problem with what a hall lead typed, by form field, and the lead's number parsed (its one parse).
 
     The same rules for the CLI, the console and the API; `started_by` None skips the who-may-start check;
     with a `playbook`, the headcount must be in its `applies.headcount` range.
@@ -104,7 +117,8 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
     if playbook is not None and headcount is not None:
         check("headcount", range_problem(playbook, headcount))
     check("lead_name", v.name_problem(lead_name, "the lead complainant's name"))
-    check("lead_phone", v.phone_problem(lead_phone))
+    phone, phone_problem = v.checked_phone(lead_phone)
+    check("lead_phone", phone_problem)
     check("summary", v.summary_problem(summary))
     check("time_scale", v.time_scale_problem(time_scale, drill))
     if lead_lang not in ("zh-CN", "en"):
@@ -123,7 +137,7 @@ def start_problems(directory: Directory, *, hall: str, headcount: int | None, le
         check("started_by", starter_problem(directory, hall, started_by, playbook))
         check("person_involved", involvement.person_problem(directory, hall, fields.get("person_involved") or "",
                                                             started_by, playbook))
-    return problems
+    return StartCheck(problems, phone)
 
 
 def starter_problem(directory: Directory, hall_id: str, person_id: str | None,

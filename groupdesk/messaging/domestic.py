@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import phonenumbers
+from groupdesk.core.phones import Phone
 
 
 class ProviderSettingsError(ValueError):
@@ -60,5 +60,5 @@ def sign_name(variable: str, value: str) -> str:
 
 def national(number: str) -> tuple[int, str]:
     """(country calling code, national number) of an E.164 number."""
-    parsed = phonenumbers.parse(number, None)
-    return parsed.country_code, str(parsed.national_number)
+    phone = Phone.of(number)  # parsed where it came in: split here, not parsed again
+    return phone.country_code, phone.national_number

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+from groupdesk.core.phones import country_code
+
 PROVIDERS = ("outbox", "twilio", "aliyun", "tencent")
 # Providers that send only a registered signature and an approved template with parameters, never free text.
 TEMPLATE_PROVIDERS = ("aliyun", "tencent")
@@ -24,11 +26,8 @@ class Routes:
 
     def provider_for(self, number: str) -> str:
         """The provider of an E.164 number (+8613...); a number that does not parse goes to the default."""
-        try:
-            code = str(phonenumbers.parse(number, None).country_code)
-        except phonenumbers.NumberParseException:
-            return self.default
-        return self.by_code.get(code, self.default)
+        code = country_code(number)  # read from the E.164 digits: the number was parsed where it came in
+        return self.default if code is None else self.by_code.get(str(code), self.default)
 
     def providers(self) -> list[str]:
         """Every provider a message may go to, in PROVIDERS order."""

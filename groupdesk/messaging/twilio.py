@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from groupdesk.core.phones import normalise_phone
+from groupdesk.core.phones import Phone
 from groupdesk.runtime.masking import mask_phone
 from groupdesk.messaging.outbox import OutboxRow
 from groupdesk.messaging.errors import (
@@ -55,7 +55,7 @@ class TwilioProvider:
             raise TwilioSettingsError("set exactly one of TWILIO_FROM_NUMBER and TWILIO_MESSAGING_SERVICE_SID")
         if from_number:
             try:
-                from_number = normalise_phone(from_number, region="US")
+                from_number = Phone.parse(from_number, region="US")
             except ValueError as exc:
                 raise TwilioSettingsError(f"TWILIO_FROM_NUMBER: {exc}") from None
         if service and not service.startswith("MG"):

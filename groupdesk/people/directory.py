@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from groupdesk.playbooks import textfiles
 from groupdesk.core import validation as v
 from groupdesk.core.models import StaffRef
-from groupdesk.core.phones import normalise_phone
+from groupdesk.core.phones import Phone
 from groupdesk.core.roles import LANGUAGES, ROLE_IDS
 from groupdesk.people.units import Unit, check_units, halls_below
 
@@ -135,7 +135,7 @@ class Directory(BaseModel):
                 raise ValueError(f"person id {person.id!r} is listed twice")
             seen.add(person.id)
             try:
-                person.mobile = normalise_phone(person.mobile)
+                person.mobile = Phone.parse(person.mobile)
             except ValueError as exc:
                 raise ValueError(f"person {person.id!r} ({person.name}): mobile {exc}") from None
         userids: dict[str, str] = {}

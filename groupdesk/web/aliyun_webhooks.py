@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from groupdesk.core.phones import normalise_phone
+from groupdesk.core.phones import Phone
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.push_common import MAX_ITEMS, apply_report, check_token, field_problem, take_reply
 
@@ -89,7 +89,7 @@ async def replies(token: str, request: Request) -> JSONResponse:
     services = request.app.state.services
     for item in items:
         try:
-            sender = normalise_phone(item.phone_number)
+            sender = Phone.parse(item.phone_number)
         except ValueError:
             continue  # not a phone number: nobody to answer, nothing to decide
         await take_reply(services, "aliyun", f"aliyun:{item.sequence_id}", sender, item.content)

@@ -16,7 +16,7 @@ from groupdesk.runtime.datafiles import private_file
 from groupdesk.people.directory import Directory, load_directory
 from groupdesk.messaging.channels import sms_refusal
 from groupdesk.core.validation import InputError
-from groupdesk.incidents.registration import parse_local_time, prepare_start, start_problems
+from groupdesk.incidents.registration import check_start, parse_local_time, prepare_start
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.core.models import Ack, AddNote, DecideApproval, IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.core.playbook import Playbook
@@ -152,17 +152,18 @@ class Console(PromiseConsole):
         if hall_known and playbook is not None and "playbook" not in form.errors:  # its started_by roles (403)
             require(viewer.may_start(form.hall, playbook), viewer.start_refusal(form.hall, playbook))
         directory = self.directory()
-        for field_name, message in start_problems(
-                directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,
-                summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id,
-                registration=form.registration(), playbook=None if "playbook" in form.errors else playbook).items():
+        checked = check_start(
+            directory, hall=form.hall, headcount=headcount, lead_name=form.lead_name, lead_phone=form.lead_phone,
+            summary=form.summary, drill=form.drill, time_scale=time_scale, started_by=viewer.id,
+            registration=form.registration(), playbook=None if "playbook" in form.errors else playbook)
+        for field_name, message in checked.problems.items():
             if field_name != "started_by":  # who may start is the playbook's rule, checked above (403)
                 form.errors.setdefault(field_name, message)
         if form.errors:
             return None
         request = prepare_start(
             directory=directory, playbook=playbook, hall_id=form.hall, headcount=headcount,
-            lead_name=form.lead_name, lead_phone=form.lead_phone, summary=form.summary, started_by=viewer.id,
+            lead_name=form.lead_name, lead_phone=checked.lead_phone, summary=form.summary, started_by=viewer.id,
             incident_id="pending", drill=form.drill, time_scale=time_scale, history_budget=self.settings.history_budget,
             registration=form.registration(),
         )

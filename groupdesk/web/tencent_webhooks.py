@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from groupdesk.core.phones import normalise_phone
+from groupdesk.core.phones import Phone
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.push_common import MAX_ITEMS, apply_report, check_token, field_problem, take_reply
 
@@ -88,7 +88,7 @@ async def reply(token: str, request: Request) -> JSONResponse:
     except ValidationError as exc:
         return _bad(field_problem(exc))
     try:
-        sender = normalise_phone(f"+{item.nationcode}{item.mobile}")
+        sender = Phone.parse(f"+{item.nationcode}{item.mobile}")
     except ValueError:
         return JSONResponse(OK)  # not a phone number: nobody to answer, nothing to decide
     # Tencent's replies carry no id: the same mobile, time and text is the same reply pushed again.

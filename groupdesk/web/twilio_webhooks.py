@@ -7,7 +7,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from groupdesk.core.models import DeliveryReport
-from groupdesk.core.phones import normalise_phone
+from groupdesk.core.phones import Phone
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.messaging.callback_fields import TWILIO_INBOUND, TWILIO_STATUS, Field, callback_problem
 from groupdesk.messaging.inbox import Inbox
@@ -73,7 +73,7 @@ async def inbound_sms(request: Request) -> Response:
     inbox = Inbox(services.settings)
     sid = form.get("MessageSid", "")
     try:
-        sender = normalise_phone(form.get("From", ""))
+        sender = Phone.parse(form.get("From", ""))
     except ValueError:
         sender = form.get("From", "")
     if not inbox.claim(sid, mask_phone(sender)):

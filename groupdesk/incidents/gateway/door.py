@@ -1,262 +1,43 @@
-"""The one door to running incidents: the only module that holds a workflow handle.
-
-The CLI, the console, the Twilio webhooks, drills and benchmarks start, change, read and list
-incidents through here. `Incident` is one incident's handle (unchecked: the workflow's validators
-still refuse what they refuse); `Gateway` adds what staff do, each checked by the permission rules
-of groupdesk.people.permissions first, so `--as USER` on the command line is held to the console's rules.
-"""
+"""`Gateway`: what staff do to running incidents, each checked by the permission rules first."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import ResetReapplyType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
-from temporalio.service import RPCError, RPCStatusCode
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from groupdesk.engine import visibility
-from groupdesk.engine.client import IncidentUnavailable, incident_id_for, incident_row
-from groupdesk.runtime.config import Settings
-from groupdesk.core.validation import InputError, normal_fields
-from groupdesk.incidents.registration import mark_start
-from groupdesk.runtime.keyed import follow_up_key
-from groupdesk.core.models import (
-    Ack, AddNote, DecideApproval, DeliveryReport, HandOver, IncidentState, MigratePlaybook, PromiseAck, PromiseChange,
-    RecordFollowUp, RecordOutcome, RecordReset, RetryAction, SkipAction, StartIncident,
-)
-from groupdesk.core.amend import AmendRegistration
-from groupdesk.core.links import CHOSEN
-from groupdesk.core.tell import FromComplainant, TellComplainant
-from groupdesk.core.evidence import EvidenceAdded
-from groupdesk.core.finding import RecordFinding
 from groupdesk.core import involved
-from groupdesk.core.roles import with_ownership
-from groupdesk.people.permissions import Viewer, require, require_uninvolved
-from groupdesk.incidents.promises import PromiseGateway
-from groupdesk.incidents.complainant import ComplainantGateway
-from groupdesk.incidents.failures import FailuresGateway
-from groupdesk.incidents.amend import AmendGateway
-from groupdesk.incidents.tell import TellGateway
-from groupdesk.incidents.correctives import CorrectiveGateway
-from groupdesk.incidents.finding import FindingGateway
-from groupdesk.incidents.lines import LinesGateway
-from groupdesk.incidents.times import check_outcome_times
-from groupdesk.record.evidence import EvidenceGateway
+from groupdesk.core.links import CHOSEN
+from groupdesk.core.models import (
+    Ack, AddNote, DecideApproval, HandOver, IncidentState, MigratePlaybook, RecordFollowUp, RecordOutcome, RecordReset,
+    RetryAction, SkipAction, StartIncident,
+)
 from groupdesk.core.playbook import Playbook
-from groupdesk.incidents.links import with_live_links
-from groupdesk.incidents.repeat_start import start_or_repeat
-from groupdesk.incidents.start_attributes import start_attributes
-
-
-def _workflow():
-    from workflows.group_incident import GroupIncidentWorkflow
-
-    return GroupIncidentWorkflow
-
-
-async def start_incident(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
-    """Start the incident; a repeat complaint is linked to the earlier one and, where the same hall, lead
-    and day already had an incident that is resolved or closed, given the next free id (`-2`, `-3`...).
-
-    `start.incident_id`, `start.repeat_of` and `start.repeat_outcome` are set to what was started. An incident of
-    the same lead, hall and day still being handled refuses the start (WorkflowAlreadyStartedError): a second click.
-    """
-    from groupdesk.incidents.lines import mark_line
-    from groupdesk.storage import open_database
-
-    now = datetime.now(timezone.utc)
-    mark_start(settings, start, now)
-    await mark_line(client, open_database(settings), start, now)  # 频繁停电: the line's outages in 12 months
-    return await start_or_repeat(client, settings, start, _start_workflow,
-                                 lambda incident_id: Incident(client.get_workflow_handle(incident_id, result_type=IncidentState)))
-
-
-async def _start_workflow(client: Client, settings: Settings, start: StartIncident) -> WorkflowHandle:
-    """Start the incident's workflow with its first search attributes; a twin id is refused by Temporal."""
-    if not start.follow_up_key:  # keyed here: the hash key never enters the workflow
-        start = start.model_copy(update={"follow_up_key": follow_up_key(settings.hash_key(), start.lead.phone)})
-    attributes = start_attributes(settings, start)
-    return await client.start_workflow(
-        _workflow().run, start, id=start.incident_id, task_queue=settings.task_queue,
-        search_attributes=attributes,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        # Eager: when this process runs a worker on the queue with this client (`groupdesk dev`, tests), the
-        # first workflow task comes back with the start and runs here at once; otherwise a normal start.
-        request_eager_start=True,
-    )
-
-
-# A staff action whose workflow task failed under it (a timer fired while the task closing the incident ran: the
-# server aborts the Update with WorkflowNotReady, nothing applied) is sent again under the same Update id, a few times.
-UPDATE_TRIES = 4
-UPDATE_PAUSE_S = 0.2  # grows with each try: 0.2, 0.4, 0.6 s
-
-
-def not_ready(err: RPCError) -> bool:
-    """The server aborted the Update because the workflow task under it failed (retryable by the caller)."""
-    details = getattr(err.grpc_status, "details", None) or []
-    return err.status == RPCStatusCode.FAILED_PRECONDITION and \
-        any(d.type_url.endswith("WorkflowNotReadyFailure") for d in details)
-
-
-async def execute_update(handle: WorkflowHandle, update: Any, arg: Any) -> Any:
-    """`handle.execute_update(update, arg)` with the text as kept (NFC), sent again while the workflow was not ready."""
-    update_id, arg = str(uuid.uuid4()), normal_fields(arg)
-    for attempt in range(1, UPDATE_TRIES + 1):
-        try:
-            return await handle.execute_update(update, arg, id=update_id)
-        except RPCError as err:
-            if attempt == UPDATE_TRIES or not not_ready(err):
-                raise
-            await asyncio.sleep(UPDATE_PAUSE_S * attempt)
-
-
-class Incident:
-    """One incident's workflow: its updates, signals, queries, result and history."""
-
-    def __init__(self, handle: WorkflowHandle):
-        self._handle = handle
-
-    @classmethod
-    def of(cls, target: "Incident | WorkflowHandle") -> "Incident":
-        """An Incident from an Incident or from a handle a test started with start_incident."""
-        return target if isinstance(target, Incident) else cls(target)
-
-    @property
-    def id(self) -> str:
-        return self._handle.id
-
-    def linked(self, incident_id: str) -> "Incident":
-        """A linked incident (a hand-over's child or parent), reached through the same client."""
-        return Incident(self._handle._client.get_workflow_handle(incident_id, result_type=IncidentState))
-
-    async def describe_linked(self, incident_id: str):
-        return await self.linked(incident_id).describe()
-
-    async def live_state(self) -> IncidentState:
-        """The running workflow's state (a query)."""
-        return await self._handle.query(_workflow().state)
-
-    async def state(self) -> IncidentState:
-        """The incident's state: queried while open, the workflow's result once closed."""
-        described = await self.describe()
-        if described.status == WorkflowExecutionStatus.COMPLETED:
-            return await with_live_links(self.describe_linked, await self.result())
-        if described.status != WorkflowExecutionStatus.RUNNING:
-            raise IncidentUnavailable(f"incident {self.id} ended abnormally ({described.status.name});"
-                                      " ask ops to look at its history")
-        return await with_live_links(self.describe_linked, await self.live_state())
-
-    async def playbook(self) -> Playbook:
-        return await self._handle.query(_workflow().playbook)
-
-    async def result(self) -> IncidentState:
-        return await self._handle.result()
-
-    async def history(self) -> WorkflowHistory:
-        return await self._handle.fetch_history()
-
-    async def describe(self):
-        """What Temporal says of the execution: status, start time, search attributes, run id."""
-        return await self._handle.describe()
-
-    async def run_id(self) -> str:
-        return (await self.describe()).run_id
-
-    async def wait_for(self, predicate: Callable[[IncidentState], bool], timeout: float = 120,
-                       poll: float = 0.1) -> IncidentState:
-        """Poll the state until `predicate` holds; TimeoutError naming the stage if it never does."""
-        deadline = time.monotonic() + timeout
-        while True:
-            state = await self.live_state()
-            if predicate(state):
-                return state
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.id}: still at {state.stage}")
-            await asyncio.sleep(poll)
-
-    async def record_outcome(self, req: RecordOutcome) -> Ack:
-        return await execute_update(self._handle, _workflow().record_outcome, req)
-
-    async def decide(self, req: DecideApproval) -> Ack:
-        return await execute_update(self._handle, _workflow().decide_approval, req)
-
-    async def follow_up(self, req: RecordFollowUp) -> Ack:
-        return await execute_update(self._handle, _workflow().record_follow_up, req)
-
-    async def retry(self, req: RetryAction) -> Ack:
-        return await execute_update(self._handle, _workflow().retry_action, req)
-
-    async def hand_over(self, req: HandOver) -> Ack:
-        return await execute_update(self._handle, _workflow().hand_over, req)
-
-    async def skip(self, req: SkipAction) -> Ack:
-        return await execute_update(self._handle, _workflow().skip_action, req)
-
-    async def promise(self, req: PromiseChange) -> PromiseAck:
-        return await execute_update(self._handle, _workflow().promise, req)
-
-    async def tell(self, req: TellComplainant) -> Ack:
-        return await execute_update(self._handle, _workflow().tell, req)
-
-    async def amend_registration(self, req: AmendRegistration) -> Ack:
-        return await execute_update(self._handle, _workflow().amend_registration, req)
-    async def finding(self, req: RecordFinding) -> Ack:
-        return await execute_update(self._handle, _workflow().finding, req)
-
-    async def evidence_added(self, req: EvidenceAdded) -> Ack:
-        return await execute_update(self._handle, _workflow().evidence_added, req)
-
-    async def from_complainant(self, req: FromComplainant) -> Ack:
-        return await execute_update(self._handle, _workflow().from_complainant, req)
-
-    async def migrate(self, req: MigratePlaybook) -> Ack:
-        return await execute_update(self._handle, _workflow().migrate_playbook, req)
-
-    async def record_reset(self, req: RecordReset) -> Ack:
-        return await execute_update(self._handle, _workflow().record_reset, req)
-
-    async def note(self, req: AddNote) -> None:
-        await self._handle.signal(_workflow().add_note, normal_fields(req))
-
-    async def report_delivery(self, req: DeliveryReport) -> None:
-        await self._handle.signal(_workflow().report_delivery, req)
-
-
-def _corrective_workflow():
-    from workflows.corrective import CorrectiveActionWorkflow
-
-    return CorrectiveActionWorkflow
-
-
-class Corrective:
-    """One corrective action's workflow (整改, groupdesk.incidents.correctives): its state, its updates."""
-
-    def __init__(self, handle: WorkflowHandle):
-        self._handle = handle
-
-    async def describe(self):
-        return await self._handle.describe()
-
-    async def state(self):
-        return await self._handle.query(_corrective_workflow().state)
-
-    async def result(self):
-        return await self._handle.result()
-
-    async def done(self, req):
-        return await execute_update(self._handle, _corrective_workflow().done, req)
-
-    async def verify(self, req):
-        return await execute_update(self._handle, _corrective_workflow().verify, req)
+from groupdesk.core.roles import with_ownership
+from groupdesk.core.validation import InputError
+from groupdesk.engine import visibility
+from groupdesk.engine.client import incident_id_for, incident_row
+from groupdesk.incidents.amend import AmendGateway
+from groupdesk.incidents.complainant import ComplainantGateway
+from groupdesk.incidents.correctives import CorrectiveGateway
+from groupdesk.incidents.failures import FailuresGateway
+from groupdesk.incidents.finding import FindingGateway
+from groupdesk.incidents.gateway.corrective_handle import Corrective, corrective_workflow
+from groupdesk.incidents.gateway.handles import Incident
+from groupdesk.incidents.gateway.starting import start_incident
+from groupdesk.incidents.lines import LinesGateway
+from groupdesk.incidents.promises import PromiseGateway
+from groupdesk.incidents.tell import TellGateway
+from groupdesk.incidents.times import check_outcome_times
+from groupdesk.people.permissions import Viewer, require, require_uninvolved
+from groupdesk.record.evidence import EvidenceGateway
+from groupdesk.runtime.config import Settings
 
 
 def _as_now(req, viewer: Viewer, hall: str):
@@ -281,7 +62,7 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
     async def start_corrective(self, start, attributes) -> Corrective:
         """Start a corrective action's workflow under its id; WorkflowAlreadyStartedError when the id is taken."""
         return Corrective(await self.client.start_workflow(
-            _corrective_workflow().run, start, id=start.id, task_queue=self.settings.task_queue,
+            corrective_workflow().run, start, id=start.id, task_queue=self.settings.task_queue,
             search_attributes=attributes, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE))
 
