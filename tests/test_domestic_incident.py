@@ -230,7 +230,7 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
             await until(lambda: outbox.get(held.key).status == "unknown", "not parked as unknown", 90)
             # the restarted worker sends the 4th message meanwhile: wait for its outcome, not only its row
             settled = ["sent", "sent", "sent", "unknown"]
-            rows = await until(lambda: sorted(x.status for x in (r := outbox.list(incident))) == settled and r,
+            rows = await until(lambda: (r := outbox.list(incident)) and sorted(x.status for x in r) == settled and r,
                                f"not settled as {settled}", 60)
             handle = client.get_workflow_handle(incident)
             st = await wait_for(handle, lambda s: bool(s.failed_actions))

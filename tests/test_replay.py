@@ -20,6 +20,8 @@ from groupdesk.core.models import IncidentState, StartIncident
 from groupdesk.core.versions import DEPRECATED, RETIRED
 from workflows.group_incident import GroupIncidentWorkflow
 
+pytestmark = pytest.mark.server  # the server tier: every recorded history through the Temporal core's replayer, and the replay command as a process
+
 # This module defines a workflow (ReorderedIncident), so the sandbox re-imports it; the CLI and the
 # replayer are not workflow code and are passed through as they are.
 with workflow.unsafe.imports_passed_through():
