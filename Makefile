@@ -46,8 +46,9 @@ run: install
 test: install $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest -n 4 --dist loadfile
 
-# The tests that need no Temporal server (tests/conftest.py marks the rest `server`): a quick check while editing.
-test-fast: install postgresql
+# The tests that need nothing but their own process: no Temporal, PostgreSQL, fake provider API, browser or
+# subprocess (tests/conftest.py marks the rest `server`). About 30 s on 2 cores: a quick check while editing.
+test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
 
 # A tiny mass event: fails if any SMS is stored twice or lost (make test runs it as tests/test_bench_smoke.py).

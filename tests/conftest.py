@@ -106,15 +106,18 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("postgres").create_database()
 
 
-# The tiers: `make test-fast` runs the tests that need no Temporal server (rules, the pure machine, playbooks,
-# storage, inputs); `make test` runs every tier. A test is in the server tier when it asks for a
-# server fixture (directly or through another fixture) or is marked devserver/browser; the few modules that
-# start their own server say so with `pytestmark = pytest.mark.server`.
-SERVER_FIXTURES = {"skipping_env", "dev_env", "dev_setup"}
+# The tiers: `make test-fast` runs the tests that need nothing but this process (rules, the pure machine, playbooks,
+# SQLite storage, inputs, pages); `make test` runs every tier. A test is in the server tier when it needs a server or
+# a process of its own: a Temporal server, PostgreSQL, a provider's fake HTTP API (asked for as a fixture, directly or
+# through another fixture), a browser (marked browser or devserver), or a subprocess (modules that start one say so
+# with `pytestmark = pytest.mark.server`).
+SERVER_FIXTURES = {"skipping_env", "dev_env", "dev_setup", "postgres", "httpserver", "make_httpserver",
+                   "threaded_server"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if SERVER_FIXTURES.intersection(item.fixturenames) or any(
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if SERVER_FIXTURES.intersection(item.fixturenames) or params.get("database_url") == "postgresql" or any(
                 item.get_closest_marker(name) for name in ("devserver", "browser")):
             item.add_marker(pytest.mark.server)

@@ -52,3 +52,15 @@ def test_make_up_saturday_counts():
 def test_naive_start_is_refused():
     with pytest.raises(ValueError):
         add_working_days(datetime(2026, 1, 5, 10), 1)
+
+
+def test_the_starts_calendar_snapshot_counts_as_the_calendar_does_and_hands_back_past_its_years():
+    from groupdesk.core.workcal import snapshot
+    from groupdesk.core.workdays import WorkdayCalendar, add_on
+
+    calendar = WorkdayCalendar.model_validate_json(snapshot(2026).model_dump_json())  # as the workflow reads it
+    for start, days in [(local(2026, 9, 29, 16, 30), 5), (local(2026, 2, 13, 10, 0), 1),
+                        (local(2026, 11, 27, 9, 15), 1), (local(2027, 1, 28, 8, 0), 20)]:
+        assert add_on(calendar, start, days) == add_working_days(start, days)
+    assert add_on(calendar, local(2027, 12, 30, 9, 0), 5) is None  # leaves 2027: the activity counts it
+    assert add_on(None, local(2026, 3, 2, 9, 0), 1) is None  # a start without a snapshot

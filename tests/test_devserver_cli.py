@@ -106,8 +106,17 @@ def test_bad_input_is_refused_and_nothing_starts(cli_env):
         assert done.returncode != 0
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"error: {field}"), done.stderr
-    time.sleep(1)  # visibility is eventually consistent: give a wrongly started incident time to show
-    assert json.loads(cli(cli_env, "list", "--all", "--json").stdout) == before
+    # visibility trails a start: one good start after the bad ones, and once it is listed, so would any before it be
+    barrier = cli(cli_env, *START[:-4], "--lead-phone", "139 0013 9999", "--summary", "可见性屏障", "--drill")
+    barrier = barrier.stdout.strip()
+    deadline = time.monotonic() + 30
+    while True:
+        after = json.loads(cli(cli_env, "list", "--all", "--json").stdout)
+        if barrier in [r["id"] for r in after]:
+            break
+        assert time.monotonic() < deadline, "the good start never became visible"
+        time.sleep(0.1)
+    assert [r for r in after if r["id"] != barrier] == before
 
 
 def test_drill_end_to_end_through_the_cli_with_a_killed_worker(cli_env, tmp_path):

@@ -20,6 +20,8 @@ from groupdesk.core.models import IncidentState, StartIncident
 from groupdesk.core.versions import DEPRECATED, RETIRED
 from workflows.group_incident import GroupIncidentWorkflow
 
+pytestmark = pytest.mark.server  # the server tier: every recorded history through the Temporal core's replayer, and the replay command as a process
+
 # This module defines a workflow (ReorderedIncident), so the sandbox re-imports it; the CLI and the
 # replayer are not workflow code and are passed through as they are.
 with workflow.unsafe.imports_passed_through():
@@ -59,6 +61,21 @@ def test_a_current_history_for_every_drill_is_committed():
     assert wanted <= names, f"record them: make record-histories ({sorted(wanted - names)} missing)"
     for path in CURRENT:
         assert patches_in(path) == set(), f"{path.name}: a current history records no patch marker"
+
+
+def local_activities_in(path: Path) -> set[str]:
+    found = set()
+    for event in json.loads(path.read_text())["events"]:
+        details = event.get("markerRecordedEventAttributes", {}).get("details", {})
+        if "data" in details:
+            found.add(json.loads(base64.b64decode(details["data"]["payloads"][0]["data"]))["activity_type"])
+    return found
+
+
+def test_current_histories_count_working_days_in_the_workflow():
+    """A start carries its calendar snapshot: a working-day deadline costs no local activity (no marker)."""
+    recorded = set().union(*(local_activities_in(path) for path in CURRENT))
+    assert "send_batch" in recorded and "working_day_deadline" not in recorded, "record them: make record-histories"
 
 
 # every playbook in playbooks/ (archive/ holds older versions, whose incidents the histories of their day cover)

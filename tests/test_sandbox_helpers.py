@@ -111,3 +111,15 @@ def test_a_new_run_re_imports_only_its_workflow_module_and_does_not_compile_it_a
     classes = [instance.globals_and_locals["__temporal_workflow_class"] for instance in (first, second)]
     assert classes[0] is not classes[1] and classes[0] is not GroupIncidentWorkflow  # each run its own module
     assert classes[0].run.__code__ is classes[1].run.__code__  # compiled once
+
+
+def test_serialization_contexts_are_read_outside_the_sandbox_and_are_the_ones_the_sdk_gives():
+    """The worker asks for a payload's context ~40 times per incident; the answer is the SDK's own, read without
+    entering the sandbox (an SDK whose runner is laid out differently would fail here, not in production)."""
+    from temporalio.worker.workflow_sandbox._runner import _Instance
+
+    (instance,) = sandboxed_instances(1)
+    assert instance.get_serialization_context.__self__ is instance.globals_and_locals["__temporal_in_sandbox"]
+    assert instance.get_serialization_context(None) == _Instance.get_serialization_context(instance, None)
+    assert instance.get_serialization_context(None).workflow_id == _fake_info.workflow_id
+    assert instance.get_external_store_context(None) == _Instance.get_external_store_context(instance, None)

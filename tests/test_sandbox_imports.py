@@ -21,6 +21,8 @@ from groupdesk.core.models import SendMessages, SendResult
 from workflows import sandbox
 from workflows.sandbox import WORKFLOW_HELPERS, workflow_runner
 
+pytestmark = pytest.mark.server  # the server tier: each module is imported in a fresh process
+
 WORKFLOW_MODULES = sorted(".".join(p.relative_to(REPO_ROOT).with_suffix("").parts)
                           for p in (REPO_ROOT / "workflows").rglob("*.py") if p.stem not in ("__init__", "sandbox"))
 CORE_MODULES = sorted(f"groupdesk.core.{p.stem}" for p in (REPO_ROOT / "groupdesk" / "core").glob("*.py")

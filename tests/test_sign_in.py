@@ -22,6 +22,8 @@ from groupdesk.web.throttle import Limits, SignInThrottle, mask_address
 from helpers import TEST_PASSWORD as PASSWORD, accounts_file, setup_for
 from web_helpers import signed_in
 
+pytestmark = pytest.mark.server  # the server tier: argon2 at its production cost: these tests time a sign-in
+
 
 @pytest.fixture
 def accounts(tmp_path):

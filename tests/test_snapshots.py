@@ -56,3 +56,13 @@ async def test_replaying_long_drills_leaves_each_shared_snapshot_as_parsed():
         assert key in snapshots._parsed, f"{name}: its snapshot was not shared"
         assert snapshots._parsed[key].model_dump() == Playbook.model_validate(raw).model_dump(), \
             f"{name}: the workflow changed its shared playbook"
+
+
+def test_a_snapshots_key_is_its_content_in_order_however_the_parser_shared_its_strings():
+    shared = "talk_with_lead"
+    one = {"id": "p", "steps": {"a": {"next": shared}, "b": {"next": shared}}}
+    other = {"id": "p", "steps": {"a": {"next": "talk_with_" + "lead"}, "b": {"next": "".join(["talk", "_with_lead"])}}}
+    assert snapshots.key_of(one) == snapshots.key_of(other)
+    reordered = {"id": "p", "steps": {"b": {"next": shared}, "a": {"next": shared}}}
+    assert snapshots.key_of(reordered) != snapshots.key_of(one)  # an edit, however small: its own entry
+    assert snapshots.key_of({"id": "p", "at": object()}) is None  # not plain JSON: parsed on its own

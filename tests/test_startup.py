@@ -20,6 +20,8 @@ from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, REPO_ROOT
 from groupdesk.engine.devserver import port_open
 from helpers import accounts_file
 
+pytestmark = pytest.mark.server  # the server tier: each case starts a groupdesk process
+
 CODEC_KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 SECRET = "s" * 40
 PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS, "GROUPDESK_HASH_KEY": SECRET,

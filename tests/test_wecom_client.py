@@ -24,6 +24,8 @@ from groupdesk.messaging.wecom.channel import (
     DUPLICATE_WINDOW, FallBackToSms, RetryLater, Sent, WecomChannel, WecomMessage, content_ref,
 )
 
+pytestmark = pytest.mark.server  # the server tier: it starts a second process and PostgreSQL
+
 
 @pytest.fixture
 def fake():

@@ -28,6 +28,8 @@ from groupdesk.messaging.wecom.store import WecomCards
 from groupdesk.people.directory import current_directory
 from helpers import setup_for
 
+pytestmark = pytest.mark.server  # the server tier: a fake WeCom HTTP API on its own thread
+
 INCIDENT = "xicheng-20261122-a1b2c3"
 TEXT = {"zh-CN": "{{ recipient_name }}:事件 {{ incident_id }} 请处理。", "en": "{{ recipient_name }}: see {{ incident_id }}"}
 

@@ -15,6 +15,8 @@ from groupdesk.people.directory import DirectoryError, load_directory
 from groupdesk.messaging.wecom.settings import wecom_problems
 from test_startup import COMMANDS, PRODUCTION, environment
 
+pytestmark = pytest.mark.server  # the server tier: each case starts a groupdesk process
+
 GOOD = settings_env("https://qyapi.weixin.qq.com")
 DIRECTORY = ["-m", "groupdesk.cli", "directory"]
 LIST = ["-m", "groupdesk.cli", "list"]

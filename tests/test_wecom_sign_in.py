@@ -15,6 +15,8 @@ from groupdesk.runtime.config import EXAMPLE_DIRECTORY
 from helpers import accounts_file, setup_for
 from groupdesk.web.app import create_app
 
+pytestmark = pytest.mark.server  # the server tier: a fake WeCom HTTP API on its own thread
+
 
 @pytest.fixture
 def fake():

@@ -1,10 +1,11 @@
 """Carrying out the machine's effects: each transition's messages in one local activity, and the rest.
 
+- Working-day deadlines are counted on the calendar snapshot the start carries (an activity only without one).
 - The messages one transition calls for go out in ONE local activity (`send_batch`): a marker in the history.
   The outbox keeps them exactly-once (a message is stored and taken under its idempotency key before the
   provider is called), so a crashed worker's successor running the batch again sends nothing twice.
 - A request that failed is retried by the workflow, alone, on SMS_RETRY's backoff; after the last attempt it
-  is parked for ops. Working-day deadlines and the archive are local activities too; a hand-over starts a
+  is parked for ops. The archive is a local activity too; a hand-over starts a
   child workflow (workflows/child_runner.py).
 - The clock: a timer armed in a workflow task starts only when the task completes, after its local
   activities; `clock()` is the later of workflow.now() and when the last batch finished (the worker's clock,
@@ -22,7 +23,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from groupdesk.core import activities as declared
+    from groupdesk.core import activities as declared, workdays
     from groupdesk.core.batch import SendBatch
     from groupdesk.core.models import ArchiveIncident, SendMessages, WorkingDeadline
     from workflows.machine.incident import IncidentMachine
@@ -77,13 +78,14 @@ class Effects:
     def launch(self) -> None:
         """This transition's effects: working-day deadlines each, the child starts, one batch for its messages."""
         sends: list[SendMessages] = []
-        for effect in self.machine.take_effects():
-            if isinstance(effect, ResolveWorkingDays):
-                self._track(self._working_days(effect))
-            elif isinstance(effect, StartChild):  # a hand-over: the other playbook as a child incident
-                self._track(run_child(self.machine, effect, self.wake, self._keep_awaiting))
-            else:
-                sends.append(effect)
+        while effects := self.machine.take_effects():  # a working-day deadline counted here may announce a step
+            for effect in effects:
+                if isinstance(effect, ResolveWorkingDays):
+                    self._resolve(effect)
+                elif isinstance(effect, StartChild):  # a hand-over: the other playbook as a child incident
+                    self._track(run_child(self.machine, effect, self.wake, self._keep_awaiting))
+                else:
+                    sends.append(effect)
         if sends:
             self._track(self._send_batch(sends))
 
@@ -95,6 +97,15 @@ class Effects:
     def _keep_awaiting(self, task: asyncio.Task) -> None:
         self.awaiting_children.add(task)
         task.add_done_callback(self.awaiting_children.discard)
+
+    def _resolve(self, effect: ResolveWorkingDays) -> None:
+        """Counted on the start's calendar snapshot (no history event); by an activity when it has none or the
+        count leaves the snapshot's years."""
+        due = workdays.add_on(self.machine.start.workdays, effect.start, effect.working_days)
+        if due is None:
+            self._track(self._working_days(effect))
+        else:
+            self.machine.apply_working_days(effect, due)
 
     async def _working_days(self, effect: ResolveWorkingDays) -> None:
         due = await workflow.execute_local_activity(

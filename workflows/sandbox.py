@@ -32,8 +32,10 @@ import importlib.machinery
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from types import CodeType
 
+from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 WORKFLOW_MODULES = ("workflows.corrective", "workflows.group_incident", "workflows.periodic_report")
@@ -83,8 +85,30 @@ class CompiledOnce:
             sys.meta_path.insert(0, cls)
 
 
+@dataclass(frozen=True)
+class ContextOutside(SandboxedWorkflowRunner):
+    """The SDK's sandboxed runner, except that a payload's serialization context is read without entering the
+    sandbox.
+
+    The worker asks an instance for that context for every payload of every activation and completion, in
+    each of its three encoding passes (about 40 times per incident), even without a payload codec. The SDK
+    answers each time by executing a line of code in the sandbox under its import guard, only for the SDK's
+    own `_WorkflowInstanceImpl` to read its info and pending activities: about a quarter of the workflow
+    side's CPU. No workflow code runs in those calls, so asking the instance directly changes nothing that
+    the sandbox guards; activations (every line of workflow code) still run in it, under its restrictions.
+    """
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        instance = super().create_instance(det)
+        inside = getattr(instance, "globals_and_locals", {}).get("__temporal_in_sandbox")
+        if inside is not None:  # the SDK's layout as pinned in constraints.txt; otherwise its own way
+            instance.get_serialization_context = inside.get_serialization_context  # type: ignore[method-assign]
+            instance.get_external_store_context = inside.get_external_store_context  # type: ignore[method-assign]
+        return instance
+
+
 def workflow_runner() -> SandboxedWorkflowRunner:
     CompiledOnce.install()
-    return SandboxedWorkflowRunner(
+    return ContextOutside(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )

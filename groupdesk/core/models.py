@@ -14,6 +14,7 @@ from groupdesk.core.periods import SensitivePeriod
 from groupdesk.core.phones import Phone
 from groupdesk.core.promise_models import Promise, PromiseChange  # noqa: F401  (PromiseChange re-exported)
 from groupdesk.core.snapshots import SharedPlaybook
+from groupdesk.core.workdays import WorkdayCalendar
 
 Purpose = Literal["step_started", "reminder", "escalation", "approval_request", "progress_report", "follow_up",
                   "repeat_complaint", "periodic_report", "periodic_report_unit", "handover", "sensitive_period_start",
@@ -97,6 +98,7 @@ class StartIncident(BaseModel):
     parent: ParentLink | None = None  # a child incident: the incident that handed it over
     feeder_outages: int = 0  # the line's outages within 12 months, this one included (counted by the client)
     feeder_alert: str = ""  # what this start sets off on its line: "warning" (2nd outage), "study" (3rd) or ""
+    workdays: WorkdayCalendar | None = None  # the holiday calendar at the start (None: working days by an activity)
 
 
 class RecordOutcome(BaseModel):

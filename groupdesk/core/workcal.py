@@ -1,18 +1,19 @@
 """Working days on the Chinese public-holiday calendar, make-up workdays (调休) included.
 
-Workflow code never calls this directly: an activity does, so the answer is recorded in
-history and a later update of the holiday data cannot change how an old incident replays.
+Workflow code never calls this directly: it counts on the snapshot its start carries (groupdesk.core.workdays),
+or asks an activity, so a later update of the holiday data cannot change how an old incident replays.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from groupdesk.core.workdays import LOCAL_TZ, WorkdayCalendar, count_working_days
+
+__all__ = ["LOCAL_TZ", "add_working_days", "format_local", "is_working_day", "snapshot"]
 
 
 @lru_cache(maxsize=64)
@@ -35,17 +36,17 @@ def add_working_days(start: datetime, working_days: int) -> datetime:
     Counting starts with the day after `start`, so "within 5 working days" of a request made
     on a Friday afternoon ends the next Friday afternoon, and a holiday week pushes it out.
     """
-    if start.tzinfo is None:
-        raise ValueError("start must be timezone-aware")
-    local = start.astimezone(LOCAL_TZ)
-    day = local.date()
-    remaining = working_days
-    while remaining > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            remaining -= 1
-    due = datetime.combine(day, local.timetz()).replace(tzinfo=LOCAL_TZ)
-    return due.astimezone(start.tzinfo)
+    return count_working_days(start, working_days, is_working_day)
+
+
+@lru_cache(maxsize=8)
+def snapshot(first_year: int, years: int = 2) -> WorkdayCalendar:
+    """The calendar's exceptions for `years` years from `first_year`, for an incident's start (made once)."""
+    span = [date(first_year, 1, 1) + timedelta(days=i)
+            for i in range((date(first_year + years, 1, 1) - date(first_year, 1, 1)).days)]
+    return WorkdayCalendar(first_year=first_year, last_year=first_year + years - 1,
+                           off=frozenset(d for d in span if d.weekday() < 5 and not is_working_day(d)),
+                           on=frozenset(d for d in span if d.weekday() >= 5 and is_working_day(d)))
 
 
 def format_local(moment: datetime, lang: str = "zh-CN") -> str:

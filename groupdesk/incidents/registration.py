@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from groupdesk.core import workcal
 from groupdesk.core.lines import feeder_problem, normalise_feeder
 from groupdesk.core.phones import Phone
 from groupdesk.people import involvement
@@ -57,6 +58,7 @@ def prepare_start(
         summary=v.normal_text(summary).strip(), started_by=started_by, drill=drill, time_scale=time_scale or 1.0,
         history_budget=history_budget, registration=(reg := registered(registration or {})),
         owner=first_owner(directory, hall.id, playbook, reg.person_involved, started_by),
+        workdays=workcal.snapshot(datetime.now(workcal.LOCAL_TZ).year),
     )
 
 
