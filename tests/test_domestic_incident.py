@@ -228,7 +228,7 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
             assert any(r["action"] == "QuerySendDetails" for r in fake.requests), "looked before sending again"
         else:
             await until(lambda: outbox.get(held.key).status == "unknown", "not parked as unknown", 90)
-            # the restarted worker sends the 4th message meanwhile: wait for its outcome, not only its row
+            # wait for every outcome, not only the four rows: the restarted worker settles the held one meanwhile
             settled = ["sent", "sent", "sent", "unknown"]
             rows = await until(lambda: (r := outbox.list(incident)) and sorted(x.status for x in r) == settled and r,
                                f"not settled as {settled}", 60)
