@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.web.app import create_app
 from helpers import setup_for
-from web_helpers import signed_in
+from web_helpers import EventStream, signed_in
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
@@ -229,12 +229,12 @@ async def test_temporal_facing_paths_and_the_phone_simulator(console, tmp_path):
 async def test_a_board_stream_ends_when_its_session_does(console):
     env, app = console
     async with signed_in(app, OPERATOR) as web:
-        stream = asyncio.create_task(web.get("/events/board"))
-        await asyncio.sleep(2)
-        assert not stream.done(), "the board streams while signed in"
+        stream = EventStream(app, web, "/events/board")
+        assert "event: board" in await stream.first()
+        assert not stream.task.done(), "the board streams while signed in"
         assert (await web.delete("/api/session")).status_code == 200
-        response = await asyncio.wait_for(stream, timeout=15)
-    assert response.status_code == 200 and "event: board" in response.text
+        text = await stream.ended()
+    assert stream.status == 200 and "event: board" in text
 
 
 async def test_every_door_registers_with_its_roles_its_owner_and_its_work_order(console, dev_setup, make_start):

@@ -4,7 +4,6 @@ director above them); `groupdesk promises` finds them; closing is refused until 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -16,7 +15,7 @@ from groupdesk.incidents.gateway import Incident
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from helpers import run_cli as cli, start
-from web_helpers import signed_in
+from web_helpers import EventStream, signed_in
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -109,10 +108,10 @@ async def console_part(dev_env, settings, iid: str) -> None:
         board = (await lead.get("/")).text
         assert 'id="promises-today"' in board and f'data-promise="{iid}/p1"' in board and "已逾期" in board
     async with signed_in(app, "sun.li") as watcher:  # an open board gets the list with its live rows
-        stream = asyncio.create_task(watcher.get("/events/board"))
-        await asyncio.sleep(2)
+        stream = EventStream(app, watcher, "/events/board")
+        first = json.loads((await stream.first()).split("data: ", 1)[1].split("\n", 1)[0])
         assert (await watcher.delete("/api/session")).status_code == 200
-        first = json.loads((await asyncio.wait_for(stream, 15)).text.split("data: ", 1)[1].split("\n", 1)[0])
+        await stream.ended()  # signing out ends it
         assert [(p["incident"], p["id"]) for p in first["promises_today"] if p["incident"] == iid] == [(iid, "p1")]
         assert f'data-promise="{iid}/p1"' in first["html"]["promises"] and "已逾期" in first["html"]["promises"]
     async with signed_in(app, "sun.li") as lead:
