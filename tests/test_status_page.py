@@ -112,6 +112,18 @@ def test_the_page_shows_the_promises_made_to_them_and_the_next_contact_in_plain_
     assert view(m.state, DIRECTORY, now)["promises"][0]["status"] == "已兑现"
 
 
+def test_the_page_names_the_channel_and_the_work_order_number_they_were_given():
+    from groupdesk.web.status_view import view
+
+    m = new_machine()
+    assert (view(m.state, DIRECTORY, m.state.started_at)["channel"], view(m.state, DIRECTORY, m.state.started_at)
+            ["ticket_no"]) == ("来访", "")
+    m.state.registration = m.state.registration.model_copy(update={"channel": "hotline_95598",
+                                                                   "ticket_no": "20261123000177"})
+    shown = view(m.state, DIRECTORY, m.state.started_at)
+    assert (shown["channel"], shown["ticket_no"]) == ("95598", "20261123000177")
+
+
 async def _get(app, path, **kw):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web:
         return await web.get(path, **kw)
@@ -153,7 +165,9 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
     async with build_worker(dev_env.client, settings):
         # a drill at 10,000 times speed: the survey goes out seconds after closing
         handle = Incident.of(await start(dev_env, settings, make_start(lead_phone="13800138000", drill=True, time_scale=10_000,
-                                                           registration={"demands": "退还多收电费"})))
+                                                           registration={"demands": "退还多收电费",
+                                                                         "channel": "hotline_95598",
+                                                                         "ticket_no": "20261123000177"})))
         other = Incident.of(await start(dev_env, settings, make_start(lead_phone="13900139000",
                                                                       summary="另一位客户的投诉内容")))
         await gateway.tell(lead, handle.id, TellComplainant(actor="sun.li", message="progress"))
@@ -167,6 +181,7 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
         html = page.text
         assert "智能电表换装后电量异常增长" in html and "退还多收电费" in html and "010-6601 0001" in html
+        assert '受理渠道:95598,工单号:<span id="ticket-no">20261123000177</span>' in html
         assert 'id="survey"' not in html
         assert not _leaks(html, handle.id) and "另一位客户" not in html and other.id not in html
         await _get(app, f"/s/{token}")  # a second visit within the hour: not on the timeline again

@@ -1,13 +1,15 @@
 """What the complainant's status page shows, in plain Chinese: a pure function of the incident and the directory.
 
-Only what is theirs and public: what they registered (their words), where the matter stands, the promises made to
-them, the next contact, the hall's phone. No staff name (roles at most), no incident id, nothing internal.
+Only what is theirs and public: what they registered (their words), how it came in and the work-order number they
+were given there, where the matter stands, the promises made to them, the next contact, the hall's phone. No staff
+name (roles at most), no incident id, nothing internal.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from groupdesk.core.intake import channel_label
 from groupdesk.core.models import IncidentState
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.workcal import format_local
@@ -73,6 +75,8 @@ def view(state: IncidentState, directory: Directory | None, now: datetime) -> di
         "hall_name": state.hall_name, "hall_phone": hall.phone if hall else "",
         "registered_at": local(state.started_at), "summary": state.summary,
         "demands": state.registration.demands, "standing": standing(state), "closed": state.status == "closed",
+        # the number 95598, 12398 or 12345 gave them: what they quote when they call about it again
+        "channel": channel_label(state.registration.channel), "ticket_no": state.registration.ticket_no,
         "promises": promises(state), "next_contact": next_contact(state, now), "survey_due": survey_due(state),
         "answered": state.follow_up is not None and state.follow_up.outcome == "answered",
         "may_add": state.status == "open",
