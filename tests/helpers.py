@@ -8,12 +8,14 @@ import atexit
 import base64
 import contextlib
 import functools
+import inspect
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -277,6 +279,19 @@ def groupdesk_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
 async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     """groupdesk_cli without blocking the loop."""
     return await asyncio.to_thread(groupdesk_cli, env, *args)
+
+
+async def until(check, what: str, seconds: float = 60):
+    """Wait for `check()` (a value, or an awaitable one) to be truthy, within `seconds`; return what it gave."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if inspect.isawaitable(found):
+            found = await found
+        if found:
+            return found
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
 
 
 def ahead(days: float = 2) -> datetime:

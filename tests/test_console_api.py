@@ -12,7 +12,7 @@ from temporalio.api.enums.v1 import EventType
 
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.web.app import create_app
-from helpers import setup_for
+from helpers import setup_for, until
 from web_helpers import EventStream, signed_in
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -338,11 +338,11 @@ async def test_every_door_registers_with_its_roles_its_owner_and_its_work_order(
         row = 'href="/incidents/{}"'.format  # a row of the board (an id also stands in a repeat's flag)
         board = (await lead.get(f"/?ticket={ticket}")).text
         assert row(group) in board and row(single) not in board
-        for _ in range(100):  # the amended number is re-published; the old one no longer finds it
-            board = (await lead.get(f"/?ticket={corrected}")).text
-            if row(single) in board:
-                break
-            await asyncio.sleep(0.2)
+        async def by_corrected() -> str | None:  # the amended number is re-published; the old one no longer finds it
+            page = (await lead.get(f"/?ticket={corrected}")).text
+            return page if row(single) in page else None
+
+        board = await until(by_corrected, "the corrected number does not find the incident", 20)
         assert row(single) in board and row(group) not in board
         other = (await lead.get("/?ticket=99999999")).text
         assert row(group) not in other and row(single) not in other

@@ -5,14 +5,12 @@ and a worker killed during a slow send loses nothing and sends nothing twice."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 
@@ -33,7 +31,7 @@ from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.web.app import create_app
 from groupdesk.web.incident_view import timeline
 from groupdesk.engine.client import connect
-from helpers import WF, ahead, setup_for, start, visible
+from helpers import WF, ahead, setup_for, start, until, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -58,13 +56,6 @@ def to(fake, number: str, provider: str) -> list[dict]:
     key = number.removeprefix("+86") if provider == "aliyun" else number
     return [m for m in fake.accepted if m["phone"] == key]
 
-
-async def until(check, what: str, seconds: float = 60):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.05)
-    return found
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -223,15 +214,15 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
     worker = start_worker()
     try:
         if provider == "aliyun":
-            rows = await until(lambda: len(r := outbox.list(incident)) == 4 and all(x.status == "sent" for x in r)
-                               and r, "not all sent", 90)
+            await until(lambda: len(r := outbox.list(incident)) == 4 and all(x.status == "sent" for x in r),
+                        "not all sent", 90)
             assert any(r["action"] == "QuerySendDetails" for r in fake.requests), "looked before sending again"
         else:
             await until(lambda: outbox.get(held.key).status == "unknown", "not parked as unknown", 90)
             # wait for every outcome, not only the four rows: the restarted worker settles the held one meanwhile
             settled = ["sent", "sent", "sent", "unknown"]
-            rows = await until(lambda: (r := outbox.list(incident)) and sorted(x.status for x in r) == settled and r,
-                               f"not settled as {settled}", 60)
+            await until(lambda: sorted(x.status for x in outbox.list(incident)) == settled,
+                        f"not settled as {settled}", 60)
             handle = client.get_workflow_handle(incident)
             st = await wait_for(handle, lambda s: bool(s.failed_actions))
             (parked,) = st.failed_actions

@@ -21,7 +21,7 @@ from groupdesk.messaging.sms_templates import registry_for
 from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.record.archive_record import build_record
 from domestic_helpers import PROVIDERS, approved_playbooks, fake_for, provider_env, sent_texts
-from helpers import setup_for
+from helpers import setup_for, until
 from machine_helpers import DIRECTORY, T0, drain, new_machine, sends
 from workflows.machine import tell as machine_tell
 from workflows.tell_checks import check_tell
@@ -232,7 +232,6 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
     """A registration amended (issue 28): media arriving alerts, a corrected 户号 re-keys the repeat key (a later
     start with that 户号 is a repeat), more people offer became_group, whose hand-over closes the single complaint
     into a linked group incident; wrong input and the wrong person get one line, exit 2 or 4xx."""
-    import asyncio
     import uuid
 
     from groupdesk.core import search_attributes as sa
@@ -324,11 +323,10 @@ async def test_amend_from_the_cli_and_the_api_and_became_group(dev_env, dev_setu
                                     json={"reason": "手机号记错", "lead_phone": "139 0013 9033"})
             assert phone.status_code == 200, phone.text
         new_key = complainant_key(settings.hash_key(), "+8613900139033")
-        for _ in range(100):  # published once the update's workflow task is done
-            if complainant_attr(await handle.describe()) == new_key:
-                break
-            await asyncio.sleep(0.1)
-        assert complainant_attr(await handle.describe()) == new_key
+        async def published() -> bool:  # once the update's workflow task is done
+            return complainant_attr(await handle.describe()) == new_key
+
+        await until(published, "the new phone's key was not published", 10)
 
         # more people came: became_group hands over to the playbook start would choose (outage, 6 people)
         done = await cli(env, "outcome", a, "contact_customer", "became_group", "--as", "sun.li")

@@ -10,11 +10,9 @@ Every shipped playbook drills this way, and the phone simulator of `groupdesk de
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import httpx
@@ -33,7 +31,7 @@ from groupdesk.people.directory import load_directory
 from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.web.app import create_app
-from helpers import WF, setup_for, start
+from helpers import setup_for, start, until
 from web_helpers import signed_in
 from worker import build_worker
 
@@ -41,13 +39,6 @@ pytestmark = pytest.mark.devserver
 PUBLIC = "https://groupdesk.example.org"
 LEAD = "13800138000"
 
-
-async def until(check, what: str, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.05)
-    return found
 
 
 @pytest.fixture
