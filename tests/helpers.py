@@ -167,8 +167,32 @@ async def state(handle) -> IncidentState:
 
 async def settle(env, handle, seconds: float = 1) -> IncidentState:
     """Let a little workflow time pass so queued messages are sent, then read the state."""
-    await env.sleep(timedelta(seconds=seconds))
+    await skip(env, timedelta(seconds=seconds), handle)
     return await state(handle)
+
+
+WAKE_GUARD = timedelta(seconds=20)
+
+
+async def skip(env, delta: timedelta, *handles) -> None:
+    """Skip `delta` on the time-skipping server, then on past any of the workflows' timers due within
+    WAKE_GUARD of where it lands, so that what the test sends next cannot race a timer.
+
+    Between skips that server's clock runs at real pace. A deadline counted from a step that started as the
+    last skip ended falls due a few milliseconds after the next one lands; the task of the test's next signal
+    or update fires it itself (its clock is past it) and cancels the timer, which the server fired meanwhile.
+    The server refuses that completion and strands the run: no retry, no timeout (temporalio/sdk-java#3088,
+    open). Each workflow's `wakes_at` query says when its timer is due.
+    """
+    await env.sleep(delta)
+    for _ in range(20):
+        now = await env.get_current_time()
+        wakes = [await h.query("wakes_at", result_type=datetime | None) for h in handles]
+        near = [at for at in wakes if at is not None and at - now <= WAKE_GUARD]
+        if not near:
+            return
+        await env.sleep(max(max(near) - now, timedelta(0)) + timedelta(seconds=1))
+    raise AssertionError(f"the workflows' timers kept falling due within {WAKE_GUARD} of each skip")
 
 
 async def through_talk(handle):

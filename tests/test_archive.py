@@ -11,7 +11,7 @@ from sqlalchemy import select
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
-from helpers import answer_follow_up, decide, outcome, running_worker, settle, start, state, through_talk, timeline
+from helpers import answer_follow_up, decide, outcome, running_worker, settle, skip, start, state, through_talk, timeline
 from activities.archive import ArchiveActivities
 from groupdesk.record.repeat_keys import complainant_key
 from groupdesk.cli import app
@@ -29,11 +29,11 @@ async def test_closed_incidents_are_archived_once_with_their_path_timings_and_ou
         # 1: the first two steps run 16 minutes (deadline 5m, escalation 10m after), the talk is accepted,
         #    the follow-up is answered with 5
         a = await start(env, settings, first)
-        await env.sleep(timedelta(minutes=16))
+        await skip(env, timedelta(minutes=16), a)
         await through_talk(a)
         await outcome(a, "talk_with_lead", "accepted", "sun.li")
         closed = (await state(a)).timeline[-1].at
-        await env.sleep(add_working_days(closed, 1) - closed + timedelta(minutes=1))
+        await skip(env, add_working_days(closed, 1) - closed + timedelta(minutes=1), a)
         await answer_follow_up(a, 5)
         a_final = await a.result()
         # 2: the director approves the tier-3 plan, the technicians explain, nobody answers the follow-up

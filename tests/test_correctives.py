@@ -9,7 +9,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from helpers import running_worker, setup_for
+from helpers import running_worker, setup_for, skip
 from groupdesk.core import search_attributes as sa
 from groupdesk.core.corrective import CorrectiveDone, CorrectiveVerify, StartCorrective
 from groupdesk.incidents.correctives import resolve_due
@@ -100,12 +100,13 @@ async def test_reminded_escalated_across_a_worker_restart_sent_back_then_verifie
     start = make(made_at=now, due=timedelta(hours=10))
     async with running_worker(env, settings):
         handle = await _start(env, settings, start)
-        await env.sleep(timedelta(hours=8, minutes=1))
+        await skip(env, timedelta(hours=8, minutes=1), handle)
         st = await handle.query(WF.state)
         assert st.reminded and st.missed_at is None
+        assert await handle.query(WF.wakes_at) == start.due_at, "its timer now waits for the due time"
     # the worker is gone while the due time and the first rung pass: the durable timer fires on the next one
     async with running_worker(env, settings):
-        await env.sleep(timedelta(hours=2, minutes=15))
+        await skip(env, timedelta(hours=2, minutes=15), handle)
         st = await handle.query(WF.state)
         assert st.missed_at is not None and st.escalation_level == 2
         await refused(handle.execute_update(WF.done, CorrectiveDone(actor="qian.lei", note="x")), "only its owner")

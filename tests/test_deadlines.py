@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import decide, messages, outcome, running_worker, settle, start, state, through_talk, timeline
+from helpers import (
+    WAKE_GUARD, WF, decide, messages, outcome, running_worker, settle, skip, start, state, through_talk, timeline,
+)
 
 CHAIN = {"guide": "hall_lead", "security_guard": "hall_lead", "hall_lead": "centre_director",
          "centre_director": "city_emergency_office", "metering_technician": "centre_director",
@@ -68,3 +70,20 @@ async def test_escalation_climbs_the_whole_ladder_once(skipping_env, settings, m
     escalations = [m for m in messages(settings, st.id) if m.purpose == "escalation" and m.step == "move_to_vip_room"]
     assert [m.role for m in escalations] == ["hall_lead", "centre_director", "city_emergency_office"]
     assert "已超时" in escalations[0].body and "引导员" in escalations[0].body
+
+
+async def test_the_incident_says_when_its_timer_wakes_it_and_a_skip_keeps_clear_of_it(skipping_env, settings,
+                                                                                      make_start):
+    """`wakes_at` names the one timer's due moment (the first deadline); a test's skip that would land just
+    before it goes on past it, so the test's next update cannot race it (temporalio/sdk-java#3088)."""
+    env = skipping_env
+    async with running_worker(env, settings):
+        handle = await start(env, settings, make_start())
+        st = await settle(env, handle)
+        first = st.deadlines[0].due_at
+        assert await handle.query(WF.wakes_at) == first
+        await skip(env, first - await env.get_current_time() - WAKE_GUARD / 2, handle)
+        assert await env.get_current_time() > first
+        st = await state(handle)
+        assert timeline(st, "reminder"), "the deadline it skipped past has fired"
+        assert await handle.query(WF.wakes_at) == st.deadlines[0].due_at > first

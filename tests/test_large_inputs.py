@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from helpers import WF, answer_follow_up, decide, outcome, running_worker, settle, start, state
+from helpers import WF, answer_follow_up, decide, outcome, running_worker, settle, skip, start, state
 from groupdesk.core import validation as v
 from groupdesk.core.models import AddNote
 from groupdesk.core.workcal import add_working_days
@@ -29,23 +29,23 @@ async def test_largest_allowed_inputs_run_to_close_with_a_small_history(skipping
         handle = await start(env, settings, request)
 
         async def step(name: str, result: str, actor: str, **data: str) -> None:
-            await env.sleep(timedelta(minutes=50))  # past the deadline: reminders and escalations go out too
+            await skip(env, timedelta(minutes=50), handle)  # past the deadline: reminders and escalations go out too
             await handle.signal(WF.add_note, AddNote(actor="sun.li", text=note))
             await outcome(handle, name, result, actor, note, **extra, **data)
 
         await step("move_to_vip_room", "done", "zhao.min")
         await step("keep_order", "done", "qian.lei")
         await step("talk_with_lead", "not_accepted", "sun.li")
-        await env.sleep(timedelta(minutes=50))
+        await skip(env, timedelta(minutes=50), handle)
         await decide(handle, "wang.jun", approve=False, reason=note)
         await step("metering_explanation", "not_accepted", "feng.tao")
         st = await settle(env, handle)
         appointment = st.steps["metrology_calibration"].started_at + timedelta(days=2)
         await step("metrology_calibration", "scheduled", "sun.li", calibration_at=appointment.isoformat())
-        await env.sleep(timedelta(days=1, hours=1))
+        await skip(env, timedelta(days=1, hours=1), handle)
         await step("metrology_calibration", "meter_accurate", "sun.li")
         closed_at = (await state(handle)).timeline[-1].at
-        await env.sleep(add_working_days(closed_at, 1) - closed_at + timedelta(minutes=1))  # the follow-up goes out
+        await skip(env, add_working_days(closed_at, 1) - closed_at + timedelta(minutes=1), handle)  # the follow-up goes out
         assert (await state(handle)).follow_up.sent
         await answer_follow_up(handle, 3, comment=note)
         final = await handle.result()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import decide, outcome, running_worker, settle, start, state, through_talk, timeline
+from helpers import decide, outcome, running_worker, settle, skip, start, state, through_talk, timeline
 
 
 async def test_multi_day_calibration_wait_continues_as_new_with_state_kept(skipping_env, settings, make_start):
@@ -23,8 +23,8 @@ async def test_multi_day_calibration_wait_continues_as_new_with_state_kept(skipp
         for day in range(1, 7):
             at = before.steps["metrology_calibration"].started_at + timedelta(days=day + 1)
             await outcome(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=at.isoformat())
-            await env.sleep(timedelta(days=1))
-        await env.sleep(deadline - await env.get_current_time() + timedelta(minutes=11))
+            await skip(env, timedelta(days=1), handle)
+        await skip(env, deadline - await env.get_current_time() + timedelta(minutes=11), handle)
         st = await state(handle)
         assert st.runs >= 2, f"still one run with {len((await handle.fetch_history()).events)} events"
         assert len((await handle.fetch_history()).events) < request.history_budget
@@ -33,7 +33,7 @@ async def test_multi_day_calibration_wait_continues_as_new_with_state_kept(skipp
         assert timeline(st, "escalation", "metrology_calibration"), "deadlines still fire in later runs"
         ack = await outcome(handle, "metrology_calibration", "meter_accurate", "sun.li")
         assert ack.stage == "follow_up"
-        await env.sleep(timedelta(days=8))
+        await skip(env, timedelta(days=8), handle)
         final = await handle.result()
     assert final.status == "closed" and final.runs == st.runs
     kinds = [e.kind for e in final.timeline]

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from typer.testing import CliRunner
 
-from helpers import answer_follow_up, decide, outcome, running_worker, settle, start, state, through_talk
+from helpers import answer_follow_up, decide, outcome, running_worker, settle, skip, start, state, through_talk
 from groupdesk.cli import app
 from groupdesk.core.workcal import LOCAL_TZ, add_working_days
 
@@ -19,7 +19,7 @@ ALL_DATES = ["--from", "2000-01-01", "--to", "2099-12-31"]
 
 async def _follow_up(env, handle, score, actor="sun.li"):
     closed = (await state(handle)).timeline[-1].at
-    await env.sleep(add_working_days(closed, 1) - closed + timedelta(minutes=1))
+    await skip(env, add_working_days(closed, 1) - closed + timedelta(minutes=1), handle)
     await answer_follow_up(handle, score, actor)
     return await handle.result()
 
@@ -30,7 +30,7 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
     async with running_worker(env, settings):
         # A: the first steps 16 minutes late (2 deadlines missed, 2 escalations), accepted, satisfied (5)
         a = await start(env, settings, make_start(lead_phone="13800138000"))
-        await env.sleep(timedelta(minutes=16))
+        await skip(env, timedelta(minutes=16), a)
         await through_talk(a)
         await outcome(a, "talk_with_lead", "accepted", "sun.li")
         finals.append(await _follow_up(env, a, 5))
@@ -50,7 +50,7 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
         await outcome(c, "keep_order", "done", "wu.fang")
         await outcome(c, "talk_with_lead", "accepted", "wu.fang")
         closed = (await state(c)).timeline[-1].at
-        await env.sleep(add_working_days(closed, 1) - closed + timedelta(minutes=1))
+        await skip(env, add_working_days(closed, 1) - closed + timedelta(minutes=1), c)
         await answer_follow_up(c, 2, "wu.fang")
         await outcome(c, "talk_with_lead", "accepted", "wu.fang")
         finals.append(await _follow_up(env, c, 2, "wu.fang"))

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 from helpers import (
-    answer_follow_up, decide, local, messages, outcome, running_worker, settle, start, state, through_talk,
+    skip, answer_follow_up, decide, local, messages, outcome, running_worker, settle, start, state, through_talk,
     timeline,
 )
 from groupdesk.core.workcal import add_working_days, is_working_day
@@ -23,7 +23,7 @@ async def test_accepted_at_the_talk_closes_and_follows_up_after_one_working_day(
         assert ack.stage == "follow_up"
         closed_at = (await state(handle)).timeline[-1].at
         due = add_working_days(closed_at, 1)
-        await env.sleep(due - closed_at + timedelta(minutes=1))
+        await skip(env, due - closed_at + timedelta(minutes=1), handle)
         mid = await state(handle)
         assert timeline(mid, "follow_up_sent"), "follow-up SMS not sent"
         sent_at = timeline(mid, "follow_up_sent")[0].at
@@ -70,7 +70,7 @@ async def test_approved_then_technicians_then_metrology_then_close(skipping_env,
         assert calib.deadline_at == add_working_days(calib.started_at, 5)
         appointment = calib.started_at + timedelta(days=2)
         await outcome(handle, "metrology_calibration", "scheduled", "sun.li", calibration_at=appointment.isoformat())
-        await env.sleep(timedelta(days=1, hours=1))  # the reminder is due one day before
+        await skip(env, timedelta(days=1, hours=1), handle)  # the reminder is due one day before
         st = await state(handle)
         reminders = timeline(st, "appointment_reminder")
         assert len(reminders) == 1
@@ -134,7 +134,7 @@ async def test_follow_up_waits_for_the_working_day_after_a_public_holiday(skippi
         handle = await start(env, settings, make_start())
         await through_talk(handle)
         await outcome(handle, "talk_with_lead", "accepted", "sun.li")
-        await env.sleep(timedelta(days=12))
+        await skip(env, timedelta(days=12), handle)
         st = await state(handle)
     sent = local(timeline(st, "follow_up_sent")[0].at)
     holiday = day + timedelta(days=1)

@@ -8,7 +8,7 @@ machine's (workflows/machine/corrective.py); the validators beside the updates a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -36,6 +36,7 @@ class CorrectiveActionWorkflow:
         self.machine = CorrectiveMachine(start)
         self.outgoing: list = []
         self.woken = False
+        self.wake_at: datetime | None = None
 
     @workflow.run
     async def run(self, start: StartCorrective) -> CorrectiveState:
@@ -48,11 +49,13 @@ class CorrectiveActionWorkflow:
             due = self.machine.next_due()
             self.woken = False
             timeout = max((due - workflow.now()).total_seconds(), 0.001) if due is not None else None
+            self.wake_at = due
             try:
                 await workflow.wait_condition(lambda: self.woken, timeout=timeout,
                                               timeout_summary="next corrective-action deadline")
             except TimeoutError:
                 pass
+            self.wake_at = None
         await self.send()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.execute_activity(
@@ -108,3 +111,8 @@ class CorrectiveActionWorkflow:
     @workflow.query
     def state(self) -> CorrectiveState:
         return self.machine.state
+
+    @workflow.query
+    def wakes_at(self) -> datetime | None:
+        """When the action's timer is due to wake it (None when none runs)."""
+        return self.wake_at

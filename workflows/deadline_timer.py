@@ -37,6 +37,10 @@ class DeadlineTimer:
         self._keep_or_arm(due, clock, keep_sooner=bool(ahead) and not ahead[0].kind.startswith("follow_up"))
         return self.task
 
+    def wakes_at(self) -> datetime | None:
+        """When the running timer is due (None when none runs)."""
+        return self.due if self.task is not None and not self.task.done() else None
+
     def forget_if_fired(self, task: asyncio.Task | None) -> None:
         if task is not None and task.done():
             self.task, self.due = None, None

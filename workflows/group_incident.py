@@ -9,6 +9,8 @@ incidents started by an earlier release are honoured as the README's versioning 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -301,6 +303,11 @@ class GroupIncidentWorkflow:
     def state(self) -> IncidentState:
         """What staff see: never an approval code nor its hash (the director has it by SMS)."""
         return self.machine.shown_state()
+
+    @workflow.query
+    def wakes_at(self) -> datetime | None:
+        """When the incident's one timer is due to wake it (None when none runs)."""
+        return self.timer.wakes_at()
 
     def acknowledge(self) -> Ack:
         self.woken = True
