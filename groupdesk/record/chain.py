@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from groupdesk.runtime.keyed import keyed
@@ -77,6 +77,16 @@ def step_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
              **{name: step[name] for name in STEP_COLUMNS}} for i, step in enumerate(record["steps"])]
 
 
+# Built once and executed with parameters, so each is compiled once (one built per call, with its values in
+# it, cost more CPU than the archive's write itself).
+_EXISTING = select(archive_records.c.seq).where(archive_records.c.incident_id == bindparam("incident_id"),
+                                                archive_records.c.run_id == bindparam("run_id"))
+_HEAD = select(archive_head).where(archive_head.c.id == 1).with_for_update()
+_INSERT_RECORD = insert(archive_records).returning(archive_records.c.seq)
+_INSERT_STEPS = insert(archive_steps)
+_MOVE_HEAD = update(archive_head).where(archive_head.c.id == 1)
+
+
 def append(db: Database, key: bytes, record: dict[str, Any]) -> tuple[int, bool]:
     """Write the record once (keyed by incident and run): (its sequence number, whether it was new)."""
     with db.write() as c:
@@ -85,23 +95,21 @@ def append(db: Database, key: bytes, record: dict[str, Any]) -> tuple[int, bool]
         seq = _existing(c, record)
         if seq is not None:
             return seq, False
-        head = c.execute(select(archive_head).where(archive_head.c.id == 1).with_for_update()).mappings().one()
+        head = c.execute(_HEAD).mappings().one()
         row = columns_of(record) | {"prev_hash": head["last_hash"]}
         row["row_hash"] = row_hash(key, row)
-        seq = c.execute(insert(archive_records).values(row).returning(archive_records.c.seq)).scalar_one()
+        seq = c.execute(_INSERT_RECORD, row).scalar_one()
         steps = step_rows(record)
         if steps:
-            c.execute(insert(archive_steps), steps)
+            c.execute(_INSERT_STEPS, steps)
         count = head["count"] + 1
-        c.execute(update(archive_head).where(archive_head.c.id == 1).values(
-            last_seq=seq, last_hash=row["row_hash"], count=count, mac=head_mac(key, seq, row["row_hash"], count)))
+        c.execute(_MOVE_HEAD, {"last_seq": seq, "last_hash": row["row_hash"], "count": count,
+                               "mac": head_mac(key, seq, row["row_hash"], count)})
         return seq, True
 
 
 def _existing(c: Connection, record: dict[str, Any]) -> int | None:
-    return c.execute(select(archive_records.c.seq).where(
-        archive_records.c.incident_id == record["incident_id"],
-        archive_records.c.run_id == record["run_id"])).scalar()
+    return c.execute(_EXISTING, {"incident_id": record["incident_id"], "run_id": record["run_id"]}).scalar()
 
 
 @dataclass
