@@ -383,7 +383,8 @@ if __name__ == "__main__":
                         help="concurrent starts timed to the first SMS before the mass event (0: none)")
     parser.add_argument("--dump-histories", default="", help="write one history per path into this folder")
     parser.add_argument("--profile", default="", help="py-spy flame graph of the worker in the last run, e.g. "
-                        "worker_profile.svg (under bench/results/)")
+                        "worker_profile.svg (under bench/results/); a name ending .txt: collapsed stacks, to sum by "
+                        "function")
     parser.add_argument("--keep-logs", default="", help="copy each run's worker, baseline and server logs here")
     parser.add_argument("--eager-burst", action="store_true",
                         help="also time the burst with a worker in this process (eager starts, as groupdesk dev)")

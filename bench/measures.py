@@ -68,11 +68,12 @@ def chart(groupdesk: dict, baseline: dict, path: Path) -> None:
 
 
 def profile(pid: int, name: str) -> subprocess.Popen:
-    """py-spy sampling the groupdesk worker (and its native threads: the SDK's core) into an SVG flame graph."""
+    """py-spy sampling the groupdesk worker (and its native threads: the SDK's core): an SVG flame graph, or collapsed
+    stacks (one line per stack and its count) for a name ending .txt."""
     RESULTS.mkdir(exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
-                             "--output", str(RESULTS / name), "--format", "flamegraph"],
+                             "--output", str(RESULTS / name), "--format", "raw" if name.endswith(".txt") else "flamegraph"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
