@@ -324,3 +324,17 @@ def ahead(days: float = 2) -> datetime:
 
     return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(LOCAL_TZ).replace(minute=0, second=0,
                                                                                              microsecond=0)
+
+
+def split_by_query(events) -> int:
+    """How many of a history's workflow tasks ended with a batch's marker and left what follows from it to a
+    task of its own (what core does when it answers a query while the batch's result waits): the marker is
+    followed at once by a new task whose first command is neither an update nor a signal's."""
+    from temporalio.api.enums.v1 import EventType as T
+
+    kinds = [e.event_type for e in events]
+    return sum(1 for k in range(len(kinds) - 4)
+               if kinds[k] == T.EVENT_TYPE_MARKER_RECORDED and kinds[k + 1] == T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
+               and kinds[k + 3] == T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+               and kinds[k + 4] not in (T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+                                        T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED))

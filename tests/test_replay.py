@@ -1,8 +1,8 @@
 """Recorded incident histories replay against the current workflow code, as the versioning policy says.
 
 tests/histories/*.json: every current path of every playbook, recorded by this code (no patch marker).
-tests/histories/perf-timers/: recorded by the previous release; replayed while `deprecate_patch("perf-timers")`
-is kept (groupdesk.core.versions.DEPRECATED). tests/histories/retired/: recorded under branches this code no
+tests/histories/perf-timers/: recorded by the previous release; replayed while the workflow reads its marker on
+replay (groupdesk.core.versions.DEPRECATED). tests/histories/retired/: recorded under branches this code no
 longer has; kept for one release, never replayed (they do not replay: their incidents must end first).
 """
 
@@ -57,7 +57,8 @@ def test_a_current_history_for_every_drill_is_committed():
     names = {p.stem for p in CURRENT}
     wanted = {*PATHS, *RECORDED_ONLY, *LADDER_PATHS, "ladder-result_disputed-child",
               *(f"dispute-ladder-{n}" for n in LADDER_OWN_PATHS), *(f"service-attitude-{n}" for n in SERVICE_ATTITUDE_PATHS),
-              "publicity-alert-talk_accepted", "sensitive-period-approved_then_metrology", "periodic-report-weekly"}
+              "publicity-alert-talk_accepted", "sensitive-period-approved_then_metrology", "periodic-report-weekly",
+              "talk_accepted-split-by-query"}
     assert wanted <= names, f"record them: make record-histories ({sorted(wanted - names)} missing)"
     for path in CURRENT:
         assert patches_in(path) == set(), f"{path.name}: a current history records no patch marker"
@@ -161,3 +162,15 @@ def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):
     assert "1 failed" in bad.output
     missing = runner.invoke(app, ["replay", str(tmp_path / "nope.json")])
     assert missing.exit_code == 2
+
+
+def test_a_history_split_by_a_query_is_among_those_replayed():
+    """Core answers a query that comes while a batch's result waits by completing the workflow task with the batch's
+    marker and leaving what follows to a new task; replay keeps both in one, so the deadline timer is armed only once
+    a batch has landed (workflows/deadline_timer.py). `talk_accepted-split-by-query.json` was recorded while staff
+    read the incident without pause, until one of its tasks was split (tests/record_histories.py); it replays with
+    the rest (test_history_replays). Armed before the landing, it would not: a nondeterminism error."""
+    from helpers import split_by_query
+
+    history = history_from_file(HISTORIES / "talk_accepted-split-by-query.json")
+    assert split_by_query(history.events) >= 1, "re-record it: none of its workflow tasks was split by a query"

@@ -51,11 +51,11 @@ from workflows.effects import Effects
 class GroupIncidentWorkflow:
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
-        if workflow.unsafe.is_replaying_history_events():
-            # An incident started by the previous release recorded its patch marker: this code is that branch.
-            # Accepted on replay (a no-op where there is no marker); never recorded by a new incident.
-            for patch in DEPRECATED:
-                workflow.deprecate_patch(patch)
+        # An incident started by the previous release recorded its patch marker in its first task: it runs as that
+        # release ran it, arming its timer while a batch is out. Asked only while replaying history, so a new
+        # incident records no marker (README, "Versioning").
+        self.previous_release = workflow.unsafe.is_replaying_history_events() and any(
+            [workflow.patched(patch) for patch in DEPRECATED])
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried)
         else:
@@ -117,7 +117,11 @@ class GroupIncidentWorkflow:
     async def sleep_until_due_or_woken(self) -> None:
         """Until woken, a new effect, something landed, or the one deadline timer fired."""
         self.woken = False
-        timer = self.timer.arm_for(self.machine, self.effects.clock())
+        if self.effects.running and not self.previous_release:  # armed once the batch has landed (deadline_timer)
+            self.timer.forget_if_fired(self.timer.task)
+            timer = self.timer.task
+        else:
+            timer = self.timer.arm_for(self.machine, self.effects.clock())
         flying = len(self.effects.in_flight)
         await workflow.wait_condition(lambda: self.woken or bool(self.machine.effects)
                                       or len(self.effects.in_flight) < flying or (timer is not None and timer.done()))
