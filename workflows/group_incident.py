@@ -52,8 +52,8 @@ class GroupIncidentWorkflow:
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
         # An incident started by the previous release recorded its patch marker in its first task: it runs as that
-        # release ran it, arming its timer while a batch is out. Asked only while replaying history, so a new
-        # incident records no marker (README, "Versioning").
+        # release ran it, arming its timer while a batch is out and closing with a last upsert. Asked only while
+        # replaying history, so a new incident records no marker (README, "Versioning").
         self.previous_release = workflow.unsafe.is_replaying_history_events() and any(
             [workflow.patched(patch) for patch in DEPRECATED])
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
@@ -83,7 +83,8 @@ class GroupIncidentWorkflow:
                 workflow.continue_as_new(self.machine.continue_as_new(
                     workflow.now(), workflow.info().get_current_history_length()))
             await self.sleep_until_due_or_woken()
-        self.publish()
+        if self.previous_release:  # this release's incidents close without one: closed is Temporal's "Completed"
+            self.publish()
         self.effects.launch()
         await workflow.wait_condition(lambda: not self.effects.in_flight and not self.machine.effects)
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -3,7 +3,9 @@
 The versioning policy (README, "Versioning: old incidents and new code"): a change to what the workflow
 commands goes behind `workflow.patched(id)` for one release; the next release makes the patched branch the
 only code and keeps `workflow.deprecate_patch(id)` (accepted on replay, recorded by no new incident) for as
-long as incidents started under the patch are open; the release after removes it. An incident records the
+long as incidents started under the patch are open; the release after removes it. This release reads the
+`perf-timers` marker with `workflow.patched` while replaying instead: its incidents run as the previous release
+ran them, and two changes of this undeployed release need no patch of their own (README). An incident records the
 patch ids it took as markers, which the SDK also writes to the `TemporalChangeVersion` search attribute:
 `groupdesk ops versions` counts open incidents by these filters.
 """
@@ -42,7 +44,7 @@ BRANCHES = (
     Branch(ENGINE, True, f"GroupdeskEngine = '{ENGINE}' AND {_UNMARKED}",
            "started by this release or later: no patch marker"),
     Branch("perf-timers", True, "TemporalChangeVersion = 'perf-timers'",
-           "started by the previous release: replays here (deprecate_patch); must end before the next release"),
+           "started by the previous release: replays here (its marker read); must end before the next release"),
     Branch("perf-local-effects", False, "TemporalChangeVersion = 'perf-local-effects'",
            "local effects, timer on the task's clock: retired, must end before this release runs them"),
     Branch("remote-activities", False, f"TemporalChangeVersion IN ({_ids(RETIRED[1:])})",

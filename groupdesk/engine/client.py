@@ -68,18 +68,22 @@ class IncidentUnavailable(LookupError):
 
 
 def incident_row(wf) -> dict:
-    """One incident as the board and `groupdesk list` show it, from its search attributes alone."""
+    """One incident as the board and `groupdesk list` show it, from its search attributes and Temporal's status.
+
+    A closed incident is a completed workflow: it closes without a last upsert (README, "Versioning"), so what
+    its attributes still say of steps, deadlines and approvals is what it was before its last task."""
     attrs = wf.typed_search_attributes
-    deadline = attrs.get(sa.NEXT_DEADLINE)
-    code = attrs.get(sa.APPROVAL_KEY)
+    closed = wf.status == WorkflowExecutionStatus.COMPLETED
+    deadline = None if closed else attrs.get(sa.NEXT_DEADLINE)
+    code = None if closed else attrs.get(sa.APPROVAL_KEY)
     return {
         "id": wf.id, "run_id": wf.run_id, "hall": attrs.get(sa.HALL), "playbook": attrs.get(sa.PLAYBOOK),
-        "status": attrs.get(sa.STATUS), "stage": attrs.get(sa.STAGE),
-        "current_steps": list(attrs.get(sa.CURRENT_STEPS) or []),
+        "status": "closed" if closed else attrs.get(sa.STATUS), "stage": "closed" if closed else attrs.get(sa.STAGE),
+        "current_steps": [] if closed else list(attrs.get(sa.CURRENT_STEPS) or []),
         "warning_tier": attrs.get(sa.WARNING_TIER), "headcount": attrs.get(sa.HEADCOUNT),
         "drill": attrs.get(sa.DRILL), "started_at": wf.start_time.isoformat() if wf.start_time else None,
         "next_deadline": deadline.isoformat() if deadline else None,
-        "overdue": bool(attrs.get(sa.OVERDUE)),
+        "overdue": not closed and bool(attrs.get(sa.OVERDUE)),
         "approval_pending": bool(code and code != "-"),
         "failed_actions": attrs.get(sa.FAILED_ACTIONS) or 0,
         "repeat_of": attrs.get(sa.REPEAT_OF) or None,
