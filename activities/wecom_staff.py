@@ -78,8 +78,8 @@ class WecomRoute:
         """Every WeCom message of the batch: one claim, the calls, one mark; each slot becomes its WeCom delivery,
         or its SMS (which then goes with the batch's SMS), or the request fails."""
         reach: list[tuple[Job, StaffOnWecom]] = []
-        for job in jobs:
-            for slot in [s for s in job.slots if isinstance(s, StaffOnWecom)] if job.error is None else []:
+        for job in [j for j in jobs if j.error is None]:
+            for slot in [s for s in job.slots if isinstance(s, StaffOnWecom)]:  # a copy: a fallback edits the slots
                 if slot.userid:
                     reach.append((job, slot))
                 else:

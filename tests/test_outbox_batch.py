@@ -77,6 +77,10 @@ def counted(database_url, monkeypatch):
     event.remove(outbox.db.engine, "begin", listener)
 
 
+def broken(*_):
+    raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+
+
 def run(sms: SmsActivities, *incidents: str, recipients: list[str] = RECIPIENTS):
     return ActivityEnvironment().run(sms.send_batch, SendBatch(requests=[request(i, recipients)
                                                                          for i in incidents]))
@@ -151,10 +155,6 @@ async def test_a_database_error_fails_the_attempt_and_the_retry_sends_nothing_tw
     provider = Provider(trail)
     provider.settles_unknown = True  # it can say whether it has a message (Twilio, Aliyun)
     sms = SmsActivities(outbox, provider, lambda: directory)
-
-    def broken(*_):
-        raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
-
     monkeypatch.setattr(outbox, "claim_many", broken)
     with pytest.raises(OperationalError):  # no claim, no send
         await run(sms, "inc-1")
@@ -286,3 +286,24 @@ async def test_each_wecom_answer_is_its_requests_own_and_recorded_in_one_transac
     assert trail == ["hop", "txn", "hop", "txn"]
     assert [(d.channel, d.status, bool(d.note)) for d in refused_again.result.deliveries] == [
         ("sms", "duplicate", True), ("wecom", "duplicate", False), ("sms", "duplicate", False)]
+
+
+async def test_a_database_error_on_the_wecom_rows_fails_the_attempt_and_the_retry_loses_nothing(counted, directory,
+                                                                                                monkeypatch):
+    outbox, trail = counted
+    sms = on_wecom(outbox, trail, directory)
+    monkeypatch.setattr(outbox, "claim_many", broken)
+    with pytest.raises(OperationalError):  # no claim: neither WeCom nor the provider is called
+        await run(sms, "inc-1")
+    assert "wecom" not in trail and "send" not in trail and not outbox.list()
+    monkeypatch.setattr(outbox, "claim_many", Outbox.claim_many.__get__(outbox))
+    real = outbox.mark_many
+    monkeypatch.setattr(outbox, "mark_many", broken)
+    with pytest.raises(OperationalError):  # WeCom has both; the complainant's SMS waits for the next attempt
+        await run(sms, "inc-1")
+    assert len(sms.wecom.channel.sent) == 2 and "send" not in trail
+    assert {(r.channel, r.status) for r in outbox.list()} == {("wecom", "sending")}
+    monkeypatch.setattr(outbox, "mark_many", real)
+    again, = (await run(sms, "inc-1")).outcomes  # WeCom cannot be asked: sent again, its duplicate check drops twins
+    assert [(d.channel, d.status) for d in again.result.deliveries] == [("wecom", "sent")] * 2 + [("sms", "sent")]
+    assert {r.status for r in outbox.list()} == {"sent"}
