@@ -1,12 +1,13 @@
 """Send a transition's messages: resolve recipients now, render every message, then send them as one batch.
 
-The batch itself is activities/sms_batch.py: one claim transaction, the sends at once, one mark transaction.
+Staff on WeCom first (activities/wecom_staff.py: one claim transaction for the batch's WeCom rows, the calls, one
+mark transaction); then the SMS, the fallen-back ones with them (activities/sms_batch.py: one claim transaction,
+the sends at once, one mark transaction).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,7 +31,7 @@ from groupdesk.messaging.status_links import LINK_VARIABLE, StatusLinks, complai
 from groupdesk.core.workcal import format_local
 from groupdesk.playbooks.templating import render
 from activities.sms_batch import Job, Message, send_all
-from activities.wecom_staff import WecomRoute, both_channels, fallback_note
+from activities.wecom_staff import StaffOnWecom, WecomRoute, both_channels
 
 TIME_KEYS = ("deadline", "appointment_at", "previous_at")  # previous_at: a re-promise's old time
 HIDDEN_CODE = "******"  # what a recipient other than the approver reads in place of the code
@@ -83,8 +84,8 @@ class SmsActivities:
                 except Exception as exc:  # noqa: BLE001 - this request's own problem: the others go on
                     log.warning("sms request not rendered", error=type(exc).__name__)
                     job.fail(exc)
-        if self.wecom is not None:  # each request's WeCom messages one after another, the requests side by side
-            await asyncio.gather(*(self._wecom_all(job) for job in jobs))
+        if self.wecom is not None:  # the staff on WeCom: one claim, the calls, one mark; fallen back: their SMS
+            await self.wecom.deliver_all(jobs, holder)
         messages = [slot for job in jobs if job.error is None for slot in job.slots if isinstance(slot, Message)]
         await send_all(self.outbox, self.channels, messages, holder, self.links.db if self.links else None)
         return jobs
@@ -145,31 +146,6 @@ class SmsActivities:
         text = render(source_for(request, role, lang), {**_context(request, role, name, lang), **shown})
         job.slots.append(StaffOnWecom(sms, both, person.wecom_userid if person else None, text, card))
 
-    async def _wecom_all(self, job: Job) -> None:
-        for slot in [s for s in job.slots if isinstance(s, StaffOnWecom)]:
-            if job.error is None:
-                await self._wecom(job, slot)
-
-    async def _wecom(self, job: Job, slot: StaffOnWecom) -> None:
-        """The WeCom message first (its own outbox row); when WeCom cannot take it, the SMS joins the batch."""
-        sms = slot.sms
-        with structlog.contextvars.bound_contextvars(**job.context):
-            try:
-                outcome = await self.wecom.deliver(job.request, sms.role, sms.person_id, slot.userid,
-                                                   sms.row.to_number, sms.row.lang, slot.text, slot.card)
-            except Exception as exc:  # noqa: BLE001 - this request's own: retried alone
-                job.fail(exc)
-                return
-        at = job.slots.index(slot)
-        if outcome.fallback:
-            sms.note = fallback_note(outcome.fallback)
-        if outcome.delivery is not None:
-            job.slots[at] = outcome.delivery
-        elif slot.both:
-            del job.slots[at]  # the SMS went anyway, it carries the note
-        else:
-            job.slots[at] = sms
-
     def _people(self, directory: Directory, request: SendMessages, recipient: str) -> list[tuple[str, str, str, str]]:
         if recipient == LEAD_COMPLAINANT:
             lead = request.lead
@@ -205,16 +181,6 @@ class SmsActivities:
             provider=provider.name, channel=provider.channel, template_code=prepared.template_code,
             params=prepared.params, out_id=prepared.out_id,
         ), link)
-
-
-@dataclass(eq=False)
-class StaffOnWecom:
-    """A staff message that goes on WeCom first; `sms` is its fallback (and goes too when `both`)."""
-    sms: Message
-    both: bool
-    userid: str | None
-    text: str
-    card: str | None  # an approval request to its owner: a card with the code's key
 
 
 def _outcome(job: Job) -> SendOutcome:

@@ -1,7 +1,8 @@
 """A batch of messages costs one outbox write transaction before its sends and one after, one thread hop each.
 
 Counted on the engine (SQLAlchemy `begin` events: every transaction, read or write) and on asyncio.to_thread,
-in the order they happen next to the provider's sends, on SQLite and PostgreSQL.
+in the order they happen next to the provider's sends, on SQLite and PostgreSQL. Staff on WeCom
+(GROUPDESK_STAFF_CHANNEL=wecom) cost one more of each before WeCom is called and one after, for the whole batch.
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import sms_batch
 from activities.sms import SmsActivities
+from activities.wecom_staff import WecomRoute
 from groupdesk.core.batch import SendBatch
 from groupdesk.core.models import Complainant, SendMessages
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
 from groupdesk.messaging.outbox import Outbox, OutboxRow
 from groupdesk.messaging.provider import OutboxProvider
 from groupdesk.messaging.status_links import StatusLinks
+from groupdesk.messaging.wecom.channel import FELL_BACK, FallBackToSms, RetryLater, Sent
 from groupdesk.storage.schema import status_links
 
 RECIPIENTS = ["guide", "hall_lead", "lead_complainant"]  # zhao.min, sun.li and the complainant at xicheng
 
 
-def request(incident: str) -> SendMessages:
+def request(incident: str, recipients: list[str] = RECIPIENTS) -> SendMessages:
     return SendMessages(
         incident_id=incident, hall_id="xicheng", step="move_to_vip_room", purpose="step_started",
-        key=f"{incident}/move_to_vip_room#1/step_started/start", recipients=RECIPIENTS,
+        key=f"{incident}/move_to_vip_room#1/step_started/start", recipients=recipients,
         template={"zh-CN": "{{ recipient_name }} {{ step_title }}", "en": "{{ recipient_name }} EN"},
         context={}, step_title={"zh-CN": "引导", "en": "move"}, owner_role="guide",
         lead=Complainant(name="张建国", phone="+8613800138000"), drill=True)
@@ -74,8 +77,13 @@ def counted(database_url, monkeypatch):
     event.remove(outbox.db.engine, "begin", listener)
 
 
-def run(sms: SmsActivities, *incidents: str):
-    return ActivityEnvironment().run(sms.send_batch, SendBatch(requests=[request(i) for i in incidents]))
+def broken(*_):
+    raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+
+
+def run(sms: SmsActivities, *incidents: str, recipients: list[str] = RECIPIENTS):
+    return ActivityEnvironment().run(sms.send_batch, SendBatch(requests=[request(i, recipients)
+                                                                         for i in incidents]))
 
 
 async def test_nine_messages_cost_one_transaction_and_one_hop_before_the_sends_and_one_after(counted, directory):
@@ -147,10 +155,6 @@ async def test_a_database_error_fails_the_attempt_and_the_retry_sends_nothing_tw
     provider = Provider(trail)
     provider.settles_unknown = True  # it can say whether it has a message (Twilio, Aliyun)
     sms = SmsActivities(outbox, provider, lambda: directory)
-
-    def broken(*_):
-        raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
-
     monkeypatch.setattr(outbox, "claim_many", broken)
     with pytest.raises(OperationalError):  # no claim, no send
         await run(sms, "inc-1")
@@ -193,3 +197,113 @@ async def test_a_slow_send_does_not_hold_the_outcomes_of_the_others(counted, dir
     done, = (await batch).outcomes
     assert [d.status for d in done.result.deliveries] == ["sent"] * 3
     assert trail == ["send", "hop", "txn"] and {r.status for r in outbox.list()} == {"sent"}
+
+
+class Wecom:
+    """A WeCom channel: answers by incident for the guide's message (zhao.min), sends every other. Logs each call."""
+
+    def __init__(self, trail: list[str], answers: dict | None = None):
+        self.trail, self.answers, self.sent = trail, answers or {}, []
+
+    async def send(self, message):
+        self.trail.append("wecom")
+        answer = self.answers.get(message.key.split("/")[0]) if "/zhao.min/" in message.key else None
+        if isinstance(answer, Exception):
+            raise answer
+        if answer is None:
+            self.sent.append(message.key)
+            answer = Sent(msgid=f"wx{len(self.sent)}")
+        return answer
+
+
+def on_wecom(outbox: Outbox, trail: list[str], directory, answers: dict | None = None) -> SmsActivities:
+    wecom = WecomRoute(Wecom(trail, answers), outbox, cards=None, hash_key=b"k" * 32, public_url="")
+    return SmsActivities(outbox, Provider(trail), lambda: directory, wecom=wecom)
+
+
+STAFF = ["guide", "hall_lead", "security_guard", "lead_complainant"]  # + qian.lei, who has no wecom_userid
+
+
+async def test_a_batchs_wecom_messages_cost_one_transaction_and_hop_before_the_calls_and_one_after(counted,
+                                                                                                    directory):
+    outbox, trail = counted
+    sms = on_wecom(outbox, trail, directory)
+    result = await run(sms, "inc-1", "inc-2", "inc-3", recipients=STAFF)
+    # six WeCom rows claimed, called, marked; then the SMS: the complainants' and qian.lei's (no row on WeCom)
+    assert trail == ["hop", "txn"] + ["wecom"] * 6 + ["hop", "txn"] + ["hop", "txn"] + ["send"] * 6 + ["hop", "txn"]
+    assert [[(d.recipient, d.channel, d.status) for d in o.result.deliveries] for o in result.outcomes] == [[
+        ("zhao.min", "wecom", "sent"), ("sun.li", "wecom", "sent"), ("qian.lei", "sms", "sent"),
+        ("lead_complainant", "sms", "sent")]] * 3
+    assert "wecom_userid" in result.outcomes[0].result.deliveries[2].note
+    rows = outbox.list()
+    assert sorted((r.channel, r.status) for r in rows) == [("sms", "sent")] * 6 + [("wecom", "sent")] * 6
+    assert all(r.key.endswith("/wecom") and r.provider_id for r in rows if r.channel == "wecom")
+    trail.clear()
+    again = await run(sms, "inc-1", "inc-2", "inc-3", recipients=STAFF)  # retried: two claims find it all done
+    assert trail == ["hop", "txn", "hop", "txn"]
+    assert {d.status for o in again.outcomes for d in o.result.deliveries} == {"duplicate"}
+
+
+async def test_each_wecom_answer_is_its_requests_own_and_recorded_in_one_transaction(counted, directory):
+    outbox, trail = counted
+    sms = on_wecom(outbox, trail, directory, {
+        "inc-busy": RetryLater("45033", "too many calls at once (45033)", 7.0),
+        "inc-refused": FallBackToSms("81013", "WeCom knows no such member"),
+        "inc-broken": RuntimeError("connection reset")})
+    held = f"{request('inc-held').key}/zhao.min/wecom"  # another live worker is sending it
+    outbox.claim_to_send(OutboxRow(key=held, incident_id="inc-held", step="move_to_vip_room", purpose="step_started",
+                                   recipient="zhao.min", role="guide", to_number="+8613900000101", lang="zh-CN",
+                                   body="赵敏 引导", drill=True, provider="wecom", channel="wecom"), "wf-other/7#1")
+    trail.clear()
+    ok, busy, refused, broken, other = (await run(sms, "inc-ok", "inc-busy", "inc-refused", "inc-broken",
+                                                  "inc-held")).outcomes
+    # ten WeCom rows in one claim, nine called (not the held one); the SMS of the two requests that went on
+    assert trail == ["hop", "txn"] + ["wecom"] * 9 + ["hop", "txn"] + ["hop", "txn"] + ["send"] * 3 + ["hop", "txn"]
+    assert [(d.channel, d.status) for d in ok.result.deliveries] == [("wecom", "sent")] * 2 + [("sms", "sent")]
+    assert busy.result is None and busy.retryable and busy.retry_after == 7 and "45033" in busy.error
+    assert [(d.channel, d.status) for d in refused.result.deliveries] == [("sms", "sent"), ("wecom", "sent"),
+                                                                          ("sms", "sent")]
+    assert refused.result.deliveries[0].note == "WeCom → SMS: WeCom knows no such member"
+    assert broken.result is None and broken.retryable and "connection reset" in broken.error
+    assert other.result is None and other.retryable and "another worker" in other.error
+    stored = {(r.incident_id, r.recipient, r.channel): r for r in outbox.list()}
+    assert {k: r.status for k, r in stored.items() if k[1] == "zhao.min"} == {
+        ("inc-ok", "zhao.min", "wecom"): "sent", ("inc-busy", "zhao.min", "wecom"): "queued",
+        ("inc-refused", "zhao.min", "wecom"): "failed", ("inc-refused", "zhao.min", "sms"): "sent",
+        ("inc-broken", "zhao.min", "wecom"): "sending", ("inc-held", "zhao.min", "wecom"): "sending"}
+    assert stored[("inc-refused", "zhao.min", "wecom")].error == FELL_BACK + "WeCom knows no such member"
+    assert stored[("inc-busy", "sun.li", "wecom")].status == "sent"  # the request's other messages went on
+    assert ("inc-busy", "lead_complainant", "sms") not in stored  # its SMS wait for the request's retry
+    trail.clear()
+    sms.wecom.channel.answers.clear()  # the workflow retries the busy and broken requests: their guides' go now
+    busy_again, broken_again = (await run(sms, "inc-busy", "inc-broken")).outcomes
+    assert trail == ["hop", "txn", "wecom", "wecom", "hop", "txn", "hop", "txn", "send", "send", "hop", "txn"]
+    for again in (busy_again, broken_again):
+        assert [(d.channel, d.status) for d in again.result.deliveries] == [
+            ("wecom", "sent"), ("wecom", "duplicate"), ("sms", "sent")]
+    trail.clear()
+    refused_again, = (await run(sms, "inc-refused")).outcomes  # the fallen-back SMS is not sent twice
+    assert trail == ["hop", "txn", "hop", "txn"]
+    assert [(d.channel, d.status, bool(d.note)) for d in refused_again.result.deliveries] == [
+        ("sms", "duplicate", True), ("wecom", "duplicate", False), ("sms", "duplicate", False)]
+
+
+async def test_a_database_error_on_the_wecom_rows_fails_the_attempt_and_the_retry_loses_nothing(counted, directory,
+                                                                                                monkeypatch):
+    outbox, trail = counted
+    sms = on_wecom(outbox, trail, directory)
+    monkeypatch.setattr(outbox, "claim_many", broken)
+    with pytest.raises(OperationalError):  # no claim: neither WeCom nor the provider is called
+        await run(sms, "inc-1")
+    assert "wecom" not in trail and "send" not in trail and not outbox.list()
+    monkeypatch.setattr(outbox, "claim_many", Outbox.claim_many.__get__(outbox))
+    real = outbox.mark_many
+    monkeypatch.setattr(outbox, "mark_many", broken)
+    with pytest.raises(OperationalError):  # WeCom has both; the complainant's SMS waits for the next attempt
+        await run(sms, "inc-1")
+    assert len(sms.wecom.channel.sent) == 2 and "send" not in trail
+    assert {(r.channel, r.status) for r in outbox.list()} == {("wecom", "sending")}
+    monkeypatch.setattr(outbox, "mark_many", real)
+    again, = (await run(sms, "inc-1")).outcomes  # WeCom cannot be asked: sent again, its duplicate check drops twins
+    assert [(d.channel, d.status) for d in again.result.deliveries] == [("wecom", "sent")] * 2 + [("sms", "sent")]
+    assert {r.status for r in outbox.list()} == {"sent"}

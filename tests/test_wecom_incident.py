@@ -125,8 +125,9 @@ async def test_staff_on_wecom_the_complainant_on_sms_and_the_director_approves_b
 
 async def test_a_worker_killed_during_a_slow_wecom_send_loses_nothing_and_sends_nothing_twice(
         dev_env, tmp_path, wecom):
-    """WeCom has the first message when the worker dies; the outbox row still says `sending`. The restarted
-    worker sends it again (WeCom cannot be asked), with the same content, and WeCom's duplicate check drops it."""
+    """WeCom has the first message when the worker dies; the batch's WeCom rows still say `sending`. The restarted
+    worker sends them again (WeCom cannot be asked), with the same content, and WeCom's duplicate check drops the
+    twin."""
     wecom.fail_next("message/send", ("hang", 8))
     setup = setup_for(tmp_path / "data", dev_env, queue="kill", production=True, **settings_env(wecom.base_url),
                       GROUPDESK_PUBLIC_URL=PUBLIC, GROUPDESK_HASH_KEY=f"test-hash-{uuid.uuid4().hex}")
@@ -147,8 +148,10 @@ async def test_a_worker_killed_during_a_slow_wecom_send_loses_nothing_and_sends_
     (hung,) = await until(lambda: wecom.delivered, "no WeCom send")
     worker.send_signal(signal.SIGKILL)  # WeCom has the message, its answer is not back (5 s): "sending"
     worker.wait()
-    (held,) = [r for r in outbox.list(incident) if r.channel == "wecom"]
-    assert held.status == "sending" and held.recipient == "zhao.min"
+    claimed = {r.recipient: r for r in outbox.list(incident)}  # the batch's WeCom rows, claimed in one go
+    assert {(p, r.channel, r.status) for p, r in claimed.items()} == {("zhao.min", "wecom", "sending"),
+                                                                       ("sun.li", "wecom", "sending")}
+    held = claimed["zhao.min"]
     worker = start_worker()
     try:
         rows = await until(lambda: len(r := outbox.list(incident)) == 4 and all(x.status == "sent" for x in r)
