@@ -3,9 +3,10 @@
     python bench/replay_under_queries.py --incidents 36 --at-once 12 --readers 3
 
 Core answers a query that comes while a batch's result waits by completing the workflow task with the batch's
-marker and leaving what follows to a new task; replay keeps both in one (workflows/deadline_timer.py). Prints how
-many tasks were split that way and how many histories no longer replay; each of those would fail its incident on
-the next replay (a worker restart, an eviction from the cache).
+marker and leaving what follows to a new task; replay keeps both in one. Where what follows differs for that
+(a timer armed before the landing and again after, a deadline that fell due in between), the history no longer
+replays. Prints how many tasks were split that way and how many histories no longer replay; each of those would
+fail its incident on the next replay (a worker restart, an eviction from the cache).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from groupdesk.core import search_attributes as sa  # noqa: E402
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up  # noqa: E402
 from groupdesk.engine.binaries import temporal_cli  # noqa: E402
 from groupdesk.engine.replay import replay  # noqa: E402
-from groupdesk.incidents.gateway import start_incident  # noqa: E402
+from groupdesk.incidents.gateway import Incident, start_incident  # noqa: E402
 from groupdesk.incidents.registration import prepare_start  # noqa: E402
 from groupdesk.people.directory import load_directory  # noqa: E402
 from groupdesk.playbooks.loader import find_playbook  # noqa: E402
@@ -50,23 +51,23 @@ async def main(args) -> None:
                 request = prepare_start(directory=directory, playbook=playbook, hall_id="xicheng", started_by="sun.li",
                                         incident_id=f"read-{i}", drill=True, time_scale=20_000.0, headcount=18,
                                         lead_name="张建国", lead_phone="13800138000", summary="智能电表换装后电量异常增长")
-                handle = await start_incident(env.client, settings, request)
+                incident = Incident.of(await start_incident(env.client, settings, request))
                 reading = True
 
                 async def read() -> None:
                     while reading:
                         with contextlib.suppress(Exception):
-                            await handle.query("state")
+                            await incident.live_state()
 
                 readers = [asyncio.create_task(read()) for _ in range(args.readers)]
                 try:
-                    await PATHS[names[i % len(names)]](handle)
-                    await answer_follow_up(handle)
-                    await handle.result()
+                    await PATHS[names[i % len(names)]](incident)
+                    await answer_follow_up(incident)
+                    await incident.result()
                 finally:
                     reading = False
                     await asyncio.gather(*readers)
-                return await handle.fetch_history()
+                return await incident.history()
 
         async with build_worker(env.client, settings):
             histories = await asyncio.gather(*(one(i) for i in range(args.incidents)))

@@ -12,7 +12,6 @@ its history is <name>-child.json):
 - `single-complaint-amended-became_group`: a single complaint amended (media arrives; 6 people about an outage,
   a corrected 户号), then handed over by became_group (the parent closes; its child runs on, not recorded);
 - `finding-founded-sent_back`: a founded finding, sent back by the director, corrected and confirmed;
-- `talk_accepted-split-by-query`: read by staff without pause until a query split one of its workflow tasks;
 - every path of every playbook in playbooks/ (groupdesk.drills.paths: <playbook>-<choices>), and its two
   dissatisfied follow-ups where the playbook reopens.
 Each runs as a drill on compressed time, so reminders, escalations and the follow-up all happen within
@@ -157,45 +156,6 @@ async def founded_finding(handle) -> None:
     await record(handle, "finding_review", "confirmed", "wang.jun")
 
 
-def split_by_query(rec: Recorder) -> None:
-    """`talk_accepted-split-by-query`: talk_accepted driven while staff read it without pause, recorded once a
-    workflow task of it was split by a query (core completes the task with a batch's marker and leaves what
-    follows to a new task; replay keeps them in one: workflows/deadline_timer.py)."""
-    from helpers import split_by_query as splits
-
-    name = "talk_accepted-split-by-query"
-
-    async def job() -> None:
-        playbook = find_playbook(REPO_ROOT / "playbooks", "smart-meter-group-complaint")
-        for attempt in range(60):
-            request = prepare_start(directory=rec.directory, playbook=playbook, hall_id="xicheng", started_by="sun.li",
-                                    incident_id=f"{history_id(name)}-{attempt}", drill=True, time_scale=TIME_SCALE,
-                                    headcount=18, lead_name="张建国", lead_phone="13800138000", summary="智能电表换装后电量异常增长")
-            handle = await start_incident(rec.client, rec.settings, request)
-            reading = True
-
-            async def read() -> None:
-                while reading:
-                    await handle.query("state")
-
-            readers = [asyncio.create_task(read()) for _ in range(3)]
-            try:
-                await talk_accepted(handle)
-                await answer_follow_up(handle)
-                await handle.result()
-            finally:
-                reading = False
-                await asyncio.gather(*readers, return_exceptions=True)
-            history = await handle.fetch_history()
-            if splits(history.events):
-                (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
-                print(f"{name}: {len(history.events)} events (attempt {attempt + 1})", flush=True)
-                return
-        raise RuntimeError(f"{name}: no workflow task was split by a query in 60 incidents")
-
-    rec.jobs.setdefault(name, job)
-
-
 def library(rec: Recorder, playbook_ids: list[str]) -> None:
     """Every path of each playbook (groupdesk.drills.paths), and the reopened-then-handed-over one."""
     for playbook_id in playbook_ids:
@@ -255,7 +215,6 @@ async def main(only: list[str] | None, playbooks: list[str] | None) -> None:
             rec = Recorder(env.client, settings)
             if not playbooks:
                 smart_meter(rec)
-                split_by_query(rec)
             library(rec, playbooks or LIBRARY)
             await rec.run(only)
     await env.shutdown()

@@ -57,8 +57,7 @@ def test_a_current_history_for_every_drill_is_committed():
     names = {p.stem for p in CURRENT}
     wanted = {*PATHS, *RECORDED_ONLY, *LADDER_PATHS, "ladder-result_disputed-child",
               *(f"dispute-ladder-{n}" for n in LADDER_OWN_PATHS), *(f"service-attitude-{n}" for n in SERVICE_ATTITUDE_PATHS),
-              "publicity-alert-talk_accepted", "sensitive-period-approved_then_metrology", "periodic-report-weekly",
-              "talk_accepted-split-by-query"}
+              "publicity-alert-talk_accepted", "sensitive-period-approved_then_metrology", "periodic-report-weekly"}
     assert wanted <= names, f"record them: make record-histories ({sorted(wanted - names)} missing)"
     for path in CURRENT:
         assert patches_in(path) == set(), f"{path.name}: a current history records no patch marker"
@@ -163,14 +162,3 @@ def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):
     missing = runner.invoke(app, ["replay", str(tmp_path / "nope.json")])
     assert missing.exit_code == 2
 
-
-def test_a_history_split_by_a_query_is_among_those_replayed():
-    """Core answers a query that comes while a batch's result waits by completing the workflow task with the batch's
-    marker and leaving what follows to a new task; replay keeps both in one, so the deadline timer is armed only once
-    a batch has landed (workflows/deadline_timer.py). `talk_accepted-split-by-query.json` was recorded while staff
-    read the incident without pause, until one of its tasks was split (tests/record_histories.py); it replays with
-    the rest (test_history_replays). Armed before the landing, it would not: a nondeterminism error."""
-    from helpers import split_by_query
-
-    history = history_from_file(HISTORIES / "talk_accepted-split-by-query.json")
-    assert split_by_query(history.events) >= 1, "re-record it: none of its workflow tasks was split by a query"

@@ -5,12 +5,6 @@
   sent, so replacing it costs no event.
 - A timer already running is kept when the next due moment (a step's) moves later: no cancel and start per
   staff action; if it fires before anything is due, the next one is armed then.
-- Not while a local activity runs: it is left as it is until the batch has landed. Armed on the task's clock
-  and again on the batch's, a timer would be started and cancelled in one task, which Temporal's core drops from
-  the task's commands; but a query answered while the batch's result waits makes core complete the task with the
-  batch's marker and hand the result to a new task, where the cancel is recorded. Replay has no query, keeps both
-  in one task and no longer matches that history: the incident fails on its next replay (tests/test_replay.py,
-  a history recorded under queries). Armed once, after the landing, the commands are the same either way.
 - Only while steps are under way: a timer firing for nothing in the task of the answer that closes the
   incident would fail that task (an update refused), so the follow-up waits on a timer of its own.
 """

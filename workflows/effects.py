@@ -69,7 +69,6 @@ class Effects:
         self.in_flight: set[asyncio.Task] = set()
         self.awaiting_children: set[asyncio.Task] = set()  # apart: a waited-for child must not look busy
         self.landed_at: datetime | None = None  # when the last batch finished, by the worker's clock
-        self.running = 0  # local activities running now (the deadline timer is armed only when none is)
 
     def clock(self) -> datetime:
         """Now, for firing what is due and arming a timer: never earlier than the last batch's end."""
@@ -88,7 +87,6 @@ class Effects:
                 else:
                     sends.append(effect)
         if sends:
-            self.running += 1  # from now: the task starts its local activity only once this turn yields
             self._track(self._send_batch(sends))
 
     def _track(self, coro) -> None:
@@ -105,18 +103,14 @@ class Effects:
         count leaves the snapshot's years."""
         due = workdays.add_on(self.machine.start.workdays, effect.start, effect.working_days)
         if due is None:
-            self.running += 1
             self._track(self._working_days(effect))
         else:
             self.machine.apply_working_days(effect, due)
 
     async def _working_days(self, effect: ResolveWorkingDays) -> None:
-        try:
-            due = await workflow.execute_local_activity(
-                declared.working_day_deadline, WorkingDeadline(start=effect.start, working_days=effect.working_days),
-                start_to_close_timeout=timedelta(seconds=10))
-        finally:
-            self.running -= 1
+        due = await workflow.execute_local_activity(
+            declared.working_day_deadline, WorkingDeadline(start=effect.start, working_days=effect.working_days),
+            start_to_close_timeout=timedelta(seconds=10))
         self.machine.apply_working_days(effect, due)
         self.wake()
 
@@ -125,14 +119,9 @@ class Effects:
         pending, attempt = requests, 1
         while pending:
             try:
-                if attempt > 1:
-                    self.running += 1
-                try:
-                    result = await workflow.execute_local_activity(
-                        declared.send_batch, SendBatch(requests=pending, attempt=attempt),
-                        start_to_close_timeout=SMS_TIMEOUT, retry_policy=WHOLE_RETRY)
-                finally:
-                    self.running -= 1
+                result = await workflow.execute_local_activity(
+                    declared.send_batch, SendBatch(requests=pending, attempt=attempt),
+                    start_to_close_timeout=SMS_TIMEOUT, retry_policy=WHOLE_RETRY)
             except ActivityError as err:
                 for request in pending:
                     self.machine.park_failure(request, str(err.cause or err), attempt, workflow.now())

@@ -52,8 +52,8 @@ class GroupIncidentWorkflow:
     @workflow.init
     def __init__(self, start: StartIncident) -> None:
         # An incident started by the previous release recorded its patch marker in its first task: it runs as that
-        # release ran it, arming its timer while a batch is out and closing with a last upsert. Asked only while
-        # replaying history, so a new incident records no marker (README, "Versioning").
+        # release ran it, closing with a last upsert. Asked only while replaying history, so a new incident records
+        # no marker (README, "Versioning").
         self.previous_release = workflow.unsafe.is_replaying_history_events() and any(
             [workflow.patched(patch) for patch in DEPRECATED])
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
@@ -118,11 +118,7 @@ class GroupIncidentWorkflow:
     async def sleep_until_due_or_woken(self) -> None:
         """Until woken, a new effect, something landed, or the one deadline timer fired."""
         self.woken = False
-        if self.effects.running and not self.previous_release:  # armed once the batch has landed (deadline_timer)
-            self.timer.forget_if_fired(self.timer.task)
-            timer = self.timer.task
-        else:
-            timer = self.timer.arm_for(self.machine, self.effects.clock())
+        timer = self.timer.arm_for(self.machine, self.effects.clock())
         flying = len(self.effects.in_flight)
         await workflow.wait_condition(lambda: self.woken or bool(self.machine.effects)
                                       or len(self.effects.in_flight) < flying or (timer is not None and timer.done()))

@@ -5,7 +5,7 @@ commands goes behind `workflow.patched(id)` for one release; the next release ma
 only code and keeps `workflow.deprecate_patch(id)` (accepted on replay, recorded by no new incident) for as
 long as incidents started under the patch are open; the release after removes it. This release reads the
 `perf-timers` marker with `workflow.patched` while replaying instead: its incidents run as the previous release
-ran them, and two changes of this undeployed release need no patch of their own (README). An incident records the
+ran them, and a change of this undeployed release needs no patch of its own (README). An incident records the
 patch ids it took as markers, which the SDK also writes to the `TemporalChangeVersion` search attribute:
 `groupdesk ops versions` counts open incidents by these filters.
 """
