@@ -7,7 +7,7 @@ with a promise, with a parked failed SMS); then a start followed through the Ope
 schemathesis's stateful scenarios, which follow the same links. Every answer is counted by role and operation:
 no 5xx anywhere, and every operation a role may call reaches a 2xx.
 
-    make test runs a short one (tests/test_openapi_fuzz.py); a longer one writes the committed report:
+    make test runs a short one (tests/test_openapi_fuzz.py and ..._office.py); a longer one writes the committed report:
     .venv/bin/python tests/api_fuzz.py --generated 60 --stateful 40 --out docs/security/fuzz-coverage.md
 """
 
@@ -321,6 +321,23 @@ async def run(temporal, data_dir: Path, *, generated: int, stateful: int, roles=
     finally:
         server.clear()
         server.stop()
+
+
+GENERATED = 2  # valid requests per operation and role in the suite, besides its examples (the committed run uses 60)
+STATEFUL = 2  # link-following scenarios per role in the suite
+
+
+async def fuzz_in_suite(temporal, data_dir: Path, roles: tuple[str, ...]) -> None:
+    """The suite's short run as `roles`: no 5xx, every operation a role may call reaches a 2xx, none it may not."""
+    from fuzz_coverage import MAY
+
+    coverage = await run(temporal, data_dir, generated=GENERATED, stateful=STATEFUL, roles=roles)
+    total = sum(sum(c.values()) for c in coverage.statuses.values())
+    print(f"\nschemathesis: {total} requests as {len(roles)} roles, {coverage.seconds:.0f} s")
+    assert not coverage.server_errors(), coverage.server_errors()
+    assert not coverage.missing(), coverage.missing()
+    assert not coverage.unauthorised(), f"a role got a 2xx from an operation it may not call: {coverage.unauthorised()}"
+    assert {label for _, label in coverage.statuses} >= set(MAY), "every operation was tried"
 
 
 async def main() -> None:

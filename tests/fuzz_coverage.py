@@ -14,6 +14,9 @@ ROLES = {"hall_lead": "sun.li", "guide": "zhao.min", "security_guard": "qian.lei
          "operator": "lin.yue", "ops": "ma.ning"}
 EVERYONE = frozenset(ROLES)
 AT_THE_HALL = frozenset({"hall_lead", "guide", "security_guard", "centre_director"})
+# The suite fuzzes the roles in two files run side by side (tests/test_openapi_fuzz.py, ..._office.py).
+HALL_STAFF = ("hall_lead", "guide", "security_guard")
+OFFICE = ("centre_director", "operator", "ops")
 # Who may call each operation (the console's permission rules: groupdesk/people/permissions.py, web/service.py), in the
 # state the fuzzer prepares for it. Twilio's webhooks are Twilio's, signed: the bad-input corpus covers them.
 MAY = {
