@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
 # constraints.txt pins every dependency (pip freeze of a working install): two builds install the same.
-PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+# uv (itself pinned there) installs them: the same packages as pip, in about 15 s instead of about 75 s.
+PIP := $(BIN)/python -m uv pip install --quiet --python $(BIN)/python -c constraints.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "groupdesk needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
 	$(PIP) -e '.[test]'
 	touch $(STAMP)
 
