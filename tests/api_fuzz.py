@@ -323,8 +323,8 @@ async def run(temporal, data_dir: Path, *, generated: int, stateful: int, roles=
         server.stop()
 
 
-GENERATED = 2  # valid requests per operation and role in the suite, besides its examples (the committed run uses 60)
-STATEFUL = 2  # link-following scenarios per role in the suite
+GENERATED = 1  # valid requests per operation and role in the suite, besides its examples (the committed run uses 60)
+STATEFUL = 1  # link-following scenarios per role in the suite
 
 
 async def fuzz_in_suite(temporal, data_dir: Path, roles: tuple[str, ...]) -> None:
