@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
 # constraints.txt pins every dependency (pip freeze of a working install): two builds install the same.
-# uv (itself pinned there) installs them: the same packages as pip, in about 15 s instead of about 75 s.
-PIP := $(BIN)/python -m uv pip install --quiet --python $(BIN)/python -c constraints.txt
+# uv (itself pinned there) installs them: the same packages as pip, in about 30 s instead of about 75 s. It compiles
+# them to bytecode as pip does: this environment sets PYTHONDONTWRITEBYTECODE, so nothing is cached at run time.
+PIP := $(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "groupdesk needs Python 3.11 or newer")'
