@@ -46,7 +46,7 @@ run: install
 # most of a test's time is spent waiting on a Temporal server, a subprocess or a browser, not on the CPU.
 # The bench smoke runs inside it (tests/test_bench_smoke.py), beside the other files rather than before them.
 test: install $(CHROMIUM) postgresql
-	$(BIN)/python -m pytest -n 4 --dist loadfile
+	$(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 # The tests that need nothing but their own process: no Temporal, PostgreSQL, fake provider API, browser or
 # subprocess (tests/conftest.py marks the rest `server`). About 30 s on 2 cores: a quick check while editing.
