@@ -149,8 +149,37 @@ def sign_in(base_url: str, person: str, password: str) -> dict[str, str]:
     return {"Cookie": f"groupdesk={answer.cookies['groupdesk']}", "X-CSRF-Token": answer.json()["csrf_token"]}
 
 
+def cases_for(schema, generated: int, cases: dict) -> dict[str, list]:
+    """Every operation's requests: its examples, then generated valid and invalid ones (aimed: True when its
+    path is then pointed at a prepared incident). Made once and sent as each role in turn: generation is
+    derandomized, so each role would be given the very same requests, and making them is most of the fuzz's CPU."""
+    if cases:
+        return cases
+    for operation in (r.ok() for r in schema.get_all_operations()):
+        label = f"{operation.method.upper()} {operation.path}"
+        if label in SIGNED_BY_TWILIO or label == "DELETE /api/session":
+            continue
+        runs = [(s, 1, True) for s in schema.get_strategies_from_examples(operation)] or \
+            [(operation.as_strategy(), 2, True)]
+        runs += [(operation.as_strategy(generation_mode=GenerationMode.POSITIVE), generated, True),
+                 (operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), max(1, generated // 2), False)]
+        made = cases.setdefault(label, [])
+        for strategy, examples, aim in runs:
+            @given(case=strategy)
+            @hsettings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                       suppress_health_check=list(HealthCheck))
+            def collect(case):
+                made.append((case, aim))
+
+            try:
+                collect()
+            except Unsatisfiable:
+                pass  # nothing in this operation can be made invalid (e.g. no parameters)
+    return cases
+
+
 def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password: str, generated: int,
-              stateful: int, coverage: Coverage) -> None:
+              stateful: int, coverage: Coverage, cases: dict) -> None:
     from schemathesis.checks import not_a_server_error
 
     session = requests.Session()
@@ -178,26 +207,9 @@ def fuzz_role(schema, base_url: str, role: str, world: dict[str, str], password:
         coverage.record(role, label, response.status_code)
         case.validate_response(response, checks=[not_a_server_error])
 
-    operations = [r.ok() for r in schema.get_all_operations()]
-    for operation in operations:
-        label = f"{operation.method.upper()} {operation.path}"
-        if label in SIGNED_BY_TWILIO or label == "DELETE /api/session":
-            continue
-        runs = [(s, 1, True) for s in schema.get_strategies_from_examples(operation)] or \
-            [(operation.as_strategy(), 2, True)]
-        runs += [(operation.as_strategy(generation_mode=GenerationMode.POSITIVE), generated, True),
-                 (operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), max(1, generated // 2), False)]
-        for strategy, examples, aim in runs:
-            @given(case=strategy)
-            @hsettings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                       suppress_health_check=list(HealthCheck))
-            def check(case):
-                call(case, label, aim)
-
-            try:
-                check()
-            except Unsatisfiable:
-                pass  # nothing in this operation can be made invalid (e.g. no parameters)
+    for label, made in cases_for(schema, generated, cases).items():
+        for case, aim in made:
+            call(case.derive(keep_auth=True), label, aim)
     follow_links(schema, base_url, role, session, headers, coverage)
     if stateful:
         # signing in or out would end the session the scenario runs in; Twilio's webhooks are signed by Twilio
@@ -313,9 +325,10 @@ async def run(temporal, data_dir: Path, *, generated: int, stateful: int, roles=
             worlds = {role: await prepare(temporal.client, settings, role) for role in roles}
             port = free_port()
             with ConsoleThread(app, port):
+                cases: dict[str, list] = {}  # made for the first role, sent as every role
                 for role in roles:
                     await asyncio.to_thread(fuzz_role, schema, f"http://127.0.0.1:{port}", role, worlds[role],
-                                            TEST_PASSWORD, generated, stateful, coverage)
+                                            TEST_PASSWORD, generated, stateful, coverage, cases)
         coverage.seconds = time.monotonic() - began
         return coverage
     finally:
