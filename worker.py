@@ -91,7 +91,28 @@ async def run_worker(settings: Settings | None = None, client: Client | None = N
         await serve_health(worker, client, settings.health_port)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
              sms_provider=settings.sms_provider)
-    await worker.run()
+    sweeping = asyncio.create_task(sweep_abandoned_messages(Outbox(settings)))
+    try:
+        await worker.run()
+    finally:
+        sweeping.cancel()
+
+
+async def sweep_abandoned_messages(outbox: Outbox, every: float = 60.0) -> None:
+    """Every minute, messages a stopped worker left "sending" are parked as unknown, each logged for ops
+    (Outbox.sweep_abandoned; every worker sweeps, the update is the same whoever makes it)."""
+    from datetime import datetime, timezone
+
+    from groupdesk.runtime.masking import mask_phone
+
+    while True:
+        try:
+            for row in await asyncio.to_thread(outbox.sweep_abandoned, datetime.now(timezone.utc)):
+                log.warning("sms abandoned by a stopped worker", incident_id=row.incident_id, step=row.step,
+                            purpose=row.purpose, to=mask_phone(row.to_number), key=row.key)
+        except Exception as exc:  # the database away for a moment: the next sweep catches up
+            log.warning("abandoned messages not swept", error=str(exc))
+        await asyncio.sleep(every)
 
 
 async def ensure_report_schedules(client: Client, settings: Settings) -> None:

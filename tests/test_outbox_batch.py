@@ -150,6 +150,64 @@ async def test_a_message_held_by_another_live_worker_is_not_sent(counted, direct
     assert outbox.get(held).status == "sending"  # still the other worker's
 
 
+async def test_a_message_a_stopped_worker_left_sending_is_parked_as_unknown_for_ops(counted, directory):
+    """The incident went on without it (decided in a workflow task that never completed): after ABANDONED_AFTER it
+    stops showing as sending, and a sender that does come back for it still looks at the provider first."""
+    from datetime import datetime, timezone
+
+    from groupdesk.messaging.outbox import ABANDONED_AFTER
+
+    outbox, trail = counted
+    left = f"{request('inc-3').key}/zhao.min"
+    outbox.claim_to_send(OutboxRow(key=left, incident_id="inc-3", step="move_to_vip_room", purpose="escalation",
+                                   recipient="zhao.min", role="guide", to_number="+8613900000101", lang="zh-CN",
+                                   body="赵敏 引导", drill=True, provider="outbox"), "wf-dead/7#1")
+    provider = Provider(trail)
+    await run(SmsActivities(outbox, provider, lambda: directory), "inc-4")  # sent: never swept
+    now = datetime.now(timezone.utc)
+    assert outbox.sweep_abandoned(now + ABANDONED_AFTER / 2) == [] and outbox.get(left).status == "sending"
+    swept = outbox.sweep_abandoned(now + ABANDONED_AFTER)
+    assert [row.key for row in swept] == [left]
+    parked = outbox.get(left)
+    assert (parked.status, parked.error_code) == ("unknown", "abandoned") and "provider" in parked.error
+    assert {r.status for r in outbox.list("inc-4")} == {"sent"} and outbox.sweep_abandoned(now + ABANDONED_AFTER) == []
+    sent = len(provider.sent)
+    first, = (await run(SmsActivities(outbox, provider, lambda: directory), "inc-3")).outcomes
+    assert first.result is not None and len(provider.sent) == sent + 2  # the other two; zhao.min's was looked up
+    assert outbox.get(left).status == "unknown" and left not in provider.sent
+
+
+async def test_every_worker_sweeps_abandoned_messages_and_logs_each_without_the_number(database_url, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from groupdesk.runtime.logs import configure_logging
+    from groupdesk.storage.schema import messages
+    from worker import sweep_abandoned_messages
+
+    configure_logging("json")
+    outbox = Outbox(database_url)
+    outbox.claim_to_send(OutboxRow(key="inc-5/x#1/escalation/level2/li", incident_id="inc-5", step="x",
+                                   purpose="escalation", recipient="li", role="duty", to_number="+8613900000402",
+                                   lang="zh-CN", body="升级", drill=True, provider="outbox"), "inc-5/3#1")
+    long_ago = (datetime.now(timezone.utc) - timedelta(minutes=6)).isoformat(timespec="milliseconds")
+    with outbox.db.write() as c:
+        c.execute(update(messages).values(updated_at=long_ago))
+    sweeping = asyncio.create_task(sweep_abandoned_messages(outbox, every=0.05))
+    try:
+        for _ in range(200):
+            if outbox.get("inc-5/x#1/escalation/level2/li").status == "unknown":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        sweeping.cancel()
+    assert outbox.get("inc-5/x#1/escalation/level2/li").error_code == "abandoned"
+    logged = capsys.readouterr()
+    line = next(l for l in (logged.out + logged.err).splitlines() if "abandoned by a stopped worker" in l)
+    assert "inc-5" in line and "13900000402" not in line and "0402" in line
+
+
 async def test_a_database_error_fails_the_attempt_and_the_retry_sends_nothing_twice(counted, directory, monkeypatch):
     outbox, trail = counted
     provider = Provider(trail)

@@ -28,6 +28,12 @@ RANK = {"queued": 0, "accepted": 0, "scheduled": 0, "sending": 1, "unknown": 1, 
         "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
 # A message another activity has been sending for longer than this is taken over (its worker died).
 HOLD = timedelta(seconds=30)
+# A message still "sending" this long after it was last taken has no sender left: the worker that took it stopped
+# in a workflow task that never completed, and the incident went on without it (`sweep_abandoned`). Longer than a
+# batch's whole retry schedule (workflows/effects.py WHOLE_RETRY), whose every attempt takes its rows again.
+ABANDONED_AFTER = timedelta(minutes=5)
+ABANDONED = ("abandoned", "its worker stopped while sending it and the incident went on without it; whether it went "
+             "out only the provider can say")
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,18 @@ class Outbox:
         with self.db.write() as c:
             for holding, params in by_kind.items():
                 c.execute(_MARK[holding], params)
+
+    def sweep_abandoned(self, now: datetime) -> list[OutboxRow]:
+        """Messages left "sending" by a worker that stopped, which no one took over since: parked as unknown, with
+        why, so the console shows them as unconfirmed instead of sending for ever. Returns the rows parked."""
+        cutoff = (now - ABANDONED_AFTER).astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        stale = (messages.c.status == "sending") & (messages.c.updated_at < cutoff)
+        with self.db.write() as c:
+            found = [_row(r) for r in c.execute(select(messages).where(stale).with_for_update())]
+            if found:
+                c.execute(update(messages).where(stale, messages.c.key.in_([r.key for r in found])).values(
+                    status="unknown", holder=None, error_code=ABANDONED[0], error=ABANDONED[1], updated_at=_now()))
+        return found
 
     def requeue(self, key: str, to_number: str, body: str) -> None:
         """An ops retry of a message refused for good: try again, to the number the directory has now."""
