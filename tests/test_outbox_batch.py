@@ -365,3 +365,24 @@ async def test_a_database_error_on_the_wecom_rows_fails_the_attempt_and_the_retr
     again, = (await run(sms, "inc-1")).outcomes  # WeCom cannot be asked: sent again, its duplicate check drops twins
     assert [(d.channel, d.status) for d in again.result.deliveries] == [("wecom", "sent")] * 2 + [("sms", "sent")]
     assert {r.status for r in outbox.list()} == {"sent"}
+
+
+def test_ops_record_an_abandoned_message_sent_without_asking_its_incident(tmp_path, monkeypatch, capsys):
+    """The recipient confirms it arrived: `sms mark-sent` records it; its incident never had it, so no Temporal."""
+    from datetime import datetime, timedelta, timezone
+
+    from groupdesk.cli import run as cli
+    from helpers import setup_for
+
+    setup = setup_for(tmp_path / "data", "127.0.0.1:9")  # nothing listens there: the command must not need it
+    for name, value in setup.env.items():
+        monkeypatch.setenv(name, value)
+    outbox = Outbox(setup.settings)
+    key = "inc-6/x#1/escalation/level2/li"
+    outbox.claim_to_send(OutboxRow(key=key, incident_id="inc-6", step="x", purpose="escalation", recipient="li",
+                                   role="duty", to_number="+8613900000402", lang="zh-CN", body="升级", drill=True,
+                                   provider="outbox"), "inc-6/3#1")
+    assert cli(["sms", "mark-sent", key, "--as", "ma.ning"]) == 2  # still sending: not yet an ops matter
+    outbox.sweep_abandoned(datetime.now(timezone.utc) + timedelta(minutes=6))
+    assert cli(["sms", "mark-sent", key, "--as", "ma.ning", "--reason", "值班员确认收到"]) == 0
+    assert outbox.get(key).status == "sent" and "marked sent" in capsys.readouterr().out

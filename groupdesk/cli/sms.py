@@ -87,7 +87,7 @@ def mark_sent(key: str = typer.Argument(..., help="the message's key (`groupdesk
         except WorkflowUpdateFailedError:
             pass  # nothing parked any more at that step (a delivery report settled it first)
 
-    if row.incident_id != "replies":
+    if row.incident_id != "replies" and row.error_code != "abandoned":  # an abandoned one: its incident never had it
         run(go())
     typer.echo(f"{key}: marked sent; it will not be sent again")
 
