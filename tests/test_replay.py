@@ -147,9 +147,11 @@ async def test_a_non_deterministic_change_is_caught_and_located():
 
 
 def test_cli_replays_files_and_fails_on_a_tampered_history(tmp_path):
+    """The command over a few files, one of each kind (test_history_replays replays every one of them)."""
     runner = CliRunner()
-    ok = runner.invoke(app, ["replay", *map(str, REPLAYED)])
-    assert ok.exit_code == 0 and f"{len(REPLAYED)} replayed, 0 failed" in ok.output
+    files = [WITH_ACTIVITY, CURRENT[0], *(files[0] for files in KEPT_FOR.values())]
+    ok = runner.invoke(app, ["replay", *map(str, files)])
+    assert ok.exit_code == 0 and f"{len(files)} replayed, 0 failed" in ok.output
     data = json.loads(WITH_ACTIVITY.read_text(encoding="utf-8"))
     scheduled = next(e for e in data["events"] if "activityTaskScheduledEventAttributes" in e)
     scheduled["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "load_playbook_file"
