@@ -41,6 +41,7 @@ PRODUCTION_KEYS = {"GROUPDESK_SECRET_KEY": "test-secret-" + "s" * 40, "GROUPDESK
 
 
 @functools.lru_cache
+@functools.cache  # made once per test process: at the production cost each hash takes ~0.3 s; never written to
 def accounts_file(directory: Path | None = None, real_cost: bool = False, without: tuple[str, ...] = ()) -> Path:
     """A GROUPDESK_ACCOUNTS file for every person of `directory` (default: the example) but those `without` (people
     who sign in only through WeCom), all with TEST_PASSWORD;
