@@ -177,16 +177,18 @@ async def test_a_message_a_stopped_worker_left_sending_is_parked_as_unknown_for_
     assert outbox.get(left).status == "unknown" and left not in provider.sent
 
 
-async def test_every_worker_sweeps_abandoned_messages_and_logs_each_without_the_number(database_url, capsys):
+async def test_every_worker_sweeps_abandoned_messages_and_logs_each_without_the_number(database_url):
     from datetime import datetime, timedelta, timezone
 
+    import io
+
+    import structlog
     from sqlalchemy import update
 
     from groupdesk.runtime.logs import configure_logging
     from groupdesk.storage.schema import messages
     from worker import sweep_abandoned_messages
 
-    configure_logging("json")
     outbox = Outbox(database_url)
     outbox.claim_to_send(OutboxRow(key="inc-5/x#1/escalation/level2/li", incident_id="inc-5", step="x",
                                    purpose="escalation", recipient="li", role="duty", to_number="+8613900000402",
@@ -194,6 +196,9 @@ async def test_every_worker_sweeps_abandoned_messages_and_logs_each_without_the_
     long_ago = (datetime.now(timezone.utc) - timedelta(minutes=6)).isoformat(timespec="milliseconds")
     with outbox.db.write() as c:
         c.execute(update(messages).values(updated_at=long_ago))
+    buffer = io.StringIO()
+    configure_logging("json")
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=buffer))
     sweeping = asyncio.create_task(sweep_abandoned_messages(outbox, every=0.05))
     try:
         for _ in range(200):
@@ -202,9 +207,9 @@ async def test_every_worker_sweeps_abandoned_messages_and_logs_each_without_the_
             await asyncio.sleep(0.05)
     finally:
         sweeping.cancel()
+        configure_logging("console")
     assert outbox.get("inc-5/x#1/escalation/level2/li").error_code == "abandoned"
-    logged = capsys.readouterr()
-    line = next(l for l in (logged.out + logged.err).splitlines() if "abandoned by a stopped worker" in l)
+    line = next(l for l in buffer.getvalue().splitlines() if "abandoned by a stopped worker" in l)
     assert "inc-5" in line and "13900000402" not in line and "0402" in line
 
 
