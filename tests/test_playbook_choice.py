@@ -158,3 +158,23 @@ async def test_the_console_offers_each_playbook_by_situation_and_shows_the_area_
         page = (await lead.get("/playbooks/outage-group-complaint")).text
         for label, limit in (("城区", "45分钟"), ("农村", "1小时30分钟"), ("边远地区", "2小时")):
             assert re.search(rf"已派单\({label},[^)]*\): 抢修人员到达现场 \(时限 {limit}\)", page), label
+
+
+def test_a_start_reads_the_playbooks_again_only_when_a_file_of_them_changed(tmp_path):
+    """Every start picks among every playbook: they are kept as loaded until the playbook's file or one of its
+    templates changes, and what a caller does to the one it was given is not what the next caller gets."""
+    root = tmp_path / "playbooks"
+    shutil.copytree(PLAYBOOKS, root)
+    path = root / "outage-group-complaint.yaml"
+    first = load_playbook(path)
+    first.steps.clear()
+    assert load_playbook(path).steps, "a caller's change leaked into the next caller's playbook"
+    template = sorted((root / "templates" / first.id).glob("*.zh-CN.j2"))[0]
+    template.write_text(template.read_text(encoding="utf-8") + "{{ no_such_variable }}", encoding="utf-8")
+    with pytest.raises(PlaybookError, match="no_such_variable"):
+        load_playbook(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("version: ", "version: 9", 1), encoding="utf-8")
+    with pytest.raises(PlaybookError):
+        load_playbook(path)  # the file changed too: read again (a version of 9<n> is still wrong with that template)
+    template.write_text(template.read_text(encoding="utf-8").replace("{{ no_such_variable }}", ""), encoding="utf-8")
+    assert load_playbook(path).version == int(f"9{first.version}")
