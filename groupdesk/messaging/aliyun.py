@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from alibabacloud_dysmsapi20170525 import models as m
@@ -22,8 +23,10 @@ from groupdesk.messaging.domestic import (
 )
 from groupdesk.messaging.provider_codes import aliyun_error, network_error
 from groupdesk.messaging.template_text import LIMITS, Limits
-from groupdesk.messaging.outbox import OutboxRow
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+
+if TYPE_CHECKING:  # annotations only: the settings check at every start loads this module, not the database layer
+    from groupdesk.messaging.outbox import OutboxRow
 
 log = structlog.get_logger("groupdesk.sms.aliyun")
 PAGE = 50  # QuerySendDetails and QuerySmsTemplateList answer at most 50 a page

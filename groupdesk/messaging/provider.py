@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 from groupdesk.runtime.masking import mask_phone
-from groupdesk.messaging.outbox import OutboxRow
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+
+if TYPE_CHECKING:  # annotations only: the settings check at every start loads this module, not the database layer
+    from groupdesk.messaging.outbox import OutboxRow
 
 __all__ = ["SmsProvider", "OutboxProvider", "make_provider", "PermanentSmsError", "RetryableSmsError",
            "UnknownOutcomeError"]

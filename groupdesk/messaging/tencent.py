@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from typing import TYPE_CHECKING
 
 import structlog
 from tencentcloud.common import credential
@@ -23,8 +24,10 @@ from groupdesk.messaging.domestic import (
 )
 from groupdesk.messaging.provider_codes import network_error, tencent_error
 from groupdesk.messaging.template_text import LIMITS
-from groupdesk.messaging.outbox import OutboxRow
 from groupdesk.messaging.errors import PermanentSmsError, RetryableSmsError, UnknownOutcomeError
+
+if TYPE_CHECKING:  # annotations only: the settings check at every start loads this module, not the database layer
+    from groupdesk.messaging.outbox import OutboxRow
 
 log = structlog.get_logger("groupdesk.sms.tencent")
 PAGE = 100  # DescribeSmsTemplateList answers at most 100 a page

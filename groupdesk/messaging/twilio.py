@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import requests
@@ -14,7 +15,6 @@ from twilio.rest import Client
 
 from groupdesk.core.phones import Phone
 from groupdesk.runtime.masking import mask_phone
-from groupdesk.messaging.outbox import OutboxRow
 from groupdesk.messaging.errors import (
     TWILIO_PERMANENT,
     TWILIO_RETRYABLE,
@@ -22,6 +22,9 @@ from groupdesk.messaging.errors import (
     RetryableSmsError,
     UnknownOutcomeError,
 )
+
+if TYPE_CHECKING:  # the settings check at every start reads this module: no database layer for it
+    from groupdesk.messaging.outbox import OutboxRow
 
 log = structlog.get_logger("groupdesk.sms.twilio")
 LOOKUP_LIMIT = 200  # the recipient's latest messages, newest first, searched before a resend
