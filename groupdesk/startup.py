@@ -177,7 +177,10 @@ def _tls_problems(settings: Settings) -> list[str]:
 
 
 def settings_or_exit(process: Process, **overrides) -> Settings:
-    """The settings if this process may start with them; else each problem on stderr and exit 2."""
+    """The settings if this process may start with them; else each problem on stderr and exit 2. Checked once
+    per process (groupdesk/cli/gate.py checks before the command does; the accounts' check hashes)."""
+    if not overrides and process in _passed:
+        return _passed[process]
     try:
         settings = load_settings(**overrides)
         lines = problems(settings, process)
@@ -185,7 +188,12 @@ def settings_or_exit(process: Process, **overrides) -> Settings:
         lines = exc.lines
     if lines:
         refuse(lines)
+    if not overrides:
+        _passed[process] = settings
     return settings
+
+
+_passed: dict[str, Settings] = {}  # the process's settings, once they passed
 
 
 def refuse(lines: list[str]) -> NoReturn:
