@@ -45,13 +45,16 @@ run: install
 # The whole suite, every tier, on 4 processes (a test file stays on one, with its module's dev server):
 # most of a test's time is spent waiting on a Temporal server, a subprocess or a browser, not on the CPU.
 # The bench smoke runs inside it (tests/test_bench_smoke.py), beside the other files rather than before them.
+# Bytecode is written while it runs (into the clone's __pycache__, ignored by git), whatever PYTHONDONTWRITEBYTECODE
+# says: else each process the suite starts (workers, consoles, CLI runs) compiled groupdesk from source, and each
+# pytest process rewrote every test module's asserts again (about 9 % of the CPU of the process-starting tests).
 test: install $(CHROMIUM) postgresql
-	$(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 # The tests that need nothing but their own process: no Temporal, PostgreSQL, fake provider API, browser or
 # subprocess (tests/conftest.py marks the rest `server`). About 30 s on 2 cores: a quick check while editing.
 test-fast: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
 
 # A tiny mass event: fails if any SMS is stored twice or lost (make test runs it as tests/test_bench_smoke.py).
 bench-smoke: install
