@@ -167,16 +167,13 @@ def test_the_payload_carries_the_agent_and_never_the_secret(fake, tmp_path):
 
 
 def test_wecom_check_says_whether_wecom_takes_the_settings(fake, tmp_path):
-    import os
+    from helpers import groupdesk_cli
 
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
-    env = {**base, "GROUPDESK_DATA_DIR": str(tmp_path / "data"), **settings_env(fake.base_url)}
-    ok = subprocess.run([sys.executable, "-m", "groupdesk.cli", "wecom", "check"], env=env, cwd=REPO_ROOT,
-                        capture_output=True, text=True, timeout=60)
+    env = {"GROUPDESK_DATA_DIR": str(tmp_path / "data"), **settings_env(fake.base_url)}
+    ok = groupdesk_cli(env, "wecom", "check")
     assert ok.returncode == 0 and "ok: WeCom took the settings" in ok.stdout, ok.stderr
-    wrong = subprocess.run([sys.executable, "-m", "groupdesk.cli", "wecom", "check"], cwd=REPO_ROOT, timeout=60,
-                           env={**env, "GROUPDESK_DATA_DIR": str(tmp_path / "other"),
-                                "GROUPDESK_WECOM_SECRET": "W" * 43}, capture_output=True, text=True)
+    wrong = groupdesk_cli({**env, "GROUPDESK_DATA_DIR": str(tmp_path / "other"), "GROUPDESK_WECOM_SECRET": "W" * 43},
+                          "wecom", "check")
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines()[-1].startswith("error: WeCom refused"
                                                                                      " GROUPDESK_WECOM_SECRET (40001")
     assert "W" * 43 not in wrong.stderr + wrong.stdout
