@@ -179,8 +179,9 @@ def _tls_problems(settings: Settings) -> list[str]:
 def settings_or_exit(process: Process, **overrides) -> Settings:
     """The settings if this process may start with them; else each problem on stderr and exit 2. Checked once
     per process (groupdesk/cli/gate.py checks before the command does; the accounts' check hashes)."""
-    if not overrides and process in _passed:
-        return _passed[process]
+    key = (process, tuple(sorted(os.environ.items())))  # the same environment: a warm process may change it
+    if not overrides and key in _passed:
+        return _passed[key]
     try:
         settings = load_settings(**overrides)
         lines = problems(settings, process)
@@ -189,11 +190,11 @@ def settings_or_exit(process: Process, **overrides) -> Settings:
     if lines:
         refuse(lines)
     if not overrides:
-        _passed[process] = settings
+        _passed[key] = settings
     return settings
 
 
-_passed: dict[str, Settings] = {}  # the process's settings, once they passed
+_passed: dict[tuple, Settings] = {}  # settings that passed, by process and environment
 
 
 def refuse(lines: list[str]) -> NoReturn:

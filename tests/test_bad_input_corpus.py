@@ -28,7 +28,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.people.directory import load_directory
 from groupdesk.drills.smart_meter import wait_for
 from groupdesk.messaging.outbox import Outbox
-from helpers import TEST_PASSWORD, setup_for, start, visible
+from helpers import TEST_PASSWORD, run_cli, setup_for, start, visible
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
@@ -235,8 +235,8 @@ async def test_a_terminated_incident_leaves_the_list_and_the_board(world, make_s
     finally:
         await ops.aclose()
     env_vars = cli_env(setup)
-    listed = await run([sys.executable, "-m", "groupdesk.cli", "list", "--json"], env_vars)
+    listed = await run_cli(env_vars, "list", "--json")
     assert listed.returncode == 0 and handle.id not in listed.stdout
-    failed = await run([sys.executable, "-m", "groupdesk.cli", "ops", "failed", "--json"], env_vars)
+    failed = await run_cli(env_vars, "ops", "failed", "--json")
     dead = [r for r in json.loads(failed.stdout) if r["incident_id"] == handle.id]
     assert dead and dead[0]["execution"] == "terminated"

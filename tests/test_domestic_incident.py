@@ -6,7 +6,6 @@ and a worker killed during a slow send loses nothing and sends nothing twice."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -31,7 +30,7 @@ from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.web.app import create_app
 from groupdesk.web.incident_view import timeline
 from groupdesk.engine.client import connect
-from helpers import WF, ahead, setup_for, start, until, visible
+from helpers import WF, ahead, run_cli, setup_for, start, until, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -125,11 +124,9 @@ async def test_a_drill_through_approval_and_follow_up_by_pushed_replies(provider
     assert None not in sent_texts(provider, fake), "a message that is not an approved template reached the provider"
     ids = Counter(r.get("OutId") or r.get("SessionContext") for r in fake.sends())
     assert max(ids.values()) == 1, "a message was sent twice"
-    listed = subprocess.run([sys.executable, "-m", "groupdesk.cli", "sms", "list", "--incident", final.id, "--json"],
-                            env={**{k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")},
-                                 **provider_env(provider, fake), "GROUPDESK_DATA_DIR": str(tmp_path),
-                                 "GROUPDESK_PLAYBOOKS_DIR": str(settings.playbooks_dir)},
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    listed = await run_cli({**provider_env(provider, fake), "GROUPDESK_DATA_DIR": str(tmp_path),
+                            "GROUPDESK_PLAYBOOKS_DIR": str(settings.playbooks_dir)},
+                           "sms", "list", "--incident", final.id, "--json")
     shown = json.loads(listed.stdout)
     approval = next(m for m in shown if m["purpose"] == "approval_request")
     assert code not in listed.stdout and "******" in approval["body"] and approval["template_code"]
@@ -199,9 +196,8 @@ async def test_a_worker_killed_during_a_slow_send_loses_nothing_and_sends_nothin
                                 stderr=subprocess.STDOUT)
 
     worker = start_worker()
-    started = subprocess.run([sys.executable, "-m", "groupdesk.cli", "start", "--hall", "xicheng", "--headcount",
-                              "12", "--lead-name", "张建国", "--lead-phone", "13800138000", "--summary", "电量异常",
-                              "--drill"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    started = await run_cli(env, "start", "--hall", "xicheng", "--headcount", "12", "--lead-name", "张建国",
+                            "--lead-phone", "13800138000", "--summary", "电量异常", "--drill")
     assert started.returncode == 0, started.stderr
     incident = started.stdout.strip()
     outbox = Outbox(tmp_path / "data" / "groupdesk.sqlite3")

@@ -14,7 +14,7 @@ import pytest
 from fake_twilio import FakeTwilio, twilio_env
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.messaging.outbox import Outbox
-from helpers import messages, outcome, running_worker, settle, setup_for, skip, start, state, timeline
+from helpers import groupdesk_cli, messages, outcome, running_worker, settle, setup_for, skip, start, state, timeline
 
 GUIDE = "+8613900000101"
 
@@ -65,9 +65,8 @@ def test_worker_killed_between_twilio_and_the_outbox_does_not_send_again(dev_env
         return process
 
     worker = start_worker()
-    started = subprocess.run([sys.executable, "-m", "groupdesk.cli", "start", "--hall", "xicheng", "--headcount",
-                              "12", "--lead-name", "张建国", "--lead-phone", "13800138000", "--summary", "电量异常",
-                              "--drill"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    started = groupdesk_cli(env, "start", "--hall", "xicheng", "--headcount", "12", "--lead-name", "张建国",
+                            "--lead-phone", "13800138000", "--summary", "电量异常", "--drill")
     assert started.returncode == 0, started.stderr
     incident = started.stdout.strip()
     deadline = time.monotonic() + 30

@@ -31,7 +31,7 @@ from groupdesk.people.directory import load_directory
 from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.web.app import create_app
-from helpers import setup_for, start, until
+from helpers import run_cli, setup_for, start, until
 from web_helpers import signed_in
 from worker import build_worker
 
@@ -139,9 +139,8 @@ async def test_a_worker_killed_during_a_slow_wecom_send_loses_nothing_and_sends_
                                 stderr=subprocess.STDOUT)
 
     worker = start_worker()
-    started = subprocess.run([sys.executable, "-m", "groupdesk.cli", "start", "--hall", "xicheng", "--headcount",
-                              "12", "--lead-name", "张建国", "--lead-phone", LEAD, "--summary", "电量异常", "--drill"],
-                             env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    started = await run_cli(env, "start", "--hall", "xicheng", "--headcount", "12", "--lead-name", "张建国",
+                            "--lead-phone", LEAD, "--summary", "电量异常", "--drill")
     assert started.returncode == 0, started.stderr
     incident = started.stdout.strip()
     outbox = Outbox(tmp_path / "data" / "groupdesk.sqlite3")
