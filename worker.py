@@ -94,13 +94,19 @@ async def run_worker(settings: Settings | None = None, client: Client | None = N
     worker = build_worker(client, settings)
     if settings.health_port:
         await serve_health(worker, client, settings.health_port)
-    log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
-             sms_provider=settings.sms_provider)
     sweeping = asyncio.create_task(sweep_abandoned_messages(Outbox(settings)))
+    running = asyncio.create_task(worker.run())
     try:
-        await worker.run()
+        # "worker started" once it runs (its namespace checked, polling): /healthz says ok from that line on
+        while not worker.is_running and not running.done():
+            await asyncio.sleep(0.01)
+        if not running.done():
+            log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address,
+                     sms_provider=settings.sms_provider)
+        await running
     finally:
         sweeping.cancel()
+        running.cancel()
 
 
 async def sweep_abandoned_messages(outbox: Outbox, every: float = 60.0) -> None:
