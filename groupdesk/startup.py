@@ -177,8 +177,8 @@ def _tls_problems(settings: Settings) -> list[str]:
 
 
 def settings_or_exit(process: Process, **overrides) -> Settings:
-    """The settings if this process may start with them; else each problem on stderr and exit 2. Checked once
-    per process (groupdesk/cli/gate.py checks before the command does; the accounts' check hashes)."""
+    """The settings if this process may start with them; else each problem on stderr and exit 2. Checked once per
+    process and environment (groupdesk/cli/gate.py checks before the command does; the accounts' check hashes)."""
     key = (process, tuple(sorted(os.environ.items())))  # the same environment: a warm process may change it
     if not overrides and key in _passed:
         return _passed[key]

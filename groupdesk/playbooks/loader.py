@@ -50,7 +50,7 @@ _loaded: dict[tuple[Path, Path], tuple[tuple, Playbook]] = {}
 
 
 def _stamp(path: Path, folder: Path | None) -> tuple:
-    """What a change to the playbook file or to a template in its folder changes (None: the file is gone)."""
+    """What a change to the playbook file or to a template in its folder changes (empty: the file is gone)."""
     try:
         own = path.stat()
     except OSError:
@@ -75,6 +75,7 @@ def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:
 
 
 def _every_template(root: Path) -> list:
+    """Every template under the templates folder, with its stamp (a load compares them before and after)."""
     return sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*.j2")) if root.is_dir() else []
 
 
