@@ -26,6 +26,7 @@ from groupdesk.messaging.provider import OutboxProvider
 from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.messaging.wecom.channel import FELL_BACK, FallBackToSms, RetryLater, Sent
 from groupdesk.storage.schema import status_links
+from helpers import until
 
 RECIPIENTS = ["guide", "hall_lead", "lead_complainant"]  # zhao.min, sun.li and the complainant at xicheng
 
@@ -201,10 +202,7 @@ async def test_every_worker_sweeps_abandoned_messages_and_logs_each_without_the_
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=buffer))
     sweeping = asyncio.create_task(sweep_abandoned_messages(outbox, every=0.05))
     try:
-        for _ in range(200):
-            if outbox.get("inc-5/x#1/escalation/level2/li").status == "unknown":
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: outbox.get("inc-5/x#1/escalation/level2/li").status == "unknown", "not swept", 10)
     finally:
         sweeping.cancel()
         configure_logging("console")
@@ -255,10 +253,7 @@ async def test_a_slow_send_does_not_hold_the_outcomes_of_the_others(counted, dir
         await asyncio.sleep(0.01)
     assert trail == ["hop", "txn", "send", "send", "hop", "txn"] and not batch.done()
     # "txn" is counted when the transaction begins: wait for it to commit (reading counts "txn" too: cleared below)
-    for _ in range(400):
-        if [r.status for r in outbox.list()] == ["sending", "sent", "sent"]:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: [r.status for r in outbox.list()] == ["sending", "sent", "sent"], "not committed", 4)
     assert [r.status for r in outbox.list()] == ["sending", "sent", "sent"] and not batch.done()
     trail.clear()
     answered.set()

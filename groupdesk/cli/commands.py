@@ -18,10 +18,9 @@ def _check_settings(ctx: typer.Context) -> None:
     """Every command starts only with settings that parse and SMS providers whose settings are whole."""
     if "--help" in sys.argv[1:] or ctx.resilient_parsing:  # help is shown whatever the settings
         return
-    from groupdesk.cli.common import settings
-    from groupdesk.messaging.channels import settings_problems
+    from groupdesk.cli.gate import command_problems
 
-    lines = settings_problems(settings())
+    lines = command_problems()
     for line in lines[:-1]:
         typer.echo(f"error: {line}", err=True)
     if lines:

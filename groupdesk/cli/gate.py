@@ -12,14 +12,21 @@ def check_before_loading(args: list[str]) -> None:
     exit 2. Nothing for other commands, or with --help (shown whatever the settings)."""
     if not args or args[0] not in PROCESSES or "--help" in args:
         return
-    from groupdesk.messaging.channels import settings_problems
-    from groupdesk.startup import SettingsProblems, load_settings, refuse, settings_or_exit
+    from groupdesk.startup import refuse, settings_or_exit
 
-    try:
-        settings = load_settings()
-    except SettingsProblems as exc:
-        refuse(exc.lines)
-    if lines := settings_problems(settings):
+    if lines := command_problems():
         refuse(lines)
     settings_or_exit(args[0])  # remembered: the command itself does not check (or hash) again
     sys.stderr.flush()
+
+
+def command_problems() -> list[str]:
+    """What every command refuses to start with, one line each: settings that do not parse, SMS providers whose
+    settings are not whole (the commands' own check, groupdesk/cli/commands.py)."""
+    from groupdesk.messaging.channels import settings_problems
+    from groupdesk.startup import SettingsProblems, load_settings
+
+    try:
+        return settings_problems(load_settings())
+    except SettingsProblems as exc:
+        return exc.lines
