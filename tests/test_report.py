@@ -110,14 +110,32 @@ async def test_the_report_counts_what_the_incidents_did(skipping_env, settings, 
 
 
 def expected_steps(finals):
-    """Per step, from each incident's final step states (not the timeline the archive reads); a step visited
-    again (C's reopened talk and close, which take no time) counts each visit."""
+    """Per step, from each incident's final step states (not the archive the report reads); a step visited again
+    (C's reopened talk and close) takes its earlier visits from the timeline: each start to its outcome, with the
+    reminders and escalations between. Wall time runs on between two calls, so no visit is assumed to take none."""
     seen: dict[tuple[str, str], list] = {}
     for final in finals:
         for step_id, st in final.steps.items():
             seconds = round(((st.finished_at or st.started_at) - st.started_at).total_seconds() * final.time_scale)
-            seen.setdefault((final.playbook, step_id), []).extend([(seconds, int(st.reminded), st.escalation_level)] * st.visit)
+            visits = _earlier_visits(final, step_id)[:st.visit - 1] + [(seconds, int(st.reminded), st.escalation_level)]
+            seen.setdefault((final.playbook, step_id), []).extend(visits)
     return [{"playbook": playbook, "step": step, "visits": len(v), "avg_seconds": round(sum(x[0] for x in v) / len(v), 1),
              "max_seconds": max(x[0] for x in v), "deadline_missed": sum(x[1] for x in v),
              "breach_rate": round(sum(x[1] for x in v) / len(v), 4), "escalations": sum(x[2] for x in v)}
             for (playbook, step), v in sorted(seen.items())]
+
+
+def _earlier_visits(final, step_id):
+    """(seconds, reminded, escalations) of each visit of a step that ended with an outcome, in order."""
+    visits, began = [], None
+    for entry in (e for e in final.timeline if e.step == step_id):
+        if entry.kind == "step_started":
+            began, reminded, escalations = entry.at, 0, 0
+        elif began is not None and entry.kind == "reminder":
+            reminded = 1
+        elif began is not None and entry.kind == "escalation":
+            escalations += 1
+        elif began is not None and entry.kind in ("outcome", "resolved"):
+            visits.append((round((entry.at - began).total_seconds() * final.time_scale), reminded, escalations))
+            began = None
+    return visits
