@@ -13,7 +13,7 @@ from groupdesk.drills.smart_meter import wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.web.app import create_app
 from groupdesk.playbooks.loader import find_playbook
-from helpers import TEST_PASSWORD, ahead, approval_code_by_sms
+from helpers import TEST_PASSWORD, ahead, approval_code_by_sms, patient_follow_ups
 from web_helpers import identifier_pattern
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.devserver
 
 
 @pytest_asyncio.fixture
-async def app(dev_env, dev_setup):
-    settings = dev_setup.settings
+async def app(dev_env, dev_setup, tmp_path):
+    settings = dev_setup.but(GROUPDESK_PLAYBOOKS_DIR=patient_follow_ups(tmp_path)).settings
     async with build_worker(dev_env.client, settings):  # as `groupdesk dev` serves it: the phone simulator too
         yield dev_env, create_app(settings, client=dev_env.client, dev=True)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import uuid
@@ -17,7 +16,7 @@ from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
 from groupdesk.runtime.keyed import follow_up_key
-from helpers import ahead, approval_code_by_sms, setup_for, visible, WF, decide, start
+from helpers import ahead, approval_code_by_sms, patient_follow_ups, setup_for, until, visible, WF, decide, start
 from worker import build_worker
 from groupdesk.core import search_attributes as sa
 
@@ -202,7 +201,8 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
     fake = FakeTwilio(httpserver).install()
     settings = setup_for(tmp_path, queue="tw", GROUPDESK_SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
                          TWILIO_AUTH_TOKEN=TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
-                         GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=PUBLIC).settings
+                         GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=PUBLIC,
+                         GROUPDESK_PLAYBOOKS_DIR=patient_follow_ups(tmp_path)).settings
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
@@ -212,11 +212,8 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
         await record(handle, "keep_order", "done", "qian.lei")
         await record(handle, "talk_with_lead", "not_accepted", "sun.li")
         # the director reads the code from the SMS Twilio delivered to their phone
-        for _ in range(400):
-            to_director = [p["Body"] for p in fake.posts if p["To"] == DIRECTOR and "同意" in p["Body"]]
-            if to_director:
-                break
-            await asyncio.sleep(0.05)
+        to_director = await until(lambda: [p["Body"] for p in fake.posts if p["To"] == DIRECTOR and "同意" in p["Body"]],
+                                  "the director's SMS with the code reached Twilio", 20)
         code = re.search(r"同意 (\d{6})", to_director[0]).group(1)
         assert to_director[0].startswith("【演练】")
         assert code == await approval_code_by_sms(dev_env.client, settings, handle.id)
