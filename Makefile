@@ -9,23 +9,30 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
 # constraints.txt pins every dependency (pip freeze of a working install): two builds install the same.
-# uv (itself pinned there) installs them: the same packages as pip, in about 30 s instead of about 75 s. It compiles
-# them to bytecode as pip does: this environment sets PYTHONDONTWRITEBYTECODE, so nothing is cached at run time.
-PIP := $(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt
+# uv (itself pinned there) installs them: the same packages as pip, in about 6 s instead of about 75 s. It does not
+# compile them to bytecode (that was 65 CPU-s, most of it for packages no process imports, such as sympy and cfnlint
+# under moto): what make runs writes the bytecode of what it imports as it imports it, whatever the environment's
+# PYTHONDONTWRITEBYTECODE says (set empty here, for every command), so the first start compiles and the later ones
+# read it back. In the suite that matters: each process it starts (workers, consoles, CLI runs) would otherwise
+# compile groupdesk and its libraries from source, and each pytest process rewrite every test module's asserts.
+export PYTHONDONTWRITEBYTECODE =
+PIP := $(BIN)/python -m uv pip install --quiet --python $(BIN)/python -c constraints.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "groupdesk needs Python 3.11 or newer")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
+	@# the venv gets no pip of its own (ensurepip took 7 s): this Python's pip puts uv in, or else the venv's own
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check -c constraints.txt uv \
+	  || { $(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip install --quiet -c constraints.txt uv; }
 	$(PIP) -e '.[test]'
 	touch $(STAMP)
 
 # After changing dependencies in pyproject.toml: install without the pins, test, then pin what works.
 constraints:
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade -e '.[test]'
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --upgrade -e '.[test]'
 	{ echo "# Pinned versions of every dependency (pip freeze of a working install), used with pip install -c"; \
 	  echo "# by the Makefile, the Dockerfile and CI so two builds install the same. Refresh: make constraints."; \
-	  $(BIN)/python -m pip freeze --disable-pip-version-check --exclude-editable | grep -v -i '^groupdesk'; } > constraints.txt
+	  $(BIN)/python -m uv pip freeze --python $(BIN)/python --exclude-editable | grep -v -i '^groupdesk'; } > constraints.txt
 
 # The browser tests drive Debian's chromium (Playwright cannot download browsers here),
 # with a CJK font so the Chinese pages render in screenshots.
@@ -45,16 +52,13 @@ run: install
 # The whole suite, every tier, on 4 processes (a test file stays on one, with its module's dev server):
 # most of a test's time is spent waiting on a Temporal server, a subprocess or a browser, not on the CPU.
 # The bench smoke runs inside it (tests/test_bench_smoke.py), beside the other files rather than before them.
-# Bytecode is written while it runs (into the clone's __pycache__, ignored by git), whatever PYTHONDONTWRITEBYTECODE
-# says: else each process the suite starts (workers, consoles, CLI runs) compiled groupdesk from source, and each
-# pytest process rewrote every test module's asserts again (about 9 % of the CPU of the process-starting tests).
 test: install $(CHROMIUM) postgresql
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 # The tests that need nothing but their own process: no Temporal, PostgreSQL, fake provider API, browser or
 # subprocess (tests/conftest.py marks the rest `server`). About 30 s on 2 cores: a quick check while editing.
 test-fast: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
 
 # A tiny mass event: fails if any SMS is stored twice or lost (make test runs it as tests/test_bench_smoke.py).
 bench-smoke: install
