@@ -1,7 +1,8 @@
 """Runs many `groupdesk` command lines in one process, each through `groupdesk.cli.run` as the script does.
 
-Reads a JSON list of argument lists (or of {"args": [...], "env": {NAME: value}} for a command that runs
-with some settings changed) on stdin, prints a JSON list of {args, code, out, err}. The
+With --out PATH it reads a JSON list of argument lists (or of {"args": [...], "env": {NAME: value}} for a
+command that runs with some settings changed) on stdin and writes a JSON list of {args, code, out, err} to PATH:
+a file, not stdout, where the Temporal core's own lines could land among the results. The
 imports are paid once instead of once per case; an exception that escapes a command is printed
 as its traceback, as the real script would print it.
 
@@ -19,9 +20,6 @@ import json
 import os
 import sys
 import traceback
-
-
-MARK = "\n@@groupdesk-cli-batch@@\n"  # the results follow it (the Temporal core may log to stdout first)
 
 
 def run_one(run, case: list[str] | dict) -> dict:
@@ -64,10 +62,13 @@ def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
         serve(run, int(sys.argv[2]))
         os._exit(0)
+    if sys.argv[1:2] != ["--out"] or len(sys.argv) != 3:
+        sys.exit("usage: cli_batch.py --out PATH < cases.json, or cli_batch.py --serve FD")
+    path = sys.argv[2]  # each command sets sys.argv as the script would see it
     cases = json.load(sys.stdin)
     results = [run_one(run, args) for args in cases]
-    sys.stdout.write(MARK + json.dumps(results, ensure_ascii=False))
-    sys.stdout.flush()
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(results, out, ensure_ascii=False)
     os._exit(0)  # as the real script leaves: the Temporal client's threads can abort a normal teardown
 
 

@@ -59,12 +59,12 @@ async def run(args: list[str], env: dict, stdin: str | None = None) -> subproces
                                    text=True, timeout=240)
 
 
-async def run_cli_batch(env: dict, cases: list[Case]) -> None:
+async def run_cli_batch(env: dict, cases: list[Case], results_file: Path) -> None:
     """Every case through the real CLI, in one subprocess (tests/cli_batch.py)."""
-    done = await run([sys.executable, str(Path(__file__).parent / "cli_batch.py")], env,
+    done = await run([sys.executable, str(Path(__file__).parent / "cli_batch.py"), "--out", str(results_file)], env,
                      json.dumps([c.send for c in cases]))
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout.rpartition("@@groupdesk-cli-batch@@\n")[2])
+    results = json.loads(results_file.read_text(encoding="utf-8"))
     for case, result in zip(cases, results, strict=True):
         case.result = result
 
@@ -133,7 +133,7 @@ async def test_the_bad_input_corpus(world, make_start, tmp_path):
     director = directory.person("wang.jun").mobile
     cli = cli_cases(handle.id) + yaml_cases(CORPUS, tmp_path) + calendar_cases(tmp_path) \
         + round_two.cli_cases(handle.id) + round_two.directory_cases(tmp_path)
-    await run_cli_batch(cli_env(setup), cli)
+    await run_cli_batch(cli_env(setup), cli, tmp_path / "cli-results.json")
     # and a few through the installed `groupdesk` script itself, one process each
     script = Path(sys.executable).parent / "groupdesk"
     for name, args, says in [("script: summary 100 kB", with_option("--summary", "x" * 100_000), "--summary"),

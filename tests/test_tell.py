@@ -17,7 +17,7 @@ from groupdesk.core.tell import TellComplainant
 from groupdesk.messaging.channels import build as make_provider
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.messaging.provider import OutboxProvider
-from groupdesk.messaging.sms_templates import registry_for
+from groupdesk.messaging.sms_templates import cached_registry
 from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.record.archive_record import build_record
 from domestic_helpers import PROVIDERS, approved_playbooks, fake_for, provider_env, sent_texts
@@ -105,7 +105,7 @@ async def test_every_tell_is_rendered_through_every_provider(provider, httpserve
         settings = setup_for(tmp_path / "data", **provider_env(provider, fake),
                              GROUPDESK_PLAYBOOKS_DIR=str(playbooks)).settings
         sms = SmsActivities(outbox, make_provider(settings, provider), lambda: DIRECTORY,
-                            registry_loader=lambda: registry_for(playbooks), links=links)
+                            registry_loader=lambda: cached_registry(playbooks), links=links)
     for message in messages:
         result = await ActivityEnvironment().run(sms.send_messages, message)
         assert [d.status for d in result.deliveries] == ["sent"], result.deliveries

@@ -142,9 +142,9 @@ class CorrectiveGateway:
                                   time_scale: float, person_involved: str, playbook: Playbook, what: str, owner: str,
                                   due: str, made_by: str, source: str = "incident", feeder: str = "") -> str:
         """Start the corrective action's workflow (the permission checked by the caller): `<incident>-c<n>`."""
-        from groupdesk.people.directory import load_directory
+        from groupdesk.people.directory import current_directory
 
-        directory = load_directory(self.settings.directory)
+        directory = current_directory(self.settings.directory)
         hall = directory.hall(hall_id)
         owner_roles = directory.roles_of(hall_id, owner)
         if not owner_roles:

@@ -94,9 +94,9 @@ class LinesGateway:
     async def open_line_study(self, start: StartIncident) -> str | None:
         """The 3rd outage on a line: a corrective action for a special study and plan, owned by the first
         grid_operations person of the hall (None, logged, when the directory names nobody)."""
-        from groupdesk.people.directory import load_directory
+        from groupdesk.people.directory import current_directory
 
-        directory = load_directory(self.settings.directory)
+        directory = current_directory(self.settings.directory)
         staff = directory.staff(start.hall_id, "grid_operations")
         if not staff:  # the directory names nobody: the line shows as `study` in `groupdesk lines` all the same
             return None

@@ -95,7 +95,7 @@ class PromiseGateway:
     async def promise(self, viewer: Viewer, incident_id: str, change: PromiseChange) -> PromiseAck:
         """Make, keep, re-promise or waive, checked by the permission rules; the owner must hold a role at the
         hall in the directory now (their role starts the escalation ladder)."""
-        from groupdesk.people.directory import load_directory
+        from groupdesk.people.directory import current_directory
 
         state, playbook = await self.view(viewer, incident_id)
         hall = state.hall_id
@@ -105,7 +105,7 @@ class PromiseGateway:
             if change.owner == state.registration.person_involved:
                 raise InputError("owner", f"{change.owner!r} is the staff member this complaint is about (更换当事人);"
                                           " name someone else")
-            directory = load_directory(self.settings.directory)
+            directory = current_directory(self.settings.directory)
             roles = directory.roles_of(hall, change.owner)
             if not roles:
                 raise InputError("owner", f"{change.owner!r} holds no role at hall {hall}; name a staff member of"

@@ -9,7 +9,7 @@ from groupdesk.core import workcal
 from groupdesk.core.lines import feeder_problem, normalise_feeder
 from groupdesk.core.phones import Phone
 from groupdesk.people import involvement
-from groupdesk.people.directory import Directory, DirectoryError, load_directory
+from groupdesk.people.directory import Directory, DirectoryError, current_directory
 from groupdesk.playbooks.periods import PeriodError, load_calendar
 from groupdesk.core.models import Complainant, Registration, StartIncident
 from groupdesk.core.playbook import Playbook
@@ -165,7 +165,7 @@ def mark_start(settings, start: StartIncident, now: datetime) -> None:
     if start.sensitive_period is not None or not settings.sensitive_periods:
         return
     try:
-        calendar = load_calendar(settings.sensitive_periods, load_directory(settings.directory))
+        calendar = load_calendar(settings.sensitive_periods, current_directory(settings.directory))
     except (PeriodError, DirectoryError) as exc:
         raise InputError("GROUPDESK_SENSITIVE_PERIODS", str(exc)) from None
     start.sensitive_period = calendar.period_at(start.hall_id, now)

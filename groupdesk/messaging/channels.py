@@ -86,7 +86,7 @@ def template_problems(settings) -> list[str]:
     """Every current playbook, and groupdesk's own messages, against the template registry, for each
     domestic provider the routes use: a text that cannot be a template, or has no approved code."""
     from groupdesk.messaging.sms_templates import (
-        RegistryError, coverage_problems, expressibility_problems, own_sources, playbook_sources, registry_for,
+        RegistryError, cached_registry, coverage_problems, expressibility_problems, own_sources, playbook_sources,
     )
     from groupdesk.playbooks.loader import PlaybookError, load_playbook, playbook_files
 
@@ -103,7 +103,7 @@ def template_problems(settings) -> list[str]:
         except PlaybookError:
             continue  # `groupdesk playbooks validate` names it; it cannot be started anyway
     try:
-        registry = registry_for(settings.playbooks_dir)
+        registry = cached_registry(settings.playbooks_dir)
     except RegistryError as exc:
         return [str(exc)]
     return expressibility_problems(sources)[:5] + coverage_problems(sources, registry, providers)
@@ -113,7 +113,7 @@ def sms_refusal(settings, playbook) -> str | None:
     """Why this playbook may not start: a template of it that a domestic provider its messages may go to
     cannot take, or has not approved (one line naming the template and the provider), else None."""
     from groupdesk.messaging.sms_templates import (
-        RegistryError, coverage_problems, expressibility_problems, playbook_sources, registry_for,
+        RegistryError, cached_registry, coverage_problems, expressibility_problems, playbook_sources,
     )
 
     try:
@@ -125,7 +125,7 @@ def sms_refusal(settings, playbook) -> str | None:
     sources = playbook_sources(playbook)
     try:
         problems = expressibility_problems(sources) or coverage_problems(
-            sources, registry_for(settings.playbooks_dir), providers, limit=1)
+            sources, cached_registry(settings.playbooks_dir), providers, limit=1)
     except RegistryError as exc:
         return str(exc)
     return f"playbook {playbook.id} cannot start: {problems[0]}" if problems else None

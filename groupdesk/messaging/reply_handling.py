@@ -11,7 +11,7 @@ from groupdesk.core import search_attributes as sa
 from groupdesk.core.models import DecideApproval, RecordFollowUp
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.core.workcal import format_local
-from groupdesk.people.directory import load_directory
+from groupdesk.people.directory import current_directory
 from groupdesk.runtime.keyed import follow_up_key
 from groupdesk.messaging.reply_texts import Answer
 from groupdesk.messaging.replies import ApprovalReply, SurveyReply, parse_reply
@@ -19,7 +19,7 @@ from groupdesk.messaging.replies import ApprovalReply, SurveyReply, parse_reply
 
 async def handle_reply(services, sender: str, body: str) -> Answer | None:
     """Act on one reply from `sender` (E.164) and return the answer to send back (None: say nothing)."""
-    directory = load_directory(services.settings.directory)
+    directory = current_directory(services.settings.directory)
     staff = [p for p in directory.people if p.mobile == sender]
     lang = staff[0].lang if staff else "zh-CN"
     reply = parse_reply(body)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from groupdesk.messaging.sms_templates import Entry, Need, Registry, needed, own_sources, playbook_sources, registry_for
+from groupdesk.messaging.sms_templates import (
+    Entry, Need, Registry, cached_registry, needed, own_sources, playbook_sources, registry_for,
+)
 
 
 def current_sources(settings) -> dict[str, str]:
@@ -34,7 +36,7 @@ def _entry(text: str, need: Need, provider: str, known: Entry | None) -> Entry:
 
 def export_rows(settings, provider: str) -> list[Entry]:
     """Every distinct text in the provider's syntax, with its variables, status and code (from the registry)."""
-    registry = registry_for(settings.playbooks_dir)
+    registry = cached_registry(settings.playbooks_dir)
     return [_entry(text, need, provider, registry.get(provider, text))
             for text, need in needed(current_sources(settings), provider).items()]
 

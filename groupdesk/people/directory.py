@@ -226,11 +226,14 @@ _cache: dict[Path | str, tuple[tuple[int, int, int, int], Directory]] = {}
 def current_directory(path: Path) -> Directory:
     """The directory as the file says now; parsed again only when the file changes.
 
-    Called for every SMS, so it costs one stat: the path is not resolved (that was one lstat per
+    Called for every SMS and every console request, so it costs one stat: the path is not resolved (that was one lstat per
     component), and the stamp carries the inode, so a file swapped in under the same name (a
     Kubernetes ConfigMap, a rename over it) or the same relative path from another directory is read anew.
     """
-    stat = os.stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_directory(path)  # it names what is wrong in one line
     stamp = (stat.st_ino, stat.st_dev, stat.st_mtime_ns, stat.st_size)
     cached = _cache.get(path)
     if cached and cached[0] == stamp:

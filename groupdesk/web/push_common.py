@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from groupdesk.core.models import DeliveryReport
 from groupdesk.core.roles import LEAD_COMPLAINANT
-from groupdesk.people.directory import load_directory
+from groupdesk.people.directory import current_directory
 from groupdesk.messaging.inbox import Inbox
 from groupdesk.runtime.masking import mask_phone
 from groupdesk.messaging.outgoing import prepare
@@ -89,7 +89,7 @@ async def send_answer(services, provider_name: str, inbound_id: str, to: str, an
     key = f"{REPLIES}/{provider_name}/{inbound_id}"
     prepared = prepare(provider, answer.source, answer.values, False, key,
                        lambda: cached_registry(settings.playbooks_dir))
-    staff = [p.id for p in load_directory(settings.directory).people if p.mobile == to]
+    staff = [p.id for p in current_directory(settings.directory).people if p.mobile == to]
     outbox = Outbox(settings)
     claim = outbox.claim_to_send(OutboxRow(
         key=key, incident_id=REPLIES, step=None, purpose="reply_answer", recipient=staff[0] if staff else "sender",

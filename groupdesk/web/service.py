@@ -13,7 +13,7 @@ from groupdesk.core.intake import search_fields_problem
 from groupdesk.incidents.tickets import find_by_ticket
 from groupdesk.runtime.config import Settings
 from groupdesk.runtime.datafiles import private_file
-from groupdesk.people.directory import Directory, load_directory
+from groupdesk.people.directory import Directory, current_directory
 from groupdesk.messaging.channels import sms_refusal
 from groupdesk.core.validation import InputError
 from groupdesk.incidents.registration import check_start, parse_local_time, prepare_start
@@ -71,7 +71,7 @@ class Console(PromiseConsole):
         return Gateway(await self.client(), self.settings)
 
     def directory(self) -> Directory:
-        return load_directory(self.settings.directory)
+        return current_directory(self.settings.directory)
 
     # ---- reading ------------------------------------------------------------------------
 

@@ -185,14 +185,14 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
     async def hand_over(self, viewer: Viewer, incident_id: str, to: str, reason: str) -> Ack:
         """首问负责制: the owner (or the hall lead, or the director) names the next owner, who must hold a role
         at the hall in the directory now; the workflow tells them by SMS."""
-        from groupdesk.people.directory import load_directory
+        from groupdesk.people.directory import current_directory
 
         state, playbook = await self.view(viewer, incident_id)
         require_uninvolved(viewer, state, f"hand over {incident_id}")
         roles = self._acting(viewer, state, playbook)
         require(viewer.id == state.owner or bool({"hall_lead", "centre_director"} & set(roles)),
                 f"{viewer.id} may not hand over {incident_id}: its owner is {state.owner}")
-        directory = load_directory(self.settings.directory)
+        directory = current_directory(self.settings.directory)
         if not directory.roles_of(state.hall_id, to):
             raise InputError("to", f"{to!r} holds no role at hall {state.hall_id}; name a staff member of the hall"
                                    " (see `groupdesk directory`)")
