@@ -57,21 +57,28 @@ def variables_for(use: str) -> dict[str, Any]:
 
 def check_template(source: str, use: str) -> None:
     """Raise TemplateProblem if the template does not parse or uses a variable `use` lacks."""
+    if problem := _template_problem(source, use):
+        raise TemplateProblem(problem)
+
+
+@lru_cache(maxsize=4096)
+def _template_problem(source: str, use: str) -> str | None:
+    """What is wrong with `source` as a `use` message, else None: the same text checked once per process (every
+    playbook load checks each of its templates; a copy of the playbooks elsewhere has the same texts)."""
     provided = variables_for(use)
     try:
         parsed = _env.parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"syntax error on line {exc.lineno}: {exc.message}") from None
+        return f"syntax error on line {exc.lineno}: {exc.message}"
     unknown = sorted(meta.find_undeclared_variables(parsed) - set(provided))
     if unknown:
-        raise TemplateProblem(
-            f"uses {', '.join(unknown)}, which a {use} message does not provide; "
-            f"available: {', '.join(sorted(provided))}"
-        )
+        return (f"uses {', '.join(unknown)}, which a {use} message does not provide; "
+                f"available: {', '.join(sorted(provided))}")
     try:
         render(source, provided)
     except Exception as exc:  # a filter misuse, an attribute of a plain value, ...
-        raise TemplateProblem(f"does not render with sample values: {exc}") from None
+        return f"does not render with sample values: {exc}"
+    return None
 
 
 @lru_cache(maxsize=512)
