@@ -58,6 +58,13 @@ def test_the_next_send_reads_a_corrected_number_even_when_the_file_is_swapped(tm
     assert current_directory(path).person("li.si").mobile == "+8613800000002"
 
 
+def test_a_missing_directory_is_one_line_wherever_it_is_read(tmp_path):
+    """The console and the worker read it through the cache: a file gone is named as the loader names it."""
+    for read in (load_directory, current_directory):
+        with pytest.raises(DirectoryError, match="staff directory not found; set GROUPDESK_DIRECTORY"):
+            read(tmp_path / "gone.yaml")
+
+
 def test_unknown_person_and_role_are_named(tmp_path):
     with pytest.raises(DirectoryError, match="no person with id 'ghost'"):
         load_directory(write(tmp_path, """

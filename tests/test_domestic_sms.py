@@ -293,3 +293,24 @@ def test_provider_settings_are_named_one_line_each():
                                        ALIBABA_CLOUD_ACCESS_KEY_SECRET="b", GROUPDESK_ALIYUN_SIGN_NAME="【西城】",
                                        GROUPDESK_WEBHOOK_TOKEN="short"))
     assert [line.split(" ")[0].split("=")[0] for line in lines] == ["GROUPDESK_ALIYUN_SIGN_NAME", "GROUPDESK_WEBHOOK_TOKEN"]
+
+
+def test_the_registry_is_read_again_only_when_a_sync_replaces_it(httpserver, tmp_path):
+    """Sends and start checks share one parsed registry; a sync writes a new file (a new inode), which the next
+    reader sees even when its size and mtime are the old ones."""
+    import os
+
+    fake = fake_for("aliyun", httpserver)
+    root = approved_playbooks(tmp_path, "aliyun", fake)
+    first = cached_registry(root)
+    assert cached_registry(root) is first, "unchanged: not parsed again"
+    registry = registry_for(root)  # to change: a copy of its own
+    assert registry is not first
+    text = next(iter(registry.entries["aliyun"]))
+    registry.entries["aliyun"][text].status = "rejected"  # the same length as approved: the same size on disk
+    path, before = registry.path, registry.path.stat()
+    registry.save()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert cached_registry(root).get("aliyun", text).status == "rejected"
+    assert first.get("aliyun", text).status == "approved", "a reader's registry is not changed under it"
