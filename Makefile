@@ -56,7 +56,7 @@ test: install $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 # The tests that need nothing but their own process: no Temporal, PostgreSQL, fake provider API, browser or
-# subprocess (tests/conftest.py marks the rest `server`). About 30 s on 2 cores: a quick check while editing.
+# subprocess (tests/conftest.py marks the rest `server`). About 45 s on 2 cores (a minute on a fresh clone, which compiles as it imports): a quick check while editing.
 test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not server"
 
