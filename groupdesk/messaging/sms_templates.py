@@ -18,6 +18,7 @@ from groupdesk.core.playbook import Playbook
 from groupdesk.core.roles import LEAD_COMPLAINANT
 from groupdesk.messaging.routes import TEMPLATE_PROVIDERS
 from groupdesk.messaging.template_text import NotExpressible, Shape, shape_of
+from groupdesk.playbooks import textfiles
 from groupdesk.playbooks.textfiles import SAFE_DUMPER, SAFE_LOADER
 
 REGISTRY_FILE = "sms_templates.yaml"
@@ -118,7 +119,7 @@ def registry_for(playbooks_dir: Path) -> Registry:
     return Registry.load(Path(playbooks_dir) / REGISTRY_FILE)
 
 
-_cache: dict[Path, tuple[tuple[int, int, int], Registry]] = {}
+_cache: dict[Path, tuple[tuple[int, int, int, int] | None, Registry]] = {}
 
 
 def cached_registry(playbooks_dir: Path) -> Registry:
@@ -126,11 +127,7 @@ def cached_registry(playbooks_dir: Path) -> Registry:
     worker runs replaces it, so its inode changes too). Reading its 1,024 entries costs ~0.2 CPU-s, once per send,
     per start check and per settings check before this cache."""
     path = Path(playbooks_dir) / REGISTRY_FILE
-    try:
-        st = path.stat()
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-    except FileNotFoundError:
-        stamp = (0, 0, 0)
+    stamp = textfiles.stamp(path)  # None: no file yet (an empty registry), or one that load() names
     hit = _cache.get(path)
     if hit is None or hit[0] != stamp:
         if hit is None and len(_cache) >= 8:  # a process reads one or two; a test process reads many

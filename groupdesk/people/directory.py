@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -230,11 +229,9 @@ def current_directory(path: Path) -> Directory:
     component), and the stamp carries the inode, so a file swapped in under the same name (a
     Kubernetes ConfigMap, a rename over it) or the same relative path from another directory is read anew.
     """
-    try:
-        stat = os.stat(path)
-    except OSError:
+    stamp = textfiles.stamp(path)
+    if stamp is None:
         return load_directory(path)  # it names what is wrong in one line
-    stamp = (stat.st_ino, stat.st_dev, stat.st_mtime_ns, stat.st_size)
     cached = _cache.get(path)
     if cached and cached[0] == stamp:
         return cached[1]

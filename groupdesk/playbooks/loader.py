@@ -51,13 +51,12 @@ _loaded: dict[tuple[Path, Path], tuple[tuple, Playbook]] = {}
 
 def _stamp(path: Path, folder: Path | None) -> tuple:
     """What a change to the playbook file or to a template in its folder changes (empty: the file is gone)."""
-    try:
-        own = path.stat()
-    except OSError:
+    own = textfiles.stamp(path)
+    if own is None:
         return ()
     templates = sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(folder)
                        if e.name.endswith(".j2")) if folder is not None and folder.is_dir() else []
-    return (own.st_mtime_ns, own.st_size, own.st_ino, tuple(templates))
+    return (own, tuple(templates))
 
 
 def load_playbook(path: Path, templates_root: Path | None = None) -> Playbook:

@@ -5,6 +5,7 @@ Every way reading can fail is one line naming the file and the fix, raised as th
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -13,6 +14,16 @@ MAX_DEPTH = 32  # the shipped playbooks nest 7 levels, the directory 5
 MAX_NODES = 200_000  # values after every alias is expanded: a few anchors must not become billions
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's (PyYAML's wheels carry it): ~10x faster
 SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+def stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when a file is edited in place or replaced under its name (inode, device, mtime, size), for
+    the caches that read a file again only when it changed; None when it cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_dev, st.st_mtime_ns, st.st_size)
+
 
 def read_text(path: Path, *, limit: int, error: type[Exception], too_large: str, missing: str) -> str:
     """The file's text; `too_large` ends the over-`limit` line (e.g. "keep a playbook file within"), `missing` is the no-file line."""

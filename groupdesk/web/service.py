@@ -12,7 +12,6 @@ from groupdesk.core import validation as v
 from groupdesk.core.intake import search_fields_problem
 from groupdesk.incidents.tickets import find_by_ticket
 from groupdesk.runtime.config import Settings
-from groupdesk.runtime.datafiles import private_file
 from groupdesk.people.directory import Directory, current_directory
 from groupdesk.messaging.channels import sms_refusal
 from groupdesk.core.validation import InputError
