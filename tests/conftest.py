@@ -70,6 +70,32 @@ async def dev_env():
     await env.shutdown()
 
 
+# Debian's chromium (Playwright cannot download browsers here), started as this machine needs it (`--no-sandbox` as
+# root; without the background-networking flags it tries Google's hosts through a closed network).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def _chromium():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture
+async def browser(_chromium):
+    """This test process's chromium, launched for its first browser test (with Playwright's driver, ~3 CPU-s a
+    launch); what a test opens in it (contexts: windows with cookies of their own) is closed after the test."""
+    yield _chromium
+    for context in _chromium.contexts:
+        await context.close()
+
+
 @pytest.fixture
 def make_start(playbook, directory):
     def build(**overrides):
@@ -112,7 +138,7 @@ def database_url(request, tmp_path) -> str:
 # through another fixture), a browser (marked browser or devserver), or a subprocess (modules that start one say so
 # with `pytestmark = pytest.mark.server`).
 SERVER_FIXTURES = {"skipping_env", "dev_env", "dev_setup", "postgres", "httpserver", "make_httpserver",
-                   "threaded_server"}
+                   "threaded_server", "browser"}
 
 
 # The files that take longest, longest first (fresh-clone `--durations`, 2 cores): `make test` hands whole files to

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from groupdesk.runtime.config import REPO_ROOT
@@ -32,10 +32,7 @@ from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
 
 pytestmark = [pytest.mark.devserver, pytest.mark.browser]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("GROUPDESK_SCREENSHOTS") or REPO_ROOT / "test-output" / "screenshots")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REFUSED = "+8613900000201"  # zhou.jie, guide at Dongcheng
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 
@@ -112,14 +109,6 @@ async def site(dev_env, tmp_path_factory, make_httpserver):
     async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
         yield dev_env, url
     make_httpserver.clear()
-
-
-@pytest_asyncio.fixture(scope="module")
-async def browser():
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 async def sign_in(browser, base: str, person: str, size: str = "desktop"):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from evidence_files import photo_jpeg
 from groupdesk.core.models import RecordOutcome
@@ -20,7 +20,7 @@ from groupdesk.messaging.outbox import Outbox
 from groupdesk.people.permissions import acting_as
 from helpers import setup_for, start
 from machine_helpers import DIRECTORY
-from test_console_browser import A11Y_JS, CHROMIUM, CHROMIUM_ARGS, IDENTIFIER, LAYOUT_JS, SHOTS, SIZES, ZH_TEXT_JS, \
+from test_console_browser import A11Y_JS, IDENTIFIER, LAYOUT_JS, SHOTS, SIZES, ZH_TEXT_JS, \
     free_port
 from web_helpers import serving
 from worker import build_worker
@@ -50,7 +50,7 @@ def _leaks(text: str, html: str, ids: list[str]) -> list[str]:
     return found + IDENTIFIER.findall(text)
 
 
-async def test_the_complainant_answers_the_survey_on_their_phone(site, dev_env, make_start):
+async def test_the_complainant_answers_the_survey_on_their_phone(site, dev_env, make_start, browser):
     settings, base = site
     gateway = Gateway(dev_env.client, settings)
     # a drill at 10,000 times speed: the survey goes out seconds after closing
@@ -61,45 +61,42 @@ async def test_the_complainant_answers_the_survey_on_their_phone(site, dev_env, 
     link = await _told(gateway, settings, incident)
     await _told(gateway, settings, other)
     ids = [incident.id, other.id]
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await (await browser.new_context(viewport=SIZES["phone"], locale="zh-CN")).new_page()
-        await page.goto(link)
-        await expect(page.locator("#standing")).to_contain_text("我们正在处理您反映的问题")
-        await expect(page.locator("#hall-phone")).to_have_text("010-6601 0001")
-        assert await page.evaluate(LAYOUT_JS) == [] and await page.evaluate(A11Y_JS) == []
-        assert _leaks(await page.evaluate(ZH_TEXT_JS), await page.content(), ids) == []
-        await page.get_by_label("如有新的情况,请在此告诉我们").fill("家里电表箱已拍照,可随时上门查看")
-        await page.get_by_label(re.compile("附上照片")).set_input_files(
-            files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()}])
-        await page.click("#send-info")
-        await expect(page.locator("#notice")).to_have_text("您补充的信息已收到,我们会尽快处理。")
-        listed = await gateway.evidence(acting_as(DIRECTORY, "sun.li"), incident.id)
-        assert [(r["added_by"], r["media_type"]) for r in listed] == [("lead_complainant", "image/jpeg")]
+    page = await (await browser.new_context(viewport=SIZES["phone"], locale="zh-CN")).new_page()
+    await page.goto(link)
+    await expect(page.locator("#standing")).to_contain_text("我们正在处理您反映的问题")
+    await expect(page.locator("#hall-phone")).to_have_text("010-6601 0001")
+    assert await page.evaluate(LAYOUT_JS) == [] and await page.evaluate(A11Y_JS) == []
+    assert _leaks(await page.evaluate(ZH_TEXT_JS), await page.content(), ids) == []
+    await page.get_by_label("如有新的情况,请在此告诉我们").fill("家里电表箱已拍照,可随时上门查看")
+    await page.get_by_label(re.compile("附上照片")).set_input_files(
+        files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()}])
+    await page.click("#send-info")
+    await expect(page.locator("#notice")).to_have_text("您补充的信息已收到,我们会尽快处理。")
+    listed = await gateway.evidence(acting_as(DIRECTORY, "sun.li"), incident.id)
+    assert [(r["added_by"], r["media_type"]) for r in listed] == [("lead_complainant", "image/jpeg")]
 
-        for step, outcome, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
-                                     ("talk_with_lead", "accepted", "sun.li")):
-            await incident.record_outcome(RecordOutcome(step=step, outcome=outcome, actor=actor))
-        await wait_for(incident, lambda s: s.follow_up is not None and s.follow_up.sent, timeout=60)
-        await page.goto(link)
-        await expect(page.locator("#survey")).to_be_visible()
-        assert await page.evaluate(LAYOUT_JS) == [] and await page.evaluate(A11Y_JS) == []
-        assert _leaks(await page.evaluate(ZH_TEXT_JS), await page.content(), ids) == []
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SHOTS / "status-page-survey-phone.png"), full_page=True)
-        await page.get_by_text("5 分 · 非常满意").click()
-        await page.get_by_label("意见或建议(选填)").fill("处理及时,态度很好")
-        await page.click("#send-answer")
-        await expect(page.locator("#notice")).to_have_text("感谢您的评价!")
-        await expect(page.locator("#standing")).to_contain_text("您的问题已办结")
-        await page.screenshot(path=str(SHOTS / "status-page-closed-phone.png"), full_page=True)
-        final = await incident.result()
-        assert final.follow_up.score == 5 and final.follow_up.comment == "处理及时,态度很好"
-        assert [e.actor for e in final.timeline if e.kind in ("follow_up_answered", "complainant_info")] == \
-            ["lead_complainant", "lead_complainant"]
+    for step, outcome, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
+                                 ("talk_with_lead", "accepted", "sun.li")):
+        await incident.record_outcome(RecordOutcome(step=step, outcome=outcome, actor=actor))
+    await wait_for(incident, lambda s: s.follow_up is not None and s.follow_up.sent, timeout=60)
+    await page.goto(link)
+    await expect(page.locator("#survey")).to_be_visible()
+    assert await page.evaluate(LAYOUT_JS) == [] and await page.evaluate(A11Y_JS) == []
+    assert _leaks(await page.evaluate(ZH_TEXT_JS), await page.content(), ids) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "status-page-survey-phone.png"), full_page=True)
+    await page.get_by_text("5 分 · 非常满意").click()
+    await page.get_by_label("意见或建议(选填)").fill("处理及时,态度很好")
+    await page.click("#send-answer")
+    await expect(page.locator("#notice")).to_have_text("感谢您的评价!")
+    await expect(page.locator("#standing")).to_contain_text("您的问题已办结")
+    await page.screenshot(path=str(SHOTS / "status-page-closed-phone.png"), full_page=True)
+    final = await incident.result()
+    assert final.follow_up.score == 5 and final.follow_up.comment == "处理及时,态度很好"
+    assert [e.actor for e in final.timeline if e.kind in ("follow_up_answered", "complainant_info")] == \
+        ["lead_complainant", "lead_complainant"]
 
-        wrong = await page.goto(link[:-1] + ("A" if link[-1] != "A" else "B"))
-        wrong_text = await wrong.text()
-        unknown = await page.goto(f"{base}/s/" + "Z" * 22)
-        assert (wrong.status, unknown.status) == (404, 404) and await unknown.text() == wrong_text
-        await browser.close()
+    wrong = await page.goto(link[:-1] + ("A" if link[-1] != "A" else "B"))
+    wrong_text = await wrong.text()
+    unknown = await page.goto(f"{base}/s/" + "Z" * 22)
+    assert (wrong.status, unknown.status) == (404, 404) and await unknown.text() == wrong_text

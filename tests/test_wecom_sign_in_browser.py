@@ -12,11 +12,11 @@ import re
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from fake_wecom import FakeWecom, settings_env
 from helpers import accounts_file, setup_for
-from test_console_browser import A11Y_JS, CHROMIUM, CHROMIUM_ARGS, LAYOUT_JS, SIZES, free_port
+from test_console_browser import A11Y_JS, LAYOUT_JS, SIZES, free_port
 from web_helpers import serving
 from worker import build_worker
 
@@ -36,14 +36,6 @@ async def site(dev_env, tmp_path_factory):
             yield url, fake
     finally:
         fake.stop()
-
-
-@pytest_asyncio.fixture(scope="module")
-async def browser():
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 def at(base: str, path: str) -> re.Pattern:
