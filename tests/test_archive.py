@@ -11,7 +11,7 @@ from sqlalchemy import select
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
-from helpers import answer_follow_up, decide, outcome, running_worker, settle, skip, start, state, through_talk, timeline
+from helpers import answer_follow_up, decide, outcome, running_worker, settle, skip, start, state, through_talk
 from activities.archive import ArchiveActivities
 from groupdesk.record.repeat_keys import complainant_key
 from groupdesk.cli import app

@@ -178,7 +178,7 @@ def test_approved_then_explained_ends_the_warning_plan_at_close():
     effects = outcome(m, "metering_explanation", "accepted", T0 + 20 * MIN)
     assert m.state.warning_tier == 0
     assert "warning_plan_ended" in kinds(m)
-    close = next(e for e in sends(effects) if e.key.endswith("/closed"))
+    assert any(e.key.endswith("/closed") for e in sends(effects))  # the close is sent
     assert [e.kind for e in m.state.timeline].count("warning_plan_ended") == 1  # the plan ended with the close
     # the city emergency office is told the plan ended; the close is reported to the leadership office
     # as well (the plan ran before it)
