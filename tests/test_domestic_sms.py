@@ -314,3 +314,21 @@ def test_the_registry_is_read_again_only_when_a_sync_replaces_it(httpserver, tmp
     assert path.stat().st_size == before.st_size
     assert cached_registry(root).get("aliyun", text).status == "rejected"
     assert first.get("aliyun", text).status == "approved", "a reader's registry is not changed under it"
+
+
+def test_a_copy_of_the_registry_shares_one_parse_until_it_changes(httpserver, tmp_path):
+    """Two files with the same text (a copy of the playbooks, a sync that changed nothing) are parsed once for the
+    readers; a change to one is read from it alone."""
+    import shutil
+
+    fake = fake_for("aliyun", httpserver)
+    root = approved_playbooks(tmp_path, "aliyun", fake)
+    copy = shutil.copytree(root, tmp_path / "copy")
+    first, same = cached_registry(root), cached_registry(copy)
+    assert same.path.parent == copy and same.entries is first.entries
+    registry = registry_for(copy)
+    changed = next(iter(registry.entries["aliyun"].values()))
+    changed.status = "rejected"
+    registry.save()
+    assert cached_registry(copy).get("aliyun", changed.text).status == "rejected"
+    assert cached_registry(root).get("aliyun", changed.text).status == "approved"
