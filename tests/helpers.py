@@ -96,17 +96,21 @@ class Setup:
 
 
 def seed_database(data_dir: Path) -> None:
-    """A new data dir starts with a copy of the database this process migrated once (to the head: it holds no
-    row of anyone's), as a deployment's is after its first start. Migrating a fresh SQLite file took 0.1-0.2
-    CPU-s, in hundreds of tests; the migrations themselves are tested in test_storage on both backends."""
+    """A data dir without a database starts with a copy of the one this process migrated once (to the head: it
+    holds no row of anyone's), as a deployment's is after its first start. Migrating a fresh SQLite file took
+    0.1-0.2 CPU-s, in hundreds of tests; the migrations themselves are tested in test_storage on both backends."""
     from groupdesk.storage import DEFAULT_FILE
 
-    if data_dir.exists():
-        return
-    data_dir.mkdir(parents=True, mode=0o700)
-    target = data_dir / DEFAULT_FILE
-    shutil.copyfile(_migrated_database(), target)
-    target.chmod(0o600)
+    data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+    migrated_sqlite(data_dir / DEFAULT_FILE)
+
+
+def migrated_sqlite(path: Path) -> Path:
+    """`path`, a SQLite file at the schema's head (a copy of the one this process migrated), unless it exists."""
+    if not path.exists():
+        shutil.copyfile(_migrated_database(), path)
+        path.chmod(0o600)
+    return path
 
 
 @functools.cache

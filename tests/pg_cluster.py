@@ -49,6 +49,7 @@ class Cluster:
         self.data = self.root / "data"
         self.port = free_port()
         self.as_postgres = os.geteuid() == 0
+        self._template: str | None = None
 
     def _run(self, *args: str) -> None:
         command = (["runuser", "-u", "postgres", "--"] if self.as_postgres else []) + list(args)
@@ -79,10 +80,21 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        """A fresh, empty database; its SQLAlchemy URL."""
+    def create_database(self, migrated: bool = False) -> str:
+        """A fresh database, empty or (`migrated`) a copy of one at the schema's head; its SQLAlchemy URL."""
         name = f"t_{uuid.uuid4().hex[:12]}"
+        template = f' TEMPLATE "{self._migrated()}"' if migrated else ""
         with psycopg.connect(host="127.0.0.1", port=self.port, user=USER, password=PASSWORD, dbname="postgres",
                              autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" STRATEGY FILE_COPY')
+            conn.execute(f'CREATE DATABASE "{name}"{template} STRATEGY FILE_COPY')
         return self.url(name)
+
+    def _migrated(self) -> str:
+        """A database this cluster migrated once, to copy (none may be connected to it while it is copied)."""
+        if self._template is None:
+            from groupdesk.storage import Database
+
+            url = self.create_database()
+            Database(url).dispose()
+            self._template = url.rsplit("/", 1)[1]
+        return self._template

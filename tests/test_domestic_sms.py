@@ -25,6 +25,7 @@ from groupdesk.messaging.sms_templates import Entry, cached_registry, expressibi
 from groupdesk.messaging.template_sync import current_sources, export_rows
 from groupdesk.messaging.template_text import shape_of
 from groupdesk.messaging.outbox import Outbox
+from helpers import migrated_sqlite
 
 GUIDE = "+8613900000101"
 KEY = "inc-9/move_to_vip_room#1/step_started/start"
@@ -51,7 +52,7 @@ def world(request, httpserver, tmp_path, directory):
         code = next(str(t.get("code") or t.get("id")) for t in fake.templates if t["content"] == text)
         registry.entries[provider][text] = Entry(text=text, code=code, status="approved")
     registry.save()
-    sms = SmsActivities(Outbox(tmp_path / "o.sqlite3"), make_channels(settings), lambda: directory,
+    sms = SmsActivities(Outbox(migrated_sqlite(tmp_path / "o.sqlite3")), make_channels(settings), lambda: directory,
                         registry_loader=lambda: cached_registry(playbooks))
     return provider, fake, settings, sms
 

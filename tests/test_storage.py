@@ -139,11 +139,11 @@ def test_sign_in_counts_and_sessions_are_shared_by_console_replicas(database_url
         store.db.dispose()
 
 
-def test_processes_starting_together_migrate_once(database_url):
+def test_processes_starting_together_migrate_once(empty_database_url):
     engines = []
 
     def start(_):
-        db = Database(database_url)  # each its own engine, as separate processes have
+        db = Database(empty_database_url)  # each its own engine, as separate processes have
         engines.append(db)
         return db.revision()
 
@@ -183,10 +183,10 @@ def old_data_dir(path):
                    (hashlib.sha256(b"old-cookie").hexdigest(),))
 
 
-def test_an_existing_sqlite_outbox_is_migrated_not_lost(database_url, tmp_path):
+def test_an_existing_sqlite_outbox_is_migrated_not_lost(empty_database_url, tmp_path):
     data = tmp_path / "old-data"
     old_data_dir(data)
-    settings = Settings(GROUPDESK_DATA_DIR=data, GROUPDESK_DATABASE_URL=database_url)
+    settings = Settings(GROUPDESK_DATA_DIR=data, GROUPDESK_DATABASE_URL=empty_database_url)
     outbox = Outbox(settings)
     rows = outbox.list("old-incident")
     assert [(r.key, r.status, r.provider_id, r.drill) for r in rows] == [

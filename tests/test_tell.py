@@ -21,7 +21,7 @@ from groupdesk.messaging.sms_templates import cached_registry
 from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.record.archive_record import build_record
 from domestic_helpers import PROVIDERS, approved_playbooks, fake_for, provider_env, sent_texts
-from helpers import setup_for, until
+from helpers import migrated_sqlite, setup_for, until
 from machine_helpers import DIRECTORY, T0, drain, new_machine, sends
 from workflows.machine import tell as machine_tell
 from workflows.tell_checks import check_tell
@@ -95,7 +95,7 @@ EXPECTED = ["西城营业厅:您好,您反映的问题我们正在处理中,有�
 @pytest.mark.parametrize("provider", ["twilio", *PROVIDERS])
 async def test_every_tell_is_rendered_through_every_provider(provider, httpserver, tmp_path):
     messages = [s for s in sends(drain(told_machine())) if s.purpose == "tell"]
-    outbox = Outbox(tmp_path / "o.sqlite3")
+    outbox = Outbox(migrated_sqlite(tmp_path / "o.sqlite3"))
     links = StatusLinks.for_settings(setup_for(tmp_path / "links", GROUPDESK_PUBLIC_URL="https://95598.example.cn").settings)
     if provider == "twilio":
         sms = SmsActivities(outbox, OutboxProvider(), lambda: DIRECTORY, links=links)

@@ -13,6 +13,7 @@ from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, basic_
 from groupdesk.runtime.config import Settings
 from groupdesk.core.models import SendMessages
 from groupdesk.messaging.outbox import Outbox
+from helpers import migrated_sqlite
 from groupdesk.messaging.twilio import TwilioProvider, TwilioSettingsError
 
 PUBLIC_URL = "https://groupdesk.example.org"
@@ -70,7 +71,7 @@ async def test_success_sends_the_exact_request(sms, fake):
 
 async def test_messaging_service_instead_of_a_from_number(fake, tmp_path, directory):
     settings = twilio_settings(fake, TWILIO_FROM_NUMBER="", TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
-    sms = SmsActivities(Outbox(tmp_path / "o.sqlite3"), TwilioProvider.from_settings(settings), lambda: directory)
+    sms = SmsActivities(Outbox(migrated_sqlite(tmp_path / "o.sqlite3")), TwilioProvider.from_settings(settings), lambda: directory)
     await run(sms)
     assert fake.posts[0]["MessagingServiceSid"] == "MG" + "1" * 32 and "From" not in fake.posts[0]
 
@@ -122,7 +123,7 @@ async def test_permanent_refusals_fail_the_message_not_the_activity(sms, fake, c
 
 async def test_refused_connection_is_retryable(tmp_path, directory):
     settings = twilio_settings(None, GROUPDESK_TWILIO_API_BASE="http://127.0.0.1:9")
-    sms = SmsActivities(Outbox(tmp_path / "o.sqlite3"), TwilioProvider.from_settings(settings), lambda: directory)
+    sms = SmsActivities(Outbox(migrated_sqlite(tmp_path / "o.sqlite3")), TwilioProvider.from_settings(settings), lambda: directory)
     with pytest.raises(ApplicationError, match="not sent, will retry"):
         await run(sms)
     assert sms.outbox.list("inc-9")[0].status == "queued"
