@@ -170,6 +170,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's own order is kept
     for item in items:
         params = item.callspec.params if hasattr(item, "callspec") else {}
-        if SERVER_FIXTURES.intersection(item.fixturenames) or "postgresql" in (params.get("database_url"), params.get("empty_database_url")) or any(
+        on_postgresql = "postgresql" in (params.get("database_url"), params.get("empty_database_url"))
+        if SERVER_FIXTURES.intersection(item.fixturenames) or on_postgresql or any(
                 item.get_closest_marker(name) for name in ("devserver", "browser")):
             item.add_marker(pytest.mark.server)

@@ -21,7 +21,8 @@ from groupdesk.core.models import SendMessages
 from groupdesk.messaging.channels import make_channels, settings_problems, sms_refusal, template_problems
 from groupdesk.messaging.domestic import out_id_for
 from groupdesk.messaging.routes import RoutesError, parse_routes
-from groupdesk.messaging.sms_templates import Entry, cached_registry, expressibility_problems, registry_for
+from groupdesk.messaging.sms_templates import REGISTRY_FILE, Entry, RegistryError, cached_registry, \
+    expressibility_problems, registry_for
 from groupdesk.messaging.template_sync import current_sources, export_rows
 from groupdesk.messaging.template_text import shape_of
 from groupdesk.messaging.outbox import Outbox
@@ -315,6 +316,17 @@ def test_the_registry_is_read_again_only_when_a_sync_replaces_it(httpserver, tmp
     assert path.stat().st_size == before.st_size
     assert cached_registry(root).get("aliyun", text).status == "rejected"
     assert first.get("aliyun", text).status == "approved", "a reader's registry is not changed under it"
+
+
+@pytest.mark.parametrize("content", [b"aliyun: [unclosed", "aliyun: []".encode("utf-16")], ids=["yaml", "utf-16"])
+def test_an_unreadable_registry_is_one_line_naming_the_file_and_the_fix(tmp_path, content):
+    (tmp_path / REGISTRY_FILE).write_bytes(content)
+    for read in (cached_registry, registry_for):  # a send or check, and a sync
+        with pytest.raises(RegistryError) as caught:
+            read(tmp_path)
+        line = str(caught.value)
+        assert line.startswith(f"{tmp_path / REGISTRY_FILE} cannot be read") and "\n" not in line
+        assert "groupdesk sms templates sync" in line
 
 
 def test_a_copy_of_the_registry_shares_one_parse_until_it_changes(httpserver, tmp_path):

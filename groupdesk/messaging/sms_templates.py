@@ -81,8 +81,7 @@ class Registry:
                 raise RegistryError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; it lists templates only")
             return cls.parse(path, path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
-            raise RegistryError(f"{path} cannot be read ({type(exc).__name__}); restore it from git or run"
-                                " `groupdesk sms templates sync --provider ...` to write it again") from None
+            raise _unreadable(path, exc) from None
 
     @classmethod
     def parse(cls, path: Path, text: str) -> "Registry":
@@ -90,8 +89,7 @@ class Registry:
         try:
             raw = yaml.load(text, Loader=SAFE_LOADER) or {}
         except yaml.YAMLError as exc:
-            raise RegistryError(f"{path} cannot be read ({type(exc).__name__}); restore it from git or run"
-                                " `groupdesk sms templates sync --provider ...` to write it again") from None
+            raise _unreadable(path, exc) from None
         if not isinstance(raw, dict):
             raise RegistryError(f"{path}: a mapping of provider -> list of templates is expected")
         entries: dict[str, dict[str, Entry]] = {p: {} for p in TEMPLATE_PROVIDERS}
@@ -122,6 +120,11 @@ class Registry:
         draft = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         draft.write_text(body, encoding="utf-8")
         os.replace(draft, self.path)
+
+
+def _unreadable(path: Path, exc: Exception) -> RegistryError:
+    return RegistryError(f"{path} cannot be read ({type(exc).__name__}); restore it from git or run"
+                         " `groupdesk sms templates sync --provider ...` to write it again")
 
 
 def registry_for(playbooks_dir: Path) -> Registry:
