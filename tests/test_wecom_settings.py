@@ -10,12 +10,14 @@ import sys
 import pytest
 
 from fake_wecom import SECRET, settings_env
+from groupdesk.cli.gate import PROCESSES
 from groupdesk.runtime.config import EXAMPLE_DIRECTORY, REPO_ROOT, Settings
 from groupdesk.people.directory import DirectoryError, load_directory
 from groupdesk.messaging.wecom.settings import wecom_problems
+from helpers import groupdesk_cli
 from test_startup import COMMANDS, PRODUCTION, environment
 
-pytestmark = pytest.mark.server  # the server tier: each case starts a groupdesk process
+pytestmark = pytest.mark.server  # the server tier: each case runs in a groupdesk process (a warm one for commands)
 
 GOOD = settings_env("https://qyapi.weixin.qq.com")
 DIRECTORY = ["-m", "groupdesk.cli", "directory"]
@@ -37,11 +39,20 @@ CASES = [  # command, what differs from a good WeCom app, the one setting the er
 ]
 
 
+def run(command: list[str], env: dict) -> subprocess.CompletedProcess:
+    """A command in this test process's warm groupdesk, as the script runs it (helpers.groupdesk_cli: a new process
+    costs ~1.5 CPU-s of imports); the worker, the console and `groupdesk dev` as processes of their own (they check
+    their settings before loading the commands)."""
+    if command[:2] == ["-m", "groupdesk.cli"] and command[2] not in PROCESSES:
+        return groupdesk_cli(env, *command[2:])
+    return subprocess.run([sys.executable, *command], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
 @pytest.mark.parametrize("command,change,named", CASES, ids=[f"{c[-1]}-{n}" for c, _, n in CASES])
 def test_a_missing_or_malformed_wecom_setting_stops_every_process(command, change, named, tmp_path):
     env = environment(tmp_path, **{**GOOD, **PRODUCTION, "GROUPDESK_PUBLIC_URL": "https://gd.example.org", **change})
-    done = subprocess.run([sys.executable, *command], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=60)
+    done = run(command, env)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], \
         done.stderr
@@ -84,12 +95,10 @@ def test_wecom_userids_are_held_to_wecoms_format_and_are_one_persons(tmp_path):
 
 def test_the_directory_command_shows_who_is_reached_on_wecom(tmp_path):
     env = environment(tmp_path, **GOOD)
-    done = subprocess.run([sys.executable, *DIRECTORY, "--json"], env=env, cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=60)
+    done = run([*DIRECTORY, "--json"], env)
     assert done.returncode == 0, done.stderr
     assert '"wecom_userid": "WangJun"' in done.stdout and '"wecom_userid": null' in done.stdout
-    table = subprocess.run([sys.executable, *DIRECTORY], env={**env, "COLUMNS": "200"}, cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=60).stdout
+    table = run(DIRECTORY, {**env, "COLUMNS": "200"}).stdout
     rows = {line.split("│")[1].strip(): line for line in table.splitlines() if line.count("│") == 5}
     assert "WeCom, SMS if WeCom fails" in rows["wang.jun"] and "WangJun" in rows["wang.jun"]
     assert "SMS" in rows["qian.lei"] and "WeCom" not in rows["qian.lei"]
