@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from groupdesk.cli.common import directory, fail, filters, print_json, settings
+from groupdesk.cli.common import directory, fail, print_json, settings
 from groupdesk.runtime.masking import mask_phone
 from groupdesk.playbooks.loader import PlaybookError, load_playbook, playbook_files
 from groupdesk.core.roles import ROLE_IDS, role_label

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 
 # hand_over.playbook `chosen`: the playbook `start` would choose for the incident's headcount and category as they

@@ -8,7 +8,6 @@ from typing import Any, Collection
 
 from sqlalchemy import and_, or_, select
 
-from groupdesk.record.archive_record import DISSATISFIED
 from groupdesk.record.report import _latest, dissatisfied
 from groupdesk.storage import Database
 from groupdesk.storage.schema import archive_records as r, archive_steps as s
