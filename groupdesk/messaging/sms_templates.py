@@ -76,12 +76,7 @@ class Registry:
         path = Path(path)
         if not path.exists():
             return cls(path, {p: {} for p in TEMPLATE_PROVIDERS})
-        try:
-            if path.stat().st_size > MAX_BYTES:
-                raise RegistryError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; it lists templates only")
-            return cls.parse(path, path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _unreadable(path, exc) from None
+        return cls.parse(path, _text(path))
 
     @classmethod
     def parse(cls, path: Path, text: str) -> "Registry":
@@ -122,6 +117,16 @@ class Registry:
         os.replace(draft, self.path)
 
 
+def _text(path: Path) -> str:
+    """The registry file's text, or its one line: too large, unreadable, not UTF-8."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise RegistryError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; it lists templates only")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc) from None
+
+
 def _unreadable(path: Path, exc: Exception) -> RegistryError:
     return RegistryError(f"{path} cannot be read ({type(exc).__name__}); restore it from git or run"
                          " `groupdesk sms templates sync --provider ...` to write it again")
@@ -147,16 +152,13 @@ def cached_registry(playbooks_dir: Path) -> Registry:
     if hit is None or hit[0] != stamp:
         if hit is None:
             _bounded(_cache)  # a process reads one or two; a test process reads many
-        hit = _cache[path] = (stamp, _read_only(path) if stamp and stamp[3] <= MAX_BYTES else Registry.load(path))
+        hit = _cache[path] = (stamp, _read_only(path) if stamp else Registry.load(path))
     return hit[1]
 
 
 def _read_only(path: Path) -> Registry:
     """The registry in the file, its entries shared with the last one read from the same text."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return Registry.load(path)  # its one line
+    text = _text(path)
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
     if (same := _by_content.get(digest)) is None:
         _bounded(_by_content)
