@@ -4,6 +4,8 @@ A send slower than RECORD_AFTER is recorded apart, so it does not hold the other
 The at-most-once rule comes first: every row is committed as taken (`sending`, this activity's holder) before
 its provider is called. A worker that dies between the claim and the mark leaves its rows `sending`; the next
 attempt (or another worker after HOLD) looks at the provider before sending one again, or parks it as unknown.
+An attempt that ends with a row it could not settle (the provider could not be asked, an unmapped error) marks
+it unknown: the workflow's next attempt is a local activity of its own, which a row still held would turn away.
 One request's refusal, rate limit or unknown outcome is its own (`Job.error`); a database error fails the batch.
 """
 
@@ -102,8 +104,8 @@ async def _record(outbox: Outbox, finished: list[tuple[Message, asyncio.Future]]
     for message, task in finished:
         if task.cancelled():
             message.job.fail(asyncio.CancelledError())
-        elif task.exception() is not None:  # not one of the provider's own errors: left `sending`, and looked at
-            message.job.fail(task.exception())  # by the next attempt before anything is sent again
+        elif task.exception() is not None:  # on a row another sender holds: left to it
+            message.job.fail(task.exception())
         elif task.result() is not None:
             marks.append(task.result())
     if marks:  # none when every message was done already (a retried batch)
@@ -119,7 +121,16 @@ def _store_links(db, rows: list[dict]) -> None:
 async def _settle(channels: Channels, m: Message, claim: Claim) -> Mark | None:
     """Send one claimed message (if this activity owns it and it still needs sending); what to mark."""
     with structlog.contextvars.bound_contextvars(**m.job.context):
-        return await _send(channels, m, claim)
+        try:
+            return await _send(channels, m, claim)
+        except Exception as exc:
+            if not claim.owned:  # another sender's row: left as it is
+                raise
+            # Not a provider's answer (a bug, an error no provider maps): it may have gone out, so unknown, and
+            # released, for the next attempt to look at the provider first, not held by one that has ended.
+            log.error("sms send stopped on an unexpected error", key=m.row.key, error=type(exc).__name__)
+            m.job.fail(exc)
+            return Mark(m.row.key, "unknown", None, f"the send stopped on an unexpected error ({type(exc).__name__})")
 
 
 async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
@@ -157,7 +168,11 @@ async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
             return Mark(key, "sent", provider_id=row.provider_id)
         if not sender.settles_unknown:
             return parked(row.error or "the worker stopped while the provider had the message")
-        found = await _reconcile(sender, row)
+        try:
+            found = await sender.reconcile(row)
+        except UnknownOutcomeError as exc:  # unknown as it was, and no longer held by this attempt
+            m.job.fail(ApplicationError(f"cannot tell whether the message was sent: {exc}", type="SmsUnknownOutcome"))
+            return Mark(key, "unknown", None, row.error or str(exc))
         if found:
             log.info("sms found at the provider, not resent", key=key, to=masked)
             m.result("duplicate", masked)
@@ -182,14 +197,6 @@ async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
     _sms_metric("groupdesk_sms_sent", request, sender.name)
     m.result("sent", masked)
     return Mark(key, "sent", provider_id=provider_id, attempt=attempt)
-
-
-async def _reconcile(sender, row: OutboxRow) -> str | None:
-    try:
-        return await sender.reconcile(row)
-    except UnknownOutcomeError as exc:
-        raise ApplicationError(f"cannot tell whether the message was sent: {exc}", type="SmsUnknownOutcome") \
-            from None
 
 
 def _sms_metric(name: str, request: SendMessages, provider: str, code: str = "") -> None:

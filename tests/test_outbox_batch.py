@@ -8,6 +8,7 @@ in the order they happen next to the provider's sends, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 
 import pytest
@@ -233,6 +234,73 @@ async def test_a_database_error_fails_the_attempt_and_the_retry_sends_nothing_tw
     again, = (await run(sms, "inc-1")).outcomes  # the next attempt looks at the provider first
     assert trail.count("send") == calls and [d.status for d in again.result.deliveries] == ["duplicate"] * 3
     assert {r.status for r in outbox.list()} == {"sent"}
+
+
+def attempt(sms: SmsActivities, n: int, *incidents: str):
+    """The workflow's n-th attempt at a batch: a local activity of its own, so a holder of its own."""
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, activity_id=str(n), attempt=1)
+    return env.run(sms.send_batch, SendBatch(requests=[request(i) for i in incidents], attempt=n))
+
+
+async def test_a_message_whose_outcome_could_not_be_checked_is_left_to_the_next_attempt(counted, directory):
+    """Twilio could not be asked whether it has a message whose send went unanswered: the message goes back to
+    unknown rather than staying held by an attempt that has ended, so the workflow's next attempt (a local
+    activity of its own, minutes before the hold would lapse on drill time) looks again and sends it once."""
+    outbox, trail = counted
+
+    class Unreachable(Provider):
+        settles_unknown = True  # it can say whether it has a message (Twilio, Aliyun)
+        lookup: Exception | None = None
+
+        async def reconcile(self, message):
+            if self.lookup:
+                raise self.lookup
+            return await super().reconcile(message)
+
+    provider = Unreachable(trail, {"inc-1": UnknownOutcomeError("gateway timeout")})
+    sms = SmsActivities(outbox, provider, lambda: directory)
+    guide = f"{request('inc-1').key}/zhao.min"
+    first, = (await attempt(sms, 1, "inc-1")).outcomes
+    assert first.retryable and outbox.get(guide).status == "unknown"
+    provider.answers.clear()
+    provider.lookup = UnknownOutcomeError("the lookup timed out")
+    second, = (await attempt(sms, 2, "inc-1")).outcomes
+    assert second.retryable and "cannot tell whether the message was sent" in second.error
+    assert outbox.get(guide).status == "unknown" and guide not in provider.sent
+    provider.lookup = None
+    third, = (await attempt(sms, 3, "inc-1")).outcomes
+    assert [d.status for d in third.result.deliveries] == ["sent", "duplicate", "duplicate"]
+    assert outbox.get(guide).status == "sent" and trail.count("send") == 3 + 1  # its first try and this one
+
+
+async def test_a_send_stopped_by_an_unexpected_error_is_unknown_and_looked_up_by_the_next_attempt(counted,
+                                                                                                 directory):
+    """An error no provider maps (here a bug in the provider's code) may have come after the message went out:
+    unknown, released, and the next attempt asks the provider before sending; the others of its batch went."""
+    outbox, trail = counted
+
+    class Broken(Provider):
+        settles_unknown = True
+
+        async def send(self, message):
+            await super().send(message)  # it reached the provider, then the code broke
+            if message.recipient == "zhao.min" and not self.answers.get("fixed"):
+                raise KeyError("MessageSid")
+            return self.sent[message.key]
+
+    provider = Broken(trail)
+    sms = SmsActivities(outbox, provider, lambda: directory)
+    guide = f"{request('inc-1').key}/zhao.min"
+    first, = (await attempt(sms, 1, "inc-1")).outcomes
+    assert first.retryable and "KeyError" in first.error
+    row = outbox.get(guide)
+    assert row.status == "unknown" and "unexpected error (KeyError)" in row.error
+    assert {r.status for r in outbox.list() if r.key != guide} == {"sent"}
+    provider.answers["fixed"] = True
+    second, = (await attempt(sms, 2, "inc-1")).outcomes
+    assert [d.status for d in second.result.deliveries] == ["duplicate"] * 3  # found at the provider, not resent
+    assert outbox.get(guide).status == "sent" and trail.count("send") == 3
 
 
 async def test_a_slow_send_does_not_hold_the_outcomes_of_the_others(counted, directory, monkeypatch):
