@@ -337,8 +337,10 @@ async def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(groupdesk_cli, env, *args)
 
 
-async def until(check, what: str, seconds: float = 60):
-    """Wait for `check()` (a value, or an awaitable one) to be truthy, within `seconds`; return what it gave."""
+async def until(check, what, seconds: float = 60):
+    """Wait for `check()` (a value, or an awaitable one) to be truthy, within `seconds`; return what it gave.
+
+    `what` says what did not happen: a string, or a function that tells it from the state at the deadline."""
     deadline = time.monotonic() + seconds
     while True:
         found = check()
@@ -346,7 +348,7 @@ async def until(check, what: str, seconds: float = 60):
             found = await found
         if found:
             return found
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what() if callable(what) else what
         await asyncio.sleep(0.05)
 
 
