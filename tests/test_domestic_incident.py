@@ -5,6 +5,7 @@ and a worker killed during a slow send loses nothing and sends nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import signal
@@ -140,6 +141,7 @@ async def test_every_shipped_playbook_drills_with_approved_templates_only(provid
     settings = settings_for(provider, fake, tmp_path, approved_playbooks(tmp_path, provider, fake))
     directory = load_directory(EXAMPLE_DIRECTORY)
     playbooks = load_playbooks(settings.playbooks_dir)
+    handles = {}
     async with build_worker(dev_env.client, settings):
         for pb in playbooks.values():
             staff = {role: people[0].id for role in pb.escalation.chain.keys() | {s.owner for s in pb.steps.values()}
@@ -156,8 +158,11 @@ async def test_every_shipped_playbook_drills_with_approved_templates_only(provid
             await drive(handle, pb, next(iter(routes(pb).values())), staff)
             st = await wait_for(handle, lambda s: s.status == "closed" or s.follow_up is not None)
             assert not st.failed_actions, (pb.id, [f.error for f in st.failed_actions])
+            handles[pb.id] = handle
+        for pb_id, handle in handles.items():  # ended (the survey expires in seconds): no batch is in flight
+            assert (await asyncio.wait_for(handle.result(), 60)).status == "closed", pb_id
             rows = Outbox(settings).list(handle.id)
-            assert rows and all(r.template_code and r.status == "sent" and "（演练）" in r.body for r in rows), pb.id
+            assert rows and all(r.template_code and r.status == "sent" and "（演练）" in r.body for r in rows), pb_id
     assert len(fake.sends()) >= len(playbooks) * 3
     assert None not in sent_texts(provider, fake), "a message that is not an approved template reached the provider"
 

@@ -10,6 +10,7 @@ Every shipped playbook drills this way, and the phone simulator of `groupdesk de
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -189,10 +190,15 @@ async def test_every_shipped_playbook_drills_with_staff_on_wecom_and_complainant
             st = await wait_for(handle, lambda s: s.status == "closed" or s.follow_up is not None)
             assert not st.failed_actions, (pb.id, [f.error for f in st.failed_actions])
             assert not [e for e in st.timeline if e.kind == "wecom_fallback" and "wecom_userid" not in e.detail]
-            incidents.append((pb.id, handle.id))
+            incidents.append((pb.id, handle))
+        # The outbox is read once each incident has ended: a workflow ends only when no batch is in flight, and
+        # closing (or the survey, which expires within seconds at drill speed) still sends. Read before, a close
+        # batch still in flight showed a complainant with no message at all.
+        for pb_id, handle in incidents:
+            assert (await asyncio.wait_for(handle.result(), 60)).status == "closed", pb_id
     both_ways = []  # escalations to the director and above, by WeCom and by SMS
-    for pb_id, incident in incidents:
-        rows = Outbox(settings).list(incident)
+    for pb_id, handle in incidents:
+        rows = Outbox(settings).list(handle.id)
         complainant = [r for r in rows if r.recipient == "lead_complainant"]
         staff_rows = [r for r in rows if r.recipient != "lead_complainant"]
         assert complainant and {r.channel for r in complainant} == {"sms"}, pb_id
