@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from temporalio import workflow
@@ -159,3 +159,57 @@ async def test_an_action_that_meets_a_firing_timer_is_sent_again_not_refused(dev
         await asyncio.sleep(0.2)
         assert await execute_update(handle, BusyWhenClosed.close, "结案") == "结案"
         assert await handle.result() == "closed"
+
+
+def local_activity_spans(events) -> list[tuple[str, datetime, datetime]]:
+    """Each local activity's (type, when the workflow scheduled it, when it finished), from its marker."""
+    spans = []
+    for e in events:
+        details = e.marker_recorded_event_attributes.details if e.HasField("marker_recorded_event_attributes") else {}
+        if "data" in details:
+            data = json.loads(details["data"].payloads[0].data)
+            at = lambda t: datetime.fromtimestamp(t["seconds"] + t.get("nanos", 0) / 1e9,  # noqa: E731
+                                                  timezone.utc).replace(tzinfo=None)  # as the events' times
+            spans.append((data["activity_type"], at(data["original_schedule_time"]), at(data["complete_time"])))
+    return spans
+
+
+async def test_a_batch_decided_while_another_is_at_the_provider_waits_for_it_and_the_history_replays(
+        dev_env, httpserver, tmp_path, make_start, monkeypatch):
+    """Local activities that run together resolve in the order they finish, and on replay in the order they were
+    scheduled (temporalio/sdk-python#1578): an incident whose later batch finished first could go another way on
+    replay. The start's batch is held at the provider past the workflow task's heartbeat, so the task completes
+    and the next one takes the answers: the second answer's batch (the talk with the lead) starts only once the
+    first has landed, and the history replays."""
+    from groupdesk.engine.replay import replay
+    from groupdesk.incidents.start_attributes import start_attributes
+    from helpers import outcome, until
+    from temporalio.client import WorkflowHistory
+    from workflows.group_incident import GroupIncidentWorkflow
+
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    fake = FakeTwilio(httpserver).install()
+    fake.script = [("hang", 7)]  # the first message of the start's batch: 7 s at the provider
+    settings = setup_for(tmp_path, queue="serial", **{**twilio_env(fake), "GROUPDESK_TWILIO_TIMEOUT": "9"}).settings
+    request = make_start(drill=True)
+    async with running_worker(dev_env, settings):
+        # a 2 s task: the worker completes it while the batch runs (its heartbeat) and the answers come in a new one
+        handle = await dev_env.client.start_workflow(
+            GroupIncidentWorkflow.run, request, id=request.incident_id, task_queue=settings.task_queue,
+            task_timeout=timedelta(seconds=2), search_attributes=start_attributes(settings, request))
+        await until(lambda: fake.hanging, "the start's batch did not reach the provider", 20)
+        await outcome(handle, "move_to_vip_room", "done", "zhao.min")
+        await outcome(handle, "keep_order", "done", "qian.lei")
+        await wait_for(handle, lambda s: any("/talk_with_lead#1/step_started/" in d.key for d in s.deliveries))
+        history = await handle.fetch_history()
+    spans = [span for span in local_activity_spans(history.events) if span[0] == "send_batch"]
+    answered = [e.event_time.ToDatetime() for e in history.events
+                if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    assert len(spans) >= 2 and len(answered) == 2
+    assert answered[1] < spans[0][2], "the second answer came after the start's batch had landed: nothing to wait for"
+    for (_, _, finished), (_, scheduled, _) in zip(spans, spans[1:]):
+        assert scheduled >= finished, f"a batch started {(finished - scheduled).total_seconds():.2f} s before " \
+                                      "the one in flight had landed"
+    replayed = await replay(WorkflowHistory(history.workflow_id, history.events), "serial batches")
+    assert replayed.error is None, replayed.error

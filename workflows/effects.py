@@ -2,6 +2,7 @@
 
 - Working-day deadlines are counted on the calendar snapshot the start carries (an activity only without one).
 - The messages one transition calls for go out in ONE local activity (`send_batch`): a marker in the history.
+  One local activity of an incident runs at a time; a batch decided meanwhile waits for the one in flight.
   The outbox keeps them exactly-once (a message is stored and taken under its idempotency key before the
   provider is called), so a crashed worker's successor running the batch again sends nothing twice.
 - A request that failed is retried by the workflow, alone, on SMS_RETRY's backoff; after the last attempt it
@@ -63,12 +64,14 @@ def backoff(policy: RetryPolicy, attempt: int) -> timedelta:
 class Effects:
     """What is in flight for one incident; `wake` tells the workflow's loop that something changed."""
 
-    def __init__(self, machine: IncidentMachine, wake: Callable[[], None]):
+    def __init__(self, machine: IncidentMachine, wake: Callable[[], None], one_at_a_time: bool = True):
         self.machine = machine
         self.wake = wake
+        self.one_at_a_time = one_at_a_time  # False: an incident of the previous release, run as it ran them
         self.in_flight: set[asyncio.Task] = set()
         self.awaiting_children: set[asyncio.Task] = set()  # apart: a waited-for child must not look busy
         self.landed_at: datetime | None = None  # when the last batch finished, by the worker's clock
+        self.running = asyncio.Lock()  # held by the local activity in flight: one at a time (`_local`)
 
     def clock(self) -> datetime:
         """Now, for firing what is due and arming a timer: never earlier than the last batch's end."""
@@ -108,18 +111,27 @@ class Effects:
             self.machine.apply_working_days(effect, due)
 
     async def _working_days(self, effect: ResolveWorkingDays) -> None:
-        due = await workflow.execute_local_activity(
+        due = await self._local(
             declared.working_day_deadline, WorkingDeadline(start=effect.start, working_days=effect.working_days),
             start_to_close_timeout=timedelta(seconds=10))
         self.machine.apply_working_days(effect, due)
         self.wake()
+
+    async def _local(self, activity, arg, **options):
+        """Run a local activity once none other of this incident runs. Local activities that run together resolve
+        in the order they finish, and on replay in the order they were scheduled (temporalio/sdk-python#1578): a
+        batch started beside a slow one could resume the workflow in another order on replay than it ran."""
+        if not self.one_at_a_time:
+            return await workflow.execute_local_activity(activity, arg, **options)
+        async with self.running:
+            return await workflow.execute_local_activity(activity, arg, **options)
 
     async def _send_batch(self, requests: list[SendMessages]) -> None:
         policy = sms_retry(self.machine.start.time_scale)
         pending, attempt = requests, 1
         while pending:
             try:
-                result = await workflow.execute_local_activity(
+                result = await self._local(
                     declared.send_batch, SendBatch(requests=pending, attempt=attempt),
                     start_to_close_timeout=SMS_TIMEOUT, retry_policy=WHOLE_RETRY)
             except ActivityError as err:
@@ -146,7 +158,7 @@ class Effects:
 
     async def archive(self) -> None:
         """The closed incident into the archive (idempotent by run id)."""
-        await workflow.execute_local_activity(
+        await self._local(
             declared.archive_incident, ArchiveIncident(start=self.machine.start.model_copy(update={"carried": None}),
                                                        state=self.machine.state, run_id=workflow.info().run_id),
             start_to_close_timeout=ARCHIVE_TIMEOUT, retry_policy=ARCHIVE_RETRY)

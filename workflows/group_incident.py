@@ -61,7 +61,7 @@ class GroupIncidentWorkflow:
         else:
             self.machine = IncidentMachine.new(start, workflow.now())
         self.woken = False
-        self.effects = Effects(self.machine, self.wake)
+        self.effects = Effects(self.machine, self.wake, one_at_a_time=not self.previous_release)
         self.timer = DeadlineTimer()
 
     def wake(self) -> None:
