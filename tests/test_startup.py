@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import socket
 import sqlite3
 import subprocess
@@ -31,16 +32,25 @@ TWILIO = {"GROUPDESK_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
 COMMANDS = {"console": ["-m", "groupdesk.cli", "console"], "worker": ["worker.py"], "dev": ["-m", "groupdesk.cli", "dev"]}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def quiet_port() -> int:
+    """A free port that no other test can be given meanwhile: below the kernel's ephemeral range, which every
+    port-0 bind of the suite draws from. (A port-0 port, released, was once taken by another test's server
+    before the check that nothing listens on it.)"""
+    first_ephemeral = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    while True:
+        port = random.randrange(20000, first_ephemeral) if first_ephemeral > 21000 else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
 
 
 def environment(tmp_path, **settings) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GROUPDESK_", "TWILIO_", "TEMPORAL_"))}
-    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}", GROUPDESK_DATA_DIR=str(tmp_path / "data"),
-               GROUPDESK_WEB_PORT=str(free_port()), GROUPDESK_DEV_UI_PORT=str(free_port()))
+    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{quiet_port()}", GROUPDESK_DATA_DIR=str(tmp_path / "data"),
+               GROUPDESK_WEB_PORT=str(quiet_port()), GROUPDESK_DEV_UI_PORT=str(quiet_port()))
     env.update(settings)
     return env
 
