@@ -11,7 +11,9 @@ import functools
 import inspect
 import json
 import os
+import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -386,3 +388,18 @@ def split_by_query(events) -> int:
                and kinds[k + 3] == T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
                and kinds[k + 4] not in (T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
                                         T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED))
+
+
+def quiet_port() -> int:
+    """A free port that no other test can be given meanwhile: below the kernel's ephemeral range, which every
+    port-0 bind of the suite draws from. (A port-0 port, released, was once taken by another test's server
+    before the check that nothing listens on it.)"""
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(20000, first_ephemeral) if first_ephemeral > 21000 else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]

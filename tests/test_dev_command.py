@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,9 @@ import pytest
 
 from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.engine.devserver import port_open
+from helpers import quiet_port
 
 pytestmark = pytest.mark.devserver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_dev(env, log):
@@ -37,7 +31,7 @@ def start_dev(env, log):
 
 
 def test_dev_runs_everything_and_incidents_survive_a_restart(tmp_path):
-    port, ui, web = free_port(), free_port(), free_port()
+    port, ui, web = quiet_port(), quiet_port(), quiet_port()  # checked closed after each stop, and used again
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPDESK_")}
     env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{port}", GROUPDESK_DEV_UI_PORT=str(ui), GROUPDESK_WEB_PORT=str(web),
                GROUPDESK_DATA_DIR=str(tmp_path / "data"))

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-import random
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +17,7 @@ import pytest
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from groupdesk.runtime.config import EXAMPLE_ACCOUNTS, REPO_ROOT
 from groupdesk.engine.devserver import port_open
-from helpers import accounts_file
+from helpers import accounts_file, quiet_port
 
 pytestmark = pytest.mark.server  # the server tier: each case starts a groupdesk process
 
@@ -30,21 +28,6 @@ PRODUCTION = {"GROUPDESK_SECRET_KEY": SECRET, "GROUPDESK_CODEC_KEYS": CODEC_KEYS
 TWILIO = {"GROUPDESK_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
           "TWILIO_FROM_NUMBER": FROM_NUMBER, "GROUPDESK_PUBLIC_URL": "https://groupdesk.example.org"}
 COMMANDS = {"console": ["-m", "groupdesk.cli", "console"], "worker": ["worker.py"], "dev": ["-m", "groupdesk.cli", "dev"]}
-
-
-def quiet_port() -> int:
-    """A free port that no other test can be given meanwhile: below the kernel's ephemeral range, which every
-    port-0 bind of the suite draws from. (A port-0 port, released, was once taken by another test's server
-    before the check that nothing listens on it.)"""
-    first_ephemeral = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-    while True:
-        port = random.randrange(20000, first_ephemeral) if first_ephemeral > 21000 else 0
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return sock.getsockname()[1]
 
 
 def environment(tmp_path, **settings) -> dict:
