@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -121,9 +122,7 @@ class Effects:
         """Run a local activity once none other of this incident runs. Local activities that run together resolve
         in the order they finish, and on replay in the order they were scheduled (temporalio/sdk-python#1578): a
         batch started beside a slow one could resume the workflow in another order on replay than it ran."""
-        if not self.one_at_a_time:
-            return await workflow.execute_local_activity(activity, arg, **options)
-        async with self.running:
+        async with self.running if self.one_at_a_time else contextlib.nullcontext():
             return await workflow.execute_local_activity(activity, arg, **options)
 
     async def _send_batch(self, requests: list[SendMessages]) -> None:
