@@ -144,8 +144,12 @@ async def _send(channels: Channels, m: Message, claim: Claim) -> Mark | None:
         m.result("duplicate", masked)
         return None
     if not claim.owned:
-        # Another worker is sending it right now: never two at once; look again on the next attempt.
-        m.job.fail(ApplicationError("being sent by another worker, will check again", type="SmsRetryable"))
+        # Another sender holds it (a worker that died mid-send holds it until HOLD lapses): never two at once. Look
+        # again once that hold lapses, not on the usual backoff, which a drill compresses to milliseconds: its
+        # attempts would all run out meanwhile and park the message.
+        wait = timedelta(seconds=claim.held_for) if claim.held_for else None
+        m.job.fail(ApplicationError("being sent by another worker, will check again", type="SmsRetryable",
+                                    next_retry_delay=wait))
         return None
 
     def failed(code: str, reason: str, attempt: bool) -> Mark:

@@ -137,7 +137,12 @@ async def test_mixed_outcomes_are_each_requests_own_and_recorded_in_one_transact
     assert trail == ["hop", "txn", "send", "hop", "txn"]
 
 
-async def test_a_message_held_by_another_live_worker_is_not_sent(counted, directory):
+async def test_a_message_held_by_another_worker_is_not_sent_and_asked_for_again_once_its_hold_lapses(counted,
+                                                                                                   directory):
+    """Its holder may have died mid-send: the workflow's next attempt waits out the hold, not its own backoff (a drill
+    compresses that to milliseconds, and all eight attempts would run out while the hold lasts)."""
+    from groupdesk.messaging.outbox import HOLD
+
     outbox, trail = counted
     provider = Provider(trail)
     sms = SmsActivities(outbox, provider, lambda: directory)
@@ -148,6 +153,8 @@ async def test_a_message_held_by_another_live_worker_is_not_sent(counted, direct
     first, second = (await run(sms, "inc-1", "inc-2")).outcomes
     assert [d.status for d in first.result.deliveries] == ["sent"] * 3
     assert second.result is None and second.retryable and "another worker" in second.error
+    assert HOLD.total_seconds() - 10 < second.retry_after <= HOLD.total_seconds()  # taken just now: most of it left
+    assert first.retry_after == 0
     assert held not in provider.sent and len(provider.sent) == 5  # its request's other two went
     assert outbox.get(held).status == "sending"  # still the other worker's
 

@@ -75,6 +75,7 @@ class Claim:
     owned: bool  # this sender holds it: no one else sends it while it does
     was: str  # the status before this claim ("sending"/"unknown": look at the provider first)
     reopened: bool = False  # an ops retry re-opened a message refused for good
+    held_for: float = 0.0  # another sender holds it: seconds until that hold lapses (HOLD after it took it)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ class Outbox:
         held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
                          and stored.updated_at > fresh)
         owned = was not in DONE_STATUSES and not held_by_other and not repeated
+        held_for = (datetime.fromisoformat(stored.updated_at) + HOLD - datetime.fromisoformat(now)).total_seconds() \
+            if held_by_other else 0.0
         data = {k: v for k, v in stored._mapping.items() if k in _FIELDS}
         if owned:
             inc = int(was not in UNCERTAIN_STATUSES)
@@ -189,7 +192,7 @@ class Outbox:
                 c.execute(_TAKE, params)
             data.update(status="sending", updated_at=now, attempts=data["attempts"] + inc)
         data["drill"] = bool(data["drill"])
-        return Claim(OutboxRow(**data), False, owned, was, reopened and owned)
+        return Claim(OutboxRow(**data), False, owned, was, reopened and owned, max(held_for, 0.0))
 
     def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None,
              provider_id: str | None = None, attempt: bool = False) -> None:
