@@ -121,6 +121,11 @@ def _activity(holder: str) -> str:
     return holder.rpartition("#")[0] or holder
 
 
+def _hold_left(taken_at: str, now: str) -> float:
+    """Seconds until a hold taken at `taken_at` lapses (HOLD later), as of `now`; never below 0."""
+    return max((datetime.fromisoformat(taken_at) + HOLD - datetime.fromisoformat(now)).total_seconds(), 0.0)
+
+
 class Outbox:
     def __init__(self, target):
         """`target`: a Database, settings, a database URL, or the path of a SQLite file."""
@@ -177,8 +182,7 @@ class Outbox:
         held_by_other = (was == "sending" and stored.holder and _activity(stored.holder) != _activity(holder)
                          and stored.updated_at > fresh)
         owned = was not in DONE_STATUSES and not held_by_other and not repeated
-        held_for = (datetime.fromisoformat(stored.updated_at) + HOLD - datetime.fromisoformat(now)).total_seconds() \
-            if held_by_other else 0.0
+        held_for = _hold_left(stored.updated_at, now) if held_by_other else 0.0
         data = {k: v for k, v in stored._mapping.items() if k in _FIELDS}
         if owned:
             inc = int(was not in UNCERTAIN_STATUSES)
@@ -192,7 +196,7 @@ class Outbox:
                 c.execute(_TAKE, params)
             data.update(status="sending", updated_at=now, attempts=data["attempts"] + inc)
         data["drill"] = bool(data["drill"])
-        return Claim(OutboxRow(**data), False, owned, was, reopened and owned, max(held_for, 0.0))
+        return Claim(OutboxRow(**data), False, owned, was, reopened and owned, held_for)
 
     def mark(self, key: str, status: str, error_code: str | None = None, error: str | None = None,
              provider_id: str | None = None, attempt: bool = False) -> None:
