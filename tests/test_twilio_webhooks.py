@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from groupdesk.drills.smart_meter import record, wait_for
 from groupdesk.messaging.outbox import Outbox
+from groupdesk.playbooks.loader import find_playbook
 from groupdesk.web.app import create_app
 from groupdesk.runtime.keyed import follow_up_key
 from helpers import ahead, approval_code_by_sms, patient_follow_ups, setup_for, until, visible, WF, decide, start
@@ -206,8 +207,9 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
     app = create_app(settings, client=dev_env.client)
     async with build_worker(dev_env.client, settings), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
+        patient = find_playbook(settings.playbooks_dir, "smart-meter-group-complaint")  # the survey waits 26 s
         handle = await start(dev_env, settings, make_start(incident_id=f"tw-{uuid.uuid4().hex[:8]}", drill=True,
-                                                           time_scale=200000.0))
+                                                           time_scale=200000.0, playbook=patient))
         await record(handle, "move_to_vip_room", "done", "zhao.min")
         await record(handle, "keep_order", "done", "qian.lei")
         await record(handle, "talk_with_lead", "not_accepted", "sun.li")
@@ -222,7 +224,8 @@ async def test_a_drill_over_twilio_end_to_end_every_message_exactly_once(dev_env
         await record(handle, "metrology_calibration", "scheduled", "sun.li",
                      calibration_at=ahead().isoformat())
         await record(handle, "metrology_calibration", "meter_accurate", "sun.li")
-        await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+        surveyed = await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent)
+        assert (surveyed.follow_up.expires_at - surveyed.follow_up.send_at).total_seconds() > 20  # the patient copy
         await visible(dev_env.client, f'{sa.FOLLOW_UP_KEY.name} = "{follow_up_key(settings.hash_key(), LEAD)}"')
         assert "感谢" in reply_text(await post(web, "/twilio/inbound", sms_form(LEAD, "5")))
         final = await handle.result()
