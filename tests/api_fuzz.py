@@ -309,8 +309,7 @@ async def run(temporal, data_dir: Path, *, generated: int, stateful: int, roles=
     from fake_twilio import twilio_env
     from groupdesk.web.app import create_app
     from groupdesk.web.throttle import Limits
-    from helpers import TEST_PASSWORD, setup_for
-    from pg_cluster import free_port
+    from helpers import TEST_PASSWORD, quiet_port, setup_for
     from worker import build_worker
 
     server, fake = twilio_refusing_the_guide()
@@ -323,7 +322,7 @@ async def run(temporal, data_dir: Path, *, generated: int, stateful: int, roles=
         coverage, began = Coverage(), time.monotonic()
         async with build_worker(temporal.client, settings):
             worlds = {role: await prepare(temporal.client, settings, role) for role in roles}
-            port = free_port()
+            port = quiet_port()
             with ConsoleThread(app, port):
                 cases: dict[str, list] = {}  # made for the first role, sent as every role
                 for role in roles:

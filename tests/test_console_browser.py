@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core.models import IncidentState
 from groupdesk.playbooks.loader import find_playbook
 from groupdesk.core.workcal import format_local
-from helpers import TEST_PASSWORD, setup_for
+from helpers import TEST_PASSWORD, quiet_port, setup_for
 from web_helpers import identifier_pattern, serving
 from worker import build_worker
 from workflows.group_incident import GroupIncidentWorkflow as WF
@@ -88,12 +87,6 @@ A11Y_JS = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest_asyncio.fixture(scope="module")
 async def site(dev_env, tmp_path_factory, make_httpserver):
     """One console and one worker for the module, on the module's dev server; SMS through the fake Twilio,
@@ -101,7 +94,7 @@ async def site(dev_env, tmp_path_factory, make_httpserver):
     make_httpserver.clear()  # pytest-httpserver's `httpserver` clears before a test, not after: drop the last one's fakes
     fake = FakeTwilio(make_httpserver).install()
     fake.refuse[REFUSED] = (400, 21211, "The 'To' number is not a valid phone number.")
-    port = free_port()
+    port = quiet_port()
     settings = setup_for(tmp_path_factory.mktemp("console"), dev_env, queue="ui", GROUPDESK_SMS_PROVIDER="twilio",
                          TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER,
                          GROUPDESK_TWILIO_API_BASE=fake.base_url, GROUPDESK_PUBLIC_URL=f"http://127.0.0.1:{port}",

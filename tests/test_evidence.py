@@ -5,7 +5,6 @@ moto's), and `groupdesk archive verify` naming a stored file that is missing or 
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from PIL import Image
@@ -18,6 +17,7 @@ from groupdesk.record.attachments import Attachments
 from groupdesk.record.evidence_check import EvidenceRefused, check, sha256
 from groupdesk.record.evidence_store import LocalStore, S3Store, store_for
 from groupdesk.storage import open_database
+from helpers import quiet_port
 
 
 def refusal(data: bytes, name: str = "") -> EvidenceRefused:
@@ -126,19 +126,13 @@ def test_archive_verify_names_a_stored_file_missing_or_altered(tmp_path):
     assert refused.value.status == 410 and "altered" in str(refused.value) and table.downloads("inc-2") == []
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def s3(monkeypatch):
     """moto's S3 API server on a free port (a real HTTP server, not a mock of boto3), with one bucket."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    port = free_port()
+    port = quiet_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     for name, value in {"AWS_ACCESS_KEY_ID": "groupdesk-test", "AWS_SECRET_ACCESS_KEY": "groupdesk-test-secret",

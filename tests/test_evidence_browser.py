@@ -16,8 +16,8 @@ from groupdesk.record.attachments import Attachments
 from groupdesk.record.evidence_check import sha256
 from groupdesk.record.evidence_store import store_for
 from groupdesk.storage import open_database
-from helpers import setup_for, start, state as query_state
-from test_console_browser import SHOTS, SIZES, check_page, free_port, sign_in
+from helpers import quiet_port, setup_for, start, state as query_state
+from test_console_browser import SHOTS, SIZES, check_page, sign_in
 from test_evidence_doors import request_for
 from web_helpers import serving
 from worker import build_worker
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.devserver, pytest.mark.browser]
 
 @pytest_asyncio.fixture
 async def served(dev_env, tmp_path):
-    port = free_port()
+    port = quiet_port()
     settings = setup_for(tmp_path, queue="evb").settings
     async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
         handle = await start(dev_env, settings, request_for())

@@ -27,8 +27,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up, record, wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.messaging.outbox import Outbox
-from helpers import approval_code_by_sms, setup_for
-from pg_cluster import free_port
+from helpers import approval_code_by_sms, quiet_port, setup_for
 
 pytestmark = pytest.mark.devserver
 INCIDENTS = 6
@@ -67,7 +66,7 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
     logs = [tmp_path / "a.log", tmp_path / "b.log", tmp_path / "console.log"]
     senders = [FROM_NUMBER, "+15005550007", FROM_NUMBER]  # the gateway tells the two workers apart by From
     envs = [host_env(dev_env, url, slow_gateway, h, queue, s) for h, s in zip(hosts, senders)]
-    web_port = free_port()
+    web_port = quiet_port()
     workers = [spawn([sys.executable, "worker.py"], envs[n], logs[n]) for n in (0, 1)]
     console = spawn([sys.executable, "-m", "groupdesk.cli", "console", "--port", str(web_port)], envs[2], logs[2])
     began = time.monotonic()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,8 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.runtime.logs import configure_logging
 from groupdesk.web.app import create_app
-from helpers import setup_for
+from helpers import quiet_port, setup_for
 from web_helpers import signed_in
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -40,7 +33,7 @@ def fetch(url: str) -> tuple[int, str]:
 
 @pytest.mark.devserver
 async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_env, tmp_path, make_start):
-    metrics, health = free_port(), free_port()
+    metrics, health = quiet_port(), quiet_port()
     setup = setup_for(tmp_path, dev_env, queue="obs", production=True,  # worker.py is always production
                       GROUPDESK_METRICS_PORT=metrics, GROUPDESK_HEALTH_PORT=health, GROUPDESK_LOG_FORMAT="json")
     env = setup.process_env()

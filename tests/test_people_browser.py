@@ -8,9 +8,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import expect
 
-from helpers import setup_for
+from helpers import quiet_port, setup_for
 from web_helpers import serving
-from test_console_browser import A11Y_JS, LAYOUT_JS, SIZES, free_port, sign_in
+from test_console_browser import A11Y_JS, LAYOUT_JS, SIZES, sign_in
 from worker import build_worker
 
 pytestmark = [pytest.mark.devserver, pytest.mark.browser]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.devserver, pytest.mark.browser]
 
 @pytest_asyncio.fixture(scope="module")
 async def site(dev_env, tmp_path_factory):
-    port = free_port()
+    port = quiet_port()
     settings = setup_for(tmp_path_factory.mktemp("people"), dev_env, queue="people-ui").settings
     async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):
         yield url

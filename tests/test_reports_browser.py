@@ -9,13 +9,14 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from web_helpers import serving
-from test_console_browser import check_page, free_port, sign_in
+from helpers import quiet_port
+from test_console_browser import check_page, sign_in
 from test_reports_page import archive_two
 
 
 @pytest_asyncio.fixture
 async def served(dev_env, dev_setup, make_start):
-    port = free_port()
+    port = quiet_port()
     settings = dev_setup.settings
     ids = archive_two(settings, make_start)
     async with serving(settings, dev_env.client, port) as url:

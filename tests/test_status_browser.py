@@ -18,10 +18,9 @@ from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.gateway import Gateway, Incident
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.people.permissions import acting_as
-from helpers import setup_for, start
+from helpers import quiet_port, setup_for, start
 from machine_helpers import DIRECTORY
-from test_console_browser import A11Y_JS, IDENTIFIER, LAYOUT_JS, SHOTS, SIZES, ZH_TEXT_JS, \
-    free_port
+from test_console_browser import A11Y_JS, IDENTIFIER, LAYOUT_JS, SHOTS, SIZES, ZH_TEXT_JS
 from web_helpers import serving
 from worker import build_worker
 
@@ -31,7 +30,7 @@ LINK = re.compile(r"(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{22})")
 
 @pytest_asyncio.fixture(scope="module")
 async def site(dev_env, tmp_path_factory):
-    port = free_port()  # the links the worker writes point at this console (no GROUPDESK_PUBLIC_URL: this machine's)
+    port = quiet_port()  # the links the worker writes point at this console (no GROUPDESK_PUBLIC_URL: this machine's)
     settings = setup_for(tmp_path_factory.mktemp("status"), dev_env, queue="status-ui",
                          GROUPDESK_WEB_PORT=str(port)).settings
     async with serving(settings, dev_env.client, port) as url, build_worker(dev_env.client, settings):

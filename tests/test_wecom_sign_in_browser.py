@@ -15,8 +15,8 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from fake_wecom import FakeWecom, settings_env
-from helpers import accounts_file, setup_for
-from test_console_browser import A11Y_JS, LAYOUT_JS, SIZES, free_port
+from helpers import accounts_file, quiet_port, setup_for
+from test_console_browser import A11Y_JS, LAYOUT_JS, SIZES
 from web_helpers import serving
 from worker import build_worker
 
@@ -28,7 +28,7 @@ async def site(dev_env, tmp_path_factory):
     fake = FakeWecom().start()
     data = tmp_path_factory.mktemp("wecom-sign-in")
     accounts = accounts_file(without=("wang.jun",))  # the director has no password
-    port = free_port()
+    port = quiet_port()
     settings = setup_for(data / "data", queue="wecom-ui", GROUPDESK_ACCOUNTS=accounts,
                          GROUPDESK_PUBLIC_URL=f"http://127.0.0.1:{port}", **settings_env(fake.base_url)).settings
     try:

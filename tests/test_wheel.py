@@ -4,7 +4,6 @@ fresh virtualenv (third-party libraries borrowed from the test environment, grou
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from groupdesk.runtime.config import REPO_ROOT
-from helpers import setup_for
+from helpers import quiet_port, setup_for
 
 pytestmark = pytest.mark.devserver
 
@@ -36,12 +35,6 @@ def venv(tmp_path_factory) -> Path:
                           capture_output=True, text=True, check=True).stdout.strip()
     Path(site, "borrowed-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> dict:
@@ -71,7 +64,7 @@ def test_everything_is_imported_from_the_wheel(venv):
 
 def test_console_and_worker_start_from_the_wheel(venv, dev_env):
     bin_dir = venv / "venv" / "bin"
-    web_port, health_port = free_port(), free_port()
+    web_port, health_port = quiet_port(), quiet_port()
     # production (both always are), with the wheel's own directory and playbooks: no path into this checkout
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(venv),
            **setup_for(venv / "data", dev_env, production=True, GROUPDESK_DIRECTORY=None, GROUPDESK_TASK_QUEUE="wheel",
