@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.engine.visibility import list_query
 from groupdesk.web.board import first_page
 from groupdesk.core import search_attributes as sa
-from helpers import running_worker, start, visible
+from helpers import running_worker, start, state, until, visible
 
 pytestmark = pytest.mark.devserver
 
@@ -21,11 +23,36 @@ async def test_first_page_is_a_page_with_the_overdue_first_and_counts_of_all(dev
         late = make_start(drill=True, time_scale=100000.0)  # its first deadline passes at once
         for request in [*calm, late]:
             await start(dev_env, settings, request)
-        await visible(dev_env.client, f'WorkflowId = "{late.incident_id}" AND {sa.OVERDUE.name} = true', tries=300)
+        # its step's deadline is published by its first task; the board sees it pass on its own clock
+        await visible(dev_env.client, f'WorkflowId = "{late.incident_id}" AND {sa.NEXT_DEADLINE.name} IS NOT NULL',
+                      tries=300)
         gateway = Gateway(dev_env.client, settings)
-        page = await first_page(gateway, list_query(status="open"), {playbook.id: playbook}, size=2)
+        now = datetime.now(timezone.utc)
+        page = await first_page(gateway, list_query(status="open"), {playbook.id: playbook}, now=now, size=2)
         assert len(page["rows"]) == 2, "one page, not every open incident"
         assert page["rows"][0]["id"] == late.incident_id and page["rows"][0]["urgency"] == "overdue"
         assert page["counts"]["open"] == 4 and page["counts"]["overdue"] == 1, "counts cover all, not the page"
-        whole = await first_page(gateway, list_query(status="open"), {playbook.id: playbook}, size=10)
+        whole = await first_page(gateway, list_query(status="open"), {playbook.id: playbook}, now=now, size=10)
         assert sorted(r["id"] for r in whole["rows"]) == sorted(r.incident_id for r in [*calm, late])
+
+
+async def test_a_deadline_passing_sends_its_reminders_without_publishing_anything(dev_env, dev_setup, make_start):
+    """A reminder or an escalation does not move the step's deadline the board reads, so the workflow writes no
+    search attributes for it: one visibility write fewer per timer, on the server every incident shares."""
+    settings = dev_setup.settings
+    async with running_worker(dev_env, settings):
+        late = make_start(drill=True, time_scale=600.0)  # deadline in 0.5 s, then a rung of the ladder a second
+        await start(dev_env, settings, late)
+        handle = dev_env.client.get_workflow_handle(late.incident_id)
+
+        async def escalated():
+            return sum(1 for e in (await state(handle)).timeline if e.kind == "escalation") >= 2
+
+        await until(escalated, "two escalations after the missed deadline")
+        events = [e.event_type for e in (await handle.fetch_history()).events]
+        first_fired = events.index(EventType.EVENT_TYPE_TIMER_FIRED)
+        upserts = [i for i, kind in enumerate(events) if kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]
+        assert upserts and all(i < first_fired for i in upserts), (
+            f"upserts at events {upserts}, after the deadline's timer fired at {first_fired}")
+        fired = events.count(EventType.EVENT_TYPE_TIMER_FIRED)
+        assert fired >= 2, "the reminder and the escalations came from timers"

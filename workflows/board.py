@@ -3,9 +3,16 @@
 Published once nothing is in flight, so a workflow task carries one upsert; an upsert carries only the
 attributes whose value differs from what the incident already has (`workflow.info()` keeps it, start attributes
 included), and a task where nothing differs upserts nothing.
+
+`GroupdeskNextDeadline` is the deadline of the work in hand (the earliest of the active steps'), which a reminder or
+an escalation firing does not move: readers tell it is overdue by comparing it with their own clock
+(groupdesk.engine.visibility.overdue), so a timer that fires upserts nothing. Incidents of the previous release
+(`perf-timers`) publish as it did: the next timer's time and `GroupdeskOverdue`, upserted as each timer fires.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
@@ -32,20 +39,33 @@ def reply_keys(m: IncidentMachine) -> tuple[str, str]:
     return code, (m.start.follow_up_key or "legacy") if awaiting else "-"
 
 
-def wanted(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
-    """Every published attribute's value now; None: not set."""
-    s = m.state
+def step_deadline(m: IncidentMachine) -> datetime | None:
+    """The earliest deadline of the active steps, passed or not; None when none has one."""
+    found = [st.deadline_at for sid in m.active_steps() if (st := m.state.steps[sid]).deadline_at is not None]
+    return min(found, default=None)
+
+
+def previous_release_deadline(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
+    """How the previous release published deadlines: the next timer, and whether a step is past its deadline."""
     ahead = timers.upcoming(m)
     now = workflow.now()
     overdue = any(st.deadline_at is not None and st.deadline_at <= now
-                  for sid in m.active_steps() if (st := s.steps[sid]))
+                  for sid in m.active_steps() if (st := m.state.steps[sid]))
+    return {sa.NEXT_DEADLINE: ahead[0].due_at if ahead else None, sa.OVERDUE: overdue}
+
+
+def wanted(m: IncidentMachine, previous_release: bool = False) -> dict[SearchAttributeKey, object]:
+    """Every published attribute's value now; None: not set."""
+    s = m.state
     code_key, follow_up_key = reply_keys(m)
     values: dict[SearchAttributeKey, object] = {
         sa.STATUS: s.status, sa.STAGE: s.stage or "-", sa.CURRENT_STEPS: list(s.current_steps),
         sa.WARNING_TIER: s.warning_tier, sa.APPROVAL_KEY: code_key, sa.FOLLOW_UP_KEY: follow_up_key,
         sa.FAILED_ACTIONS: sum(1 for f in s.failed_actions if f.status == "parked"),
-        sa.NEXT_DEADLINE: ahead[0].due_at if ahead else None, sa.OVERDUE: overdue,
         sa.ENGINE: ENGINE,
+        # unset if a run of the previous release continued as this one with it set
+        **(previous_release_deadline(m) if previous_release else {sa.NEXT_DEADLINE: step_deadline(m),
+                                                                   sa.OVERDUE: None}),
     }
     if s.amendments:  # a corrected registration: what finds the incident now (keys made by the client)
         values[sa.HEADCOUNT] = s.headcount
@@ -59,11 +79,11 @@ def wanted(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
     return values
 
 
-def publish(m: IncidentMachine) -> None:
+def publish(m: IncidentMachine, previous_release: bool = False) -> None:
     """Upsert the attributes whose value changed; nothing when none did."""
     current = {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}
     updates = []
-    for key, value in wanted(m).items():
+    for key, value in wanted(m, previous_release).items():
         if value is None and key.name in current:
             updates.append(key.value_unset())
         elif value is not None and current.get(key.name) != value:

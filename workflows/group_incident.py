@@ -128,7 +128,7 @@ class GroupIncidentWorkflow:
         """The board's search attributes, once what is in flight has landed (in the same workflow task)."""
         if (self.effects.in_flight or self.machine.effects) and self.machine.state.status == "open":
             return
-        board.publish(self.machine)
+        board.publish(self.machine, self.previous_release)
 
     # ---- what people do -----------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from groupdesk.runtime.config import Settings
 from groupdesk.runtime.keyed import incident_suffix
-from groupdesk.engine.visibility import list_query  # noqa: F401 - the one place queries are built
+from groupdesk.engine.visibility import is_overdue, list_query  # noqa: F401 - list_query: the one place queries are built
 from groupdesk.core.workcal import LOCAL_TZ
 from groupdesk.core import search_attributes as sa
 
@@ -67,8 +67,9 @@ class IncidentUnavailable(LookupError):
     pass
 
 
-def incident_row(wf) -> dict:
-    """One incident as the board and `groupdesk list` show it, from its search attributes and Temporal's status.
+def incident_row(wf, now: datetime) -> dict:
+    """One incident as the board and `groupdesk list` show it at `now`, from its search attributes and Temporal's
+    status; overdue when a step's deadline has passed by `now`.
 
     A closed incident is a completed workflow: it closes without a last upsert (README, "Versioning"), so what
     its attributes still say of steps, deadlines and approvals is what it was before its last task."""
@@ -83,7 +84,7 @@ def incident_row(wf) -> dict:
         "warning_tier": attrs.get(sa.WARNING_TIER), "headcount": attrs.get(sa.HEADCOUNT),
         "drill": attrs.get(sa.DRILL), "started_at": wf.start_time.isoformat() if wf.start_time else None,
         "next_deadline": deadline.isoformat() if deadline else None,
-        "overdue": not closed and bool(attrs.get(sa.OVERDUE)),
+        "overdue": not closed and is_overdue(attrs.get(sa.OVERDUE), deadline, now),
         "approval_pending": bool(code and code != "-"),
         "failed_actions": attrs.get(sa.FAILED_ACTIONS) or 0,
         "repeat_of": attrs.get(sa.REPEAT_OF) or None,

@@ -37,7 +37,7 @@ def moment(at: datetime) -> str:
     """A datetime as a quoted literal (UTC, RFC 3339), for comparisons with datetime attributes."""
     if at.tzinfo is None:
         raise QueryValueError("a moment needs a time zone")
-    return f'"{at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}"'
+    return f'"{at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}"'
 
 
 def equals(key: SearchAttributeKey, value: str, field: str | None = None) -> str:
@@ -71,6 +71,24 @@ def list_query(hall: str | None = None, status: str | None = "open", tier: int |
     if stage:
         clauses.append(equals(sa.CURRENT_STEPS, stage, "stage"))
     return incidents(*clauses, running=status == "open")
+
+
+def overdue(now: datetime) -> str:
+    """Incidents with a step past its deadline at `now`. This release's incidents publish the step's deadline and
+    no flag (workflows/board.py); the previous release's published the flag and the next timer's time."""
+    return f"({sa.OVERDUE.name} = true OR ({sa.OVERDUE.name} IS NULL AND {sa.NEXT_DEADLINE.name} <= {moment(now)}))"
+
+
+def due_between(after: datetime, until: datetime) -> str:
+    """Incidents whose next deadline falls after `after` and no later than `until`."""
+    return f"{sa.NEXT_DEADLINE.name} > {moment(after)} AND {sa.NEXT_DEADLINE.name} <= {moment(until)}"
+
+
+def is_overdue(flag: bool | None, deadline: datetime | None, now: datetime) -> bool:
+    """`overdue(now)` for one incident's attributes: the previous release's flag, else its deadline against `now`."""
+    if flag is not None:
+        return flag
+    return deadline is not None and deadline <= now
 
 
 def open_with(key: SearchAttributeKey, value: str) -> str:

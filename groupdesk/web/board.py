@@ -26,13 +26,15 @@ def _quoted(values) -> str:
     return ", ".join(literal(v, "value") for v in values)
 
 
-async def board_counts(gateway, base: str, playbooks: dict[str, Playbook]) -> dict:
-    """Open, awaiting approval, overdue, by warning tier, with failed actions: one count query each."""
+async def board_counts(gateway, base: str, playbooks: dict[str, Playbook], now: datetime) -> dict:
+    """Open, awaiting approval, overdue at `now`, by warning tier, with failed actions: one count query each."""
+    from groupdesk.engine.visibility import overdue
+
     waiting = approval_steps(playbooks)
     queries = {
         "open": base,
         "approval": f"{base} AND {sa.CURRENT_STEPS.name} IN ({_quoted(waiting)})" if waiting else None,
-        "overdue": f"{base} AND {sa.OVERDUE.name} = true",
+        "overdue": f"{base} AND {overdue(now)}",
         "failed": f"{base} AND {sa.FAILED_ACTIONS.name} > 0",
         **{f"tier{n}": f"{base} AND {sa.WARNING_TIER.name} = {n}" for n in TIERS},
     }
@@ -138,11 +140,9 @@ async def urgent_rows(gateway, query: str, now: datetime, size: int = PAGE) -> l
     """The `size` most urgent rows without reading every open incident: overdue ones, then those due
     within SOON, then others, each a visibility query with a limit (Temporal's SQL visibility has no
     ORDER BY on custom attributes, so urgency is asked for bucket by bucket)."""
-    from groupdesk.engine.visibility import moment
+    from groupdesk.engine.visibility import due_between, overdue
 
-    soon = moment(now + SOON)
-    buckets = (f" AND {sa.OVERDUE.name} = true",
-               f" AND {sa.OVERDUE.name} = false AND {sa.NEXT_DEADLINE.name} <= {soon}",
+    buckets = (f" AND {overdue(now)}", f" AND {due_between(now, now + SOON)}",
                "")  # the rest (and incidents from before the board's attributes); overlaps are dropped
     rows: dict[str, dict] = {}
     for clause in buckets:
@@ -158,7 +158,8 @@ async def first_page(gateway, query: str, playbooks: dict[str, Playbook], direct
                      lang: str = "zh", now: datetime | None = None, size: int = PAGE) -> dict:
     """Counts of every incident the query matches, and the first page of rows, most urgent first."""
     now = now or datetime.now().astimezone()
-    rows, counts = await asyncio.gather(urgent_rows(gateway, query, now, size), board_counts(gateway, query, playbooks))
+    rows, counts = await asyncio.gather(urgent_rows(gateway, query, now, size),
+                                        board_counts(gateway, query, playbooks, now))
     return {"counts": counts, "rows": board_rows(rows, playbooks, directory, lang, now)}
 
 

@@ -91,8 +91,9 @@ class Gateway(PromiseGateway, EvidenceGateway, TellGateway, FindingGateway, Fail
     async def list(self, query: str, limit: int | None = None) -> list[dict]:
         """Incidents matching a query from groupdesk.engine.visibility (which escapes every value)."""
         rows = []
+        now = datetime.now(timezone.utc)
         async for wf in self.client.list_workflows(query, limit=limit, page_size=1000):
-            rows.append(incident_row(wf))
+            rows.append(incident_row(wf, now))
         return rows
 
     async def count(self, query: str) -> int:
