@@ -48,10 +48,9 @@ def step_deadline(m: IncidentMachine) -> datetime | None:
 def previous_release_deadline(m: IncidentMachine) -> dict[SearchAttributeKey, object]:
     """How the previous release published deadlines: the next timer, and whether a step is past its deadline."""
     ahead = timers.upcoming(m)
-    now = workflow.now()
-    overdue = any(st.deadline_at is not None and st.deadline_at <= now
-                  for sid in m.active_steps() if (st := m.state.steps[sid]))
-    return {sa.NEXT_DEADLINE: ahead[0].due_at if ahead else None, sa.OVERDUE: overdue}
+    deadline = step_deadline(m)
+    return {sa.NEXT_DEADLINE: ahead[0].due_at if ahead else None,
+            sa.OVERDUE: deadline is not None and deadline <= workflow.now()}
 
 
 def wanted(m: IncidentMachine, previous_release: bool = False) -> dict[SearchAttributeKey, object]:
