@@ -70,10 +70,11 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         # Each cached incident costs ~0.27 MB of RSS; fewer cached means less memory and a replay
         # when an evicted incident wakes (GROUPDESK_MAX_CACHED_WORKFLOWS, groupdesk/runtime/config.py).
         max_cached_workflows=settings.max_cached_workflows,
-        # Half the workflow-task polls on the queue where new incidents' first tasks wait, not the SDK's fifth:
-        # in a mass event the first SMS of the last incident started then goes out in about half the time, as
-        # the incidents already running no longer take four polls of five (bench/results/profile.md).
-        nonsticky_to_sticky_poll_ratio=1.0,
+        # Up to half of the workflow-task polls (the SDK's default: a fifth) on the queue where new incidents'
+        # first tasks wait: in a mass event the last incidents started no longer wait for their first SMS behind
+        # those already running. Up to all of them (1.0) starves the running ones instead: their tasks time out
+        # on the worker's own queue and are scheduled again (bench/results/profile.md, "Who waits in a surge").
+        nonsticky_to_sticky_poll_ratio=0.5,
     )
 
 
