@@ -50,9 +50,8 @@ async def test_a_deadline_passing_sends_its_reminders_without_publishing_anythin
 
         await until(escalated, "two escalations after the missed deadline")
         events = [e.event_type for e in (await handle.fetch_history()).events]
-        first_fired = events.index(EventType.EVENT_TYPE_TIMER_FIRED)
         upserts = [i for i, kind in enumerate(events) if kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]
-        assert upserts and all(i < first_fired for i in upserts), (
-            f"upserts at events {upserts}, after the deadline's timer fired at {first_fired}")
-        fired = events.count(EventType.EVENT_TYPE_TIMER_FIRED)
-        assert fired >= 2, "the reminder and the escalations came from timers"
+        fired = [i for i, kind in enumerate(events) if kind == EventType.EVENT_TYPE_TIMER_FIRED]
+        assert len(fired) >= 2, "the reminder and the escalations came from timers"
+        # one upsert: the first publish, once the first messages landed; nobody acted, so nothing changed since
+        assert len(upserts) == 1, f"upserts at events {upserts}; timers fired at {fired}"
