@@ -22,7 +22,9 @@ FOLLOW_UP_KEY = SearchAttributeKey.for_keyword("GroupdeskFollowUpKey")
 
 # How many actions are parked as failed, waiting for ops.
 FAILED_ACTIONS = SearchAttributeKey.for_int("GroupdeskFailedActions")
-# What the live board shows without querying each incident.
+# What the live board shows without querying each incident: an incident's earliest active step deadline (passed
+# or not; the reader tells overdue by its own clock, groupdesk.engine.visibility.overdue), a corrective action's due
+# time. The flag: a corrective action past its due time, or an incident of the previous release past a deadline.
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("GroupdeskNextDeadline")
 OVERDUE = SearchAttributeKey.for_bool("GroupdeskOverdue")
 
