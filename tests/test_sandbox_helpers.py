@@ -1,6 +1,6 @@
-"""The workflow helpers the sandbox passes through are safe to share between runs: no mutable
-module-level value, no clock, randomness or file access (what the sandbox would have refused at run
-time, read from their source); and a new run re-imports only its workflow module, without compiling it."""
+"""The workflow code the sandbox passes through is safe to share between runs: no mutable module-level
+value or class attribute, no clock, randomness or file access (what the sandbox would have refused at
+run time, read from the source of every module of `workflows`); and a new run re-imports none of it."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ from temporalio.worker.workflow_sandbox._runner import _fake_info
 
 from groupdesk.runtime.config import REPO_ROOT
 from workflows.group_incident import GroupIncidentWorkflow
-from workflows.sandbox import WORKFLOW_HELPERS, workflow_runner
+from workflows.sandbox import PASSTHROUGH, workflow_runner
 
+# every module of the package, the workflow modules and their helpers alike: the sandbox passes them all through
+WORKFLOW_CODE = sorted(".".join(p.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+                       for p in (REPO_ROOT / "workflows").rglob("*.py"))
 IMMUTABLE = (str, bytes, int, float, bool, type(None), tuple, frozenset, types.MappingProxyType)
 MUTABLE = (list, dict, set, bytearray)
 # calls the sandbox forbids in workflow code, which a passed-through module would make unchecked
@@ -37,17 +40,31 @@ def own_values(module: types.ModuleType) -> dict[str, object]:
             and not isinstance(v, (types.ModuleType, types.FunctionType, type))}
 
 
-@pytest.mark.parametrize("name", WORKFLOW_HELPERS)
-def test_helper_holds_no_mutable_module_state(name):
-    mutable = {k: type(v).__name__ for k, v in own_values(importlib.import_module(name)).items()
+def class_values(module: types.ModuleType) -> dict[str, object]:
+    """Class attributes of the classes the module defines, as `Class.name`."""
+    return {f"{cls.__name__}.{k}": v for cls in vars(module).values()
+            if isinstance(cls, type) and cls.__module__ == module.__name__
+            for k, v in vars(cls).items() if not k.startswith("__")}
+
+
+def test_every_workflow_module_is_passed_through():
+    assert "workflows" in PASSTHROUGH and len(WORKFLOW_CODE) > 30
+
+
+@pytest.mark.parametrize("name", WORKFLOW_CODE)
+def test_workflow_code_holds_no_mutable_module_or_class_state(name):
+    module = importlib.import_module(name)
+    mutable = {k: type(v).__name__ for k, v in {**own_values(module), **class_values(module)}.items()
                if isinstance(v, MUTABLE)}
     assert mutable == {}, f"{name}: one copy serves every run, so freeze these (tuple, frozenset, MappingProxyType)"
 
 
-def test_the_state_check_sees_a_mutable_table():
+def test_the_state_check_sees_a_mutable_table_and_class_attribute():
     fake = types.ModuleType("fake")
     fake.TABLE, fake.FROZEN = {"en": "x"}, types.MappingProxyType({"en": "x"})
+    fake.Machine = type("Machine", (), {"__module__": "fake", "seen": [], "limit": 3})
     assert [k for k, v in own_values(fake).items() if isinstance(v, MUTABLE)] == ["TABLE"]
+    assert [k for k, v in class_values(fake).items() if isinstance(v, MUTABLE)] == ["Machine.seen"]
 
 
 def forbidden_calls(source: str) -> list[str]:
@@ -70,9 +87,10 @@ def forbidden_calls(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", WORKFLOW_HELPERS)
-def test_helper_reads_no_clock_randomness_or_files(name):
-    source = (REPO_ROOT / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", [n for n in WORKFLOW_CODE if n != "workflows.sandbox"])  # the worker's, not run
+def test_workflow_code_reads_no_clock_randomness_or_files(name):
+    path = REPO_ROOT / name.replace(".", "/")
+    source = (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text(encoding="utf-8")
     assert forbidden_calls(source) == [], f"{name}: use workflow.now() / workflow.random(), or take `now` as input"
 
 
@@ -101,16 +119,14 @@ def sandboxed_instances(count: int) -> list:
     return asyncio.run(make())
 
 
-def test_a_new_run_re_imports_only_its_workflow_module_and_does_not_compile_it_again():
+def test_a_new_run_re_imports_none_of_the_workflow_code():
     first, second = sandboxed_instances(2)
     own = {name for name, module in first.importer.new_modules.items()
            if module is not sys.modules.get(name) and not isinstance(module, RestrictedModule)}
-    assert own == {"__main__", "workflows", "workflows.group_incident"}
-    for helper in ("workflows.machine.incident", "workflows.board", "workflows.effects", "workflows.checks"):
-        assert first.importer.new_modules[helper] is sys.modules[helper]
+    assert own == {"__main__"}
+    assert first.importer.new_modules["workflows.group_incident"] is sys.modules["workflows.group_incident"]
     classes = [instance.globals_and_locals["__temporal_workflow_class"] for instance in (first, second)]
-    assert classes[0] is not classes[1] and classes[0] is not GroupIncidentWorkflow  # each run its own module
-    assert classes[0].run.__code__ is classes[1].run.__code__  # compiled once
+    assert classes[0] is classes[1] is GroupIncidentWorkflow  # the worker's own class, for every run
 
 
 def test_serialization_contexts_are_read_outside_the_sandbox_and_are_the_ones_the_sdk_gives():

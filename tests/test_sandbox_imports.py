@@ -1,7 +1,7 @@
 """Workflow code imports only the pure core: each workflow module, loaded alone in a fresh interpreter,
 pulls in no database, no Twilio and no groupdesk module outside `groupdesk.core`; the worker's sandbox
-passes through only the core and the stateless workflow helpers, and re-imports each workflow module
-for every run; every activity body is registered under its declaration's name."""
+passes through only the core and the workflow code; every activity body is registered under its
+declaration's name."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core import activities as declared
 from groupdesk.core.activities import activity_name, implements
 from groupdesk.core.models import SendMessages, SendResult
-from workflows import sandbox
-from workflows.sandbox import WORKFLOW_HELPERS, workflow_runner
+from workflows.sandbox import workflow_runner
 
 pytestmark = pytest.mark.server  # the server tier: each module is imported in a fresh process
 
@@ -68,15 +67,9 @@ def test_workflow_code_imports_no_io(module):
     assert module and not forbidden(imported_by(module)), f"{module} imports I/O modules"
 
 
-def test_worker_sandbox_passes_through_only_the_core_and_the_helpers():
+def test_worker_sandbox_passes_through_only_the_core_and_the_workflow_code():
     added = workflow_runner().restrictions.passthrough_modules - SandboxRestrictions.default.passthrough_modules
-    assert added == {"groupdesk.core", "workflows.machine", *WORKFLOW_HELPERS}
-    passed = workflow_runner().restrictions.passthrough_modules
-    assert not {"groupdesk", "workflows", *sandbox.WORKFLOW_MODULES} & passed
-    # every workflow module is one or the other, so a new helper is not silently re-imported per run
-    assert sorted([*WORKFLOW_HELPERS, *sandbox.WORKFLOW_MODULES]) == WORKFLOW_MODULES
-    defining = {m for m in WORKFLOW_MODULES if "@workflow.defn" in module_source(m)}
-    assert defining == set(sandbox.WORKFLOW_MODULES)
+    assert added == {"groupdesk.core", "workflows"}, "nothing of groupdesk with I/O, nor groupdesk as a whole"
 
 
 def test_activity_bodies_are_registered_under_their_declarations():

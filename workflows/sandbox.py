@@ -5,21 +5,18 @@ What is passed through (one shared copy in the worker), besides what the SDK pas
 
 - the pure core (`groupdesk.core`): one copy of its pydantic classes serves every run, so inputs
   built outside a workflow validate inside it;
-- the workflow helpers (`WORKFLOW_HELPERS`: the incident machine, the checks, the board, the effects
-  runner, the deadline timer, ...). They hold no state: every module-level value is immutable and nothing in them reads
-  the clock, randomness or files (tests/test_sandbox_imports.py reads their source for both), so a
-  shared copy behaves as a fresh one. Re-importing them for every new incident cost about half of
-  the ~16 ms of CPU that creating one workflow instance took, and 100 KiB per cached incident.
+- the `workflows` package, the workflow modules (the ones with a `@workflow.defn`) and their helpers
+  (the incident machine, the checks, the board, the effects runner, the deadline timer, ...).
 
-The workflow modules themselves (`WORKFLOW_MODULES`, the ones with a `@workflow.defn`) are still
-re-imported in a fresh sandbox for every run, as the SDK intends: their globals and class objects
-are per run, and the sandbox's run-time restrictions (no wall clock, no file access, ...)
-still guard them. Passing them through too would save another ~3 ms of CPU and ~30 KiB per
-instance (measured with 1.35); that is not worth losing the sandbox where the workflow's own code
-lives. What that re-import no longer pays is compiling the source: the worker runs with
-PYTHONDONTWRITEBYTECODE (the Docker image and the dev shell set it), so every re-import compiled
-the module again. `CompiledOnce` keeps the compiled code objects (immutable, keyed by path, size
-and mtime) for the modules of the `workflows` package; each run still executes them afresh.
+A passed-through module is imported once per worker, not once per run: its module-level values and
+class attributes are shared by every incident the worker runs, and its own imports (`datetime`, ...)
+are the real modules, not the sandbox's restricted proxies. So what the sandbox would refuse at run
+time in that code is checked in its source instead (tests/test_sandbox_helpers.py, for every module
+of the package): no mutable module-level value or class attribute, no wall clock, randomness or file
+access. The sandbox still runs every activation under its thread-local builtins and import guard.
+Re-importing the workflow modules for every new incident cost 15 to 20 % of the worker's CPU per
+incident in a mass event (bench/results/profile.md, "Who waits in a surge") and their helpers about
+half of creating an instance before that.
 
 Everything else of groupdesk, the database, the outbox and Twilio included, stays out: a workflow
 that imported it would be re-imported in the sandbox and fail on its restrictions, and
@@ -28,61 +25,12 @@ tests/test_sandbox_imports.py checks that no workflow module imports it at all.
 
 from __future__ import annotations
 
-import importlib.machinery
-import os
-import sys
-import threading
 from dataclasses import dataclass
-from types import CodeType
 
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-WORKFLOW_MODULES = ("workflows.corrective", "workflows.group_incident", "workflows.periodic_report")
-WORKFLOW_HELPERS = (
-    *(f"workflows.{name}" for name in ("board", "checks", "child_runner", "deadline_timer", "effects",
-                                        "promise_checks", "tell_checks", "amend_checks", "finding_checks")),
-    *(f"workflows.machine.{name}" for name in ("amend", "children", "corrective", "follow_up", "incident", "lines",
-                                                "messages", "ops",
-                                                "outcome_kinds", "people", "periods", "plan", "progress",
-                                                "promises", "record", "steps", "tell", "timers", "findings")),
-)
-PASSTHROUGH = ("groupdesk.core", "workflows.machine", *WORKFLOW_HELPERS)
-
-
-class _CachedCodeLoader(importlib.machinery.SourceFileLoader):
-    """A source loader that compiles (or unmarshals) a file once and hands out the same code object."""
-
-    codes: dict[tuple[str, int, int], CodeType] = {}
-    lock = threading.Lock()
-
-    def get_code(self, fullname: str) -> CodeType:
-        stat = os.stat(self.path)
-        key = (self.path, stat.st_size, stat.st_mtime_ns)
-        code = self.codes.get(key)
-        if code is None:
-            code = super().get_code(fullname)
-            with self.lock:
-                self.codes[key] = code
-        return code
-
-
-class CompiledOnce:
-    """A meta-path finder for the `workflows` package: its modules load through `_CachedCodeLoader`."""
-
-    @classmethod
-    def find_spec(cls, name: str, path=None, target=None):
-        if name != "workflows" and not name.startswith("workflows."):
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
-            spec.loader = _CachedCodeLoader(spec.loader.name, spec.loader.path)
-        return spec
-
-    @classmethod
-    def install(cls) -> None:
-        if cls not in sys.meta_path:
-            sys.meta_path.insert(0, cls)
+PASSTHROUGH = ("groupdesk.core", "workflows")
 
 
 @dataclass(frozen=True)
@@ -108,7 +56,6 @@ class ContextOutside(SandboxedWorkflowRunner):
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    CompiledOnce.install()
     return ContextOutside(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
