@@ -32,7 +32,8 @@ class FakeTwilio:
     posts: list[dict] = field(default_factory=list)
     gets: list[dict] = field(default_factory=list)
     accepted: list[dict] = field(default_factory=list)
-    script: list[object] = field(default_factory=list)  # per POST: None (accept), an int status, or ("hang", s)
+    # per POST: None (accept), an int status, ("hang", s) or ("hold", a threading.Event: answered once it is set)
+    script: list[object] = field(default_factory=list)
     refuse: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # To -> (status, code, message)
     auth_headers: list[str] = field(default_factory=list)
     delay: float = 0.0  # a slow gateway: accept the message, then take this long to answer
@@ -60,10 +61,13 @@ class FakeTwilio:
         self.posts.append(form)
         self.auth_headers.append(request.headers.get("Authorization", ""))
         action = self.script.pop(0) if self.script else None
-        if isinstance(action, tuple) and action[0] == "hang":
+        if isinstance(action, tuple) and action[0] in ("hang", "hold"):
             self._accept(form)  # accepted, but the answer never arrives in time
             self.hanging += 1
-            time.sleep(action[1])
+            if action[0] == "hang":
+                time.sleep(action[1])
+            else:
+                action[1].wait(60)
             self.hanging -= 1
             return Response("{}", status=201, content_type="application/json")
         if self.delay and action is None and form.get("To") not in self.refuse:
