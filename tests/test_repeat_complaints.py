@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from helpers import messages, running_worker, start, state, visible
+from helpers import messages, patient_follow_ups, running_worker, setup_for, start, state, visible
+from groupdesk.playbooks.loader import find_playbook
 from groupdesk.web.app import create_app
 from web_helpers import signed_in
 from groupdesk.engine.client import incident_id_for
@@ -20,13 +21,17 @@ from groupdesk.core import search_attributes as sa
 DRILL = dict(drill=True, time_scale=20_000.0)
 
 
-async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lead(dev_env, settings, make_start):
+async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lead(dev_env, tmp_path, make_start):
     env = dev_env
+    # the first incident's survey stays open while the second is started and checked: 60 days, not 13 s of wall time
+    patient = patient_follow_ups(tmp_path)
+    settings = setup_for(tmp_path / "data", GROUPDESK_PLAYBOOKS_DIR=patient).settings
+    playbook = find_playbook(patient, "smart-meter-group-complaint")
     phone = f"+86138{random.randint(10_000_000, 99_999_999)}"
     base = incident_id_for("xicheng", phone, datetime.now(timezone.utc), settings.hash_key())
 
     def again(**overrides):
-        return make_start(lead_phone=phone, incident_id=base, **DRILL, **overrides)
+        return make_start(lead_phone=phone, incident_id=base, playbook=playbook, **DRILL, **overrides)
 
     async with running_worker(env, settings):
         a = await start(env, settings, again())
@@ -63,7 +68,7 @@ async def test_a_repeat_complaint_opens_a_linked_incident_and_tells_the_hall_lea
         await talk_accepted(b)
         await answer_follow_up(b, 3)  # (2 or less would reopen it: seed 004)
         await b.result()
-        other = make_start(lead_phone=phone, hall_id="dongcheng", started_by="wu.fang", **DRILL,
+        other = make_start(lead_phone=phone, hall_id="dongcheng", started_by="wu.fang", playbook=playbook, **DRILL,
                            incident_id=incident_id_for("dongcheng", phone, datetime.now(timezone.utc),
                                                        settings.hash_key()))
         d = await start(env, settings, other)
