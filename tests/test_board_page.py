@@ -26,6 +26,8 @@ async def test_first_page_is_a_page_with_the_overdue_first_and_counts_of_all(dev
         # its step's deadline is published by its first task; the board sees it pass on its own clock
         await visible(dev_env.client, f'WorkflowId = "{late.incident_id}" AND {sa.NEXT_DEADLINE.name} IS NOT NULL',
                       tries=300)
+        for request in calm:  # counted as open only once visibility has them
+            await visible(dev_env.client, f'WorkflowId = "{request.incident_id}"', tries=300)
         gateway = Gateway(dev_env.client, settings)
         now = datetime.now(timezone.utc)
         page = await first_page(gateway, list_query(status="open"), {playbook.id: playbook}, now=now, size=2)

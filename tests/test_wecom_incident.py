@@ -110,6 +110,9 @@ async def test_staff_on_wecom_the_complainant_on_sms_and_the_director_approves_b
         # the next step tells the complainant: by SMS, always
         await record(handle, "metering_explanation", "not_accepted", "feng.tao")
         await until(lambda: [m for m in aliyun.accepted if m["phone"] == LEAD], "the complainant got no SMS")
+        # the provider has it; the batch marks its rows once every answer is back, before the worker stops
+        await until(lambda: all(r.status not in ("queued", "sending") for r in Outbox(settings).list(handle.id)),
+                    "the last batch's rows were never marked")
 
     rows = Outbox(settings).list(handle.id)
     assert {r.channel for r in rows if r.recipient == "lead_complainant"} == {"sms"}
