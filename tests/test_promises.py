@@ -179,6 +179,9 @@ async def test_corrective_actions_and_frequent_outage_lines_through_the_cli_and_
         warned = sorted(m.recipient for m in outbox.list(second) if m.purpose == "feeder_warning")
         assert warned == ["gao.feng", "grid.duty", "wang.jun"]
         assert "10KV杨柳线" in next(m.body for m in outbox.list(second) if m.purpose == "feeder_warning")
+        for quiet in (same, third):  # their first batch (the one a warning goes out with) has landed
+            await wait_for(Incident.of(dev_env.client.get_workflow_handle(quiet)),
+                           lambda s: any("/step_started/" in d.key for d in s.deliveries), timeout=60)
         assert not [m for i in (same, third) for m in outbox.list(i) if m.purpose == "feeder_warning"]
 
         lines = json.loads((await cli(env, "lines", "--json")).stdout)
