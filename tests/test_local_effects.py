@@ -222,8 +222,13 @@ async def test_a_batch_decided_while_another_is_at_the_provider_waits_for_it_and
         finally:
             release.set()
         await answering
-        await wait_for(handle, lambda s: any("/talk_with_lead#1/step_started/" in d.key for d in s.deliveries))
-        history = await handle.fetch_history()
+
+        async def second_batch_landed():  # read from the history, not by a query (README, "Replay hazards")
+            history = await handle.fetch_history()
+            return history if len([s for s in local_activity_spans(history.events) if s[0] == "send_batch"]) >= 2 \
+                else None
+
+        history = await until(second_batch_landed, "the talk with the lead's batch never landed", 60)
     spans = [span for span in local_activity_spans(history.events) if span[0] == "send_batch"]
     answered = [e.event_time.ToDatetime() for e in history.events
                 if e.HasField("workflow_execution_update_accepted_event_attributes")]
