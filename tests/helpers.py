@@ -370,10 +370,22 @@ def patient_follow_ups(root: Path, days: int = 60) -> Path:
 
     copy = root / "playbooks-patient"
     shutil.copytree(REPO_ROOT / "playbooks", copy)
-    for path in copy.glob("*.yaml"):
+    return made_patient(copy, days)
+
+
+def made_patient(playbooks: Path, days: int = 60) -> Path:
+    """The playbooks in this folder, changed in place so that their follow-ups wait `days` (patient_follow_ups)."""
+    for path in playbooks.glob("*.yaml"):
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace("expires_after: 3d", f"expires_after: {days}d"), encoding="utf-8")
-    return copy
+    return playbooks
+
+
+def patient_playbook(root: Path):
+    """The smart-meter playbook of patient_follow_ups, for a start (`make_start(playbook=...)`)."""
+    from groupdesk.playbooks.loader import find_playbook
+
+    return find_playbook(patient_follow_ups(root), "smart-meter-group-complaint")
 
 
 def split_by_query(events) -> int:

@@ -31,7 +31,7 @@ from groupdesk.playbooks.loader import load_playbooks
 from groupdesk.web.app import create_app
 from groupdesk.web.incident_view import timeline
 from groupdesk.engine.client import connect
-from helpers import WF, ahead, run_cli, setup_for, start, until, visible
+from helpers import WF, ahead, made_patient, run_cli, setup_for, start, until, visible
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -62,10 +62,8 @@ def to(fake, number: str, provider: str) -> list[dict]:
 async def test_a_drill_through_approval_and_follow_up_by_pushed_replies(provider, dev_env, tmp_path, httpserver,
                                                                          make_start):
     fake = fake_for(provider, httpserver)
-    playbooks = approved_playbooks(tmp_path, provider, fake)
-    for path in playbooks.glob("*.yaml"):  # the survey waits 60 days (4 min here), not 3 (13 s): see patient_follow_ups
-        path.write_text(path.read_text("utf-8").replace("expires_after: 3d", "expires_after: 60d"), "utf-8")
-    settings = settings_for(provider, fake, tmp_path, playbooks)
+    # the survey waits 60 days (4 min here), not 3 (13 s)
+    settings = settings_for(provider, fake, tmp_path, made_patient(approved_playbooks(tmp_path, provider, fake)))
     app = create_app(settings, client=dev_env.client)
     base = f"/{provider}/{WEBHOOK_TOKEN}"
     async with build_worker(dev_env.client, settings), httpx.AsyncClient(

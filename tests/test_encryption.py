@@ -13,8 +13,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
 from groupdesk.engine.codec import CodecSettingsError, EncryptionCodec, data_converter, parse_keys
-from groupdesk.playbooks.loader import find_playbook
-from helpers import patient_follow_ups, setup_for, split_by_query, until
+from helpers import patient_playbook, setup_for, split_by_query, until
 from groupdesk.core.models import IncidentState, RecordFollowUp, RecordOutcome
 from groupdesk.incidents.gateway.handles import Incident
 from groupdesk.messaging.outbox import Outbox
@@ -79,7 +78,7 @@ async def test_raw_history_holds_no_name_or_phone_and_replays_with_the_codec(dev
     address = dev_env.client.service_client.config.target_host
     sealed = await Client.connect(address, data_converter=data_converter(settings))
     async with build_worker(sealed, settings):
-        patient = find_playbook(patient_follow_ups(tmp_path), "smart-meter-group-complaint")  # the survey waits 26 s
+        patient = patient_playbook(tmp_path)  # the survey waits 26 s
         request = make_start(incident_id=f"enc-{uuid.uuid4().hex[:8]}", drill=True, time_scale=200000.0,
                              lead_name="欧阳建国", lead_phone="13912345678", playbook=patient)
         handle = await start_incident(sealed, settings, request)

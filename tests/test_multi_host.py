@@ -27,8 +27,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up, record, wait_for
 from groupdesk.core.models import IncidentState
 from groupdesk.messaging.outbox import Outbox
-from groupdesk.playbooks.loader import find_playbook
-from helpers import approval_code_by_sms, patient_follow_ups, quiet_port, setup_for
+from helpers import approval_code_by_sms, patient_playbook, quiet_port, setup_for
 
 pytestmark = pytest.mark.devserver
 INCIDENTS = 6
@@ -82,7 +81,7 @@ async def test_two_hosts_one_killed_mid_send_every_message_once(dev_env, postgre
         paths = list(PATHS.items())
         handles = []
         # surveys that wait (60 days, 4 min here, not 13 s): a task that waits out the killed worker must not lose it
-        patient = find_playbook(patient_follow_ups(tmp_path), "smart-meter-group-complaint")
+        patient = patient_playbook(tmp_path)
         for n in range(INCIDENTS):
             request = make_start(incident_id=f"hosts-{n}-{uuid.uuid4().hex[:6]}", drill=True, time_scale=20000.0,
                                  lead_phone=f"1380013{n:04d}", playbook=patient)

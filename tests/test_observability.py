@@ -19,8 +19,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.runtime.logs import configure_logging
 from groupdesk.web.app import create_app
-from groupdesk.playbooks.loader import find_playbook
-from helpers import patient_follow_ups, quiet_port, setup_for
+from helpers import patient_playbook, quiet_port, setup_for
 from web_helpers import signed_in
 
 
@@ -49,7 +48,7 @@ async def test_worker_and_console_expose_metrics_and_health_after_a_drill(dev_en
         assert fetch(f"http://127.0.0.1:{health}/healthz") == (200, '{"status":"ok"}')
         settings = setup.settings
         client = await connect(settings)  # as the worker does: payloads sealed with the production keys
-        patient = find_playbook(patient_follow_ups(tmp_path), "smart-meter-group-complaint")  # survey: 5 s -> 100 s
+        patient = patient_playbook(tmp_path)  # survey: 5 s -> 100 s
         request = make_start(incident_id=f"obs-{uuid.uuid4().hex[:8]}", drill=True, time_scale=50000.0,
                              playbook=patient)
         handle = await start_incident(client, settings, request)

@@ -19,8 +19,7 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.drills.smart_meter import PATHS, answer_follow_up
 from groupdesk.core.models import IncidentState
 from groupdesk.messaging.outbox import ABANDONED_AFTER, Outbox
-from groupdesk.playbooks.loader import find_playbook
-from helpers import patient_follow_ups, setup_for, until
+from helpers import patient_playbook, setup_for, until
 
 pytestmark = pytest.mark.devserver
 INCIDENTS = 8
@@ -46,7 +45,7 @@ async def test_sigkill_one_of_two_workers_mid_batch(dev_env, tmp_path, make_star
         paths = list(PATHS.items())
         handles = []
         # surveys that wait (60 days, 4 min here, not 13 s): a task that waits out the killed worker must not lose it
-        patient = find_playbook(patient_follow_ups(tmp_path), "smart-meter-group-complaint")
+        patient = patient_playbook(tmp_path)
         for n in range(INCIDENTS):
             request = make_start(incident_id=f"pair-{n}-{uuid.uuid4().hex[:6]}", drill=True, time_scale=20000.0,
                                  lead_phone=f"1380013{n:04d}", playbook=patient)
