@@ -62,7 +62,7 @@ def test_a_tampered_chain_is_not_resealed(archive, tmp_path):  # noqa: F811
 async def test_backfill_archives_what_closed_before_the_archive(dev_env, dev_setup, tmp_path, make_start):
     from groupdesk.drills.smart_meter import answer_follow_up, talk_accepted
     from groupdesk.storage import open_database
-    from helpers import run_cli, start
+    from helpers import patient_playbook, run_cli, start
     from worker import build_worker
 
     shared = dev_setup.but(GROUPDESK_HASH_KEY="h" * 40)
@@ -70,7 +70,8 @@ async def test_backfill_archives_what_closed_before_the_archive(dev_env, dev_set
     async with build_worker(dev_env.client, worker_settings):
         handle = await start(dev_env, worker_settings, make_start(
             incident_id=f"backfill-{uuid.uuid4().hex[:8]}", drill=True, time_scale=20_000.0,
-            registration={"category": "business", "account_no": "1234-5678"}))
+            registration={"category": "business", "account_no": "1234-5678"},
+            playbook=patient_playbook(tmp_path)))  # its survey waits for the answer
         await talk_accepted(handle)
         await answer_follow_up(handle, 4)
         await handle.result()
