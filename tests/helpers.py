@@ -381,6 +381,17 @@ def made_patient(playbooks: Path, days: int = 60) -> Path:
     return playbooks
 
 
+async def survey_sent(handle):
+    """The state once the follow-up survey has gone out: waited for until its moment (a scaled working day after
+    the close, which a holiday can stretch to 9 days: 78 s at 10,000x) and a minute more."""
+    from groupdesk.drills.smart_meter import wait_for
+
+    st = await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.send_at is not None, timeout=60)
+    send_at = st.follow_up.send_at if st.follow_up.send_at.tzinfo else st.follow_up.send_at.replace(tzinfo=timezone.utc)
+    left = (send_at - datetime.now(timezone.utc)).total_seconds()
+    return await wait_for(handle, lambda s: s.follow_up.sent, timeout=max(0.0, left) + 60)
+
+
 def patient_playbook(root: Path):
     """The smart-meter playbook of patient_follow_ups, for a start (`make_start(playbook=...)`)."""
     from groupdesk.playbooks.loader import find_playbook

@@ -18,7 +18,7 @@ from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.gateway import Gateway, Incident
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.people.permissions import acting_as
-from helpers import quiet_port, setup_for, start
+from helpers import quiet_port, setup_for, start, survey_sent
 from machine_helpers import DIRECTORY
 from test_console_browser import A11Y_JS, IDENTIFIER, LAYOUT_JS, SHOTS, SIZES, ZH_TEXT_JS
 from web_helpers import serving
@@ -77,7 +77,7 @@ async def test_the_complainant_answers_the_survey_on_their_phone(site, dev_env, 
     for step, outcome, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
                                  ("talk_with_lead", "accepted", "sun.li")):
         await incident.record_outcome(RecordOutcome(step=step, outcome=outcome, actor=actor))
-    await wait_for(incident, lambda s: s.follow_up is not None and s.follow_up.sent, timeout=60)
+    await survey_sent(incident)
     await page.goto(link)
     await expect(page.locator("#survey")).to_be_visible()
     assert await page.evaluate(LAYOUT_JS) == [] and await page.evaluate(A11Y_JS) == []

@@ -28,7 +28,7 @@ from groupdesk.messaging.status_links import StatusLinks
 from groupdesk.people.permissions import Forbidden, acting_as
 from groupdesk.web.app import create_app
 from groupdesk.web.status_page import Limiter
-from helpers import setup_for, start
+from helpers import setup_for, start, survey_sent
 from machine_helpers import DIRECTORY, drain, new_machine, sends
 
 LINK = re.compile(r"/s/([A-Za-z0-9_-]{22})\b")
@@ -231,7 +231,7 @@ async def test_the_page_the_visit_the_information_the_answer_revocation_and_the_
         for step, outcome_name, actor in (("move_to_vip_room", "done", "zhao.min"), ("keep_order", "done", "qian.lei"),
                                           ("talk_with_lead", "accepted", "sun.li")):
             await handle.record_outcome(RecordOutcome(step=step, outcome=outcome_name, actor=actor))
-        await wait_for(handle, lambda s: s.follow_up is not None and s.follow_up.sent, timeout=60)
+        await survey_sent(handle)
         due = await _get(app, f"/s/{token}")
         assert 'id="survey"' in due.text and "请您对我们的处理进行评价" in due.text
         bad = await _post(app, f"/s/{token}/answer", {"score": "9"})
