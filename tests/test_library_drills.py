@@ -18,6 +18,7 @@ from groupdesk.messaging.outbox import Outbox
 from typer.testing import CliRunner
 
 from groupdesk.cli import app
+from helpers import patient_follow_ups
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -25,8 +26,10 @@ SCALE = 20_000  # 1 working day (the follow-up) in about 5 s
 
 
 @pytest.fixture
-async def world(dev_env, dev_setup):
-    env, settings = dev_setup.env, dev_setup.settings
+async def world(dev_env, dev_setup, tmp_path):
+    # surveys that wait for the answer: a few CLI steps after it is sent can outlast 13 s on a loaded host
+    setup = dev_setup.but(GROUPDESK_PLAYBOOKS_DIR=patient_follow_ups(tmp_path))
+    env, settings = setup.env, setup.settings
     async with build_worker(dev_env.client, settings):
         halls = json.loads((await cli(env, "directory", "--json")).stdout)
         yield env, settings, next(h for h in halls if h["id"] == "xicheng")["roles"]

@@ -14,7 +14,7 @@ from groupdesk.drills.smart_meter import wait_for
 from groupdesk.incidents.gateway import Gateway
 from groupdesk.messaging.outbox import Outbox
 from groupdesk.web.app import create_app
-from helpers import run_cli as cli, setup_for
+from helpers import patient_follow_ups, run_cli as cli, setup_for
 from web_helpers import signed_in
 from worker import build_worker
 
@@ -25,7 +25,8 @@ START = ["start", "--hall", "xicheng", "--lead-name", "李秀英", "--drill", "-
 
 
 def environment(dev_env, tmp_path):
-    return setup_for(tmp_path, dev_env, queue="people")
+    """Playbooks whose surveys wait for the answer (a CLI step after it is sent can outlast 13 s on a loaded host)."""
+    return setup_for(tmp_path, dev_env, queue="people", GROUPDESK_PLAYBOOKS_DIR=patient_follow_ups(tmp_path))
 
 
 async def show(env, incident_id) -> dict:
