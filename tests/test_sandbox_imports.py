@@ -20,20 +20,16 @@ from groupdesk.runtime.config import REPO_ROOT
 from groupdesk.core import activities as declared
 from groupdesk.core.activities import activity_name, implements
 from groupdesk.core.models import SendMessages, SendResult
+from test_sandbox_helpers import WORKFLOW_CODE
 from workflows.sandbox import workflow_runner
 
 pytestmark = pytest.mark.server  # the server tier: each module is imported in a fresh process
 
-WORKFLOW_MODULES = sorted(".".join(p.relative_to(REPO_ROOT).with_suffix("").parts)
-                          for p in (REPO_ROOT / "workflows").rglob("*.py") if p.stem not in ("__init__", "sandbox"))
+WORKFLOW_MODULES = [n for n in WORKFLOW_CODE if n != "workflows.sandbox"]  # the worker's, not workflow code
 CORE_MODULES = sorted(f"groupdesk.core.{p.stem}" for p in (REPO_ROOT / "groupdesk" / "core").glob("*.py")
                       if p.stem != "__init__")
 OUTBOX = "groupdesk.messaging.outbox"  # I/O for certain: the check must catch it
 IO_LIBRARIES = ("sqlite3", "_sqlite3", "sqlalchemy", "twilio", "psycopg", "fastapi", "httpx", "structlog")
-
-
-def module_source(module: str) -> str:
-    return (REPO_ROOT / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
 
 
 @functools.cache
