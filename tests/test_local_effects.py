@@ -168,15 +168,23 @@ async def test_an_action_that_meets_a_firing_timer_is_sent_again_not_refused(dev
 
 
 def local_activity_spans(events) -> list[tuple[str, datetime, datetime]]:
-    """Each local activity's (type, when the workflow scheduled it, when it finished), from its marker."""
+    """Each local activity's (type, when the worker scheduled it, when it finished), from its marker.
+
+    The marker's own complete_time is the workflow's clock when the task began plus the run time, which falls
+    short of the moment by however late the activity started (it can read earlier than the schedule time), so a
+    batch's end is its result's finished_at: the worker's clock, which the workflow counts its timers from."""
+    def at(t: dict) -> datetime:  # as the events' times: naive UTC
+        return datetime.fromtimestamp(t["seconds"] + t.get("nanos", 0) / 1e9, timezone.utc).replace(tzinfo=None)
+
     spans = []
     for e in events:
         details = e.marker_recorded_event_attributes.details if e.HasField("marker_recorded_event_attributes") else {}
         if "data" in details:
             data = json.loads(details["data"].payloads[0].data)
-            at = lambda t: datetime.fromtimestamp(t["seconds"] + t.get("nanos", 0) / 1e9,  # noqa: E731
-                                                  timezone.utc).replace(tzinfo=None)  # as the events' times
-            spans.append((data["activity_type"], at(data["original_schedule_time"]), at(data["complete_time"])))
+            result = json.loads(details["result"].payloads[0].data) if "result" in details else None
+            finished = datetime.fromisoformat(result["finished_at"]).replace(tzinfo=None) \
+                if isinstance(result, dict) and result.get("finished_at") else at(data["complete_time"])
+            spans.append((data["activity_type"], at(data["original_schedule_time"]), finished))
     return spans
 
 
