@@ -37,13 +37,20 @@ class DeadlineTimer:
         self._keep_or_arm(due, clock, keep_sooner=bool(ahead) and not ahead[0].kind.startswith("follow_up"))
         return self.task
 
+    def running(self) -> asyncio.Task | None:
+        """The timer as it runs, untouched (None when none runs)."""
+        return self.task if self.task is not None and not self.task.done() else None
+
     def wakes_at(self) -> datetime | None:
         """When the running timer is due (None when none runs)."""
         return self.due if self.task is not None and not self.task.done() else None
 
-    def forget_if_fired(self, task: asyncio.Task | None) -> None:
-        if task is not None and task.done():
-            self.task, self.due = None, None
+    def forget_if_fired(self, task: asyncio.Task | None) -> datetime | None:
+        """What a timer that fired was set for (None if it has not fired)."""
+        if task is None or not task.done() or task.cancelled():
+            return None
+        fired, self.task, self.due = self.due, None, None
+        return fired
 
     def _keep_or_arm(self, due: datetime | None, clock: datetime, keep_sooner: bool) -> None:
         """One timer for `due` on `clock`; a running one is kept when `due` moved later (it fires early)."""

@@ -10,7 +10,9 @@
   child workflow (workflows/child_runner.py).
 - The clock: a timer armed in a workflow task starts only when the task completes, after its local
   activities; `clock()` is the later of workflow.now() and when the last batch finished (the worker's clock,
-  read from the batch's marker on replay), so deadlines are counted from when the messages went out.
+  read from the batch's marker on replay), so deadlines are counted from when the messages went out. In the
+  task a batch landed in, it is the landing itself: core may hand a landing to the next task (it answered a
+  query meanwhile) where replay hands it to the task that ran the batch, and both must count the same.
 """
 
 from __future__ import annotations
@@ -72,12 +74,28 @@ class Effects:
         self.in_flight: set[asyncio.Task] = set()
         self.awaiting_children: set[asyncio.Task] = set()  # apart: a waited-for child must not look busy
         self.landed_at: datetime | None = None  # when the last batch finished, by the worker's clock
+        self.landed_in = 0  # the workflow task it landed in (its history length)
+        self.sent_on: datetime | None = None  # the workflow's clock when the last local activity was scheduled
         self.running = asyncio.Lock()  # held by the local activity in flight: one at a time (`_local`)
+        self.local = 0  # local activities running or waiting for the one that runs
 
-    def clock(self) -> datetime:
-        """Now, for firing what is due and arming a timer: never earlier than the last batch's end."""
+    def clock(self, fired: datetime | None = None) -> datetime:
+        """Now, for firing what is due and arming a timer: never earlier than the last batch's end. A turn woken
+        by the deadline timer counts from the moment it was `fired` for, and a turn in the task a batch landed in
+        from the landing: core can hand a fired timer to a task on a stale clock, and a landing to the next task,
+        where replay does neither (README, "Replay hazards")."""
         now = workflow.now()
+        if not self.one_at_a_time:  # an incident of the previous release: as it counted
+            return max(now, self.landed_at) if self.landed_at else now
+        if fired is not None:
+            now = fired
+        elif self.landed_at is not None and self.landed_in == workflow.info().get_current_history_length():
+            now = max(self.landed_at, self.sent_on or self.landed_at)  # a worker's clock behind the server's
         return max(now, self.landed_at) if self.landed_at else now
+
+    def busy(self) -> bool:
+        """A local activity runs or waits to: what follows from it is decided once it has landed."""
+        return self.local > 0
 
     def launch(self) -> None:
         """This transition's effects: working-day deadlines each, the child starts, one batch for its messages."""
@@ -91,6 +109,7 @@ class Effects:
                 else:
                     sends.append(effect)
         if sends:
+            self.local += 1  # counted from now: its local activity starts at the event loop's next turn
             self._track(self._send_batch(sends))
 
     def _track(self, coro) -> None:
@@ -107,6 +126,7 @@ class Effects:
         count leaves the snapshot's years."""
         due = workdays.add_on(self.machine.start.workdays, effect.start, effect.working_days)
         if due is None:
+            self.local += 1
             self._track(self._working_days(effect))
         else:
             self.machine.apply_working_days(effect, due)
@@ -114,16 +134,22 @@ class Effects:
     async def _working_days(self, effect: ResolveWorkingDays) -> None:
         due = await self._local(
             declared.working_day_deadline, WorkingDeadline(start=effect.start, working_days=effect.working_days),
-            start_to_close_timeout=timedelta(seconds=10))
+            counted=True, start_to_close_timeout=timedelta(seconds=10))
         self.machine.apply_working_days(effect, due)
         self.wake()
 
-    async def _local(self, activity, arg, **options):
+    async def _local(self, activity, arg, counted: bool = False, **options):
         """Run a local activity once none other of this incident runs. Local activities that run together resolve
         in the order they finish, and on replay in the order they were scheduled (temporalio/sdk-python#1578): a
         batch started beside a slow one could resume the workflow in another order on replay than it ran."""
-        async with self.running if self.one_at_a_time else contextlib.nullcontext():
-            return await workflow.execute_local_activity(activity, arg, **options)
+        if not counted:  # else counted in `local` when its task was made
+            self.local += 1
+        try:
+            async with self.running if self.one_at_a_time else contextlib.nullcontext():
+                self.sent_on = workflow.now()
+                return await workflow.execute_local_activity(activity, arg, **options)
+        finally:
+            self.local -= 1
 
     async def _send_batch(self, requests: list[SendMessages]) -> None:
         policy = sms_retry(self.machine.start.time_scale)
@@ -131,7 +157,7 @@ class Effects:
         while pending:
             try:
                 result = await self._local(
-                    declared.send_batch, SendBatch(requests=pending, attempt=attempt),
+                    declared.send_batch, SendBatch(requests=pending, attempt=attempt), counted=attempt == 1,
                     start_to_close_timeout=SMS_TIMEOUT, retry_policy=WHOLE_RETRY)
             except ActivityError as err:
                 for request in pending:
@@ -140,15 +166,17 @@ class Effects:
                 return
             if result.finished_at is not None:
                 self.landed_at = max(result.finished_at, self.landed_at or result.finished_at)
+                self.landed_in = workflow.info().get_current_history_length()
+            now = self.clock() if self.one_at_a_time else workflow.now()
             again, wait = [], 0.0
             for request, outcome in zip(pending, result.outcomes):
                 if outcome.result is not None:
-                    self.machine.record_sent(request, outcome.result, workflow.now())
+                    self.machine.record_sent(request, outcome.result, now)
                 elif outcome.retryable and attempt < policy.maximum_attempts:
                     again.append(request)
                     wait = max(wait, outcome.retry_after)  # a provider's rate window: not hammered
                 else:
-                    self.machine.park_failure(request, outcome.error, attempt, workflow.now())
+                    self.machine.park_failure(request, outcome.error, attempt, now)
             self.wake()  # publish what changed (an approval key, a failure) once nothing is in flight
             if again:
                 await workflow.sleep(max(backoff(policy, attempt), timedelta(seconds=wait)), summary="SMS retry backoff")

@@ -9,6 +9,7 @@ incidents started by an earlier release are honoured as the README's versioning 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from temporalio import workflow
@@ -47,6 +48,16 @@ from workflows.deadline_timer import DeadlineTimer
 from workflows.effects import Effects
 
 
+def timer_counted_first(handler):
+    """Before an update or a signal is applied: what the deadline timer is set for, once the task's clock has
+    passed it (`GroupIncidentWorkflow.catch_up`)."""
+    @functools.wraps(handler)
+    def counted(self, arg):
+        self.catch_up()
+        return handler(self, arg)
+    return counted
+
+
 @workflow.defn(name="GroupIncident")
 class GroupIncidentWorkflow:
     @workflow.init
@@ -69,11 +80,12 @@ class GroupIncidentWorkflow:
 
     @workflow.run
     async def run(self, start: StartIncident) -> IncidentState:
+        fired = None  # what the deadline timer that woke this turn was set for
         while self.machine.state.status == "open":
             # What is due first, then everything in one launch: an update's messages and the reminders that
             # fell due meanwhile go out in one batch (one marker), not two.
             seen = len(self.machine.state.timeline)
-            self.machine.fire_due(self.effects.clock())
+            self.machine.fire_due(self.effects.clock(fired))
             self.count(self.machine.state.timeline[seen:])
             self.effects.launch()
             if self.machine.state.status != "open":
@@ -82,7 +94,7 @@ class GroupIncidentWorkflow:
             if self.history_too_long() and await self.quiet():
                 workflow.continue_as_new(self.machine.continue_as_new(
                     workflow.now(), workflow.info().get_current_history_length()))
-            await self.sleep_until_due_or_woken()
+            fired = await self.sleep_until_due_or_woken(self.effects.clock(fired))
         if self.previous_release:  # this release's incidents close without one: closed is Temporal's "Completed"
             self.publish()
         self.effects.launch()
@@ -115,14 +127,33 @@ class GroupIncidentWorkflow:
         await workflow.wait_condition(lambda: not self.effects.in_flight and workflow.all_handlers_finished())
         return not self.machine.effects and self.machine.state.status == "open"
 
-    async def sleep_until_due_or_woken(self) -> None:
-        """Until woken, a new effect, something landed, or the one deadline timer fired."""
+    async def sleep_until_due_or_woken(self, clock: datetime) -> datetime | None:
+        """Until woken, a new effect, something landed, or the one deadline timer fired (then what it was set for).
+        While a batch is in flight the timer is left as it is and armed once the batch has landed: a timer armed
+        before the landing and again after is two commands where core splits the task (it answered a query
+        meanwhile) and one on replay."""
         self.woken = False
-        timer = self.timer.arm_for(self.machine, self.effects.clock())
+        if self.effects.busy() and not self.previous_release:
+            timer = self.timer.running()
+        else:
+            timer = self.timer.arm_for(self.machine, clock)
         flying = len(self.effects.in_flight)
         await workflow.wait_condition(lambda: self.woken or bool(self.machine.effects)
                                       or len(self.effects.in_flight) < flying or (timer is not None and timer.done()))
-        self.timer.forget_if_fired(timer)
+        return self.timer.forget_if_fired(timer)
+
+    def catch_up(self) -> None:
+        """Fire and send what the running deadline timer is set for if the task's clock has passed it, counted
+        from that moment, as the timer's own turn would. Replay hands an update the task's jobs before a timer
+        that fired in it, where a worker taking an incident over ran the timer's turn first (README, "Replay
+        hazards"): both now send the same batch before the update."""
+        due = self.timer.wakes_at()
+        if self.previous_release or due is None or due > workflow.now() or self.machine.state.status != "open":
+            return
+        seen = len(self.machine.state.timeline)
+        self.machine.fire_due(self.effects.clock(due))
+        self.count(self.machine.state.timeline[seen:])
+        self.effects.launch()
 
     def publish(self) -> None:
         """The board's search attributes, once what is in flight has landed (in the same workflow task)."""
@@ -133,6 +164,7 @@ class GroupIncidentWorkflow:
     # ---- what people do -----------------------------------------------------------------
 
     @workflow.update
+    @timer_counted_first
     def record_outcome(self, req: RecordOutcome) -> Ack:
         self.machine.record_outcome(req, workflow.now())
         return self.acknowledge()
@@ -142,6 +174,7 @@ class GroupIncidentWorkflow:
         checks.check_outcome(self.machine, req, workflow.now())
 
     @workflow.update
+    @timer_counted_first
     def decide_approval(self, req: DecideApproval) -> Ack:
         now = workflow.now()
         opened = self.machine.decide(req, now)
@@ -156,6 +189,7 @@ class GroupIncidentWorkflow:
         checks.check_approval(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def record_follow_up(self, req: RecordFollowUp) -> Ack:
         self.machine.answer_follow_up(req, workflow.now())
         return self.acknowledge()
@@ -165,6 +199,7 @@ class GroupIncidentWorkflow:
         checks.check_follow_up(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def retry_action(self, req: RetryAction) -> Ack:
         """Ops: run a parked action again; messages go to whoever the directory names now."""
         self.machine.retry(req, workflow.now())
@@ -175,6 +210,7 @@ class GroupIncidentWorkflow:
         checks.check_parked(self.machine, req.step, req.actor, f"retry {req.step}", req.roles)
 
     @workflow.update
+    @timer_counted_first
     def skip_action(self, req: SkipAction) -> Ack:
         self.machine.skip(req, workflow.now())
         return self.acknowledge()
@@ -187,6 +223,7 @@ class GroupIncidentWorkflow:
         checks.require_bounded("reason", checks.bounds.note_problem(req.reason))
 
     @workflow.update
+    @timer_counted_first
     def migrate_playbook(self, req: MigratePlaybook) -> Ack:
         self.machine.migrate(req, workflow.now())
         return self.acknowledge()
@@ -196,6 +233,7 @@ class GroupIncidentWorkflow:
         checks.check_migration(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def record_reset(self, req: RecordReset) -> Ack:
         """Written right after an ops reset, into the new run: who reset, to where, why."""
         self.machine.record_reset(req, workflow.now())
@@ -207,6 +245,7 @@ class GroupIncidentWorkflow:
         checks.require_role(self.machine, req.actor, ["ops"], "reset an incident", req.roles)
 
     @workflow.update
+    @timer_counted_first
     def hand_over(self, req: HandOver) -> Ack:
         """首问负责制: a new named owner, told by SMS."""
         self.machine.hand_over(req, workflow.now())
@@ -217,6 +256,7 @@ class GroupIncidentWorkflow:
         checks.check_handover(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def promise(self, req: PromiseChange) -> PromiseAck:
         """合理承诺,有诺必行: make a promise, record it kept, change its due time, or (director) waive."""
         promise_id = self.machine.change_promises(req, workflow.now())
@@ -227,6 +267,7 @@ class GroupIncidentWorkflow:
         promise_checks.check_promise(self.machine, req, workflow.now())
 
     @workflow.update
+    @timer_counted_first
     def tell(self, req: TellComplainant) -> Ack:
         """进度告知: tell the lead complainant progress, a delay, a visit or a short text, at any time."""
         self.machine.tell(req, workflow.now())
@@ -237,6 +278,7 @@ class GroupIncidentWorkflow:
         tell_checks.check_tell(self.machine, req, workflow.now())
 
     @workflow.update
+    @timer_counted_first
     def amend_registration(self, req: AmendRegistration) -> Ack:
         """Correct the registration (headcount, category, type, address, 户号, demands, media, the lead):
         before/after on the timeline; the keys that find the incident are published again."""
@@ -248,6 +290,7 @@ class GroupIncidentWorkflow:
         amend_checks.check_amend(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def finding(self, req: RecordFinding) -> Ack:
         """有效投诉的认定: record or correct the finding (founded or not, cause, who and which unit)."""
         self.machine.record_finding(req, workflow.now())
@@ -258,6 +301,7 @@ class GroupIncidentWorkflow:
         finding_checks.check_finding(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def from_complainant(self, req: FromComplainant) -> Ack:
         """The lead complainant's status page: a visit (at most one an hour per link) or information they add."""
         self.machine.from_complainant(req, workflow.now())
@@ -268,6 +312,7 @@ class GroupIncidentWorkflow:
         tell_checks.check_from_complainant(self.machine, req)
 
     @workflow.update
+    @timer_counted_first
     def evidence_added(self, req: EvidenceAdded) -> Ack:
         """A file stored for the incident (groupdesk attach, the console, the API): kept with both hashes for the
         archive record, and on the timeline."""
@@ -279,6 +324,7 @@ class GroupIncidentWorkflow:
         checks.check_evidence(self.machine, req)
 
     @workflow.signal
+    @timer_counted_first
     def add_note(self, note: AddNote) -> None:
         # Signals cannot be refused, so a note from someone outside the hall's roster is dropped,
         # and so is one over the bounds the CLI and the console enforce (sent straight to Temporal).
@@ -290,6 +336,7 @@ class GroupIncidentWorkflow:
         self.woken = True
 
     @workflow.signal
+    @timer_counted_first
     def report_delivery(self, report: DeliveryReport) -> None:
         """A message that the provider accepted but could not deliver: staff must see it."""
         if self.machine.report_delivery(report, workflow.now()):
