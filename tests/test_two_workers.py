@@ -84,3 +84,55 @@ async def test_sigkill_one_of_two_workers_mid_batch(dev_env, tmp_path, make_star
     assert all(f.deliveries for f in finals) and not parked, parked
     print(f"\ntwo workers, one SIGKILLed once all had stored messages: {INCIDENTS} incidents closed, {len(rows)} SMS,"
           f" none twice, {len(abandoned)} abandoned by the killed worker, {elapsed:.1f}s")
+
+
+async def test_a_deadline_that_passed_while_no_worker_ran_reminds_in_the_first_task_of_the_one_that_takes_over(
+        dev_env, tmp_path, make_start):
+    """The deadline timer fires while the incident's worker is dead; the task goes to the dead worker's queue,
+    times out there, and the other worker runs it: the reminders go out in that task, not a deadline later."""
+    from temporalio.api.enums.v1 import EventType as T
+
+    setup = setup_for(tmp_path, dev_env, queue="takeover", production=True)
+    env = setup.process_env()
+    client = await connect(setup.settings)
+    first = spawn_worker(env, tmp_path / "a.log")
+    try:
+        await until(lambda: b"worker started" in (tmp_path / "a.log").read_bytes(), "the worker did not start", 30)
+        request = make_start(drill=True, time_scale=100.0, incident_id=f"takeover-{uuid.uuid4().hex[:6]}")  # 3 s
+        handle = await start_incident(client, setup.settings, request)
+
+        async def events() -> list:
+            return list((await client.get_workflow_handle(handle.id).fetch_history()).events)
+
+        await until(lambda: _has(events(), T.EVENT_TYPE_TIMER_STARTED), "the first deadline timer was not armed", 30)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        await until(lambda: _has(events(), T.EVENT_TYPE_TIMER_FIRED), "the deadline timer did not fire", 30)
+        survivor = spawn_worker(env, tmp_path / "b.log")
+        try:
+            async def survivors_task():  # the commands of the first task completed after the timer fired
+                history = await events()
+                fired = next(i for i, e in enumerate(history) if e.event_type == T.EVENT_TYPE_TIMER_FIRED)
+                done = next((i for i, e in enumerate(history) if i > fired
+                             and e.event_type == T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), None)
+                if done is None:
+                    return None
+                end = next((i for i, e in enumerate(history) if i > done
+                            and e.event_type == T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED), len(history))
+                return history[fired:end]
+
+            task = await until(survivors_task, "the survivor never completed the incident's task", 60)
+        finally:
+            survivor.terminate()
+            survivor.wait(timeout=20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    kinds = [e.event_type for e in task]
+    assert T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT in kinds, "the scenario: the dead worker's task timed out first"
+    assert T.EVENT_TYPE_MARKER_RECORDED in kinds, \
+        f"no reminder batch in the survivor's first task: {[T.Name(k) for k in kinds]}"
+
+
+async def _has(events, kind) -> bool:
+    return any(e.event_type == kind for e in await events)
