@@ -84,10 +84,7 @@ class GroupIncidentWorkflow:
         while self.machine.state.status == "open":
             # What is due first, then everything in one launch: an update's messages and the reminders that
             # fell due meanwhile go out in one batch (one marker), not two.
-            seen = len(self.machine.state.timeline)
-            self.machine.fire_due(self.effects.clock(fired))
-            self.count(self.machine.state.timeline[seen:])
-            self.effects.launch()
+            self.fire_and_launch(self.effects.clock(fired))
             if self.machine.state.status != "open":
                 continue
             self.publish()  # after firing what is due: one upsert, not two
@@ -150,8 +147,12 @@ class GroupIncidentWorkflow:
         due = self.timer.wakes_at()
         if self.previous_release or due is None or due > workflow.now() or self.machine.state.status != "open":
             return
+        self.fire_and_launch(self.effects.clock(due))
+
+    def fire_and_launch(self, clock: datetime) -> None:
+        """What is due by `clock` fired and counted, then everything the incident decided in one launch."""
         seen = len(self.machine.state.timeline)
-        self.machine.fire_due(self.effects.clock(due))
+        self.machine.fire_due(clock)
         self.count(self.machine.state.timeline[seen:])
         self.effects.launch()
 
