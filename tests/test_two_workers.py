@@ -104,11 +104,14 @@ async def test_a_deadline_that_passed_while_no_worker_ran_reminds_in_the_first_t
         async def events() -> list:
             return list((await client.get_workflow_handle(handle.id).fetch_history()).events)
 
+        async def has(kind) -> bool:
+            return any(e.event_type == kind for e in await events())
+
         # killed seconds before the timer is due: a loaded host cannot let it run the reminders itself
-        await until(lambda: _has(events(), T.EVENT_TYPE_TIMER_STARTED), "the first deadline timer was not armed", 30)
+        await until(lambda: has(T.EVENT_TYPE_TIMER_STARTED), "the first deadline timer was not armed", 30)
         first.send_signal(signal.SIGKILL)
         first.wait()
-        await until(lambda: _has(events(), T.EVENT_TYPE_TIMER_FIRED), "the deadline timer did not fire", 30)
+        await until(lambda: has(T.EVENT_TYPE_TIMER_FIRED), "the deadline timer did not fire", 30)
         survivor = spawn_worker(env, tmp_path / "b.log")
         try:
             async def survivors_task():  # the commands of the first task completed after the timer fired
@@ -133,7 +136,3 @@ async def test_a_deadline_that_passed_while_no_worker_ran_reminds_in_the_first_t
     assert T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT in kinds, "the scenario: the dead worker's task timed out first"
     assert T.EVENT_TYPE_MARKER_RECORDED in kinds, \
         f"no reminder batch in the survivor's first task: {[T.Name(k) for k in kinds]}"
-
-
-async def _has(events, kind) -> bool:
-    return any(e.event_type == kind for e in await events)

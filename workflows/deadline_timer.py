@@ -43,7 +43,7 @@ class DeadlineTimer:
 
     def wakes_at(self) -> datetime | None:
         """When the running timer is due (None when none runs)."""
-        return self.due if self.task is not None and not self.task.done() else None
+        return self.due if self.running() else None
 
     def forget_if_fired(self, task: asyncio.Task | None) -> datetime | None:
         """What a timer that fired was set for (None if it has not fired)."""
