@@ -3,9 +3,10 @@ payload encryption (the bare baseline it is compared with has none either). work
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
+
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -17,6 +18,6 @@ if __name__ == "__main__":
     settings = settings_or_exit("dev")  # the checks `groupdesk dev` makes: settings that parse, a directory that loads
     configure_logging(settings.log_format)
     try:
-        asyncio.run(run_worker(settings))
+        uvloop.run(run_worker(settings))  # as worker.py and `groupdesk dev` run it
     except KeyboardInterrupt:
         pass

@@ -79,8 +79,10 @@ def dev(allow_public: bool = typer.Option(
         "  groupdesk show <id>      groupdesk sms list      groupdesk directory\n"
         "Ctrl-C stops the server and the worker; incidents survive a restart.\n"
     )
+    import uvloop
+
     try:
-        asyncio.run(_serve(s))
+        uvloop.run(_serve(s))  # the worker's loop (worker.py, main)
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     except StorageUnavailable as exc:
