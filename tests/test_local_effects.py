@@ -247,3 +247,51 @@ async def test_a_batch_decided_while_another_is_at_the_provider_waits_for_it_and
                                       "the one in flight had landed"
     replayed = await replay(WorkflowHistory(history.workflow_id, history.events), "serial batches")
     assert replayed.error is None, replayed.error
+
+
+async def test_a_query_that_came_with_the_first_task_while_its_batch_ran_leaves_a_history_that_replays(
+        dev_env, httpserver, tmp_path, make_start, monkeypatch):
+    """A query sent while no worker runs comes with the incident's first task. Core answers it while the start's
+    batch is at the provider by completing that task early, and the batch lands in the next task, where at 20,000x
+    the reminders and escalations that fell due meanwhile go out. Replay runs the two tasks as one, on the second
+    one's clock: the first turn counts from the incident's start, so replay decides the same batches and the
+    history replays (README, "Replay hazards")."""
+    from groupdesk.engine.replay import replay
+    from groupdesk.incidents.start_attributes import start_attributes
+    from helpers import until
+    from temporalio.client import WorkflowHistory
+    from workflows.group_incident import GroupIncidentWorkflow
+
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    fake = FakeTwilio(httpserver).install()
+    release = threading.Event()
+    fake.script = [("hold", release)]  # the first message of the start's batch: held at the provider
+    settings = setup_for(tmp_path, queue="asked-first", **{**twilio_env(fake), "GROUPDESK_TWILIO_TIMEOUT": "60"}).settings
+    request = make_start(drill=True, time_scale=20000.0)
+    handle = await dev_env.client.start_workflow(  # no worker runs: the first task waits on the queue
+        GroupIncidentWorkflow.run, request, id=request.incident_id, task_queue=settings.task_queue,
+        search_attributes=start_attributes(settings, request))
+    asking = asyncio.create_task(handle.query(GroupIncidentWorkflow.state))
+    try:
+        async with running_worker(dev_env, settings):
+            await until(lambda: fake.hanging, "the start's batch did not reach the provider", 20)
+            await until(asking.done, "the query was not answered while the start's batch was held", 20)
+            release.set()
+
+            async def landed():  # a marker is written with the task that holds it: that task is complete
+                history = await handle.fetch_history()
+                return history if any(e.HasField("marker_recorded_event_attributes") for e in history.events) else None
+
+            history = await until(landed, "the start's batch never landed", 60)
+    finally:
+        release.set()
+    assert (await asking).id == request.incident_id
+    kinds = [e.event_type for e in history.events]
+    first_done = kinds.index(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    assert kinds[first_done + 1] == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, \
+        "the first task was not completed early: its batch's marker came in it"
+    batches = [span for span in local_activity_spans(history.events) if span[0] == "send_batch"]
+    assert len(batches) >= 2, "no reminder or escalation fell due by the start's landing"
+    replayed = await replay(WorkflowHistory(history.workflow_id, history.events), "asked with the first task")
+    assert replayed.error is None, replayed.error

@@ -67,10 +67,14 @@ class GroupIncidentWorkflow:
         # no marker (README, "Versioning").
         self.previous_release = workflow.unsafe.is_replaying_history_events() and any(
             [workflow.patched(patch) for patch in DEPRECATED])
+        # The run's first turn counts from its start event, not from its first task's clock: core completes that
+        # task early when a query comes with it while the first batch runs, and replay runs the two tasks as one,
+        # on the second one's clock (README, "Replay hazards"). The previous release counted from the task.
+        self.opened = None if self.previous_release else workflow.info().workflow_start_time
         if start.carried is not None:  # a continued run picks up exactly where the last one stopped
             self.machine = IncidentMachine(start.model_copy(update={"carried": None}), start.carried)
         else:
-            self.machine = IncidentMachine.new(start, workflow.now())
+            self.machine = IncidentMachine.new(start, self.opened or workflow.now())
         self.woken = False
         self.effects = Effects(self.machine, self.wake, one_at_a_time=not self.previous_release)
         self.timer = DeadlineTimer()
@@ -81,17 +85,19 @@ class GroupIncidentWorkflow:
     @workflow.run
     async def run(self, start: StartIncident) -> IncidentState:
         fired = None  # what the deadline timer that woke this turn was set for
+        opening = self.opened  # the first turn's clock
         while self.machine.state.status == "open":
             # What is due first, then everything in one launch: an update's messages and the reminders that
             # fell due meanwhile go out in one batch (one marker), not two.
-            self.fire_and_launch(self.effects.clock(fired))
+            self.fire_and_launch(opening or self.effects.clock(fired))
             if self.machine.state.status != "open":
                 continue
             self.publish()  # after firing what is due: one upsert, not two
             if self.history_too_long() and await self.quiet():
                 workflow.continue_as_new(self.machine.continue_as_new(
                     workflow.now(), workflow.info().get_current_history_length()))
-            fired = await self.sleep_until_due_or_woken(self.effects.clock(fired))
+            fired = await self.sleep_until_due_or_woken(opening or self.effects.clock(fired))
+            opening = None
         if self.previous_release:  # this release's incidents close without one: closed is Temporal's "Completed"
             self.publish()
         self.effects.launch()
