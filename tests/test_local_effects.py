@@ -188,6 +188,18 @@ def local_activity_spans(events) -> list[tuple[str, datetime, datetime]]:
     return spans
 
 
+def held_at_provider(httpserver, tmp_path, monkeypatch, queue: str):
+    """A fake Twilio that holds the first message it is sent (the start's batch) until `release` is set, and
+    settings on `queue` that send through it."""
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    fake = FakeTwilio(httpserver).install()
+    release = threading.Event()
+    fake.script = [("hold", release)]
+    settings = setup_for(tmp_path, queue=queue, **{**twilio_env(fake), "GROUPDESK_TWILIO_TIMEOUT": "60"}).settings
+    return fake, release, settings
+
+
 async def test_a_batch_decided_while_another_is_at_the_provider_waits_for_it_and_the_history_replays(
         dev_env, httpserver, tmp_path, make_start, monkeypatch):
     """Local activities that run together resolve in the order they finish, and on replay in the order they were
@@ -201,12 +213,7 @@ async def test_a_batch_decided_while_another_is_at_the_provider_waits_for_it_and
     from temporalio.client import WorkflowHistory
     from workflows.group_incident import GroupIncidentWorkflow
 
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    fake = FakeTwilio(httpserver).install()
-    release = threading.Event()
-    fake.script = [("hold", release)]  # the first message of the start's batch: held at the provider
-    settings = setup_for(tmp_path, queue="serial", **{**twilio_env(fake), "GROUPDESK_TWILIO_TIMEOUT": "60"}).settings
+    fake, release, settings = held_at_provider(httpserver, tmp_path, monkeypatch, "serial")
     request = make_start(drill=True)
 
     async with running_worker(dev_env, settings):
@@ -262,12 +269,7 @@ async def test_a_query_that_came_with_the_first_task_while_its_batch_ran_leaves_
     from temporalio.client import WorkflowHistory
     from workflows.group_incident import GroupIncidentWorkflow
 
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    fake = FakeTwilio(httpserver).install()
-    release = threading.Event()
-    fake.script = [("hold", release)]  # the first message of the start's batch: held at the provider
-    settings = setup_for(tmp_path, queue="asked-first", **{**twilio_env(fake), "GROUPDESK_TWILIO_TIMEOUT": "60"}).settings
+    fake, release, settings = held_at_provider(httpserver, tmp_path, monkeypatch, "asked-first")
     request = make_start(drill=True, time_scale=20000.0)
     handle = await dev_env.client.start_workflow(  # no worker runs: the first task waits on the queue
         GroupIncidentWorkflow.run, request, id=request.incident_id, task_queue=settings.task_queue,
